@@ -1,0 +1,213 @@
+extension Planner {
+    /// Checks and compiles one statement.
+    mutating func plan(_ st: Statement) throws(Failed) -> PlannedStatement {
+        switch st.kind {
+        case .query(let q): return .query(try plan(q))
+        case .explain(let q): return .explain(try plan(q))
+        case .let(let name, let q):
+            if kb.collection(name.text) != nil {
+                throw error(.invalidClause, "'\(name.text)' is a collection of the KB; choose another name for the let", at: name.range)
+            }
+            let p = try plan(q)
+            lets[name.text] = p.output.scope
+            return .bind(name.text, p)
+        }
+    }
+
+    mutating func plan(_ q: Query) throws(Failed) -> QueryPlan {
+        var (scope, sourceName, detail, source) = try planSource(q.source)
+        var steps: [Step] = []
+        var failed = false
+        for c in q.clauses {
+            do {
+                let (step, next) = try planClause(c, scope)
+                steps.append(step)
+                scope = next
+            } catch {
+                // Later clauses depend on this one's output: checking them would only
+                // report follow-on errors.
+                failed = true
+                break
+            }
+        }
+        if failed { throw Failed() }
+        return QueryPlan(sourceName: sourceName, sourceDetail: detail, source: source, steps: steps, output: ScopeBox(scope: scope), range: q.range)
+    }
+
+    mutating func planSource(_ s: QuerySource) throws(Failed) -> (Scope, String, String, @Sendable (Env) throws(Diagnostic) -> Rows) {
+        switch s {
+        case .name(let n):
+            if let c = kb.collection(n.text) {
+                return (Scope.of(c), "scan", "\(c.name) (\(c.count) rows)", { _ in .stored(c, nil) })
+            }
+            if let scope = lets[n.text] {
+                let name = n.text
+                return (scope, "let", name, { env throws(Diagnostic) in
+                    guard let rows = env.lets[name] else { throw Diagnostic(.unknownCollection, "'\(name)' is not bound in this run", at: n.range) }
+                    return rows
+                })
+            }
+            let names = kb.collections.map(\.name) + lets.keys.sorted()
+            throw error(.unknownCollection, "unknown collection '\(n.text)'", at: n.range, suggestion: suggest(n.text, from: names),
+                        notes: ["collections: " + kb.collections.map(\.name).joined(separator: ", ") + (lets.isEmpty ? "" : "; let names: " + lets.keys.sorted().joined(separator: ", "))])
+        case .describe(let name, let range):
+            return try planDescribe(name, range)
+        case .search(let text, let range):
+            return try planSearch(text, range)
+        case .conflicts(let range):
+            return try planConflicts(range)
+        }
+    }
+
+    mutating func planClause(_ c: Clause, _ scope: Scope) throws(Failed) -> (Step, Scope) {
+        switch c.kind {
+        case .where(let e, let maybe):
+            let p = try predicate(e, scope)
+            let keep: Truth = maybe ? .maybe : .yes
+            return (Step(name: maybe ? "filter (yes or maybe)" : "filter", detail: render(e), run: { rows, env throws(Diagnostic) in
+                try filter(rows, p, keep: keep, env)
+            }), scope)
+        case .select(let items):
+            return try planSelect(items, scope)
+        case .sort(let keys):
+            var compiled: [(Eval, Bool)] = []
+            for k in keys {
+                let c = try compile(k.expr, scope)
+                if case .list = c.type {
+                    throw error(.typeMismatch, "cannot sort by a list", at: k.expr.range)
+                }
+                compiled.append((c.eval, k.descending))
+            }
+            let detail = keys.map { render($0.expr) + ($0.descending ? " desc" : "") }.joined(separator: ", ")
+            let sortKeys = compiled
+            return (Step(name: "sort", detail: detail + " (nulls last)", run: { rows, env throws(Diagnostic) in
+                try sortRows(rows, sortKeys, env)
+            }), scope)
+        case .limit(let e):
+            let c = try compile(e, scope)
+            if let v = c.constant {
+                guard let n = v.number, n >= 0, n == n.rounded(), n <= 1e15 else {
+                    throw error(.typeMismatch, "limit needs a whole number of rows, 0 or more", at: e.range)
+                }
+                let count = Int(n)
+                return (Step(name: "limit", detail: "\(count)", run: { rows, _ in limitRows(rows, count) }), scope)
+            }
+            guard let p = c.parameter else {
+                throw error(.typeMismatch, "limit needs a number (or a $parameter), not an expression over rows", at: e.range)
+            }
+            parameters[p] = (.number(), e.range)
+            let range = e.range
+            return (Step(name: "limit", detail: "$\(p)", run: { rows, env throws(Diagnostic) in
+                guard let n = env.params[p]?.number, n >= 0, n == n.rounded(), n <= 1e15 else {
+                    throw Diagnostic(.unboundParameter, "$\(p) must be a whole number of rows for limit", at: range)
+                }
+                return limitRows(rows, Int(n))
+            }), scope)
+        case .group(let keys, let aggs):
+            return try planGroup(keys, aggs, scope)
+        case .aggregate(let aggs):
+            return try planGroup([], aggs, scope)
+        case .compare(let field, let on):
+            return try planCompare(field, on, scope, range: c.range)
+        case .cite:
+            return try planCite(scope, range: c.keywordRange)
+        case .timeline(let field):
+            return try planTimeline(field, scope, range: c.keywordRange)
+        case .chart(let label, let on):
+            return try planChart(label, on, scope, range: c.keywordRange)
+        }
+    }
+
+    /// A column name for an expression: the last step of a path, else the function name.
+    func columnName(_ item: SelectItem) -> String {
+        if let a = item.alias { return a.text }
+        switch item.expr.kind {
+        case .path(let names): return names.count == 1 ? names[0].text : names.map(\.text).joined(separator: "_")
+        case .call(let n, let args):
+            if args.isEmpty { return n.text.lowercased() }
+            if case .path(let names) = args[0].kind { return n.text.lowercased() + "_" + names.map(\.text).joined(separator: "_") }
+            return n.text.lowercased()
+        default: return "expr"
+        }
+    }
+
+    func uniqueNames(_ names: [String]) -> [String] {
+        var seen: [String: Int] = [:]
+        return names.map { n in
+            let k = seen[n, default: 0]
+            seen[n] = k + 1
+            return k == 0 ? n : "\(n)_\(k + 1)"
+        }
+    }
+
+    mutating func planSelect(_ items: [SelectItem], _ scope: Scope) throws(Failed) -> (Step, Scope) {
+        var evals: [Eval] = []
+        var cols: [ResultColumn] = []
+        let names = uniqueNames(items.map(columnName))
+        var failure: Failed?
+        for (i, item) in items.enumerated() {
+            do {
+                let c = try compile(item.expr, scope)
+                evals.append(c.eval)
+                cols.append(ResultColumn(name: names[i], type: c.type))
+            } catch { failure = error }
+        }
+        if let failure { throw failure }
+        var next = Scope(columns: cols, stored: nil, origin: scope.origin, measure: nil)
+        if let m = scope.measure, let mi = scope.index(of: m) {
+            // The measure survives a select that keeps it under its own name.
+            if let k = items.firstIndex(where: { if case .path(let n) = $0.expr.kind { return n.count == 1 && n[0].text == m }; return false }),
+               cols[k].type == scope.columns[mi].type { next.measure = names[k] }
+        }
+        let detail = zip(items, names).map { render($0.expr) + ($0.alias != nil ? " as \($1)" : "") }.joined(separator: ", ")
+        let columns = cols
+        let itemEvals = evals
+        return (Step(name: "select", detail: detail, run: { rows, env throws(Diagnostic) in
+            try project(rows, columns, itemEvals, env)
+        }), next)
+    }
+}
+
+/// Renders an expression back to text, for `explain`.
+func render(_ e: Expr) -> String {
+    switch e.kind {
+    case .literal(let l):
+        switch l {
+        case .string(let s): return "\"" + s.replacingOccurrences("\"", "\\\"") + "\""
+        case .number(let n): return formatNumber(n).replacingCommas
+        case .percent(let n): return formatNumber(n, percent: true).replacingCommas
+        case .date(let d): return d.description
+        case .bool(let b): return b ? "true" : "false"
+        case .null: return "null"
+        }
+    case .path(let names): return names.map(\.text).joined(separator: ".")
+    case .parameter(let p): return "$" + p
+    case .list(let items): return "[" + items.map(render).joined(separator: ", ") + "]"
+    case .unary(.not, let x): return "not " + render(x)
+    case .unary(.negate, let x): return "-" + render(x)
+    case .binary(let op, let l, let r):
+        let inner: (Expr) -> String = { x in
+            if case .binary(let o, _, _) = x.kind, (o == .or && op == .and) { return "(" + render(x) + ")" }
+            return render(x)
+        }
+        return inner(l) + " \(op.rawValue) " + inner(r)
+    case .call(let n, let args): return n.text + "(" + args.map(render).joined(separator: ", ") + ")"
+    case .between(let x, let lo, let hi, let neg): return render(x) + (neg ? " not" : "") + " between " + render(lo) + " and " + render(hi)
+    case .isNull(let x, let neg): return render(x) + (neg ? " is not null" : " is null")
+    case .inList(let x, let l, let neg): return render(x) + (neg ? " not in " : " in ") + render(l)
+    }
+}
+
+extension String {
+    func replacingOccurrences(_ a: String, _ b: String) -> String {
+        guard !a.isEmpty else { return self }
+        var out = ""
+        var rest = Substring(self)
+        while let r = rest.firstRange(of: a) {
+            out += rest[..<r.lowerBound]
+            out += b
+            rest = rest[r.upperBound...]
+        }
+        return out + rest
+    }
+}

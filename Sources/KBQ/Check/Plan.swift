@@ -1,0 +1,52 @@
+/// One step of a checked plan: what it is (for `explain`) and how to run it.
+struct Step: Sendable {
+    let name: String
+    let detail: String
+    let run: @Sendable (Rows, Env) throws(Diagnostic) -> Rows
+}
+
+/// A checked, compiled query: where rows come from, the steps they pass through, and the
+/// columns that come out.
+struct QueryPlan: Sendable {
+    let sourceName: String
+    let sourceDetail: String
+    let source: @Sendable (Env) throws(Diagnostic) -> Rows
+    let steps: [Step]
+    let output: ScopeBox
+    let range: SourceRange
+
+    /// Runs the plan.
+    func run(_ env: Env) throws(Diagnostic) -> Rows {
+        var rows = try source(env)
+        for s in steps {
+            rows = try s.run(rows, env)
+        }
+        if rows.count > env.limits.maxRows {
+            throw Diagnostic(.tooManyRows, "the result has \(rows.count) rows, more than the \(env.limits.maxRows) allowed for this run",
+                             at: range, notes: ["add 'limit N', or a narrower 'where'"])
+        }
+        return rows
+    }
+
+    /// The plan as `explain` shows it.
+    var explanation: ResultTable {
+        var rows: [[Value]] = [[.number(1), .string(sourceName), .string(sourceDetail)]]
+        for (i, s) in steps.enumerated() { rows.append([.number(Double(i + 2)), .string(s.name), .string(s.detail)]) }
+        let cols = output.scope.columns.map { "\($0.name): \($0.type)" }.joined(separator: ", ")
+        return ResultTable(columns: [ResultColumn(name: "step", type: .number()), ResultColumn(name: "operation", type: .string),
+                                     ResultColumn(name: "detail", type: .string)],
+                           rows: rows, title: "plan (checked; nothing was run)", notes: ["output columns: " + cols])
+    }
+}
+
+/// A scope made safe to keep in a Sendable plan (collections are immutable).
+struct ScopeBox: @unchecked Sendable {
+    let scope: Scope
+}
+
+/// A checked statement.
+enum PlannedStatement: Sendable {
+    case query(QueryPlan)
+    case bind(String, QueryPlan)
+    case explain(QueryPlan)
+}

@@ -1,0 +1,307 @@
+/// Checks statements against the KB schema and compiles them into runnable plans. Every
+/// name is resolved and every type checked here, before anything runs; problems become
+/// diagnostics with the exact range and a suggestion from the names in scope.
+struct Planner {
+    let kb: KnowledgeBase
+    /// `let` names visible to the statement, with the scope of their rows.
+    var lets: [String: Scope]
+    var diagnostics: [Diagnostic] = []
+    /// Parameters the plan reads, with the type each is compared against (if known).
+    var parameters: [String: (FieldType?, SourceRange)] = [:]
+
+    struct Failed: Error {}
+
+    init(kb: KnowledgeBase, lets: [String: Scope]) {
+        self.kb = kb
+        self.lets = lets
+    }
+
+    mutating func error(_ kind: Diagnostic.Kind, _ message: String, at range: SourceRange, suggestion: String? = nil, notes: [String] = []) -> Failed {
+        diagnostics.append(Diagnostic(kind, message, at: range, suggestion: suggestion, notes: notes))
+        return Failed()
+    }
+
+    // MARK: expressions
+
+    /// Compiles `e`; a bare word that names nothing is returned unresolved for the caller
+    /// to read as a hedge word or to report.
+    mutating func compile(_ e: Expr, _ scope: Scope, allowUnresolved: Bool = false) throws(Failed) -> Compiled {
+        switch e.kind {
+        case .literal(let l):
+            switch l {
+            case .string(let s): return .constant(.string(s), .string, e.range)
+            case .number(let n): return .constant(.number(n), .number(), e.range)
+            case .percent(let n): return .constant(.percent(n), .percent, e.range)
+            case .date(let d): return .constant(.date(d), .date, e.range)
+            case .bool(let b): return .constant(.bool(b), .bool, e.range)
+            case .null: return .constant(.null, .null, e.range)
+            }
+        case .parameter(let p):
+            if parameters[p] == nil { parameters[p] = (nil, e.range) }
+            var c = Compiled(type: .null, eval: { _, env in env.params[p] ?? .null }, range: e.range)
+            c.parameter = p
+            return c
+        case .path(let names):
+            return try compilePath(names, scope, allowUnresolved: allowUnresolved, range: e.range)
+        case .list(let items):
+            var compiled: [Compiled] = []
+            for item in items { compiled.append(try compile(item, scope)) }
+            var elem: FieldType?
+            for c in compiled where c.type != .null {
+                if elem == nil { elem = c.type } else if !sameKind(elem!, c.type) {
+                    throw error(.typeMismatch, "a list's items must be of one type: \(elem!) and \(c.type) are mixed", at: c.range)
+                }
+            }
+            if compiled.allSatisfy({ $0.constant != nil }) {
+                return .constant(.list(compiled.map { $0.constant! }), .list(elem), e.range)
+            }
+            let evals = compiled.map(\.eval)
+            return Compiled(type: .list(elem), eval: { r, env in .list(evals.map { $0(r, env) }) }, range: e.range)
+        case .unary(.negate, let x):
+            let c = try compile(x, scope)
+            guard c.type.isNumeric || c.type == .null else {
+                throw error(.typeMismatch, "'-' needs a number, not \(describeType(c.type))", at: x.range)
+            }
+            let f = c.eval
+            return Compiled(type: c.type == .number(qualified: true) ? .number() : c.type, eval: { r, env in
+                switch f(r, env) {
+                case .number(let v): return .number(-v)
+                case .percent(let v): return .percent(-v)
+                case .quantity(let q): return .number(-q.value)
+                default: return .null
+                }
+            }, range: e.range)
+        case .unary(.not, _), .binary(.and, _, _), .binary(.or, _, _), .between, .isNull, .inList,
+             .binary(.eq, _, _), .binary(.ne, _, _), .binary(.lt, _, _), .binary(.le, _, _), .binary(.gt, _, _),
+             .binary(.ge, _, _), .binary(.contains, _, _), .binary(.matches, _, _):
+            let p = try predicate(e, scope)
+            return Compiled(type: .bool, eval: { r, env in p(r, env).value }, range: e.range)
+        case .binary(let op, let l, let rr):
+            return try arithmetic(op, l, rr, scope, range: e.range)
+        case .call(let name, let args):
+            return try call(name, args, scope, range: e.range)
+        }
+    }
+
+    func sameKind(_ a: FieldType, _ b: FieldType) -> Bool {
+        if a.isNumeric && b.isNumeric { return true }
+        switch (a, b) {
+        case (.ref, .ref), (.list, .list): return true
+        default: return a == b
+        }
+    }
+
+    func describeType(_ t: FieldType) -> String {
+        switch t {
+        case .number(let q): return q ? "a quantity" : "a number"
+        case .string: return "text"
+        case .percent: return "a percent"
+        case .date: return "a date"
+        case .bool: return "a bool"
+        case .hedge: return "a hedge"
+        case .list: return "a list"
+        case .ref(let c): return "a reference to \(c)"
+        case .null: return "null"
+        }
+    }
+
+    mutating func compilePath(_ names: [Name], _ scope: Scope, allowUnresolved: Bool, range: SourceRange) throws(Failed) -> Compiled {
+        let first = names[0]
+        guard let ci = scope.index(of: first.text) else {
+            if allowUnresolved && names.count == 1 {
+                return Compiled(type: .null, eval: { _, _ in .null }, unresolved: first, range: range)
+            }
+            let where_ = scope.stored?.name ?? scope.origin?.name
+            throw error(.unknownField, "unknown field '\(first.text)'" + (where_.map { " in \($0)" } ?? ""), at: first.range,
+                        suggestion: suggest(first.text, from: scope.columns.map(\.name)),
+                        notes: ["fields here: " + scope.columns.map(\.name).joined(separator: ", ")])
+        }
+        var type = scope.columns[ci].type
+        var eval: Eval
+        var column: (KBCollection, Int)?
+        if let c = scope.stored {
+            eval = columnReader(c, ci)
+            column = (c, ci)
+        } else {
+            eval = { r, env in env.table[r][ci] }
+        }
+        for step in names.dropFirst() {
+            guard case .ref(let target) = type, let tc = kb.collection(target) else {
+                throw error(.unknownField, "'\(step.text)': \(describeType(type)) has no fields; only a reference can be followed with '.'", at: step.range)
+            }
+            guard let fi = tc.fields.firstIndex(where: { $0.name == step.text }) else {
+                throw error(.unknownField, "unknown field '\(step.text)' in \(target)", at: step.range,
+                            suggestion: suggest(step.text, from: tc.fields.map(\.name)),
+                            notes: ["fields of \(target): " + tc.fields.map(\.name).joined(separator: ", ")])
+            }
+            let base = eval
+            let kb = self.kb
+            if case .ref(let rows)? = column.map({ $0.0.columns[$0.1] }) {
+                // Straight from the stored reference column: no boxing of the ref itself.
+                let read = columnReader(tc, fi)
+                eval = { r, env in
+                    let t = rows[r]
+                    return t < 0 ? .null : read(Int(t), env)
+                }
+            } else {
+                eval = { r, env in
+                    guard case .ref(let ref) = base(r, env) else { return .null }
+                    return tc.value(row: ref.row, column: fi, kb: kb)
+                }
+            }
+            column = nil
+            type = tc.fields[fi].type
+        }
+        return Compiled(type: type, eval: eval, column: names.count == 1 ? column : nil, range: range)
+    }
+
+    /// Reads one stored column as values.
+    func columnReader(_ c: KBCollection, _ f: Int) -> Eval {
+        let kb = self.kb
+        switch c.columns[f] {
+        case .string(let ids, let pool):
+            return { r, _ in
+                let id = ids[r]
+                return id == StringPool.null ? .null : .string(pool[id])
+            }
+        case .number(let v):
+            if c.fields[f].type == .percent { return { r, _ in v[r].isNaN ? .null : .percent(v[r]) } }
+            if let (qf, uf) = c.qualifiers[f] {
+                return { r, _ in v[r].isNaN ? .null : .quantity(c.quantity(row: r, value: v[r], qualifierField: qf, upperField: uf)) }
+            }
+            return { r, _ in v[r].isNaN ? .null : .number(v[r]) }
+        default:
+            return { r, _ in c.value(row: r, column: f, kb: kb) }
+        }
+    }
+
+    mutating func arithmetic(_ op: BinaryOp, _ l: Expr, _ r: Expr, _ scope: Scope, range: SourceRange) throws(Failed) -> Compiled {
+        let a = try compile(l, scope), b = try compile(r, scope)
+        for c in [a, b] where !(c.type.isNumeric || c.type == .null) {
+            throw error(.typeMismatch, "'\(op.rawValue)' needs numbers, not \(describeType(c.type))", at: c.range)
+        }
+        let fa = a.eval, fb = b.eval
+        let percent = a.type == .percent && (b.type == .percent || op == .mul || op == .div) && !(op == .div && b.type == .percent)
+        let t: FieldType = percent ? .percent : .number()
+        let eval: Eval = { row, env in
+            guard let x = fa(row, env).number, let y = fb(row, env).number else { return .null }
+            let v: Double
+            switch op {
+            case .add: v = x + y
+            case .sub: v = x - y
+            case .mul: v = x * y
+            case .div: if y == 0 { return .null }; v = x / y
+            case .mod: if y == 0 { return .null }; v = x.truncatingRemainder(dividingBy: y)
+            default: return .null
+            }
+            guard v.isFinite else { return .null }
+            return percent ? .percent(v) : .number(v)
+        }
+        if let ca = a.constant, let cb = b.constant {
+            let v = eval(0, Env(kb: kb, params: [:], lets: [:], limits: .none, cancel: nil))
+            _ = (ca, cb)
+            return .constant(v, t, range)
+        }
+        return Compiled(type: t, eval: eval, range: range)
+    }
+
+    mutating func call(_ name: Name, _ args: [Expr], _ scope: Scope, range: SourceRange) throws(Failed) -> Compiled {
+        guard let f = Function(rawValue: name.text.lowercased()) else {
+            throw error(.unknownFunction, "unknown function '\(name.text)'", at: name.range,
+                        suggestion: suggest(name.text, from: Function.allCases.map(\.rawValue)),
+                        notes: ["functions: " + Function.allCases.map(\.signature).joined(separator: ", ")])
+        }
+        if f.isAggregate {
+            throw error(.misplacedAggregate, "aggregate '\(f.rawValue)' can only be used in 'group by … aggregate' or 'aggregate'",
+                        at: range, notes: ["for example: estimates group by topic aggregate \(f.signature)"])
+        }
+        guard f.arity.contains(args.count) else {
+            throw error(.typeMismatch, "\(f.rawValue) takes \(f.arity.lowerBound == f.arity.upperBound ? "\(f.arity.lowerBound)" : "\(f.arity.lowerBound) to \(f.arity.upperBound)") argument\(f.arity.upperBound == 1 ? "" : "s"), not \(args.count): \(f.signature)", at: range)
+        }
+        var cs: [Compiled] = []
+        for a in args { cs.append(try compile(a, scope)) }
+        let a0 = cs[0], x = a0.eval
+        func need(_ ok: Bool, _ what: String) throws(Failed) {
+            if !ok && a0.type != .null { throw error(.typeMismatch, "\(f.rawValue) needs \(what), not \(describeType(a0.type))", at: a0.range, notes: [f.signature]) }
+        }
+        switch f {
+        case .lower, .upper, .trim:
+            try need(a0.type == .string || a0.type == .hedge || { if case .ref = a0.type { return true }; return false }(), "text")
+            return Compiled(type: .string, eval: { r, env in
+                let v = x(r, env)
+                if v.isNull { return .null }
+                switch f {
+                case .lower: return .string(v.text.lowercased())
+                case .upper: return .string(v.text.uppercased())
+                default: return .string(v.text.trimmingSpaces)
+                }
+            }, range: range)
+        case .len:
+            return Compiled(type: .number(), eval: { r, env in
+                switch x(r, env) {
+                case .string(let s): return .number(Double(s.count))
+                case .list(let l): return .number(Double(l.count))
+                case .null: return .null
+                case let v: return .number(Double(v.text.count))
+                }
+            }, range: range)
+        case .abs:
+            try need(a0.type.isNumeric, "a number")
+            return Compiled(type: a0.type == .percent ? .percent : .number(), eval: { r, env in
+                switch x(r, env) {
+                case .percent(let v): return .percent(Swift.abs(v))
+                case let v: return v.number.map { .number(Swift.abs($0)) } ?? .null
+                }
+            }, range: range)
+        case .round:
+            try need(a0.type.isNumeric, "a number")
+            let zero: Eval = { _, _ in Value.number(0) }
+            let digits: Eval = cs.count > 1 ? cs[1].eval : zero
+            return Compiled(type: a0.type == .percent ? .percent : .number(), eval: { r, env in
+                let v = x(r, env)
+                guard let n = v.number, let d = digits(r, env).number, d >= 0, d <= 12 else { return .null }
+                var scale = 1.0
+                for _ in 0..<Int(d) { scale *= 10 }
+                let out = (n * scale).rounded() / scale
+                if case .percent = v { return .percent(out) }
+                return .number(out)
+            }, range: range)
+        case .year, .month:
+            try need(a0.type == .date, "a date")
+            return Compiled(type: .number(), eval: { r, env in
+                guard case .date(let d) = x(r, env) else { return .null }
+                let (y, m, _) = civilFromDays(Int(d.lo))
+                if f == .month && d.precision == .year { return .null }
+                return .number(Double(f == .year ? y : m))
+            }, range: range)
+        case .coalesce:
+            let evals = cs.map(\.eval)
+            let t = cs.first(where: { $0.type != .null })?.type ?? .null
+            return Compiled(type: t, eval: { r, env in
+                for e in evals { let v = e(r, env); if !v.isNull { return v } }
+                return .null
+            }, range: range)
+        case .low, .high:
+            try need(a0.type.isNumeric, "a number")
+            return Compiled(type: .number(), eval: { r, env in
+                let v = x(r, env)
+                guard let q = quantity(of: v) else { return .null }
+                let b = f == .low ? q.lo : q.hi
+                return b.isFinite ? (q.isPercent ? .percent(b) : .number(b)) : .null
+            }, range: range)
+        case .qualifier:
+            try need(a0.type.isNumeric, "a number")
+            return Compiled(type: .string, eval: { r, env in
+                guard case .quantity(let q) = x(r, env) else { return .null }
+                return q.qualifier.isEmpty ? .null : .string(q.qualifier)
+            }, range: range)
+        case .text:
+            return Compiled(type: .string, eval: { r, env in
+                let v = x(r, env)
+                return v.isNull ? .null : .string(v.text)
+            }, range: range)
+        default:
+            throw error(.unknownFunction, "unknown function '\(name.text)'", at: name.range)
+        }
+    }
+}

@@ -1,0 +1,340 @@
+import Synchronization
+
+extension Planner {
+    /// Compiles a condition. Comparisons on stored columns against constants get fast paths
+    /// that compare unboxed values (string ids, doubles, day numbers, hedge ranks).
+    mutating func predicate(_ e: Expr, _ scope: Scope) throws(Failed) -> Pred {
+        switch e.kind {
+        case .binary(.and, let l, let r):
+            let a = try predicate(l, scope), b = try predicate(r, scope)
+            return { row, env in
+                let x = a(row, env)
+                if x == .no { return .no }
+                return x && b(row, env)
+            }
+        case .binary(.or, let l, let r):
+            let a = try predicate(l, scope), b = try predicate(r, scope)
+            return { row, env in
+                let x = a(row, env)
+                if x == .yes { return .yes }
+                return x || b(row, env)
+            }
+        case .unary(.not, let x):
+            let p = try predicate(x, scope)
+            return { row, env in !p(row, env) }
+        case .binary(let op, let l, let r) where op.isComparison:
+            return try comparison(op, l, r, scope, range: e.range)
+        case .binary(.contains, let l, let r):
+            return try containsPredicate(l, r, scope)
+        case .binary(.matches, let l, let r):
+            return try matchesPredicate(l, r, scope)
+        case .between(let x, let lo, let hi, let negated):
+            let a = try comparison(.ge, x, lo, scope, range: e.range)
+            let b = try comparison(.le, x, hi, scope, range: e.range)
+            if negated { return { row, env in !(a(row, env) && b(row, env)) } }
+            return { row, env in a(row, env) && b(row, env) }
+        case .isNull(let x, let negated):
+            let c = try compile(x, scope)
+            let f = c.eval
+            if let (col, fi) = c.column, case .number(let v) = col.columns[fi] {
+                if negated { return { r, _ in Truth(!v[r].isNaN) } }
+                return { r, _ in Truth(v[r].isNaN) }
+            }
+            return { r, env in Truth(f(r, env).isNull != negated) }
+        case .inList(let x, let list, let negated):
+            return try inPredicate(x, list, negated: negated, scope)
+        default:
+            let c = try compile(e, scope)
+            guard c.type == .bool || c.type == .null else {
+                throw error(.typeMismatch, "expected a condition (true or false), found \(describeType(c.type))", at: e.range,
+                            notes: ["for example: where topic = \"containers\""])
+            }
+            let f = c.eval
+            return { r, env in
+                switch f(r, env) {
+                case .bool(let b): return Truth(b)
+                default: return .unknown
+                }
+            }
+        }
+    }
+
+    /// Resolves an operand compared with a hedge: a bare word or string must be a hedge word.
+    mutating func hedgeOperand(_ c: Compiled) throws(Failed) -> Compiled {
+        var word: String?
+        var range = c.range
+        if let n = c.unresolved { word = n.text; range = n.range }
+        if case .string(let s)? = c.constant { word = s }
+        guard let w = word else { return c }
+        guard let rank = kb.hedges.rank(of: w) else {
+            throw error(.unknownHedge, "'\(w)' is not a hedge word", at: range, suggestion: suggest(w, from: kb.hedges.words),
+                        notes: ["hedges, strongest first: " + kb.hedges.words.joined(separator: " > ")])
+        }
+        return .constant(.hedge(rank: rank, word: kb.hedges.words[rank]), .hedge, range)
+    }
+
+    /// Checks the two sides of a comparison fit, converting literals where the meaning is
+    /// plain (a year against a date, a date string against a date, a word against a hedge).
+    mutating func comparable(_ a0: Compiled, _ b0: Compiled, op: String, range: SourceRange) throws(Failed) -> (Compiled, Compiled) {
+        var a = a0, b = b0
+        if a.type == .hedge { b = try hedgeOperand(b) }
+        if b.type == .hedge { a = try hedgeOperand(a) }
+        for c in [a, b] {
+            if let n = c.unresolved {
+                throw error(.unknownField, "unknown field '\(n.text)'", at: n.range,
+                            suggestion: nil, notes: ["to compare with text, put it in quotes: \"\(n.text)\""])
+            }
+        }
+        if let p = a.parameter { parameters[p] = (b.type == .null ? nil : b.type, a.range); return (a, b) }
+        if let p = b.parameter { parameters[p] = (a.type == .null ? nil : a.type, b.range); return (a, b) }
+        if case .null? = a.constant { throw error(.typeMismatch, "comparing with null is never true or false; use 'is null'", at: a.range) }
+        if case .null? = b.constant { throw error(.typeMismatch, "comparing with null is never true or false; use 'is null' or 'is not null'", at: b.range) }
+        func dateLiteral(_ c: Compiled) -> Compiled? {
+            switch c.constant {
+            case .number(let y)? where y == y.rounded() && y >= 1 && y <= 9999:
+                return .constant(.date(PartialDate(year: Int(y))), .date, c.range)
+            case .string(let s)?:
+                return PartialDate.parse(s).map { .constant(.date($0), .date, c.range) }
+            default: return nil
+            }
+        }
+        if a.type == .date, b.type != .date, let d = dateLiteral(b) { b = d }
+        if b.type == .date, a.type != .date, let d = dateLiteral(a) { a = d }
+        let ok: Bool
+        switch (a.type, b.type) {
+        case (let x, let y) where x.isNumeric && y.isNumeric: ok = true
+        case (.string, .string), (.date, .date), (.hedge, .hedge), (.bool, .bool): ok = true
+        case (.ref, .string), (.string, .ref), (.ref, .ref): ok = true
+        case (.list, .list): ok = op == "=" || op == "!="
+        case (.null, _), (_, .null): ok = true
+        default: ok = false
+        }
+        if !ok {
+            let bad = b.constant != nil ? b : a.constant != nil ? a : b
+            var notes: [String] = []
+            if a.type == .date || b.type == .date { notes.append("dates are written 2024, 2024-06 or 2024-06-19, without quotes") }
+            if case .list = a.type { notes.append("to test membership, write: VALUE in LIST, or LIST contains VALUE") }
+            throw error(.typeMismatch, "cannot compare \(describeType(a.type)) with \(describeType(b.type)) using '\(op)'", at: bad.constant != nil ? bad.range : range, notes: notes)
+        }
+        return (a, b)
+    }
+
+    mutating func comparison(_ op: BinaryOp, _ l: Expr, _ r: Expr, _ scope: Scope, range: SourceRange) throws(Failed) -> Pred {
+        let (a, b) = try comparable(try compile(l, scope, allowUnresolved: true), try compile(r, scope, allowUnresolved: true), op: op.rawValue, range: range)
+        if let fast = fastComparison(a, op, b) { return fast }
+        if let fast = fastComparison(b, op.flipped, a) { return fast }
+        let fa = a.eval, fb = b.eval
+        let hedges = kb.hedges
+        return { row, env in compareValues(fa(row, env), op, fb(row, env), hedges: hedges) }
+    }
+
+    /// A stored column against a constant, compared without boxing each row.
+    func fastComparison(_ a: Compiled, _ op: BinaryOp, _ b: Compiled) -> Pred? {
+        guard let (c, fi) = a.column, let k = b.constant else { return nil }
+        switch (c.columns[fi], k) {
+        case (.string(let ids, let pool), .string(let s)) where op == .eq || op == .ne:
+            let target = pool.lookup(s) ?? (StringPool.null - 1)
+            let isEq = op == .eq
+            return { r, _ in
+                let id = ids[r]
+                if id == StringPool.null { return .unknown }
+                return Truth((id == target) == isEq)
+            }
+        case (.number(let v), _) where c.qualifiers[fi] == nil:
+            guard let p = k.number else { return nil }
+            switch op {
+            case .eq: return { r, _ in v[r].isNaN ? .unknown : Truth(v[r] == p) }
+            case .ne: return { r, _ in v[r].isNaN ? .unknown : Truth(v[r] != p) }
+            case .lt: return { r, _ in v[r].isNaN ? .unknown : Truth(v[r] < p) }
+            case .le: return { r, _ in v[r].isNaN ? .unknown : Truth(v[r] <= p) }
+            case .gt: return { r, _ in v[r].isNaN ? .unknown : Truth(v[r] > p) }
+            case .ge: return { r, _ in v[r].isNaN ? .unknown : Truth(v[r] >= p) }
+            default: return nil
+            }
+        case (.date(let d), .date(let p)):
+            return { r, _ in
+                let x = d[r]
+                if x.isNullMarker { return .unknown }
+                return compareDates(x, op, p)
+            }
+        case (.hedge(let h), .hedge(let rank, _)):
+            let target = UInt8(rank)
+            return { r, _ in
+                let x = h[r]
+                if x == 255 { return .unknown }
+                // Smaller rank is stronger, and stronger compares greater.
+                let c = x < target ? 1 : x > target ? -1 : 0
+                return Truth(ordered(c, op))
+            }
+        default:
+            return nil
+        }
+    }
+
+    mutating func containsPredicate(_ l: Expr, _ r: Expr, _ scope: Scope) throws(Failed) -> Pred {
+        let a = try compile(l, scope), b = try compile(r, scope)
+        switch a.type {
+        case .string, .ref, .hedge, .null: break
+        case .list: break
+        default:
+            throw error(.typeMismatch, "'contains' needs text or a list on the left, not \(describeType(a.type))", at: a.range,
+                        notes: ["for numbers, compare with = < > or between"])
+        }
+        if case .list = a.type {
+            let fa = a.eval, fb = b.eval
+            let hedges = kb.hedges
+            return { row, env in
+                guard case .list(let items) = fa(row, env) else { return .unknown }
+                let needle = fb(row, env)
+                if needle.isNull { return .unknown }
+                for item in items {
+                    if case .string(let s) = item, case .string(let n) = needle, s.lowercased() == n.lowercased() { return .yes }
+                    if compareValues(item, .eq, needle, hedges: hedges) == .yes { return .yes }
+                }
+                return .no
+            }
+        }
+        guard b.type == .string || b.type == .null else {
+            throw error(.typeMismatch, "'contains' looks for text, not \(describeType(b.type))", at: b.range,
+                        notes: b.type.isNumeric ? ["put the number in quotes to search for it as text: \"\(b.constant?.text ?? "…")\""] : [])
+        }
+        if let p = b.parameter { parameters[p] = (.string, b.range) }
+        // Stored text and a constant needle: decide once per distinct string, not per row.
+        if let (c, fi) = a.column, case .string(let ids, let pool) = c.columns[fi], case .string(let needle)? = b.constant {
+            let folded = foldedBytes(needle)
+            let ascii = needle.utf8.allSatisfy { $0 < 0x80 }
+            var hit = [Bool](repeating: false, count: pool.count)
+            for id in 0..<pool.count {
+                hit[id] = ascii ? pool.withBytes(UInt32(id)) { containsFolded($0, folded) } : containsText(pool[UInt32(id)], needle)
+            }
+            let hits = hit
+            return { r, _ in
+                let id = ids[r]
+                return id == StringPool.null ? .unknown : Truth(hits[Int(id)])
+            }
+        }
+        let fa = a.eval, fb = b.eval
+        return { row, env in
+            let x = fa(row, env), y = fb(row, env)
+            guard !x.isNull, case .string(let n) = y else { return .unknown }
+            return Truth(containsText(x.text, n))
+        }
+    }
+
+    mutating func matchesPredicate(_ l: Expr, _ r: Expr, _ scope: Scope) throws(Failed) -> Pred {
+        let a = try compile(l, scope), b = try compile(r, scope)
+        switch a.type {
+        case .string, .ref, .hedge, .null: break
+        default:
+            throw error(.typeMismatch, "'matches' needs text on the left, not \(describeType(a.type))", at: a.range)
+        }
+        guard b.type == .string || b.type == .null else {
+            throw error(.typeMismatch, "'matches' needs a pattern in quotes, not \(describeType(b.type))", at: b.range)
+        }
+        let fa = a.eval
+        if case .string(let source)? = b.constant {
+            let pattern: Pattern
+            do { pattern = try Pattern(source) } catch {
+                // Point at the offending byte inside the string literal (after its quote).
+                let at = b.range.start + 1 + error.offset
+                throw self.error(.invalidLiteral, "invalid pattern: \(error.message)", at: SourceRange(at, min(at + 1, b.range.end)))
+            }
+            if let (c, fi) = a.column, case .string(let ids, let pool) = c.columns[fi] {
+                var hit = [Bool](repeating: false, count: pool.count)
+                for id in 0..<pool.count { hit[id] = pool.withBytes(UInt32(id)) { pattern.matches($0) } }
+                let hits = hit
+                return { r, _ in
+                    let id = ids[r]
+                    return id == StringPool.null ? .unknown : Truth(hits[Int(id)])
+                }
+            }
+            return { row, env in
+                let x = fa(row, env)
+                return x.isNull ? .unknown : Truth(pattern.matches(x.text))
+            }
+        }
+        if let p = b.parameter { parameters[p] = (.string, b.range) }
+        let fb = b.eval
+        // A pattern from a parameter is compiled once per run, on first use.
+        let cache = PatternCache()
+        return { row, env in
+            let x = fa(row, env)
+            guard !x.isNull, case .string(let s) = fb(row, env), let p = cache.pattern(s) else { return .unknown }
+            return Truth(p.matches(x.text))
+        }
+    }
+
+    mutating func inPredicate(_ x: Expr, _ list: Expr, negated: Bool, _ scope: Scope) throws(Failed) -> Pred {
+        let a = try compile(x, scope, allowUnresolved: true)
+        guard case .list(let items) = list.kind else {
+            let l = try compile(list, scope)
+            guard case .list = l.type else {
+                if l.parameter != nil {
+                    let fa = a.eval, fl = l.eval
+                    let hedges = kb.hedges
+                    return { row, env in
+                        guard case .list(let vs) = fl(row, env) else { return .unknown }
+                        let v = fa(row, env)
+                        let t = vs.reduce(Truth.no) { $0 || compareValues(v, .eq, $1, hedges: hedges) }
+                        return negated ? !t : t
+                    }
+                }
+                throw error(.typeMismatch, "'in' needs a list such as [\"a\", \"b\"], not \(describeType(l.type))", at: l.range,
+                            notes: ["to search text, use: contains"])
+            }
+            let fa = a.eval, fl = l.eval
+            let hedges = kb.hedges
+            return { row, env in
+                guard case .list(let vs) = fl(row, env) else { return .unknown }
+                let v = fa(row, env)
+                let t = vs.reduce(Truth.no) { $0 || compareValues(v, .eq, $1, hedges: hedges) }
+                return negated ? !t : t
+            }
+        }
+        var preds: [Pred] = []
+        for item in items {
+            let (p, q) = try comparable(a, try compile(item, scope, allowUnresolved: true), op: "in", range: item.range)
+            if let fast = fastComparison(p, .eq, q) { preds.append(fast); continue }
+            let fa = p.eval, fb = q.eval
+            let hedges = kb.hedges
+            preds.append { row, env in compareValues(fa(row, env), .eq, fb(row, env), hedges: hedges) }
+        }
+        // Stored strings against a list of constants: one set lookup per row.
+        if let (c, fi) = a.column, case .string(let ids, let pool) = c.columns[fi],
+           case .list(let consts)? = try? compile(list, scope).constant,
+           consts.allSatisfy({ if case .string = $0 { return true }; return false }) {
+            var set = Set<UInt32>()
+            for case .string(let s) in consts { if let id = pool.lookup(s) { set.insert(id) } }
+            let members = set
+            return { r, _ in
+                let id = ids[r]
+                if id == StringPool.null { return .unknown }
+                return Truth(members.contains(id) != negated)
+            }
+        }
+        let alternatives = preds
+        return { row, env in
+            var t = Truth.no
+            for p in alternatives {
+                t = t || p(row, env)
+                if t == .yes { break }
+            }
+            return negated ? !t : t
+        }
+    }
+}
+
+/// Compiled patterns from parameters, kept for the life of one plan.
+final class PatternCache: Sendable {
+    private let cache = Mutex<[String: Pattern]>([:])
+
+    func pattern(_ s: String) -> Pattern? {
+        if let p = cache.withLock({ $0[s] }) { return p }
+        guard let p = try? Pattern(s) else { return nil }
+        cache.withLock {
+            if $0.count > 64 { $0.removeAll() }
+            $0[s] = p
+        }
+        return p
+    }
+}

@@ -1,0 +1,122 @@
+/// A named piece of query text, able to turn byte offsets into line:column and to draw
+/// a diagnostic under its source line.
+public struct SourceText: Sendable {
+    /// The name shown before line:column: a file name, `-e`, `<stdin>` …
+    public let name: String
+    /// The text itself.
+    public let text: String
+    private let bytes: [UInt8]
+    private let lineStarts: [Int]
+
+    /// Wraps `text`, shown as `name` in diagnostics.
+    public init(_ text: String, name: String = "<query>") {
+        self.name = name
+        self.text = text
+        self.bytes = Array(text.utf8)
+        var starts = [0]
+        for (i, b) in bytes.enumerated() where b == 0x0A { starts.append(i + 1) }
+        self.lineStarts = starts
+    }
+
+    /// The 1-based line and column (in characters) of a byte offset.
+    public func lineColumn(of offset: Int) -> (line: Int, column: Int) {
+        let o = min(max(0, offset), bytes.count)
+        var lo = 0, hi = lineStarts.count - 1
+        while lo < hi {
+            let mid = (lo + hi + 1) / 2
+            if lineStarts[mid] <= o { lo = mid } else { hi = mid - 1 }
+        }
+        let column = displayWidth(bytes[lineStarts[lo]..<o]) + 1
+        return (lo + 1, column)
+    }
+
+    /// The text of a 1-based line, without its line ending, made safe to print.
+    public func line(_ number: Int) -> String {
+        guard number >= 1, number <= lineStarts.count else { return "" }
+        let start = lineStarts[number - 1]
+        var end = number < lineStarts.count ? lineStarts[number] - 1 : bytes.count
+        if end > start, bytes[end - 1] == 0x0D { end -= 1 }
+        return sanitizeForTerminal(String(decoding: bytes[start..<max(start, end)], as: UTF8.self))
+    }
+
+    /// Renders a diagnostic the way the CLI prints it:
+    ///
+    ///     script.kbq:7:17: error: unknown field 'topc' in estimates
+    ///       7 | estimates where topc = "containers"
+    ///         |                 ^~~~
+    ///         = help: did you mean 'topic'?
+    public func render(_ d: Diagnostic, color: Bool = false) -> String {
+        let red = color ? "\u{1B}[1;31m" : "", bold = color ? "\u{1B}[1m" : ""
+        let green = color ? "\u{1B}[32m" : "", reset = color ? "\u{1B}[0m" : ""
+        guard let range = d.range else {
+            var out = "\(bold)\(name): \(red)error:\(reset)\(bold) \(sanitizeForTerminal(d.message))\(reset)\n"
+            for n in d.notes { out += "  = note: \(sanitizeForTerminal(n))\n" }
+            if let s = d.suggestion { out += "  = help: did you mean '\(sanitizeForTerminal(s))'?\n" }
+            return out
+        }
+        let (line, column) = lineColumn(of: range.start)
+        var out = "\(bold)\(name):\(line):\(column): \(red)error:\(reset)\(bold) \(sanitizeForTerminal(d.message))\(reset)\n"
+        let gutter = String(line).count
+        let pad = String(repeating: " ", count: gutter)
+        let source = self.line(line)
+        out += " \(line) | \(source)\n"
+        // The caret spans the range on its first line only.
+        let lineEndOffset = line < lineStarts.count ? lineStarts[line] - 1 : bytes.count
+        let endOnLine = min(range.end, max(range.start, lineEndOffset))
+        let (_, endColumn) = lineColumn(of: endOnLine)
+        let width = max(1, endColumn - column)
+        let marks = "^" + String(repeating: "~", count: width - 1)
+        out += " \(pad) | \(String(repeating: " ", count: column - 1))\(green)\(marks)\(reset)\n"
+        for n in d.notes { out += " \(pad) = note: \(sanitizeForTerminal(n))\n" }
+        if let s = d.suggestion { out += " \(pad) = help: did you mean '\(sanitizeForTerminal(s))'?\n" }
+        return out
+    }
+}
+
+/// Columns a run of UTF-8 bytes takes on a terminal: one per character, tabs as one,
+/// East Asian wide characters as two.
+func displayWidth<C: Swift.Collection>(_ bytes: C) -> Int where C.Element == UInt8 {
+    var width = 0
+    for scalar in String(decoding: bytes, as: UTF8.self).unicodeScalars {
+        width += scalarWidth(scalar)
+    }
+    return width
+}
+
+func scalarWidth(_ s: Unicode.Scalar) -> Int {
+    let v = s.value
+    if v < 0x20 || (v >= 0x7F && v < 0xA0) { return v == 0x09 ? 1 : 0 }
+    // Combining marks take no column.
+    if (0x300...0x36F).contains(v) || (0x200B...0x200F).contains(v) || v == 0xFE0F { return 0 }
+    if (0x1100...0x115F).contains(v) || (0x2E80...0xA4CF).contains(v) || (0xAC00...0xD7A3).contains(v)
+        || (0xF900...0xFAFF).contains(v) || (0xFE30...0xFE4F).contains(v) || (0xFF00...0xFF60).contains(v)
+        || (0xFFE0...0xFFE6).contains(v) || (0x1F300...0x1FAFF).contains(v) || (0x20000...0x3FFFD).contains(v) {
+        return 2
+    }
+    return 1
+}
+
+/// Replaces control characters (escape sequences among them) with visible escapes, so text
+/// from a query or a KB file can never drive the terminal it is printed on.
+public func sanitizeForTerminal(_ s: String) -> String {
+    var needs = false
+    for u in s.unicodeScalars where u.value < 0x20 && u != "\t" || u.value == 0x7F || (0x80..<0xA0).contains(u.value) {
+        needs = true
+        break
+    }
+    guard needs else { return s }
+    var out = ""
+    for u in s.unicodeScalars {
+        if (u.value < 0x20 && u != "\t") || u.value == 0x7F || (0x80..<0xA0).contains(u.value) {
+            switch u {
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\u{1B}": out += "\\e"
+            default: out += "\\u{" + String(u.value, radix: 16) + "}"
+            }
+        } else {
+            out.unicodeScalars.append(u)
+        }
+    }
+    return out
+}

@@ -1,0 +1,140 @@
+/// One aggregate of `group by … aggregate`.
+struct AggregateSpec: Sendable {
+    let function: Function
+    /// The argument; nil for `count()`.
+    let argument: Eval?
+    let type: FieldType
+}
+
+/// Running state of one aggregate over one group.
+struct Accumulator {
+    var count = 0
+    var sum = 0.0
+    var numeric = 0
+    var percent = false
+    var minValue: Value = .null
+    var maxValue: Value = .null
+
+    mutating func add(_ v: Value) {
+        if v.isNull { return }
+        count += 1
+        if let n = v.number {
+            sum += n
+            numeric += 1
+            if case .percent = v { percent = true }
+        }
+        if minValue.isNull || orderValues(v, minValue) < 0 { minValue = v }
+        if maxValue.isNull || orderValues(v, maxValue) > 0 { maxValue = v }
+    }
+
+    func result(_ f: Function, rows: Int) -> Value {
+        switch f {
+        case .count: return .number(Double(rows))
+        case .sum: return numeric == 0 ? .null : percent ? .percent(sum) : .number(sum)
+        case .avg: return numeric == 0 ? .null : percent ? .percent(sum / Double(numeric)) : .number(sum / Double(numeric))
+        case .min: return minValue
+        case .max: return maxValue
+        case .spread:
+            guard let lo = minValue.number, let hi = maxValue.number else { return .null }
+            return percent ? .percent(hi - lo) : .number(hi - lo)
+        default: return .null
+        }
+    }
+}
+
+/// Groups rows by key values and computes aggregates per group; groups come out in key
+/// order. With no keys, the whole input is one group.
+func groupRows(_ rows: Rows, keys: [Eval], fastKey: (KBCollection, [UInt32], StringPool)?, aggregates: [AggregateSpec],
+               columns: [ResultColumn], _ env: Env) throws(Diagnostic) -> Rows {
+    bind(rows, env)
+    let idx = rowIndexes(rows)
+    var groupKeys: [[Value]] = []
+    var rowCounts: [Int] = []
+    var accs: [[Accumulator]] = []
+    func newGroup(_ key: [Value]) -> Int {
+        groupKeys.append(key)
+        rowCounts.append(0)
+        accs.append([Accumulator](repeating: Accumulator(), count: aggregates.count))
+        return groupKeys.count - 1
+    }
+    let needsValues = aggregates.contains { $0.argument != nil }
+    var i = 0
+    if keys.isEmpty {
+        _ = newGroup([])
+        while i < idx.count {
+            let end = min(idx.count, i + tickEvery)
+            try env.tick(end - i)
+            rowCounts[0] += end - i
+            if needsValues {
+                for k in i..<end {
+                    for (a, spec) in aggregates.enumerated() { if let f = spec.argument { accs[0][a].add(f(idx[k], env)) } }
+                }
+            }
+            i = end
+        }
+    } else if let (_, ids, pool) = fastKey {
+        // One stored string key: group by interned id, no hashing of values.
+        var groupOf = [Int32](repeating: -1, count: pool.count + 1)
+        while i < idx.count {
+            let end = min(idx.count, i + tickEvery)
+            try env.tick(end - i)
+            for k in i..<end {
+                let r = idx[k]
+                let id = ids[r]
+                let slot = id == StringPool.null ? pool.count : Int(id)
+                var g = Int(groupOf[slot])
+                if g < 0 {
+                    g = newGroup([id == StringPool.null ? .null : .string(pool[id])])
+                    groupOf[slot] = Int32(g)
+                }
+                rowCounts[g] += 1
+                if needsValues {
+                    for (a, spec) in aggregates.enumerated() { if let f = spec.argument { accs[g][a].add(f(r, env)) } }
+                }
+            }
+            i = end
+        }
+    } else {
+        var groupOf: [[Value]: Int] = [:]
+        while i < idx.count {
+            let end = min(idx.count, i + tickEvery)
+            try env.tick(end - i)
+            for k in i..<end {
+                let r = idx[k]
+                let key = keys.map { $0(r, env) }
+                let g: Int
+                if let existing = groupOf[key] { g = existing } else { g = newGroup(key); groupOf[key] = g }
+                rowCounts[g] += 1
+                if needsValues {
+                    for (a, spec) in aggregates.enumerated() { if let f = spec.argument { accs[g][a].add(f(r, env)) } }
+                }
+            }
+            i = end
+        }
+    }
+    var order = Array(groupKeys.indices)
+    order.sort { a, b in
+        for (x, y) in zip(groupKeys[a], groupKeys[b]) {
+            if x.isNull != y.isNull { return !x.isNull }
+            let c = orderValues(x, y)
+            if c != 0 { return c < 0 }
+        }
+        return a < b
+    }
+    var out: [[Value]] = []
+    out.reserveCapacity(order.count)
+    for g in order {
+        var row = groupKeys[g]
+        for (a, spec) in aggregates.enumerated() {
+            if spec.function == .count && spec.argument != nil {
+                row.append(.number(Double(accs[g][a].count)))
+            } else {
+                row.append(accs[g][a].result(spec.function, rows: rowCounts[g]))
+            }
+        }
+        out.append(row)
+    }
+    var t = Table(columns: columns, rows: out)
+    if case .table(let old) = rows { t.decorations = old.decorations }
+    return .table(t)
+}

@@ -1,0 +1,153 @@
+/// A one-line summary of a row: its text, description or title, else its named parts
+/// ("North Korea supplies Russia").
+func rowSummary(_ c: KBCollection, _ r: Int, _ kb: KnowledgeBase) -> String {
+    for f in ["text", "description", "title"] {
+        if let v = c.value(row: r, field: f, in: kb), !v.isNull { return v.text }
+    }
+    let skip: Set<String> = ["id", "sentence", "source", "hedge", "document"]
+    var parts: [String] = []
+    for (i, f) in c.fields.enumerated() where !skip.contains(f.name) {
+        switch f.type {
+        case .string, .ref, .number, .percent, .date:
+            let v = c.value(row: r, column: i, kb: kb)
+            if !v.isNull { parts.append(v.text) }
+        default: break
+        }
+    }
+    return parts.joined(separator: " ")
+}
+
+/// Every row of every collection that refers to the entity, with its source, hedge and
+/// sentence.
+func describeEntity(_ entities: KBCollection, _ row: Int, columns: [ResultColumn], _ env: Env) throws(Diagnostic) -> Rows {
+    let kb = env.kb
+    var out: [[Value]] = []
+    for c in kb.collections where c !== entities {
+        try env.tick(c.count)
+        let refFields = c.fields.enumerated().filter { if case .ref(let t) = $0.element.type { return t == entities.name }; return false }
+        guard !refFields.isEmpty else { continue }
+        for r in 0..<c.count {
+            for (fi, f) in refFields {
+                guard case .ref(let rows) = c.columns[fi], rows[r] == Int32(row) else { continue }
+                var what = rowSummary(c, r, kb)
+                if let m = c.measure, let v = c.value(row: r, field: m, in: kb) {
+                    if v.isNull {
+                        what += " — no value given"
+                    } else if !what.contains(v.text) {
+                        what += " — \(v.text)"
+                    }
+                }
+                let source = c.value(row: r, field: "source", in: kb).map { $0.isNull ? Value.null : .string($0.text) } ?? .null
+                let hedge = c.field("hedge")?.type == .hedge ? (c.value(row: r, field: "hedge", in: kb) ?? .null) : .null
+                var sentence = c.value(row: r, field: "sentence", in: kb) ?? .null
+                if case .ref(let ref) = sentence, ref.collection != "sentences" { sentence = .null }
+                let id = c.key.flatMap { c.value(row: r, field: $0, in: kb) }?.text ?? String(r + 1)
+                out.append([.string(c.name), .string(id), .string(f.name), .string(what), source, hedge, sentence])
+            }
+        }
+    }
+    var t = Table(columns: columns, rows: out)
+    let name = entities.rowRef(row, kb: kb).display
+    var title = name
+    if let k = entities.value(row: row, field: "kind", in: kb), !k.isNull { title += " (\(k.text))" }
+    t.decorations.title = title
+    if case .list(let aliases)? = entities.value(row: row, field: "aliases", in: kb), !aliases.isEmpty {
+        t.decorations.notes.append("also called: " + aliases.map(\.text).joined(separator: ", "))
+    }
+    if let d = entities.value(row: row, field: "description", in: kb), !d.isNull { t.decorations.notes.append(d.text) }
+    t.decorations.notes.append("\(out.count) row\(out.count == 1 ? "" : "s") in the KB refer to \(name)")
+    return .table(t)
+}
+
+/// The sentences that contain `text` (any case), with the match marked «like this».
+func searchSentences(_ s: KBCollection, _ text: String, columns: [ResultColumn], _ env: Env) throws(Diagnostic) -> Rows {
+    try env.tick(s.count)
+    let needle = text.lowercased()
+    var out: [[Value]] = []
+    var origin: [Int32] = []
+    for r in 0..<s.count {
+        guard let v = s.value(row: r, field: "text", in: env.kb), case .string(let sentence) = v else { continue }
+        guard let marked = markMatches(sentence, needle) else { continue }
+        var row: [Value] = [.ref(s.rowRef(r, kb: env.kb))]
+        if columns.count == 3 { row.append(s.value(row: r, field: "paragraph", in: env.kb) ?? .null) }
+        row.append(.string(marked))
+        out.append(row)
+        origin.append(Int32(r))
+    }
+    var t = Table(columns: columns, rows: out, origin: origin)
+    t.decorations.notes.append("\(out.count) sentence\(out.count == 1 ? "" : "s") contain\(out.count == 1 ? "s" : "") \"\(text)\"")
+    return .table(t)
+}
+
+/// Marks each case-insensitive occurrence of `needle` in `s` as «match»; nil if none.
+func markMatches(_ s: String, _ needle: String) -> String? {
+    let chars = Array(s)
+    let lower = chars.map { Character($0.lowercased()) }
+    let n = Array(needle).map { Character($0.lowercased()) }
+    guard !n.isEmpty, lower.count >= n.count else { return nil }
+    var out = ""
+    var i = 0
+    var found = false
+    while i < chars.count {
+        if i + n.count <= lower.count, Array(lower[i..<(i + n.count)]) == n {
+            out += "«" + String(chars[i..<(i + n.count)]) + "»"
+            i += n.count
+            found = true
+        } else {
+            out.append(chars[i])
+            i += 1
+        }
+    }
+    return found ? out : nil
+}
+
+/// Topics on which two or more sources give values whose intervals cannot overlap,
+/// largest relative spread first, one row per source.
+func findConflicts(_ collections: [KBCollection], columns: [ResultColumn], _ env: Env) throws(Diagnostic) -> Rows {
+    let kb = env.kb
+    struct Side { var source: String; var value: Quantity; var hedge: Value; var sentence: Value }
+    var groups: [[String]: [Side]] = [:]
+    var order: [[String]] = []
+    for c in collections {
+        try env.tick(c.count)
+        guard let m = c.measure else { continue }
+        for r in 0..<c.count {
+            guard let v = c.value(row: r, field: m, in: kb), let q = quantity(of: v) else { continue }
+            let topic = c.value(row: r, field: "topic", in: kb)?.text ?? c.value(row: r, field: "subject", in: kb)?.text ?? c.name
+            let unit = c.value(row: r, field: "unit", in: kb)?.text ?? ""
+            let subject = c.value(row: r, field: "subject", in: kb)?.text ?? ""
+            let key = [topic, unit, subject]
+            let source = c.value(row: r, field: "source", in: kb)?.text ?? ""
+            var sentence = c.value(row: r, field: "sentence", in: kb) ?? .null
+            if case .ref(let ref) = sentence, ref.collection != "sentences" { sentence = .null }
+            let hedge = c.field("hedge")?.type == .hedge ? (c.value(row: r, field: "hedge", in: kb) ?? .null) : .null
+            if groups[key] == nil { order.append(key) }
+            groups[key, default: []].append(Side(source: source, value: q, hedge: hedge, sentence: sentence))
+        }
+    }
+    var found: [(key: [String], sides: [Side], spread: Double, relative: Double)] = []
+    for key in order {
+        guard let sides = groups[key], Set(sides.map(\.source)).count >= 2 else { continue }
+        var conflict = false
+        outer: for i in sides.indices {
+            for j in sides.indices where j > i && sides[i].source != sides[j].source {
+                if !sides[i].value.overlaps(sides[j].value) { conflict = true; break outer }
+            }
+        }
+        guard conflict else { continue }
+        let lo = sides.map(\.value.value).min() ?? 0, hi = sides.map(\.value.value).max() ?? 0
+        found.append((key, sides.sorted { $0.value.value > $1.value.value }, hi - lo, hi != 0 ? (hi - lo) / abs(hi) * 100 : 0))
+    }
+    found.sort { $0.relative > $1.relative }
+    var out: [[Value]] = []
+    for f in found {
+        for s in f.sides {
+            out.append([.string(f.key[0]), f.key[1].isEmpty ? .null : .string(f.key[1]), .string(s.source), .quantity(s.value),
+                        s.hedge, s.sentence, .number(f.spread), .percent(f.relative.rounded())])
+        }
+    }
+    var t = Table(columns: columns, rows: out)
+    t.decorations.notes.append(found.isEmpty ? "no topic has sources that disagree" :
+        "\(found.count) topic\(found.count == 1 ? "" : "s") where sources give values that cannot all be right")
+    return .table(t)
+}

@@ -1,0 +1,104 @@
+/// A column of a result: its name and type.
+public struct ResultColumn: Sendable, Hashable, Codable {
+    /// The column's name.
+    public var name: String
+    /// Its type, as the checker knows it.
+    public var type: FieldType
+
+    /// Makes a column.
+    public init(name: String, type: FieldType) {
+        self.name = name
+        self.type = type
+    }
+
+    enum CodingKeys: String, CodingKey { case name, type }
+    /// Encodes the type by its name (`"string"`, `"ref<sources>"` …).
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .name)
+        try c.encode(type.description, forKey: .type)
+    }
+}
+
+/// A labelled figure under a table: `spread 3,500`.
+public struct SummaryItem: Sendable, Hashable, Codable {
+    /// What the figure is.
+    public var label: String
+    /// The figure.
+    public var value: Value
+}
+
+/// A block of figures about the whole result (one per unit for `compare`).
+public struct Summary: Sendable, Hashable, Codable {
+    /// What the block is about (a unit, a topic), if more than one block.
+    public var title: String?
+    /// The figures, in order.
+    public var items: [SummaryItem]
+    /// A sentence that reads the figures ("conflict: the values do not overlap").
+    public var verdict: String?
+
+    /// The figure labelled `label`.
+    public subscript(label: String) -> Value? { items.first { $0.label == label }?.value }
+}
+
+/// A small picture drawn under a table where it reads better than numbers.
+public enum Chart: Sendable, Hashable, Codable {
+    /// Horizontal bars: one per label, scaled to the largest value.
+    case bars([Bar])
+    /// Dated marks along a line, oldest first.
+    case timeline([Mark])
+
+    /// One bar.
+    public struct Bar: Sendable, Hashable, Codable {
+        /// The bar's label.
+        public var label: String
+        /// The length it stands for.
+        public var value: Double
+        /// The value as shown (keeps qualifiers: "over 16,500").
+        public var text: String
+    }
+
+    /// One dated mark.
+    public struct Mark: Sendable, Hashable, Codable {
+        /// When.
+        public var date: PartialDate
+        /// What.
+        public var label: String
+    }
+}
+
+/// The result of a query: typed columns and rows, plus what the clauses add around them
+/// (a title, notes, summary figures, a chart).
+public struct ResultTable: Sendable, Hashable, Codable {
+    /// The columns, in order.
+    public var columns: [ResultColumn]
+    /// The rows; each has one value per column.
+    public var rows: [[Value]]
+    /// A heading (`describe` names the entity here).
+    public var title: String?
+    /// Remarks about the result: rows in other units kept apart, a limit reached …
+    public var notes: [String]
+    /// Figures about the whole result (`compare`'s min, max, spread …).
+    public var summaries: [Summary]
+    /// A chart, for `compare`, `timeline` and `chart`.
+    public var chart: Chart?
+
+    /// Makes a result.
+    public init(columns: [ResultColumn], rows: [[Value]], title: String? = nil, notes: [String] = [],
+                summaries: [Summary] = [], chart: Chart? = nil) {
+        self.columns = columns
+        self.rows = rows
+        self.title = title
+        self.notes = notes
+        self.summaries = summaries
+        self.chart = chart
+    }
+
+    /// The index of the column named `name`.
+    public func columnIndex(_ name: String) -> Int? { columns.firstIndex { $0.name == name } }
+
+    /// The values of the column named `name`.
+    public func column(_ name: String) -> [Value]? {
+        columnIndex(name).map { i in rows.map { $0[i] } }
+    }
+}

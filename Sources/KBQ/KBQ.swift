@@ -1,0 +1,64 @@
+import Synchronization
+
+// kbq's pipeline, stage by stage:
+//
+//   query text ──Lexer──▶ tokens ──Parser──▶ statements (syntax tree)
+//              ──Planner (Check/)──▶ checked plan ──run (Evaluate/)──▶ ResultTable
+//              ──Render/──▶ table, JSON, CSV or Markdown text
+//
+// `Session.run` reads top to bottom as that whole story. Nothing runs unless every stage
+// before it succeeded: a script with an error in any statement runs none of them.
+
+/// Bounds for one run of a query, for queries that come from people you do not trust.
+public struct Limits: Sendable, Hashable {
+    /// The most rows a result may have.
+    public var maxRows: Int
+    /// The longest a run may take, in seconds.
+    public var maxSeconds: Double
+    /// The most rows a run may visit, summed over every step.
+    public var maxWork: Int
+
+    /// Makes limits.
+    public init(maxRows: Int = 10_000_000, maxSeconds: Double = 3600, maxWork: Int = Int.max) {
+        self.maxRows = maxRows
+        self.maxSeconds = maxSeconds
+        self.maxWork = maxWork
+    }
+
+    /// No practical limit: what the CLI uses.
+    public static let none = Limits()
+    /// A conservative default for untrusted queries: 10,000 rows, 2 seconds, 50 million rows visited.
+    public static let untrusted = Limits(maxRows: 10_000, maxSeconds: 2, maxWork: 50_000_000)
+}
+
+/// Lets a host stop a running query from another thread or task. The query notices within
+/// a few thousand rows and ends with a ``Diagnostic/Kind/cancelled`` diagnostic.
+public final class CancellationToken: Sendable {
+    private let flag = Atomic<Bool>(false)
+    /// Makes a token that is not cancelled.
+    public init() {}
+    /// Asks every query running with this token to stop.
+    public func cancel() { flag.store(true, ordering: .relaxed) }
+    /// Whether ``cancel()`` was called.
+    public var isCancelled: Bool { flag.load(ordering: .relaxed) }
+}
+
+/// What one statement of a script produced.
+public enum StatementOutcome: Sendable {
+    /// A query's result.
+    case result(ResultTable)
+    /// `let NAME = …` bound a name; the payload is the name and its row count.
+    case bound(name: String, rows: Int)
+}
+
+/// An output format for results.
+public enum OutputFormat: String, Sendable, CaseIterable {
+    /// Aligned columns with a chart under them where one reads better.
+    case table
+    /// A JSON object per result: columns, rows, notes, summaries.
+    case json
+    /// RFC 4180 CSV with a header row.
+    case csv
+    /// A GitHub-flavoured Markdown table.
+    case markdown
+}

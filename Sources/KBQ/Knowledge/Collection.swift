@@ -1,0 +1,194 @@
+/// The stored values of one field, one entry per row, unboxed.
+enum ColumnData: Sendable {
+    /// Interned strings; `StringPool.null` is null.
+    case string(ids: [UInt32], pool: StringPool)
+    /// Numbers; NaN is null (JSON and CSV input cannot produce NaN).
+    case number([Double])
+    /// Dates; `lo == Int32.min` is null.
+    case date([PartialDate])
+    /// 0 false, 1 true, 2 null.
+    case bool([UInt8])
+    /// Hedge ranks; 255 is null.
+    case hedge([UInt8])
+    /// Row indexes into the referenced collection; -1 is null.
+    case ref([Int32])
+    /// Lists (rare: aliases and the like), boxed.
+    case list([[Value]?])
+
+    static let nullDate = PartialDate(nullMarker: ())
+}
+
+extension PartialDate {
+    init(nullMarker: ()) {
+        self.init(year: 1970)
+        lo = Int32.min
+        hi = Int32.min
+    }
+    var isNullMarker: Bool { lo == Int32.min }
+}
+
+/// One collection of a knowledge base: its schema and its rows, stored by column.
+public final class KBCollection: Sendable {
+    /// The collection's name.
+    public let name: String
+    /// The declared fields, in order.
+    public let fields: [Field]
+    /// The key field's name, if the collection has one.
+    public let key: String?
+    /// The default measure for `compare` and charts.
+    public let measure: String?
+    /// The number of rows.
+    public let count: Int
+    let columns: [ColumnData]
+    let fieldIndex: [String: Int]
+    /// Index of the field a reference to this collection is shown by.
+    let displayField: Int?
+    let keyField: Int?
+    /// For qualified numbers: field index -> (qualifier field, upper field).
+    let qualifiers: [Int: (Int?, Int?)]
+    let hedges: HedgeScale
+
+    init(name: String, fields: [Field], columns: [ColumnData], count: Int, key: String?, measure: String?, hedges: HedgeScale) {
+        self.name = name
+        self.fields = fields
+        self.columns = columns
+        self.count = count
+        self.key = key
+        self.measure = measure
+        self.hedges = hedges
+        var index: [String: Int] = [:]
+        for (i, f) in fields.enumerated() { index[f.name] = i }
+        fieldIndex = index
+        keyField = key.flatMap { index[$0] }
+        displayField = ["name", "title"].lazy.compactMap { n in index[n].flatMap { fields[$0].type == .string ? $0 : nil } }.first ?? key.flatMap { index[$0] }
+        var q: [Int: (Int?, Int?)] = [:]
+        for (i, f) in fields.enumerated() where f.qualifierField != nil || f.upperField != nil {
+            q[i] = (f.qualifierField.flatMap { index[$0] }, f.upperField.flatMap { index[$0] })
+        }
+        qualifiers = q
+    }
+
+    /// The field named `name`, if there is one.
+    public func field(_ name: String) -> Field? {
+        fieldIndex[name].map { fields[$0] }
+    }
+
+    /// The value of field `fieldName` in row `row`, or `nil` if there is no such field or row.
+    public func value(row: Int, field fieldName: String, in kb: KnowledgeBase) -> Value? {
+        guard let f = fieldIndex[fieldName], row >= 0, row < count else { return nil }
+        return value(row: row, column: f, kb: kb)
+    }
+
+    func value(row: Int, column f: Int, kb: KnowledgeBase) -> Value {
+        switch columns[f] {
+        case .string(let ids, let pool):
+            let id = ids[row]
+            return id == StringPool.null ? .null : .string(pool[id])
+        case .number(let v):
+            let x = v[row]
+            if x.isNaN { return .null }
+            if fields[f].type == .percent { return .percent(x) }
+            if let (qf, uf) = qualifiers[f] { return .quantity(quantity(row: row, value: x, qualifierField: qf, upperField: uf)) }
+            return .number(x)
+        case .date(let d):
+            return d[row].isNullMarker ? .null : .date(d[row])
+        case .bool(let b):
+            return b[row] == 2 ? .null : .bool(b[row] == 1)
+        case .hedge(let h):
+            let r = Int(h[row])
+            return r == 255 || r >= hedges.words.count ? .null : .hedge(rank: r, word: hedges.words[r])
+        case .ref(let r):
+            let target = r[row]
+            guard target >= 0, case .ref(let cname) = fields[f].type, let c = kb.collection(cname) else { return .null }
+            return .ref(c.rowRef(Int(target), kb: kb))
+        case .list(let l):
+            return l[row].map { .list($0) } ?? .null
+        }
+    }
+
+    func quantity(row: Int, value x: Double, qualifierField qf: Int?, upperField uf: Int?) -> Quantity {
+        var word: String?
+        if let qf, case .string(let ids, let pool) = columns[qf], ids[row] != StringPool.null { word = pool[ids[row]] }
+        var upper: Double?
+        if let uf, case .number(let u) = columns[uf], !u[row].isNaN { upper = u[row] }
+        return Quantity(x, qualifier: word, upper: upper, percent: false) ?? Quantity(exactly: x)
+    }
+
+    /// A reference to row `row`, carrying its key and display text.
+    func rowRef(_ row: Int, kb: KnowledgeBase) -> RowRef {
+        let key = keyField.map { value(row: row, column: $0, kb: kb).text } ?? String(row + 1)
+        let display = displayField.map { value(row: row, column: $0, kb: kb).text } ?? key
+        return RowRef(collection: name, key: key, display: display, row: row)
+    }
+
+    /// The row whose key is `key`.
+    func row(forKey key: String) -> Int? {
+        guard let k = keyField, case .string(let ids, let pool) = columns[k], let id = pool.lookup(key) else { return nil }
+        // Keys are unique, so the key pool interned them in row order: id == row.
+        if Int(id) < ids.count, ids[Int(id)] == id { return Int(id) }
+        return ids.firstIndex(of: id)
+    }
+}
+
+/// A knowledge base: typed collections of sourced facts. Immutable once loaded, and safe to
+/// share across threads.
+public final class KnowledgeBase: Sendable {
+    /// A short name (`article` for the built-in KB).
+    public let name: String
+    /// A human title, if the KB gives one.
+    public let title: String?
+    /// The collections, in the order the KB declares them.
+    public let collections: [KBCollection]
+    /// The ordered hedge words.
+    public let hedges: HedgeScale
+    let byName: [String: Int]
+
+    init(name: String, title: String?, collections: [KBCollection], hedges: HedgeScale) {
+        self.name = name
+        self.title = title
+        self.collections = collections
+        self.hedges = hedges
+        var m: [String: Int] = [:]
+        for (i, c) in collections.enumerated() { m[c.name] = i }
+        byName = m
+    }
+
+    /// The collection named `name`.
+    public func collection(_ name: String) -> KBCollection? {
+        byName[name].map { collections[$0] }
+    }
+}
+
+extension KBCollection {
+    /// The distinct values of a string field (or the display texts of a reference field, or
+    /// the items of a list field), sorted, at most `limit` of them: for completion menus.
+    public func distinctStrings(of field: String, limit: Int = 1000) -> [String] {
+        guard let f = fieldIndex[field] else { return [] }
+        var seen = Set<String>()
+        switch columns[f] {
+        case .string(_, let pool):
+            for id in 0..<min(pool.count, limit) { seen.insert(pool[UInt32(id)]) }
+        case .list(let l):
+            for case let items? in l { for v in items where seen.count < limit { seen.insert(v.text) } }
+        case .ref(let rows):
+            guard case .ref(let target) = fields[f].type else { return [] }
+            _ = target
+            var done = Set<Int32>()
+            for r in rows where r >= 0 && done.insert(r).inserted && seen.count < limit {
+                if let c = refTarget(f) { seen.insert(c.rowDisplay(Int(r))) }
+            }
+        case .hedge:
+            seen = Set(hedges.words)
+        default:
+            return []
+        }
+        return seen.sorted()
+    }
+
+    func refTarget(_ f: Int) -> KBCollection? { nil }
+
+    func rowDisplay(_ r: Int) -> String {
+        guard let d = displayField, case .string(let ids, let pool) = columns[d], ids[r] != StringPool.null else { return String(r + 1) }
+        return pool[ids[r]]
+    }
+}

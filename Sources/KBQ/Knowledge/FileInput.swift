@@ -1,0 +1,86 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Reads files in chunks with plain system calls, so loading needs no Foundation and a
+/// large file never has to sit in memory whole.
+struct FileInput: ~Copyable {
+    let fd: Int32
+    let path: String
+
+    /// Opens `path` for reading, or says why it cannot.
+    init(path: String) throws(KBLoadError) {
+        self.path = path
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else {
+            throw KBLoadError(file: path, problems: [KBProblem(path: "$", message: "cannot open \(path): \(String(cString: strerror(errno)))")])
+        }
+        var st = stat()
+        if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
+            close(fd)
+            throw KBLoadError(file: path, problems: [KBProblem(path: "$", message: "\(path) is a folder, not a KB file")])
+        }
+        self.fd = fd
+    }
+
+    deinit { close(fd) }
+
+    /// The file's size in bytes, if known.
+    var size: Int? {
+        var st = stat()
+        return fstat(fd, &st) == 0 ? Int(st.st_size) : nil
+    }
+
+    /// Reads up to `count` bytes, appending them to `buffer`; returns how many were read.
+    func read(into buffer: inout [UInt8], count: Int) throws(KBLoadError) -> Int {
+        let old = buffer.count
+        buffer.reserveCapacity(old + count)
+        var got = 0
+        var failure: Int32 = 0
+        buffer.append(contentsOf: repeatElement(0, count: count))
+        buffer.withUnsafeMutableBufferPointer { b in
+            while true {
+                let n = Glibc.read(fd, b.baseAddress! + old, count)
+                if n < 0 && errno == EINTR { continue }
+                if n < 0 { failure = errno } else { got = n }
+                break
+            }
+        }
+        buffer.removeLast(count - got)
+        if failure != 0 {
+            throw KBLoadError(file: path, problems: [KBProblem(path: "$", message: "cannot read \(path): \(String(cString: strerror(failure)))")])
+        }
+        return got
+    }
+
+    /// Reads the whole file, refusing one larger than `limit` bytes.
+    func readAll(limit: Int) throws(KBLoadError) -> [UInt8] {
+        var out: [UInt8] = []
+        if let s = size, s > limit {
+            throw KBLoadError(file: path, problems: [KBProblem(path: "$", message: "file is \(s) bytes; the limit for one JSON KB file is \(limit) bytes (put large collections in CSV or NDJSON files)")])
+        }
+        out.reserveCapacity((size ?? 0) + 1)
+        while try read(into: &out, count: 1 << 20) > 0 {
+            if out.count > limit {
+                throw KBLoadError(file: path, problems: [KBProblem(path: "$", message: "file is larger than the limit of \(limit) bytes")])
+            }
+        }
+        return out
+    }
+}
+
+/// The folder part of a path ("" for a bare file name).
+func directoryOf(_ path: String) -> String {
+    guard let slash = path.lastIndex(of: "/") else { return "" }
+    return String(path[..<slash])
+}
+
+/// Joins a relative path onto a folder.
+func resolvePath(_ p: String, relativeTo dir: String) -> String {
+    if p.hasPrefix("/") || dir.isEmpty { return p }
+    return dir + "/" + p
+}

@@ -1,0 +1,315 @@
+/// A parsed JSON value. Objects keep their members in document order, so that a KB's
+/// field order is its column order.
+indirect enum JSON: Sendable {
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case array([JSON])
+    case object([(String, JSON)])
+
+    var typeName: String {
+        switch self {
+        case .null: return "null"
+        case .bool: return "bool"
+        case .number: return "number"
+        case .string: return "string"
+        case .array: return "array"
+        case .object: return "object"
+        }
+    }
+
+    subscript(key: String) -> JSON? {
+        if case .object(let members) = self { return members.first(where: { $0.0 == key })?.1 }
+        return nil
+    }
+
+    /// A short rendering for error messages.
+    var preview: String {
+        switch self {
+        case .string(let s): return "string \"" + (s.count > 40 ? String(s.prefix(40)) + "…" : s) + "\""
+        case .number(let n): return "number \(formatNumber(n).replacingCommas)"
+        case .bool(let b): return "\(b)"
+        default: return typeName
+        }
+    }
+}
+
+extension String {
+    var replacingCommas: String { String(self.filter { $0 != "," }) }
+}
+
+/// A JSON syntax error at a byte offset.
+struct JSONSyntaxError: Error {
+    let message: String
+    let offset: Int
+}
+
+/// A strict RFC 8259 parser over bytes, with a nesting bound so hostile files cannot
+/// overflow the stack.
+struct JSONParser {
+    static let maxDepth = 256
+    let bytes: UnsafeBufferPointer<UInt8>
+    var pos = 0
+    var depth = 0
+
+    init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+
+    static func parse(_ data: [UInt8]) throws(JSONSyntaxError) -> JSON {
+        var result: Result<JSON, JSONSyntaxError> = .success(.null)
+        data.withUnsafeBufferPointer { buf in
+            var p = JSONParser(buf)
+            do {
+                p.skipSpace()
+                let v = try p.value()
+                p.skipSpace()
+                if p.pos < buf.count { throw p.error("unexpected text after the JSON value") }
+                result = .success(v)
+            } catch let e as JSONSyntaxError {
+                result = .failure(e)
+            } catch {
+                result = .failure(JSONSyntaxError(message: "\(error)", offset: p.pos))
+            }
+        }
+        return try result.get()
+    }
+
+    func error(_ m: String) -> JSONSyntaxError { JSONSyntaxError(message: m, offset: pos) }
+
+    mutating func skipSpace() {
+        while pos < bytes.count {
+            switch bytes[pos] {
+            case 0x20, 0x0A, 0x0D, 0x09: pos += 1
+            default: return
+            }
+        }
+    }
+
+    mutating func value() throws(JSONSyntaxError) -> JSON {
+        guard pos < bytes.count else { throw error("unexpected end of file") }
+        switch bytes[pos] {
+        case UInt8(ascii: "{"): return try object()
+        case UInt8(ascii: "["): return try array()
+        case UInt8(ascii: "\""): return .string(try string())
+        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
+        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
+        case UInt8(ascii: "n"): try literal("null"); return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try number())
+        default:
+            throw error("unexpected character '\(printable(bytes[pos]))'")
+        }
+    }
+
+    func printable(_ b: UInt8) -> String {
+        b >= 0x20 && b < 0x7F ? String(UnicodeScalar(b)) : "\\x" + String(b, radix: 16)
+    }
+
+    mutating func literal(_ word: String) throws(JSONSyntaxError) {
+        let w = Array(word.utf8)
+        let n = w.count
+        guard pos + n <= bytes.count else { throw error("unexpected end of file") }
+        for i in 0..<n where bytes[pos + i] != w[i] {
+            throw error("unexpected character '\(printable(bytes[pos]))'")
+        }
+        pos += n
+    }
+
+    mutating func enter() throws(JSONSyntaxError) {
+        depth += 1
+        if depth > JSONParser.maxDepth { throw error("nesting deeper than \(JSONParser.maxDepth) levels") }
+    }
+
+    mutating func object() throws(JSONSyntaxError) -> JSON {
+        try enter()
+        pos += 1
+        var members: [(String, JSON)] = []
+        skipSpace()
+        if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") { pos += 1; depth -= 1; return .object(members) }
+        while true {
+            skipSpace()
+            guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else { throw error("expected a member name in double quotes") }
+            let key = try string()
+            skipSpace()
+            guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else { throw error("expected ':' after member name") }
+            pos += 1
+            skipSpace()
+            members.append((key, try value()))
+            skipSpace()
+            guard pos < bytes.count else { throw error("unexpected end of file inside an object") }
+            if bytes[pos] == UInt8(ascii: ",") { pos += 1; continue }
+            if bytes[pos] == UInt8(ascii: "}") { pos += 1; break }
+            throw error("expected ',' or '}' in an object")
+        }
+        depth -= 1
+        return .object(members)
+    }
+
+    mutating func array() throws(JSONSyntaxError) -> JSON {
+        try enter()
+        pos += 1
+        var items: [JSON] = []
+        skipSpace()
+        if pos < bytes.count, bytes[pos] == UInt8(ascii: "]") { pos += 1; depth -= 1; return .array(items) }
+        while true {
+            skipSpace()
+            items.append(try value())
+            skipSpace()
+            guard pos < bytes.count else { throw error("unexpected end of file inside an array") }
+            if bytes[pos] == UInt8(ascii: ",") { pos += 1; continue }
+            if bytes[pos] == UInt8(ascii: "]") { pos += 1; break }
+            throw error("expected ',' or ']' in an array")
+        }
+        depth -= 1
+        return .array(items)
+    }
+
+    mutating func string() throws(JSONSyntaxError) -> String {
+        let start = pos
+        pos += 1
+        // Fast path: no escapes.
+        var i = pos
+        while i < bytes.count {
+            let b = bytes[i]
+            if b == UInt8(ascii: "\"") {
+                let s = try validatedString(pos..<i, start: start)
+                pos = i + 1
+                return s
+            }
+            if b == UInt8(ascii: "\\") || b < 0x20 { break }
+            i += 1
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(i - pos + 16)
+        out.append(contentsOf: bytes[pos..<i])
+        pos = i
+        while true {
+            guard pos < bytes.count else { throw JSONSyntaxError(message: "unterminated string", offset: start) }
+            let b = bytes[pos]
+            if b == UInt8(ascii: "\"") { pos += 1; break }
+            if b < 0x20 { throw error("control character in a string (write it as an escape)") }
+            if b != UInt8(ascii: "\\") { out.append(b); pos += 1; continue }
+            pos += 1
+            guard pos < bytes.count else { throw JSONSyntaxError(message: "unterminated string", offset: start) }
+            let e = bytes[pos]
+            pos += 1
+            switch e {
+            case UInt8(ascii: "\""): out.append(0x22)
+            case UInt8(ascii: "\\"): out.append(0x5C)
+            case UInt8(ascii: "/"): out.append(0x2F)
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "u"):
+                var code = try hex4()
+                if (0xD800..<0xDC00).contains(code) {
+                    guard pos + 1 < bytes.count, bytes[pos] == UInt8(ascii: "\\"), bytes[pos + 1] == UInt8(ascii: "u") else {
+                        throw error("unpaired surrogate in \\u escape")
+                    }
+                    pos += 2
+                    let low = try hex4()
+                    guard (0xDC00..<0xE000).contains(low) else { throw error("unpaired surrogate in \\u escape") }
+                    code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                } else if (0xDC00..<0xE000).contains(code) {
+                    throw error("unpaired surrogate in \\u escape")
+                }
+                guard let scalar = Unicode.Scalar(code) else { throw error("invalid \\u escape") }
+                out.append(contentsOf: Array(String(Character(scalar)).utf8))
+            default:
+                throw error("invalid escape '\\\(printable(e))'")
+            }
+        }
+        guard let s = String(validating: out, as: UTF8.self) else {
+            throw JSONSyntaxError(message: "string is not valid UTF-8", offset: start)
+        }
+        return s
+    }
+
+    func validatedString(_ r: Range<Int>, start: Int) throws(JSONSyntaxError) -> String {
+        let slice = UnsafeBufferPointer(rebasing: bytes[r])
+        var ascii = true
+        for b in slice where b >= 0x80 { ascii = false; break }
+        if ascii { return String(decoding: slice, as: UTF8.self) }
+        guard let s = String(validating: slice, as: UTF8.self) else {
+            throw JSONSyntaxError(message: "string is not valid UTF-8", offset: start)
+        }
+        return s
+    }
+
+    mutating func hex4() throws(JSONSyntaxError) -> UInt32 {
+        guard pos + 4 <= bytes.count else { throw error("unexpected end of file in \\u escape") }
+        var v: UInt32 = 0
+        for _ in 0..<4 {
+            let b = bytes[pos]
+            let d: UInt32
+            switch b {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): d = UInt32(b - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): d = UInt32(b - UInt8(ascii: "a") + 10)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): d = UInt32(b - UInt8(ascii: "A") + 10)
+            default: throw error("invalid \\u escape")
+            }
+            v = v * 16 + d
+            pos += 1
+        }
+        return v
+    }
+
+    mutating func number() throws(JSONSyntaxError) -> Double {
+        let start = pos
+        if bytes[pos] == UInt8(ascii: "-") { pos += 1 }
+        guard pos < bytes.count, isDigit(bytes[pos]) else { throw error("invalid number") }
+        if bytes[pos] == UInt8(ascii: "0"), pos + 1 < bytes.count, isDigit(bytes[pos + 1]) {
+            throw error("numbers may not start with 0")
+        }
+        while pos < bytes.count, isDigit(bytes[pos]) { pos += 1 }
+        if pos < bytes.count, bytes[pos] == UInt8(ascii: ".") {
+            pos += 1
+            guard pos < bytes.count, isDigit(bytes[pos]) else { throw error("invalid number: digits must follow '.'") }
+            while pos < bytes.count, isDigit(bytes[pos]) { pos += 1 }
+        }
+        if pos < bytes.count, bytes[pos] == UInt8(ascii: "e") || bytes[pos] == UInt8(ascii: "E") {
+            pos += 1
+            if pos < bytes.count, bytes[pos] == UInt8(ascii: "+") || bytes[pos] == UInt8(ascii: "-") { pos += 1 }
+            guard pos < bytes.count, isDigit(bytes[pos]) else { throw error("invalid number: digits must follow the exponent") }
+            while pos < bytes.count, isDigit(bytes[pos]) { pos += 1 }
+        }
+        guard let v = parseDouble(UnsafeBufferPointer(rebasing: bytes[start..<pos])), v.isFinite else {
+            throw JSONSyntaxError(message: "number out of range", offset: start)
+        }
+        return v
+    }
+}
+
+@inline(__always) func isDigit(_ b: UInt8) -> Bool { b &- 0x30 < 10 }
+
+private let exactPowersOfTen: [Double] = (0...22).map { p in
+    var v = 1.0
+    for _ in 0..<p { v *= 10 }
+    return v
+}
+
+/// Parses a decimal number from bytes. Short numbers (up to 15 significant digits and 22
+/// decimals) take an exact fast path; the rest go through the standard library.
+func parseDouble(_ s: UnsafeBufferPointer<UInt8>) -> Double? {
+    var i = 0, neg = false
+    if i < s.count, s[i] == UInt8(ascii: "-") { neg = true; i += 1 } else if i < s.count, s[i] == UInt8(ascii: "+") { i += 1 }
+    var mant: UInt64 = 0, digits = 0, scale = 0, any = false
+    while i < s.count, isDigit(s[i]) {
+        if digits < 18 { mant = mant * 10 + UInt64(s[i] - 0x30); if mant != 0 { digits += 1 } } else { scale -= 1 }
+        i += 1; any = true
+    }
+    if i < s.count, s[i] == UInt8(ascii: ".") {
+        i += 1
+        while i < s.count, isDigit(s[i]) {
+            if digits < 18 { mant = mant * 10 + UInt64(s[i] - 0x30); if mant != 0 { digits += 1 }; scale += 1 }
+            i += 1; any = true
+        }
+    }
+    guard any else { return nil }
+    if i == s.count, digits <= 15, scale >= 0, scale <= 22, scale >= 0 {
+        let v = Double(mant) / exactPowersOfTen[scale]
+        return neg ? -v : v
+    }
+    return Double(String(decoding: s, as: UTF8.self))
+}

@@ -1,0 +1,352 @@
+/// Reads a KB document (docs/KB-FORMAT.md) into a ``KnowledgeBase``, checking everything
+/// and collecting every problem with its JSON path before deciding: a KB is either loaded
+/// whole or refused whole.
+struct KBLoader {
+    /// The largest JSON KB document read whole; bulk rows belong in CSV or NDJSON files.
+    static let maxJSONBytes = 1 << 30
+
+    struct Spec {
+        let name: String
+        let fields: [Field]
+        let key: String?
+        let measure: String?
+        let path: String
+    }
+
+    var problems = ProblemList()
+    let file: String
+    let baseDirectory: String?
+
+    init(file: String, baseDirectory: String?) {
+        self.file = file
+        self.baseDirectory = baseDirectory
+    }
+
+    static func isIdentifier(_ s: String) -> Bool {
+        guard let f = s.utf8.first, f == UInt8(ascii: "_") || (f | 0x20) >= UInt8(ascii: "a") && (f | 0x20) <= UInt8(ascii: "z") else { return false }
+        return s.utf8.allSatisfy { $0 == UInt8(ascii: "_") || isDigit($0) || (($0 | 0x20) >= UInt8(ascii: "a") && ($0 | 0x20) <= UInt8(ascii: "z")) }
+    }
+
+    mutating func load(json data: [UInt8], name defaultName: String) throws(KBLoadError) -> KnowledgeBase {
+        let doc: JSON
+        do {
+            doc = try JSONParser.parse(data)
+        } catch {
+            let (line, col) = lineColumn(data, error.offset)
+            throw KBLoadError(file: file, problems: [KBProblem(path: "$", message: "not valid JSON at line \(line), column \(col): \(error.message)")])
+        }
+        guard case .object(let top) = doc else {
+            throw KBLoadError(file: file, problems: [KBProblem(path: "$", message: "expected an object with \"kbq\" and \"collections\", found \(doc.preview)")])
+        }
+        let knownTop: Set<String> = ["kbq", "name", "title", "hedges", "collections", "description", "source"]
+        for (k, _) in top where !knownTop.contains(k) {
+            problems.add("$.\(k)", "unknown member (expected kbq, name, title, hedges, collections)" + (suggest(k, from: knownTop).map { "; did you mean '\($0)'?" } ?? ""))
+        }
+        switch doc["kbq"] {
+        case .number(1)?: break
+        case nil: problems.add("$", "missing \"kbq\": 1 (the format version)")
+        case let v?: problems.add("$.kbq", "unsupported format version \(v.preview); this kbq reads version 1")
+        }
+        var name = defaultName
+        if let n = doc["name"] { if case .string(let s) = n { name = s } else { problems.add("$.name", "expected string, found \(n.preview)") } }
+        var title: String?
+        if let t = doc["title"] { if case .string(let s) = t { title = s } else if case .null = t {} else { problems.add("$.title", "expected string, found \(t.preview)") } }
+        let hedges = parseHedges(doc["hedges"])
+        guard case .object(let colls)? = doc["collections"] else {
+            problems.add("$.collections", doc["collections"] == nil ? "missing \"collections\"" : "expected an object of collections, found \(doc["collections"]!.preview)")
+            throw KBLoadError(file: file, problems: problems.items, omitted: problems.omitted)
+        }
+        var seen = Set<String>()
+        var specs: [(Spec, JSON)] = []
+        for (cname, cdef) in colls {
+            let path = "$.collections.\(cname)"
+            if !seen.insert(cname).inserted { problems.add(path, "collection '\(cname)' is declared twice"); continue }
+            if !KBLoader.isIdentifier(cname) { problems.add(path, "collection name '\(cname)' is not an identifier (letters, digits, _)") }
+            if let spec = parseSpec(cname, cdef, path: path) { specs.append((spec, cdef)) }
+        }
+        // References may only point at declared collections.
+        let names = Set(specs.map { $0.0.name })
+        for (spec, _) in specs {
+            for f in spec.fields {
+                if case .ref(let target) = f.type, !names.contains(target) {
+                    problems.add("\(spec.path).fields.\(f.name)", "reference to unknown collection '\(target)'" + (suggest(target, from: names).map { "; did you mean '\($0)'?" } ?? ""))
+                }
+            }
+        }
+        var built: [(Spec, [ColumnBuilder])] = []
+        for (spec, cdef) in specs {
+            built.append((spec, rows(for: spec, cdef, hedges: hedges)))
+        }
+        return try finish(name: name, title: title, hedges: hedges, built: built)
+    }
+
+    func lineColumn(_ data: [UInt8], _ offset: Int) -> (Int, Int) {
+        var line = 1, col = 1
+        for b in data.prefix(offset) { if b == 0x0A { line += 1; col = 1 } else if b & 0xC0 != 0x80 { col += 1 } }
+        return (line, col)
+    }
+
+    mutating func parseHedges(_ j: JSON?) -> HedgeScale {
+        guard let j else { return .standard }
+        guard case .array(let items) = j, !items.isEmpty else {
+            problems.add("$.hedges", "expected a non-empty array of hedge words, strongest first")
+            return .standard
+        }
+        var words: [String] = [], aliases: [String: Int] = [:]
+        for (i, item) in items.enumerated() {
+            switch item {
+            case .string(let w): words.append(w)
+            case .object:
+                guard case .string(let w)? = item["word"] else { problems.add("$.hedges[\(i)]", "expected {\"word\": …, \"aliases\": […]}"); continue }
+                words.append(w)
+                if case .array(let al)? = item["aliases"] {
+                    for (k, a) in al.enumerated() {
+                        if case .string(let s) = a { aliases[s] = words.count - 1 } else { problems.add("$.hedges[\(i)].aliases[\(k)]", "expected string, found \(a.preview)") }
+                    }
+                }
+            default: problems.add("$.hedges[\(i)]", "expected a hedge word, found \(item.preview)")
+            }
+        }
+        if words.count > 250 { problems.add("$.hedges", "at most 250 hedge words") }
+        if Set(words.map { $0.lowercased() }).count != words.count { problems.add("$.hedges", "a hedge word is listed twice") }
+        return HedgeScale(words: words, aliases: aliases)
+    }
+
+    mutating func parseType(_ j: JSON, path: String) -> (FieldType, String?, String?)? {
+        func simple(_ s: String) -> FieldType? {
+            switch s {
+            case "string", "text": return .string
+            case "number": return .number()
+            case "percent": return .percent
+            case "date": return .date
+            case "bool", "boolean": return .bool
+            case "hedge": return .hedge
+            case "list": return .list(nil)
+            default: return nil
+            }
+        }
+        let names = ["string", "number", "percent", "date", "bool", "hedge", "list", "{\"ref\": C}", "{\"list\": T}"]
+        switch j {
+        case .string(let s):
+            if let t = simple(s) { return (t, nil, nil) }
+            problems.add(path, "unknown type '\(s)'" + (suggest(s, from: names).map { "; did you mean '\($0)'?" } ?? "") + " (types: \(names.joined(separator: ", ")))")
+            return nil
+        case .object(let members):
+            if case .string(let target)? = j["ref"] {
+                if members.count != 1 { problems.add(path, "a reference type is {\"ref\": \"collection\"} alone") }
+                return (.ref(target), nil, nil)
+            }
+            if let l = j["list"] {
+                guard case .string(let e) = l, let et = simple(e), et != .list(nil) else {
+                    problems.add(path + ".list", "expected an element type (string, number, bool), found \(l.preview)")
+                    return nil
+                }
+                return (.list(et), nil, nil)
+            }
+            guard case .string(let base)? = j["type"], let t = simple(base) else {
+                problems.add(path, "expected a type name, {\"ref\": …}, {\"list\": …} or {\"type\": …}")
+                return nil
+            }
+            for (k, _) in members where !["type", "qualifier", "upper"].contains(k) {
+                problems.add(path + "." + k, "unknown member of a field type (type, qualifier, upper)")
+            }
+            var q: String?, u: String?
+            if let qj = j["qualifier"] { if case .string(let s) = qj { q = s } else { problems.add(path + ".qualifier", "expected a field name") } }
+            if let uj = j["upper"] { if case .string(let s) = uj { u = s } else { problems.add(path + ".upper", "expected a field name") } }
+            if (q != nil || u != nil) && t != .number() { problems.add(path, "only a number field can have a qualifier") }
+            return (q != nil || u != nil ? .number(qualified: true) : t, q, u)
+        default:
+            problems.add(path, "expected a type, found \(j.preview)")
+            return nil
+        }
+    }
+
+    mutating func parseSpec(_ name: String, _ def: JSON, path: String) -> Spec? {
+        guard case .object(let members) = def else { problems.add(path, "expected a collection object, found \(def.preview)"); return nil }
+        let known: Set<String> = ["fields", "key", "measure", "rows", "file", "description", "display"]
+        for (k, _) in members where !known.contains(k) {
+            problems.add("\(path).\(k)", "unknown member of a collection" + (suggest(k, from: known).map { "; did you mean '\($0)'?" } ?? " (fields, key, measure, rows, file)"))
+        }
+        guard case .object(let fdefs)? = def["fields"], !fdefs.isEmpty else {
+            problems.add("\(path).fields", "a collection needs a non-empty \"fields\" object")
+            return nil
+        }
+        var fields: [Field] = []
+        var seen = Set<String>()
+        for (fname, fdef) in fdefs {
+            let fpath = "\(path).fields.\(fname)"
+            if !seen.insert(fname).inserted { problems.add(fpath, "field '\(fname)' is declared twice"); continue }
+            if !KBLoader.isIdentifier(fname) { problems.add(fpath, "field name '\(fname)' is not an identifier (letters, digits, _)") }
+            guard let (t, q, u) = parseType(fdef, path: fpath) else { continue }
+            fields.append(Field(name: fname, type: t, qualifierField: q, upperField: u))
+        }
+        func fieldNamed(_ n: String) -> Field? { fields.first { $0.name == n } }
+        for f in fields {
+            if let q = f.qualifierField {
+                if let qf = fieldNamed(q) { if qf.type != .string { problems.add("\(path).fields.\(f.name).qualifier", "qualifier field '\(q)' must be a string field") } }
+                else { problems.add("\(path).fields.\(f.name).qualifier", "no field '\(q)' in '\(name)'") }
+            }
+            if let u = f.upperField {
+                if let uf = fieldNamed(u) { if !uf.type.isNumeric { problems.add("\(path).fields.\(f.name).upper", "upper field '\(u)' must be a number field") } }
+                else { problems.add("\(path).fields.\(f.name).upper", "no field '\(u)' in '\(name)'") }
+            }
+        }
+        var key: String?
+        if let k = def["key"] {
+            if case .string(let s) = k, let f = fieldNamed(s) {
+                if f.type != .string { problems.add("\(path).key", "the key field '\(s)' must be a string field") }
+                key = s
+            } else if case .null = k {
+            } else {
+                problems.add("\(path).key", "expected the name of a field of '\(name)', found \(k.preview)")
+            }
+        }
+        var measure: String?
+        if let m = def["measure"] {
+            if case .string(let s) = m, let f = fieldNamed(s) {
+                if !f.type.isNumeric { problems.add("\(path).measure", "the measure '\(s)' must be a number or percent field, not \(f.type)") }
+                measure = s
+            } else if case .null = m {
+            } else {
+                problems.add("\(path).measure", "expected the name of a number field of '\(name)', found \(m.preview)")
+            }
+        }
+        if def["rows"] == nil && def["file"] == nil { problems.add(path, "a collection needs \"rows\" or \"file\"") }
+        if def["rows"] != nil && def["file"] != nil { problems.add(path, "give \"rows\" or \"file\", not both") }
+        return Spec(name: name, fields: fields, key: key, measure: measure, path: path)
+    }
+
+    mutating func rows(for spec: Spec, _ def: JSON, hedges: HedgeScale) -> [ColumnBuilder] {
+        if case .string(let f)? = def["file"] {
+            let path = resolvePath(f, relativeTo: baseDirectory ?? "")
+            do {
+                let input = try FileInput(path: path)
+                let lower = f.lowercased()
+                var builders = spec.fields.map { ColumnBuilder(field: $0, hedges: hedges, capacity: 0) }
+                if lower.hasSuffix(".ndjson") || lower.hasSuffix(".jsonl") {
+                    try NDJSONReader.read(input, fields: spec.fields, into: &builders, problems: &problems, name: f)
+                } else {
+                    var reader = CSVReader(input: input, name: f)
+                    try reader.read(fields: spec.fields, into: &builders, problems: &problems)
+                }
+                return builders
+            } catch {
+                for p in error.problems { problems.add("\(spec.path).file", p.message) }
+                return spec.fields.map { ColumnBuilder(field: $0, hedges: hedges, capacity: 0) }
+            }
+        }
+        if let f = def["file"] { problems.add("\(spec.path).file", "expected a file name, found \(f.preview)") }
+        guard case .array(let rows)? = def["rows"] else {
+            if let r = def["rows"] { problems.add("\(spec.path).rows", "expected an array of row objects, found \(r.preview)") }
+            return spec.fields.map { ColumnBuilder(field: $0, hedges: hedges, capacity: 0) }
+        }
+        var builders = spec.fields.map { ColumnBuilder(field: $0, hedges: hedges, capacity: rows.count) }
+        var index: [String: Int] = [:]
+        for (i, f) in spec.fields.enumerated() { index[f.name] = i }
+        for (r, row) in rows.enumerated() {
+            let rpath = "\(spec.path).rows[\(r)]"
+            guard case .object(let members) = row else {
+                problems.add(rpath, "expected a row object, found \(row.preview)")
+                for i in builders.indices { builders[i].appendNull() }
+                continue
+            }
+            var given = [Bool](repeating: false, count: builders.count)
+            for (k, v) in members {
+                guard let i = index[k] else {
+                    problems.add("\(rpath).\(k)", "unknown field '\(k)' in '\(spec.name)'" + (suggest(k, from: spec.fields.map(\.name)).map { "; did you mean '\($0)'?" } ?? ""))
+                    continue
+                }
+                if given[i] { problems.add("\(rpath).\(k)", "field given twice"); continue }
+                given[i] = true
+                builders[i].append(v, path: "\(rpath).\(k)", problems: &problems)
+            }
+            for i in builders.indices where !given[i] {
+                problems.add(rpath, "missing field '\(spec.fields[i].name)' (give null for no value)")
+                builders[i].appendNull()
+            }
+        }
+        return builders
+    }
+
+    mutating func finish(name: String, title: String?, hedges: HedgeScale, built: [(Spec, [ColumnBuilder])]) throws(KBLoadError) -> KnowledgeBase {
+        // Keys: unique and present.
+        var keyPools: [String: (ids: [UInt32], pool: StringPool)] = [:]
+        for (spec, builders) in built {
+            guard let key = spec.key, let ki = spec.fields.firstIndex(where: { $0.name == key }),
+                  case .string(let ids, let pool) = builders[ki].storage else { continue }
+            var firstRow = [Int32](repeating: -1, count: pool.count)
+            for (r, id) in ids.enumerated() {
+                if id == StringPool.null { problems.add(KBLoader.rowPath(spec, r, key), "the key '\(key)' is null"); continue }
+                if firstRow[Int(id)] >= 0 {
+                    problems.add(KBLoader.rowPath(spec, r, key), "duplicate key '\(pool[id])' (also in row \(firstRow[Int(id)]))")
+                } else {
+                    firstRow[Int(id)] = Int32(r)
+                }
+            }
+            keyPools[spec.name] = (ids, pool)
+        }
+        // Qualifier words must be known.
+        for (spec, builders) in built {
+            for f in spec.fields {
+                guard let q = f.qualifierField, let qi = spec.fields.firstIndex(where: { $0.name == q }),
+                      case .string(let ids, let pool) = builders[qi].storage else { continue }
+                var bad = [Bool](repeating: false, count: pool.count)
+                for id in 0..<pool.count where Quantity.kind(of: pool[UInt32(id)].lowercased().trimmingSpaces) == nil { bad[id] = true }
+                for (r, id) in ids.enumerated() where id != StringPool.null && bad[Int(id)] {
+                    let word = pool[id]
+                    problems.add(KBLoader.rowPath(spec, r, q), "unknown qualifier '\(word)'" + (suggest(word, from: Quantity.words.keys.filter { !$0.isEmpty }).map { "; did you mean '\($0)'?" } ?? "") + " (qualifiers: over, at least, under, up to, about, between …)")
+                }
+            }
+        }
+        // Resolve references to row indexes.
+        var resolvedColumns: [[ColumnData]] = []
+        for (spec, builders) in built {
+            var cols: [ColumnData] = []
+            for (fi, b) in builders.enumerated() {
+                switch b.storage {
+                case .string(let ids, var pool): pool.seal(); cols.append(.string(ids: ids, pool: pool))
+                case .number(let a): cols.append(.number(a))
+                case .date(let a): cols.append(.date(a))
+                case .bool(let a): cols.append(.bool(a))
+                case .hedge(let a): cols.append(.hedge(a))
+                case .list(let a): cols.append(.list(a))
+                case .ref(let ids, let pool):
+                    guard case .ref(let target) = spec.fields[fi].type, let tk = keyPools[target] else {
+                        if case .ref(let target) = spec.fields[fi].type, built.contains(where: { $0.0.name == target }) {
+                            problems.add("\(spec.path).fields.\(spec.fields[fi].name)", "collection '\(target)' has no \"key\", so it cannot be referenced")
+                        }
+                        cols.append(.ref([Int32](repeating: -1, count: ids.count)))
+                        continue
+                    }
+                    var map = [Int32](repeating: -1, count: pool.count)
+                    for id in 0..<pool.count {
+                        if let t = tk.pool.lookup(pool[UInt32(id)]), Int(t) < tk.ids.count { map[id] = Int32(t) }
+                    }
+                    var rows = [Int32](repeating: -1, count: ids.count)
+                    for (r, id) in ids.enumerated() where id != StringPool.null {
+                        let t = map[Int(id)]
+                        if t < 0 {
+                            let key = pool[id]
+                            let candidates = (0..<min(tk.pool.count, 5000)).map { tk.pool[UInt32($0)] }
+                            problems.add(KBLoader.rowPath(spec, r, spec.fields[fi].name), "dangling reference: no row of '\(target)' has key '\(key)'" + (suggest(key, from: candidates).map { "; did you mean '\($0)'?" } ?? ""))
+                        }
+                        rows[r] = t
+                    }
+                    cols.append(.ref(rows))
+                }
+            }
+            resolvedColumns.append(cols)
+        }
+        if !problems.isEmpty { throw KBLoadError(file: file, problems: problems.items, omitted: problems.omitted) }
+        var collections: [KBCollection] = []
+        for ((spec, builders), cols) in zip(built, resolvedColumns) {
+            collections.append(KBCollection(name: spec.name, fields: spec.fields, columns: cols, count: builders.first?.count ?? 0,
+                                          key: spec.key, measure: spec.measure, hedges: hedges))
+        }
+        return KnowledgeBase(name: name, title: title, collections: collections, hedges: hedges)
+    }
+
+    static func rowPath(_ spec: Spec, _ r: Int, _ field: String) -> String {
+        "\(spec.path).rows[\(r)].\(field)"
+    }
+}

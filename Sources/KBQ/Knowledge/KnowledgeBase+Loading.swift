@@ -1,0 +1,45 @@
+extension KnowledgeBase {
+    /// Loads a KB file: a JSON KB document (docs/KB-FORMAT.md), or a bare `.csv` file, which
+    /// becomes one collection named after the file with field types inferred from its rows.
+    ///
+    /// Throws a ``KBLoadError`` listing every problem with its JSON path; nothing is
+    /// half-loaded.
+    public convenience init(contentsOfFile path: String) throws(KBLoadError) {
+        let lower = path.lowercased()
+        if lower.hasSuffix(".csv") || lower.hasSuffix(".tsv") {
+            let kb = try CSVInference.load(path: path)
+            self.init(name: kb.name, title: kb.title, collections: kb.collections, hedges: kb.hedges)
+            return
+        }
+        let input = try FileInput(path: path)
+        let data = try input.readAll(limit: KBLoader.maxJSONBytes)
+        var loader = KBLoader(file: path, baseDirectory: directoryOf(path))
+        let stem = path.split(separator: "/").last.map(String.init) ?? path
+        let kb = try loader.load(json: data, name: String(stem.split(separator: ".").first ?? Substring(stem)))
+        self.init(name: kb.name, title: kb.title, collections: kb.collections, hedges: kb.hedges)
+    }
+
+    /// Loads a KB from the bytes of a JSON KB document. Collections that name a `file` are
+    /// read relative to `baseDirectory` (and refused when it is `nil`).
+    public convenience init(json: some Sequence<UInt8>, name: String = "kb", baseDirectory: String? = nil) throws(KBLoadError) {
+        var loader = KBLoader(file: name, baseDirectory: baseDirectory)
+        let kb = try loader.load(json: Array(json), name: name)
+        self.init(name: kb.name, title: kb.title, collections: kb.collections, hedges: kb.hedges)
+    }
+
+    /// The article KB built into kbq: North Korea's military support to Russia. Decoded on
+    /// first use, then shared.
+    public static var article: KnowledgeBase { ArticleKB.shared }
+}
+
+enum ArticleKB {
+    static let shared: KnowledgeBase = {
+        do throws(KBLoadError) {
+            return try KnowledgeBase(json: articleKBJSON.utf8, name: "article")
+        } catch {
+            // The built-in KB is checked by the tests; if it is ever broken, say so plainly
+            // rather than crash, with an empty KB the user can still inspect.
+            return KnowledgeBase(name: "article (failed to load: \(error.problems.first?.description ?? "?"))", title: nil, collections: [], hedges: .standard)
+        }
+    }()
+}

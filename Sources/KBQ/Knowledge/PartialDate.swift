@@ -1,0 +1,137 @@
+/// A date as the article gives it: a year, a month or a day; a span ("since 2022"); or a
+/// date relative to another ("days after October 13"). It stands for the whole period it
+/// names: `lo...hi` in days since 1970-01-01.
+public struct PartialDate: Sendable, Hashable, Codable, Comparable, CustomStringConvertible {
+    /// How precisely a date is known.
+    public enum Precision: UInt8, Sendable, Codable { case year, month, day }
+    /// How the date was stated.
+    public enum Form: UInt8, Sendable, Codable { case point, span, after, before }
+    /// The unit of a relative date ("days after").
+    public enum Unit: UInt8, Sendable, Codable { case days, weeks, months, years }
+
+    /// First day of the period (days since 1970-01-01).
+    public var lo: Int32
+    /// Last day of the period; `Int32.max` when a span is still open.
+    public var hi: Int32
+    /// Precision of the start (or of the anchor for relative dates).
+    public var precision: Precision
+    /// Precision of the end of a span.
+    public var hiPrecision: Precision
+    /// How the date was stated.
+    public var form: Form
+    /// For relative dates, the unit ("days").
+    public var unit: Unit
+    /// For relative dates, the anchor day; for spans, unused.
+    public var anchor: Int32
+
+    /// A year, month or day.
+    public init(year: Int, month: Int? = nil, day: Int? = nil) {
+        let m = month ?? 1, d = day ?? 1
+        lo = Int32(clamping: daysFromCivil(year, m, d))
+        if let day { _ = day; hi = lo; precision = .day }
+        else if let month { hi = Int32(clamping: daysFromCivil(year, month, daysIn(year, month))); precision = .month }
+        else { hi = Int32(clamping: daysFromCivil(year, 12, 31)); precision = .year }
+        hiPrecision = precision
+        form = .point
+        unit = .days
+        anchor = lo
+    }
+
+    /// A span from one date to another (or open-ended).
+    public init(from start: PartialDate, to end: PartialDate?) {
+        self = start
+        form = .span
+        if let end { hi = end.hi; hiPrecision = end.precision } else { hi = Int32.max; hiPrecision = start.precision }
+    }
+
+    /// A date a few units after or before an anchor day.
+    public init(relativeTo anchorDate: PartialDate, after: Bool, by unit: Unit) {
+        self = anchorDate
+        self.unit = unit
+        form = after ? .after : .before
+        anchor = anchorDate.lo
+        // How far "days", "weeks" … after reaches, so that comparisons answer maybe, not no.
+        let reach: Int32 = switch unit {
+        case .days: 14
+        case .weeks: 60
+        case .months: 365
+        case .years: 3660
+        }
+        if after { lo = anchorDate.hi &+ 1; hi = anchorDate.hi &+ reach } else { hi = anchorDate.lo &- 1; lo = anchorDate.lo &- reach }
+    }
+
+    /// Parses `2024`, `2024-06` or `2024-06-19`.
+    public static func parse(_ text: some StringProtocol) -> PartialDate? {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard (1...3).contains(parts.count), parts[0].count == 4, let y = Int(parts[0]), y >= 1 else { return nil }
+        if parts.count == 1 { return PartialDate(year: y) }
+        guard parts[1].count == 2, let m = Int(parts[1]), (1...12).contains(m) else { return nil }
+        if parts.count == 2 { return PartialDate(year: y, month: m) }
+        guard parts[2].count == 2, let d = Int(parts[2]), d >= 1, d <= daysIn(y, m) else { return nil }
+        return PartialDate(year: y, month: m, day: d)
+    }
+
+    /// Orders by start, then by end.
+    public static func < (a: PartialDate, b: PartialDate) -> Bool {
+        (a.lo, a.hi) < (b.lo, b.hi)
+    }
+
+    /// The date as the article would say it: `2024-06`, `since 2022`, `days after 2024-10-13`.
+    public var description: String {
+        switch form {
+        case .point: return PartialDate.format(lo, precision)
+        case .span:
+            if hi == Int32.max { return "since " + PartialDate.format(lo, precision) }
+            return PartialDate.format(lo, precision) + " to " + PartialDate.format(hi, hiPrecision, end: true)
+        case .after, .before:
+            let u = ["days", "weeks", "months", "years"][Int(unit.rawValue)]
+            return "\(u) \(form == .after ? "after" : "before") " + PartialDate.format(anchor, .day)
+        }
+    }
+
+    /// The year the period starts in.
+    public var year: Int { civilFromDays(Int(lo)).0 }
+
+    static func format(_ days: Int32, _ p: Precision, end: Bool = false) -> String {
+        let (y, m, d) = civilFromDays(Int(days))
+        func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        let year = y < 1000 ? String(repeating: "0", count: 4 - String(y).count) + String(y) : String(y)
+        switch p {
+        case .year: return year
+        case .month: return "\(year)-\(two(m))"
+        case .day: return "\(year)-\(two(m))-\(two(d))"
+        }
+    }
+}
+
+func isLeap(_ y: Int) -> Bool { (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 }
+func daysIn(_ y: Int, _ m: Int) -> Int {
+    switch m {
+    case 2: return isLeap(y) ? 29 : 28
+    case 4, 6, 9, 11: return 30
+    default: return 31
+    }
+}
+
+// Howard Hinnant's civil-calendar algorithms: exact for the proleptic Gregorian calendar.
+func daysFromCivil(_ y0: Int, _ m: Int, _ d: Int) -> Int {
+    let y = m <= 2 ? y0 - 1 : y0
+    let era = (y >= 0 ? y : y - 399) / 400
+    let yoe = y - era * 400
+    let doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+    return era * 146097 + doe - 719468
+}
+
+func civilFromDays(_ z0: Int) -> (Int, Int, Int) {
+    let z = z0 + 719468
+    let era = (z >= 0 ? z : z - 146096) / 146097
+    let doe = z - era * 146097
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
+    let y = yoe + era * 400
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+    let mp = (5 * doy + 2) / 153
+    let d = doy - (153 * mp + 2) / 5 + 1
+    let m = mp < 10 ? mp + 3 : mp - 9
+    return (m <= 2 ? y + 1 : y, m, d)
+}

@@ -1,0 +1,153 @@
+/// A number as the article states it: a point ("13,000") or an interval given by a
+/// qualifier ("over 3 million" is (3,000,000, open); "about 13,000" a band around it).
+public struct Quantity: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// The qualifier word as written ("over", "about" …); empty for an exact value.
+    public var qualifier: String
+    /// The stated number.
+    public var value: Double
+    /// Lower bound (`-infinity` when open-ended below).
+    public var lo: Double
+    /// Upper bound (`infinity` when open-ended above).
+    public var hi: Double
+    /// Whether the lower bound itself is excluded ("over").
+    public var loOpen: Bool
+    /// Whether the upper bound itself is excluded ("under").
+    public var hiOpen: Bool
+    /// Shown as a percentage.
+    public var isPercent: Bool
+
+    /// An exact value.
+    public init(exactly v: Double, percent: Bool = false) {
+        qualifier = ""; value = v; lo = v; hi = v; loOpen = false; hiOpen = false; isPercent = percent
+    }
+
+    /// The interval a qualifier word gives `v`; `nil` when the word is not a known qualifier.
+    public init?(_ v: Double, qualifier q: String?, upper: Double? = nil, percent: Bool = false) {
+        self.init(exactly: v, percent: percent)
+        let word = (q ?? "").lowercased().trimmingSpaces
+        qualifier = word
+        switch Quantity.kind(of: word) {
+        case .exact?: break
+        case .above?: hi = .infinity; loOpen = true
+        case .atLeast?: hi = .infinity
+        case .below?: lo = -.infinity; hiOpen = true
+        case .atMost?: lo = -.infinity
+        case .about?:
+            let band = abs(v) * 0.1
+            lo = v - band; hi = v + band
+        case .between?:
+            guard let upper, upper >= v else { return nil }
+            hi = upper
+        case nil: return nil
+        }
+    }
+
+    enum Kind { case exact, above, atLeast, below, atMost, about, between }
+
+    /// The qualifier words kbq understands, and what each means.
+    static let words: [String: Kind] = [
+        "": .exact, "exactly": .exact,
+        "over": .above, "more than": .above, "above": .above,
+        "at least": .atLeast, "no fewer than": .atLeast,
+        "under": .below, "less than": .below, "fewer than": .below, "below": .below,
+        "up to": .atMost, "at most": .atMost, "no more than": .atMost,
+        "about": .about, "around": .about, "approximately": .about, "some": .about,
+        "nearly": .about, "roughly": .about, "almost": .about,
+        "between": .between,
+    ]
+
+    static func kind(of word: String) -> Kind? { words[word] }
+
+    /// Whether this is a single exact number.
+    public var isExact: Bool { lo == hi && !loOpen && !hiOpen }
+
+    /// Whether two quantities can describe the same true number.
+    public func overlaps(_ o: Quantity) -> Bool {
+        if hi < o.lo || o.hi < lo { return false }
+        if hi == o.lo && (hiOpen || o.loOpen) { return false }
+        if o.hi == lo && (o.hiOpen || loOpen) { return false }
+        return true
+    }
+
+    /// "over 16,500", "13,000", "76.6%", "between 10 and 20".
+    public var description: String {
+        let n = formatNumber(value, percent: isPercent)
+        if qualifier.isEmpty { return n }
+        if qualifier == "between" { return "between \(n) and \(formatNumber(hi, percent: isPercent))" }
+        return "\(qualifier) \(n)"
+    }
+}
+
+extension String {
+    var trimmingSpaces: String {
+        var s = Substring(self)
+        while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
+        while let l = s.last, l == " " || l == "\t" { s.removeLast() }
+        return String(s)
+    }
+}
+
+/// Formats a number the way the article writes it: grouped thousands, no trailing zeros
+/// (16,500; 3,000,000; 1.27; 76.6%).
+public func formatNumber(_ v: Double, percent: Bool = false) -> String {
+    let suffix = percent ? "%" : ""
+    if v.isNaN { return "NaN" }
+    if v.isInfinite { return v > 0 ? "∞" : "-∞" }
+    if abs(v) >= 1e15 || (abs(v) < 1e-4 && v != 0) {
+        return shortestDescription(v) + suffix
+    }
+    // Round to 4 decimals so that sums like 0.1+0.2 print as written.
+    let scaled = (abs(v) * 10000).rounded()
+    var intPart = UInt64(scaled / 10000)
+    var frac = UInt64(scaled) % 10000
+    if frac == 10000 { intPart += 1; frac = 0 }
+    var digits = String(intPart)
+    var grouped = ""
+    while digits.count > 3 {
+        grouped = "," + digits.suffix(3) + grouped
+        digits.removeLast(3)
+    }
+    grouped = digits + grouped
+    var s = (v < 0 && (intPart != 0 || frac != 0) ? "-" : "") + grouped
+    if frac != 0 {
+        var f = String(frac)
+        f = String(repeating: "0", count: 4 - f.count) + f
+        while f.hasSuffix("0") { f.removeLast() }
+        s += "." + f
+    }
+    return s + suffix
+}
+
+func shortestDescription(_ v: Double) -> String {
+    var s = "\(v)"
+    if s.hasSuffix(".0") { s.removeLast(2) }
+    return s
+}
+
+extension Quantity {
+    enum CodingKeys: String, CodingKey { case value, qualifier, low, high, lowOpen, highOpen, percent }
+
+    /// Encodes as `{"value", "qualifier", "low", "high"}`; an open bound is `null`.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(value, forKey: .value)
+        try c.encode(qualifier, forKey: .qualifier)
+        if lo.isFinite { try c.encode(lo, forKey: .low) } else { try c.encodeNil(forKey: .low) }
+        if hi.isFinite { try c.encode(hi, forKey: .high) } else { try c.encodeNil(forKey: .high) }
+        if loOpen { try c.encode(true, forKey: .lowOpen) }
+        if hiOpen { try c.encode(true, forKey: .highOpen) }
+        if isPercent { try c.encode(true, forKey: .percent) }
+    }
+
+    /// Decodes what ``encode(to:)`` writes.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        value = try c.decode(Double.self, forKey: .value)
+        qualifier = try c.decodeIfPresent(String.self, forKey: .qualifier) ?? ""
+        lo = try c.decodeIfPresent(Double.self, forKey: .low) ?? -.infinity
+        hi = try c.decodeIfPresent(Double.self, forKey: .high) ?? .infinity
+        loOpen = try c.decodeIfPresent(Bool.self, forKey: .lowOpen) ?? false
+        hiOpen = try c.decodeIfPresent(Bool.self, forKey: .highOpen) ?? false
+        isPercent = try c.decodeIfPresent(Bool.self, forKey: .percent) ?? false
+    }
+}

@@ -1,0 +1,97 @@
+/// A typed value in a query result or a KB row.
+public enum Value: Sendable, Hashable {
+    /// No value. Comparisons with it are neither true nor false.
+    case null
+    /// `true` or `false`.
+    case bool(Bool)
+    /// A plain number.
+    case number(Double)
+    /// A percentage: `.percent(76.6)` is 76.6%.
+    case percent(Double)
+    /// A number with a qualifier ("over 3,000,000"), an interval.
+    case quantity(Quantity)
+    /// Text.
+    case string(String)
+    /// A (partial) date.
+    case date(PartialDate)
+    /// A hedge word with its rank on the KB's scale (0 is the strongest).
+    case hedge(rank: Int, word: String)
+    /// A list of values.
+    case list([Value])
+    /// A reference to a row of a collection, shown by the row's display text.
+    case ref(RowRef)
+
+    /// The number a numeric value stands for (a quantity's stated value), if any.
+    public var number: Double? {
+        switch self {
+        case .number(let v), .percent(let v): return v
+        case .quantity(let q): return q.value
+        default: return nil
+        }
+    }
+
+    /// Whether this is `.null`.
+    public var isNull: Bool {
+        if case .null = self { return true }
+        return false
+    }
+
+    /// The value as plain text, the way a table cell shows it.
+    public var text: String {
+        switch self {
+        case .null: return ""
+        case .bool(let b): return b ? "true" : "false"
+        case .number(let v): return formatNumber(v)
+        case .percent(let v): return formatNumber(v, percent: true)
+        case .quantity(let q): return q.description
+        case .string(let s): return s
+        case .date(let d): return d.description
+        case .hedge(_, let w): return w
+        case .list(let l): return l.map(\.text).joined(separator: ", ")
+        case .ref(let r): return r.display
+        }
+    }
+}
+
+/// A reference to one row of a collection, carrying the text it is shown by.
+public struct RowRef: Sendable, Hashable {
+    /// The collection's name.
+    public let collection: String
+    /// The row's key value (or its position when the collection has no key).
+    public let key: String
+    /// The text shown for the row (its `name`, `title` or key).
+    public let display: String
+    /// The row's index in its collection.
+    public let row: Int
+}
+
+extension Value: Codable {
+    /// Encodes as plain JSON: numbers as numbers, dates and hedges as strings, references
+    /// as their key, a qualified quantity as `{"value":…, "qualifier":…, "low":…, "high":…}`.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .null: try c.encodeNil()
+        case .bool(let b): try c.encode(b)
+        case .number(let v), .percent(let v):
+            if v.isFinite { try c.encode(v) } else { try c.encodeNil() }
+        case .quantity(let q):
+            if q.isExact { try c.encode(q.value) } else { try c.encode(q) }
+        case .string(let s): try c.encode(s)
+        case .date(let d): try c.encode(d.description)
+        case .hedge(_, let w): try c.encode(w)
+        case .list(let l): try c.encode(l)
+        case .ref(let r): try c.encode(r.display)
+        }
+    }
+
+    /// Decodes JSON scalars and arrays (objects are not values).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null }
+        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
+        else if let d = try? c.decode(Double.self) { self = .number(d) }
+        else if let s = try? c.decode(String.self) { self = .string(s) }
+        else { self = .list(try c.decode([Value].self)) }
+    }
+}

@@ -1,0 +1,178 @@
+/// Aligned text tables with the title, notes, summary figures and chart around them.
+struct TableRenderer {
+    let result: ResultTable
+    let width: Int?
+    let color: Bool
+
+    /// The narrowest a column is squeezed to before the table gives up fitting.
+    static let minColumn = 8
+
+    func style(_ s: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
+
+    func render() -> String {
+        var out = ""
+        if let t = result.title { out += style(sanitizeForTerminal(t), "1") + "\n" }
+        if result.columns.isEmpty {
+            for n in result.notes { out += style("note: ", "2") + sanitizeForTerminal(n) + "\n" }
+            return out
+        }
+        let cells: [[String]] = result.rows.map { $0.map { sanitizeForTerminal($0.text).replacingNewlines } }
+        let header = result.columns.map { sanitizeForTerminal($0.name) }
+        var widths = header.map { displayWidth($0.utf8) }
+        for row in cells { for (i, c) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], displayWidth(c.utf8)) } }
+        let natural = widths
+        if let width {
+            let sep = 2 * (widths.count - 1)
+            var total = widths.reduce(0, +) + sep
+            // Squeeze the widest columns first until the table fits.
+            while total > width {
+                guard let i = widths.indices.max(by: { widths[$0] < widths[$1] }), widths[i] > TableRenderer.minColumn else { break }
+                widths[i] -= 1
+                total -= 1
+            }
+        }
+        let numeric = result.columns.indices.map { i in
+            result.rows.contains { $0[i].isNumeric } && result.rows.allSatisfy { $0[i].isNumeric || $0[i].isNull }
+        }
+        func line(_ values: [String], bold: Bool) -> String {
+            // Each cell wraps onto as many lines as it needs (at most 4, then an ellipsis).
+            let wrapped = values.enumerated().map { i, v in wrap(v, widths[i], maxLines: natural[i] > widths[i] ? 4 : 1) }
+            let height = wrapped.map(\.count).max() ?? 1
+            var lines: [String] = []
+            for l in 0..<height {
+                var parts: [String] = []
+                for (i, w) in wrapped.enumerated() {
+                    let text = l < w.count ? w[l] : ""
+                    let pad = String(repeating: " ", count: max(0, widths[i] - displayWidth(text.utf8)))
+                    let cell = numeric[i] ? pad + text : (i == wrapped.count - 1 ? text : text + pad)
+                    parts.append(bold ? style(cell, "1") : cell)
+                }
+                lines.append(parts.joined(separator: "  "))
+            }
+            return lines.map { $0.trailingSpacesTrimmed }.joined(separator: "\n") + "\n"
+        }
+        out += line(header, bold: true)
+        out += style(widths.map { String(repeating: "─", count: $0) }.joined(separator: "  "), "2") + "\n"
+        for row in cells { out += line(row, bold: false) }
+        out += style("(\(result.rows.count) row\(result.rows.count == 1 ? "" : "s"))", "2") + "\n"
+        for s in result.summaries {
+            var l = s.title.map { sanitizeForTerminal($0) + ": " } ?? ""
+            l += s.items.map { "\($0.label) \(sanitizeForTerminal($0.value.text.isEmpty ? "–" : $0.value.text))" }.joined(separator: " · ")
+            out += "\n" + l + "\n"
+            if let v = s.verdict { out += style(sanitizeForTerminal(v), v.hasPrefix("conflict") ? "33" : "2") + "\n" }
+        }
+        for n in result.notes { out += style("note: ", "2") + sanitizeForTerminal(n) + "\n" }
+        if let chart = result.chart { out += "\n" + ChartRenderer(width: width ?? 100, color: color).render(chart) }
+        return out
+    }
+
+    /// Breaks `s` into lines of at most `w` columns, at spaces where it can; past `maxLines`
+    /// the last line ends with an ellipsis.
+    func wrap(_ s: String, _ w: Int, maxLines: Int) -> [String] {
+        if displayWidth(s.utf8) <= w { return [s] }
+        var lines: [String] = []
+        var current = ""
+        var currentWidth = 0
+        for word in s.split(separator: " ", omittingEmptySubsequences: false) {
+            var piece = String(word)
+            var pw = displayWidth(piece.utf8)
+            if currentWidth > 0 && currentWidth + 1 + pw <= w {
+                current += " " + piece
+                currentWidth += 1 + pw
+                continue
+            }
+            if currentWidth > 0 { lines.append(current); current = ""; currentWidth = 0 }
+            while pw > w {
+                // A word longer than the column is split.
+                var head = "", hw = 0
+                for ch in piece {
+                    let cw = displayWidth(String(ch).utf8)
+                    if hw + cw > w { break }
+                    head.append(ch); hw += cw
+                }
+                if head.isEmpty { break }
+                lines.append(head)
+                piece = String(piece.dropFirst(head.count))
+                pw = displayWidth(piece.utf8)
+            }
+            current = piece
+            currentWidth = pw
+        }
+        if currentWidth > 0 || lines.isEmpty { lines.append(current) }
+        if lines.count > maxLines {
+            lines = Array(lines.prefix(maxLines))
+            var last = lines[maxLines - 1]
+            while displayWidth(last.utf8) + 1 > w, !last.isEmpty { last.removeLast() }
+            lines[maxLines - 1] = last + "…"
+        }
+        return lines
+    }
+}
+
+extension String {
+    var replacingNewlines: String { contains("\\n") || contains("\\r") ? replacingOccurrences("\\n", " ").replacingOccurrences("\\r", "") : self }
+    var trailingSpacesTrimmed: String {
+        var s = Substring(self)
+        while s.last == " " { s.removeLast() }
+        return String(s)
+    }
+}
+
+/// Small text charts: horizontal bars, and a dated line.
+struct ChartRenderer {
+    let width: Int
+    let color: Bool
+
+    func render(_ chart: Chart) -> String {
+        switch chart {
+        case .bars(let bars): return renderBars(bars)
+        case .timeline(let marks): return renderTimeline(marks)
+        }
+    }
+
+    func renderBars(_ bars: [Chart.Bar]) -> String {
+        guard let maxValue = bars.map({ abs($0.value) }).max(), maxValue > 0 else { return "" }
+        let labelWidth = min(30, bars.map { displayWidth(sanitizeForTerminal($0.label).utf8) }.max() ?? 0)
+        let textWidth = bars.map { displayWidth($0.text.utf8) }.max() ?? 0
+        let barMax = max(10, min(50, width - labelWidth - textWidth - 4))
+        var out = ""
+        for b in bars {
+            var label = sanitizeForTerminal(b.label)
+            if displayWidth(label.utf8) > labelWidth { label = String(label.prefix(labelWidth - 1)) + "…" }
+            let pad = String(repeating: " ", count: max(0, labelWidth - displayWidth(label.utf8)))
+            let eighths = Int((abs(b.value) / maxValue * Double(barMax) * 8).rounded())
+            var bar = String(repeating: "█", count: eighths / 8)
+            let partial = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"][eighths % 8]
+            bar += partial
+            if bar.isEmpty && b.value != 0 { bar = "▏" }
+            out += label + pad + "  " + (color ? "\u{1B}[36m\(bar)\u{1B}[0m" : bar) + " " + sanitizeForTerminal(b.text) + "\n"
+        }
+        return out
+    }
+
+    func renderTimeline(_ marks: [Chart.Mark]) -> String {
+        guard let first = marks.map(\.date.lo).min(), let last = marks.map({ $0.date.hi == Int32.max ? $0.date.lo : $0.date.hi }).max() else { return "" }
+        let dateWidth = min(26, marks.map { $0.date.description.count }.max() ?? 10)
+        let track = 24
+        let span = Double(max(1, last - first))
+        var out = ""
+        for m in marks {
+            var d = m.date.description
+            if d.count > dateWidth { d = String(d.prefix(dateWidth - 1)) + "…" }
+            let startPos = Int((Double(m.date.lo - first) / span * Double(track - 1)).rounded())
+            let endDay = m.date.hi == Int32.max ? last : m.date.hi
+            let endPos = max(startPos, Int((Double(endDay - first) / span * Double(track - 1)).rounded()))
+            var line = [Character](repeating: "·", count: track)
+            for i in startPos...min(track - 1, endPos) { line[i] = "━" }
+            line[min(track - 1, startPos)] = "●"
+            let lineText = String(line)
+            var label = sanitizeForTerminal(m.label)
+            let room = max(10, width - dateWidth - track - 4)
+            if label.count > room { label = String(label.prefix(room - 1)) + "…" }
+            out += d + String(repeating: " ", count: max(0, dateWidth - d.count)) + "  " + (color ? "\u{1B}[36m\(lineText)\u{1B}[0m" : lineText) + "  " + label + "\n"
+        }
+        out += String(repeating: " ", count: dateWidth + 2) + PartialDate.format(first, .month) +
+            String(repeating: " ", count: max(1, track - 14)) + PartialDate.format(last, .month) + "\n"
+        return out
+    }
+}

@@ -1,0 +1,110 @@
+/// Writes JSON without Foundation: one object per result with columns, rows (objects keyed
+/// by column name), and what the clauses added.
+enum JSONRenderer {
+    static func render(_ r: ResultTable) -> String {
+        var out = "{\n  \"columns\": ["
+        out += r.columns.map { "{\"name\": \(quote($0.name)), \"type\": \(quote($0.type.description))}" }.joined(separator: ", ")
+        out += "],\n  \"rows\": ["
+        if r.rows.isEmpty { out += "]" } else {
+            out += "\n"
+            out += r.rows.map { row in
+                "    {" + zip(r.columns, row).map { "\(quote($0.name)): \(value($1))" }.joined(separator: ", ") + "}"
+            }.joined(separator: ",\n")
+            out += "\n  ]"
+        }
+        if let t = r.title { out += ",\n  \"title\": \(quote(t))" }
+        if !r.notes.isEmpty { out += ",\n  \"notes\": [" + r.notes.map(quote).joined(separator: ", ") + "]" }
+        if !r.summaries.isEmpty {
+            out += ",\n  \"summaries\": [" + r.summaries.map { s in
+                var o = "{"
+                if let t = s.title { o += "\"title\": \(quote(t)), " }
+                o += s.items.map { "\(quote($0.label)): \(value($0.value))" }.joined(separator: ", ")
+                if let v = s.verdict { o += ", \"verdict\": \(quote(v))" }
+                return o + "}"
+            }.joined(separator: ", ") + "]"
+        }
+        return out + "\n}\n"
+    }
+
+    static func value(_ v: Value) -> String {
+        switch v {
+        case .null: return "null"
+        case .bool(let b): return b ? "true" : "false"
+        case .number(let d), .percent(let d): return d.isFinite ? shortestDescription(d) : "null"
+        case .quantity(let q):
+            if q.isExact { return shortestDescription(q.value) }
+            var o = "{\"value\": \(shortestDescription(q.value)), \"qualifier\": \(quote(q.qualifier))"
+            o += ", \"low\": " + (q.lo.isFinite ? shortestDescription(q.lo) : "null")
+            o += ", \"high\": " + (q.hi.isFinite ? shortestDescription(q.hi) : "null")
+            return o + ", \"text\": \(quote(q.description))}"
+        case .string(let s): return quote(s)
+        case .date(let d): return quote(d.description)
+        case .hedge(_, let w): return quote(w)
+        case .list(let l): return "[" + l.map(value).joined(separator: ", ") + "]"
+        case .ref(let r): return quote(r.display)
+        }
+    }
+
+    static func quote(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 || u.value == 0x7F || (0x80..<0xA0).contains(u.value) {
+                    let h = String(u.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
+                } else {
+                    out.unicodeScalars.append(u)
+                }
+            }
+        }
+        return out + "\""
+    }
+}
+
+/// RFC 4180 CSV: a header row, then one line per row; numbers without grouping.
+enum CSVRenderer {
+    static func render(_ r: ResultTable) -> String {
+        var out = r.columns.map { field($0.name) }.joined(separator: ",") + "\r\n"
+        for row in r.rows { out += row.map { field($0.plainText) }.joined(separator: ",") + "\r\n" }
+        return out
+    }
+
+    static func field(_ s: String) -> String {
+        // A leading = + - @ would be run as a formula by spreadsheets: quote it with a tick.
+        var s = s
+        if let f = s.first, "=+@".contains(f) || (f == "-" && Double(s) == nil) { s = "'" + s }
+        if s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
+            return "\"" + s.replacingOccurrences("\"", "\"\"") + "\""
+        }
+        return s
+    }
+}
+
+/// GitHub-flavoured Markdown tables, with notes and figures as plain lines after them.
+enum MarkdownRenderer {
+    static func render(_ r: ResultTable) -> String {
+        var out = ""
+        if let t = r.title { out += "**\(cell(t))**\n\n" }
+        guard !r.columns.isEmpty else { return out + r.notes.map { "*\(cell($0))*\n" }.joined() }
+        out += "| " + r.columns.map { cell($0.name) }.joined(separator: " | ") + " |\n"
+        let numeric = r.columns.indices.map { i in r.rows.contains { $0[i].isNumeric } && r.rows.allSatisfy { $0[i].isNumeric || $0[i].isNull } }
+        out += "|" + numeric.map { $0 ? " ---: |" : " --- |" }.joined() + "\n"
+        for row in r.rows { out += "| " + row.map { cell($0.text) }.joined(separator: " | ") + " |\n" }
+        for s in r.summaries {
+            out += "\n" + (s.title.map { "**\(cell($0))**: " } ?? "") + s.items.map { "\($0.label) \(cell($0.value.text))" }.joined(separator: " · ") + "\n"
+            if let v = s.verdict { out += "\n*\(cell(v))*\n" }
+        }
+        for n in r.notes { out += "\n*\(cell(n))*\n" }
+        return out
+    }
+
+    static func cell(_ s: String) -> String {
+        sanitizeForTerminal(s).replacingOccurrences("\\", "\\\\").replacingOccurrences("|", "\\|").replacingOccurrences("\n", " ")
+    }
+}

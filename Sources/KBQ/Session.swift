@@ -1,0 +1,262 @@
+/// The version of kbq.
+public let kbqVersion = "0.1.0"
+
+/// A checked query, ready to run many times with different parameters. Immutable and safe
+/// to share across threads.
+public final class PreparedQuery: Sendable {
+    /// The knowledge base the query was checked against.
+    public let kb: KnowledgeBase
+    /// The query text.
+    public let source: SourceText
+    /// The parameters the query reads (`$name`), sorted.
+    public let parameterNames: [String]
+    let statements: [PlannedStatement]
+    let parameterTypes: [String: ParamInfo]
+
+    struct ParamInfo: Sendable {
+        let type: FieldType?
+        let range: SourceRange
+    }
+
+    /// Parses and checks `text` against `kb`. Throws every problem found, each with its
+    /// range; nothing is left half-prepared.
+    public convenience init(_ text: String, kb: KnowledgeBase = .article, name: String = "<query>") throws(Diagnostics) {
+        let (statements, syntax) = Parser.parse(text)
+        var planner = Planner(kb: kb, lets: [:])
+        var planned: [PlannedStatement] = []
+        for st in statements {
+            if let p = try? planner.plan(st) { planned.append(p) }
+        }
+        let all = (syntax + planner.diagnostics).sorted { ($0.range?.start ?? 0) < ($1.range?.start ?? 0) }
+        if !all.isEmpty { throw Diagnostics(all) }
+        if planned.isEmpty { throw Diagnostics([Diagnostic(.syntax, "the query is empty", at: SourceRange(0, 0))]) }
+        self.init(kb: kb, source: SourceText(text, name: name), statements: planned, parameters: planner.parameters)
+    }
+
+    init(kb: KnowledgeBase, source: SourceText, statements: [PlannedStatement], types: [String: ParamInfo]) {
+        self.kb = kb
+        self.source = source
+        self.statements = statements
+        self.parameterTypes = types
+        self.parameterNames = types.keys.sorted()
+    }
+
+    /// Runs the query. The result is that of the last statement (a script of `let`s and
+    /// one query returns the query's result).
+    public func run(parameters: [String: Value] = [:], limits: Limits = .none, cancel: CancellationToken? = nil) throws(Diagnostics) -> ResultTable {
+        var last: ResultTable?
+        let diags = execute(statements, parameters: parameters, limits: limits, cancel: cancel, lets: [:], keepGoing: false) { outcome in
+            if case .result(let r) = outcome { last = r }
+        }
+        if !diags.isEmpty { throw Diagnostics(diags) }
+        return last ?? ResultTable(columns: [], rows: [])
+    }
+
+    /// The checked plan, as `explain` shows it (one result per statement).
+    public var plans: [ResultTable] {
+        statements.map {
+            switch $0 {
+            case .query(let p), .explain(let p), .bind(_, let p): return p.explanation
+            }
+        }
+    }
+
+    /// Checks parameter values against what the query expects of them.
+    func checkParameters(_ params: [String: Value]) -> [Diagnostic] {
+        var out: [Diagnostic] = []
+        for (name, info) in parameterTypes.sorted(by: { $0.key < $1.key }) {
+            guard let v = params[name] else {
+                out.append(Diagnostic(.unboundParameter, "no value given for parameter $\(name)", at: info.range,
+                                      notes: ["bind it with --param \(name)=VALUE, or in the API's parameters"]))
+                continue
+            }
+            guard let t = info.type, !v.isNull else { continue }
+            let ok: Bool
+            switch (t, v) {
+            case (let t, _) where t.isNumeric: ok = v.number != nil
+            case (.string, .string), (.ref, .string), (.date, .date), (.bool, .bool), (.hedge, .hedge), (.list, .list): ok = true
+            case (.hedge, .string(let w)): ok = kb.hedges.rank(of: w) != nil
+            case (.date, .number(let y)): ok = y == y.rounded() && y >= 1 && y <= 9999
+            case (.date, .string(let s)): ok = PartialDate.parse(s) != nil
+            default: ok = false
+            }
+            if !ok {
+                out.append(Diagnostic(.unboundParameter, "parameter $\(name) is compared with \(t) but was given \(v.kindName) \(sanitizeForTerminal(v.text))", at: info.range))
+            }
+        }
+        return out
+    }
+
+    func execute(_ statements: [PlannedStatement], parameters: [String: Value], limits: Limits, cancel: CancellationToken?,
+                 lets initial: [String: Rows], keepGoing: Bool, emit: (StatementOutcome) -> Void) -> [Diagnostic] {
+        let problems = checkParameters(coerce(parameters))
+        if !problems.isEmpty { return problems }
+        var lets = initial
+        var diags: [Diagnostic] = []
+        for st in statements {
+            let env = Env(kb: kb, params: coerce(parameters), lets: lets, limits: limits, cancel: cancel)
+            do {
+                switch st {
+                case .query(let p):
+                    emit(.result(try p.run(env).result(env)))
+                case .explain(let p):
+                    emit(.result(p.explanation))
+                case .bind(let name, let p):
+                    let rows = try p.run(env)
+                    lets[name] = rows
+                    emit(.bound(name: name, rows: rows.count))
+                }
+            } catch {
+                var d = error
+                if d.range == nil { d.range = st.range }
+                diags.append(d)
+                if !keepGoing { break }
+            }
+        }
+        lastLets.withLock { $0 = lets }
+        return diags
+    }
+
+    /// Strings given for date- or hedge-typed parameters are read as dates and hedges.
+    func coerce(_ params: [String: Value]) -> [String: Value] {
+        var out = params
+        for (name, info) in parameterTypes {
+            guard let v = params[name], let t = info.type else { continue }
+            switch (t, v) {
+            case (.date, .string(let s)): if let d = PartialDate.parse(s) { out[name] = .date(d) }
+            case (.date, .number(let y)) where y == y.rounded() && y >= 1 && y <= 9999: out[name] = .date(PartialDate(year: Int(y)))
+            case (.hedge, .string(let w)): if let r = kb.hedges.rank(of: w) { out[name] = .hedge(rank: r, word: kb.hedges.words[r]) }
+            default: break
+            }
+        }
+        return out
+    }
+
+    let lastLets = Mutex<[String: Rows]>([:])
+}
+
+import Synchronization
+
+extension PlannedStatement {
+    var range: SourceRange {
+        switch self {
+        case .query(let p), .explain(let p), .bind(_, let p): return p.range
+        }
+    }
+}
+
+extension Value {
+    /// "a string", "a number" …, for messages.
+    var kindName: String {
+        switch self {
+        case .null: return "null"
+        case .bool: return "a bool"
+        case .number, .quantity: return "a number"
+        case .percent: return "a percent"
+        case .string: return "a string"
+        case .date: return "a date"
+        case .hedge: return "a hedge"
+        case .list: return "a list"
+        case .ref: return "a reference"
+        }
+    }
+
+    /// Reads a value the way a literal is written in a query, for `--param name=value`:
+    /// numbers (`16500`, `3e6`, `76.6%`), dates (`2024-06`), `true`/`false`, `null`, a quoted
+    /// string, or else the text itself as a string.
+    public static func parse(literal: String) -> Value {
+        let (tokens, diags) = Lexer.tokenize(literal)
+        if diags.isEmpty, tokens.count == 2 {
+            switch tokens[0].kind {
+            case .number(let n): return .number(n)
+            case .percent(let n): return .percent(n)
+            case .date(let d): return .date(d)
+            case .string(let s): return .string(s)
+            case .keyword(.true): return .bool(true)
+            case .keyword(.false): return .bool(false)
+            case .keyword(.null): return .null
+            default: break
+            }
+        }
+        if diags.isEmpty, tokens.count == 3, case .symbol("-") = tokens[0].kind {
+            if case .number(let n) = tokens[1].kind { return .number(-n) }
+        }
+        return .string(literal)
+    }
+}
+
+/// A conversation with a knowledge base: statements run one input at a time (a REPL line,
+/// a script file), and `let` names bound by one input stay visible to the next.
+public struct Session: Sendable {
+    /// The knowledge base queries run against.
+    public var kb: KnowledgeBase {
+        didSet { lets = [:]; letScopes = [:] }
+    }
+    var lets: [String: RowsBox] = [:]
+    var letScopes: [String: ScopeBox] = [:]
+
+    struct RowsBox: @unchecked Sendable { let rows: Rows }
+
+    /// Starts a session on `kb` with no `let` names.
+    public init(kb: KnowledgeBase = .article) {
+        self.kb = kb
+    }
+
+    /// The `let` names bound so far, sorted.
+    public var letNames: [String] { lets.keys.sorted() }
+
+    /// The columns of a `let` name's rows.
+    public func columns(ofLet name: String) -> [ResultColumn]? { letScopes[name]?.scope.columns }
+
+    /// The collection a `let` name's rows come from, when they are still its rows.
+    public func collection(ofLet name: String) -> KBCollection? { letScopes[name].flatMap { $0.scope.stored ?? $0.scope.origin } }
+
+    /// Checks every statement of `source`, then runs them in order, passing each outcome to
+    /// `emit`. If any statement fails to check, nothing runs (unless `keepGoing`, which runs
+    /// the statements that checked and goes on after run-time errors). Returns every
+    /// problem; an empty array means success.
+    public mutating func run(_ source: SourceText, parameters: [String: Value] = [:], limits: Limits = .none,
+                             cancel: CancellationToken? = nil, keepGoing: Bool = false,
+                             emit: (StatementOutcome) -> Void) -> [Diagnostic] {
+        let (statements, syntax) = Parser.parse(source.text)
+        var planner = Planner(kb: kb, lets: letScopes.mapValues(\.scope))
+        var planned: [PlannedStatement] = []
+        var checkErrors = syntax
+        if syntax.isEmpty || keepGoing {
+            for st in statements {
+                // With syntax errors, statements are still checked so that one run reports
+                // every independent problem; none of them runs.
+                let before = planner.diagnostics.count
+                if let p = try? planner.plan(st) { planned.append(p) }
+                if planner.diagnostics.count > before && keepGoing { continue }
+            }
+        } else {
+            for st in statements { _ = try? planner.plan(st) }
+        }
+        checkErrors += planner.diagnostics
+        checkErrors.sort { ($0.range?.start ?? 0) < ($1.range?.start ?? 0) }
+        if !checkErrors.isEmpty && !keepGoing { return checkErrors }
+        guard !planned.isEmpty else { return checkErrors }
+        var params: [String: (FieldType?, SourceRange)] = [:]
+        for (k, v) in planner.parameters { params[k] = v }
+        let prepared = PreparedQuery(kb: kb, source: source, statements: planned, parameters: params)
+        let runErrors = prepared.execute(planned, parameters: parameters, limits: limits, cancel: cancel,
+                                         lets: lets.mapValues(\.rows), keepGoing: keepGoing, emit: emit)
+        let bound = prepared.lastLets.withLock { $0 }
+        for st in planned {
+            if case .bind(let name, let p) = st, let rows = bound[name] {
+                lets[name] = RowsBox(rows: rows)
+                letScopes[name] = p.output
+            }
+        }
+        return checkErrors + runErrors
+    }
+}
+
+extension PreparedQuery {
+    convenience init(kb: KnowledgeBase, source: SourceText, statements: [PlannedStatement], parameters: [String: (FieldType?, SourceRange)]) {
+        var types: [String: ParamInfo] = [:]
+        for (k, v) in parameters { types[k] = ParamInfo(type: v.0, range: v.1) }
+        self.init(kb: kb, source: source, statements: statements, types: types)
+    }
+}

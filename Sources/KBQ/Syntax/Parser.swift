@@ -1,0 +1,523 @@
+/// Reads tokens into statements. Errors go through `expect`, so their messages are
+/// uniform; after an error the parser skips to the next statement and goes on, so one run
+/// reports every independent syntax error.
+public struct Parser {
+    /// The deepest expression nesting accepted (brackets, `not`, unary minus).
+    public static let maxDepth = 200
+    /// The most items in one list literal.
+    public static let maxListItems = 10_000
+
+    let tokens: [Token]
+    var i = 0
+    var depth = 0
+    /// Syntax errors found so far.
+    public private(set) var diagnostics: [Diagnostic]
+    /// Whether the parser ran into the end of the input while a statement still needed
+    /// more (an open bracket, a trailing operator or clause keyword).
+    public private(set) var needsMore = false
+    var stringOpenAtEnd = false
+
+    struct Failure: Error {}
+
+    /// Lexes and prepares to parse `source`.
+    public init(_ source: String) {
+        let (tokens, lexDiagnostics) = Lexer.tokenize(source)
+        self.tokens = tokens
+        self.diagnostics = lexDiagnostics
+        let sourceEnd = source.utf8.count
+        stringOpenAtEnd = lexDiagnostics.contains { $0.message == "unterminated string" && ($0.range?.start ?? 0) < sourceEnd }
+        if stringOpenAtEnd { needsMore = true }
+    }
+
+    /// Parses a whole script.
+    public static func parse(_ source: String) -> (statements: [Statement], diagnostics: [Diagnostic]) {
+        var p = Parser(source)
+        let s = p.script()
+        return (s, p.diagnostics)
+    }
+
+    /// Whether `source` is a complete script, or needs more lines (used by the REPL for its
+    /// continuation prompt).
+    public static func isComplete(_ source: String) -> Bool {
+        var p = Parser(source)
+        _ = p.script()
+        return !p.needsMore
+    }
+
+    var peek: Token { tokens[min(i, tokens.count - 1)] }
+    func peek(_ k: Int) -> Token { tokens[min(i + k, tokens.count - 1)] }
+    mutating func advance() -> Token {
+        let t = peek
+        if i < tokens.count - 1 { i += 1 }
+        return t
+    }
+
+    func isSymbol(_ s: String) -> Bool { peek.symbol == s }
+    func isKeyword(_ k: Keyword) -> Bool { peek.keyword == k }
+
+    mutating func fail(_ message: String, at range: SourceRange? = nil, notes: [String] = [], suggestion: String? = nil) -> Failure {
+        if case .end = peek.kind { needsMore = true }
+        if case .invalid = peek.kind, range == nil { return Failure() }  // the lexer already said why
+        diagnostics.append(Diagnostic(.syntax, message, at: range ?? peek.range, suggestion: suggestion, notes: notes))
+        return Failure()
+    }
+
+    mutating func expect(_ symbol: String, _ what: String) throws(Failure) -> Token {
+        if isSymbol(symbol) { return advance() }
+        throw fail("expected \(what), found \(peek.describe)")
+    }
+
+    mutating func skipNewlines() {
+        while case .newline = peek.kind { i += 1 }
+    }
+
+    /// Past newlines, does the statement go on (a clause keyword or `|` starts the line)?
+    mutating func continuesOnNextLine() -> Bool {
+        var j = i
+        while j < tokens.count, case .newline = tokens[j].kind { j += 1 }
+        guard j < tokens.count else { return false }
+        let t = tokens[j]
+        if let k = t.keyword, Keyword.clauseStarts.contains(k) { i = j; return true }
+        if t.symbol == "|" { i = j; return true }
+        return false
+    }
+
+    mutating func script() -> [Statement] {
+        var out: [Statement] = []
+        while true {
+            while case .newline = peek.kind { i += 1 }
+            while isSymbol(";") { i += 1; while case .newline = peek.kind { i += 1 } }
+            if case .end = peek.kind { break }
+            do {
+                out.append(try statement())
+                switch peek.kind {
+                case .newline, .end: break
+                case .symbol(";"): i += 1
+                default:
+                    throw fail("expected a clause (where, select, sort by, limit, group by, compare, cite …) or the end of the statement, found \(peek.describe)",
+                               suggestion: clauseSuggestion())
+                }
+            } catch {
+                recover()
+            }
+        }
+        return out
+    }
+
+    func clauseSuggestion() -> String? {
+        if case .identifier(let w) = peek.kind {
+            return suggest(w, from: Keyword.clauseStarts.map(\.rawValue) + ["by"])
+        }
+        return nil
+    }
+
+    /// Skips to the start of the next statement.
+    mutating func recover() {
+        while true {
+            switch peek.kind {
+            case .end: return
+            case .symbol(";"): i += 1; return
+            case .newline:
+                if continuesOnNextLine() { i += 1; continue }
+                return
+            default: i += 1
+            }
+        }
+    }
+
+    mutating func statement() throws(Failure) -> Statement {
+        let start = peek.range
+        if isKeyword(.let) {
+            _ = advance()
+            guard case .identifier(let n) = peek.kind else {
+                if let k = peek.keyword { throw fail("'\(k.rawValue)' is a keyword and cannot be a name; quote it in backquotes") }
+                throw fail("expected a name after 'let', found \(peek.describe)")
+            }
+            let name = Name(text: n, range: advance().range)
+            _ = try expect("=", "'=' after the name")
+            skipNewlines()
+            let q = try query()
+            return Statement(kind: .let(name, q), range: start.union(q.range))
+        }
+        if isKeyword(.explain) {
+            _ = advance()
+            let q = try query()
+            return Statement(kind: .explain(q), range: start.union(q.range))
+        }
+        let q = try query()
+        return Statement(kind: .query(q), range: q.range)
+    }
+
+    mutating func query() throws(Failure) -> Query {
+        let start = peek.range
+        let source: QuerySource
+        switch peek.kind {
+        case .keyword(.describe), .keyword(.search):
+            let k = advance()
+            guard case .string(let s) = peek.kind else {
+                if case .identifier(let w) = peek.kind {
+                    throw fail("expected a string in quotes after '\(k.keyword!.rawValue)'", suggestion: "\"\(w)\"")
+                }
+                throw fail("expected a string in quotes after '\(k.keyword!.rawValue)', found \(peek.describe)")
+            }
+            let t = advance()
+            source = k.keyword == .describe ? .describe(s, t.range) : .search(s, t.range)
+        case .keyword(.conflicts):
+            source = .conflicts(advance().range)
+        case .identifier(let n):
+            source = .name(Name(text: n, range: advance().range))
+        case .keyword(let k) where Keyword.clauseStarts.contains(k):
+            throw fail("a query starts with a collection or a let name, not '\(k.rawValue)'", notes: ["for example: estimates \(k.rawValue) …"])
+        default:
+            throw fail("expected a collection name, describe, search or conflicts, found \(peek.describe)")
+        }
+        var clauses: [Clause] = []
+        var end = start
+        while true {
+            if case .newline = peek.kind, !continuesOnNextLine() { break }
+            if isSymbol("|") {
+                _ = advance()
+                skipNewlines()
+                guard let k = peek.keyword, Keyword.clauseStarts.contains(k) else {
+                    throw fail("expected a clause after '|', found \(peek.describe)", suggestion: clauseSuggestion())
+                }
+            }
+            guard let k = peek.keyword, Keyword.clauseStarts.contains(k) else { break }
+            let c = try clause()
+            clauses.append(c)
+            end = c.range
+        }
+        return Query(source: source, clauses: clauses, range: start.union(end))
+    }
+
+    mutating func clause() throws(Failure) -> Clause {
+        let kw = advance()
+        let start = kw.range
+        var lastEnd = start
+        func done(_ k: Clause.Kind) -> Clause { Clause(kind: k, range: start.union(lastEnd), keywordRange: start) }
+        switch kw.keyword! {
+        case .where:
+            var maybe = false
+            if isKeyword(.maybe) { _ = advance(); maybe = true }
+            skipNewlines()
+            let e = try expr()
+            lastEnd = e.range
+            return done(.where(e, maybe: maybe))
+        case .select:
+            let items = try selectItems()
+            lastEnd = items.last!.alias?.range ?? items.last!.expr.range
+            return done(.select(items))
+        case .sort:
+            guard isKeyword(.by) else { throw fail("expected 'by' after 'sort'") }
+            lastEnd = advance().range
+            var keys: [SortKey] = []
+            repeat {
+                if !keys.isEmpty { _ = advance() }
+                skipNewlines()
+                let e = try expr()
+                lastEnd = e.range
+                var desc = false
+                if isKeyword(.desc) { desc = true; lastEnd = advance().range } else if isKeyword(.asc) { lastEnd = advance().range }
+                keys.append(SortKey(expr: e, descending: desc))
+            } while isSymbol(",")
+            return done(.sort(keys))
+        case .limit:
+            let e = try expr()
+            lastEnd = e.range
+            return done(.limit(e))
+        case .group:
+            guard isKeyword(.by) else { throw fail("expected 'by' after 'group'") }
+            lastEnd = advance().range
+            let keys = try selectItems()
+            lastEnd = keys.last!.alias?.range ?? keys.last!.expr.range
+            var aggs: [SelectItem] = []
+            if isKeyword(.aggregate) || (peek.kind == .newline && peekPastNewlines() == .keyword(.aggregate)) {
+                skipNewlines()
+                lastEnd = advance().range
+                aggs = try selectItems()
+                lastEnd = aggs.last!.alias?.range ?? aggs.last!.expr.range
+            }
+            return done(.group(keys, aggregates: aggs))
+        case .aggregate:
+            let aggs = try selectItems()
+            lastEnd = aggs.last!.alias?.range ?? aggs.last!.expr.range
+            return done(.aggregate(aggs))
+        case .compare:
+            skipNewlines()
+            let field = try expr()
+            lastEnd = field.range
+            var on: Expr?
+            if isKeyword(.on) {
+                _ = advance()
+                let m = try expr()
+                lastEnd = m.range
+                on = m
+            }
+            return done(.compare(field, on: on))
+        case .cite:
+            return done(.cite)
+        case .timeline:
+            var e: Expr?
+            if case .identifier = peek.kind {
+                let x = try expr()
+                lastEnd = x.range
+                e = x
+            }
+            return done(.timeline(e))
+        case .chart:
+            var e: Expr?, on: Expr?
+            if case .identifier = peek.kind {
+                let x = try expr()
+                lastEnd = x.range
+                e = x
+                if isKeyword(.on) {
+                    _ = advance()
+                    let m = try expr()
+                    lastEnd = m.range
+                    on = m
+                }
+            }
+            return done(.chart(e, on: on))
+        default:
+            throw fail("expected a clause")
+        }
+    }
+
+    func peekPastNewlines() -> Token.Kind {
+        var j = i
+        while j < tokens.count, case .newline = tokens[j].kind { j += 1 }
+        return tokens[min(j, tokens.count - 1)].kind
+    }
+
+    mutating func selectItems() throws(Failure) -> [SelectItem] {
+        var items: [SelectItem] = []
+        repeat {
+            if !items.isEmpty { _ = advance() }
+            skipNewlines()
+            let e = try expr()
+            var alias: Name?
+            if isKeyword(.as) {
+                _ = advance()
+                guard case .identifier(let n) = peek.kind else {
+                    if let k = peek.keyword { throw fail("'\(k.rawValue)' is a keyword; write `\(k.rawValue)` in backquotes to use it as a name") }
+                    throw fail("expected a column name after 'as', found \(peek.describe)")
+                }
+                alias = Name(text: n, range: advance().range)
+            }
+            items.append(SelectItem(expr: e, alias: alias))
+        } while isSymbol(",")
+        return items
+    }
+
+    // MARK: expressions
+
+    mutating func nest() throws(Failure) {
+        depth += 1
+        if depth > Parser.maxDepth {
+            diagnostics.append(Diagnostic(.limitExceeded, "expression nested more than \(Parser.maxDepth) levels deep", at: peek.range))
+            throw Failure()
+        }
+    }
+
+    mutating func expr() throws(Failure) -> Expr {
+        try nest()
+        defer { depth -= 1 }
+        return try orExpr()
+    }
+
+    mutating func orExpr() throws(Failure) -> Expr {
+        var l = try andExpr()
+        while isKeyword(.or) {
+            _ = advance()
+            skipNewlines()
+            let r = try andExpr()
+            l = Expr(kind: .binary(.or, l, r), range: l.range.union(r.range))
+        }
+        return l
+    }
+
+    mutating func andExpr() throws(Failure) -> Expr {
+        var l = try notExpr()
+        while isKeyword(.and) {
+            _ = advance()
+            skipNewlines()
+            let r = try notExpr()
+            l = Expr(kind: .binary(.and, l, r), range: l.range.union(r.range))
+        }
+        return l
+    }
+
+    mutating func notExpr() throws(Failure) -> Expr {
+        if isKeyword(.not) {
+            let t = advance()
+            try nest()
+            defer { depth -= 1 }
+            let e = try notExpr()
+            return Expr(kind: .unary(.not, e), range: t.range.union(e.range))
+        }
+        return try comparison()
+    }
+
+    mutating func comparison() throws(Failure) -> Expr {
+        let l = try additive()
+        var negated = false
+        if isKeyword(.not), let k = peek(1).keyword, [.in, .contains, .matches, .between].contains(k) {
+            _ = advance()
+            negated = true
+        }
+        var result: Expr
+        if let s = peek.symbol, let op = BinaryOp(rawValue: s), op.isComparison {
+            _ = advance()
+            skipNewlines()
+            let r = try additive()
+            result = Expr(kind: .binary(op, l, r), range: l.range.union(r.range))
+        } else if isKeyword(.in) {
+            _ = advance()
+            skipNewlines()
+            let r = try additive()
+            result = Expr(kind: .inList(l, r, negated: negated), range: l.range.union(r.range))
+            negated = false
+        } else if isKeyword(.contains) || isKeyword(.matches) {
+            let op: BinaryOp = advance().keyword == .contains ? .contains : .matches
+            skipNewlines()
+            let r = try additive()
+            result = Expr(kind: .binary(op, l, r), range: l.range.union(r.range))
+        } else if isKeyword(.between) {
+            _ = advance()
+            let lo = try additive()
+            guard isKeyword(.and) else { throw fail("expected 'and' in 'between … and …', found \(peek.describe)") }
+            _ = advance()
+            let hi = try additive()
+            result = Expr(kind: .between(l, lo, hi, negated: negated), range: l.range.union(hi.range))
+            negated = false
+        } else if isKeyword(.is) {
+            _ = advance()
+            var neg = false
+            if isKeyword(.not) { _ = advance(); neg = true }
+            guard isKeyword(.null) else { throw fail("expected 'null' after 'is', found \(peek.describe)") }
+            let t = advance()
+            return Expr(kind: .isNull(l, negated: neg), range: l.range.union(t.range))
+        } else {
+            return l
+        }
+        if negated { result = Expr(kind: .unary(.not, result), range: result.range) }
+        if let s = peek.symbol, let op = BinaryOp(rawValue: s), op.isComparison {
+            throw fail("comparisons do not chain; join them with 'and'")
+        }
+        return result
+    }
+
+    mutating func additive() throws(Failure) -> Expr {
+        var l = try multiplicative()
+        while let s = peek.symbol, s == "+" || s == "-" {
+            _ = advance()
+            skipNewlines()
+            let r = try multiplicative()
+            l = Expr(kind: .binary(s == "+" ? .add : .sub, l, r), range: l.range.union(r.range))
+        }
+        return l
+    }
+
+    mutating func multiplicative() throws(Failure) -> Expr {
+        var l = try unary()
+        while let s = peek.symbol, s == "*" || s == "/" || s == "%" {
+            _ = advance()
+            skipNewlines()
+            let r = try unary()
+            l = Expr(kind: .binary(BinaryOp(rawValue: s)!, l, r), range: l.range.union(r.range))
+        }
+        return l
+    }
+
+    mutating func unary() throws(Failure) -> Expr {
+        if isSymbol("-") {
+            let t = advance()
+            try nest()
+            defer { depth -= 1 }
+            let e = try unary()
+            return Expr(kind: .unary(.negate, e), range: t.range.union(e.range))
+        }
+        return try primary()
+    }
+
+    mutating func primary() throws(Failure) -> Expr {
+        let t = peek
+        switch t.kind {
+        case .string(let s): _ = advance(); return Expr(kind: .literal(.string(s)), range: t.range)
+        case .number(let n): _ = advance(); return Expr(kind: .literal(.number(n)), range: t.range)
+        case .percent(let n): _ = advance(); return Expr(kind: .literal(.percent(n)), range: t.range)
+        case .date(let d): _ = advance(); return Expr(kind: .literal(.date(d)), range: t.range)
+        case .keyword(.true): _ = advance(); return Expr(kind: .literal(.bool(true)), range: t.range)
+        case .keyword(.false): _ = advance(); return Expr(kind: .literal(.bool(false)), range: t.range)
+        case .keyword(.null): _ = advance(); return Expr(kind: .literal(.null), range: t.range)
+        case .parameter(let p): _ = advance(); return Expr(kind: .parameter(p), range: t.range)
+        case .symbol("("):
+            _ = advance()
+            try nest()
+            defer { depth -= 1 }
+            skipNewlines()
+            let e = try orExpr()
+            skipNewlines()
+            let close = try expect(")", "')' to close '('")
+            return Expr(kind: e.kind, range: t.range.union(close.range))
+        case .symbol("["):
+            _ = advance()
+            try nest()
+            defer { depth -= 1 }
+            var items: [Expr] = []
+            skipNewlines()
+            if !isSymbol("]") {
+                repeat {
+                    if !items.isEmpty { _ = advance() }
+                    skipNewlines()
+                    items.append(try orExpr())
+                    skipNewlines()
+                    if items.count > Parser.maxListItems {
+                        diagnostics.append(Diagnostic(.limitExceeded, "list of more than \(Parser.maxListItems) items", at: t.range))
+                        throw Failure()
+                    }
+                } while isSymbol(",")
+            }
+            let close = try expect("]", "']' to close the list")
+            return Expr(kind: .list(items), range: t.range.union(close.range))
+        case .identifier(let n):
+            _ = advance()
+            if isSymbol("(") {
+                _ = advance()
+                try nest()
+                defer { depth -= 1 }
+                var args: [Expr] = []
+                skipNewlines()
+                if !isSymbol(")") {
+                    repeat {
+                        if !args.isEmpty { _ = advance() }
+                        skipNewlines()
+                        args.append(try orExpr())
+                        skipNewlines()
+                    } while isSymbol(",")
+                }
+                let close = try expect(")", "')' to close the argument list")
+                return Expr(kind: .call(Name(text: n, range: t.range), args), range: t.range.union(close.range))
+            }
+            var names = [Name(text: n, range: t.range)]
+            while isSymbol(".") {
+                _ = advance()
+                guard case .identifier(let f) = peek.kind else {
+                    throw fail("expected a field name after '.', found \(peek.describe)")
+                }
+                names.append(Name(text: f, range: advance().range))
+                if names.count > 32 { throw fail("path of more than 32 steps") }
+            }
+            return Expr(kind: .path(names), range: t.range.union(names.last!.range))
+        case .keyword(let k):
+            if Keyword.clauseStarts.contains(k) || k == .and || k == .or {
+                throw fail("expected a value, found '\(k.rawValue)'")
+            }
+            throw fail("'\(k.rawValue)' is a keyword; to use a field of that name write `\(k.rawValue)` in backquotes")
+        case .end, .newline:
+            throw fail("expected a value, found \(t.describe)")
+        default:
+            throw fail("expected a value, found \(t.describe)")
+        }
+    }
+}

@@ -1,0 +1,54 @@
+/// The words of the language that are not names. They are reserved: a field with such a
+/// name is written in backquotes (`` `limit` ``).
+public enum Keyword: String, Sendable, CaseIterable {
+    case `where`, select, sort, by, limit, group, aggregate, compare, on, cite, timeline, chart
+    case `let`, explain, describe, search, conflicts
+    case and, or, not, `in`, contains, matches, between, `is`, null, `true`, `false`, `as`, asc, desc, maybe
+
+    /// Keywords that begin a clause: a line starting with one continues the statement above.
+    public static let clauseStarts: Set<Keyword> = [.where, .select, .sort, .limit, .group, .aggregate, .compare, .cite, .timeline, .chart]
+    /// Keywords that begin a statement.
+    public static let statementStarts: Set<Keyword> = [.let, .explain, .describe, .search, .conflicts]
+}
+
+/// One token of query text, with its byte range.
+public struct Token: Sendable, Hashable {
+    /// What kind of token this is.
+    public enum Kind: Sendable, Hashable {
+        case identifier(String)
+        case keyword(Keyword)
+        case string(String)
+        case number(Double)
+        case percent(Double)
+        case date(PartialDate)
+        case parameter(String)
+        case symbol(String)
+        case newline
+        case end
+        /// Text the lexer could not read; the diagnostic says why.
+        case invalid
+    }
+    /// The token's kind and value.
+    public let kind: Kind
+    /// Where it is in the source.
+    public let range: SourceRange
+
+    var symbol: String? { if case .symbol(let s) = kind { return s }; return nil }
+    var keyword: Keyword? { if case .keyword(let k) = kind { return k }; return nil }
+
+    /// How the token reads in an error message.
+    var describe: String {
+        switch kind {
+        case .identifier(let s): return "'\(s)'"
+        case .keyword(let k): return "'\(k.rawValue)'"
+        case .string: return "a string"
+        case .number, .percent: return "a number"
+        case .date: return "a date"
+        case .parameter(let p): return "'$\(p)'"
+        case .symbol(let s): return "'\(s)'"
+        case .newline: return "the end of the line"
+        case .end: return "the end of the input"
+        case .invalid: return "invalid text"
+        }
+    }
+}
