@@ -106,17 +106,16 @@ extension Planner {
         var cols = [ResultColumn(name: columnName(SelectItem(expr: field, alias: nil)), type: key.type),
                     ResultColumn(name: "n", type: .number()),
                     ResultColumn(name: on.map { columnName(SelectItem(expr: $0, alias: nil)) } ?? scope.measure ?? "value", type: measure.type)]
+        if unitCol != nil { cols.append(ResultColumn(name: "unit", type: .string)) }
         if hedgeCol != nil { cols.append(ResultColumn(name: "hedge", type: .hedge)) }
         if sentenceCol != nil { cols.append(ResultColumn(name: "sentence", type: sentenceType)) }
-        if unitCol != nil { cols.insert(ResultColumn(name: "unit", type: .string), at: 0) }
         let names = uniqueNames(cols.map(\.name))
         for i in cols.indices { cols[i].name = names[i] }
         let spec = CompareSpec(key: key.eval, measure: measure.eval, hedge: hedgeCol.map { reader(scope, $0) },
                                sentence: sentenceCol.map { reader(scope, $0) }, unit: unitCol.map { reader(scope, $0) },
                                columns: cols, measureName: on.map(render) ?? scope.measure ?? "value")
         let detail = render(field) + " on " + (on.map(render) ?? scope.measure ?? "?") + (unitCol != nil ? ", kept apart by unit" : "")
-        var next = Scope(columns: cols, stored: nil, origin: nil, measure: names[unitCol != nil ? 3 : 2])
-        next.origin = nil
+        let next = Scope(columns: cols, stored: nil, origin: nil, measure: names[2])
         return (Step(name: "compare", detail: detail, run: { rows, env throws(Diagnostic) in
             try compareRows(rows, spec, env)
         }), next)

@@ -166,8 +166,8 @@ struct Planner {
             }
         case .number(let v):
             if c.fields[f].type == .percent { return { r, _ in v[r].isNaN ? .null : .percent(v[r]) } }
-            if let (qf, uf) = c.qualifiers[f] {
-                return { r, _ in v[r].isNaN ? .null : .quantity(c.quantity(row: r, value: v[r], qualifierField: qf, upperField: uf)) }
+            if c.qualifiers[f] != nil || c.percentRows != nil {
+                return { r, _ in c.value(row: r, column: f, kb: kb) }
             }
             return { r, _ in v[r].isNaN ? .null : .number(v[r]) }
         default:

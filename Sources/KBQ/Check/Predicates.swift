@@ -75,14 +75,17 @@ extension Planner {
 
     /// Checks the two sides of a comparison fit, converting literals where the meaning is
     /// plain (a year against a date, a date string against a date, a word against a hedge).
-    mutating func comparable(_ a0: Compiled, _ b0: Compiled, op: String, range: SourceRange) throws(Failed) -> (Compiled, Compiled) {
+    mutating func comparable(_ a0: Compiled, _ b0: Compiled, op: String, range: SourceRange, scope: Scope) throws(Failed) -> (Compiled, Compiled) {
         var a = a0, b = b0
         if a.type == .hedge { b = try hedgeOperand(b) }
         if b.type == .hedge { a = try hedgeOperand(a) }
         for c in [a, b] {
             if let n = c.unresolved {
-                throw error(.unknownField, "unknown field '\(n.text)'", at: n.range,
-                            suggestion: nil, notes: ["to compare with text, put it in quotes: \"\(n.text)\""])
+                let names = scope.columns.map(\.name)
+                let guess = suggest(n.text, from: names)
+                throw error(.unknownField, "unknown field '\(n.text)'" + ((scope.stored ?? scope.origin).map { " in \($0.name)" } ?? ""), at: n.range,
+                            suggestion: guess,
+                            notes: guess == nil ? ["to compare with text, put it in quotes: \"\(n.text)\"", "fields here: " + names.joined(separator: ", ")] : [])
             }
         }
         if let p = a.parameter { parameters[p] = (b.type == .null ? nil : b.type, a.range); return (a, b) }
@@ -120,7 +123,7 @@ extension Planner {
     }
 
     mutating func comparison(_ op: BinaryOp, _ l: Expr, _ r: Expr, _ scope: Scope, range: SourceRange) throws(Failed) -> Pred {
-        let (a, b) = try comparable(try compile(l, scope, allowUnresolved: true), try compile(r, scope, allowUnresolved: true), op: op.rawValue, range: range)
+        let (a, b) = try comparable(try compile(l, scope, allowUnresolved: true), try compile(r, scope, allowUnresolved: true), op: op.rawValue, range: range, scope: scope)
         if let fast = fastComparison(a, op, b) { return fast }
         if let fast = fastComparison(b, op.flipped, a) { return fast }
         let fa = a.eval, fb = b.eval
@@ -293,7 +296,7 @@ extension Planner {
         }
         var preds: [Pred] = []
         for item in items {
-            let (p, q) = try comparable(a, try compile(item, scope, allowUnresolved: true), op: "in", range: item.range)
+            let (p, q) = try comparable(a, try compile(item, scope, allowUnresolved: true), op: "in", range: item.range, scope: scope)
             if let fast = fastComparison(p, .eq, q) { preds.append(fast); continue }
             let fa = p.eval, fb = q.eval
             let hedges = kb.hedges

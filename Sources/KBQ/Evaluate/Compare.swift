@@ -86,17 +86,20 @@ func compareRows(_ rows: Rows, _ spec: CompareSpec, _ env: Env) throws(Diagnosti
             }
         }
         for g in groups {
-            var row: [Value] = []
+            var row: [Value] = [g.key, .number(Double(g.values.count)), g.value]
             if hasUnit { row.append(block.unit) }
-            row.append(g.key)
-            row.append(.number(Double(g.values.count)))
-            row.append(g.value)
             if spec.hedge != nil { row.append(g.hedge) }
             if spec.sentence != nil { row.append(.list(g.sentences)) }
             out.append(row)
-            if let v = g.high?.value { bars.append(Chart.Bar(label: g.key.text, value: v, text: g.value.text)) }
+            if let v = g.high?.value {
+                // Each unit is drawn to its own scale: bars in shells and in containers
+                // must not be read against each other.
+                let blockMax = groups.compactMap { $0.high?.value }.map(abs).max() ?? 1
+                let label = blocks.count > 1 ? "\(g.key.text) (\(block.unit.text))" : g.key.text
+                bars.append(Chart.Bar(label: label, value: blocks.count > 1 && blockMax > 0 ? v / blockMax : v, text: g.value.text))
+            }
             if g.values.isEmpty {
-                notes.append("\(g.key.isNull ? "(no \(spec.columns[hasUnit ? 1 : 0].name))" : g.key.text) is mentioned but gives no value" +
+                notes.append("\(g.key.isNull ? "(no \(spec.columns[0].name))" : g.key.text) is mentioned but gives no value" +
                              (g.hedge.isNull ? "" : " (\(g.hedge.text))"))
             }
         }

@@ -47,6 +47,8 @@ public final class KBCollection: Sendable {
     /// For qualified numbers: field index -> (qualifier field, upper field).
     let qualifiers: [Int: (Int?, Int?)]
     let hedges: HedgeScale
+    /// Per row, whether the row's `unit` field says "percent": its numbers print as 76.6%.
+    let percentRows: [Bool]?
 
     init(name: String, fields: [Field], columns: [ColumnData], count: Int, key: String?, measure: String?, hedges: HedgeScale) {
         self.name = name
@@ -66,7 +68,15 @@ public final class KBCollection: Sendable {
             q[i] = (f.qualifierField.flatMap { index[$0] }, f.upperField.flatMap { index[$0] })
         }
         qualifiers = q
+        if let u = index["unit"], case .string(let ids, let pool) = columns[u],
+           let pid = pool.lookup("percent") ?? pool.lookup("%") {
+            percentRows = ids.map { $0 == pid }
+        } else {
+            percentRows = nil
+        }
     }
+
+    func isPercentRow(_ r: Int) -> Bool { percentRows?[r] ?? false }
 
     /// The field named `name`, if there is one.
     public func field(_ name: String) -> Field? {
@@ -88,8 +98,11 @@ public final class KBCollection: Sendable {
             let x = v[row]
             if x.isNaN { return .null }
             if fields[f].type == .percent { return .percent(x) }
-            if let (qf, uf) = qualifiers[f] { return .quantity(quantity(row: row, value: x, qualifierField: qf, upperField: uf)) }
-            return .number(x)
+            if let (qf, uf) = qualifiers[f] {
+                let q = quantity(row: row, value: x, qualifierField: qf, upperField: uf)
+                return q.isExact && q.isPercent ? .percent(x) : .quantity(q)
+            }
+            return isPercentRow(row) ? .percent(x) : .number(x)
         case .date(let d):
             return d[row].isNullMarker ? .null : .date(d[row])
         case .bool(let b):
@@ -111,7 +124,8 @@ public final class KBCollection: Sendable {
         if let qf, case .string(let ids, let pool) = columns[qf], ids[row] != StringPool.null { word = pool[ids[row]] }
         var upper: Double?
         if let uf, case .number(let u) = columns[uf], !u[row].isNaN { upper = u[row] }
-        return Quantity(x, qualifier: word, upper: upper, percent: false) ?? Quantity(exactly: x)
+        let percent = isPercentRow(row)
+        return Quantity(x, qualifier: word, upper: upper, percent: percent) ?? Quantity(exactly: x, percent: percent)
     }
 
     /// A reference to row `row`, carrying its key and display text.
