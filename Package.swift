@@ -8,6 +8,11 @@ let package = Package(
         .library(name: "KBQ", targets: ["KBQ"]),
         .executable(name: "kbq", targets: ["kbq"]),
     ],
+    dependencies: [
+        // --help, shell completion scripts and usage errors of the kbq command (not on its
+        // start-up path: see Sources/kbq/Options.swift).
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
     targets: [
         // The engine: no I/O beyond reading a KB file it is asked to load, never prints.
         .target(
@@ -21,11 +26,28 @@ let package = Package(
         ),
         .executableTarget(
             name: "kbq",
-            dependencies: ["KBQ", "CEditLine"]
+            dependencies: ["KBQ", "CEditLine", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        // The library benchmark (scripts/bench.sh runs it): depends on the engine only.
+        .executableTarget(
+            name: "kbq-bench",
+            dependencies: ["KBQ"]
         ),
         .testTarget(
             name: "KBQTests",
             dependencies: ["KBQ"]
+        ),
+        // Pseudo-terminals and child processes for the CLI tests (Glibc does not export
+        // posix_openpt and friends to Swift).
+        .target(
+            name: "CPseudoTerminal",
+            path: "Tests/CPseudoTerminal"
+        ),
+        // Drives the real kbq binary: the script runner through pipes, the REPL under a
+        // pseudo-terminal.
+        .testTarget(
+            name: "CLITests",
+            dependencies: ["kbq", "KBQ", "CPseudoTerminal"]
         ),
     ],
     swiftLanguageModes: [.v6]

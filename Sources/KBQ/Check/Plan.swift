@@ -17,9 +17,11 @@ struct QueryPlan: Sendable {
 
     /// Runs the plan.
     func run(_ env: Env) throws(Diagnostic) -> Rows {
+        try env.tick(0)
         var rows = try source(env)
         for s in steps {
             rows = try s.run(rows, env)
+            try env.tick(0)
         }
         if rows.count > env.limits.maxRows {
             throw Diagnostic(.tooManyRows, "the result has \(rows.count) rows, more than the \(env.limits.maxRows) allowed for this run",

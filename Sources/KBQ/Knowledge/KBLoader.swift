@@ -11,6 +11,9 @@ struct KBLoader {
         let key: String?
         let measure: String?
         let path: String
+        /// Fields whose declaration was wrong: already reported, so rows are not checked
+        /// against them again.
+        var ignored: Set<String> = []
     }
 
     var problems = ProblemList()
@@ -173,11 +176,12 @@ struct KBLoader {
         }
         var fields: [Field] = []
         var seen = Set<String>()
+        var ignored = Set<String>()
         for (fname, fdef) in fdefs {
             let fpath = "\(path).fields.\(fname)"
             if !seen.insert(fname).inserted { problems.add(fpath, "field '\(fname)' is declared twice"); continue }
             if !KBLoader.isIdentifier(fname) { problems.add(fpath, "field name '\(fname)' is not an identifier (letters, digits, _)") }
-            guard let (t, q, u) = parseType(fdef, path: fpath) else { continue }
+            guard let (t, q, u) = parseType(fdef, path: fpath) else { ignored.insert(fname); continue }
             fields.append(Field(name: fname, type: t, qualifierField: q, upperField: u))
         }
         func fieldNamed(_ n: String) -> Field? { fields.first { $0.name == n } }
@@ -213,7 +217,7 @@ struct KBLoader {
         }
         if def["rows"] == nil && def["file"] == nil { problems.add(path, "a collection needs \"rows\" or \"file\"") }
         if def["rows"] != nil && def["file"] != nil { problems.add(path, "give \"rows\" or \"file\", not both") }
-        return Spec(name: name, fields: fields, key: key, measure: measure, path: path)
+        return Spec(name: name, fields: fields, key: key, measure: measure, path: path, ignored: ignored)
     }
 
     mutating func rows(for spec: Spec, _ def: JSON, hedges: HedgeScale) -> [ColumnBuilder] {
@@ -253,6 +257,7 @@ struct KBLoader {
             var given = [Bool](repeating: false, count: builders.count)
             for (k, v) in members {
                 guard let i = index[k] else {
+                    if spec.ignored.contains(k) { continue }
                     problems.add("\(rpath).\(k)", "unknown field '\(k)' in '\(spec.name)'" + (suggest(k, from: spec.fields.map(\.name)).map { "; did you mean '\($0)'?" } ?? ""))
                     continue
                 }

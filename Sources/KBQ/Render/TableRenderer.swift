@@ -24,11 +24,15 @@ struct TableRenderer {
         if let width {
             let sep = 2 * (widths.count - 1)
             var total = widths.reduce(0, +) + sep
-            // Squeeze the widest columns first until the table fits.
-            while total > width {
-                guard let i = widths.indices.max(by: { widths[$0] < widths[$1] }), widths[i] > TableRenderer.minColumn else { break }
-                widths[i] -= 1
-                total -= 1
+            // Squeeze the widest text first, keeping each header whole while that is
+            // enough; only then squeeze below the headers.
+            let headerFloor = header.indices.map { min(natural[$0], max(TableRenderer.minColumn, displayWidth(header[$0].utf8))) }
+            for floor in [headerFloor, header.map { _ in TableRenderer.minColumn }] {
+                while total > width {
+                    guard let i = widths.indices.filter({ widths[$0] > floor[$0] }).max(by: { widths[$0] - floor[$0] < widths[$1] - floor[$1] }) else { break }
+                    widths[i] -= 1
+                    total -= 1
+                }
             }
         }
         let numeric = result.columns.indices.map { i in

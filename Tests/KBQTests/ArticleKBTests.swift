@@ -1,0 +1,124 @@
+import Testing
+@testable import KBQ
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The built-in KB holds the article: every sentence, and the facts the design names.
+@Suite struct ArticleKBTests {
+    let kb = KnowledgeBase.article
+
+    @Test func loadsWithEveryCollection() {
+        #expect(kb.name == "article")
+        for name in ["documents", "sentences", "entities", "sources", "events", "estimates", "claims", "relations", "recommendations"] {
+            #expect((kb.collection(name)?.count ?? 0) > 0, "collection \(name)")
+        }
+    }
+
+    /// Joining each paragraph's sentences gives back the article, line for line.
+    @Test func holdsEverySentenceOfTheArticle() throws {
+        let path = String(#filePath).split(separator: "/").dropLast(3).joined(separator: "/")
+        guard let f = fopen("/" + path + "/../shared/article.txt", "r") ?? fopen("/work/shared/article.txt", "r") else {
+            Issue.record("article.txt not found beside the repository")
+            return
+        }
+        defer { fclose(f) }
+        var lines: [String] = []
+        var buf = [CChar](repeating: 0, count: 1 << 16)
+        while fgets(&buf, Int32(buf.count), f) != nil {
+            var l = String(decoding: buf.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            while l.hasSuffix("\n") || l.hasSuffix("\r") { l.removeLast() }
+            lines.append(l)
+        }
+        let r = query("sentences sort by paragraph, position select paragraph, text")
+        var paragraphs: [Int: [String]] = [:]
+        for row in r.rows { paragraphs[Int(row[0].number ?? 0), default: []].append(row[1].text) }
+        #expect(paragraphs.count == lines.filter { !$0.isEmpty }.count)
+        for (i, line) in lines.enumerated() where !line.isEmpty {
+            #expect(paragraphs[i + 1]?.joined(separator: " ") == line, "paragraph \(i + 1)")
+        }
+    }
+
+    @Test func containerEstimatesWithTheirSources() {
+        let r = query(#"estimates where topic = "containers" sort by value desc select source.name as source, value, hedge, sentence"#)
+        #expect(texts(r, "source") == ["U.S. intelligence", "South Korean intelligence"])
+        #expect(texts(r, "value") == ["over 16,500", "13,000"])
+        #expect(texts(r, "hedge") == ["by some estimates", "stated"])
+        #expect(texts(r, "sentence") == ["p4.3", "p15.2"])
+    }
+
+    @Test func overThreeMillionShells() {
+        let r = query(#"estimates where unit = "shells" select value, hedge, period, text"#)
+        #expect(r.rows.count == 1)
+        guard case .quantity(let q)? = r.rows.first?[0] else { Issue.record("not a quantity"); return }
+        #expect(q.value == 3_000_000 && q.qualifier == "over" && q.hi == .infinity && q.loOpen)
+        #expect(texts(r, "hedge") == ["reportedly"])
+        #expect(texts(r, "period") == ["since 2022"])
+    }
+
+    @Test func pollOf76Point6Percent() {
+        let r = query(#"estimates where source.name contains "poll" select value, unit"#)
+        #expect(texts(r, "value") == ["76.6%"])
+    }
+
+    @Test func treatyOfJune2024AndItsArticle4() {
+        let signed = query(#"events where action contains "signed" and date = 2024-06 select date, actor.name, target.name"#)
+        #expect(signed.rows.count >= 1)
+        #expect(texts(signed, "target_name").contains { $0.contains("Comprehensive Strategic Partnership") })
+        let article4 = query(#"claims where text contains "Article 4" or text contains "all means available" select text, sentence"#)
+        #expect(article4.rows.contains { $0[0].text.contains("by all means available") })
+    }
+
+    @Test func octoberThirteenthAnnouncementAndKurskArrival() {
+        let announced = query(#"events where date = 2024-10-13 select actor.name, action"#)
+        #expect(texts(announced, "actor_name").contains("Volodymyr Zelensky"))
+        let kursk = query(#"events where place.name contains "Kursk" select date, source.name, hedge"#)
+        #expect(texts(kursk, "date").contains("days after 2024-10-13"))
+        #expect(texts(kursk, "source_name").contains("Ukrainian intelligence"))
+    }
+
+    @Test func unknownTroopNumberIsANullRow() {
+        let r = query(#"estimates where topic = "troops" select value, hedge"#)
+        #expect(r.rows.count == 1)
+        #expect(r.rows.first?[0] == .null)
+        #expect(texts(r, "hedge") == ["unknown"])
+    }
+
+    @Test func fourRecommendations() {
+        let r = query("recommendations sort by number select number, title")
+        #expect(texts(r, "title") == ["Enhanced Intelligence Sharing", "Strengthened Military Alliances",
+                                      "Targeted Sanctions and Diplomatic Channels", "Public Communication"])
+    }
+
+    @Test func aliasesResolve() {
+        for (alias, name) in [("Pyongyang", "North Korea"), ("DPRK", "North Korea"), ("NK", "North Korea"), ("Moscow", "Russia"),
+                              ("Washington", "United States"), ("U.S.", "United States"), ("Seoul", "South Korea"), ("Beijing", "China")] {
+            let r = query("describe \"\(alias)\"")
+            #expect(r.title?.hasPrefix(name) == true, "\(alias) -> \(r.title ?? "nil")")
+        }
+    }
+
+    @Test func articleDateIsKeptApartFromEventDates() {
+        let r = query("documents select date")
+        #expect(texts(r, "date") == ["2024-10"])
+    }
+
+    /// The embedded Swift literal and the JSON file are the same text.
+    @Test func embeddedKBMatchesTheJSONFile() throws {
+        let dir = "/" + String(#filePath).split(separator: "/").dropLast(3).joined(separator: "/")
+        guard let f = fopen(dir + "/Sources/KBQ/Knowledge/Article/article.kb.json", "r") else {
+            Issue.record("article.kb.json not found")
+            return
+        }
+        defer { fclose(f) }
+        var bytes: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = fread(&buf, 1, buf.count, f)
+            if n <= 0 { break }
+            bytes += buf[0..<n]
+        }
+        #expect(String(decoding: bytes, as: UTF8.self) + "\n" == articleKBJSON + "\n" || String(decoding: bytes, as: UTF8.self) == articleKBJSON + "\n",
+                "run scripts/embed-article-kb.sh (make embed) after editing article.kb.json")
+    }
+}

@@ -1,0 +1,309 @@
+import Testing
+@testable import KBQ
+
+/// Every clause and operator, run on the article KB.
+@Suite struct ClauseTests {
+    @Test func whereAndSelectWithPathsAndAliases() {
+        let r = query(#"estimates where topic = "containers" select source.name as who, source.kind, value"#)
+        #expect(r.columns.map(\.name) == ["who", "source_kind", "value"])
+        #expect(Set(texts(r, "who")) == ["U.S. intelligence", "South Korean intelligence"])
+    }
+
+    @Test func pipesAreOptionalAndStatementsSpanLines() {
+        let a = query("estimates | where unit = \"containers\" | select id")
+        let b = query("estimates\n  where unit = \"containers\"\n  select id")
+        let c = query("estimates where unit = \"containers\" select id; # trailing comment")
+        #expect(texts(a, "id") == texts(b, "id"))
+        #expect(texts(a, "id") == texts(c, "id"))
+        #expect(a.rows.count == 2)
+    }
+
+    @Test func sortBySeveralKeysWithNullsLast() {
+        let r = query("estimates sort by value desc, id select id, value")
+        #expect(texts(r, "id").last == "e1")  // the unknown troop number has no value
+        #expect(r.rows.first?[1].text == "over 3,000,000")
+        let asc = query("estimates sort by value select id")
+        #expect(texts(asc, "id").last == "e1")
+    }
+
+    @Test func limit() {
+        #expect(query("claims limit 3").rows.count == 3)
+        #expect(query("claims limit 0").rows.isEmpty)
+        #expect(query("claims limit $n", parameters: ["n": .number(2)]).rows.count == 2)
+    }
+
+    @Test func groupByAggregate() {
+        let r = query("estimates group by unit aggregate count() as n, max(value), min(value), sum(value), avg(value), spread(value)")
+        #expect(r.columns.map(\.name) == ["unit", "n", "max_value", "min_value", "sum_value", "avg_value", "spread_value"])
+        let containers = r.rows.first { $0[0].text == "containers" }
+        #expect(containers?[1] == .number(2))
+        #expect(containers?[4].number == 29_500)
+        #expect(containers?[5].number == 14_750)
+        #expect(containers?[6].number == 3_500)
+        let whole = query("claims aggregate count()")
+        #expect(whole.rows.count == 1 && whole.rows[0][0].number == Double(KnowledgeBase.article.collection("claims")!.count))
+    }
+
+    @Test func compareShowsTheHeadlineExample() {
+        let r = query(#"estimates where topic = "containers" compare source"#)
+        #expect(r.columns.map(\.name) == ["source", "n", "value", "unit", "hedge", "sentence"])
+        #expect(texts(r, "source") == ["U.S. intelligence", "South Korean intelligence"])
+        let s = r.summaries.first
+        #expect(s?["spread"] == .number(3_500))
+        #expect(s?["relative spread"] == .percent(21))
+        #expect(s?["ratio"] == .number(1.27))
+        #expect(s?.verdict?.hasPrefix("conflict") == true)
+        guard case .bars(let bars)? = r.chart else { Issue.record("no chart"); return }
+        #expect(bars.map(\.text) == ["over 16,500", "13,000"])
+        let text = r.rendered(as: .table, width: 100)
+        #expect(text.contains("spread 3,500"))
+        #expect(text.contains("█"))
+    }
+
+    @Test func compareNeverMixesUnits() {
+        let r = query(#"estimates where value > 0 compare source"#)
+        #expect(r.summaries.count >= 2)
+        #expect(r.notes.contains { $0.contains("each unit is compared on its own") })
+    }
+
+    @Test func compareSaysWhenASourceGivesNoValue() {
+        let r = query(#"estimates where topic = "troops" compare source"#)
+        #expect(r.notes.contains { $0.contains("is mentioned but gives no value") })
+    }
+
+    @Test func citeAddsTheSentence() {
+        let r = query(#"estimates where unit = "shells" and value > 1e6 cite"#)
+        #expect(r.rows.count == 1)
+        #expect(texts(r, "quote").first?.hasPrefix("Since 2022, North Korea has reportedly supplied Russia") == true)
+        #expect(r.column("paragraph")?.first == .number(4))
+        let afterSelect = query(#"estimates where unit = "shells" select value cite"#)
+        #expect(afterSelect.columns.map(\.name) == ["value", "paragraph", "quote"])
+    }
+
+    @Test func timelineSortsByDateAndDraws() {
+        let r = query("events where date >= 2024-06 timeline")
+        let dates = texts(r, "date")
+        #expect(dates.first == "2024-06")
+        #expect(dates.contains("days after 2024-10-13"))
+        guard case .timeline(let marks)? = r.chart else { Issue.record("no timeline"); return }
+        #expect(marks.count == r.rows.count)
+        #expect(marks.map(\.date) == marks.map(\.date).sorted())
+    }
+
+    @Test func chartDrawsBars() {
+        let r = query(#"estimates where value > 0 chart topic on value"#)
+        guard case .bars(let bars)? = r.chart else { Issue.record("no chart"); return }
+        #expect(bars.count == r.rows.count)
+    }
+
+    @Test func describeFindsByAlias() {
+        let r = query(#"describe "Pyongyang""#)
+        #expect(r.title == "North Korea (country)")
+        #expect(r.rows.count > 20)
+        #expect(texts(r, "collection").contains("estimates"))
+        #expect(r.rows.contains { $0[3].text.contains("no value given") })
+    }
+
+    @Test func searchMarksMatches() {
+        let r = query(#"search "kursk""#)
+        #expect(r.rows.count == 2)
+        #expect(texts(r, "text").allSatisfy { $0.contains("«Kursk»") })
+    }
+
+    @Test func letNamesFlowIntoLaterStatements() {
+        let r = query("""
+        let shipments = estimates where topic in ["containers", "artillery shells"]
+        shipments compare source on value
+        """)
+        #expect(r.rows.count == 3)
+        var s = Session()
+        _ = s.run(SourceText("let c = claims where hedge = likely")) { _ in }
+        #expect(s.letNames == ["c"])
+        var got = 0
+        _ = s.run(SourceText("c aggregate count()")) { if case .result(let r) = $0 { got = Int(r.rows[0][0].number ?? 0) } }
+        #expect(got > 0)
+    }
+
+    @Test func explainShowsThePlanWithoutRunning() {
+        let r = query("explain estimates where value > 1000 sort by value desc")
+        #expect(texts(r, "operation") == ["scan", "filter", "sort"])
+        #expect(r.title?.contains("nothing was run") == true)
+    }
+
+    @Test func conflictsFindsTheContainers() {
+        let r = query("conflicts")
+        #expect(Set(texts(r, "source")) == ["U.S. intelligence", "South Korean intelligence"])
+        #expect(texts(r, "topic").allSatisfy { $0 == "containers" })
+    }
+
+    @Test func parametersAreValuesNotText() {
+        let r = query("estimates where topic = $t select id", parameters: ["t": .string("containers")])
+        #expect(r.rows.count == 2)
+        // A parameter holding query text is compared as text, never run.
+        let injected = query("estimates where topic = $t select id", parameters: ["t": .string("x\" or topic != \"")])
+        #expect(injected.rows.isEmpty)
+    }
+}
+
+@Suite struct OperatorTests {
+    func ids(_ q: String) -> [String] { texts(query(q + " sort by id select id"), "id") }
+
+    @Test func comparisonsAndLogic() {
+        #expect(ids(#"estimates where unit = "containers" and value < 15000"#) == ["e5"])
+        #expect(ids(#"estimates where unit = "shells" or unit = "percent""#) == ["e2", "e4"])
+        #expect(ids(#"estimates where not unit = "containers" and value is not null"#) == ["e2", "e4"])
+        #expect(ids(#"estimates where unit != "containers""#) == ["e1", "e2", "e4"])
+        #expect(ids("estimates where value <= 13000") == ["e4", "e5"])
+        #expect(ids("estimates where value >= 13000") == ["e2", "e3", "e5"])
+    }
+
+    @Test func inContainsMatchesBetween() {
+        #expect(ids(#"estimates where topic in ["containers", "troops"]"#) == ["e1", "e3", "e5"])
+        #expect(ids(#"estimates where topic not in ["containers", "troops"]"#) == ["e2", "e4"])
+        #expect(ids(#"estimates where text contains "MUNITIONS""#) == ["e3"])
+        #expect(ids(#"estimates where text matches "^over [0-9]""#) == ["e3"])
+        #expect(ids("estimates where value between 10000 and 15000") == ["e5"])
+        #expect(query(#"entities where aliases contains "dprk" select name"#).rows.first?[0].text == "North Korea")
+    }
+
+    @Test func isNull() {
+        #expect(ids("estimates where value is null") == ["e1"])
+    }
+
+    @Test func arithmeticAndFunctions() {
+        let r = query(#"estimates where topic = "containers" select value * 2 as double, value - 500 as less, lower(topic) as t, len(topic) as n, abs(-3) as a, round(value / 7, 1) as r, year(source.entity.sentence.document.date) as y"#)
+        #expect(texts(r, "double") == ["33,000", "26,000"])
+        #expect(texts(r, "less") == ["16,000", "12,500"])
+        #expect(texts(r, "n") == ["10", "10"])
+        #expect(texts(r, "r") == ["2,357.1", "1,857.1"])
+        let q = query(#"estimates where unit = "shells" select low(value), high(value), qualifier(value), text(value)"#)
+        #expect(q.rows[0].map(\.text) == ["3,000,000", "", "over", "over 3,000,000"])
+        #expect(query("estimates where value / 0 is null select id").rows.count == 5)
+    }
+
+    @Test func literals() {
+        #expect(ids("estimates where value = 13_000") == ["e5"])
+        #expect(ids("estimates where value > 3e6") == ["e2"])  // over 3 million is a firm yes
+        #expect(ids("estimates where value >= 76.6% and unit = \"percent\"") == ["e4"])
+        #expect(query("events where date = 2024 select id").rows.count >= 3)
+        #expect(query("events where date = 2024-10-13 select id").rows.count >= 1)
+    }
+}
+
+/// Each error kind: positioned, with a caret, and nothing runs.
+@Suite struct ErrorTests {
+    func rendered(_ q: String) -> String {
+        diagnostics(q).map { SourceText(q, name: "q.kbq").render($0) }.joined()
+    }
+
+    @Test func unknownCollectionWithSuggestion() {
+        let d = diagnostic("estimats where value > 1")
+        #expect(d?.kind == .unknownCollection)
+        #expect(d?.suggestion == "estimates")
+        #expect(d?.range == SourceRange(0, 8))
+        #expect(rendered("estimats where value > 1") == """
+        q.kbq:1:1: error: unknown collection 'estimats'
+         1 | estimats where value > 1
+           | ^~~~~~~~
+           = note: collections: documents, sentences, entities, sources, events, estimates, claims, relations, recommendations
+           = help: did you mean 'estimates'?
+
+        """)
+    }
+
+    @Test func unknownFieldAndPathStep() {
+        #expect(diagnostic(#"estimates where topc = "containers""#)?.suggestion == "topic")
+        let d = diagnostic("estimates select source.nme")
+        #expect(d?.kind == .unknownField && d?.suggestion == "name")
+        #expect(d?.range == SourceRange(24, 27))
+        #expect(diagnostic("estimates select topic.name")?.kind == .unknownField)
+    }
+
+    @Test func unknownFunction() {
+        let d = diagnostic("estimates select lowr(topic)")
+        #expect(d?.kind == .unknownFunction && d?.suggestion == "lower")
+    }
+
+    @Test func unknownLetName() {
+        #expect(diagnostic("shipmnts compare source")?.kind == .unknownCollection)
+    }
+
+    @Test func typeMismatches() {
+        let d = diagnostic(#"events where date > "x""#)
+        #expect(d?.kind == .typeMismatch)
+        #expect(d?.range == SourceRange(20, 23))
+        #expect(diagnostic("estimates where value contains 3")?.kind == .typeMismatch)
+        #expect(diagnostic("estimates where topic + 1 > 2")?.kind == .typeMismatch)
+        #expect(diagnostic("estimates where value = null")?.kind == .typeMismatch)
+        #expect(diagnostic("estimates where topic")?.kind == .typeMismatch)
+    }
+
+    @Test func aggregateOutsideGroupBy() {
+        let d = diagnostic("estimates select max(value)")
+        #expect(d?.kind == .misplacedAggregate)
+        #expect(diagnostic("estimates group by topic aggregate lower(topic)")?.kind == .misplacedAggregate)
+    }
+
+    @Test func compareOverAMissingFieldOrNonNumericMeasure() {
+        #expect(diagnostic("estimates compare sorce")?.kind == .unknownField)
+        let d = diagnostic("estimates compare source on topic")
+        #expect(d?.kind == .invalidClause)
+        #expect(diagnostic("claims compare source")?.kind == .invalidClause)
+    }
+
+    @Test func unknownHedgeWord() {
+        let d = diagnostic("claims where hedge >= stat")
+        #expect(d?.kind == .unknownHedge && d?.suggestion == "stated")
+    }
+
+    @Test func unknownEntity() {
+        let d = diagnostic(#"describe "Pyongyan""#)
+        #expect(d?.kind == .unknownEntity && d?.suggestion == "Pyongyang")
+    }
+
+    @Test func syntaxErrors() {
+        #expect(diagnostic(#"estimates where topic = "containers"#)?.kind == .syntax)
+        #expect(diagnostic("estimates where (value > 1")?.kind == .syntax)
+        #expect(diagnostic("estimates sort value")?.kind == .syntax)
+        #expect(diagnostic("where value > 1")?.kind == .syntax)
+        #expect(diagnostic("estimates whre value > 1")?.suggestion == "where")
+        #expect(diagnostic("estimates where a < b < c")?.kind == .syntax)
+        #expect(diagnostic("events where date > 2024-13")?.kind == .invalidLiteral)
+        #expect(diagnostic("estimates where value > 1e999")?.kind == .invalidLiteral)
+    }
+
+    @Test func severalIndependentErrorsInOneRun() {
+        let d = diagnostics("""
+        estimates where topc = 1
+        claims select x
+        sources where (
+        events limit 2
+        """)
+        #expect(d.count == 3)
+        #expect(d.map { $0.range.map { SourceText("").lineColumn(of: $0.start).line } ?? 0 }.count == 3)
+    }
+
+    @Test func aWrongQueryNeverRuns() {
+        var s = Session()
+        var ran = 0
+        let d = s.run(SourceText("let a = estimates\nestimates select nope")) { _ in ran += 1 }
+        #expect(!d.isEmpty && ran == 0)
+        #expect(s.letNames.isEmpty)
+    }
+
+    @Test func unboundParameter() {
+        let d = diagnostics("estimates where topic = $t")
+        #expect(d.first?.kind == .unboundParameter)
+        let wrong = diagnostics("estimates where value > $v", parameters: ["v": .string("many")])
+        #expect(wrong.first?.kind == .unboundParameter)
+    }
+
+    @Test func limitsEndWithClearErrors() {
+        #expect(diagnostics("claims", limits: Limits(maxRows: 5)).first?.kind == .tooManyRows)
+        #expect(diagnostics("claims sort by text", limits: Limits(maxWork: 10)).first?.kind == .workLimit)
+        let token = CancellationToken()
+        token.cancel()
+        var s = Session()
+        #expect(s.run(SourceText("claims"), cancel: token) { _ in }.first?.kind == .cancelled)
+    }
+}

@@ -1,0 +1,59 @@
+import Testing
+@testable import KBQ
+
+/// Runs `text` on the article KB (or `kb`) and returns its last result; fails the test on
+/// any diagnostic.
+func query(_ text: String, kb: KnowledgeBase = .article, parameters: [String: Value] = [:],
+           sourceLocation: SourceLocation = #_sourceLocation) -> ResultTable {
+    var session = Session(kb: kb)
+    var last = ResultTable(columns: [], rows: [])
+    let diags = session.run(SourceText(text, name: "test.kbq"), parameters: parameters) { outcome in
+        if case .result(let r) = outcome { last = r }
+    }
+    for d in diags { Issue.record("unexpected diagnostic: \(SourceText(text, name: "test.kbq").render(d))", sourceLocation: sourceLocation) }
+    return last
+}
+
+/// The diagnostics `text` produces (checking and running), in order.
+func diagnostics(_ text: String, kb: KnowledgeBase = .article, parameters: [String: Value] = [:], limits: Limits = .none) -> [Diagnostic] {
+    var session = Session(kb: kb)
+    return session.run(SourceText(text, name: "test.kbq"), parameters: parameters, limits: limits) { _ in }
+}
+
+/// The one diagnostic `text` produces, or a recorded failure.
+func diagnostic(_ text: String, kb: KnowledgeBase = .article, sourceLocation: SourceLocation = #_sourceLocation) -> Diagnostic? {
+    let d = diagnostics(text, kb: kb)
+    #expect(d.count >= 1, "expected an error from: \(text)", sourceLocation: sourceLocation)
+    return d.first
+}
+
+/// The text of `column` in every row.
+func texts(_ r: ResultTable, _ column: String) -> [String] {
+    (r.column(column) ?? []).map(\.text)
+}
+
+/// Loads a KB from JSON text, returning the error if it is refused.
+func loadKB(_ json: String) -> Result<KnowledgeBase, KBLoadError> {
+    do throws(KBLoadError) {
+        return .success(try KnowledgeBase(json: Array(json.utf8), name: "test.kb.json"))
+    } catch {
+        return .failure(error)
+    }
+}
+
+/// A temporary folder for files a test writes.
+func temporaryDirectory(_ name: String = #function) -> String {
+    let base = "/tmp/kbq-tests-\(getpid())-\(name.filter { $0.isLetter || $0.isNumber })"
+    _ = base.withCString { mkdir($0, 0o755) }
+    return base
+}
+
+func writeFile(_ path: String, _ text: String) {
+    let f = fopen(path, "w")
+    fputs(text, f)
+    fclose(f)
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
