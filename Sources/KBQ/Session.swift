@@ -222,16 +222,10 @@ public struct Session: Sendable {
         var planner = Planner(kb: kb, lets: letScopes.mapValues(\.scope))
         var planned: [PlannedStatement] = []
         var checkErrors = syntax
-        if syntax.isEmpty || keepGoing {
-            for st in statements {
-                // With syntax errors, statements are still checked so that one run reports
-                // every independent problem; none of them runs.
-                let before = planner.diagnostics.count
-                if let p = try? planner.plan(st) { planned.append(p) }
-                if planner.diagnostics.count > before && keepGoing { continue }
-            }
-        } else {
-            for st in statements { _ = try? planner.plan(st) }
+        // With syntax errors the statements that parsed are still checked, so that one run
+        // reports every independent problem; none of them runs unless `keepGoing`.
+        for st in statements {
+            if let p = try? planner.plan(st) { planned.append(p) }
         }
         checkErrors += planner.diagnostics
         checkErrors.sort { ($0.range?.start ?? 0) < ($1.range?.start ?? 0) }

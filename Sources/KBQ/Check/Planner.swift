@@ -48,12 +48,17 @@ struct Planner {
             for item in items { compiled.append(try compile(item, scope)) }
             var elem: FieldType?
             for c in compiled where c.type != .null {
-                if elem == nil { elem = c.type } else if !sameKind(elem!, c.type) {
-                    throw error(.typeMismatch, "a list's items must be of one type: \(elem!) and \(c.type) are mixed", at: c.range)
+                if let e = elem {
+                    if !sameKind(e, c.type) {
+                        throw error(.typeMismatch, "a list's items must be of one type: \(e) and \(c.type) are mixed", at: c.range)
+                    }
+                } else {
+                    elem = c.type
                 }
             }
-            if compiled.allSatisfy({ $0.constant != nil }) {
-                return .constant(.list(compiled.map { $0.constant! }), .list(elem), e.range)
+            let constants = compiled.compactMap(\.constant)
+            if constants.count == compiled.count {
+                return .constant(.list(constants), .list(elem), e.range)
             }
             let evals = compiled.map(\.eval)
             return Compiled(type: .list(elem), eval: { r, env in .list(evals.map { $0(r, env) }) }, range: e.range)

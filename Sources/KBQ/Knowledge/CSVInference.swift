@@ -8,7 +8,7 @@ enum CSVInference {
     static func load(path: String) throws(KBLoadError) -> KnowledgeBase {
         let stem = String((path.split(separator: "/").last ?? Substring(path)).split(separator: ".").first ?? "data")
         var name = String(stem.map { $0.isLetter || $0.isNumber || $0 == "_" ? $0 : "_" })
-        if name.isEmpty || name.first!.isNumber { name = "t_" + name }
+        if name.first?.isNumber ?? true { name = "t_" + name }
         // First pass over a sample: infer types.
         var header: [String] = []
         var samples: [[String]] = []

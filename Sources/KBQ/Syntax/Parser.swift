@@ -156,9 +156,9 @@ public struct Parser {
             let k = advance()
             guard case .string(let s) = peek.kind else {
                 if case .identifier(let w) = peek.kind {
-                    throw fail("expected a string in quotes after '\(k.keyword!.rawValue)'", suggestion: "\"\(w)\"")
+                    throw fail("expected a string in quotes after '\((k.keyword?.rawValue ?? ""))'", suggestion: "\"\(w)\"")
                 }
-                throw fail("expected a string in quotes after '\(k.keyword!.rawValue)', found \(peek.describe)")
+                throw fail("expected a string in quotes after '\((k.keyword?.rawValue ?? ""))', found \(peek.describe)")
             }
             let t = advance()
             source = k.keyword == .describe ? .describe(s, t.range) : .search(s, t.range)
@@ -195,7 +195,8 @@ public struct Parser {
         let start = kw.range
         var lastEnd = start
         func done(_ k: Clause.Kind) -> Clause { Clause(kind: k, range: start.union(lastEnd), keywordRange: start) }
-        switch kw.keyword! {
+        guard let keyword = kw.keyword else { throw fail("expected a clause") }
+        switch keyword {
         case .where:
             var maybe = false
             if isKeyword(.maybe) { _ = advance(); maybe = true }
@@ -205,7 +206,7 @@ public struct Parser {
             return done(.where(e, maybe: maybe))
         case .select:
             let items = try selectItems()
-            lastEnd = items.last!.alias?.range ?? items.last!.expr.range
+            lastEnd = items.last.map { $0.alias?.range ?? $0.expr.range } ?? lastEnd
             return done(.select(items))
         case .sort:
             guard isKeyword(.by) else { throw fail("expected 'by' after 'sort'") }
@@ -229,18 +230,18 @@ public struct Parser {
             guard isKeyword(.by) else { throw fail("expected 'by' after 'group'") }
             lastEnd = advance().range
             let keys = try selectItems()
-            lastEnd = keys.last!.alias?.range ?? keys.last!.expr.range
+            lastEnd = keys.last.map { $0.alias?.range ?? $0.expr.range } ?? lastEnd
             var aggs: [SelectItem] = []
             if isKeyword(.aggregate) || (peek.kind == .newline && peekPastNewlines() == .keyword(.aggregate)) {
                 skipNewlines()
                 lastEnd = advance().range
                 aggs = try selectItems()
-                lastEnd = aggs.last!.alias?.range ?? aggs.last!.expr.range
+                lastEnd = aggs.last.map { $0.alias?.range ?? $0.expr.range } ?? lastEnd
             }
             return done(.group(keys, aggregates: aggs))
         case .aggregate:
             let aggs = try selectItems()
-            lastEnd = aggs.last!.alias?.range ?? aggs.last!.expr.range
+            lastEnd = aggs.last.map { $0.alias?.range ?? $0.expr.range } ?? lastEnd
             return done(.aggregate(aggs))
         case .compare:
             skipNewlines()
@@ -508,7 +509,7 @@ public struct Parser {
                 names.append(Name(text: f, range: advance().range))
                 if names.count > 32 { throw fail("path of more than 32 steps") }
             }
-            return Expr(kind: .path(names), range: t.range.union(names.last!.range))
+            return Expr(kind: .path(names), range: t.range.union(names[names.count - 1].range))
         case .keyword(let k):
             if Keyword.clauseStarts.contains(k) || k == .and || k == .or {
                 throw fail("expected a value, found '\(k.rawValue)'")
