@@ -16,6 +16,7 @@ public final class PreparedQuery: Sendable {
     struct ParamInfo: Sendable {
         let type: FieldType?
         let range: SourceRange
+        var isPattern = false
     }
 
     /// Parses and checks `text` against `kb`. Throws every problem found, each with its
@@ -30,7 +31,8 @@ public final class PreparedQuery: Sendable {
         let all = (syntax + planner.diagnostics).sorted { ($0.range?.start ?? 0) < ($1.range?.start ?? 0) }
         if !all.isEmpty { throw Diagnostics(all) }
         if planned.isEmpty { throw Diagnostics([Diagnostic(.syntax, "the query is empty", at: SourceRange(0, 0))]) }
-        self.init(kb: kb, source: SourceText(text, name: name), statements: planned, parameters: planner.parameters)
+        self.init(kb: kb, source: SourceText(text, name: name), statements: planned, parameters: planner.parameters,
+                  patterns: planner.patternParameters)
     }
 
     init(kb: KnowledgeBase, source: SourceText, statements: [PlannedStatement], types: [String: ParamInfo]) {
@@ -80,6 +82,11 @@ public final class PreparedQuery: Sendable {
             case (.date, .string(let s)): ok = PartialDate.parse(s) != nil
             default: ok = false
             }
+            if ok, info.isPattern, case .string(let source) = v {
+                do { _ = try Pattern(source) } catch {
+                    out.append(Diagnostic(.invalidLiteral, "parameter $\(name) is not a valid pattern: \(error.message)", at: info.range))
+                }
+            }
             if !ok {
                 out.append(Diagnostic(.unboundParameter, "parameter $\(name) is compared with \(t) but was given \(v.kindName) \(sanitizeForTerminal(v.text))", at: info.range))
             }
@@ -93,8 +100,13 @@ public final class PreparedQuery: Sendable {
         if !problems.isEmpty { return problems }
         var lets = initial
         var diags: [Diagnostic] = []
+        // The limits bound the whole run: a script of many statements shares one clock and
+        // one work count.
+        let started = ContinuousClock.now
+        var work = 0
         for st in statements {
-            let env = Env(kb: kb, params: coerce(parameters), lets: lets, limits: limits, cancel: cancel)
+            let env = Env(kb: kb, params: coerce(parameters), lets: lets, limits: limits, cancel: cancel, started: started, work: work)
+            defer { work = env.work }
             do {
                 switch st {
                 case .query(let p):
@@ -233,7 +245,7 @@ public struct Session: Sendable {
         guard !planned.isEmpty else { return checkErrors }
         var params: [String: (FieldType?, SourceRange)] = [:]
         for (k, v) in planner.parameters { params[k] = v }
-        let prepared = PreparedQuery(kb: kb, source: source, statements: planned, parameters: params)
+        let prepared = PreparedQuery(kb: kb, source: source, statements: planned, parameters: params, patterns: planner.patternParameters)
         let runErrors = prepared.execute(planned, parameters: parameters, limits: limits, cancel: cancel,
                                          lets: lets.mapValues(\.rows), keepGoing: keepGoing, emit: emit)
         let bound = prepared.lastLets.withLock { $0 }
@@ -248,9 +260,10 @@ public struct Session: Sendable {
 }
 
 extension PreparedQuery {
-    convenience init(kb: KnowledgeBase, source: SourceText, statements: [PlannedStatement], parameters: [String: (FieldType?, SourceRange)]) {
+    convenience init(kb: KnowledgeBase, source: SourceText, statements: [PlannedStatement], parameters: [String: (FieldType?, SourceRange)],
+                     patterns: Set<String> = []) {
         var types: [String: ParamInfo] = [:]
-        for (k, v) in parameters { types[k] = ParamInfo(type: v.0, range: v.1) }
+        for (k, v) in parameters { types[k] = ParamInfo(type: v.0, range: v.1, isPattern: patterns.contains(k)) }
         self.init(kb: kb, source: source, statements: statements, types: types)
     }
 }

@@ -2,7 +2,7 @@ extension Planner {
     mutating func planGroup(_ keys: [SelectItem], _ aggs: [SelectItem], _ scope: Scope) throws(Failed) -> (Step, Scope) {
         var keyEvals: [Eval] = []
         var cols: [ResultColumn] = []
-        var fastKey: (KBCollection, [UInt32], StringPool)?
+        var fastKey: (KBCollection, StringIDs, StringPool)?
         for k in keys {
             let c = try compile(k.expr, scope)
             keyEvals.append(c.eval)
@@ -146,11 +146,11 @@ extension Planner {
                 }
             }), Scope(columns: cols, stored: nil, origin: scope.origin, measure: scope.measure))
         }
-        let what = scope.stored?.name ?? scope.origin?.name ?? "these rows"
+        let what = (scope.stored ?? scope.origin).map { "\($0.name) has" } ?? "these rows have"
         if let c = scope.stored ?? scope.origin, c.field("text") != nil, c.field("paragraph") != nil {
             throw error(.invalidClause, "cite adds each row's sentence, and rows of \(c.name) are sentences already", at: range)
         }
-        throw error(.invalidClause, "cite needs rows with a 'sentence' field, and \(what) has none", at: range,
+        throw error(.invalidClause, "cite needs rows with a 'sentence' field, and \(what) none", at: range,
                     notes: ["cite before a select that drops 'sentence', or select it too"])
     }
 
@@ -199,8 +199,9 @@ extension Planner {
             throw error(.typeMismatch, "chart needs a numeric measure, not \(describeType(measure.type))", at: on?.range ?? range)
         }
         let l = label.eval, m = measure.eval
+        let unit = column(scope, "unit") { $0 == .string }.map { reader(scope, $0) }
         return (Step(name: "chart", detail: "bars of \(on.map(render) ?? "the measure")", run: { rows, env throws(Diagnostic) in
-            try chartRows(rows, label: l, measure: m, env)
+            try chartRows(rows, label: l, measure: m, unit: unit, env)
         }), scope)
     }
 }

@@ -8,6 +8,8 @@ struct Planner {
     var diagnostics: [Diagnostic] = []
     /// Parameters the plan reads, with the type each is compared against (if known).
     var parameters: [String: (FieldType?, SourceRange)] = [:]
+    /// Parameters used as `matches` patterns: checked to compile when a run starts.
+    var patternParameters: Set<String> = []
 
     struct Failed: Error {}
 
@@ -68,6 +70,13 @@ struct Planner {
                 throw error(.typeMismatch, "'-' needs a number, not \(describeType(c.type))", at: x.range)
             }
             let f = c.eval
+            if let k = c.constant {
+                switch k {
+                case .number(let v): return .constant(.number(-v), .number(), e.range)
+                case .percent(let v): return .constant(.percent(-v), .percent, e.range)
+                default: break
+                }
+            }
             return Compiled(type: c.type == .number(qualified: true) ? .number() : c.type, eval: { r, env in
                 switch f(r, env) {
                 case .number(let v): return .number(-v)
@@ -116,7 +125,7 @@ struct Planner {
             if allowUnresolved && names.count == 1 {
                 return Compiled(type: .null, eval: { _, _ in .null }, unresolved: first, range: range)
             }
-            let where_ = scope.stored?.name ?? scope.origin?.name
+            let where_ = scope.stored?.name
             throw error(.unknownField, "unknown field '\(first.text)'" + (where_.map { " in \($0)" } ?? ""), at: first.range,
                         suggestion: suggest(first.text, from: scope.columns.map(\.name)),
                         notes: ["fields here: " + scope.columns.map(\.name).joined(separator: ", ")])
@@ -187,9 +196,18 @@ struct Planner {
         }
         let fa = a.eval, fb = b.eval
         let percent = a.type == .percent && (b.type == .percent || op == .mul || op == .div) && !(op == .div && b.type == .percent)
-        let t: FieldType = percent ? .percent : .number()
+        let qualified = a.type == .number(qualified: true) || b.type == .number(qualified: true)
+        let t: FieldType = qualified ? .number(qualified: true) : percent ? .percent : .number()
         let eval: Eval = { row, env in
-            guard let x = fa(row, env).number, let y = fb(row, env).number else { return .null }
+            let va = fa(row, env), vb = fb(row, env)
+            // Intervals stay intervals: over 16,500 + 13,000 is over 29,500.
+            if case .quantity = va, let qa = quantity(of: va), let qb = quantity(of: vb) {
+                return Quantity.combine(qa, op == .mod ? .add : op, qb).map { $0.isExact ? ($0.isPercent ? .percent($0.value) : .number($0.value)) : .quantity($0) } ?? .null
+            }
+            if case .quantity = vb, let qa = quantity(of: va), let qb = quantity(of: vb), op != .mod {
+                return Quantity.combine(qa, op, qb).map { $0.isExact ? ($0.isPercent ? .percent($0.value) : .number($0.value)) : .quantity($0) } ?? .null
+            }
+            guard let x = va.number, let y = vb.number else { return .null }
             let v: Double
             switch op {
             case .add: v = x + y
@@ -200,7 +218,12 @@ struct Planner {
             default: return .null
             }
             guard v.isFinite else { return .null }
-            return percent ? .percent(v) : .number(v)
+            let isPercent: Bool = {
+                if case .percent = va { return !(op == .div) || !{ if case .percent = vb { return true }; return false }() }
+                if case .percent = vb { return op == .add || op == .sub || op == .mul }
+                return false
+            }()
+            return isPercent ? .percent(v) : .number(v)
         }
         if let ca = a.constant, let cb = b.constant {
             let v = eval(0, Env(kb: kb, params: [:], lets: [:], limits: .none, cancel: nil))
@@ -271,13 +294,19 @@ struct Planner {
                 if case .percent = v { return .percent(out) }
                 return .number(out)
             }, range: range)
-        case .year, .month:
+        case .year:
+            // A year is the date of that whole year: it prints as 2024 (not 2,024) and
+            // compares with dates and year numbers alike.
+            try need(a0.type == .date, "a date")
+            return Compiled(type: .date, eval: { r, env in
+                guard case .date(let d) = x(r, env) else { return .null }
+                return .date(PartialDate(year: civilFromDays(Int(d.lo)).0))
+            }, range: range)
+        case .month:
             try need(a0.type == .date, "a date")
             return Compiled(type: .number(), eval: { r, env in
-                guard case .date(let d) = x(r, env) else { return .null }
-                let (y, m, _) = civilFromDays(Int(d.lo))
-                if f == .month && d.precision == .year { return .null }
-                return .number(Double(f == .year ? y : m))
+                guard case .date(let d) = x(r, env), d.precision != .year else { return .null }
+                return .number(Double(civilFromDays(Int(d.lo)).1))
             }, range: range)
         case .coalesce:
             let evals = cs.map(\.eval)

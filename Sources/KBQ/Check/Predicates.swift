@@ -83,9 +83,9 @@ extension Planner {
             if let n = c.unresolved {
                 let names = scope.columns.map(\.name)
                 let guess = suggest(n.text, from: names)
-                throw error(.unknownField, "unknown field '\(n.text)'" + ((scope.stored ?? scope.origin).map { " in \($0.name)" } ?? ""), at: n.range,
+                throw error(.unknownField, "unknown field '\(n.text)'" + (scope.stored.map { " in \($0.name)" } ?? ""), at: n.range,
                             suggestion: guess,
-                            notes: guess == nil ? ["to compare with text, put it in quotes: \"\(n.text)\"", "fields here: " + names.joined(separator: ", ")] : [])
+                            notes: guess == nil ? ["fields here: " + names.joined(separator: ", "), "to compare with text, put it in quotes: \"\(n.text)\""] : [])
             }
         }
         if let p = a.parameter { parameters[p] = (b.type == .null ? nil : b.type, a.range); return (a, b) }
@@ -124,10 +124,27 @@ extension Planner {
 
     mutating func comparison(_ op: BinaryOp, _ l: Expr, _ r: Expr, _ scope: Scope, range: SourceRange) throws(Failed) -> Pred {
         let (a, b) = try comparable(try compile(l, scope, allowUnresolved: true), try compile(r, scope, allowUnresolved: true), op: op.rawValue, range: range, scope: scope)
+        let hedges = kb.hedges
+        // A percent literal (76.6%) is about percentages: against a count of shells it
+        // answers unknown rather than comparing 76.6 with 3,000,000.
+        for (k, other, kop) in [(b, a, op), (a, b, op.flipped)] {
+            if case .percent(let p)? = k.constant, other.type != .percent {
+                let fo = other.eval
+                let pv = Value.percent(p)
+                return { row, env in
+                    let v = fo(row, env)
+                    switch v {
+                    case .percent: return compareValues(v, kop, pv, hedges: hedges)
+                    case .quantity(let q) where q.isPercent: return compareValues(v, kop, pv, hedges: hedges)
+                    case .null: return .unknown
+                    default: return .unknown
+                    }
+                }
+            }
+        }
         if let fast = fastComparison(a, op, b) { return fast }
         if let fast = fastComparison(b, op.flipped, a) { return fast }
         let fa = a.eval, fb = b.eval
-        let hedges = kb.hedges
         return { row, env in compareValues(fa(row, env), op, fb(row, env), hedges: hedges) }
     }
 
@@ -136,8 +153,17 @@ extension Planner {
         guard let (c, fi) = a.column, let k = b.constant else { return nil }
         switch (c.columns[fi], k) {
         case (.string(let ids, let pool), .string(let s)) where op == .eq || op == .ne:
-            let target = pool.lookup(s) ?? (StringPool.null - 1)
             let isEq = op == .eq
+            if !pool.isDistinct {
+                // Equal strings may have different ids here: mark them all once.
+                let hits = pool.marks(equalToAny: [s])
+                return { r, _ in
+                    let id = ids[r]
+                    if id == StringPool.null { return .unknown }
+                    return Truth(hits[Int(id)] == isEq)
+                }
+            }
+            let target = pool.lookup(s) ?? (StringPool.null - 1)
             return { r, _ in
                 let id = ids[r]
                 if id == StringPool.null { return .unknown }
@@ -206,9 +232,12 @@ extension Planner {
         if let (c, fi) = a.column, case .string(let ids, let pool) = c.columns[fi], case .string(let needle)? = b.constant {
             let folded = foldedBytes(needle)
             let ascii = needle.utf8.allSatisfy { $0 < 0x80 }
-            var hit = [Bool](repeating: false, count: pool.count)
-            for id in 0..<pool.count {
-                hit[id] = ascii ? pool.withBytes(UInt32(id)) { containsFolded($0, folded) } : containsText(pool[UInt32(id)], needle)
+            var hit: [Bool]
+            if ascii {
+                hit = pool.marks(containingFolded: folded)
+            } else {
+                hit = [Bool](repeating: false, count: pool.count)
+                for id in 0..<pool.count { hit[id] = containsText(pool[UInt32(id)], needle) }
             }
             let hits = hit
             return { r, _ in
@@ -256,7 +285,7 @@ extension Planner {
                 return x.isNull ? .unknown : Truth(pattern.matches(x.text))
             }
         }
-        if let p = b.parameter { parameters[p] = (.string, b.range) }
+        if let p = b.parameter { parameters[p] = (.string, b.range); patternParameters.insert(p) }
         let fb = b.eval
         // A pattern from a parameter is compiled once per run, on first use.
         let cache = PatternCache()
@@ -306,8 +335,18 @@ extension Planner {
         if let (c, fi) = a.column, case .string(let ids, let pool) = c.columns[fi],
            case .list(let consts)? = try? compile(list, scope).constant,
            consts.allSatisfy({ if case .string = $0 { return true }; return false }) {
+            var strings: [String] = []
+            for case .string(let s) in consts { strings.append(s) }
+            if !pool.isDistinct {
+                let hits = pool.marks(equalToAny: strings)
+                return { r, _ in
+                    let id = ids[r]
+                    if id == StringPool.null { return .unknown }
+                    return Truth(hits[Int(id)] != negated)
+                }
+            }
             var set = Set<UInt32>()
-            for case .string(let s) in consts { if let id = pool.lookup(s) { set.insert(id) } }
+            for s in strings { if let id = pool.lookup(s) { set.insert(id) } }
             let members = set
             return { r, _ in
                 let id = ids[r]

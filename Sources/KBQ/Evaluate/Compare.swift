@@ -24,21 +24,17 @@ struct CompareGroup {
     /// The group's value: its one value, or the range its values span.
     var value: Value {
         if values.count == 1 { return values[0] }
-        guard let lo = low, let hi = high else { return .null }
-        if lo.value == hi.value && lo.qualifier == hi.qualifier { return values[0] }
-        var q = Quantity(lo.value, qualifier: "between", upper: hi.value, percent: lo.isPercent) ?? lo
-        q.lo = lo.lo; q.loOpen = lo.loOpen; q.hi = hi.hi; q.hiOpen = hi.hiOpen
-        return .quantity(q)
+        guard let span else { return .null }
+        if span.isExact { return values[0] }
+        return .quantity(span)
     }
 
     /// The interval every value of the group lies in.
     var span: Quantity? {
-        guard let lo = low, let hi = high else { return nil }
-        var q = lo
-        q.hi = hi.hi
-        q.hiOpen = hi.hiOpen
-        q.lo = values.compactMap(quantity(of:)).map(\.lo).min() ?? lo.lo
-        return q
+        let qs = values.compactMap(quantity(of:))
+        guard let lo = qs.min(by: { $0.lo < $1.lo }), let hi = qs.max(by: { $0.hi < $1.hi }) else { return nil }
+        if qs.count == 1 { return qs[0] }
+        return Quantity(lo: lo.lo, hi: hi.hi, loOpen: lo.loOpen, hiOpen: hi.hiOpen, percent: lo.isPercent)
     }
 }
 
@@ -103,7 +99,8 @@ func compareRows(_ rows: Rows, _ spec: CompareSpec, _ env: Env) throws(Diagnosti
                              (g.hedge.isNull ? "" : " (\(g.hedge.text))"))
             }
         }
-        summaries.append(summarize(groups, title: hasUnit && blocks.count > 1 ? (block.unit.isNull ? "no unit" : block.unit.text) : nil))
+        summaries.append(summarize(groups, title: hasUnit && blocks.count > 1 ? (block.unit.isNull ? "no unit" : block.unit.text) : nil,
+                                   groupLabel: plural(spec.columns[0].name)))
     }
     var t = Table(columns: spec.columns, rows: out)
     if case .table(let old) = rows { t.decorations = old.decorations }
@@ -115,9 +112,9 @@ func compareRows(_ rows: Rows, _ spec: CompareSpec, _ env: Env) throws(Diagnosti
 
 /// min, max, spread, ratio and relative spread of the groups' values, and whether their
 /// intervals can agree.
-func summarize(_ groups: [CompareGroup], title: String?) -> Summary {
+func summarize(_ groups: [CompareGroup], title: String?, groupLabel: String = "groups") -> Summary {
     let valued = groups.filter { !$0.values.isEmpty }
-    var items: [SummaryItem] = [SummaryItem(label: "sources", value: .number(Double(valued.count)))]
+    var items: [SummaryItem] = [SummaryItem(label: groupLabel, value: .number(Double(valued.count)))]
     guard let lowG = valued.min(by: { ($0.low?.value ?? 0) < ($1.low?.value ?? 0) }),
           let highG = valued.max(by: { ($0.high?.value ?? 0) < ($1.high?.value ?? 0) }),
           let lo = lowG.low, let hi = highG.high else {
@@ -133,7 +130,11 @@ func summarize(_ groups: [CompareGroup], title: String?) -> Summary {
     items.append(SummaryItem(label: "relative spread", value: hi.value != 0 ? .percent((spread / abs(hi.value) * 100).rounded()) : .null))
     var verdict: String
     if valued.count < 2 {
-        verdict = valued.count == 1 ? "one value only: nothing to compare it with" : "no values to compare"
+        if let g = valued.first, g.values.count > 1 {
+            verdict = "one \(groupLabel.dropLast()) only (\(g.key.text)): its \(g.values.count) values span \(g.value.text)"
+        } else {
+            verdict = valued.count == 1 ? "one value only: nothing to compare it with" : "no values to compare"
+        }
     } else {
         var disjoint: (CompareGroup, CompareGroup)?
         outer: for i in valued.indices {
@@ -150,6 +151,13 @@ func summarize(_ groups: [CompareGroup], title: String?) -> Summary {
         }
     }
     return Summary(title: title, items: items, verdict: verdict)
+}
+
+/// A field name made plural for a label: source → sources.
+func plural(_ word: String) -> String {
+    if word.hasSuffix("s") { return word }
+    if word.hasSuffix("y"), let c = word.dropLast().last, !"aeiou".contains(c) { return word.dropLast() + "ies" }
+    return word + "s"
 }
 
 /// Adds each row's paragraph and sentence text.
@@ -198,16 +206,27 @@ func timelineRows(_ rows: Rows, date: @escaping Eval, label: Eval?, _ env: Env) 
 }
 
 /// Draws one bar per row.
-func chartRows(_ rows: Rows, label: Eval, measure: Eval, _ env: Env) throws(Diagnostic) -> Rows {
+func chartRows(_ rows: Rows, label: Eval, measure: Eval, unit: Eval?, _ env: Env) throws(Diagnostic) -> Rows {
     bind(rows, env)
-    var bars: [Chart.Bar] = []
+    var bars: [(Chart.Bar, Value)] = []
     for r in rowIndexes(rows) {
         let v = measure(r, env)
         guard let n = v.number else { continue }
-        bars.append(Chart.Bar(label: label(r, env).text, value: n, text: v.text))
+        bars.append((Chart.Bar(label: label(r, env).text, value: n, text: v.text), unit?(r, env) ?? .null))
         if bars.count >= 200 { break }
     }
+    // Bars in different units are each drawn to their own unit's scale and labelled so.
+    let units = Set(bars.map(\.1))
+    if units.count > 1 {
+        var maxOf: [Value: Double] = [:]
+        for (b, u) in bars { maxOf[u] = max(maxOf[u] ?? 0, abs(b.value)) }
+        bars = bars.map { b, u in
+            let m = maxOf[u] ?? 1
+            return (Chart.Bar(label: "\(b.label) (\(u.isNull ? "no unit" : u.text))", value: m > 0 ? b.value / m : 0, text: b.text), u)
+        }
+    }
     var t = materialize(rows, env)
-    t.decorations.chart = .bars(bars)
+    t.decorations.chart = .bars(bars.map(\.0))
+    if units.count > 1 { t.decorations.notes.append("the bars are in \(units.count) units, each drawn to its own scale") }
     return .table(t)
 }

@@ -174,6 +174,15 @@ extension BinaryOp {
 }
 
 extension String {
+    /// The order people expect in a sorted list: case does not split it ("experts" sorts
+    /// before "Volodymyr Zelensky"); exact bytes break ties so the order is total.
+    func compareForSort(_ o: String) -> Int {
+        if self == o { return 0 }
+        let a = lowercased(), b = o.lowercased()
+        if a != b { return a < b ? -1 : 1 }
+        return self < o ? -1 : 1
+    }
+
     /// Byte-wise order: stable, fast, and the same on every machine.
     func compareText(_ o: String) -> Int {
         if self == o { return 0 }
@@ -184,11 +193,11 @@ extension String {
 /// Orders values for `sort by`; nulls are handled by the caller (always last).
 func orderValues(_ a: Value, _ b: Value) -> Int {
     switch (a, b) {
-    case (.string(let x), .string(let y)): return x.compareText(y)
+    case (.string(let x), .string(let y)): return x.compareForSort(y)
     case (.date(let x), .date(let y)): return x < y ? -1 : y < x ? 1 : 0
     case (.hedge(let r, _), .hedge(let s, _)): return r > s ? -1 : r < s ? 1 : 0
     case (.bool(let x), .bool(let y)): return x == y ? 0 : (!x ? -1 : 1)
-    case (.ref(let x), .ref(let y)): return x.display.compareText(y.display)
+    case (.ref(let x), .ref(let y)): return x.display.compareForSort(y.display)
     case (.list(let x), .list(let y)):
         for (p, q) in zip(x, y) {
             let c = orderValues(p, q)

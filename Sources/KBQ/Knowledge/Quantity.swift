@@ -54,6 +54,7 @@ public struct Quantity: Sendable, Hashable, Codable, CustomStringConvertible {
         "about": .about, "around": .about, "approximately": .about, "some": .about,
         "nearly": .about, "roughly": .about, "almost": .about,
         "between": .between,
+        "any": .between,
     ]
 
     static func kind(of word: String) -> Kind? { words[word] }
@@ -73,7 +74,11 @@ public struct Quantity: Sendable, Hashable, Codable, CustomStringConvertible {
     public var description: String {
         let n = formatNumber(value, percent: isPercent)
         if qualifier.isEmpty { return n }
-        if qualifier == "between" { return "between \(n) and \(formatNumber(hi, percent: isPercent))" }
+        if qualifier == "between" {
+            if !hi.isFinite { return "\(n) or more" }
+            return "between \(formatNumber(lo, percent: isPercent)) and \(formatNumber(hi, percent: isPercent))"
+        }
+        if qualifier == "any" { return "any value" }
         return "\(qualifier) \(n)"
     }
 }
@@ -149,5 +154,49 @@ extension Quantity {
         loOpen = try c.decodeIfPresent(Bool.self, forKey: .lowOpen) ?? false
         hiOpen = try c.decodeIfPresent(Bool.self, forKey: .highOpen) ?? false
         isPercent = try c.decodeIfPresent(Bool.self, forKey: .percent) ?? false
+    }
+}
+
+extension Quantity {
+    /// A quantity known only by its bounds, with the qualifier that says them: "over 29,500"
+    /// for (29,500, open), "between 10 and 20" for [10, 20].
+    init(lo: Double, hi: Double, loOpen: Bool, hiOpen: Bool, percent: Bool) {
+        self.init(exactly: lo.isFinite ? lo : hi, percent: percent)
+        self.lo = lo
+        self.hi = hi
+        self.loOpen = loOpen && lo.isFinite
+        self.hiOpen = hiOpen && hi.isFinite
+        switch (lo.isFinite, hi.isFinite) {
+        case (true, true): qualifier = lo == hi ? "" : "between"
+        case (true, false): qualifier = loOpen ? "over" : "at least"
+        case (false, true): qualifier = hiOpen ? "under" : "up to"; value = hi
+        case (false, false): qualifier = "any"; value = 0
+        }
+    }
+
+    /// Interval arithmetic: the set of results of `op` over every pair of values the two
+    /// quantities allow. Division by an interval that holds zero has no answer.
+    static func combine(_ a: Quantity, _ op: BinaryOp, _ b: Quantity) -> Quantity? {
+        let percent = a.isPercent || b.isPercent
+        switch op {
+        case .add:
+            return Quantity(lo: a.lo + b.lo, hi: a.hi + b.hi, loOpen: a.loOpen || b.loOpen, hiOpen: a.hiOpen || b.hiOpen, percent: percent)
+        case .sub:
+            return Quantity(lo: a.lo - b.hi, hi: a.hi - b.lo, loOpen: a.loOpen || b.hiOpen, hiOpen: a.hiOpen || b.loOpen, percent: percent)
+        case .mul, .div:
+            var c = b
+            if op == .div {
+                if b.lo <= 0 && b.hi >= 0 { return nil }
+                c = Quantity(lo: 1 / b.hi, hi: 1 / b.lo, loOpen: b.hiOpen, hiOpen: b.loOpen, percent: false)
+                if b.isExact { c = Quantity(exactly: 1 / b.value) }
+            }
+            func mul(_ x: Double, _ y: Double) -> Double { (x == 0 || y == 0) ? 0 : x * y }
+            let products = [mul(a.lo, c.lo), mul(a.lo, c.hi), mul(a.hi, c.lo), mul(a.hi, c.hi)].filter { !$0.isNaN }
+            guard let lo = products.min(), let hi = products.max() else { return nil }
+            return Quantity(lo: lo, hi: hi, loOpen: a.loOpen || c.loOpen, hiOpen: a.hiOpen || c.hiOpen,
+                            percent: a.isPercent && !(op == .div && b.isPercent))
+        default:
+            return nil
+        }
     }
 }

@@ -16,18 +16,29 @@ struct TableRenderer {
             for n in result.notes { out += style("note: ", "2") + sanitizeForTerminal(n) + "\n" }
             return out
         }
-        let cells: [[String]] = result.rows.map { $0.map { sanitizeForTerminal($0.text).replacingNewlines } }
+        let cells: [[String]] = result.rows.map { $0.map { sanitizeForTerminal($0.text.replacingTabs).replacingNewlines } }
         let header = result.columns.map { sanitizeForTerminal($0.name) }
         var widths = header.map { displayWidth($0.utf8) }
         for row in cells { for (i, c) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], displayWidth(c.utf8)) } }
         let natural = widths
+        let numeric = result.columns.indices.map { i in
+            result.rows.contains { $0[i].isNumeric } && result.rows.allSatisfy { $0[i].isNumeric || $0[i].isNull }
+        }
         if let width {
             let sep = 2 * (widths.count - 1)
             var total = widths.reduce(0, +) + sep
             // Squeeze the widest text first, keeping each header whole while that is
             // enough; only then squeeze below the headers.
-            let headerFloor = header.indices.map { min(natural[$0], max(TableRenderer.minColumn, displayWidth(header[$0].utf8))) }
-            for floor in [headerFloor, header.map { _ in TableRenderer.minColumn }] {
+            // Numbers are never broken; text keeps its header and its longest word (up to
+            // 20 columns) whole while that is enough.
+            let longestWord = result.columns.indices.map { i in
+                cells.map { row in row[i].split(separator: " ").map { displayWidth($0.utf8) }.max() ?? 0 }.max() ?? 0
+            }
+            let soft = header.indices.map { i in
+                numeric[i] ? natural[i] : min(natural[i], max(TableRenderer.minColumn, displayWidth(header[i].utf8), min(20, longestWord[i])))
+            }
+            let hard = header.indices.map { numeric[$0] ? natural[$0] : min(natural[$0], TableRenderer.minColumn) }
+            for floor in [soft, hard] {
                 while total > width {
                     guard let i = widths.indices.filter({ widths[$0] > floor[$0] }).max(by: { widths[$0] - floor[$0] < widths[$1] - floor[$1] }) else { break }
                     widths[i] -= 1
@@ -35,12 +46,9 @@ struct TableRenderer {
                 }
             }
         }
-        let numeric = result.columns.indices.map { i in
-            result.rows.contains { $0[i].isNumeric } && result.rows.allSatisfy { $0[i].isNumeric || $0[i].isNull }
-        }
         func line(_ values: [String], bold: Bool) -> String {
-            // Each cell wraps onto as many lines as it needs (at most 4, then an ellipsis).
-            let wrapped = values.enumerated().map { i, v in wrap(v, widths[i], maxLines: natural[i] > widths[i] ? 4 : 1) }
+            // Each cell wraps onto as many lines as it needs: evidence is never cut.
+            let wrapped = values.enumerated().map { i, v in wrap(v, widths[i], maxLines: .max) }
             let height = wrapped.map(\.count).max() ?? 1
             var lines: [String] = []
             for l in 0..<height {
@@ -114,6 +122,7 @@ struct TableRenderer {
 }
 
 extension String {
+    var replacingTabs: String { contains("\t") ? replacingOccurrences("\t", " ") : self }
     var replacingNewlines: String { contains("\\n") || contains("\\r") ? replacingOccurrences("\\n", " ").replacingOccurrences("\\r", "") : self }
     var trailingSpacesTrimmed: String {
         var s = Substring(self)
@@ -136,7 +145,7 @@ struct ChartRenderer {
 
     func renderBars(_ bars: [Chart.Bar]) -> String {
         guard let maxValue = bars.map({ abs($0.value) }).max(), maxValue > 0 else { return "" }
-        let labelWidth = min(30, bars.map { displayWidth(sanitizeForTerminal($0.label).utf8) }.max() ?? 0)
+        let labelWidth = min(40, bars.map { displayWidth(sanitizeForTerminal($0.label).utf8) }.max() ?? 0)
         let textWidth = bars.map { displayWidth($0.text.utf8) }.max() ?? 0
         let barMax = max(10, min(50, width - labelWidth - textWidth - 4))
         var out = ""
@@ -173,10 +182,14 @@ struct ChartRenderer {
             var label = sanitizeForTerminal(m.label)
             let room = max(10, width - dateWidth - track - 4)
             if label.count > room { label = String(label.prefix(room - 1)) + "…" }
-            out += d + String(repeating: " ", count: max(0, dateWidth - d.count)) + "  " + (color ? "\u{1B}[36m\(lineText)\u{1B}[0m" : lineText) + "  " + label + "\n"
+            let row = d + String(repeating: " ", count: max(0, dateWidth - d.count)) + "  " + (color ? "\u{1B}[36m\(lineText)\u{1B}[0m" : lineText) + "  " + label
+            out += row.trailingSpacesTrimmed + "\n"
         }
-        out += String(repeating: " ", count: dateWidth + 2) + PartialDate.format(first, .month) +
-            String(repeating: " ", count: max(1, track - 14)) + PartialDate.format(last, .month) + "\n"
+        // The axis names its two ends, by day when they fall in one month.
+        let sameMonth = PartialDate.format(first, .month) == PartialDate.format(last, .month)
+        let precision: PartialDate.Precision = sameMonth ? .day : .month
+        let left = PartialDate.format(first, precision), right = PartialDate.format(last, precision)
+        out += String(repeating: " ", count: dateWidth + 2) + left + String(repeating: " ", count: max(1, track - left.count - right.count)) + right + "\n"
         return out
     }
 }

@@ -75,13 +75,9 @@ public struct Lexer: Sendable {
                 if let k = Keyword(rawValue: word.lowercased()) { return Token(kind: .keyword(k), range: SourceRange(start, pos)) }
                 return Token(kind: .identifier(word), range: SourceRange(start, pos))
             }
-            for sym in ["!=", "<=", ">=", "==", "<>", "=", "<", ">", "(", ")", "[", "]", ",", "|", ";", "+", "-", "*", "/", "%"] {
-                let s = Array(sym.utf8)
-                if pos + s.count <= bytes.count, Array(bytes[pos..<(pos + s.count)]) == s {
-                    pos += s.count
-                    let canonical = sym == "==" ? "=" : sym == "<>" ? "!=" : sym
-                    return Token(kind: .symbol(canonical), range: SourceRange(start, pos))
-                }
+            if let (sym, length) = symbol(at: pos) {
+                pos += length
+                return Token(kind: .symbol(sym), range: SourceRange(start, pos))
             }
             // One whole (possibly multi-byte) character that the language does not use.
             pos += 1
@@ -94,6 +90,34 @@ public struct Lexer: Sendable {
             if text == "!" { hint = "write 'not', or '!=' for not equal" }
             diagnostics.append(Diagnostic(.syntax, "unexpected character '\(shown)'", at: SourceRange(start, pos), notes: hint.map { [$0] } ?? []))
             return Token(kind: .invalid, range: SourceRange(start, pos))
+        }
+    }
+
+    /// The operator or punctuation at `p` in its canonical spelling (`==` is `=`, `<>` is
+    /// `!=`), and its length in bytes. Matched byte by byte: no allocation per token.
+    func symbol(at p: Int) -> (String, Int)? {
+        let next = p + 1 < bytes.count ? bytes[p + 1] : 0
+        switch bytes[p] {
+        case UInt8(ascii: "!"): return next == UInt8(ascii: "=") ? ("!=", 2) : nil
+        case UInt8(ascii: "<"):
+            if next == UInt8(ascii: "=") { return ("<=", 2) }
+            if next == UInt8(ascii: ">") { return ("!=", 2) }
+            return ("<", 1)
+        case UInt8(ascii: ">"): return next == UInt8(ascii: "=") ? (">=", 2) : (">", 1)
+        case UInt8(ascii: "="): return next == UInt8(ascii: "=") ? ("=", 2) : ("=", 1)
+        case UInt8(ascii: "("): return ("(", 1)
+        case UInt8(ascii: ")"): return (")", 1)
+        case UInt8(ascii: "["): return ("[", 1)
+        case UInt8(ascii: "]"): return ("]", 1)
+        case UInt8(ascii: ","): return (",", 1)
+        case UInt8(ascii: "|"): return ("|", 1)
+        case UInt8(ascii: ";"): return (";", 1)
+        case UInt8(ascii: "+"): return ("+", 1)
+        case UInt8(ascii: "-"): return ("-", 1)
+        case UInt8(ascii: "*"): return ("*", 1)
+        case UInt8(ascii: "/"): return ("/", 1)
+        case UInt8(ascii: "%"): return ("%", 1)
+        default: return nil
         }
     }
 
@@ -136,8 +160,10 @@ public struct Lexer: Sendable {
                 case UInt8(ascii: "t"): out.append(0x09)
                 case UInt8(ascii: "\\"), UInt8(ascii: "\""), UInt8(ascii: "'"): out.append(e)
                 default:
-                    diagnostics.append(Diagnostic(.syntax, "unknown escape '\\\(sanitizeForTerminal(String(UnicodeScalar(e))))' in a string",
-                                                  at: SourceRange(pos - 2, pos), notes: ["escapes are \\\" \\' \\\\ \\n \\t"]))
+                    // Any other backslash stays as written, so a pattern such as
+                    // "\bsanction" reaches `matches` intact.
+                    out.append(UInt8(ascii: "\\"))
+                    out.append(e)
                 }
                 continue
             }

@@ -141,6 +141,11 @@ public struct Parser {
         }
         if isKeyword(.explain) {
             _ = advance()
+            if isKeyword(.let) {
+                // `explain let x = …` explains the query the name would be bound to.
+                let inner = try statement()
+                if case .let(_, let q) = inner.kind { return Statement(kind: .explain(q), range: start.union(inner.range)) }
+            }
             let q = try query()
             return Statement(kind: .explain(q), range: start.union(q.range))
         }
@@ -312,10 +317,14 @@ public struct Parser {
 
     // MARK: expressions
 
-    mutating func nest() throws(Failure) {
+    mutating func nest(chain: Bool = false) throws(Failure) {
         depth += 1
         if depth > Parser.maxDepth {
-            diagnostics.append(Diagnostic(.limitExceeded, "expression nested more than \(Parser.maxDepth) levels deep", at: peek.range))
+            // A chain `a + b + c …` is a tree as deep as it is long, and the checker and
+            // evaluator walk it recursively: each operator counts as a level.
+            let notes = chain ? ["each operator of a chain counts as a level; for many alternatives write 'x in [a, b, …]'"] : []
+            diagnostics.append(Diagnostic(.limitExceeded, "expression nested more than \(Parser.maxDepth) levels deep", at: peek.range, notes: notes))
+            depth -= 1  // the caller's `defer` that would undo this is not registered yet
             throw Failure()
         }
     }
@@ -328,7 +337,10 @@ public struct Parser {
 
     mutating func orExpr() throws(Failure) -> Expr {
         var l = try andExpr()
+        let outer = depth
+        defer { depth = outer }
         while isKeyword(.or) {
+            try nest(chain: true)
             _ = advance()
             skipNewlines()
             let r = try andExpr()
@@ -339,7 +351,10 @@ public struct Parser {
 
     mutating func andExpr() throws(Failure) -> Expr {
         var l = try notExpr()
+        let outer = depth
+        defer { depth = outer }
         while isKeyword(.and) {
+            try nest(chain: true)
             _ = advance()
             skipNewlines()
             let r = try notExpr()
@@ -410,7 +425,10 @@ public struct Parser {
 
     mutating func additive() throws(Failure) -> Expr {
         var l = try multiplicative()
+        let outer = depth
+        defer { depth = outer }
         while let s = peek.symbol, s == "+" || s == "-" {
+            try nest(chain: true)
             _ = advance()
             skipNewlines()
             let r = try multiplicative()
@@ -421,7 +439,10 @@ public struct Parser {
 
     mutating func multiplicative() throws(Failure) -> Expr {
         var l = try unary()
+        let outer = depth
+        defer { depth = outer }
         while let s = peek.symbol, s == "*" || s == "/" || s == "%" {
+            try nest(chain: true)
             _ = advance()
             skipNewlines()
             let r = try unary()
