@@ -29,7 +29,7 @@ public final class PreparedQuery: Sendable {
             if let p = try? planner.plan(st) { planned.append(p) }
         }
         let all = (syntax + planner.diagnostics).sorted { ($0.range?.start ?? 0) < ($1.range?.start ?? 0) }
-        if !all.isEmpty { throw Diagnostics(all) }
+        if !all.isEmpty { throw Diagnostics(Diagnostic.reported(all)) }
         if planned.isEmpty { throw Diagnostics([Diagnostic(.syntax, "the query is empty", at: SourceRange(0, 0))]) }
         self.init(kb: kb, source: SourceText(text, name: name), statements: planned, parameters: planner.parameters,
                   patterns: planner.patternParameters)
@@ -47,7 +47,7 @@ public final class PreparedQuery: Sendable {
     /// one query returns the query's result).
     public func run(parameters: [String: Value] = [:], limits: Limits = .none, cancel: CancellationToken? = nil) throws(Diagnostics) -> ResultTable {
         var last: ResultTable?
-        let diags = execute(statements, parameters: parameters, limits: limits, cancel: cancel, lets: [:], keepGoing: false) { outcome in
+        let (diags, _) = execute(statements, parameters: parameters, limits: limits, cancel: cancel, lets: [:], keepGoing: false) { outcome in
             if case .result(let r) = outcome { last = r }
         }
         if !diags.isEmpty { throw Diagnostics(diags) }
@@ -95,9 +95,9 @@ public final class PreparedQuery: Sendable {
     }
 
     func execute(_ statements: [PlannedStatement], parameters: [String: Value], limits: Limits, cancel: CancellationToken?,
-                 lets initial: [String: Rows], keepGoing: Bool, emit: (StatementOutcome) -> Void) -> [Diagnostic] {
+                 lets initial: [String: Rows], keepGoing: Bool, emit: (StatementOutcome) -> Void) -> ([Diagnostic], [String: Rows]) {
         let problems = checkParameters(coerce(parameters))
-        if !problems.isEmpty { return problems }
+        if !problems.isEmpty { return (problems, initial) }
         var lets = initial
         var diags: [Diagnostic] = []
         // The limits bound the whole run: a script of many statements shares one clock and
@@ -125,8 +125,7 @@ public final class PreparedQuery: Sendable {
                 if !keepGoing { break }
             }
         }
-        lastLets.withLock { $0 = lets }
-        return diags
+        return (diags, lets)
     }
 
     /// Strings given for date- or hedge-typed parameters are read as dates and hedges.
@@ -143,11 +142,7 @@ public final class PreparedQuery: Sendable {
         }
         return out
     }
-
-    let lastLets = Mutex<[String: Rows]>([:])
 }
-
-import Synchronization
 
 extension PlannedStatement {
     var range: SourceRange {
@@ -241,21 +236,20 @@ public struct Session: Sendable {
         }
         checkErrors += planner.diagnostics
         checkErrors.sort { ($0.range?.start ?? 0) < ($1.range?.start ?? 0) }
-        if !checkErrors.isEmpty && !keepGoing { return checkErrors }
-        guard !planned.isEmpty else { return checkErrors }
+        if !checkErrors.isEmpty && !keepGoing { return Diagnostic.reported(checkErrors) }
+        guard !planned.isEmpty else { return Diagnostic.reported(checkErrors) }
         var params: [String: (FieldType?, SourceRange)] = [:]
         for (k, v) in planner.parameters { params[k] = v }
         let prepared = PreparedQuery(kb: kb, source: source, statements: planned, parameters: params, patterns: planner.patternParameters)
-        let runErrors = prepared.execute(planned, parameters: parameters, limits: limits, cancel: cancel,
-                                         lets: lets.mapValues(\.rows), keepGoing: keepGoing, emit: emit)
-        let bound = prepared.lastLets.withLock { $0 }
+        let (runErrors, bound) = prepared.execute(planned, parameters: parameters, limits: limits, cancel: cancel,
+                                                  lets: lets.mapValues(\.rows), keepGoing: keepGoing, emit: emit)
         for st in planned {
             if case .bind(let name, let p) = st, let rows = bound[name] {
                 lets[name] = RowsBox(rows: rows)
                 letScopes[name] = p.output
             }
         }
-        return checkErrors + runErrors
+        return Diagnostic.reported(checkErrors + runErrors)
     }
 }
 

@@ -23,6 +23,8 @@ struct QueryPlan: Sendable {
             rows = try s.run(rows, env)
             try env.tick(0)
         }
+        // Handing the rows over is work too: a bare scan of a big collection counts.
+        try env.tick(rows.count)
         if rows.count > env.limits.maxRows {
             throw Diagnostic(.tooManyRows, "the result has \(rows.count) rows, more than the \(env.limits.maxRows) allowed for this run",
                              at: range, notes: ["add 'limit N', or a narrower 'where'"])

@@ -59,8 +59,6 @@ public struct Diagnostic: Error, Sendable, Hashable, Codable {
         case workLimit = "work-limit"
         /// The host cancelled the query.
         case cancelled = "cancelled"
-        /// A value that cannot be computed at run time (a pattern that does not compile ...).
-        case runtime = "runtime"
         /// A knowledge-base file that cannot be loaded.
         case invalidKB = "invalid-kb"
     }
@@ -84,6 +82,20 @@ public struct Diagnostic: Error, Sendable, Hashable, Codable {
         self.range = range
         self.suggestion = suggestion
         self.notes = notes
+    }
+}
+
+extension Diagnostic {
+    /// The most diagnostics one run reports: past that, the rest are counted in a note on
+    /// the last one shown (a binary file read as a script has an error every few bytes).
+    public static let maxReported = 100
+
+    /// `diagnostics` cut to ``maxReported``.
+    static func reported(_ diagnostics: [Diagnostic]) -> [Diagnostic] {
+        guard diagnostics.count > maxReported else { return diagnostics }
+        var out = Array(diagnostics.prefix(maxReported))
+        out[maxReported - 1].notes.append("\(diagnostics.count - maxReported) more errors not shown")
+        return out
     }
 }
 

@@ -1,6 +1,10 @@
 /// A named piece of query text, able to turn byte offsets into line:column and to draw
 /// a diagnostic under its source line.
 public struct SourceText: Sendable {
+    /// Source lines longer than this (in bytes) are shown under a diagnostic as a window
+    /// around the error.
+    static let maxShownLineBytes = 240
+
     /// The name shown before line:column: a file name, `-e`, `<stdin>` …
     public let name: String
     /// The text itself.
@@ -58,15 +62,30 @@ public struct SourceText: Sendable {
         var out = "\(bold)\(name):\(line):\(column): \(red)error:\(reset)\(bold) \(sanitizeForTerminal(d.message))\(reset)\n"
         let gutter = String(line).count
         let pad = String(repeating: " ", count: gutter)
-        let source = self.line(line)
-        out += " \(line) | \(source)\n"
+        let lineStart = lineStarts[line - 1]
+        var lineEnd = line < lineStarts.count ? lineStarts[line] - 1 : bytes.count
+        if lineEnd > lineStart, bytes[lineEnd - 1] == 0x0D { lineEnd -= 1 }
         // The caret spans the range on its first line only.
-        let lineEndOffset = line < lineStarts.count ? lineStarts[line] - 1 : bytes.count
-        let endOnLine = min(range.end, max(range.start, lineEndOffset))
-        let (_, endColumn) = lineColumn(of: endOnLine)
-        let width = max(1, endColumn - column)
+        let caretStart = min(max(lineStart, range.start), lineEnd)
+        let caretEnd = min(max(caretStart, range.end), lineEnd)
+        // A long line (a minified script, a binary file read by mistake) is shown as a
+        // window around the error, so that each diagnostic costs the same whatever the
+        // line's length.
+        var from = lineStart, to = lineEnd
+        if to - from > SourceText.maxShownLineBytes {
+            from = max(lineStart, caretStart - SourceText.maxShownLineBytes / 2)
+            while from > lineStart, bytes[from] & 0xC0 == 0x80 { from -= 1 }
+            to = min(lineEnd, from + SourceText.maxShownLineBytes)
+            while to < lineEnd, bytes[to] & 0xC0 == 0x80 { to += 1 }
+        }
+        func shown(_ a: Int, _ b: Int) -> String { sanitizeForTerminal(String(decoding: bytes[a..<max(a, b)], as: UTF8.self)) }
+        let lead = from > lineStart ? "…" : "", trail = to < lineEnd ? "…" : ""
+        out += " \(line) | \(lead)\(shown(from, to))\(trail)\n"
+        // Measured on the text as shown, where a control character takes its escape's width.
+        let indent = lead.count + displayWidth(shown(from, caretStart).utf8)
+        let width = max(1, displayWidth(shown(caretStart, min(caretEnd, to)).utf8))
         let marks = "^" + String(repeating: "~", count: width - 1)
-        out += " \(pad) | \(String(repeating: " ", count: column - 1))\(green)\(marks)\(reset)\n"
+        out += " \(pad) | \(String(repeating: " ", count: indent))\(green)\(marks)\(reset)\n"
         for n in d.notes { out += " \(pad) = note: \(sanitizeForTerminal(n))\n" }
         if let s = d.suggestion { out += " \(pad) = help: did you mean '\(sanitizeForTerminal(s))'?\n" }
         return out

@@ -18,6 +18,44 @@ public struct ResultColumn: Sendable, Hashable, Codable {
         try c.encode(name, forKey: .name)
         try c.encode(type.description, forKey: .type)
     }
+
+    /// Decodes what ``encode(to:)`` writes: the type by its name.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        let typeName = try c.decode(String.self, forKey: .type)
+        guard let t = FieldType(name: typeName) else {
+            throw DecodingError.dataCorruptedError(forKey: .type, in: c, debugDescription: "unknown type '\(typeName)'")
+        }
+        type = t
+    }
+}
+
+extension FieldType {
+    /// Reads a type by the name ``description`` gives it (`"string"`, `"quantity"`,
+    /// `"list<ref<sentences>>"` …).
+    init?(name: some StringProtocol) {
+        switch name {
+        case "string": self = .string
+        case "number": self = .number()
+        case "quantity": self = .number(qualified: true)
+        case "percent": self = .percent
+        case "date": self = .date
+        case "bool": self = .bool
+        case "hedge": self = .hedge
+        case "list": self = .list(nil)
+        case "null": self = .null
+        default:
+            guard name.hasSuffix(">") else { return nil }
+            if name.hasPrefix("ref<") {
+                self = .ref(String(name.dropFirst(4).dropLast()))
+            } else if name.hasPrefix("list<"), let element = FieldType(name: name.dropFirst(5).dropLast()) {
+                self = .list(element)
+            } else {
+                return nil
+            }
+        }
+    }
 }
 
 /// A labelled figure under a table: `spread 3,500`.

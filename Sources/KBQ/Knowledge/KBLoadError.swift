@@ -34,6 +34,12 @@ public struct KBLoadError: Error, Sendable, Hashable, CustomStringConvertible {
         self.omitted = omitted
     }
 
+    /// The problems as diagnostics of kind ``Diagnostic/Kind/invalidKB``, for hosts that
+    /// show every kind of error the same way.
+    public var diagnostics: [Diagnostic] {
+        problems.map { Diagnostic(.invalidKB, "\($0.path): \($0.message)", notes: ["in \(file)"]) }
+    }
+
     /// One line per problem, prefixed with the file name, the way the CLI prints it.
     public var description: String {
         var out = problems.map { "\(file): error: \(sanitizeForTerminal($0.path)): \(sanitizeForTerminal($0.message))" }

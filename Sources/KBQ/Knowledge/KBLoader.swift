@@ -38,6 +38,12 @@ struct KBLoader {
             let (line, col) = lineColumn(data, error.offset)
             throw KBLoadError(file: file, problems: [KBProblem(path: "$", message: "not valid JSON at line \(line), column \(col): \(error.message)")])
         }
+        return try load(document: doc, name: defaultName)
+    }
+
+    /// Checks and builds an already parsed KB document: what `load(json:)` reads, and what
+    /// ``KnowledgeBase/Builder`` assembles in code, so both share every check.
+    mutating func load(document doc: JSON, name defaultName: String) throws(KBLoadError) -> KnowledgeBase {
         guard case .object(let top) = doc else {
             throw KBLoadError(file: file, problems: [KBProblem(path: "$", message: "expected an object with \"kbq\" and \"collections\", found \(doc.preview)")])
         }
@@ -275,7 +281,7 @@ struct KBLoader {
 
     mutating func finish(name: String, title: String?, hedges: HedgeScale, built: [(Spec, [ColumnBuilder])]) throws(KBLoadError) -> KnowledgeBase {
         // Keys: unique and present.
-        var keyPools: [String: (ids: [UInt32], pool: StringPool)] = [:]
+        var keyPools: [String: (ids: StringIDs, pool: StringPool)] = [:]
         for (spec, builders) in built {
             guard let key = spec.key, let ki = spec.fields.firstIndex(where: { $0.name == key }),
                   case .string(let ids, let pool) = builders[ki].storage else { continue }

@@ -3,11 +3,36 @@
 /// names: `lo...hi` in days since 1970-01-01.
 public struct PartialDate: Sendable, Hashable, Codable, Comparable, CustomStringConvertible {
     /// How precisely a date is known.
-    public enum Precision: UInt8, Sendable, Codable { case year, month, day }
+    public enum Precision: UInt8, Sendable, Codable {
+        /// `2024`.
+        case year
+        /// `2024-06`.
+        case month
+        /// `2024-06-19`.
+        case day
+    }
     /// How the date was stated.
-    public enum Form: UInt8, Sendable, Codable { case point, span, after, before }
+    public enum Form: UInt8, Sendable, Codable {
+        /// One year, month or day.
+        case point
+        /// From one date to another, or open-ended ("since 2022").
+        case span
+        /// Some units after an anchor day ("days after October 13").
+        case after
+        /// Some units before an anchor day.
+        case before
+    }
     /// The unit of a relative date ("days after").
-    public enum Unit: UInt8, Sendable, Codable { case days, weeks, months, years }
+    public enum Unit: UInt8, Sendable, Codable {
+        /// "days after".
+        case days
+        /// "weeks after".
+        case weeks
+        /// "months after".
+        case months
+        /// "years after".
+        case years
+    }
 
     /// First day of the period (days since 1970-01-01).
     public var lo: Int32

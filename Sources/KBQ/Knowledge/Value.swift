@@ -85,13 +85,15 @@ extension Value: Codable {
         }
     }
 
-    /// Decodes JSON scalars and arrays (objects are not values).
+    /// Decodes what ``encode(to:)`` writes: JSON scalars, arrays, and qualified quantities.
+    /// Dates, hedges and references come back as their text.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
         if c.decodeNil() { self = .null }
         else if let b = try? c.decode(Bool.self) { self = .bool(b) }
         else if let d = try? c.decode(Double.self) { self = .number(d) }
         else if let s = try? c.decode(String.self) { self = .string(s) }
+        else if let q = try? c.decode(Quantity.self) { self = .quantity(q) }
         else { self = .list(try c.decode([Value].self)) }
     }
 }

@@ -4,16 +4,25 @@
 public struct Expr: Sendable, Hashable {
     /// The shapes an expression can take.
     public indirect enum Kind: Sendable, Hashable {
+        /// A literal value: `"containers"`, `16_500`, `76.6%`, `2024-06`, `true`, `null`.
         case literal(Literal)
         /// A field or path (`source.name`), or a bare word the checker resolves.
         case path([Name])
+        /// A `$name` parameter, bound to a value when the query runs (the name without `$`).
         case parameter(String)
+        /// A list literal: `["a", "b"]`.
         case list([Expr])
+        /// A prefix operator applied to an operand: `not x`, `-x`.
         case unary(UnaryOp, Expr)
+        /// An infix operator between two operands: `value > 1000`.
         case binary(BinaryOp, Expr, Expr)
+        /// A function call: `lower(topic)`.
         case call(Name, [Expr])
+        /// `x [not] between low and high`.
         case between(Expr, Expr, Expr, negated: Bool)
+        /// `x is [not] null`.
         case isNull(Expr, negated: Bool)
+        /// `x [not] in list`.
         case inList(Expr, Expr, negated: Bool)
     }
     /// The expression's shape.
@@ -32,18 +41,60 @@ public struct Name: Sendable, Hashable {
 
 /// A literal value in query text.
 public enum Literal: Sendable, Hashable {
-    case string(String), number(Double), percent(Double), date(PartialDate), bool(Bool), null
+    /// A quoted string.
+    case string(String)
+    /// A number: `16500`, `16_500`, `3e6`.
+    case number(Double)
+    /// A percentage: `76.6%` is `.percent(76.6)`.
+    case percent(Double)
+    /// A (partial) date: `2024`, `2024-06`, `2024-06-19`.
+    case date(PartialDate)
+    /// `true` or `false`.
+    case bool(Bool)
+    /// `null`.
+    case null
 }
 
 /// Prefix operators.
-public enum UnaryOp: String, Sendable, Hashable { case not, negate = "-" }
+public enum UnaryOp: String, Sendable, Hashable {
+    /// `not`: logical negation.
+    case not
+    /// `-`: arithmetic negation.
+    case negate = "-"
+}
 
 /// Infix operators.
 public enum BinaryOp: String, Sendable, Hashable {
-    case and, or
-    case eq = "=", ne = "!=", lt = "<", le = "<=", gt = ">", ge = ">="
-    case contains, matches
-    case add = "+", sub = "-", mul = "*", div = "/", mod = "%"
+    /// `and`: both conditions.
+    case and
+    /// `or`: either condition.
+    case or
+    /// `=`: equal.
+    case eq = "="
+    /// `!=`: not equal.
+    case ne = "!="
+    /// `<`: less than.
+    case lt = "<"
+    /// `<=`: less than or equal.
+    case le = "<="
+    /// `>`: greater than.
+    case gt = ">"
+    /// `>=`: greater than or equal.
+    case ge = ">="
+    /// `contains`: case-insensitive text search, or list membership.
+    case contains
+    /// `matches`: a pattern match.
+    case matches
+    /// `+`: addition.
+    case add = "+"
+    /// `-`: subtraction.
+    case sub = "-"
+    /// `*`: multiplication.
+    case mul = "*"
+    /// `/`: division.
+    case div = "/"
+    /// `%`: remainder.
+    case mod = "%"
 
     var isComparison: Bool { [.eq, .ne, .lt, .le, .gt, .ge].contains(self) }
 }
@@ -68,15 +119,25 @@ public struct SortKey: Sendable, Hashable {
 public struct Clause: Sendable, Hashable {
     /// The clause kinds.
     public enum Kind: Sendable, Hashable {
+        /// `where CONDITION` (`where maybe …` also keeps rows the condition may hold for).
         case `where`(Expr, maybe: Bool)
+        /// `select ITEM, …`.
         case select([SelectItem])
+        /// `sort by KEY [asc|desc], …`.
         case sort([SortKey])
+        /// `limit N`.
         case limit(Expr)
+        /// `group by ITEM, … aggregate AGG, …`.
         case group([SelectItem], aggregates: [SelectItem])
+        /// `aggregate AGG, …` over all rows.
         case aggregate([SelectItem])
+        /// `compare FIELD [on MEASURE]`.
         case compare(Expr, on: Expr?)
+        /// `cite`: adds each row's supporting sentence.
         case cite
+        /// `timeline [DATE]`.
         case timeline(Expr?)
+        /// `chart [LABEL] [on MEASURE]`.
         case chart(Expr?, on: Expr?)
     }
     /// Which clause.
@@ -113,8 +174,11 @@ public struct Query: Sendable, Hashable {
 public struct Statement: Sendable, Hashable {
     /// The statement kinds.
     public indirect enum Kind: Sendable, Hashable {
+        /// A query whose result is shown.
         case query(Query)
+        /// `let NAME = QUERY`: names the query's rows for later statements.
         case `let`(Name, Query)
+        /// `explain QUERY`: the checked plan, not the rows.
         case explain(Query)
     }
     /// Which statement.

@@ -10,7 +10,23 @@ public struct Lexer: Sendable {
     let bytes: [UInt8]
     var pos = 0
     /// Problems found while reading (bad characters, unterminated strings, bad numbers).
-    public private(set) var diagnostics: [Diagnostic] = []
+    public private(set) var diagnostics: [Diagnostic] = [] {
+        didSet {
+            // Text that is not kbq at all (a binary file) would give one per byte: past
+            // the bound, one last diagnostic says so and the rest are not kept.
+            if diagnostics.count > Lexer.maxDiagnostics {
+                diagnostics.removeLast(diagnostics.count - Lexer.maxDiagnostics)
+                if !stopped {
+                    stopped = true
+                    diagnostics[Lexer.maxDiagnostics - 1] = Diagnostic(.limitExceeded, "too many errors; the rest of the text was not checked",
+                                                                       at: diagnostics[Lexer.maxDiagnostics - 1].range)
+                }
+            }
+        }
+    }
+    /// The most diagnostics kept from one text.
+    static let maxDiagnostics = 1000
+    private var stopped = false
 
     /// Prepares to read `source`.
     public init(_ source: String) {

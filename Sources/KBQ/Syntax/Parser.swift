@@ -1,7 +1,7 @@
 /// Reads tokens into statements. Errors go through `expect`, so their messages are
 /// uniform; after an error the parser skips to the next statement and goes on, so one run
 /// reports every independent syntax error.
-public struct Parser {
+public struct Parser: Sendable {
     /// The deepest expression nesting accepted (brackets, `not`, unary minus).
     public static let maxDepth = 200
     /// The most items in one list literal.

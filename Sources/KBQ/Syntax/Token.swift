@@ -1,8 +1,12 @@
 /// The words of the language that are not names. They are reserved: a field with such a
-/// name is written in backquotes (`` `limit` ``).
+/// name is written in backquotes (\`limit\`).
 public enum Keyword: String, Sendable, CaseIterable {
+    /// A word of a clause: `where`, `select`, `sort by`, `limit`, `group by`, `aggregate`,
+    /// `compare … on`, `cite`, `timeline`, `chart`.
     case `where`, select, sort, by, limit, group, aggregate, compare, on, cite, timeline, chart
+    /// A word that begins a statement: `let`, `explain`, `describe`, `search`, `conflicts`.
     case `let`, explain, describe, search, conflicts
+    /// A word of an expression: operators, literals, `as`, `asc`/`desc`, `maybe`.
     case and, or, not, `in`, contains, matches, between, `is`, null, `true`, `false`, `as`, asc, desc, maybe
 
     /// Keywords that begin a clause: a line starting with one continues the statement above.
@@ -15,15 +19,25 @@ public enum Keyword: String, Sendable, CaseIterable {
 public struct Token: Sendable, Hashable {
     /// What kind of token this is.
     public enum Kind: Sendable, Hashable {
+        /// A name: a collection, field, function or `let` name (backquoted names unquoted).
         case identifier(String)
+        /// A reserved word.
         case keyword(Keyword)
+        /// A quoted string, with its escapes resolved.
         case string(String)
+        /// A number.
         case number(Double)
+        /// A percentage (`76.6%` is `.percent(76.6)`).
         case percent(Double)
+        /// A date literal.
         case date(PartialDate)
+        /// A `$name` parameter (the name without `$`).
         case parameter(String)
+        /// Punctuation or an operator: `(`, `,`, `>=`, `|` ….
         case symbol(String)
+        /// A line break, which can end a statement.
         case newline
+        /// The end of the text.
         case end
         /// Text the lexer could not read; the diagnostic says why.
         case invalid
