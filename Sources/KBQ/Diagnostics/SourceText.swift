@@ -58,6 +58,14 @@ public struct SourceText: Sendable {
             if let s = d.suggestion { out += "  = help: did you mean '\(sanitizeForTerminal(s))'?\n" }
             return out
         }
+        var range = range
+        // An error at the very end of a text that ends with a newline ("expected a value,
+        // found the end of the input") belongs on the last line that has text.
+        if range.start >= bytes.count, bytes.count > 0 {
+            var end = bytes.count
+            while end > 0, bytes[end - 1] == 0x0A || bytes[end - 1] == 0x0D { end -= 1 }
+            range = SourceRange(end, end)
+        }
         let (line, column) = lineColumn(of: range.start)
         var out = "\(bold)\(name):\(line):\(column): \(red)error:\(reset)\(bold) \(sanitizeForTerminal(d.message))\(reset)\n"
         let gutter = String(line).count
@@ -79,11 +87,20 @@ public struct SourceText: Sendable {
             while to < lineEnd, bytes[to] & 0xC0 == 0x80 { to += 1 }
         }
         func shown(_ a: Int, _ b: Int) -> String { sanitizeForTerminal(String(decoding: bytes[a..<max(a, b)], as: UTF8.self)) }
-        let lead = from > lineStart ? "…" : "", trail = to < lineEnd ? "…" : ""
-        out += " \(line) | \(lead)\(shown(from, to))\(trail)\n"
+        var before = shown(from, caretStart), after = shown(caretStart, to)
+        var cutBefore = from > lineStart, cutAfter = to < lineEnd
+        // Control characters are shown as escapes, several columns each: trim again.
+        let budget = SourceText.maxShownLineBytes
+        if before.count + after.count > budget {
+            let keepBefore = min(before.count, max(budget / 2, budget - after.count))
+            if before.count > keepBefore { before = String(before.suffix(keepBefore)); cutBefore = true }
+            if after.count > budget - before.count { after = String(after.prefix(budget - before.count)); cutAfter = true }
+        }
+        let lead = cutBefore ? "…" : ""
+        out += " \(line) | \(lead)\(before)\(after)\(cutAfter ? "…" : "")\n"
         // Measured on the text as shown, where a control character takes its escape's width.
-        let indent = lead.count + displayWidth(shown(from, caretStart).utf8)
-        let width = max(1, displayWidth(shown(caretStart, min(caretEnd, to)).utf8))
+        let indent = lead.count + displayWidth(before.utf8)
+        let width = max(1, min(displayWidth(shown(caretStart, min(caretEnd, to)).utf8), displayWidth(after.utf8)))
         let marks = "^" + String(repeating: "~", count: width - 1)
         out += " \(pad) | \(String(repeating: " ", count: indent))\(green)\(marks)\(reset)\n"
         for n in d.notes { out += " \(pad) = note: \(sanitizeForTerminal(n))\n" }

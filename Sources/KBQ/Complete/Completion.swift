@@ -1,0 +1,460 @@
+/// Context-aware completion for an interactive shell: what may be typed at the cursor.
+///
+/// It reads the tokens before the cursor the way the parser would, finds the statement and
+/// the clause the cursor is in, and offers what fits there: collection and `let` names and
+/// statement keywords at the start, clause keywords after a complete clause, the fields of
+/// the collection in scope (and of referenced collections after `field.`), and the string
+/// values of the field being compared (`topic = "c` offers `"containers"`).
+public enum Completion {
+    /// The most values offered for one field.
+    public static let maxValues = 1000
+
+    /// The completions at byte offset `cursor` of `line` (the text of the whole unfinished
+    /// entry, which may span several lines).
+    ///
+    /// - Returns: the byte offset where the text being completed starts (each candidate
+    ///   replaces `line[replaceFrom..<cursor]`), and the candidates, sorted. String values
+    ///   come quoted, so a candidate can replace an open string with its closing quote.
+    public static func candidates(for line: String, cursor: Int, session: Session) -> (replaceFrom: Int, candidates: [String]) {
+        var bytes = Array(line.utf8)
+        var cursor = min(max(0, cursor), bytes.count)
+        // Never split a character.
+        while cursor > 0, cursor < bytes.count, bytes[cursor] & 0xC0 == 0x80 { cursor -= 1 }
+        bytes.removeLast(bytes.count - cursor)
+        let prefix = String(decoding: bytes, as: UTF8.self)
+        var tokens = Lexer.tokenize(prefix).tokens
+        if case .end = tokens.last?.kind { tokens.removeLast() }
+
+        let typing = Typing(tokens: &tokens, bytes: bytes, cursor: cursor)
+        let context = CompletionContext(session: session)
+        let offered = context.offer(statement: currentStatement(tokens))
+
+        switch typing {
+        case .word(let w, let start):
+            var words = filter(offered.words, by: w)
+            // `t` after `where` means `topic` far more often than a field of running
+            // prose such as `text`: when both fit, offer the short-valued fields first,
+            // and the prose field once its own name is being typed.
+            let prose = context.proseFields(of: currentStatement(tokens))
+            let plain = words.filter { !prose.contains($0) }
+            if words.count > 1, !plain.isEmpty, plain.count < words.count { words = plain }
+            return (start, words)
+        case .string(let content, let quote, let start):
+            let quoteText = String(UnicodeScalar(quote))
+            let matching = offered.values.filter { $0.lowercased().hasPrefix(content.lowercased()) }
+            return (start, unique(matching.map { quoted($0, quote: quoteText) }))
+        case .nothing:
+            return (cursor, unique(offered.words + offered.values.map { quoted($0, quote: "\"") }))
+        }
+    }
+
+    // MARK: - What is being typed
+
+    /// The text at the cursor that a candidate replaces.
+    enum Typing {
+        /// A name or keyword, partly typed.
+        case word(String, start: Int)
+        /// An open string: its text so far, its quote byte, and where the quote is.
+        case string(String, quote: UInt8, start: Int)
+        /// Nothing: the cursor follows a space or a symbol.
+        case nothing
+
+        /// Reads the partial token at the end of `tokens` and removes it from them.
+        init(tokens: inout [Token], bytes: [UInt8], cursor: Int) {
+            self = .nothing
+            guard let last = tokens.last, last.range.end == cursor else { return }
+            switch last.kind {
+            case .identifier, .keyword:
+                // A backquoted name is complete once its closing quote is typed.
+                if bytes[last.range.start] == UInt8(ascii: "`") { return }
+                self = .word(String(decoding: bytes[last.range.start..<cursor], as: UTF8.self), start: last.range.start)
+                tokens.removeLast()
+            case .invalid:
+                let q = bytes[last.range.start]
+                guard q == UInt8(ascii: "\"") || q == UInt8(ascii: "'") else { return }
+                self = .string(String(decoding: bytes[(last.range.start + 1)..<cursor], as: UTF8.self), quote: q, start: last.range.start)
+                tokens.removeLast()
+            default:
+                return
+            }
+        }
+    }
+
+    /// The tokens of the statement the cursor is in: after the last `;`, or after the last
+    /// newline that ends a statement (not inside brackets, not after an operator, and not
+    /// before a line that starts with a clause keyword or `|`).
+    static func currentStatement(_ tokens: [Token]) -> ArraySlice<Token> {
+        var start = 0
+        var depth = 0
+        for (i, t) in tokens.enumerated() {
+            switch t.kind {
+            case .symbol("("), .symbol("["): depth += 1
+            case .symbol(")"), .symbol("]"): depth = max(0, depth - 1)
+            case .symbol(";"): start = i + 1; depth = 0
+            case .newline where depth == 0:
+                guard i > start, canEndStatement(tokens[i - 1]) else { continue }
+                var j = i + 1
+                while j < tokens.count, case .newline = tokens[j].kind { j += 1 }
+                if j < tokens.count {
+                    if let k = tokens[j].keyword, Keyword.clauseStarts.contains(k) { continue }
+                    if tokens[j].symbol == "|" { continue }
+                }
+                start = i + 1
+            default: break
+            }
+        }
+        return tokens[start...].drop { if case .newline = $0.kind { return true } else { return false } }
+    }
+
+    static func canEndStatement(_ t: Token) -> Bool {
+        switch t.kind {
+        case .identifier, .string, .number, .percent, .date, .parameter: return true
+        case .symbol(let s): return s == ")" || s == "]"
+        case .keyword(let k): return [.cite, .timeline, .chart, .conflicts, .asc, .desc, .null, .true, .false].contains(k)
+        default: return false
+        }
+    }
+
+    // MARK: - Helpers
+
+    static func filter(_ words: [String], by typed: String) -> [String] {
+        let exact = words.filter { $0.hasPrefix(typed) }
+        if !exact.isEmpty { return unique(exact) }
+        let lower = typed.lowercased()
+        return unique(words.filter { $0.lowercased().hasPrefix(lower) })
+    }
+
+    /// Without duplicates, in the order a person scans a list: ignoring case first.
+    static func unique(_ words: [String]) -> [String] {
+        Set(words).map { ($0.lowercased(), $0) }.sorted { $0 < $1 }.map(\.1)
+    }
+
+    static func quoted(_ s: String, quote: String) -> String {
+        var out = quote
+        for c in s.unicodeScalars {
+            switch c {
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            default:
+                if String(c) == quote { out += "\\" }
+                out.unicodeScalars.append(c)
+            }
+        }
+        return out + quote
+    }
+
+    /// A field name as a query writes it: backquoted when it is a keyword or not a plain name.
+    static func nameInQuery(_ name: String) -> String {
+        let plain = name.utf8.first.map { ($0 | 0x20) >= 97 && ($0 | 0x20) <= 122 || $0 == 95 } == true
+            && name.utf8.allSatisfy { ($0 | 0x20) >= 97 && ($0 | 0x20) <= 122 || $0 == 95 || ($0 >= 48 && $0 <= 57) }
+        return plain && Keyword(rawValue: name.lowercased()) == nil ? name : "`\(name)`"
+    }
+}
+
+/// What fits at the cursor: words (names, keywords, fields) and string values (unquoted).
+struct CompletionOffer {
+    var words: [String] = []
+    var values: [String] = []
+}
+
+/// The names a statement can see, and the analysis of where in it the cursor is.
+struct CompletionContext {
+    let session: Session
+    var kb: KnowledgeBase { session.kb }
+
+    /// `sort by` and `group by` complete whole: `by` is all that can follow.
+    static let clauseWords = ["where", "select", "sort by", "limit", "group by", "aggregate", "compare", "cite", "timeline", "chart"]
+    static let statementWords = ["let", "explain", "describe", "search", "conflicts"]
+    static let afterOperand = ["and", "or", "in", "not", "contains", "matches", "between", "is"]
+
+    /// The fields of what a statement starts from, with their types.
+    struct Scope {
+        var fields: [(name: String, type: FieldType)] = []
+        /// The collection whose values `distinctStrings` can list.
+        var collection: KBCollection?
+
+        func type(of name: String) -> FieldType? { fields.first { $0.name == name }?.type }
+    }
+
+    /// Fields of the statement's collection whose values are running text (sentences,
+    /// quotes): on average longer than 40 characters.
+    func proseFields(of statement: ArraySlice<Token>) -> Set<String> {
+        var s = statement
+        if s.first?.keyword == .explain { s = s.dropFirst() }
+        if s.first?.keyword == .let, s.count >= 3 { s = s.dropFirst(3) }
+        guard case .identifier(let name)? = s.first?.kind, let c = kb.collection(name) else { return [] }
+        var out = Set<String>()
+        for f in c.fields where f.type == .string {
+            let values = c.distinctStrings(of: f.name, limit: 200)
+            guard !values.isEmpty else { continue }
+            if values.reduce(0, { $0 + $1.count }) / values.count > 40 { out.insert(Completion.nameInQuery(f.name)) }
+        }
+        return out
+    }
+
+    func scope(of name: String) -> Scope {
+        if let c = kb.collection(name) {
+            return Scope(fields: c.fields.map { ($0.name, $0.type) }, collection: c)
+        }
+        if let columns = session.columns(ofLet: name) {
+            return Scope(fields: columns.map { ($0.name, $0.type) }, collection: session.collection(ofLet: name))
+        }
+        return Scope()
+    }
+
+    func offer(statement: ArraySlice<Token>) -> CompletionOffer {
+        var s = statement
+        if s.first?.keyword == .explain { s = s.dropFirst() }
+        if s.first?.keyword == .let {
+            // let NAME = QUERY
+            guard s.count >= 3, s[s.startIndex + 2].symbol == "=" else { return CompletionOffer() }
+            s = s.dropFirst(3)
+        }
+        guard let head = s.first else {
+            var words = kb.collections.map(\.name) + session.letNames
+            if statement.isEmpty { words += CompletionContext.statementWords } else if statement.first?.keyword == .explain { words += ["describe", "search", "conflicts"] }
+            return CompletionOffer(words: words)
+        }
+        let rest = s.dropFirst()
+        switch head.kind {
+        case .keyword(.describe):
+            guard rest.isEmpty else { return CompletionOffer(words: CompletionContext.clauseWords) }
+            return CompletionOffer(values: entityNames())
+        case .keyword(.search):
+            return rest.isEmpty ? CompletionOffer() : CompletionOffer(words: CompletionContext.clauseWords)
+        case .keyword(.conflicts):
+            return clauses(rest, scope: Scope())
+        case .identifier(let name):
+            return clauses(rest, scope: scope(of: name))
+        default:
+            return CompletionOffer()
+        }
+    }
+
+    func entityNames() -> [String] {
+        guard let entities = kb.collection("entities") else { return [] }
+        return entities.distinctStrings(of: "name", limit: Completion.maxValues)
+            + entities.distinctStrings(of: "aliases", limit: Completion.maxValues)
+    }
+
+    // MARK: - Clauses
+
+    /// Finds the clause the cursor is in (the last clause keyword outside brackets) and
+    /// offers what may follow what has been typed of it.
+    func clauses(_ tokens: ArraySlice<Token>, scope: Scope) -> CompletionOffer {
+        var clauseStart: Int?
+        var depth = 0
+        for i in tokens.indices {
+            switch tokens[i].kind {
+            case .symbol("("), .symbol("["): depth += 1
+            case .symbol(")"), .symbol("]"): depth = max(0, depth - 1)
+            case .keyword(let k) where depth == 0 && (Keyword.clauseStarts.contains(k)):
+                clauseStart = i
+            default: break
+            }
+        }
+        guard let start = clauseStart, let keyword = tokens[start].keyword else {
+            return CompletionOffer(words: CompletionContext.clauseWords)
+        }
+        let body = tokens[(start + 1)...].filter { if case .newline = $0.kind { return false } else { return true } }
+        let fields = scope.fields.map { Completion.nameInQuery($0.name) }
+        let afterClause = CompletionContext.clauseWords
+
+        switch keyword {
+        case .where:
+            var e = body[...]
+            if e.first?.keyword == .maybe { e = e.dropFirst() }
+            if body.isEmpty { return CompletionOffer(words: fields + ["not", "maybe"]) }
+            return expression(e, scope: scope, endWords: afterClause)
+        case .select:
+            return items(body[...], scope: scope, itemEnd: ["as"] + afterClause)
+        case .sort:
+            guard body.first?.keyword == .by else { return CompletionOffer(words: ["by"]) }
+            return items(body.dropFirst(), scope: scope, itemEnd: ["asc", "desc"] + afterClause)
+        case .group:
+            guard body.first?.keyword == .by else { return CompletionOffer(words: ["by"]) }
+            return items(body.dropFirst(), scope: scope, itemEnd: ["as", "aggregate"] + afterClause)
+        case .aggregate:
+            let (item, _) = currentItem(body[...])
+            if item.isEmpty { return CompletionOffer(words: CompletionContext.aggregates) }
+            if item.contains(where: { $0.symbol == "(" }) && !item.contains(where: { $0.symbol == ")" }) {
+                return expression(item.drop { $0.symbol != "(" }.dropFirst(), scope: scope, endWords: [])
+            }
+            return CompletionOffer(words: ["as"] + afterClause)
+        case .compare, .chart, .timeline:
+            if let on = body.lastIndex(where: { $0.keyword == .on }) {
+                let measure = body[(on + 1)...]
+                if measure.isEmpty { return CompletionOffer(words: scope.fields.filter { $0.type.isNumeric }.map { Completion.nameInQuery($0.name) }) }
+                return expression(measure, scope: scope, endWords: afterClause)
+            }
+            if body.isEmpty { return CompletionOffer(words: fields) }
+            let inner = expression(body[...], scope: scope, endWords: (keyword == .timeline ? [] : ["on"]) + afterClause)
+            return inner
+        case .limit:
+            return body.isEmpty ? CompletionOffer() : CompletionOffer(words: afterClause)
+        case .cite:
+            return CompletionOffer(words: afterClause)
+        default:
+            return CompletionOffer(words: afterClause)
+        }
+    }
+
+    static let aggregates = ["count()", "sum(", "avg(", "min(", "max(", "spread("]
+
+    /// The tokens of the comma-separated item the cursor is in.
+    func currentItem(_ tokens: ArraySlice<Token>) -> (item: ArraySlice<Token>, isFirst: Bool) {
+        var depth = 0
+        var start = tokens.startIndex
+        for i in tokens.indices {
+            switch tokens[i].kind {
+            case .symbol("("), .symbol("["): depth += 1
+            case .symbol(")"), .symbol("]"): depth = max(0, depth - 1)
+            case .symbol(",") where depth == 0: start = i + 1
+            default: break
+            }
+        }
+        return (tokens[start...], start == tokens.startIndex)
+    }
+
+    /// A list of `EXPR [as NAME]` items (select, sort by, group by).
+    func items(_ tokens: ArraySlice<Token>, scope: Scope, itemEnd: [String]) -> CompletionOffer {
+        let (item, _) = currentItem(tokens)
+        if let asIndex = item.lastIndex(where: { $0.keyword == .as }) {
+            // A new name is being typed after `as`; once it is there, the item is done.
+            return asIndex == item.index(before: item.endIndex) ? CompletionOffer() : CompletionOffer(words: CompletionContext.clauseWords)
+        }
+        if item.isEmpty { return CompletionOffer(words: scope.fields.map { Completion.nameInQuery($0.name) }) }
+        return expression(item, scope: scope, endWords: itemEnd)
+    }
+
+    // MARK: - Expressions
+
+    /// What may follow the expression tokens typed so far.
+    func expression(_ e: ArraySlice<Token>, scope: Scope, endWords: [String]) -> CompletionOffer {
+        let fields = scope.fields.map { Completion.nameInQuery($0.name) }
+        guard let last = e.last else { return CompletionOffer(words: fields) }
+        let beforeLast = e.dropLast()
+
+        switch last.kind {
+        case .symbol("."):
+            // A path through references: the fields of the referenced collection.
+            guard let c = pathTarget(Array(beforeLast), scope: scope) else { return CompletionOffer() }
+            return CompletionOffer(words: c.fields.map { Completion.nameInQuery($0.name) })
+        case .symbol(let op) where ["=", "!=", "<", "<=", ">", ">="].contains(op):
+            guard let values = stringValues(of: Array(beforeLast), scope: scope) else { return CompletionOffer(words: fields) }
+            return CompletionOffer(values: values)
+        case .symbol("["):
+            // `FIELD in [`: the values of FIELD.
+            if let inIndex = beforeLast.last?.keyword == .in ? beforeLast.index(before: beforeLast.endIndex) : nil,
+               let values = stringValues(of: Array(beforeLast[..<inIndex]), scope: scope) {
+                return CompletionOffer(values: values)
+            }
+            return CompletionOffer()
+        case .symbol(","):
+            // Inside `FIELD in [a, `: more values of FIELD.
+            if let open = openBracket(e), open > e.startIndex, e[e.index(before: open)].keyword == .in {
+                let lhs = e[..<e.index(before: open)]
+                if let values = stringValues(of: Array(lhs), scope: scope) {
+                    let chosen = Set(e[open...].compactMap { t -> String? in if case .string(let s) = t.kind { return s } else { return nil } })
+                    return CompletionOffer(values: values.filter { !chosen.contains($0) })
+                }
+            }
+            return CompletionOffer(words: fields)
+        case .symbol("("), .symbol("+"), .symbol("-"), .symbol("*"), .symbol("/"), .symbol("%"):
+            return CompletionOffer(words: fields)
+        case .keyword(.and), .keyword(.or):
+            if isBetweenPending(beforeLast) { return CompletionOffer() }
+            return CompletionOffer(words: fields + ["not"])
+        case .keyword(.not):
+            if beforeLast.last.map(endsOperand) == true { return CompletionOffer(words: ["in", "contains", "matches", "between"]) }
+            return CompletionOffer(words: fields)
+        case .keyword(.is):
+            return CompletionOffer(words: ["null", "not"])
+        case .keyword(.in):
+            return CompletionOffer(words: ["["])
+        case .keyword(.contains), .keyword(.matches), .keyword(.between):
+            return CompletionOffer()
+        default:
+            guard endsOperand(last) else { return CompletionOffer() }
+            if isBetweenPending(beforeLast) { return CompletionOffer(words: ["and"]) }
+            if case .identifier = last.kind {
+                // After a field: an operator, or the end of the clause.
+                return CompletionOffer(words: CompletionContext.afterOperand + endWords)
+            }
+            return CompletionOffer(words: ["and", "or"] + endWords)
+        }
+    }
+
+    func endsOperand(_ t: Token) -> Bool {
+        switch t.kind {
+        case .identifier, .string, .number, .percent, .date, .parameter: return true
+        case .symbol(let s): return s == ")" || s == "]"
+        case .keyword(let k): return k == .null || k == .true || k == .false
+        default: return false
+        }
+    }
+
+    /// Whether `between x` waits for its `and`.
+    func isBetweenPending(_ tokens: ArraySlice<Token>) -> Bool {
+        guard let b = tokens.lastIndex(where: { $0.keyword == .between }) else { return false }
+        return !tokens[b...].contains { $0.keyword == .and }
+    }
+
+    /// The index of the innermost `[` still open.
+    func openBracket(_ tokens: ArraySlice<Token>) -> Int? {
+        var depth = 0
+        for i in tokens.indices.reversed() {
+            switch tokens[i].kind {
+            case .symbol("]"), .symbol(")"): depth += 1
+            case .symbol("("): if depth == 0 { return nil } else { depth -= 1 }
+            case .symbol("["): if depth == 0 { return i } else { depth -= 1 }
+            default: break
+            }
+        }
+        return nil
+    }
+
+    /// The path at the end of `tokens` (`source . name`), as names.
+    func trailingPath(_ tokens: [Token]) -> [String]? {
+        var names: [String] = []
+        var i = tokens.count - 1
+        while i >= 0 {
+            guard case .identifier(let n) = tokens[i].kind else { return nil }
+            names.insert(n, at: 0)
+            if i >= 1, tokens[i - 1].symbol == "." { i -= 2 } else { break }
+        }
+        return names.isEmpty ? nil : names
+    }
+
+    /// The collection the path `tokens` (ending before a `.`) leads to through references.
+    func pathTarget(_ tokens: [Token], scope: Scope) -> KBCollection? {
+        guard let path = trailingPath(tokens), let first = path.first, case .ref(let target)? = scope.type(of: first),
+              var c = kb.collection(target) else { return nil }
+        for step in path.dropFirst() {
+            guard case .ref(let next)? = c.field(step)?.type, let n = kb.collection(next) else { return nil }
+            c = n
+        }
+        return c
+    }
+
+    /// The string values of the field or path at the end of `tokens`, or `nil` when it is
+    /// not a field whose values are text.
+    func stringValues(of tokens: [Token], scope: Scope) -> [String]? {
+        guard let path = trailingPath(tokens), let last = path.last else { return nil }
+        var collection = scope.collection
+        var type = scope.type(of: path[0])
+        if path.count > 1 {
+            guard let target = pathTarget(Array(tokens.dropLast(2)), scope: scope) else { return nil }
+            collection = target
+            type = target.field(last)?.type
+        }
+        guard let type, let collection else { return nil }
+        switch type {
+        case .string, .hedge, .ref, .list(.string?):
+            return collection.distinctStrings(of: last, limit: Completion.maxValues)
+        default:
+            return nil
+        }
+    }
+}

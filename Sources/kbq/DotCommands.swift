@@ -1,0 +1,217 @@
+import KBQ
+
+/// A shell command: a line starting with a dot, in the REPL and in scripts alike.
+struct DotCommand {
+    let name: String
+    let usage: String
+    let summary: String
+
+    static let all: [DotCommand] = [
+        DotCommand(name: "help", usage: ".help [TOPIC]", summary: "this text, or the syntax and an example of a clause or statement"),
+        DotCommand(name: "schema", usage: ".schema [COLLECTION]", summary: "the collections, or one collection's fields and types"),
+        DotCommand(name: "format", usage: ".format table|json|csv|markdown", summary: "how results are printed"),
+        DotCommand(name: "load", usage: ".load FILE", summary: "load a KB file (JSON or CSV); a bad file keeps the current KB"),
+        DotCommand(name: "read", usage: ".read SCRIPT", summary: "run the statements and commands in a file"),
+        DotCommand(name: "timer", usage: ".timer on|off", summary: "print the time each statement takes"),
+        DotCommand(name: "rows", usage: ".rows N|all", summary: "the most rows a table shows in this shell (scripts show all)"),
+        DotCommand(name: "quit", usage: ".quit", summary: "leave (also .exit, or Ctrl-D)"),
+        DotCommand(name: "exit", usage: ".exit", summary: "leave"),
+    ]
+
+    /// Splits a dot-command line into words; "double" or 'single' quotes keep spaces in a
+    /// word (file names).
+    static func words(_ line: String) -> [String] {
+        var words: [String] = []
+        var current = ""
+        var quote: Character?
+        var inWord = false
+        for c in line {
+            if let q = quote {
+                if c == q { quote = nil } else { current.append(c) }
+            } else if c == "\"" || c == "'" {
+                quote = c
+                inWord = true
+            } else if c == " " || c == "\t" {
+                if inWord { words.append(current); current = ""; inWord = false }
+            } else {
+                current.append(c)
+                inWord = true
+            }
+        }
+        if inWord || quote != nil { words.append(current) }
+        return words
+    }
+}
+
+extension Shell {
+    /// Runs a dot-command line. Returns whether it succeeded.
+    func runDotCommand(_ line: String, at location: Location) -> Bool {
+        let words = DotCommand.words(line)
+        guard let first = words.first else { return true }
+        let name = String(first.dropFirst())  // the dot
+        let args = Array(words.dropFirst())
+        let before = failures
+        switch name {
+        case "help":
+            help(args, at: location)
+        case "schema":
+            schema(args, at: location)
+        case "format":
+            setFormat(args, at: location)
+        case "load":
+            load(args, at: location)
+        case "read":
+            guard args.count == 1 else {
+                report("usage: .read SCRIPT", at: location)
+                return false
+            }
+            return readScript(args[0], location: location)
+        case "timer":
+            switch args.first?.lowercased() {
+            case "on" where args.count == 1: timer = true
+            case "off" where args.count == 1: timer = false
+            case nil: out.write("timer: \(timer ? "on" : "off")\n")
+            default: report("usage: .timer on|off", at: location)
+            }
+        case "rows":
+            setRows(args, at: location)
+        case "quit", "exit":
+            quitRequested = true
+        default:
+            let names = DotCommand.all.map { "." + $0.name }
+            report("unknown command '.\(name)'", at: location, suggestion: closestWord(to: "." + name, in: names),
+                   notes: [".help lists the commands"])
+            return false
+        }
+        return failures == before
+    }
+
+    private func setFormat(_ args: [String], at location: Location) {
+        guard let word = args.first else {
+            out.write("format: \(format.rawValue)\n")
+            return
+        }
+        guard args.count == 1, let f = OutputFormat(rawValue: word.lowercased()) else {
+            report("unknown format '\(args.joined(separator: " "))'", at: location,
+                   suggestion: closestWord(to: word, in: OutputFormat.allCases.map(\.rawValue)),
+                   notes: ["formats: " + OutputFormat.allCases.map(\.rawValue).joined(separator: ", ")])
+            return
+        }
+        format = f
+    }
+
+    private func setRows(_ args: [String], at location: Location) {
+        switch args.first?.lowercased() {
+        case nil:
+            out.write("rows: \(displayRows.map(String.init) ?? "all")\n")
+        case "all" where args.count == 1:
+            displayRows = nil
+        case let w? where args.count == 1 && Int(w).map({ $0 > 0 }) == true:
+            displayRows = Int(w)
+        default:
+            report("usage: .rows N|all", at: location)
+        }
+    }
+
+    private func load(_ args: [String], at location: Location) {
+        guard args.count == 1 else {
+            report("usage: .load FILE", at: location)
+            return
+        }
+        do {
+            let kb = try KnowledgeBase(contentsOfFile: args[0])
+            let hadLets = !session.letNames.isEmpty
+            session = Session(kb: kb)
+            let rows = kb.collections.reduce(0) { $0 + $1.count }
+            var message = "loaded \(kb.name): \(kb.collections.count) collection\(kb.collections.count == 1 ? "" : "s"), \(rows) rows"
+            if hadLets { message += " (let names were cleared)" }
+            if interactive { out.write(dim(message) + "\n") }
+        } catch {
+            // The loader's text is already one `file: error: path: message` line per problem.
+            var text = String(describing: error)
+            if !text.hasSuffix("\n") { text += "\n" }
+            err.write(text)
+            if interactive { err.write("kept the current KB (\(session.kb.name))\n") }
+            fail(.usage)
+        }
+    }
+
+    private func schema(_ args: [String], at location: Location) {
+        let kb = session.kb
+        guard let name = args.first else {
+            var rows: [[Value]] = kb.collections.map { c in
+                [.string(c.name), .number(Double(c.count)), .string(c.key ?? ""), .string(c.measure ?? ""),
+                 .string(c.fields.map(\.name).joined(separator: ", "))]
+            }
+            for l in session.letNames {
+                let columns = session.columns(ofLet: l) ?? []
+                rows.append([.string(l), .null, .string("let"), .string(""), .string(columns.map(\.name).joined(separator: ", "))])
+            }
+            let table = ResultTable(
+                columns: [ResultColumn(name: "collection", type: .string), ResultColumn(name: "rows", type: .number()),
+                          ResultColumn(name: "key", type: .string), ResultColumn(name: "measure", type: .string),
+                          ResultColumn(name: "fields", type: .string)],
+                rows: rows, title: "\(kb.name): \(kb.collections.count) collections")
+            show(table, format: format, width: tableWidth())
+            return
+        }
+        guard args.count == 1 else {
+            report("usage: .schema [COLLECTION]", at: location)
+            return
+        }
+        if let c = kb.collections.first(where: { $0.name == name }) {
+            let rows: [[Value]] = c.fields.map { f in
+                var role: [String] = []
+                if f.name == c.key { role.append("key") }
+                if f.name == c.measure { role.append("measure") }
+                return [.string(f.name), .string(f.type.description), .string(role.joined(separator: ", "))]
+            }
+            var title = "\(c.name): \(c.count) row\(c.count == 1 ? "" : "s")"
+            if let k = c.key { title += ", key \(k)" }
+            if let m = c.measure { title += ", measure \(m)" }
+            let table = ResultTable(
+                columns: [ResultColumn(name: "field", type: .string), ResultColumn(name: "type", type: .string),
+                          ResultColumn(name: "role", type: .string)],
+                rows: rows, title: title)
+            show(table, format: format, width: tableWidth())
+        } else if let columns = session.columns(ofLet: name) {
+            let table = ResultTable(
+                columns: [ResultColumn(name: "field", type: .string), ResultColumn(name: "type", type: .string)],
+                rows: columns.map { [.string($0.name), .string($0.type.description)] }, title: "\(name): a let name")
+            show(table, format: format, width: tableWidth())
+        } else {
+            report("unknown collection '\(name)'", at: location,
+                   suggestion: closestWord(to: name, in: kb.collections.map(\.name) + session.letNames))
+        }
+    }
+}
+
+/// The candidate closest to `word`, when it is close enough to be a slip of the fingers.
+func closestWord(to word: String, in candidates: [String]) -> String? {
+    let w = Array(word.lowercased().utf8)
+    var best: (word: String, distance: Int)?
+    for c in candidates {
+        let d = editDistance(w, Array(c.lowercased().utf8))
+        let limit = max(1, min(3, (max(w.count, c.utf8.count) + 2) / 3))
+        if d <= limit, d < (best?.distance ?? Int.max) { best = (c, d) }
+    }
+    if best == nil, w.count >= 2 {
+        return candidates.first { $0.lowercased().hasPrefix(word.lowercased()) }
+    }
+    return best?.word
+}
+
+private func editDistance(_ a: [UInt8], _ b: [UInt8]) -> Int {
+    if a.isEmpty || b.isEmpty { return max(a.count, b.count) }
+    if a.count > 64 || b.count > 64 { return abs(a.count - b.count) + 64 }
+    var previous = Array(0...b.count)
+    var current = [Int](repeating: 0, count: b.count + 1)
+    for i in 1...a.count {
+        current[0] = i
+        for j in 1...b.count {
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+        }
+        swap(&previous, &current)
+    }
+    return previous[b.count]
+}

@@ -1,0 +1,136 @@
+import KBQ
+
+/// A topic of `.help TOPIC`: a clause or statement, its syntax and examples. The examples
+/// run against the article KB in the tests, so this text cannot drift from the language.
+struct HelpTopic {
+    let names: [String]
+    let syntax: String
+    let text: String
+    let examples: [String]
+
+    static let all: [HelpTopic] = [
+        HelpTopic(names: ["where"], syntax: "where [maybe] CONDITION",
+                  text: """
+                  Keeps the rows for which the condition is true. Comparisons with an interval value \
+                  ("over 16,500") can be true, false or maybe: `where maybe` keeps the maybes too. \
+                  Hedges are ordered: confirmed > stated > reportedly > likely > claimed > unknown.
+                  """,
+                  examples: ["estimates where topic = \"containers\"",
+                             "claims where hedge >= stated and text contains \"treaty\""]),
+        HelpTopic(names: ["select"], syntax: "select EXPR [as NAME], …",
+                  text: "Chooses and computes the columns; paths follow references (source.name).",
+                  examples: ["estimates select topic, value, source.name as source"]),
+        HelpTopic(names: ["sort", "sort by"], syntax: "sort by EXPR [asc|desc], …",
+                  text: "Orders the rows by one or more keys, ascending unless desc.",
+                  examples: ["events sort by date desc"]),
+        HelpTopic(names: ["limit"], syntax: "limit N",
+                  text: "Keeps the first N rows.",
+                  examples: ["sentences limit 3"]),
+        HelpTopic(names: ["group", "group by", "aggregate"], syntax: "group by EXPR, … [aggregate FUNCTION(…) [as NAME], …]",
+                  text: """
+                  One row per group; aggregate computes count(), sum, avg, min, max or spread over each \
+                  group. `aggregate` alone summarises all rows.
+                  """,
+                  examples: ["claims group by hedge aggregate count()", "estimates aggregate count(), max(value)"]),
+        HelpTopic(names: ["compare"], syntax: "compare FIELD [on MEASURE]",
+                  text: """
+                  Sets the values of each group side by side, with min, max, spread, ratio and relative \
+                  spread. MEASURE defaults to the collection's measure; rows in different units are kept apart.
+                  """,
+                  examples: ["estimates where topic = \"containers\" compare source"]),
+        HelpTopic(names: ["cite"], syntax: "cite",
+                  text: "Adds each row's supporting sentence from the article.",
+                  examples: ["estimates where unit = \"shells\" cite"]),
+        HelpTopic(names: ["timeline"], syntax: "timeline [DATE-FIELD]",
+                  text: "Draws the rows along a time line, oldest first.",
+                  examples: ["events where date >= 2024-06 sort by date timeline"]),
+        HelpTopic(names: ["chart"], syntax: "chart [LABEL [on MEASURE]]",
+                  text: "Draws a bar chart of the measure under the table.",
+                  examples: ["estimates where unit = \"containers\" chart source on value"]),
+        HelpTopic(names: ["let"], syntax: "let NAME = QUERY",
+                  text: "Names a result; later statements query it like a collection.",
+                  examples: ["let shipments = estimates where topic in [\"containers\", \"artillery shells\"]"]),
+        HelpTopic(names: ["describe"], syntax: "describe \"NAME\"",
+                  text: "Everything the KB says about an entity, found by its name or an alias.",
+                  examples: ["describe \"Pyongyang\""]),
+        HelpTopic(names: ["search"], syntax: "search \"WORDS\"",
+                  text: "Full-text search over the article's sentences.",
+                  examples: ["search \"Kursk\""]),
+        HelpTopic(names: ["conflicts"], syntax: "conflicts",
+                  text: "Every topic where sources disagree, the largest spread first.",
+                  examples: ["conflicts"]),
+        HelpTopic(names: ["explain"], syntax: "explain QUERY",
+                  text: "Shows the checked plan of a query instead of running it.",
+                  examples: ["explain estimates where value > 1000"]),
+        HelpTopic(names: ["expressions", "expression", "operators"],
+                  syntax: "= != < <= > >=  and or not  in [..]  contains  matches  between … and …  is [not] null  + - * /",
+                  text: """
+                  Literals: "strings", 16500, 16_500, 3e6, 76.6%, dates 2024, 2024-06, 2024-06-19, true, \
+                  false, null, [lists], and $name parameters (kbq --param name=value). Functions: lower, \
+                  upper, trim, len, abs, round, year, month, coalesce, low, high, qualifier, text. \
+                  Comments start with #.
+                  """,
+                  examples: ["estimates where value between 10_000 and 20_000 and source.name contains \"intelligence\""]),
+    ]
+
+    static func find(_ name: String) -> HelpTopic? {
+        let key = name.lowercased()
+        return all.first { $0.names.contains(key) }
+    }
+}
+
+extension Shell {
+    func help(_ args: [String], at location: Location) {
+        guard !args.isEmpty else {
+            out.write(overview())
+            return
+        }
+        let name = args.joined(separator: " ")
+        if let command = DotCommand.all.first(where: { "." + $0.name == name || $0.name == name && HelpTopic.find(name) == nil }) {
+            out.write("\(command.usage)\n  \(command.summary)\n")
+            return
+        }
+        guard let topic = HelpTopic.find(name) else {
+            let names = HelpTopic.all.flatMap(\.names) + DotCommand.all.map { "." + $0.name }
+            report("no help on '\(name)'", at: location, suggestion: closestWord(to: name, in: names),
+                   notes: ["topics: " + HelpTopic.all.map { $0.names[0] }.joined(separator: ", ")])
+            return
+        }
+        var text = "\(topic.syntax)\n\n\(topic.text)\n\n"
+        for e in topic.examples { text += "  example: \(e)\n" }
+        out.write(text)
+    }
+
+    private func overview() -> String {
+        let commands = DotCommand.all.filter { $0.name != "exit" }
+        let width = commands.map(\.usage.count).max() ?? 0
+        var text = """
+            A query starts from a collection or a let name and applies clauses left to right:
+              estimates where topic = "containers" compare source
+
+            Statements:
+              COLLECTION CLAUSE…        query a collection (.schema lists them) or a let name
+              let NAME = QUERY          name a result for later statements
+              describe "NAME"           everything about an entity, by name or alias
+              search "WORDS"            full-text search over the article's sentences
+              conflicts                 every topic where sources disagree
+              explain QUERY             the checked plan instead of the rows
+
+            Clauses: where, select, sort by, limit, group by … aggregate, compare, cite, timeline, chart
+            .help TOPIC shows a clause's syntax and examples (topics: \(HelpTopic.all.map { $0.names[0] }.joined(separator: ", "))).
+
+            Commands:
+
+            """
+        for c in commands {
+            text += "  " + c.usage + String(repeating: " ", count: width - c.usage.count + 2) + c.summary + "\n"
+        }
+        text += """
+
+            Keys: TAB completes names, fields and values; Up and Down recall earlier input;
+            Ctrl-C drops the current input; Ctrl-D on an empty line leaves.
+
+            """
+        return text
+    }
+}

@@ -1,0 +1,103 @@
+import ArgumentParser
+import KBQ
+
+/// The command line as swift-argument-parser sees it: the source of `--help`, of the shell
+/// completion scripts (`--generate-completion-script bash|zsh|fish`) and of usage errors.
+///
+/// Most runs never come here: ``FastOptionParser`` reads the common flags itself, because
+/// calling into this library costs about a millisecond of start-up.
+struct KBQCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kbq",
+        abstract: "Query a knowledge base of sourced claims.",
+        discussion: """
+            With no script and a terminal on standard input, kbq starts an interactive shell \
+            (type .help there). Otherwise it runs the scripts given, the -e queries, or the \
+            statements on standard input, and exits with status 0 when all went well, 1 when a \
+            query had an error, 2 for a usage error or a knowledge base that cannot be loaded.
+
+            Lines starting with a dot are shell commands (.help, .schema, .format, .load, \
+            .read, .timer, .quit) in scripts as in the interactive shell.
+
+            Environment: KBQ_HISTORY names the history file (empty: keep no history); \
+            otherwise it is $XDG_STATE_HOME/kbq/history or ~/.local/state/kbq/history. \
+            NO_COLOR turns colour off.
+            """,
+        version: "kbq \(kbqVersion)"
+    )
+
+    @Option(name: [.customShort("e"), .customLong("execute")],
+            help: ArgumentHelp("Run a query (may be repeated).", valueName: "query"))
+    var expressions: [String] = []
+
+    @Option(name: .customLong("kb"),
+            help: ArgumentHelp("Load this knowledge base instead of the built-in article KB.", valueName: "file"),
+            completion: .file(extensions: ["json", "csv", "tsv"]))
+    var kb: String?
+
+    @Option(name: [.customShort("f"), .long], help: "The output format.")
+    var format: FormatOption = .table
+
+    @Option(name: [.customShort("p"), .customLong("param")],
+            help: ArgumentHelp("Bind a query parameter: $name in the query (may be repeated).", valueName: "name=value"))
+    var parameters: [String] = []
+
+    @Flag(name: [.customShort("k"), .long], help: "Run the statements after an error too.")
+    var keepGoing = false
+
+    @Argument(help: ArgumentHelp("Scripts to run ('-' is standard input).", valueName: "script"),
+              completion: .file(extensions: ["kbq"]))
+    var scripts: [String] = []
+
+    mutating func validate() throws {
+        for p in parameters where FastOptionParser.parameter(p) == nil {
+            throw ValidationError("--param expects name=value, where name is a parameter name; got '\(p)'.")
+        }
+    }
+
+    /// The parsed options, in the shape the runner uses. swift-argument-parser does not keep
+    /// the order between scripts and `-e` options: scripts run first here.
+    var options: Options {
+        var o = Options()
+        o.inputs = scripts.map { .file($0) } + expressions.enumerated().map { .expression($1, index: $0 + 1) }
+        o.kbPath = kb
+        o.format = format.outputFormat
+        o.parameters = parameters.compactMap(FastOptionParser.parameter)
+        o.keepGoing = keepGoing
+        return o
+    }
+
+    /// Parses with swift-argument-parser. Prints help, the version or a completion script and
+    /// exits 0 when asked for one; prints a usage error and exits 2 when the line is wrong.
+    static func options(from arguments: [String]) -> Options {
+        do {
+            var command = try parseAsRoot(arguments)
+            if let kbq = command as? KBQCommand { return kbq.options }
+            // `kbq help` comes back as the library's help command, which prints the help.
+            try command.run()
+            terminate(.ok)
+        } catch {
+            let message = fullMessage(for: error)
+            if exitCode(for: error).isSuccess {
+                Output.standardOutput.write(message.hasSuffix("\n") ? message : message + "\n")
+                terminate(.ok)
+            }
+            Output.standardError.write(message.hasSuffix("\n") ? message : message + "\n")
+            terminate(.usage)
+        }
+    }
+}
+
+/// `--format`'s values.
+enum FormatOption: String, CaseIterable, ExpressibleByArgument {
+    case table, json, csv, markdown
+
+    var outputFormat: OutputFormat {
+        switch self {
+        case .table: return .table
+        case .json: return .json
+        case .csv: return .csv
+        case .markdown: return .markdown
+        }
+    }
+}

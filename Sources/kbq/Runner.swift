@@ -1,0 +1,67 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import KBQ
+
+/// Runs what the command line asks for and says how it went.
+enum Runner {
+    static func run(_ options: Options) -> ExitStatus {
+        let err = Output.standardError
+        let interactive = options.inputs.isEmpty && isatty(0) == 1
+
+        // Every script is read before anything runs: a missing file is a usage error, and
+        // no half of the work is done before it is found.
+        var scripts: [(name: String, text: String)] = []
+        let expressionCount = options.inputs.reduce(0) { n, i in if case .expression = i { n + 1 } else { n } }
+        for input in options.inputs {
+            switch input {
+            case .file(let path):
+                do {
+                    scripts.append((path == "-" ? "<stdin>" : path, try Files.readText(path)))
+                } catch {
+                    err.write("kbq: \(error.description)\n")
+                    return .usage
+                }
+            case .expression(let text, let index):
+                scripts.append((expressionCount == 1 ? "-e" : "-e#\(index)", text))
+            }
+        }
+        if options.inputs.isEmpty && !interactive {
+            do {
+                scripts.append(("<stdin>", try Files.readText("-")))
+            } catch {
+                err.write("kbq: \(error.description)\n")
+                return .usage
+            }
+        }
+
+        var parameters: [String: Value] = [:]
+        for p in options.parameters { parameters[p.name] = Value.parse(literal: p.value) }
+
+        let kb: KnowledgeBase
+        if let path = options.kbPath {
+            do {
+                kb = try KnowledgeBase(contentsOfFile: path)
+            } catch {
+                let text = String(describing: error)
+                err.write(text.hasSuffix("\n") ? text : text + "\n")
+                return .usage
+            }
+        } else {
+            kb = KnowledgeBase.article
+        }
+
+        let shell = Shell(session: Session(kb: kb), format: options.format, parameters: parameters,
+                          keepGoing: options.keepGoing, interactive: interactive)
+        if interactive { return Repl.run(shell) }
+        for script in scripts {
+            let ok = shell.runScript(script.text, name: script.name)
+            if shell.quitRequested || !ok && !options.keepGoing { break }
+        }
+        return shell.status
+    }
+}

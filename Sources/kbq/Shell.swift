@@ -1,0 +1,200 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import KBQ
+
+/// How a run of kbq ended: the process's exit status.
+enum ExitStatus: Int32, Comparable {
+    case ok = 0
+    /// A query had an error (any diagnostic from the engine).
+    case queryError = 1
+    /// A usage error, a file that cannot be read, or a KB that cannot be loaded.
+    case usage = 2
+
+    static func < (a: ExitStatus, b: ExitStatus) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// Ends the process with `status`.
+func terminate(_ status: ExitStatus) -> Never {
+    exit(status.rawValue)
+}
+
+/// What the REPL, scripts and `.read` share: the session (KB and `let` bindings), output
+/// settings, and the exit status so far. The engine never prints; this is where its
+/// results and diagnostics become text.
+final class Shell {
+    var session: Session
+    var format: OutputFormat
+    let parameters: [String: Value]
+    let keepGoing: Bool
+    /// A person is typing: print `let` confirmations, cut long tables, cancel on Ctrl-C.
+    let interactive: Bool
+    var timer = false
+    /// The most rows a table shows in the REPL (`nil`: all). Scripts always get every row.
+    var displayRows: Int?
+    /// The worst outcome so far.
+    var status: ExitStatus = .ok
+    /// Set by `.quit`: the input loops stop reading.
+    var quitRequested = false
+    /// How many results were printed, to put a blank line between them.
+    private var resultsShown = 0
+    /// How deep `.read` is nested, so a script reading itself ends with an error.
+    var readDepth = 0
+
+    let out = Output.standardOutput
+    let err = Output.standardError
+    let outColor: Bool
+    let errColor: Bool
+
+    static let maxReadDepth = 16
+    static let defaultDisplayRows = 200
+
+    init(session: Session, format: OutputFormat, parameters: [String: Value], keepGoing: Bool, interactive: Bool) {
+        self.session = session
+        self.format = format
+        self.parameters = parameters
+        self.keepGoing = keepGoing
+        self.interactive = interactive
+        self.displayRows = interactive ? Shell.defaultDisplayRows : nil
+        outColor = Terminal.wantsColor(.standardOutput)
+        errColor = Terminal.wantsColor(.standardError)
+    }
+
+    /// How many errors were reported so far.
+    private(set) var failures = 0
+
+    /// Records an error; the exit status keeps the worst.
+    func fail(_ s: ExitStatus) {
+        status = max(status, s)
+        failures += 1
+    }
+
+    // MARK: - Queries
+
+    /// Runs query text. `firstLine` is the line of `name` the text starts on, so diagnostics
+    /// point into the whole file even when dot-commands split it into several runs.
+    /// Returns whether it ran without a diagnostic.
+    @discardableResult
+    func runQueries(_ text: String, name: String, firstLine: Int = 1) -> Bool {
+        // SourceText counts lines from the start of its text: leading newlines make the line
+        // numbers those of the file (the parser skips blank lines).
+        let source = SourceText(firstLine > 1 ? String(repeating: "\n", count: firstLine - 1) + text : text, name: name)
+        let width = tableWidth()
+        let format = self.format
+        var started = ContinuousClock.now
+        let token = CancellationToken()
+        if interactive { Interrupts.beginCancellable(token) }
+        let diagnostics = session.run(source, parameters: parameters, limits: .none, cancel: token, keepGoing: keepGoing) { outcome in
+            switch outcome {
+            case .result(let table):
+                self.show(table, format: format, width: width)
+            case .bound(let name, let rows):
+                if self.interactive { self.out.write(self.dim("\(name): \(rows) row\(rows == 1 ? "" : "s")") + "\n") }
+            }
+            if self.timer {
+                let now = ContinuousClock.now
+                self.out.write(self.dim("time: \(Shell.format(now - started))") + "\n")
+                started = now
+            }
+        }
+        if interactive { Interrupts.endCancellable() }
+        for d in diagnostics {
+            err.write(source.render(d, color: errColor))
+        }
+        if !diagnostics.isEmpty { fail(.queryError) }
+        return diagnostics.isEmpty
+    }
+
+    /// Prints one result, a blank line apart from the one before. In the REPL a long table
+    /// is cut with a note, so a stray `sentences` does not scroll the screen away; scripts
+    /// and other formats get every row.
+    func show(_ table: ResultTable, format: OutputFormat, width: Int?) {
+        var table = table
+        if format == .table, let limit = displayRows, table.rows.count > limit {
+            let total = table.rows.count
+            table.rows.removeLast(total - limit)
+            table.notes.append("showing \(limit) of \(total) rows: add `limit`, or `.rows all` to see every row")
+        }
+        var text = table.rendered(as: format, width: width, color: outColor)
+        if !text.hasSuffix("\n") { text += "\n" }
+        // At a prompt the blank line comes after, so the next prompt stands apart.
+        if interactive { text += "\n" } else if resultsShown > 0 { text = "\n" + text }
+        resultsShown += 1
+        out.write(text)
+    }
+
+    /// Tables fit the terminal they are shown on. Elsewhere they are $COLUMNS wide, or 100
+    /// (what Examples/*.out are recorded at): a report in a file stays readable, and the
+    /// machine formats are never cut.
+    func tableWidth() -> Int? {
+        if let c = Terminal.columns(out.fd) { return c }
+        if let c = environment("COLUMNS").flatMap({ Int($0) }), c > 0 { return c }
+        return 100
+    }
+
+    func dim(_ s: String) -> String {
+        outColor ? "\u{1B}[2m\(s)\u{1B}[0m" : s
+    }
+
+    static func format(_ d: Duration) -> String {
+        let (seconds, attoseconds) = d.components
+        let ms = Double(seconds) * 1000 + Double(attoseconds) / 1e15
+        if ms < 10 { return "\(Double(Int(ms * 1000)) / 1000) ms" }
+        if ms < 10_000 { return "\(Double(Int(ms * 10)) / 10) ms" }
+        return "\(Double(Int(ms / 10)) / 100) s"
+    }
+
+    // MARK: - Scripts
+
+    /// Runs a whole script through the same input loop as the REPL. Returns whether every
+    /// statement and command in it succeeded.
+    @discardableResult
+    func runScript(_ text: String, name: String) -> Bool {
+        InputLoop.run(TextLineReader(text), shell: self, name: name)
+    }
+
+    /// Reads and runs the script at `path` (`.read`).
+    func readScript(_ path: String, location: Location) -> Bool {
+        guard readDepth < Shell.maxReadDepth else {
+            report("scripts read each other more than \(Shell.maxReadDepth) levels deep", at: location)
+            return false
+        }
+        let text: String
+        do {
+            text = try Files.readText(path)
+        } catch {
+            report(error.description, at: location)
+            return false
+        }
+        readDepth += 1
+        defer { readDepth -= 1 }
+        return runScript(text, name: path)
+    }
+
+    // MARK: - Messages
+
+    /// Where a dot-command was written: a script's name and line, or nothing in the REPL.
+    struct Location {
+        var name: String
+        var line: Int?
+    }
+
+    /// Prints an error about a dot-command or a file, `file:line: error: message`, with a
+    /// suggestion line like the engine's diagnostics. Counts as a usage error.
+    func report(_ message: String, at location: Location?, suggestion: String? = nil, notes: [String] = []) {
+        let red = errColor ? "\u{1B}[1;31m" : "", bold = errColor ? "\u{1B}[1m" : "", reset = errColor ? "\u{1B}[0m" : ""
+        var prefix = ""
+        if let location, !interactive || location.line != nil && location.name != InputLoop.terminalName {
+            prefix = location.name + (location.line.map { ":\($0)" } ?? "") + ": "
+        }
+        var text = "\(bold)\(prefix)\(red)error:\(reset)\(bold) \(sanitizeForTerminal(message))\(reset)\n"
+        for n in notes { text += "  = note: \(sanitizeForTerminal(n))\n" }
+        if let suggestion { text += "  = help: did you mean '\(sanitizeForTerminal(suggestion))'?\n" }
+        err.write(text)
+        fail(.usage)
+    }
+}

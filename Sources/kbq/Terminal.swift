@@ -1,0 +1,74 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CEditLine
+
+/// A file descriptor written to with write(2) directly: kbq prints whole results at once, so
+/// stdio's buffering would only add a copy, and Swift 6 rejects the `stdout` global anyway.
+struct Output {
+    let fd: Int32
+
+    static let standardOutput = Output(fd: 1)
+    static let standardError = Output(fd: 2)
+
+    func write(_ text: String) {
+        var text = text
+        text.withUTF8 { buffer in
+            var offset = 0
+            while offset < buffer.count, let base = buffer.baseAddress {
+                let n = systemWrite(fd, base + offset, buffer.count - offset)
+                if n > 0 {
+                    offset += n
+                } else if n < 0, kbq_errno() == EINTR {
+                    continue
+                } else {
+                    return  // A closed pipe or a full disk: nothing more can be shown.
+                }
+            }
+        }
+    }
+
+    /// Whether this descriptor is a terminal.
+    var isTerminal: Bool { isatty(fd) == 1 }
+}
+
+/// What kbq knows about the terminal it runs in, read from the environment on demand.
+enum Terminal {
+    /// Colour is for people: only on a terminal, never with NO_COLOR set (whatever its value,
+    /// so an empty NO_COLOR= is also honoured), never on a dumb or unknown terminal.
+    static func wantsColor(_ stream: Output) -> Bool {
+        guard stream.isTerminal, getenv("NO_COLOR") == nil else { return false }
+        guard let term = environment("TERM"), !term.isEmpty, term != "dumb" else { return false }
+        return true
+    }
+
+    /// The width of the terminal behind `fd`, or `nil` when it is not a terminal.
+    static func columns(_ fd: Int32) -> Int? {
+        let c = Int(kbq_terminal_columns(fd))
+        return c > 0 ? c : nil
+    }
+
+    /// The height of the terminal behind `fd`, or `nil` when it is not a terminal.
+    static func rows(_ fd: Int32) -> Int? {
+        let r = Int(kbq_terminal_rows(fd))
+        return r > 0 ? r : nil
+    }
+}
+
+private func systemWrite(_ fd: Int32, _ bytes: UnsafePointer<UInt8>, _ count: Int) -> Int {
+    write(fd, bytes, count)
+}
+
+/// The value of an environment variable, if it is set.
+func environment(_ name: String) -> String? {
+    getenv(name).map { String(cString: $0) }
+}
+
+/// The text of an errno value ("No such file or directory").
+func errorText(_ code: Int32) -> String {
+    strerror(code).map { String(cString: $0) } ?? "error \(code)"
+}

@@ -1,0 +1,24 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import KBQ
+
+// kbq: the interactive shell on a terminal, the script runner otherwise. Start-up time
+// matters (`kbq -e QUERY` should be about as quick as `sqlite3 :memory: 'select 1'`), so the
+// common flags are read without swift-argument-parser and libedit is touched only by the REPL.
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+let options: Options
+switch FastOptionParser.parse(arguments) {
+case .run(let parsed): options = parsed
+case .delegate: options = KBQCommand.options(from: arguments)
+}
+if options.showVersion {
+    Output.standardOutput.write("kbq \(kbqVersion)\n")
+    terminate(.ok)
+}
+terminate(Runner.run(options))
