@@ -151,7 +151,7 @@ extension Shell {
                 columns: [ResultColumn(name: "collection", type: .string), ResultColumn(name: "rows", type: .number()),
                           ResultColumn(name: "key", type: .string), ResultColumn(name: "measure", type: .string),
                           ResultColumn(name: "fields", type: .string)],
-                rows: rows, title: "\(kb.name): \(kb.collections.count) collections")
+                rows: rows, title: "\(kb.name): \(kb.collections.count) collection\(kb.collections.count == 1 ? "" : "s")")
             show(table, format: format, width: tableWidth())
             return
         }
