@@ -186,32 +186,8 @@ extension Shell {
     }
 }
 
-/// The candidate closest to `word`, when it is close enough to be a slip of the fingers.
+/// The candidate closest to `word`, when it is close enough to be a slip of the fingers:
+/// the engine's own "did you mean", so the shell and the language suggest alike.
 func closestWord(to word: String, in candidates: [String]) -> String? {
-    let w = Array(word.lowercased().utf8)
-    var best: (word: String, distance: Int)?
-    for c in candidates {
-        let d = editDistance(w, Array(c.lowercased().utf8))
-        let limit = max(1, min(3, (max(w.count, c.utf8.count) + 2) / 3))
-        if d <= limit, d < (best?.distance ?? Int.max) { best = (c, d) }
-    }
-    if best == nil, w.count >= 2 {
-        return candidates.first { $0.lowercased().hasPrefix(word.lowercased()) }
-    }
-    return best?.word
-}
-
-private func editDistance(_ a: [UInt8], _ b: [UInt8]) -> Int {
-    if a.isEmpty || b.isEmpty { return max(a.count, b.count) }
-    if a.count > 64 || b.count > 64 { return abs(a.count - b.count) + 64 }
-    var previous = Array(0...b.count)
-    var current = [Int](repeating: 0, count: b.count + 1)
-    for i in 1...a.count {
-        current[0] = i
-        for j in 1...b.count {
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-        }
-        swap(&previous, &current)
-    }
-    return previous[b.count]
+    Diagnostic.suggestion(for: word, among: candidates)
 }

@@ -177,8 +177,9 @@ struct CompletionContext {
         func type(of name: String) -> FieldType? { fields.first { $0.name == name }?.type }
     }
 
-    /// Fields of the statement's collection whose values are running text (sentences,
-    /// quotes): on average longer than 40 characters.
+    /// Fields of the statement's collection whose values are running text: quotes and
+    /// sentences (named text, description, quote or note, or longer than 40 characters on
+    /// average). People filter by them with `contains`, rarely by typing their name first.
     func proseFields(of statement: ArraySlice<Token>) -> Set<String> {
         var s = statement
         if s.first?.keyword == .explain { s = s.dropFirst() }
@@ -187,6 +188,7 @@ struct CompletionContext {
         var out = Set<String>()
         for f in c.fields where f.type == .string {
             let values = c.distinctStrings(of: f.name, limit: 200)
+            if ["text", "description", "quote", "note"].contains(f.name) { out.insert(Completion.nameInQuery(f.name)); continue }
             guard !values.isEmpty else { continue }
             if values.reduce(0, { $0 + $1.count }) / values.count > 40 { out.insert(Completion.nameInQuery(f.name)) }
         }

@@ -107,6 +107,15 @@ public struct Diagnostics: Error, Sendable, Hashable, Codable {
     public init(_ items: [Diagnostic]) { self.items = items }
 }
 
+extension Diagnostic {
+    /// The candidate closest to `word` (by edit distance, ignoring case, or the only name
+    /// it begins), if one is close enough to be a slip of the fingers: the "did you mean"
+    /// of every diagnostic, for hosts that want to suggest the same way.
+    public static func suggestion(for word: String, among candidates: [String]) -> String? {
+        suggest(word, from: candidates)
+    }
+}
+
 /// Suggests the closest of `candidates` to `word`, if one is close enough to be a typo.
 func suggest(_ word: String, from candidates: some Sequence<String>) -> String? {
     let w = Array(word.lowercased().utf8)

@@ -52,13 +52,12 @@ public struct SourceText: Sendable {
     public func render(_ d: Diagnostic, color: Bool = false) -> String {
         let red = color ? "\u{1B}[1;31m" : "", bold = color ? "\u{1B}[1m" : ""
         let green = color ? "\u{1B}[32m" : "", reset = color ? "\u{1B}[0m" : ""
-        guard let range = d.range else {
+        guard var range = d.range else {
             var out = "\(bold)\(name): \(red)error:\(reset)\(bold) \(sanitizeForTerminal(d.message))\(reset)\n"
             for n in d.notes { out += "  = note: \(sanitizeForTerminal(n))\n" }
             if let s = d.suggestion { out += "  = help: did you mean '\(sanitizeForTerminal(s))'?\n" }
             return out
         }
-        var range = range
         // An error at the very end of a text that ends with a newline ("expected a value,
         // found the end of the input") belongs on the last line that has text.
         if range.start >= bytes.count, bytes.count > 0 {
