@@ -38,3 +38,9 @@ FUZZ_SECONDS ?= 60
 .PHONY: fuzz
 fuzz:
 	scripts/fuzz.sh $(FUZZ_SECONDS)
+
+# make bench: kbq beside sqlite3 and DuckDB on ../shared/bench's questions (release build,
+# 10k/100k/1M rows); prints every figure with its ratio and writes docs/PERFORMANCE.md.
+.PHONY: bench
+bench: deps
+	scripts/bench.sh

@@ -12,6 +12,9 @@ let package = Package(
         // --help, shell completion scripts and usage errors of the kbq command (not on its
         // start-up path: see Sources/kbq/Options.swift).
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // `swift package generate-documentation --target KBQ`: the DocC catalog in
+        // Sources/KBQ/KBQ.docc. A plugin only; nothing links it.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // The engine: no I/O beyond reading a KB file it is asked to load, never prints.
@@ -33,9 +36,21 @@ let package = Package(
             name: "kbq-bench",
             dependencies: ["KBQ"]
         ),
+        // Writes the article KB's start-up snapshot (scripts/embed-article-kb.sh runs it).
+        .executableTarget(
+            name: "kbq-snapshot",
+            dependencies: ["KBQ"]
+        ),
+        // A small program that embeds the library the way a host would (the tests run it).
+        .executableTarget(
+            name: "kbq-embed-example",
+            dependencies: ["KBQ"],
+            path: "Examples/Embedding"
+        ),
+        // Depends on the example so that building the tests builds the binary they run.
         .testTarget(
             name: "KBQTests",
-            dependencies: ["KBQ"]
+            dependencies: ["KBQ", "kbq-embed-example"]
         ),
         // Pseudo-terminals and child processes for the CLI tests (Glibc does not export
         // posix_openpt and friends to Swift).

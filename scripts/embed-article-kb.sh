@@ -13,3 +13,11 @@ out="$here/Sources/KBQ/Knowledge/Article/ArticleKBData.swift"
   echo "\"\"\"##"
 } > "$out.tmp"
 mv "$out.tmp" "$out"
+
+# Then the start-up snapshot of the loaded KB (Knowledge/KBSnapshot.swift): kbq-snapshot
+# decodes the JSON just embedded (so it is built after it) and writes ArticleKBSnapshot.swift.
+# Until it runs, kbq decodes the JSON at start-up (about 1 ms more) and a test fails.
+if [ -z "${KBQ_EMBED_JSON_ONLY:-}" ]; then
+  (cd "$here" && swift build --product kbq-snapshot >/dev/null && "$(swift build --show-bin-path)/kbq-snapshot" \
+    "$here/Sources/KBQ/Knowledge/Article/ArticleKBSnapshot.swift")
+fi

@@ -64,8 +64,10 @@ extension Planner {
         case .where(let e, let maybe):
             let p = try predicate(e, scope)
             let keep: Truth = maybe ? .maybe : .yes
+            // Stored columns compared with constants also get a form that scans whole columns.
+            let scan = maybe ? nil : columnScan(e, scope)
             return (Step(name: maybe ? "filter (yes or maybe)" : "filter", detail: render(e), run: { rows, env throws(Diagnostic) in
-                try filter(rows, p, keep: keep, env)
+                try filter(rows, p, keep: keep, scan: scan, env)
             }), scope)
         case .select(let items):
             return try planSelect(items, scope)

@@ -290,7 +290,8 @@ struct Planner {
                 guard let n = v.number, let d = digits(r, env).number, d >= 0, d <= 12 else { return .null }
                 var scale = 1.0
                 for _ in 0..<Int(d) { scale *= 10 }
-                let out = (n * scale).rounded() / scale
+                // A number too large to scale has no digits after the point to round.
+                let out = (n * scale).isFinite ? (n * scale).rounded() / scale : n
                 if case .percent = v { return .percent(out) }
                 return .number(out)
             }, range: range)

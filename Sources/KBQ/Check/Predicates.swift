@@ -31,6 +31,7 @@ extension Planner {
         case .between(let x, let lo, let hi, let negated):
             let a = try comparison(.ge, x, lo, scope, range: e.range)
             let b = try comparison(.le, x, hi, scope, range: e.range)
+            if !negated, let both = dateRange(x, lo, hi, scope) { return both }
             if negated { return { row, env in !(a(row, env) && b(row, env)) } }
             return { row, env in a(row, env) && b(row, env) }
         case .isNull(let x, let negated):
@@ -146,6 +147,23 @@ extension Planner {
         if let fast = fastComparison(b, op.flipped, a) { return fast }
         let fa = a.eval, fb = b.eval
         return { row, env in compareValues(fa(row, env), op, fb(row, env), hedges: hedges) }
+    }
+
+    /// `date between D1 and D2` on a stored date column with date literals: both bounds in
+    /// one closure (the same answers as the two comparisons joined by `and`).
+    mutating func dateRange(_ x: Expr, _ lo: Expr, _ hi: Expr, _ scope: Scope) -> Pred? {
+        guard case .path(let names) = x.kind, names.count == 1, case .literal(.date(let l)) = lo.kind,
+              case .literal(.date(let h)) = hi.kind, let i = scope.index(of: names[0].text), let c = scope.stored,
+              case .date(let d) = c.columns[i] else { return nil }
+        return { r, _ in
+            let v = d[r]
+            if v.isNullMarker { return .unknown }
+            // compareDates(v, .ge, l) && compareDates(v, .le, h), spelled out.
+            let a: Truth = v.lo >= l.lo ? .yes : v.hi < l.lo ? .no : .maybe
+            let b: Truth = v.hi <= h.hi ? .yes : v.lo > h.hi ? .no : .maybe
+            if a == .no || b == .no { return .no }
+            return a == .maybe || b == .maybe ? .maybe : .yes
+        }
     }
 
     /// A stored column against a constant, compared without boxing each row.
@@ -271,10 +289,11 @@ extension Planner {
                 let at = b.range.start + 1 + error.offset
                 throw self.error(.invalidLiteral, "invalid pattern: \(error.message)", at: SourceRange(at, min(at + 1, b.range.end)))
             }
-            if let (c, fi) = a.column, case .string(let ids, let pool) = c.columns[fi] {
-                var hit = [Bool](repeating: false, count: pool.count)
-                for id in 0..<pool.count { hit[id] = pool.withBytes(UInt32(id)) { pattern.matches($0) } }
-                let hits = hit
+            // Each distinct string of a column is matched once, here, unless that takes
+            // long (a large program over much text): then row by row in the run, where the
+            // run's time limit and cancellation can stop it.
+            if let (c, fi) = a.column, case .string(let ids, let pool) = c.columns[fi],
+               let hits = Planner.matchEach(pool, pattern, within: .milliseconds(200)) {
                 return { r, _ in
                     let id = ids[r]
                     return id == StringPool.null ? .unknown : Truth(hits[Int(id)])
@@ -282,7 +301,7 @@ extension Planner {
             }
             return { row, env in
                 let x = fa(row, env)
-                return x.isNull ? .unknown : Truth(pattern.matches(x.text))
+                return x.isNull ? .unknown : Truth(pattern.matches(x.text, interrupt: { env.mustStop }))
             }
         }
         if let p = b.parameter { parameters[p] = (.string, b.range); patternParameters.insert(p) }
@@ -292,7 +311,7 @@ extension Planner {
         return { row, env in
             let x = fa(row, env)
             guard !x.isNull, case .string(let s) = fb(row, env), let p = cache.pattern(s) else { return .unknown }
-            return Truth(p.matches(x.text))
+            return Truth(p.matches(x.text, interrupt: { env.mustStop }))
         }
     }
 
@@ -362,6 +381,65 @@ extension Planner {
                 if t == .yes { break }
             }
             return negated ? !t : t
+        }
+    }
+}
+
+extension Planner {
+    /// Whether each string of `pool` matches, or nil when finding out takes longer than
+    /// `budget`: checking a query is not bounded by a run's limits, so it must stay short.
+    static func matchEach(_ pool: StringPool, _ pattern: Pattern, within budget: Duration) -> [Bool]? {
+        let deadline = ContinuousClock.now.advanced(by: budget)
+        var late = false
+        let tooLate = { late = late || ContinuousClock.now > deadline; return late }
+        var hit = [Bool](repeating: false, count: pool.count)
+        // A long match asks `tooLate` itself; short ones are timed every 64 KB of text.
+        var bytes = 0
+        for id in 0..<pool.count {
+            hit[id] = pool.withBytes(UInt32(id)) { text in
+                bytes &+= text.count
+                return pattern.matches(text, interrupt: tooLate)
+            }
+            if late { return nil }
+            if bytes > 1 << 16 {
+                bytes = 0
+                if tooLate() { return nil }
+            }
+        }
+        return hit
+    }
+}
+
+extension Planner {
+    /// The column-scanning form of a `where` condition (see ``ColumnScan``), for the shapes
+    /// that dominate large filters: a stored string field `=` a string, a stored date field
+    /// `between` two dates, and `and` of conditions (one such part is enough: the rest is
+    /// checked on the rows it finds). Called after ``predicate(_:_:)`` checked `e`.
+    func columnScan(_ e: Expr, _ scope: Scope) -> ColumnScan? {
+        guard let c = scope.stored else { return nil }
+        switch e.kind {
+        case .binary(.and, let l, let r):
+            switch (columnScan(l, scope), columnScan(r, scope)) {
+            case (let a?, let b?): return a.then(b)
+            case (let a?, nil): return a.partial
+            case (nil, let b?): return b.partial
+            default: return nil
+            }
+        case .binary(.eq, let l, let r):
+            func fieldAndText(_ f: Expr, _ t: Expr) -> (Int, String)? {
+                guard case .path(let names) = f.kind, names.count == 1, let i = scope.index(of: names[0].text),
+                      case .literal(.string(let s)) = t.kind else { return nil }
+                return (i, s)
+            }
+            guard let (i, text) = fieldAndText(l, r) ?? fieldAndText(r, l), case .string(let ids, let pool) = c.columns[i] else { return nil }
+            return ColumnScan.equal(ids, pool, text)
+        case .between(let x, let lo, let hi, false):
+            guard case .path(let names) = x.kind, names.count == 1, case .literal(.date(let l)) = lo.kind,
+                  case .literal(.date(let h)) = hi.kind, let i = scope.index(of: names[0].text),
+                  case .date(let d) = c.columns[i] else { return nil }
+            return ColumnScan.between(d, l, h)
+        default:
+            return nil
         }
     }
 }

@@ -27,7 +27,14 @@ struct Accumulator {
         if maxValue.isNull || orderValues(v, maxValue) > 0 { maxValue = v }
     }
 
+    /// Like arithmetic, an aggregate that overflows (a sum of values near 1e308) is null.
     func result(_ f: Function, rows: Int) -> Value {
+        let v = unchecked(f, rows: rows)
+        if let n = v.number, !n.isFinite { return .null }
+        return v
+    }
+
+    private func unchecked(_ f: Function, rows: Int) -> Value {
         switch f {
         case .count: return .number(Double(rows))
         case .sum: return numeric == 0 ? .null : percent ? .percent(sum) : .number(sum)
@@ -44,10 +51,9 @@ struct Accumulator {
 
 /// Groups rows by key values and computes aggregates per group; groups come out in key
 /// order. With no keys, the whole input is one group.
-func groupRows(_ rows: Rows, keys: [Eval], fastKey: (KBCollection, [UInt32], StringPool)?, aggregates: [AggregateSpec],
+func groupRows(_ rows: Rows, keys: [Eval], fastKey: (KBCollection, StringIDs, StringPool)?, aggregates: [AggregateSpec],
                columns: [ResultColumn], _ env: Env) throws(Diagnostic) -> Rows {
     bind(rows, env)
-    let idx = rowIndexes(rows)
     var groupKeys: [[Value]] = []
     var rowCounts: [Int] = []
     var accs: [[Accumulator]] = []
@@ -61,19 +67,32 @@ func groupRows(_ rows: Rows, keys: [Eval], fastKey: (KBCollection, [UInt32], Str
     var i = 0
     if keys.isEmpty {
         _ = newGroup([])
-        while i < idx.count {
-            let end = min(idx.count, i + tickEvery)
-            try env.tick(end - i)
-            rowCounts[0] += end - i
-            if needsValues {
+        if !needsValues {
+            // count() alone: no row needs to be read.
+            try env.tick(rows.count)
+            rowCounts[0] = rows.count
+        } else {
+            let idx = rowIndexes(rows)
+            while i < idx.count {
+                let end = min(idx.count, i + tickEvery)
+                try env.tick(end - i)
+                rowCounts[0] += end - i
                 for k in i..<end {
                     for (a, spec) in aggregates.enumerated() { if let f = spec.argument { accs[0][a].add(f(idx[k], env)) } }
                 }
+                i = end
             }
-            i = end
         }
-    } else if let (_, ids, pool) = fastKey {
+    } else if let (_, ids, pool) = fastKey, pool.isDistinct, case .stored(_, let sel) = rows, !needsValues {
+        // One stored string key and only counts: a histogram of interned ids.
+        let counts = try countIDs(ids, pool.count, sel, env)
+        for slot in counts.indices where counts[slot] > 0 {
+            let g = newGroup([slot == pool.count ? .null : .string(pool[UInt32(slot)])])
+            rowCounts[g] = counts[slot]
+        }
+    } else if let (_, ids, pool) = fastKey, pool.isDistinct, case .stored = rows {
         // One stored string key: group by interned id, no hashing of values.
+        let idx = rowIndexes(rows)
         var groupOf = [Int32](repeating: -1, count: pool.count + 1)
         while i < idx.count {
             let end = min(idx.count, i + tickEvery)
@@ -88,13 +107,12 @@ func groupRows(_ rows: Rows, keys: [Eval], fastKey: (KBCollection, [UInt32], Str
                     groupOf[slot] = Int32(g)
                 }
                 rowCounts[g] += 1
-                if needsValues {
-                    for (a, spec) in aggregates.enumerated() { if let f = spec.argument { accs[g][a].add(f(r, env)) } }
-                }
+                for (a, spec) in aggregates.enumerated() { if let f = spec.argument { accs[g][a].add(f(r, env)) } }
             }
             i = end
         }
     } else {
+        let idx = rowIndexes(rows)
         var groupOf: [[Value]: Int] = [:]
         while i < idx.count {
             let end = min(idx.count, i + tickEvery)
@@ -137,4 +155,37 @@ func groupRows(_ rows: Rows, keys: [Eval], fastKey: (KBCollection, [UInt32], Str
     var t = Table(columns: columns, rows: out)
     if case .table(let old) = rows { t.decorations = old.decorations }
     return .table(t)
+}
+
+/// How many of the rows (all of them, or `sel`) have each id; the last slot counts nulls.
+/// Large inputs are counted on every core, each part into its own histogram.
+private func countIDs(_ ids: StringIDs, _ distinct: Int, _ sel: [Int32]?, _ env: Env) throws(Diagnostic) -> [Int] {
+    let total = sel?.count ?? ids.count
+    try env.tick(total)
+    let slots = distinct + 1
+    let parts = ParallelWork.parts(forRows: total)
+    var partial = [[Int32]](repeating: [], count: parts)
+    partial.withUnsafeMutableBufferPointer { partial in
+        ParallelWork.run(parts) { part in
+            var h = [Int32](repeating: 0, count: slots)
+            let lo = total * part / parts, hi = total * (part + 1) / parts
+            h.withUnsafeMutableBufferPointer { h in
+                if let sel {
+                    for k in lo..<hi {
+                        let id = ids[Int(sel[k])]
+                        h[id == StringPool.null ? distinct : Int(id)] &+= 1
+                    }
+                } else {
+                    for r in lo..<hi {
+                        let id = ids[r]
+                        h[id == StringPool.null ? distinct : Int(id)] &+= 1
+                    }
+                }
+            }
+            partial[part] = h
+        }
+    }
+    var counts = [Int](repeating: 0, count: slots)
+    for h in partial { for s in 0..<slots { counts[s] += Int(h[s]) } }
+    return counts
 }

@@ -87,10 +87,10 @@ func compareRows(_ rows: Rows, _ spec: CompareSpec, _ env: Env) throws(Diagnosti
             if spec.hedge != nil { row.append(g.hedge) }
             if spec.sentence != nil { row.append(.list(g.sentences)) }
             out.append(row)
-            if let v = g.high?.value {
+            if let v = g.high?.value, v.isFinite {
                 // Each unit is drawn to its own scale: bars in shells and in containers
                 // must not be read against each other.
-                let blockMax = groups.compactMap { $0.high?.value }.map(abs).max() ?? 1
+                let blockMax = groups.compactMap { $0.high?.value }.filter(\.isFinite).map(abs).max() ?? 1
                 let label = blocks.count > 1 ? "\(g.key.text) (\(block.unit.text))" : g.key.text
                 bars.append(Chart.Bar(label: label, value: blocks.count > 1 && blockMax > 0 ? v / blockMax : v, text: g.value.text))
             }
@@ -211,7 +211,7 @@ func chartRows(_ rows: Rows, label: Eval, measure: Eval, unit: Eval?, _ env: Env
     var bars: [(Chart.Bar, Value)] = []
     for r in rowIndexes(rows) {
         let v = measure(r, env)
-        guard let n = v.number else { continue }
+        guard let n = v.number, n.isFinite else { continue }
         bars.append((Chart.Bar(label: label(r, env).text, value: n, text: v.text), unit?(r, env) ?? .null))
         if bars.count >= 200 { break }
     }

@@ -132,32 +132,37 @@ struct Pattern: Sendable {
     }
 
     /// True when some substring of `s` matches (the whole of `s` only if `^` and `$` say so).
-    func matches(_ s: String) -> Bool {
-        if let r = s.utf8.withContiguousStorageIfAvailable({ matches($0) }) { return r }
+    ///
+    /// A long text against a large program can take a while (up to one step per program
+    /// instruction per scalar): `interrupt` is asked every few tens of thousands of steps, and when it
+    /// answers true the search gives up and returns false. The caller must then discard
+    /// the answer (a query run ends with its time limit or cancellation).
+    func matches(_ s: String, interrupt: () -> Bool = { false }) -> Bool {
+        if let r = s.utf8.withContiguousStorageIfAvailable({ matches($0, interrupt: interrupt) }) { return r }
         var copy = s
-        return copy.withUTF8 { matches($0) }
+        return copy.withUTF8 { matches($0, interrupt: interrupt) }
     }
 
     /// True when some substring of the UTF-8 in `bytes` matches. Invalid UTF-8 reads as
     /// U+FFFD, one byte at a time.
-    func matches(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    func matches(_ bytes: UnsafeBufferPointer<UInt8>, interrupt: () -> Bool = { false }) -> Bool {
         guard let text = bytes.baseAddress else {
             var none: UInt8 = 0
-            return withUnsafePointer(to: &none) { search($0, 0) }
+            return withUnsafePointer(to: &none) { search($0, 0, interrupt) }
         }
-        return search(text, bytes.count)
+        return search(text, bytes.count, interrupt)
     }
 
-    private func search(_ text: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+    private func search(_ text: UnsafePointer<UInt8>, _ n: Int, _ interrupt: () -> Bool) -> Bool {
         if let pureLiterals {
             return pureLiterals.contains { $0.matches(text, n) }
         }
         if !required.isEmpty && !required.contains(where: { $0.find(in: text, n, from: 0) != nil }) { return false }
         if anchoredStart, let prefix, !(n >= prefix.count && prefix.occurs(at: 0, in: text)) { return false }
-        return simulate(text, n)
+        return simulate(text, n, interrupt)
     }
 
-    private func simulate(_ text: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+    private func simulate(_ text: UnsafePointer<UInt8>, _ n: Int, _ interrupt: () -> Bool) -> Bool {
         let size = insts.count
         // Three state lists (current, next, closure stack) and the marks live on the stack
         // for small programs, so a match allocates nothing.
@@ -175,7 +180,7 @@ struct Pattern: Sendable {
                                         clist: lists, nlist: lists + size, stack: lists + 2 * size, marks: m,
                                         anchored: anchoredStart, needsWord: needsWordContext,
                                         prefix: prefix, firstBytes: first)
-                                    return machine.run()
+                                    return machine.run(interrupt)
                                 }
                             }
                         }
@@ -1288,9 +1293,11 @@ extension Pattern {
             return k + len == j ? c : 0xFFFD
         }
 
-        mutating func run() -> Bool {
+        mutating func run(_ interrupt: () -> Bool) -> Bool {
             let skipping = !anchored && (prefix != nil || !firstBytes.isEmpty)
             var ccount = 0
+            // Steps since `interrupt` was last asked.
+            var steps = 0
             var gen = 1
             var i = 0
             var prevWord = false
@@ -1319,6 +1326,12 @@ extension Pattern {
                     if add(0, clist, &ccount, gen, ctx) { return true }
                 }
                 if i >= n { return false }
+                // Live states, and about as many steps again following their splits.
+                steps &+= 2 &* ccount &+ 1
+                if steps > 1 << 16 {
+                    steps = 0
+                    if interrupt() { return false }
+                }
                 gen &+= 1
                 let j = i &+ len
                 var ctx = Context(atStart: false, atEnd: j == n, prevWord: curWord, nextWord: false)

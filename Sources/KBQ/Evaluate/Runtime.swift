@@ -80,14 +80,26 @@ final class Env {
     /// The rows of the table a table-frame expression reads.
     var table: [[Value]] = []
 
-    init(kb: KnowledgeBase, params: [String: Value], lets: [String: Rows], limits: Limits, cancel: CancellationToken?) {
+    /// `started` and `work` carry a run's clock and work count from one statement of a
+    /// script to the next: the limits bound the whole run, not each statement.
+    init(kb: KnowledgeBase, params: [String: Value], lets: [String: Rows], limits: Limits, cancel: CancellationToken?,
+         started: ContinuousClock.Instant = .now, work: Int = 0) {
         self.kb = kb
         self.params = params
         self.lets = lets
         self.limits = limits
         self.cancel = cancel
-        let seconds = min(max(0, limits.maxSeconds), 1e9)
-        self.deadline = ContinuousClock.now.advanced(by: .milliseconds(Int64(seconds * 1000)))
+        self.work = work
+        let seconds = min(max(0, limits.maxSeconds.isNaN ? 0 : limits.maxSeconds), 1e9)
+        self.deadline = started.advanced(by: .milliseconds(Int64(seconds * 1000)))
+    }
+
+    /// Whether the run is past its deadline or cancelled. Work inside one row that can
+    /// take long (a pattern over a long text) polls this and gives up; the next `tick`
+    /// then ends the run.
+    var mustStop: Bool {
+        if let cancel, cancel.isCancelled { return true }
+        return ContinuousClock.now > deadline
     }
 
     /// Counts `n` rows of work and checks the bounds; called once per batch of rows.

@@ -178,9 +178,36 @@ extension String {
     /// before "Volodymyr Zelensky"); exact bytes break ties so the order is total.
     func compareForSort(_ o: String) -> Int {
         if self == o { return 0 }
+        if let c = String.compareASCIIForSort(self, o) { return c }
         let a = lowercased(), b = o.lowercased()
         if a != b { return a < b ? -1 : 1 }
         return self < o ? -1 : 1
+    }
+
+    /// `compareForSort` for two ASCII strings, without making lowercased copies (a sort
+    /// compares each string many times); nil when either is not ASCII.
+    private static func compareASCIIForSort(_ a: String, _ b: String) -> Int? {
+        var a = a, b = b
+        return a.withUTF8 { x in
+            b.withUTF8 { y -> Int? in
+                var firstDifference = 0
+                let n = Swift.min(x.count, y.count)
+                for i in 0..<n {
+                    let p = x[i], q = y[i]
+                    if p | q >= 0x80 { return nil }
+                    if firstDifference == 0 {
+                        let fp = foldByte(p), fq = foldByte(q)
+                        if fp != fq { firstDifference = fp < fq ? -1 : 1 }
+                    }
+                }
+                if x[n...].contains(where: { $0 >= 0x80 }) || y[n...].contains(where: { $0 >= 0x80 }) { return nil }
+                if firstDifference != 0 { return firstDifference }
+                if x.count != y.count { return x.count < y.count ? -1 : 1 }
+                // Equal but for case: the bytes decide (ASCII order is byte order).
+                for i in 0..<n where x[i] != y[i] { return x[i] < y[i] ? -1 : 1 }
+                return 0
+            }
+        }
     }
 
     /// Byte-wise order: stable, fast, and the same on every machine.

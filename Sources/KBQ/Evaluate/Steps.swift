@@ -1,28 +1,94 @@
 /// How often (in rows) a long loop checks the run's time, work and cancellation bounds.
 let tickEvery = 4096
 
+/// A `where` condition in a form that scans stored columns directly: a loop over a column's
+/// array per part of the condition, instead of a call through the condition's closures for
+/// every row. It finds the rows for which the condition (when ``exact``) or one `and`-ed
+/// part of it is `yes`; the filter checks the rest of the condition on those rows.
+struct ColumnScan: Sendable {
+    /// Whether the rows found are exactly the rows the whole condition is `yes` for.
+    let exact: Bool
+    /// Whether the condition is `yes` for row `r`.
+    let test: @Sendable (Int) -> Bool
+    /// Appends the rows of `lo..<hi` the condition is `yes` for: one tight loop.
+    let range: @Sendable (Int, Int, inout [Int32]) -> Void
+
+    /// `self and next`.
+    func then(_ next: ColumnScan) -> ColumnScan {
+        let a = test, b = next.test, first = range
+        return ColumnScan(exact: exact && next.exact, test: { r in a(r) && b(r) }, range: { lo, hi, out in
+            var found: [Int32] = []
+            first(lo, hi, &found)
+            for r in found where b(Int(r)) { out.append(r) }
+        })
+    }
+
+    /// Finds a superset of the rows: the rest of the condition is checked on them.
+    var partial: ColumnScan { ColumnScan(exact: false, test: test, range: range) }
+
+    /// A stored string field equal to `text`.
+    static func equal(_ ids: StringIDs, _ pool: StringPool, _ text: String) -> ColumnScan {
+        if !pool.isDistinct {
+            let hits = pool.marks(equalToAny: [text])
+            let test: @Sendable (Int) -> Bool = { r in
+                let id = ids[r]
+                return id != StringPool.null && hits[Int(id)]
+            }
+            return ColumnScan(exact: true, test: test, range: { lo, hi, out in
+                for r in lo..<hi where test(r) { out.append(Int32(truncatingIfNeeded: r)) }
+            })
+        }
+        guard let target = pool.lookup(text) else {
+            return ColumnScan(exact: true, test: { _ in false }, range: { _, _, _ in })
+        }
+        guard let array = ids.array else {
+            // Every row its own string: only row `target` has it.
+            return ColumnScan(exact: true, test: { $0 == Int(target) }, range: { lo, hi, out in
+                if (lo..<hi).contains(Int(target)) { out.append(Int32(target)) }
+            })
+        }
+        return ColumnScan(exact: true, test: { array[$0] == target }, range: { lo, hi, out in
+            array.withUnsafeBufferPointer { a in
+                for r in lo..<hi where a[r] == target { out.append(Int32(truncatingIfNeeded: r)) }
+            }
+        })
+    }
+
+    /// A stored date field between two dates (`compareDates(v, .ge, l) && compareDates(v, .le, h)`
+    /// is `yes`).
+    static func between(_ dates: [PartialDate], _ l: PartialDate, _ h: PartialDate) -> ColumnScan {
+        ColumnScan(exact: true, test: { r in
+            let v = dates[r]
+            return !v.isNullMarker && v.lo >= l.lo && v.hi <= h.hi
+        }, range: { lo, hi, out in
+            dates.withUnsafeBufferPointer { d in
+                for r in lo..<hi {
+                    let v = d[r]
+                    if v.lo >= l.lo && v.hi <= h.hi && !v.isNullMarker { out.append(Int32(truncatingIfNeeded: r)) }
+                }
+            }
+        })
+    }
+}
+
 /// Keeps the rows whose condition is `yes` (or, with `where maybe`, `maybe` too).
-func filter(_ rows: Rows, _ p: Pred, keep: Truth, _ env: Env) throws(Diagnostic) -> Rows {
-    func keeps(_ t: Truth) -> Bool { t == .yes || (keep == .maybe && t == .maybe) }
+func filter(_ rows: Rows, _ p: Pred, keep: Truth, scan: ColumnScan? = nil, _ env: Env) throws(Diagnostic) -> Rows {
     switch rows {
     case .stored(let c, let sel):
+        let total = sel?.count ?? c.count
+        let parts = ParallelWork.parts(forRows: total)
+        // A run that would pass its work limit takes the row-by-row path, which stops where
+        // the limit is reached.
+        if (parts > 1 || (scan != nil && total >= tickEvery)) && env.work &+ total <= env.limits.maxWork {
+            return .stored(c, try filterInParts(sel, total: total, parts: parts, p, keep: keep, scan: scan, env))
+        }
         var out: [Int32] = []
-        if let sel {
-            var i = 0
-            while i < sel.count {
-                let end = min(sel.count, i + tickEvery)
-                try env.tick(end - i)
-                for k in i..<end where keeps(p(Int(sel[k]), env)) { out.append(sel[k]) }
-                i = end
-            }
-        } else {
-            var i = 0
-            while i < c.count {
-                let end = min(c.count, i + tickEvery)
-                try env.tick(end - i)
-                for r in i..<end where keeps(p(r, env)) { out.append(Int32(r)) }
-                i = end
-            }
+        var i = 0
+        while i < total {
+            let end = min(total, i + tickEvery)
+            try env.tick(end - i)
+            scanRows(sel, i, end, p, keep, env, into: &out)
+            i = end
         }
         return .stored(c, out)
     case .table(var t):
@@ -30,7 +96,7 @@ func filter(_ rows: Rows, _ p: Pred, keep: Truth, _ env: Env) throws(Diagnostic)
         var rowsOut: [[Value]] = []
         var origin: [Int32]? = t.origin == nil ? nil : []
         try env.tick(t.rows.count)
-        for i in t.rows.indices where keeps(p(i, env)) {
+        for i in t.rows.indices where keeps(p(i, env), keep) {
             rowsOut.append(t.rows[i])
             if let o = t.origin { origin?.append(o[i]) }
         }
@@ -38,6 +104,62 @@ func filter(_ rows: Rows, _ p: Pred, keep: Truth, _ env: Env) throws(Diagnostic)
         t.origin = origin
         return .table(t)
     }
+}
+
+@inline(__always)
+private func keeps(_ t: Truth, _ keep: Truth) -> Bool { t == .yes || (keep == .maybe && t == .maybe) }
+
+/// Appends the rows `lo..<hi` of the selection (or of the collection) that pass.
+@inline(__always)
+private func scanRows(_ sel: [Int32]?, _ lo: Int, _ hi: Int, _ p: Pred, _ keep: Truth, _ env: Env, into out: inout [Int32]) {
+    if let sel {
+        for k in lo..<hi where keeps(p(Int(sel[k]), env), keep) { out.append(sel[k]) }
+    } else {
+        for r in lo..<hi where keeps(p(r, env), keep) { out.append(Int32(truncatingIfNeeded: r)) }
+    }
+}
+
+/// The filter over a large selection, split across the cores, and through the column scan
+/// when there is one. Each part stops early when the run is cancelled or out of time; the
+/// tick afterwards reports why.
+private func filterInParts(_ sel: [Int32]?, total: Int, parts: Int, _ p: Pred, keep: Truth, scan: ColumnScan?,
+                           _ env: Env) throws(Diagnostic) -> [Int32] {
+    try env.tick(0)
+    var outs = [[Int32]](repeating: [], count: parts)
+    let cancel = env.cancel, deadline = env.deadline
+    outs.withUnsafeMutableBufferPointer { outs in
+        ParallelWork.run(parts) { part in
+            let lo = total * part / parts, hi = total * (part + 1) / parts
+            var out: [Int32] = []
+            var i = lo
+            while i < hi {
+                if cancel?.isCancelled == true || ContinuousClock.now > deadline { break }
+                let end = min(hi, i + (scan == nil ? tickEvery : 1 << 16))
+                if let scan {
+                    if let sel {
+                        let test = scan.test
+                        for k in i..<end where test(Int(sel[k])) { out.append(sel[k]) }
+                    } else {
+                        scan.range(i, end, &out)
+                    }
+                } else {
+                    scanRows(sel, i, end, p, keep, env, into: &out)
+                }
+                i = end
+            }
+            if let scan, !scan.exact {
+                // The scan found the rows one part of the condition holds for: check it all.
+                out.removeAll { !keeps(p(Int($0), env), keep) }
+            }
+            outs[part] = out
+        }
+    }
+    try env.tick(total)
+    if parts == 1 { return outs[0] }
+    var out: [Int32] = []
+    out.reserveCapacity(outs.reduce(0) { $0 + $1.count })
+    for o in outs { out.append(contentsOf: o) }
+    return out
 }
 
 /// The row numbers a step iterates, for either kind of rows.
@@ -58,19 +180,13 @@ func sortRows(_ rows: Rows, _ keys: [(Eval, Bool)], _ env: Env) throws(Diagnosti
     bind(rows, env)
     let idx = rowIndexes(rows)
     try env.tick(idx.count)
-    var keyValues: [[Value]] = []
-    keyValues.reserveCapacity(idx.count)
-    for r in idx { keyValues.append(keys.map { $0.0(r, env) }) }
-    let desc = keys.map(\.1)
+    // Each key read once per row, into the plainest array its values allow.
+    let columns = keys.map { key in SortColumn(idx.map { key.0($0, env) }, descending: key.1) }
     var order = Array(idx.indices)
     order.sort { a, b in
-        let ka = keyValues[a], kb = keyValues[b]
-        for k in 0..<desc.count {
-            let x = ka[k], y = kb[k]
-            if x.isNull != y.isNull { return !x.isNull }
-            if x.isNull { continue }
-            let c = orderValues(x, y)
-            if c != 0 { return desc[k] ? c > 0 : c < 0 }
+        for k in columns {
+            let c = k.compare(a, b)
+            if c != 0 { return c < 0 }
         }
         return a < b
     }
@@ -81,6 +197,64 @@ func sortRows(_ rows: Rows, _ keys: [(Eval, Bool)], _ env: Env) throws(Diagnosti
         t.rows = order.map { t.rows[$0] }
         if let o = t.origin { t.origin = order.map { o[$0] } }
         return .table(t)
+    }
+}
+
+/// One sort key's values for every row, compared the way ``orderValues(_:_:)`` compares
+/// them (nulls last whichever the direction), without unpacking a `Value` per comparison
+/// when the values are all numbers, all strings or all dates.
+private enum SortColumn {
+    case numbers([Double], nulls: [Bool], descending: Bool)
+    case strings([String?], descending: Bool)
+    case dates([PartialDate?], descending: Bool)
+    case values([Value], descending: Bool)
+
+    init(_ values: [Value], descending: Bool) {
+        if values.allSatisfy({ $0.isNull || $0.number != nil }) {
+            self = .numbers(values.map { $0.number ?? 0 }, nulls: values.map(\.isNull), descending: descending)
+        } else if values.allSatisfy({ if case .string = $0 { return true }; return $0.isNull }) {
+            self = .strings(values.map { if case .string(let s) = $0 { return s }; return nil }, descending: descending)
+        } else if values.allSatisfy({ if case .date = $0 { return true }; return $0.isNull }) {
+            self = .dates(values.map { if case .date(let d) = $0 { return d }; return nil }, descending: descending)
+        } else {
+            self = .values(values, descending: descending)
+        }
+    }
+
+    /// Negative when row `a` comes first, positive when `b` does, 0 when this key ties.
+    @inline(__always)
+    func compare(_ a: Int, _ b: Int) -> Int {
+        switch self {
+        case .numbers(let v, let nulls, let desc):
+            if nulls[a] != nulls[b] { return nulls[a] ? 1 : -1 }
+            if nulls[a] { return 0 }
+            let c = v[a] < v[b] ? -1 : v[a] > v[b] ? 1 : 0
+            return desc ? -c : c
+        case .strings(let v, let desc):
+            switch (v[a], v[b]) {
+            case (nil, nil): return 0
+            case (nil, _): return 1
+            case (_, nil): return -1
+            case (let x?, let y?):
+                let c = x.compareForSort(y)
+                return desc ? -c : c
+            }
+        case .dates(let v, let desc):
+            switch (v[a], v[b]) {
+            case (nil, nil): return 0
+            case (nil, _): return 1
+            case (_, nil): return -1
+            case (let x?, let y?):
+                let c = x < y ? -1 : y < x ? 1 : 0
+                return desc ? -c : c
+            }
+        case .values(let v, let desc):
+            let xNull = v[a].isNull, yNull = v[b].isNull
+            if xNull != yNull { return xNull ? 1 : -1 }
+            if xNull { return 0 }
+            let c = orderValues(v[a], v[b])
+            return desc ? -c : c
+        }
     }
 }
 
@@ -123,8 +297,72 @@ func materialize(_ rows: Rows, _ env: Env) -> Table {
         let cols = c.fields.map { ResultColumn(name: $0.name, type: $0.type) }
         var out: [[Value]] = []
         out.reserveCapacity(idx.count)
-        for r in idx { out.append((0..<c.fields.count).map { c.value(row: r, column: $0, kb: env.kb) }) }
+        if idx.count < 32 {
+            // A few rows (a prepared query's usual answer): no readers to set up.
+            for r in idx { out.append((0..<c.fields.count).map { c.value(row: r, column: $0, kb: env.kb) }) }
+        } else {
+            // Each column unpacked once, not once per cell.
+            let readers = (0..<c.fields.count).map { storedReader(c, $0, env.kb) }
+            for r in idx {
+                var row: [Value] = []
+                row.reserveCapacity(readers.count)
+                for read in readers { row.append(read(r)) }
+                out.append(row)
+            }
+        }
         return Table(columns: cols, rows: out, origin: idx.map { Int32($0) })
+    }
+}
+
+/// Reads column `f` of `c` as ``KBCollection/value(row:column:kb:)`` does, with the column
+/// unpacked once: what reading many rows of one column should use.
+func storedReader(_ c: KBCollection, _ f: Int, _ kb: KnowledgeBase) -> (Int) -> Value {
+    switch c.columns[f] {
+    case .string(let ids, let pool):
+        return { r in
+            let id = ids[r]
+            return id == StringPool.null ? .null : .string(pool[id])
+        }
+    case .number(let v):
+        if c.fields[f].type == .percent { return { r in v[r].isNaN ? .null : .percent(v[r]) } }
+        if let (qf, uf) = c.qualifiers[f] {
+            // The qualifier words, decoded once per distinct word.
+            var words: [String?] = []
+            var wordIDs: StringIDs?
+            if let qf, case .string(let ids, let pool) = c.columns[qf] {
+                wordIDs = ids
+                words = (0..<pool.count).map { pool[UInt32($0)] }
+            }
+            var upper: [Double]?
+            if let uf, case .number(let u) = c.columns[uf] { upper = u }
+            let percentRows = c.percentRows
+            let qwords = words
+            return { r in
+                let x = v[r]
+                if x.isNaN { return .null }
+                var word: String?
+                if let wordIDs { let id = wordIDs[r]; if id != StringPool.null { word = qwords[Int(id)] } }
+                var up: Double?
+                if let upper, !upper[r].isNaN { up = upper[r] }
+                let percent = percentRows?[r] ?? false
+                let q = Quantity(x, qualifier: word, upper: up, percent: percent) ?? Quantity(exactly: x, percent: percent)
+                return q.isExact && q.isPercent ? .percent(x) : .quantity(q)
+            }
+        }
+        if let pr = c.percentRows { return { r in v[r].isNaN ? .null : pr[r] ? .percent(v[r]) : .number(v[r]) } }
+        return { r in v[r].isNaN ? .null : .number(v[r]) }
+    case .date(let d):
+        return { r in d[r].isNullMarker ? .null : .date(d[r]) }
+    case .hedge(let h):
+        let words = c.hedges.words
+        return { r in
+            let rank = Int(h[r])
+            return rank == 255 || rank >= words.count ? .null : .hedge(rank: rank, word: words[rank])
+        }
+    case .bool(let b):
+        return { r in b[r] == 2 ? .null : .bool(b[r] == 1) }
+    default:
+        return { r in c.value(row: r, column: f, kb: kb) }
     }
 }
 

@@ -9,9 +9,13 @@ enum CSVInference {
         let stem = String((path.split(separator: "/").last ?? Substring(path)).split(separator: ".").first ?? "data")
         var name = String(stem.map { $0.isLetter || $0.isNumber || $0 == "_" ? $0 : "_" })
         if name.first?.isNumber ?? true { name = "t_" + name }
-        // First pass over a sample: infer types.
+        // First pass over a sample: what each column's values could all be. Nothing is kept
+        // but these flags, so the sample costs no memory beside the column data.
+        struct Candidates {
+            var seen = false, number = true, date = true, bool = true, hedge = true
+        }
         var header: [String] = []
-        var samples: [[String]] = []
+        var columns: [Candidates] = []
         do {
             var reader = CSVReader(input: try FileInput(path: path), name: path)
             var rec: [(Int, Int)] = []
@@ -20,8 +24,29 @@ enum CSVInference {
             }
             header = rec.map { reader.text($0) }
             if let f = header.first, f.hasPrefix("\u{FEFF}") { header[0] = String(f.dropFirst()) }
-            while samples.count < sampleRows, try reader.record(&rec) {
-                samples.append(rec.map { reader.text($0) })
+            columns = [Candidates](repeating: Candidates(), count: header.count)
+            var hedgeWords: [String: Bool] = [:]
+            var rows = 0
+            while rows < sampleRows, try reader.record(&rec) {
+                rows += 1
+                for (i, f) in rec.enumerated() where i < columns.count && f.1 > 0 {
+                    var c = columns[i]
+                    c.seen = true
+                    if c.number { c.number = reader.withField(f) { parseDouble($0) } != nil }
+                    if c.date || c.bool || (c.hedge && header[i] == "hedge") {
+                        let v = reader.text(f)
+                        if c.date { c.date = PartialDate.parse(v) != nil }
+                        if c.bool { c.bool = v == "true" || v == "false" }
+                        if c.hedge && header[i] == "hedge" {
+                            if let known = hedgeWords[v] { c.hedge = known } else {
+                                let known = HedgeScale.standard.rank(of: v) != nil
+                                if hedgeWords.count < 64 { hedgeWords[v] = known }
+                                c.hedge = known
+                            }
+                        }
+                    }
+                    columns[i] = c
+                }
             }
         }
         var problems = ProblemList()
@@ -34,13 +59,13 @@ enum CSVInference {
         var fields: [Field] = []
         let hasQualifier = header.contains("qualifier")
         for (i, h) in header.enumerated() {
-            let values = samples.compactMap { i < $0.count && !$0[i].isEmpty ? $0[i] : nil }
+            let c = columns[i]
             var type: FieldType = .string
-            if !values.isEmpty {
-                if values.allSatisfy({ v in var v = v; return v.withUTF8 { parseDouble($0) } != nil }) { type = .number() }
-                else if values.allSatisfy({ PartialDate.parse($0) != nil }) { type = .date }
-                else if values.allSatisfy({ $0 == "true" || $0 == "false" }) { type = .bool }
-                else if h == "hedge", values.allSatisfy({ HedgeScale.standard.rank(of: $0) != nil }) { type = .hedge }
+            if c.seen {
+                if c.number { type = .number() }
+                else if c.date { type = .date }
+                else if c.bool { type = .bool }
+                else if h == "hedge", c.hedge { type = .hedge }
             }
             if h == "value", type == .number(), hasQualifier {
                 fields.append(Field(name: h, type: .number(qualified: true), qualifierField: "qualifier", upperField: nil))
@@ -48,8 +73,12 @@ enum CSVInference {
                 fields.append(Field(name: h, type: type, qualifierField: nil, upperField: nil))
             }
         }
+        let key = fields.first(where: { $0.name == "id" && $0.type == .string })?.name
         var reader = CSVReader(input: try FileInput(path: path), name: path)
         var builders = fields.map { ColumnBuilder(field: $0, hedges: .standard, capacity: 0) }
+        // Text columns other than the key are never looked up by value: when their strings
+        // prove nearly all different, they are stored without a hash index.
+        for i in builders.indices where fields[i].type == .string && fields[i].name != key { builders[i].mayDropIndex = true }
         try reader.read(fields: fields, into: &builders, problems: &problems)
         if !problems.isEmpty {
             problems.add(path, "column types were inferred from the first \(sampleRows) rows; declare them in a KB file to load this data")
@@ -57,7 +86,6 @@ enum CSVInference {
         }
         var loader = KBLoader(file: path, baseDirectory: nil)
         let measure = fields.first(where: { $0.name == "value" && $0.type.isNumeric })?.name ?? fields.first(where: { $0.type.isNumeric })?.name
-        let key = fields.first(where: { $0.name == "id" && $0.type == .string })?.name
         let spec = KBLoader.Spec(name: name, fields: fields, key: key, measure: measure, path: "$.collections.\(name)")
         do {
             return try loader.finish(name: name, title: path, hedges: .standard, built: [(spec, builders)])

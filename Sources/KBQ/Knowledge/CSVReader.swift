@@ -1,48 +1,97 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Streams RFC 4180 CSV from a file in chunks, so a large file never sits in memory whole.
-/// The first record is the header.
+/// The first record is the header. Fields are handed out as byte ranges of the chunk (or,
+/// for a quoted field, of its unescaped copy): nothing is allocated per field.
 struct CSVReader: ~Copyable {
     let input: FileInput
     let name: String
-    var buffer: [UInt8] = []
-    var start = 0
-    var eof = false
-    var line = 1
-    /// Scratch for fields with quotes, which need unescaping.
-    var scratch: [UInt8] = []
+    private var buffer: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    /// Valid bytes in `buffer`.
+    private var length = 0
+    /// The first byte not yet parsed.
+    private var start = 0
+    /// The file offset of `buffer[0]`.
+    private var bufferOffset = 0
+    private var eof = false
+    /// Whether a line ending was added after the last byte of the file.
+    private var closed = false
+    /// The line the next record starts on.
+    private(set) var line = 1
+    /// The line the last record read started on.
+    private(set) var recordLine = 1
+    /// Unescaped bytes of the current record's quoted fields.
+    private var scratch: [UInt8] = []
 
     static let chunk = 1 << 20
+    /// The longest record read (a line, or several when quoted fields hold line breaks).
+    static let maxRecordBytes = 1 << 26
 
     init(input: consuming FileInput, name: String) {
         self.input = input
         self.name = name
+        capacity = CSVReader.chunk
+        buffer = .allocate(capacity: capacity + 1)
     }
 
-    /// Refills the buffer so that it holds at least one full record from `start`, or all
-    /// that is left of the file.
-    mutating func fill() throws(KBLoadError) {
+    deinit { buffer.deallocate() }
+
+    /// How far into the file reading has got, in bytes.
+    var position: Int { bufferOffset + start }
+
+    /// Moves what is left of the chunk to its front and reads more after it; grows the
+    /// buffer when one record fills all of it.
+    private mutating func fill() throws(KBLoadError) {
         if start > 0 {
-            buffer.removeFirst(start)
+            if length > start { memmove(buffer, buffer + start, length - start) }
+            length -= start
+            bufferOffset += start
             start = 0
         }
         if eof { return }
-        if try input.read(into: &buffer, count: CSVReader.chunk) == 0 { eof = true }
+        if length == capacity {
+            // One record fills the buffer. Past a bound, this is not a CSV file (or it is
+            // /dev/zero): say so rather than grow until memory runs out.
+            if capacity >= CSVReader.maxRecordBytes {
+                throw KBLoadError(file: name, problems: [KBProblem(path: "\(name):\(line)", message: "a record longer than \(CSVReader.maxRecordBytes >> 20) MiB; is this a CSV file?")])
+            }
+            let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity * 2 + 1)
+            bigger.update(from: buffer, count: length)
+            buffer.deallocate()
+            buffer = bigger
+            capacity *= 2
+        }
+        let got = try input.read(into: buffer + length, count: capacity - length)
+        if got == 0 { eof = true } else { length += got }
     }
 
-    /// Reads one record's field ranges (into `fields`, as ranges of `buffer` or of `scratch`
-    /// marked by a negative start). Returns false at the end of the file.
+    /// Reads one record's field ranges into `fields` (see ``withField(_:_:)``). Returns false
+    /// at the end of the file.
     mutating func record(_ fields: inout [(Int, Int)]) throws(KBLoadError) -> Bool {
-        var closed = false
         while true {
             fields.removeAll(keepingCapacity: true)
             scratch.removeAll(keepingCapacity: true)
-            if let end = parse(&fields) { start = end; line += 1; return true }
+            if let (end, newlines) = parse(&fields) {
+                start = end
+                recordLine = line
+                line += 1 + newlines
+                return true
+            }
             if eof {
-                if start >= buffer.count { return false }
+                if start >= length { return false }
                 if closed {
                     throw KBLoadError(file: name, problems: [KBProblem(path: "\(name):\(line)", message: "unterminated quoted field")])
                 }
-                // The last record has no line ending.
-                buffer.append(0x0A)
+                // The last record has no line ending: give it one (the buffer keeps a byte spare).
+                buffer[length] = 0x0A
+                length += 1
                 closed = true
                 continue
             }
@@ -50,64 +99,85 @@ struct CSVReader: ~Copyable {
         }
     }
 
-    /// Parses one record from `start`; nil when the buffer ends first.
-    mutating func parse(_ fields: inout [(Int, Int)]) -> Int? {
-        let n = buffer.count
+    /// Parses one record from `start`: where it ends and how many line breaks its quoted
+    /// fields hold; nil when the buffer ends first.
+    private mutating func parse(_ fields: inout [(Int, Int)]) -> (Int, Int)? {
+        let b = buffer, n = length
+        let comma = UInt8(ascii: ","), quote = UInt8(ascii: "\""), lf: UInt8 = 0x0A, cr: UInt8 = 0x0D
         var i = start
-        return buffer.withUnsafeBufferPointer { b -> Int? in
-            while true {
-                guard i < n else { return nil }
-                if b[i] == UInt8(ascii: "\"") {
-                    // Quoted field: copy into scratch without the doubled quotes.
-                    let s0 = scratch.count
-                    i += 1
-                    while true {
-                        guard i < n else { return nil }
-                        if b[i] == UInt8(ascii: "\"") {
-                            if i + 1 < n, b[i + 1] == UInt8(ascii: "\"") { scratch.append(0x22); i += 2; continue }
-                            if i + 1 >= n && !eof { return nil }
-                            i += 1
-                            break
+        var newlines = 0
+        while true {
+            guard i < n else { return nil }
+            if b[i] == quote {
+                // Quoted field: copied into scratch without the doubled quotes.
+                let s0 = scratch.count
+                i += 1
+                while true {
+                    guard i < n else { return nil }
+                    let c = b[i]
+                    if c == quote {
+                        if i + 1 < n {
+                            if b[i + 1] == quote { scratch.append(quote); i += 2; continue }
+                        } else if !eof {
+                            return nil
                         }
-                        scratch.append(b[i])
                         i += 1
+                        break
                     }
-                    fields.append((-1 - s0, scratch.count - s0))
-                } else {
-                    let f0 = i
-                    while i < n, b[i] != UInt8(ascii: ","), b[i] != 0x0A, b[i] != 0x0D { i += 1 }
-                    guard i < n else { return nil }
-                    fields.append((f0, i - f0))
+                    if c == lf { newlines += 1 }
+                    scratch.append(c)
+                    i += 1
+                }
+                fields.append((-1 - s0, scratch.count - s0))
+            } else {
+                let f0 = i
+                // Eight bytes at a time to the first separator, then byte by byte.
+                let raw = UnsafeRawPointer(b)
+                while i + 8 <= n {
+                    let m = separatorBits(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                    if m != 0 { i += m.trailingZeroBitCount >> 3; break }
+                    i += 8
+                }
+                while i < n {
+                    let c = b[i]
+                    if c == comma || c == lf || c == cr { break }
+                    i += 1
                 }
                 guard i < n else { return nil }
-                switch b[i] {
-                case UInt8(ascii: ","): i += 1
-                case 0x0D:
-                    if i + 1 < n { return b[i + 1] == 0x0A ? i + 2 : i + 1 }
-                    return eof ? i + 1 : nil
-                case 0x0A: return i + 1
-                default:
-                    // Text after a closing quote is dropped up to the next separator.
-                    while i < n, b[i] != UInt8(ascii: ","), b[i] != 0x0A, b[i] != 0x0D { i += 1 }
-                    guard i < n else { return nil }
-                    if b[i] == UInt8(ascii: ",") { i += 1; continue }
-                    if b[i] == 0x0A { return i + 1 }
-                    if i + 1 < n { return b[i + 1] == 0x0A ? i + 2 : i + 1 }
-                    return eof ? i + 1 : nil
-                }
+                fields.append((f0, i - f0))
+            }
+            guard i < n else { return nil }
+            switch b[i] {
+            case comma:
+                i += 1
+            case lf:
+                return (i + 1, newlines)
+            case cr:
+                if i + 1 < n { return (b[i + 1] == lf ? i + 2 : i + 1, newlines) }
+                return eof ? (i + 1, newlines) : nil
+            default:
+                // Text after a closing quote is dropped up to the next separator.
+                while i < n, b[i] != comma, b[i] != lf, b[i] != cr { i += 1 }
+                guard i < n else { return nil }
+                if b[i] == comma { i += 1; continue }
+                if b[i] == lf { return (i + 1, newlines) }
+                if i + 1 < n { return (b[i + 1] == lf ? i + 2 : i + 1, newlines) }
+                return eof ? (i + 1, newlines) : nil
             }
         }
     }
 
+    /// Calls `body` with the bytes of a field of the last record read.
     func withField<R>(_ f: (Int, Int), _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
-        if f.0 >= 0 {
-            return buffer.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[f.0..<(f.0 + f.1)])) }
-        }
+        if f.0 >= 0 { return body(UnsafeBufferPointer(start: buffer + f.0, count: f.1)) }
         let s = -1 - f.0
         return scratch.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[s..<(s + f.1)])) }
     }
 
     func text(_ f: (Int, Int)) -> String { withField(f) { String(decoding: $0, as: UTF8.self) } }
+
+    /// How many rows are read before sizing the columns for the whole file.
+    static let settleAfter = 20_000
 
     /// Reads the header and every record into builders for the declared fields.
     mutating func read(fields: [Field], into builders: inout [ColumnBuilder], problems: inout ProblemList) throws(KBLoadError) {
@@ -118,7 +188,7 @@ struct CSVReader: ~Copyable {
         }
         var header = rec.map { text($0) }
         if let first = header.first, first.hasPrefix("\u{FEFF}") { header[0] = String(first.dropFirst()) }
-        var map = [Int?](repeating: nil, count: header.count)
+        var map = [Int](repeating: -1, count: header.count)
         for (ci, h) in header.enumerated() {
             if let fi = fields.firstIndex(where: { $0.name == h }) { map[ci] = fi } else {
                 problems.add("\(name):1", "column '\(h)' is not a field of the collection" + (suggest(h, from: fields.map(\.name)).map { "; did you mean '\($0)'?" } ?? ""))
@@ -128,41 +198,51 @@ struct CSVReader: ~Copyable {
             problems.add("\(name):1", "no column for field '\(f.name)'")
         }
         guard problems.isEmpty else { return }
-        if let size = input.size, let avg = Optional(max(16, buffer.count > 0 ? 64 : 64)) {
-            let estimate = size / avg
-            for i in builders.indices { builders[i].reserve(estimate) }
-        }
+        let size = input.size
+        let dataStart = position
+        var rows = 0
         while try record(&rec) {
-            let lineNo = line - 1
             if rec.count == 1 && rec[0].1 == 0 { continue }  // blank line
+            let lineNo = recordLine
             if rec.count != header.count {
                 problems.add("\(name):\(lineNo)", "expected \(header.count) fields, found \(rec.count)")
                 if problems.omitted > 0 { return }
                 continue
             }
-            for (ci, f) in rec.enumerated() {
-                guard let fi = map[ci] else { continue }
-                withField(f) { bytes in
-                    builders[fi].append(csv: bytes, path: "\(name):\(lineNo): \(fields[fi].name)", problems: &problems)
+            for ci in 0..<rec.count {
+                let fi = map[ci]
+                if fi < 0 { continue }
+                let f = rec[ci]
+                if f.0 >= 0 {
+                    builders[fi].append(csv: UnsafeBufferPointer(start: buffer + f.0, count: f.1),
+                                        path: "\(name):\(lineNo): \(fields[fi].name)", problems: &problems)
+                } else {
+                    let s = -1 - f.0
+                    scratch.withUnsafeBufferPointer { sc in
+                        builders[fi].append(csv: UnsafeBufferPointer(rebasing: sc[s..<(s + f.1)]),
+                                            path: "\(name):\(lineNo): \(fields[fi].name)", problems: &problems)
+                    }
                 }
+            }
+            rows += 1
+            if rows == CSVReader.settleAfter, let size, position > dataStart {
+                // Size every column for the whole file from the rows so far.
+                let perRow = Double(position - dataStart) / Double(rows)
+                let expected = Int(Double(size - dataStart) / perRow * 1.05) + 1024
+                for i in builders.indices { builders[i].settle(expectedRows: expected) }
             }
             if problems.omitted > 0 { return }
         }
     }
 }
 
-extension ColumnBuilder {
-    mutating func reserve(_ n: Int) {
-        switch storage {
-        case .string(var a, let p): storage = .number([]); a.reserveCapacity(n); storage = .string(a, p)
-        case .ref(var a, let p): storage = .number([]); a.reserveCapacity(n); storage = .ref(a, p)
-        case .number(var a): storage = .date([]); a.reserveCapacity(n); storage = .number(a)
-        case .date(var a): storage = .number([]); a.reserveCapacity(n); storage = .date(a)
-        case .hedge(var a): storage = .number([]); a.reserveCapacity(n); storage = .hedge(a)
-        case .bool(var a): storage = .number([]); a.reserveCapacity(n); storage = .bool(a)
-        case .list: break
-        }
-    }
+/// The high bit of each byte of `w` that is a comma, LF or CR. Exact for the lowest such
+/// byte (bits above it may be spurious), which is the only one the reader uses.
+@inline(__always)
+private func separatorBits(_ w: UInt64) -> UInt64 {
+    let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+    @inline(__always) func zeroBytes(_ x: UInt64) -> UInt64 { (x &- ones) & ~x & highs }
+    return zeroBytes(w ^ (ones &* 0x2C)) | zeroBytes(w ^ (ones &* 0x0A)) | zeroBytes(w ^ (ones &* 0x0D))
 }
 
 /// Reads newline-delimited JSON: one row object per line.
@@ -174,14 +254,21 @@ enum NDJSONReader {
         var buffer: [UInt8] = []
         var lineNo = 0
         var eof = false
+        // How much of `buffer` is known to hold no line ending, so a long line is scanned once.
+        var scanned = 0
         while !eof || !buffer.isEmpty {
-            if !eof, !buffer.contains(0x0A) {
-                if try input.read(into: &buffer, count: 1 << 20) == 0 { eof = true }
+            if !eof, !buffer[scanned...].contains(0x0A) {
+                scanned = buffer.count
+                if buffer.count >= CSVReader.maxRecordBytes {
+                    throw KBLoadError(file: name, problems: [KBProblem(path: "\(name):\(lineNo + 1)", message: "a line longer than \(CSVReader.maxRecordBytes >> 20) MiB; is this an NDJSON file?")])
+                }
+                if try input.append(to: &buffer, count: 1 << 20) == 0 { eof = true }
                 continue
             }
-            let end = buffer.firstIndex(of: 0x0A) ?? buffer.count
+            let end = buffer[scanned...].firstIndex(of: 0x0A) ?? buffer.count
             let lineBytes = Array(buffer[0..<end])
             buffer.removeFirst(min(buffer.count, end + 1))
+            scanned = 0
             lineNo += 1
             if lineBytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
             let path = "\(name):\(lineNo)"

@@ -1,7 +1,7 @@
 /// The stored values of one field, one entry per row, unboxed.
 enum ColumnData: Sendable {
     /// Interned strings; `StringPool.null` is null.
-    case string(ids: [UInt32], pool: StringPool)
+    case string(ids: StringIDs, pool: StringPool)
     /// Numbers; NaN is null (JSON and CSV input cannot produce NaN).
     case number([Double])
     /// Dates; `lo == Int32.min` is null.
@@ -68,7 +68,12 @@ public final class KBCollection: Sendable {
             q[i] = (f.qualifierField.flatMap { index[$0] }, f.upperField.flatMap { index[$0] })
         }
         qualifiers = q
-        if let u = index["unit"], case .string(let ids, let pool) = columns[u],
+        if let u = index["unit"], case .string(let ids, let pool) = columns[u], !pool.isDistinct {
+            // Equal strings may have different ids: mark them all.
+            var marks = pool.marks(equalToAny: ["percent"])
+            if !marks.contains(true) { marks = pool.marks(equalToAny: ["%"]) }
+            percentRows = marks.contains(true) ? ids.map { $0 != StringPool.null && marks[Int($0)] } : nil
+        } else if let u = index["unit"], case .string(let ids, let pool) = columns[u],
            let pid = pool.lookup("percent") ?? pool.lookup("%") {
             percentRows = ids.map { $0 == pid }
         } else {

@@ -9,34 +9,96 @@ struct ProblemList {
 }
 
 /// Builds one column while rows are read, checking each value against the field's type.
+///
+/// Each kind of column appends to its own unboxed array (no enum to unpack per value), so
+/// a million-row CSV streams in without per-value allocation.
 struct ColumnBuilder {
+    /// The column as the loader's checks see it once reading is done.
     enum Storage {
-        case string([UInt32], StringPool)
+        case string(StringIDs, StringPool)
         case number([Double])
         case date([PartialDate])
         case bool([UInt8])
         case hedge([UInt8])
         /// Keys of the referenced rows, resolved once every collection is loaded.
-        case ref([UInt32], StringPool)
+        case ref(StringIDs, StringPool)
         case list([[Value]?])
     }
 
+    enum Kind { case string, number, date, bool, hedge, ref, list }
+
     let field: Field
-    var storage: Storage
     let hedges: HedgeScale
+    let kind: Kind
+    private var ids = StringIDs()
+    private var pool = StringPool()
+    private var numbers: [Double] = []
+    private var dates: [PartialDate] = []
+    /// Bools (0 false, 1 true, 2 null) and hedge ranks (255 null).
+    private var small: [UInt8] = []
+    private var lists: [[Value]?] = []
+    /// Hedge words met in CSV text, by their bytes, and the rank of each (-1: unknown).
+    private var hedgeWords = StringPool(expectedCount: 16)
+    private var hedgeRanks: [Int16] = []
+    /// Whether the column may stop deduplicating its strings once they prove near-unique
+    /// (never for a key or a reference, whose strings are looked up).
+    var mayDropIndex = false
+    /// Rows appended.
+    private(set) var count = 0
 
     init(field: Field, hedges: HedgeScale, capacity: Int) {
         self.field = field
         self.hedges = hedges
         switch field.type {
-        case .string: var a = [UInt32](); a.reserveCapacity(capacity); storage = .string(a, StringPool())
-        case .number, .percent, .null: var a = [Double](); a.reserveCapacity(capacity); storage = .number(a)
-        case .date: var a = [PartialDate](); a.reserveCapacity(capacity); storage = .date(a)
-        case .bool: storage = .bool([])
-        case .hedge: var a = [UInt8](); a.reserveCapacity(capacity); storage = .hedge(a)
-        case .ref: var a = [UInt32](); a.reserveCapacity(capacity); storage = .ref(a, StringPool())
-        case .list: storage = .list([])
+        case .string: kind = .string
+        case .number, .percent, .null: kind = .number
+        case .date: kind = .date
+        case .bool: kind = .bool
+        case .hedge: kind = .hedge
+        case .ref: kind = .ref
+        case .list: kind = .list
         }
+        if capacity > 0 { reserve(rows: capacity, bytes: 0) }
+    }
+
+    var storage: Storage {
+        switch kind {
+        case .string: return .string(ids, pool)
+        case .ref: return .ref(ids, pool)
+        case .number: return .number(numbers)
+        case .date: return .date(dates)
+        case .bool: return .bool(small)
+        case .hedge: return .hedge(small)
+        case .list: return .list(lists)
+        }
+    }
+
+    /// Reserves room for `rows` rows and, for text, `bytes` bytes of it. Room reserved and
+    /// never used costs address space only.
+    mutating func reserve(rows: Int, bytes: Int) {
+        switch kind {
+        case .string, .ref:
+            ids.reserveCapacity(rows)
+            pool.reserve(count: min(rows, 1 << 16), bytes: bytes)
+        case .number: numbers.reserveCapacity(rows)
+        case .date: dates.reserveCapacity(rows)
+        case .bool, .hedge: small.reserveCapacity(rows)
+        case .list: break
+        }
+    }
+
+    /// After the first rows of a large file: reserves room for `expectedRows` rows, so that
+    /// no array is copied to grow (a copy holds two arrays at once), and stops deduplicating
+    /// a column whose strings are nearly all different (text, ids) when it may: its index
+    /// would cost memory and time for nothing.
+    mutating func settle(expectedRows: Int) {
+        if (kind == .string || kind == .ref) && count > 0 {
+            let nearUnique = count >= 1000 && pool.count * 2 > count
+            if nearUnique && mayDropIndex { pool.dropIndex() }
+            let perRow = Double(pool.bytes.count) / Double(count)
+            pool.reserve(count: nearUnique ? expectedRows : 0, bytes: Int(perRow * Double(expectedRows) * 1.08) + 4096)
+        }
+        reserve(rows: expectedRows, bytes: 0)
     }
 
     /// Appends a JSON value; on a type error appends null and records the problem.
@@ -46,28 +108,23 @@ struct ColumnBuilder {
             appendNull()
         }
         if case .null = v { appendNull(); return }
-        switch (storage, field.type) {
-        case (.string(var ids, var pool), _):
+        switch kind {
+        case .string:
             guard case .string(let s) = v else { return wrong("string") }
-            storage = .number([])  // drop the reference so the arrays are uniquely owned
-            ids.append(pool.intern(s))
-            storage = .string(ids, pool)
-        case (.number(var a), _):
+            appendID(pool.intern(s))
+        case .number:
             guard case .number(let d) = v else { return wrong(field.type == .percent ? "number (the percent, e.g. 76.6)" : "number") }
-            storage = .date([])
-            a.append(d)
-            storage = .number(a)
-        case (.date(var a), _):
+            numbers.append(d)
+            count += 1
+        case .date:
             guard let d = ColumnBuilder.date(from: v, path: path(), problems: &problems) else { appendNull(); return }
-            storage = .number([])
-            a.append(d)
-            storage = .date(a)
-        case (.bool(var a), _):
+            dates.append(d)
+            count += 1
+        case .bool:
             guard case .bool(let b) = v else { return wrong("true or false") }
-            storage = .number([])
-            a.append(b ? 1 : 0)
-            storage = .bool(a)
-        case (.hedge(var a), _):
+            small.append(b ? 1 : 0)
+            count += 1
+        case .hedge:
             guard case .string(let s) = v else { return wrong("a hedge word") }
             guard let r = hedges.rank(of: s) else {
                 let hint = suggest(s, from: hedges.words).map { " (did you mean '\($0)'?)" } ?? ""
@@ -75,15 +132,16 @@ struct ColumnBuilder {
                 appendNull()
                 return
             }
-            storage = .number([])
-            a.append(UInt8(r))
-            storage = .hedge(a)
-        case (.ref(var ids, var pool), .ref(let target)):
-            guard case .string(let key) = v else { return wrong("the key (a string) of a row of '\(target)'") }
-            storage = .number([])
-            ids.append(pool.intern(key))
-            storage = .ref(ids, pool)
-        case (.list(var a), .list(let elem)):
+            small.append(UInt8(r))
+            count += 1
+        case .ref:
+            guard case .string(let key) = v else {
+                if case .ref(let target) = field.type { return wrong("the key (a string) of a row of '\(target)'") }
+                return wrong("string")
+            }
+            appendID(pool.intern(key))
+        case .list:
+            guard case .list(let elem) = field.type else { return wrong("\(field.type)") }
             guard case .array(let items) = v else { return wrong("array") }
             var out: [Value] = []
             for (i, item) in items.enumerated() {
@@ -96,71 +154,96 @@ struct ColumnBuilder {
                     problems.add(path() + "[\(i)]", "expected \(elem.map { "\($0)" } ?? "string, number or bool"), found \(item.preview)")
                 }
             }
-            storage = .number([])
-            a.append(out)
-            storage = .list(a)
-        default:
-            wrong("\(field.type)")
+            lists.append(out)
+            count += 1
         }
     }
 
+    @inline(__always)
+    private mutating func appendID(_ id: UInt32) {
+        ids.append(id)
+        count += 1
+    }
+
     mutating func appendNull() {
-        switch storage {
-        case .string(var ids, let pool): storage = .number([]); ids.append(StringPool.null); storage = .string(ids, pool)
-        case .number(var a): storage = .date([]); a.append(.nan); storage = .number(a)
-        case .date(var a): storage = .number([]); a.append(ColumnData.nullDate); storage = .date(a)
-        case .bool(var a): storage = .number([]); a.append(2); storage = .bool(a)
-        case .hedge(var a): storage = .number([]); a.append(255); storage = .hedge(a)
-        case .ref(var ids, let pool): storage = .number([]); ids.append(StringPool.null); storage = .ref(ids, pool)
-        case .list(var a): storage = .number([]); a.append(nil); storage = .list(a)
+        switch kind {
+        case .string, .ref: ids.append(StringPool.null)
+        case .number: numbers.append(.nan)
+        case .date: dates.append(ColumnData.nullDate)
+        case .bool: small.append(2)
+        case .hedge: small.append(255)
+        case .list: lists.append(nil)
         }
+        count += 1
     }
 
     /// Appends a field read from CSV: empty text is null; other text is read by the field's type.
     mutating func append(csv s: UnsafeBufferPointer<UInt8>, path: @autoclosure () -> String, problems: inout ProblemList) {
         if s.isEmpty { appendNull(); return }
-        switch storage {
-        case .string(var ids, var pool):
-            storage = .number([])
-            ids.append(pool.intern(s))
-            storage = .string(ids, pool)
-        case .number(var a):
-            var text = s
-            var percent = false
-            if field.type == .percent, let last = s.last, last == UInt8(ascii: "%") {
-                text = UnsafeBufferPointer(rebasing: s[0..<(s.count - 1)]); percent = true
+        switch kind {
+        case .string, .ref:
+            if pool.bytes.count + s.count > StringPool.maxBytes {
+                problems.add(path(), "the column '\(field.name)' holds more than \(StringPool.maxBytes) bytes of text, the most one column can hold")
+                appendNull()
+                return
             }
-            _ = percent
+            // Text must be UTF-8, as in a JSON KB; each distinct string is checked once.
+            let known = pool.count
+            let id = pool.intern(s)
+            if pool.count > known, !ColumnBuilder.isUTF8(s) {
+                problems.add(path(), "text is not valid UTF-8 (save the file as UTF-8)")
+                appendNull()
+                return
+            }
+            appendID(id)
+        case .number:
+            var text = s
+            if field.type == .percent, let last = s.last, last == UInt8(ascii: "%") {
+                text = UnsafeBufferPointer(rebasing: s[0..<(s.count - 1)])
+            }
             guard let d = parseDouble(text), d.isFinite else {
                 problems.add(path(), "expected a number, found \"\(String(decoding: s.prefix(40), as: UTF8.self))\"")
                 appendNull()
                 return
             }
-            storage = .date([])
-            a.append(d)
-            storage = .number(a)
-        case .date(var a):
+            numbers.append(d)
+            count += 1
+        case .date:
             guard let d = ColumnBuilder.parseDateBytes(s) else {
                 problems.add(path(), "expected a date (2024, 2024-06 or 2024-06-19), found \"\(String(decoding: s.prefix(40), as: UTF8.self))\"")
                 appendNull()
                 return
             }
-            storage = .number([])
-            a.append(d)
-            storage = .date(a)
+            dates.append(d)
+            count += 1
         case .bool:
             let t = String(decoding: s, as: UTF8.self).lowercased()
             if t == "true" || t == "false" { append(.bool(t == "true"), path: path(), problems: &problems) } else {
                 problems.add(path(), "expected true or false, found \"\(String(t.prefix(40)))\"")
                 appendNull()
             }
-        case .hedge, .list:
+        case .hedge:
+            // A handful of words repeated a million times: rank each distinct word once.
+            let w = Int(hedgeWords.intern(s))
+            if w == hedgeRanks.count {
+                hedgeRanks.append(Int16(hedges.rank(of: String(decoding: s, as: UTF8.self)) ?? -1))
+            }
+            let r = hedgeRanks[w]
+            if r >= 0 {
+                small.append(UInt8(r))
+                count += 1
+            } else {
+                append(.string(String(decoding: s, as: UTF8.self)), path: path(), problems: &problems)
+            }
+        case .list:
             append(.string(String(decoding: s, as: UTF8.self)), path: path(), problems: &problems)
-        case .ref(var ids, var pool):
-            storage = .number([])
-            ids.append(pool.intern(s))
-            storage = .ref(ids, pool)
         }
+    }
+
+    static func isUTF8(_ s: UnsafeBufferPointer<UInt8>) -> Bool {
+        var high: UInt8 = 0
+        for b in s { high |= b }
+        return high < 0x80 || String(validating: s, as: UTF8.self) != nil
     }
 
     /// Reads `YYYY`, `YYYY-MM` or `YYYY-MM-DD` straight from bytes.
@@ -235,16 +318,6 @@ struct ColumnBuilder {
         default:
             problems.add(path, "expected a date (\"2024\", \"2024-06\", \"2024-06-19\" or a date object), found \(v.preview)")
             return nil
-        }
-    }
-
-    var count: Int {
-        switch storage {
-        case .string(let a, _), .ref(let a, _): return a.count
-        case .number(let a): return a.count
-        case .date(let a): return a.count
-        case .bool(let a), .hedge(let a): return a.count
-        case .list(let a): return a.count
         }
     }
 }

@@ -35,8 +35,19 @@ struct FileInput: ~Copyable {
         return fstat(fd, &st) == 0 ? Int(st.st_size) : nil
     }
 
+    /// Reads up to `count` bytes into `target`; returns how many were read (0 at the end).
+    func read(into target: UnsafeMutablePointer<UInt8>, count: Int) throws(KBLoadError) -> Int {
+        while true {
+            let n = Glibc.read(fd, target, count)
+            if n >= 0 { return n }
+            if errno == EINTR { continue }
+            let failure = errno
+            throw KBLoadError(file: path, problems: [KBProblem(path: "$", message: "cannot read \(path): \(String(cString: strerror(failure)))")])
+        }
+    }
+
     /// Reads up to `count` bytes, appending them to `buffer`; returns how many were read.
-    func read(into buffer: inout [UInt8], count: Int) throws(KBLoadError) -> Int {
+    func append(to buffer: inout [UInt8], count: Int) throws(KBLoadError) -> Int {
         let old = buffer.count
         buffer.reserveCapacity(old + count)
         var got = 0
@@ -64,7 +75,7 @@ struct FileInput: ~Copyable {
             throw KBLoadError(file: path, problems: [KBProblem(path: "$", message: "file is \(s) bytes; the limit for one JSON KB file is \(limit) bytes (put large collections in CSV or NDJSON files)")])
         }
         out.reserveCapacity((size ?? 0) + 1)
-        while try read(into: &out, count: 1 << 20) > 0 {
+        while try append(to: &out, count: 1 << 20) > 0 {
             if out.count > limit {
                 throw KBLoadError(file: path, problems: [KBProblem(path: "$", message: "file is larger than the limit of \(limit) bytes")])
             }

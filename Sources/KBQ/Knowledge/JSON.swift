@@ -127,10 +127,12 @@ struct JSONParser {
         if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") { pos += 1; depth -= 1; return .object(members) }
         while true {
             skipSpace()
-            guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else { throw error("expected a member name in double quotes") }
+            guard pos < bytes.count else { throw error("unexpected end of file inside an object") }
+            guard bytes[pos] == UInt8(ascii: "\"") else { throw error("expected a member name in double quotes") }
             let key = try string()
             skipSpace()
-            guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else { throw error("expected ':' after member name") }
+            guard pos < bytes.count else { throw error("unexpected end of file inside an object") }
+            guard bytes[pos] == UInt8(ascii: ":") else { throw error("expected ':' after member name") }
             pos += 1
             skipSpace()
             members.append((key, try value()))

@@ -241,7 +241,8 @@ struct KBLoader {
                 }
                 return builders
             } catch {
-                for p in error.problems { problems.add("\(spec.path).file", p.message) }
+                // A problem inside the file keeps its line (`rows.csv:7`).
+                for p in error.problems { problems.add("\(spec.path).file", p.path == "$" ? p.message : "\(p.path): \(p.message)") }
                 return spec.fields.map { ColumnBuilder(field: $0, hedges: hedges, capacity: 0) }
             }
         }
@@ -285,6 +286,9 @@ struct KBLoader {
         for (spec, builders) in built {
             guard let key = spec.key, let ki = spec.fields.firstIndex(where: { $0.name == key }),
                   case .string(let ids, let pool) = builders[ki].storage else { continue }
+            // Each row its own string, in order (a distinct pool gives equal keys one id): no
+            // key is null or repeated, and a million-row check needs no table.
+            if ids.isIdentity && pool.isDistinct { keyPools[spec.name] = (ids, pool); continue }
             var firstRow = [Int32](repeating: -1, count: pool.count)
             for (r, id) in ids.enumerated() {
                 if id == StringPool.null { problems.add(KBLoader.rowPath(spec, r, key), "the key '\(key)' is null"); continue }

@@ -1,23 +1,70 @@
-/// Interned strings stored back to back in one byte buffer: a million rows of text cost
-/// their bytes plus four bytes of offset each, and equal strings share one id, so a filter
-/// on a string field compares integers.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Strings stored back to back in one byte buffer: a million rows of text cost their bytes
+/// plus four bytes of offset each.
+///
+/// A pool is either *distinct* (the default): equal strings share one id, so a filter on a
+/// string field compares integers; or, for a column of near-unique text (sentences,
+/// descriptions), *not distinct*: each row's string is appended as read, with no index to
+/// build or keep, and equal strings may have different ids. Code that compares ids for
+/// equality must ask ``isDistinct`` first (``marks(equalToAny:)`` answers for both kinds).
+///
+/// A distinct pool finds equal strings through a hash index, except while its strings come
+/// in strictly increasing order (a key column written in order, as exports usually are):
+/// then it needs no index at all, and finds a string by binary search.
 struct StringPool: Sendable {
+    enum Mode: Sendable {
+        /// Distinct, strings in strictly increasing byte order so far, no index.
+        case ordered
+        /// Distinct, through the hash index.
+        case hashed
+        /// Not distinct.
+        case plain
+    }
+
     private(set) var bytes: [UInt8] = []
     /// `offsets[i]..<offsets[i+1]` are the bytes of string `i`.
-    private(set) var offsets: [Int] = [0]
-    /// Open-addressing hash table of string ids + 1 (0 is an empty slot).
+    private var offsets: [UInt32] = [0]
+    /// Open-addressing hash index of string ids + 1 (0 is an empty slot); empty unless hashed.
     private var table: [UInt32] = []
-    private var mask = 0
+    private(set) var mode: Mode
+    /// How many strings the pool was sized for.
+    private var expected: Int
 
     static let null: UInt32 = .max
+    /// The most bytes one pool holds (offsets are 32-bit).
+    static let maxBytes = Int(UInt32.max) - 1
 
     var count: Int { offsets.count - 1 }
 
-    init(expectedCount: Int = 16) {
-        let slots = max(16, (expectedCount * 2).nextPowerOfTwo)
-        table = [UInt32](repeating: 0, count: slots)
-        mask = slots - 1
+    /// Whether equal strings share one id.
+    var isDistinct: Bool { mode != .plain }
+
+    /// Makes an empty pool, sized for `expectedCount` strings of `expectedBytes` bytes in
+    /// all (space reserved but never written costs address space, not memory).
+    init(expectedCount: Int = 16, expectedBytes: Int = 0, distinct: Bool = true) {
+        mode = distinct ? .ordered : .plain
+        expected = expectedCount
+        offsets.reserveCapacity(expectedCount + 1)
+        bytes.reserveCapacity(expectedBytes)
     }
+
+    /// Reserves room for `n` strings of `b` bytes in all.
+    mutating func reserve(count n: Int, bytes b: Int) {
+        offsets.reserveCapacity(n + 1)
+        bytes.reserveCapacity(b)
+        expected = max(expected, n)
+        if mode == .hashed && StringPool.slots(for: n) > table.count { rebuildIndex(slots: StringPool.slots(for: n)) }
+    }
+
+    /// A table size keeping the load under 2/3 (sizes need not be powers of two).
+    private static func slots(for n: Int) -> Int { max(16, n + n / 2 + 1) }
 
     /// The id of a string, adding it if it is new.
     mutating func intern(_ s: String) -> UInt32 {
@@ -25,89 +72,205 @@ struct StringPool: Sendable {
         return s.withUTF8 { intern($0) }
     }
 
-    /// The id of the bytes of a string, adding it if it is new.
+    /// The id of the bytes of a string, adding it if it is new (in a pool that is not
+    /// distinct, always adding it).
     mutating func intern(_ s: UnsafeBufferPointer<UInt8>) -> UInt32 {
-        let h = StringPool.hash(s)
-        var slot = h & mask
-        while true {
-            let entry = table[slot]
-            if entry == 0 { break }
-            let id = Int(entry - 1)
-            if equals(id, s) { return UInt32(id) }
-            slot = (slot + 1) & mask
+        switch mode {
+        case .plain:
+            return append(s)
+        case .ordered:
+            let n = count
+            if n == 0 { return append(s) }
+            let c = compare(UInt32(n - 1), s)
+            if c < 0 { return append(s) }
+            if c == 0 { return UInt32(n - 1) }
+            // Out of order: from now on, through the index.
+            mode = .hashed
+            rebuildIndex(slots: StringPool.slots(for: max(n * 2, min(expected, 1 << 16))))
+        case .hashed:
+            break
         }
-        let id = UInt32(count)
-        bytes.append(contentsOf: s)
-        offsets.append(bytes.count)
+        let h = StringPool.hash(s)
+        let n = table.count
+        var slot = StringPool.reduce(h, n)
+        let found: UInt32? = table.withUnsafeBufferPointer { t in
+            while true {
+                let entry = t[slot]
+                if entry == 0 { return nil }
+                if equals(Int(entry - 1), s) { return entry - 1 }
+                slot += 1
+                if slot == n { slot = 0 }
+            }
+        }
+        if let found { return found }
+        let id = append(s)
         table[slot] = id + 1
-        if count * 2 > table.count { grow() }
+        if count * 3 > table.count * 2 { rebuildIndex(slots: table.count * 2) }
         return id
     }
 
-    /// The id of a string if it is in the pool.
+    /// Appends the bytes as a new string, without looking for an equal one.
+    @discardableResult
+    private mutating func append(_ s: UnsafeBufferPointer<UInt8>) -> UInt32 {
+        bytes.append(contentsOf: s)
+        offsets.append(UInt32(truncatingIfNeeded: bytes.count))
+        return UInt32(count - 1)
+    }
+
+    /// The id of a string if it is in the pool (in a pool that is not distinct, the first
+    /// of the strings equal to it).
     func lookup(_ s: String) -> UInt32? {
         var s = s
         return s.withUTF8 { lookup($0) }
     }
 
     func lookup(_ s: UnsafeBufferPointer<UInt8>) -> UInt32? {
-        guard !table.isEmpty else { return nil }
-        var slot = StringPool.hash(s) & mask
-        while true {
-            let entry = table[slot]
-            if entry == 0 { return nil }
-            if equals(Int(entry - 1), s) { return entry - 1 }
-            slot = (slot + 1) & mask
+        switch mode {
+        case .plain:
+            for id in 0..<count where equals(id, s) { return UInt32(id) }
+            return nil
+        case .ordered:
+            var lo = 0, hi = count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                let c = compare(UInt32(mid), s)
+                if c == 0 { return UInt32(mid) }
+                if c < 0 { lo = mid + 1 } else { hi = mid }
+            }
+            return nil
+        case .hashed:
+            let n = table.count
+            var slot = StringPool.reduce(StringPool.hash(s), n)
+            while true {
+                let entry = table[slot]
+                if entry == 0 { return nil }
+                if equals(Int(entry - 1), s) { return entry - 1 }
+                slot += 1
+                if slot == n { slot = 0 }
+            }
         }
+    }
+
+    /// For each id, whether its string is one of `strings`: how a pool that is not distinct
+    /// answers `=` and `in` (one pass over its strings, not one per row).
+    func marks(equalToAny strings: [String]) -> [Bool] {
+        var marks = [Bool](repeating: false, count: count)
+        if isDistinct {
+            for s in strings { if let id = lookup(s) { marks[Int(id)] = true } }
+            return marks
+        }
+        for var s in strings {
+            s.withUTF8 { needle in
+                for id in 0..<count where !marks[id] && equals(id, needle) { marks[id] = true }
+            }
+        }
+        return marks
     }
 
     subscript(id: UInt32) -> String {
         let i = Int(id)
         return bytes.withUnsafeBufferPointer { b in
-            String(decoding: UnsafeBufferPointer(rebasing: b[offsets[i]..<offsets[i + 1]]), as: UTF8.self)
+            String(decoding: UnsafeBufferPointer(rebasing: b[Int(offsets[i])..<Int(offsets[i + 1])]), as: UTF8.self)
         }
     }
 
     /// Calls `body` with the bytes of string `id`, without making a String.
     func withBytes<R>(_ id: UInt32, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
         let i = Int(id)
-        return bytes.withUnsafeBufferPointer { b in body(UnsafeBufferPointer(rebasing: b[offsets[i]..<offsets[i + 1]])) }
+        return bytes.withUnsafeBufferPointer { b in body(UnsafeBufferPointer(rebasing: b[Int(offsets[i])..<Int(offsets[i + 1])])) }
     }
 
+    /// The length in bytes of string `id`.
+    func length(_ id: UInt32) -> Int { Int(offsets[Int(id) + 1] - offsets[Int(id)]) }
+
     private func equals(_ id: Int, _ s: UnsafeBufferPointer<UInt8>) -> Bool {
-        let start = offsets[id], end = offsets[id + 1]
-        guard end - start == s.count else { return false }
-        return bytes.withUnsafeBufferPointer { b in
-            guard let base = b.baseAddress, let sb = s.baseAddress else { return s.isEmpty }
-            return memcmpBytes(base + start, sb, s.count)
+        offsets.withUnsafeBufferPointer { o in
+            let start = Int(o[id]), end = Int(o[id + 1])
+            guard end - start == s.count else { return false }
+            return bytes.withUnsafeBufferPointer { b in
+                guard let base = b.baseAddress, let sb = s.baseAddress else { return s.isEmpty }
+                return memcmpBytes(base + start, sb, s.count)
+            }
         }
     }
 
-    private mutating func grow() {
-        let slots = table.count * 2
+    /// Byte-wise order of string `id` against `s`: negative, 0 or positive.
+    private func compare(_ id: UInt32, _ s: UnsafeBufferPointer<UInt8>) -> Int {
+        withBytes(id) { a in
+            let n = min(a.count, s.count)
+            if n > 0, let pa = a.baseAddress, let ps = s.baseAddress {
+                let c = memcmp(pa, ps, n)
+                if c != 0 { return Int(c) }
+            }
+            return a.count - s.count
+        }
+    }
+
+    private mutating func rebuildIndex(slots: Int) {
         var t = [UInt32](repeating: 0, count: slots)
-        let m = slots - 1
         bytes.withUnsafeBufferPointer { b in
-            for id in 0..<count {
-                let s = UnsafeBufferPointer(rebasing: b[offsets[id]..<offsets[id + 1]])
-                var slot = StringPool.hash(s) & m
-                while t[slot] != 0 { slot = (slot + 1) & m }
-                t[slot] = UInt32(id + 1)
+            offsets.withUnsafeBufferPointer { o in
+                t.withUnsafeMutableBufferPointer { t in
+                    for id in 0..<count {
+                        let s = UnsafeBufferPointer(rebasing: b[Int(o[id])..<Int(o[id + 1])])
+                        var slot = StringPool.reduce(StringPool.hash(s), slots)
+                        while t[slot] != 0 { slot += 1; if slot == slots { slot = 0 } }
+                        t[slot] = UInt32(id + 1)
+                    }
+                }
             }
         }
         table = t
-        mask = m
     }
 
-    /// Releases spare capacity once loading is done.
-    mutating func seal() {
-        bytes = Array(bytes)
-        offsets = Array(offsets)
+    /// Stops indexing: from now on strings are appended as read. Ids given so far stay valid.
+    mutating func dropIndex() {
+        mode = .plain
+        table = []
+    }
+
+    /// Makes a pool that is not distinct distinct again: builds the index and returns, for
+    /// each id, the id of the first string equal to it (nil when every string is different,
+    /// so ids need no change).
+    mutating func makeDistinct() -> [UInt32]? {
+        guard !isDistinct else { return nil }
+        mode = .hashed
+        var t = [UInt32](repeating: 0, count: StringPool.slots(for: count))
+        var canonical: [UInt32]? = nil
+        let n = t.count
+        for id in 0..<count {
+            withBytes(UInt32(id)) { s in
+                var slot = StringPool.reduce(StringPool.hash(s), n)
+                while true {
+                    let entry = t[slot]
+                    if entry == 0 { t[slot] = UInt32(id + 1); return }
+                    if equals(Int(entry - 1), s) {
+                        if canonical == nil { canonical = (0..<count).map { UInt32($0) } }
+                        canonical![id] = entry - 1
+                        return
+                    }
+                    slot += 1
+                    if slot == n { slot = 0 }
+                }
+            }
+        }
+        table = t
+        return canonical
+    }
+
+    /// Once loading is done. Spare capacity is left alone: pages never written are not
+    /// resident, and copying a large pool to trim it would double its memory for a moment.
+    mutating func seal() {}
+
+    @inline(__always)
+    static func reduce(_ h: Int, _ n: Int) -> Int {
+        // Maps a hash onto 0..<n without a division (Lemire's multiply-shift).
+        Int((UInt64(UInt32(truncatingIfNeeded: h)) &* UInt64(n)) >> 32)
     }
 
     static func hash(_ s: UnsafeBufferPointer<UInt8>) -> Int {
-        // FNV-1a over 8-byte words, then a final mix: fast on long text, good enough spread.
-        var h: UInt64 = 0xcbf29ce484222325
+        // Multiply-mix over 8-byte words, then a final avalanche: fast on long text.
+        var h: UInt64 = 0xcbf29ce484222325 ^ UInt64(s.count)
         let n = s.count
         guard let base = s.baseAddress else { return 0 }
         var i = 0
@@ -118,14 +281,146 @@ struct StringPool: Sendable {
             h ^= h >> 29
             i += 8
         }
-        while i < n {
-            h = (h ^ UInt64(base[i])) &* 0x100000001b3
-            i += 1
+        if i < n {
+            // The last 1 to 7 bytes as one word.
+            var w: UInt64 = 0
+            var k = 0
+            while i < n { w |= UInt64(base[i]) << (8 * k); i += 1; k += 1 }
+            h = (h ^ w) &* 0x100000001b3
         }
         h ^= h >> 33
         h = h &* 0xff51afd7ed558ccd
         h ^= h >> 33
-        return Int(truncatingIfNeeded: h)
+        return Int(truncatingIfNeeded: h >> 16 ^ h)
+    }
+}
+
+extension StringPool {
+    /// For each id, whether its string contains `needle` (already folded by ``foldByte``),
+    /// ignoring ASCII case: one pass over all the pool's bytes, on both cores when the pool
+    /// is large, instead of one search per string.
+    func marks(containingFolded needle: [UInt8]) -> [Bool] {
+        var marks = [Bool](repeating: false, count: count)
+        let n = count
+        guard n > 0 else { return marks }
+        if needle.isEmpty { return [Bool](repeating: true, count: n) }
+        bytes.withUnsafeBufferPointer { b in
+            offsets.withUnsafeBufferPointer { o in
+                marks.withUnsafeMutableBufferPointer { m in
+                    // Split at string boundaries so that no match spans two parts.
+                    let parts = b.count >= 1 << 21 ? ParallelWork.width : 1
+                    ParallelWork.run(parts) { part in
+                        let lo = n * part / parts, hi = n * (part + 1) / parts
+                        searchFolded(b, o, lo, hi, needle, m)
+                    }
+                }
+            }
+        }
+        return marks
+    }
+}
+
+/// Marks the strings `lo..<hi` whose bytes contain `needle`, ASCII case ignored: finds
+/// candidates eight positions at a time by the needle's first and last bytes (a word-wide
+/// compare; Swift's wider SIMD types do not compile to vector code on baseline x86-64),
+/// then checks each candidate.
+private func searchFolded(_ b: UnsafeBufferPointer<UInt8>, _ o: UnsafeBufferPointer<UInt32>, _ lo: Int, _ hi: Int,
+                          _ needle: [UInt8], _ marks: UnsafeMutableBufferPointer<Bool>) {
+    guard lo < hi, let base = b.baseAddress else { return }
+    let start = Int(o[lo]), end = Int(o[hi])
+    let k = needle.count
+    guard end - start >= k else { return }
+    // Letters fold by setting bit 0x20; other bytes of the needle must match exactly.
+    func probe(_ c: UInt8) -> (mask: UInt8, value: UInt8) {
+        let isLetter = (c | 0x20) &- 0x61 < 26
+        return isLetter ? (0x20, c | 0x20) : (0, c)
+    }
+    let (m0, v0) = probe(needle[0]), (m1, v1) = probe(needle[k - 1])
+    let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+    let wm0 = ones &* UInt64(m0), wv0 = ones &* UInt64(v0), wm1 = ones &* UInt64(m1), wv1 = ones &* UInt64(v1)
+    let raw = UnsafeRawPointer(base)
+    var id = lo
+    // The last position a match may start at.
+    let last = end - k
+    needle.withUnsafeBufferPointer { nd in
+        @inline(__always) func check(_ at: Int) {
+            // Verify, then mark the string that holds position `at` (if the match stays in it).
+            var j = 0
+            while j < k, foldByte(base[at + j]) == nd[j] { j += 1 }
+            guard j == k else { return }
+            while Int(o[id + 1]) <= at { id += 1 }
+            if at + k <= Int(o[id + 1]) { marks[id] = true }
+        }
+        var p = start
+        while p + 8 <= last + 1 {
+            // Zero bytes of x0 and x1 are positions whose first and last bytes match. The
+            // test may flag a byte above a true one, never miss one: candidates are checked.
+            let x0 = (raw.loadUnaligned(fromByteOffset: p, as: UInt64.self) | wm0) ^ wv0
+            let x1 = (raw.loadUnaligned(fromByteOffset: p + k - 1, as: UInt64.self) | wm1) ^ wv1
+            var m = (x0 &- ones) & ~x0 & (x1 &- ones) & ~x1 & highs
+            while m != 0 {
+                check(p + m.trailingZeroBitCount >> 3)
+                m &= m &- 1
+            }
+            p += 8
+        }
+        while p <= last {
+            if (base[p] | m0) == v0 && (base[p + k - 1] | m1) == v1 { check(p) }
+            p += 1
+        }
+    }
+}
+
+/// The string id of each row of a column. Stored as an array, except while every row has a
+/// string of its own in order (a column of ids or of sentences): then id == row and
+/// nothing is stored.
+struct StringIDs: RandomAccessCollection, Sendable {
+    private var stored: [UInt32] = []
+    private var rows = 0
+    /// Whether id == row for every row (no array is kept).
+    private(set) var isIdentity = true
+    private var reserved = 0
+
+    init() {}
+
+    init(_ ids: [UInt32]) {
+        stored = ids
+        rows = ids.count
+        isIdentity = false
+    }
+
+    var startIndex: Int { 0 }
+    var endIndex: Int { rows }
+
+    /// The ids as an array, or nil when id == row for every row.
+    var array: [UInt32]? { isIdentity ? nil : stored }
+
+    @inline(__always)
+    subscript(i: Int) -> UInt32 { isIdentity ? UInt32(truncatingIfNeeded: i) : stored[i] }
+
+    mutating func append(_ id: UInt32) {
+        if isIdentity {
+            if id == UInt32(truncatingIfNeeded: rows) { rows += 1; return }
+            stored.reserveCapacity(Swift.max(reserved, rows + 1))
+            stored.append(contentsOf: (0..<rows).lazy.map { UInt32(truncatingIfNeeded: $0) })
+            isIdentity = false
+        }
+        stored.append(id)
+        rows += 1
+    }
+
+    mutating func reserveCapacity(_ n: Int) {
+        reserved = n
+        if !isIdentity { stored.reserveCapacity(n) }
+    }
+
+    /// Calls `body` with the ids as a buffer (made once for an identity column).
+    func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<UInt32>) throws -> R) rethrows -> R {
+        if isIdentity {
+            let ids = (0..<rows).map { UInt32(truncatingIfNeeded: $0) }
+            return try ids.withUnsafeBufferPointer(body)
+        }
+        return try stored.withUnsafeBufferPointer(body)
     }
 }
 
@@ -148,5 +443,49 @@ extension Int {
         var v = 1
         while v < self && v < (1 << 40) { v <<= 1 }
         return v
+    }
+}
+
+// MARK: snapshots (see KBSnapshot.swift)
+
+extension StringPool {
+    func write(to w: inout SnapshotWriter) {
+        w.u8(mode == .ordered ? 0 : mode == .hashed ? 1 : 2)
+        w.bytes(bytes)
+        w.u32s(offsets)
+        w.u32s(table)
+    }
+
+    /// A pool as ``write(to:)`` left it: its index comes back as it was, not rebuilt.
+    init?(from r: inout SnapshotReader) {
+        guard let m = r.u8(), m <= 2, let bytes = r.bytes(), let offsets = r.u32s(), let table = r.u32s(),
+              let first = offsets.first, first == 0, offsets.last.map({ Int($0) == bytes.count }) == true,
+              zip(offsets, offsets.dropFirst()).allSatisfy({ $0 <= $1 }) else { return nil }
+        mode = m == 0 ? .ordered : m == 1 ? .hashed : .plain
+        guard (mode == .hashed) != table.isEmpty, table.allSatisfy({ Int($0) <= offsets.count - 1 }) else { return nil }
+        self.bytes = bytes
+        self.offsets = offsets
+        self.table = table
+        expected = offsets.count - 1
+    }
+}
+
+extension StringIDs {
+    func write(to w: inout SnapshotWriter) {
+        w.u8(isIdentity ? 1 : 0)
+        w.u64(UInt64(rows))
+        if !isIdentity { w.u32s(stored) }
+    }
+
+    init?(from r: inout SnapshotReader, strings: Int) {
+        guard let identity = r.u8(), let n = r.u64(), n <= UInt64(Int32.max) else { return nil }
+        if identity == 1 {
+            guard Int(n) <= strings else { return nil }
+            self.init()
+            rows = Int(n)
+            return
+        }
+        guard let ids = r.u32s(), ids.count == Int(n), ids.allSatisfy({ $0 == StringPool.null || Int($0) < strings }) else { return nil }
+        self.init(ids)
     }
 }

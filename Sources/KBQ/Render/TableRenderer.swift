@@ -144,6 +144,9 @@ struct ChartRenderer {
     }
 
     func renderBars(_ bars: [Chart.Bar]) -> String {
+        // A bar needs a length: values that are not finite are left out (a result built
+        // by a host may hold any Double).
+        let bars = bars.filter { $0.value.isFinite }
         guard let maxValue = bars.map({ abs($0.value) }).max(), maxValue > 0 else { return "" }
         let labelWidth = min(40, bars.map { displayWidth(sanitizeForTerminal($0.label).utf8) }.max() ?? 0)
         let textWidth = bars.map { displayWidth($0.text.utf8) }.max() ?? 0

@@ -1,0 +1,92 @@
+// libFuzzer target: bytes as a KB file, through the JSON KB loader and, as a second
+// reading of the same bytes, the CSV reader with type inference (through a temporary
+// file, as `kbq --kb data.csv` reads it). A KB that loads is queried a little, so that
+// what the loader accepted is also something the engine can run on. scripts/fuzz.sh
+// compiles this file together with Sources/KBQ into one module.
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+private let directory: String = {
+    let dir = "/tmp/kbq-kbfuzzer-\(getpid())"
+    mkdir(dir, 0o700)
+    return dir
+}()
+private let csvPath = directory + "/fuzz.csv"
+
+/// KB files whose rows are the fuzzed bytes, read as CSV and as NDJSON against declared
+/// fields of every type.
+private let declaredKBPaths: [String] = ["rows.csv", "rows.ndjson"].map { rows in
+    let path = directory + "/" + rows + ".kb.json"
+    let json = """
+    {"kbq": 1, "hedges": ["confirmed", {"word": "likely", "aliases": ["may"]}, "unknown"], "collections": {
+      "t": {"key": "id", "measure": "value", "fields": {"id": "string", "value": {"type": "number", "qualifier": "qualifier", "upper": "high"},
+            "qualifier": "string", "high": "number", "share": "percent", "date": "date", "ok": "bool", "hedge": "hedge",
+            "tags": {"list": "string"}, "other": {"ref": "t"}}, "file": "\(rows)"}}}
+    """
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    _ = json.withCString { write(fd, $0, strlen($0)) }
+    close(fd)
+    return path
+}
+
+private func writeFile(_ path: String, _ bytes: [UInt8]) -> Bool {
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    guard fd >= 0 else { return false }
+    var written = 0
+    bytes.withUnsafeBytes { raw in
+        while written < raw.count {
+            let n = write(fd, raw.baseAddress! + written, raw.count - written)
+            if n <= 0 { break }
+            written += n
+        }
+    }
+    close(fd)
+    return written == bytes.count
+}
+
+private let probes = ["describe \"x\"", "search \"a\"", "conflicts"]
+
+private func exercise(_ kb: KnowledgeBase) {
+    var session = Session(kb: kb)
+    let limits = Limits(maxRows: 1_000, maxSeconds: 1, maxWork: 1_000_000)
+    var statements = probes
+    for c in kb.collections.prefix(4) {
+        statements.append(c.name)
+        if let f = c.fields.first { statements.append("\(c.name) sort by `\(f.name)` desc limit 5") }
+        if let m = c.measure { statements.append("\(c.name) group by `\(c.fields[0].name)` aggregate count(), max(`\(m)`)") }
+    }
+    for s in statements {
+        _ = session.run(SourceText(s), limits: limits) { outcome in
+            if case .result(let t) = outcome { for f in OutputFormat.allCases { _ = t.rendered(as: f, width: 80) } }
+        }
+    }
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func kbFuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    do throws(KBLoadError) {
+        let kb = try KnowledgeBase(json: bytes, name: "fuzz.kb.json")
+        exercise(kb)
+    } catch {
+        let text = error.description
+        if text.utf8.contains(0x1B) { fputs("raw ESC in a KB error\n", stderr); abort() }
+        if error.problems.isEmpty { fputs("a KB refused with no problem listed\n", stderr); abort() }
+    }
+    // The same bytes as a bare CSV file (types inferred), and as the rows file of a KB
+    // that declares its fields, in CSV and in NDJSON.
+    for (data, kbPath) in [(csvPath, csvPath), (directory + "/rows.csv", declaredKBPaths[0]),
+                           (directory + "/rows.ndjson", declaredKBPaths[1])] {
+        guard writeFile(data, bytes) else { continue }
+        do throws(KBLoadError) {
+            let kb = try KnowledgeBase(contentsOfFile: kbPath)
+            exercise(kb)
+        } catch {
+            if error.description.utf8.contains(0x1B) { fputs("raw ESC in an error loading \(kbPath)\n", stderr); abort() }
+            if error.problems.isEmpty { fputs("\(kbPath) refused with no problem listed\n", stderr); abort() }
+        }
+    }
+    return 0
+}

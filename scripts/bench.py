@@ -1,0 +1,418 @@
+#!/usr/bin/env python3
+"""kbq beside sqlite3 and DuckDB on the peer questions (../shared/bench): run by scripts/bench.sh.
+
+Checks that kbq answers each question as sqlite3 does, then measures, in one run:
+  - start-up: `kbq -e QUERY` on the article KB against `sqlite3 :memory: 'select 1'`;
+  - each question as a fresh process that loads the CSV, for 10k/100k/1M rows (hyperfine);
+  - peak memory of each of those processes (/usr/bin/time);
+  - the library benchmark (kbq-bench: CSV loaded once) against DuckDB's own `.timer on`;
+  - prepared-query runs per second on the article KB.
+Prints the tables and writes them into docs/PERFORMANCE.md between the bench markers.
+"""
+import argparse
+import json
+import math
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+QUESTIONS = {
+    "Q1": ['estimates where topic = "topic-0042" sort by id'],
+    "Q2": ['estimates where topic = "topic-0042" group by source aggregate count() as n, min(value) as lo, '
+           'max(value) as hi, avg(value) as mean',
+           'estimates where topic = "topic-0042" aggregate count() as n, spread(value) as spread'],
+    "Q3": ['estimates group by topic aggregate count() as n sort by n desc, topic limit 10'],
+    "Q4": ['estimates where text contains "artillery" aggregate count() as n'],
+    "Q5": ['estimates where date between 2024-06-01 and 2024-10-31 and unit = "containers" sort by date, id limit 20'],
+}
+STARTUP_QUERY = 'estimates where topic = "containers"'
+BEGIN, END = "<!-- bench:begin (scripts/bench.sh writes this part) -->", "<!-- bench:end -->"
+
+
+def sh_quote(s):
+    return "'" + s.replace("'", "'\\''") + "'"
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, shell=isinstance(cmd, str), check=True, capture_output=True, text=True, **kw).stdout
+
+
+class Tools:
+    def __init__(self, a):
+        self.kbq, self.kbq_static, self.bench, self.duckdb = a.kbq, a.kbq_static, a.kbq_bench, a.duckdb
+        self.peers = a.peers
+
+    def kbq_cmd(self, csv, q, fmt=None, binary=None):
+        parts = [binary or self.kbq, "--kb", csv]
+        for s in QUESTIONS[q]:
+            parts += ["-e", s]
+        if fmt:
+            parts += ["--format", fmt]
+        return " ".join(sh_quote(p) for p in parts)
+
+    def sqlite_cmd(self, csv, q, json_out=False):
+        schema, qfile = os.path.join(self.peers, "schema.sql"), os.path.join(self.peers, q.lower() + ".sql")
+        mode = ['".mode json"'] if json_out else []
+        return " ".join(["sqlite3", ":memory:", sh_quote(".read " + schema), '".mode csv"',
+                         sh_quote(".import --skip 1 " + csv + " estimates")] + mode + [sh_quote(".read " + qfile)])
+
+    def duckdb_sql(self, csv, q):
+        qtext = open(os.path.join(self.peers, q.lower() + ".sql")).read()
+        return "create table estimates as select * from read_csv(%s); %s" % ("'" + csv + "'", qtext)
+
+    def duckdb_cmd(self, csv, q):
+        return " ".join([sh_quote(self.duckdb), "-c", sh_quote(self.duckdb_sql(csv, q))])
+
+
+# ---------------------------------------------------------------------------------------
+# Answers: kbq must say what sqlite3 says.
+
+def number(v):
+    if isinstance(v, dict):
+        return v.get("value")
+    return v
+
+
+def kbq_answers(tools, csv, q):
+    out = run(tools.kbq_cmd(csv, q, "json"))
+    # One JSON object per statement, back to back.
+    dec, i, results = json.JSONDecoder(), 0, []
+    while i < len(out):
+        while i < len(out) and out[i].isspace():
+            i += 1
+        if i >= len(out):
+            break
+        obj, i = dec.raw_decode(out, i)
+        results.append(obj["rows"])
+    return results
+
+
+def sqlite_answers(tools, csv, q):
+    out = run(tools.sqlite_cmd(csv, q, json_out=True))
+    # sqlite3 prints one JSON array per statement.
+    dec, i, results = json.JSONDecoder(), 0, []
+    while i < len(out):
+        while i < len(out) and out[i].isspace():
+            i += 1
+        if i >= len(out):
+            break
+        obj, i = dec.raw_decode(out, i)
+        results.append(obj)
+    return results
+
+
+def close(a, b):
+    return a is not None and b is not None and math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-9)
+
+
+def check(tools, csv, q):
+    """Returns a list of differences (empty when kbq answers as sqlite3 does)."""
+    k, s = kbq_answers(tools, csv, q), sqlite_answers(tools, csv, q)
+    diffs = []
+    if len(k) != len(s):
+        return ["%d results from kbq, %d from sqlite3" % (len(k), len(s))]
+    if q in ("Q1", "Q5"):
+        ki, si = [r["id"] for r in k[0]], [r["id"] for r in s[0]]
+        if ki != si:
+            diffs.append("ids differ: kbq %d rows %s…, sqlite3 %d rows %s…" % (len(ki), ki[:3], len(si), si[:3]))
+        for kr, sr in zip(k[0], s[0]):
+            if not close(number(kr["value"]), sr["value"]) or str(kr["date"]) != str(sr["date"]) or kr["topic"] != sr["topic"]:
+                diffs.append("row %s differs: %s / %s" % (sr["id"], kr, sr))
+                break
+    elif q == "Q2":
+        kg = {r["source"]: r for r in k[0]}
+        if len(k[0]) != len(s[0]):
+            diffs.append("%d sources from kbq, %d from sqlite3" % (len(k[0]), len(s[0])))
+        for sr in s[0]:
+            kr = kg.get(sr["source"])
+            if kr is None or kr["n"] != sr["n"] or not all(close(number(kr[c]), sr[c]) for c in ("lo", "hi", "mean")):
+                diffs.append("source %s: kbq %s, sqlite3 %s" % (sr["source"], kr, sr))
+                break
+        if k[1][0]["n"] != s[1][0]["n"] or not close(number(k[1][0]["spread"]), s[1][0]["spread"]):
+            diffs.append("overall: kbq %s, sqlite3 %s" % (k[1][0], s[1][0]))
+    elif q == "Q3":
+        kt, st = [(r["topic"], r["n"]) for r in k[0]], [(r["topic"], r["n"]) for r in s[0]]
+        if kt != st:
+            diffs.append("top 10: kbq %s, sqlite3 %s" % (kt, st))
+    elif q == "Q4":
+        if k[0][0]["n"] != s[0][0]["n"]:
+            diffs.append("count: kbq %s, sqlite3 %s" % (k[0][0]["n"], s[0][0]["n"]))
+    return diffs
+
+
+# ---------------------------------------------------------------------------------------
+# Measurements.
+
+def hyperfine(commands, runs, warmup, shell=True):
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
+        path = f.name
+    cmd = ["hyperfine", "--style", "none", "-r", str(runs), "-w", str(warmup), "--export-json", path]
+    if not shell:
+        cmd.append("-N")
+    cmd += [c for _, c in commands]
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    results = json.load(open(path))["results"]
+    os.unlink(path)
+    return {name: r["median"] for (name, _), r in zip(commands, results)}
+
+
+def peak_kib(cmd):
+    out = subprocess.run(["/usr/bin/time", "-f", "%M", "sh", "-c", "exec " + cmd + " >/dev/null"], capture_output=True, text=True)
+    lines = [l for l in out.stderr.strip().splitlines() if l.strip().isdigit()]
+    return int(lines[-1]) if lines else None
+
+
+def kbq_library(tools, csv, seconds):
+    out = run([tools.bench, "--csv", csv, "--seconds", str(seconds), "--only", "Q1,Q2,Q3,Q4,Q5"])
+    res = {}
+    for line in out.splitlines():
+        f = line.split("\t")
+        if f[0] == "load":
+            res["load"] = float(f[3]) / 1000
+        elif f[0] in QUESTIONS:
+            res[f[0]] = float(f[1]) / 1000
+    return res
+
+
+def kbq_prepared(tools, seconds):
+    out = run([tools.bench, "--only", "prepared", "--prepared-seconds", str(seconds)])
+    f = out.strip().split("\t")
+    return int(f[1]), float(f[2])
+
+
+def duckdb_library(tools, csv, reps):
+    """Median of DuckDB's own `.timer on` for each question, the table already loaded."""
+    script = ["create table estimates as select * from read_csv('%s');" % csv, ".mode trash", ".timer on"]
+    order = []
+    for _ in range(reps):
+        for q in QUESTIONS:
+            text = open(os.path.join(tools.peers, q.lower() + ".sql")).read()
+            script.append(text)
+            order += [q] * text.count(";")
+    out = subprocess.run([tools.duckdb], input="\n".join(script) + "\n", capture_output=True, text=True, check=True).stdout
+    times = [float(m) for m in re.findall(r"Run Time \(s\): real ([0-9.]+)", out)]
+    if len(times) != len(order):
+        raise SystemExit("bench: could not read DuckDB's timings (%d for %d statements)" % (len(times), len(order)))
+    per = {}
+    # A question's time is the sum of its statements' times within one repetition.
+    i = 0
+    for _ in range(reps):
+        for q in QUESTIONS:
+            n = open(os.path.join(tools.peers, q.lower() + ".sql")).read().count(";")
+            per.setdefault(q, []).append(sum(times[i:i + n]))
+            i += n
+    return {q: statistics.median(v) for q, v in per.items()}
+
+
+# ---------------------------------------------------------------------------------------
+# Report.
+
+def ms(s):
+    if s is None:
+        return "—"
+    if s >= 1:
+        return "%.2f s" % s
+    if s >= 0.01:
+        return "%.0f ms" % (s * 1000)
+    if s >= 0.001:
+        return "%.1f ms" % (s * 1000)
+    return "%.2f ms" % (s * 1000)
+
+
+def mib(k):
+    return "—" if k is None else "%.0f MiB" % (k / 1024)
+
+
+def ratio(a, b):
+    return "—" if not a or not b else "%.2f" % (a / b)
+
+
+def machine(tools):
+    def first(cmd):
+        try:
+            return run(cmd).strip().splitlines()[0]
+        except Exception:
+            return "?"
+    cpu = "?"
+    for line in open("/proc/cpuinfo"):
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem = "?"
+    for line in open("/proc/meminfo"):
+        if line.startswith("MemTotal"):
+            mem = "%.1f GiB" % (int(line.split()[1]) / 1024 / 1024)
+    return [
+        ("date", time.strftime("%Y-%m-%d %H:%M %Z")),
+        ("machine", "%s cores (nproc), %s, %s RAM, Linux %s" % (os.cpu_count(), cpu, mem, platform.release())),
+        ("load average at start", "%.2f %.2f %.2f" % os.getloadavg()),
+        ("kbq", "release, `swift build -c release --static-swift-stdlib`; %s" % first("swift --version 2>&1")),
+        ("sqlite3", first("sqlite3 --version").split(" ")[0]),
+        ("DuckDB", first(sh_quote(tools.duckdb) + " --version")),
+        ("hyperfine", first("hyperfine --version")),
+    ]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--kbq", required=True)
+    ap.add_argument("--kbq-static", help="kbq built with -static-executable (start-up only)")
+    ap.add_argument("--kbq-bench", required=True)
+    ap.add_argument("--duckdb", required=True)
+    ap.add_argument("--peers", required=True, help="../shared/bench")
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--sizes", default="10000 100000 1000000")
+    ap.add_argument("--doc", required=True)
+    ap.add_argument("--quick", action="store_true", help="fewer runs")
+    a = ap.parse_args()
+    tools = Tools(a)
+    sizes = [int(s) for s in a.sizes.split()]
+    csvs = {n: os.path.join(a.data, str(n), "estimates.csv") for n in sizes}
+
+    print("== checking answers against sqlite3", flush=True)
+    bad = []
+    for n in sizes:
+        for q in QUESTIONS:
+            diffs = check(tools, csvs[n], q)
+            print("  %-8d %s %s" % (n, q, "same answer" if not diffs else "DIFFERENT: " + "; ".join(diffs)), flush=True)
+            if diffs:
+                bad.append((n, q, diffs))
+    if bad:
+        raise SystemExit("bench: kbq's answers differ from sqlite3's; a benchmark of a wrong answer is worthless")
+
+    print("== start-up", flush=True)
+    startup_cmds = [("kbq", " ".join(sh_quote(p) for p in [a.kbq, "-e", STARTUP_QUERY])),
+                    ("sqlite3", "sqlite3 :memory: 'select 1'"),
+                    ("duckdb", sh_quote(a.duckdb) + " :memory: 'select 1'")]
+    if a.kbq_static:
+        startup_cmds.insert(1, ("kbq-static", " ".join(sh_quote(p) for p in [a.kbq_static, "-e", STARTUP_QUERY])))
+    startup = hyperfine(startup_cmds, 100 if a.quick else 300, 20, shell=False)
+    startup_mem = {name: peak_kib(cmd) for name, cmd in startup_cmds}
+
+    print("== fresh process: load the CSV and answer", flush=True)
+    fresh, mem = {}, {}
+    for n in sizes:
+        runs = ({10000: 5, 100000: 3} if a.quick else {10000: 20, 100000: 10}).get(n, 3 if a.quick else 5)
+        warm = 2 if n <= 10000 else 1
+        for q in QUESTIONS:
+            cmds = [("kbq", tools.kbq_cmd(csvs[n], q)), ("sqlite3", tools.sqlite_cmd(csvs[n], q)),
+                    ("duckdb", tools.duckdb_cmd(csvs[n], q))]
+            fresh[(n, q)] = hyperfine(cmds, runs, warm)
+            mem[(n, q)] = {name: peak_kib(cmd) for name, cmd in cmds}
+            print("  %-8d %s  kbq %s  sqlite3 %s  duckdb %s" % (n, q, ms(fresh[(n, q)]["kbq"]), ms(fresh[(n, q)]["sqlite3"]),
+                                                          ms(fresh[(n, q)]["duckdb"])), flush=True)
+
+    print("== library: the CSV loaded once", flush=True)
+    lib, duck = {}, {}
+    for n in sizes:
+        lib[n] = kbq_library(tools, csvs[n], 1.0 if a.quick else 2.0)
+        duck[n] = duckdb_library(tools, csvs[n], 5 if a.quick else 15)
+        print("  %-8d " % n + "  ".join("%s kbq %s duckdb %s" % (q, ms(lib[n].get(q)), ms(duck[n].get(q))) for q in QUESTIONS), flush=True)
+    prepared, per_run = kbq_prepared(tools, 2.0 if a.quick else 5.0)
+
+    # ----- the report
+    big = max(sizes)
+    csv_kib = os.path.getsize(csvs[big]) / 1024
+    L = []
+    L.append(BEGIN)
+    L.append("")
+    L.append("### Machine")
+    L.append("")
+    for k, v in machine(tools):
+        L.append("- %s: %s" % (k, v))
+    L.append("")
+    L.append("Medians; ratio = kbq's time / the peer's (below 1.00: kbq is faster). Every kbq answer was first checked "
+             "against sqlite3's on the same data (ids in order for Q1 and Q5, per-source n/min/max/mean and the overall "
+             "spread for Q2, the top-10 list for Q3, the count for Q4).")
+    L.append("")
+    L.append("### Start-up: one query on the article KB, fresh process")
+    L.append("")
+    L.append("| command | median | peak memory | kbq / sqlite3 |")
+    L.append("|---|---|---|---|")
+    for name, cmd in startup_cmds:
+        shown = {"kbq": "`kbq -e '%s'`" % STARTUP_QUERY,
+                 "kbq-static": "same, kbq linked with `-static-executable`",
+                 "sqlite3": "`sqlite3 :memory: 'select 1'`",
+                 "duckdb": "`duckdb :memory: 'select 1'`"}[name]
+        r = ratio(startup[name], startup["sqlite3"]) if name.startswith("kbq") else ""
+        L.append("| %s | %s | %s | %s |" % (shown, ms(startup[name]), mib(startup_mem[name]), r))
+    L.append("")
+    L.append("### Fresh process: load the CSV, answer one question")
+    L.append("")
+    L.append("kbq: `kbq --kb estimates.csv -e …` (types inferred); sqlite3: `.import` into the table of schema.sql, "
+             "then the .sql file; DuckDB: `create table estimates as select * from read_csv(…)`, then the .sql file.")
+    L.append("")
+    L.append("| rows | question | kbq | sqlite3 | DuckDB | kbq/sqlite3 | kbq/DuckDB | peak kbq | peak sqlite3 | peak DuckDB |")
+    L.append("|---|---|---|---|---|---|---|---|---|---|")
+    for n in sizes:
+        for q in QUESTIONS:
+            f, m = fresh[(n, q)], mem[(n, q)]
+            L.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                "{:,}".format(n), q, ms(f["kbq"]), ms(f["sqlite3"]), ms(f["duckdb"]), ratio(f["kbq"], f["sqlite3"]),
+                ratio(f["kbq"], f["duckdb"]), mib(m["kbq"]), mib(m["sqlite3"]), mib(m["duckdb"])))
+    L.append("")
+    L.append("### Already loaded: kbq's library benchmark against DuckDB's `.timer on`")
+    L.append("")
+    L.append("kbq: `kbq-bench` times check + plan + run of each statement (no printing) over many runs; DuckDB: the "
+             "same statements on the loaded table, its own reported time. Q2 is the sum of its two statements.")
+    L.append("")
+    L.append("| rows | load (kbq-bench) | " + " | ".join("%s kbq | %s DuckDB" % (q, q) for q in QUESTIONS) + " |")
+    L.append("|---|---|" + "---|---|" * len(QUESTIONS))
+    for n in sizes:
+        L.append("| %s | %s | " % ("{:,}".format(n), ms(lib[n].get("load"))) +
+                 " | ".join("%s | %s" % (ms(lib[n].get(q)), ms(duck[n].get(q))) for q in QUESTIONS) + " |")
+    L.append("")
+    L.append("Prepared query on the article KB (`estimates where topic = $t compare source`, one core): "
+             "**{:,} runs/s** ({:.2f} µs a run).".format(prepared, per_run))
+    L.append("")
+    L.append("### Targets")
+    L.append("")
+
+    def verdict(ok):
+        return "met" if ok else "**missed**"
+    s_ratio = startup["kbq"] / startup["sqlite3"]
+    L.append("- Start-up at most sqlite3's time: %s (ratio %.2f%s)." % (
+        verdict(s_ratio <= 1.0), s_ratio,
+        "; %.2f with `-static-executable`" % (startup["kbq-static"] / startup["sqlite3"]) if "kbq-static" in startup else ""))
+    f2, m2 = fresh[(big, "Q2")], mem[(big, "Q2")]
+    L.append("- %s rows, load the CSV + Q2 faster than DuckDB: %s (%s against %s, ratio %.2f); peak memory below the "
+             "CSV's size (%.0f MiB): %s (%s)." % ("{:,}".format(big), verdict(f2["kbq"] <= f2["duckdb"]), ms(f2["kbq"]),
+                                                  ms(f2["duckdb"]), f2["kbq"] / f2["duckdb"], csv_kib / 1024,
+                                                  verdict(m2["kbq"] is not None and m2["kbq"] < csv_kib), mib(m2["kbq"])))
+    for q, limit in (("Q1", 0.005), ("Q2", 0.005), ("Q3", 0.030), ("Q4", 0.030), ("Q5", 0.005)):
+        k, d = lib[big].get(q), duck[big].get(q)
+        L.append("- %s already loaded, %s rows: under %s: %s (%s); faster than DuckDB's %s: %s." % (
+            q, "{:,}".format(big), ms(limit), verdict(k is not None and k < limit), ms(k), ms(d),
+            verdict(k is not None and d is not None and k < d)))
+    L.append("- Prepared query at least 500,000 runs/s: %s ({:,} runs/s).".format(prepared) % verdict(prepared >= 500000))
+    if len(sizes) >= 2:
+        steps = []
+        for a_, b_ in zip(sizes, sizes[1:]):
+            grow = b_ / a_
+            fr = statistics.median([fresh[(b_, q)]["kbq"] / fresh[(a_, q)]["kbq"] for q in QUESTIONS])
+            lr = lib[b_]["load"] / lib[a_]["load"]
+            steps.append("%s → %s rows (×%g): fresh-process time ×%.1f, load ×%.1f" % (
+                "{:,}".format(a_), "{:,}".format(b_), grow, fr, lr))
+        L.append("- Linear in rows: " + "; ".join(steps) + ".")
+    L.append("")
+    L.append(END)
+    section = "\n".join(L)
+    print()
+    print(section)
+
+    text = open(a.doc).read() if os.path.exists(a.doc) else "# Performance\n\n" + BEGIN + "\n" + END + "\n"
+    if BEGIN in text and END in text:
+        text = text[:text.index(BEGIN)] + section + text[text.index(END) + len(END):]
+    else:
+        text = text.rstrip() + "\n\n" + section + "\n"
+    open(a.doc, "w").write(text)
+    print("\nbench: wrote %s" % a.doc)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+#!/bin/sh
+# `make bench`: kbq beside sqlite3 and DuckDB on the peer questions of ../shared/bench.
+#
+# Builds kbq and kbq-bench in release, installs what is missing (hyperfine and GNU time
+# from apt, DuckDB's CLI from PyPI), generates 10k/100k/1M rows with ../shared/bench/gen.py
+# into /tmp/kbbench, checks that kbq answers every question as sqlite3 does, then measures
+# everything in one run and writes the tables into docs/PERFORMANCE.md (scripts/bench.py).
+#
+# Environment: KBQ_BENCH_DATA (default /tmp/kbbench), KBQ_BENCH_SIZES (default
+# "10000 100000 1000000"), KBQ_BENCH_QUICK=1 for fewer runs, KBQ_BENCH_NO_STATIC=1 to skip
+# the extra start-up build linked with -static-executable, KBQ_BENCH_SCRATCH to build in
+# another scratch folder, KBQ_BENCH_PEERS for a bench folder elsewhere than ../shared/bench.
+set -eu
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+peers=${KBQ_BENCH_PEERS:-"$here/../shared/bench"}
+data=${KBQ_BENCH_DATA:-/tmp/kbbench}
+sizes=${KBQ_BENCH_SIZES:-"10000 100000 1000000"}
+
+say() { printf 'bench: %s\n' "$*"; }
+
+if [ ! -f "$peers/gen.py" ] || [ ! -f "$peers/q1.sql" ]; then
+    say "the benchmark's data generator and peer queries are missing: expected $peers/gen.py and q1.sql … q5.sql"
+    say "(they live in ../shared/bench beside the repository; see its README.md)"
+    exit 1
+fi
+
+sudo=
+[ "$(id -u)" = 0 ] || sudo=sudo
+apt_install() {
+    say "installing $*"
+    $sudo apt-get update -qq >/dev/null && $sudo apt-get install -y -qq "$@" >/dev/null
+}
+command -v hyperfine >/dev/null 2>&1 || apt_install hyperfine
+command -v sqlite3 >/dev/null 2>&1 || apt_install sqlite3
+[ -x /usr/bin/time ] || apt_install time
+command -v python3 >/dev/null 2>&1 || apt_install python3
+
+duckdb_path() {
+    python3 -c 'import duckdb_cli, os; print(os.path.join(os.path.dirname(duckdb_cli.__file__), "duckdb"))' 2>/dev/null || true
+}
+duckdb=$(duckdb_path)
+if [ -z "$duckdb" ] || [ ! -x "$duckdb" ]; then
+    say "installing DuckDB's CLI (pip install duckdb-cli)"
+    python3 -m pip install -q duckdb-cli >/dev/null
+    duckdb=$(duckdb_path)
+fi
+[ -x "$duckdb" ] || { say "DuckDB's CLI is not at $duckdb after pip install duckdb-cli"; exit 1; }
+
+scratch=${KBQ_BENCH_SCRATCH:+--scratch-path $KBQ_BENCH_SCRATCH}
+say "building release (swift build -c release --static-swift-stdlib)"
+swift build -c release --static-swift-stdlib $scratch --product kbq
+swift build -c release --static-swift-stdlib $scratch --product kbq-bench
+bin=$(swift build -c release --static-swift-stdlib $scratch --show-bin-path)
+static=
+if [ -z "${KBQ_BENCH_NO_STATIC:-}" ]; then
+    # A second build, for the start-up row only: the whole program linked statically.
+    say "building kbq with -static-executable (start-up comparison)"
+    static_scratch=${KBQ_BENCH_SCRATCH:-.build}-static
+    if swift build -c release -Xswiftc -static-executable --scratch-path "$static_scratch" --product kbq >/dev/null 2>&1; then
+        static="$(swift build -c release -Xswiftc -static-executable --scratch-path "$static_scratch" --show-bin-path)/kbq"
+    else
+        say "(the -static-executable build failed; that row is left out)"
+    fi
+fi
+
+for n in $sizes; do
+    if [ ! -s "$data/$n/estimates.csv" ]; then
+        say "generating $n rows into $data/$n"
+        python3 "$peers/gen.py" --n "$n" --out "$data/$n" >/dev/null
+    fi
+done
+
+exec python3 "$here/scripts/bench.py" --kbq "$bin/kbq" ${static:+--kbq-static "$static"} --kbq-bench "$bin/kbq-bench" \
+    --duckdb "$duckdb" --peers "$peers" --data "$data" --sizes "$sizes" --doc "$here/docs/PERFORMANCE.md" \
+    ${KBQ_BENCH_QUICK:+--quick}

@@ -1,0 +1,215 @@
+#!/bin/sh
+# Builds and runs kbq's libFuzzer targets (Fuzz/*/main.swift):
+#
+#   query  query text -> lexer, parser, checker, evaluator on the article KB, renderers
+#   kb     bytes      -> JSON KB loader, and the CSV reader with type inference
+#
+# Usage: scripts/fuzz.sh [SECONDS] [TARGET...]      (default: 60 seconds, both targets)
+#        scripts/fuzz.sh build                      (only build)
+#        scripts/fuzz.sh corpus                     (only write the seed corpora)
+#
+# Each target is compiled by swiftc together with the engine's sources into one module
+# (SwiftPM does not build with -sanitize=fuzzer), from a snapshot of Sources/KBQ so that
+# edits made during a long build do not break it. Binaries go to .build-fuzz/; seed
+# corpora are generated (never committed) into fuzz-corpus/<target>/seeds from Grammar/,
+# Examples/, README and the article KB; what libFuzzer learns goes to
+# fuzz-corpus/<target>/learned; crashes and timeouts are written to fuzz-artifacts/.
+# The targets run side by side, one per core, under nice. Exit status 1 if any target
+# found a crash or a timeout.
+set -eu
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+build="$here/.build-fuzz"
+corpus="$here/fuzz-corpus"
+artifacts="$here/fuzz-artifacts"
+targets_all="query kb"
+
+target_dir() {
+    case "$1" in
+        query) echo Fuzz/QueryFuzzer ;;
+        kb) echo Fuzz/KBFuzzer ;;
+        *) echo "fuzz.sh: unknown target '$1' (targets: $targets_all)" >&2; exit 2 ;;
+    esac
+}
+
+build_target() {
+    t=$1
+    dir=$(target_dir "$t")
+    bin="$build/bin/$t-fuzzer"
+    stamp="$build/bin/$t-fuzzer.sources"
+    if [ -x "$bin" ] && [ -f "$stamp" ] && [ -z "$(find Sources/KBQ "$dir" -newer "$stamp" -name '*.swift' | head -1)" ]; then
+        return 0  # built from the sources as they are
+    fi
+    snap="$build/src-$t"
+    rm -rf "$snap" "$stamp"
+    mkdir -p "$snap" "$build/bin"
+    touch "$stamp.new"
+    cp -R Sources/KBQ "$snap/KBQ"
+    cp "$dir/main.swift" "$snap/FuzzMain.swift"
+    echo "fuzz.sh: building $t-fuzzer" >&2
+    # -g for symbolized stacks in crash reports; lld keeps the ASan link quiet.
+    nice -n 10 swiftc -sanitize=fuzzer,address -parse-as-library -O -g -use-ld=lld \
+        -module-name KBQ -o "$bin" $(find "$snap" -name '*.swift' | sort)
+    mv "$stamp.new" "$stamp"
+}
+
+# Writes one file per seed into a folder, named by a hash of its content.
+seed() {
+    out=$1
+    f=$(mktemp)
+    cat > "$f"
+    if [ -s "$f" ]; then
+        mv "$f" "$out/$(cksum < "$f" | cut -d' ' -f1)"
+    else
+        rm -f "$f"
+    fi
+}
+
+query_seeds() {
+    out="$corpus/query/seeds"
+    rm -rf "$out"
+    mkdir -p "$out"
+    # Grammar examples: "(* example: … *)" in the EBNF, code blocks in Grammar/*.md.
+    for g in Grammar/*.ebnf; do
+        [ -f "$g" ] || continue
+        sed -n 's/.*(\* example: \(.*\) \*).*/\1/p' "$g" | while IFS= read -r line; do
+            printf '%s\n' "$line" | seed "$out"
+        done
+    done
+    # Code blocks of Markdown files, one seed per block and one per line.
+    for m in Grammar/*.md README.md docs/*.md; do
+        [ -f "$m" ] || continue
+        awk -v prefix="$out/md-$(echo "$m" | tr / _)-" '
+            /^```/ { if (inblock) { inblock = 0; n++ } else { inblock = 1 }; next }
+            inblock { print > (prefix n) }
+        ' "$m"
+    done
+    for b in "$out"/md-*; do
+        [ -f "$b" ] || continue
+        grep -v '^\s*$' "$b" | while IFS= read -r line; do printf '%s\n' "$line" | seed "$out"; done
+        seed "$out" < "$b"
+        rm -f "$b"
+    done
+    # Example scripts, whole and statement by statement.
+    for e in Examples/*.kbq; do
+        [ -f "$e" ] || continue
+        seed "$out" < "$e"
+        grep -v '^\s*\(#.*\)\?$' "$e" | while IFS= read -r line; do printf '%s\n' "$line" | seed "$out"; done
+    done
+    # Hostile shapes a mutator is slow to reach from the examples.
+    printf 'estimates where topic matches "(a+)+$"\n' | seed "$out"
+    printf 'estimates where value > ((((((1))))))\n' | seed "$out"
+    printf 'claims where text contains "\\e[31m" select text\n' | seed "$out"
+    printf 'estimates where topic = "containers"\r\ncompare source\r\n' | seed "$out"
+    printf 'let a = estimates\nlet b = a where value > $x\nb\n' | seed "$out"
+    printf 'estimates where topic = $t and hedge >= $h compare source\n' | seed "$out"
+    printf 'claims where text matches $pattern or subject.name in $names limit $n\n' | seed "$out"
+    printf 'events where date >= $d and date < $date select date, $p as p, $b as b\n' | seed "$out"
+    printf 'describe "Pyongyang"\nsearch "Kursk"\nconflicts\n' | seed "$out"
+    printf 'estimates where value > 1e309\n' | seed "$out"
+    printf 'events where date >= 2024-06 sort by date timeline\n' | seed "$out"
+    printf 'estimates chart topic on value\n' | seed "$out"
+    echo "fuzz.sh: $(ls "$out" | wc -l) query seeds" >&2
+}
+
+kb_seeds() {
+    out="$corpus/kb/seeds"
+    rm -rf "$out"
+    mkdir -p "$out"
+    seed "$out" < Sources/KBQ/Knowledge/Article/article.kb.json
+    for k in Tests/KBQTests/Fixtures/* docs/*.kb.json Examples/*.json Examples/*.csv; do
+        [ -f "$k" ] && seed "$out" < "$k"
+    done
+    # JSON KB blocks in docs/KB-FORMAT.md.
+    if [ -f docs/KB-FORMAT.md ]; then
+        awk -v dir="$out" '
+            /^```json/ { inblock = 1; next }
+            /^```/ { if (inblock) { inblock = 0; n++ }; next }
+            inblock { print > (dir "/kbfmt-" n) }
+        ' docs/KB-FORMAT.md
+        for b in "$out"/kbfmt-*; do [ -f "$b" ] && { seed "$out" < "$b"; rm -f "$b"; }; done
+    fi
+    # Small KBs: references (one cycle), intervals, lists, hedges; and CSV files.
+    cat <<'EOF' | seed "$out"
+{"kbq": 1, "name": "cycle", "hedges": ["confirmed", {"word": "likely", "aliases": ["may"]}, "unknown"],
+ "collections": {
+  "a": {"key": "id", "fields": {"id": "string", "b": {"ref": "b"}, "n": "number", "hedge": "hedge"},
+        "rows": [{"id": "a1", "b": "b1", "n": 1.5e3, "hedge": "may"}]},
+  "b": {"key": "id", "fields": {"id": "string", "a": {"ref": "a"}, "d": "date", "l": {"list": "string"}},
+        "rows": [{"id": "b1", "a": "a1", "d": "2024-06", "l": ["x", "y\u001b"]}]}}}
+EOF
+    cat <<'EOF' | seed "$out"
+{"kbq": 1, "collections": {"estimates": {"key": "id", "measure": "value",
+ "fields": {"id": "string", "topic": "string", "value": {"type": "number", "qualifier": "qualifier", "upper": "high"},
+            "qualifier": "string", "high": "number", "share": "percent", "ok": "bool"},
+ "rows": [{"id": "e1", "topic": "t", "value": 3e6, "qualifier": "over", "high": null, "share": 76.6, "ok": true},
+          {"id": "e2", "topic": "t", "value": 10, "qualifier": "between", "high": 20, "share": null, "ok": false}]}}}
+EOF
+    printf 'id,topic,value,qualifier,date,hedge\r\ne1,containers,16500,about,2024-06,reportedly\r\ne2,"shells, ""big""",3e6,over,2024,likely\r\n' | seed "$out"
+    printf 'name,n\nx,1\ny,\n"unterminated,2\n' | seed "$out"
+    # Rows for the KB whose fields Fuzz/KBFuzzer declares (id, value with qualifier and
+    # high, share, date, ok, hedge, tags, other), as CSV and as NDJSON.
+    printf 'id,value,qualifier,high,share,date,ok,hedge,tags,other\r\na,3e6,over,,76.6%%,2024-06,true,likely,x,b\r\nb,10,between,20,,2024,false,may,,a\r\n' | seed "$out"
+    printf '{"id": "a", "value": 3e6, "qualifier": "over", "high": null, "share": 76.6, "date": "2024-06", "ok": true, "hedge": "may", "tags": ["x"], "other": "b"}\n{"id": "b", "value": 10, "qualifier": "between", "high": 20, "share": null, "date": "2024", "ok": false, "hedge": "unknown", "tags": [], "other": "a"}\n' | seed "$out"
+    echo "fuzz.sh: $(ls "$out" | wc -l) KB seeds" >&2
+}
+
+run_target() {
+    t=$1 seconds=$2
+    mkdir -p "$corpus/$t/learned" "$artifacts/$t"
+    log="$artifacts/$t/run.log"
+    # -timeout: a single input running 10 s is a hang (queries stop themselves after 1 s).
+    # -rss_limit_mb: a runaway allocation is a finding, not a machine brought down.
+    nice -n 10 "$build/bin/$t-fuzzer" "$corpus/$t/learned" "$corpus/$t/seeds" \
+        -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+        -detect_leaks=0 -print_final_stats=1 -artifact_prefix="$artifacts/$t/" > "$log" 2>&1
+}
+
+summary() {
+    t=$1
+    log="$artifacts/$t/run.log"
+    stats=$(grep -E '^stat::number_of_executed_units|^stat::peak_rss_mb' "$log" | tr '\n' ' ')
+    cov=$(grep -E '^#[0-9]+.*(DONE|pulse|NEW|REDUCE)' "$log" | tail -1 | sed -n 's/.*cov: \([0-9]*\) ft: \([0-9]*\).*/cov \1, ft \2/p')
+    echo "fuzz.sh: $t: ${stats}${cov}" >&2
+}
+
+# Builds the targets side by side (one swiftc per core).
+build_targets() {
+    pids=""
+    for t in "$@"; do
+        build_target "$t" &
+        pids="$pids $!"
+    done
+    failed=0
+    for p in $pids; do wait "$p" || failed=1; done
+    [ "$failed" = 0 ] || { echo "fuzz.sh: build failed" >&2; exit 2; }
+}
+
+case "${1:-}" in
+    build) build_targets $targets_all; exit 0 ;;
+    corpus) query_seeds; kb_seeds; exit 0 ;;
+esac
+
+seconds=${1:-60}
+shift 2>/dev/null || true
+targets=${*:-$targets_all}
+build_targets $targets
+query_seeds
+kb_seeds
+pids=""
+for t in $targets; do
+    run_target "$t" "$seconds" &
+    pids="$pids $!"
+done
+status=0
+for p in $pids; do wait "$p" || status=1; done
+for t in $targets; do
+    summary "$t"
+    if ls "$artifacts/$t" | grep -q -E '^(crash|timeout|oom|leak)-'; then
+        echo "fuzz.sh: $t: findings in $artifacts/$t:" >&2
+        ls "$artifacts/$t" | grep -E '^(crash|timeout|oom|leak)-' >&2
+        grep -E 'ERROR|SUMMARY|Fatal error|abort' "$artifacts/$t/run.log" | head -5 >&2
+        status=1
+    fi
+done
+exit $status
