@@ -90,7 +90,16 @@ struct SnapshotReader {
 
 enum KBSnapshot {
     static let magic: UInt32 = 0x5351_424B  // "KBQS"
-    static let version: UInt32 = 2
+    static let version: UInt32 = 3
+
+    /// Where StringPool's hash puts a fixed string in a table of a fixed size. Pools keep
+    /// their hash index in the snapshot, so a snapshot made with another hash function is
+    /// refused rather than read with an index that no longer finds anything.
+    static var hashProbe: UInt64 {
+        var probe = "kbq snapshot hash probe"
+        let h = probe.withUTF8 { StringPool.hash($0) }
+        return UInt64(StringPool.reduce(h, 1_000_003)) << 32 | UInt64(UInt32(truncatingIfNeeded: h))
+    }
 
     /// FNV-1a over 8-byte words: which JSON a snapshot was made from.
     static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
@@ -111,6 +120,7 @@ enum KBSnapshot {
         w.u32(magic)
         w.u32(version)
         w.u64(sourceHash)
+        w.u64(hashProbe)
         w.string(kb.name)
         w.optional(kb.title)
         w.u64(UInt64(kb.hedges.words.count))
@@ -205,7 +215,7 @@ enum KBSnapshot {
     /// back whole; nil otherwise.
     static func decode(_ data: UnsafeRawBufferPointer, sourceHash: UInt64) -> KnowledgeBase? {
         var r = SnapshotReader(data: data)
-        guard r.u32() == magic, r.u32() == version, r.u64() == sourceHash,
+        guard r.u32() == magic, r.u32() == version, r.u64() == sourceHash, r.u64() == hashProbe,
               let name = r.string(), let title = r.optional(), let nWords = r.count() else { return nil }
         var words: [String] = []
         for _ in 0..<nWords { guard let s = r.string() else { return nil }; words.append(s) }

@@ -351,18 +351,23 @@ private func searchFolded(_ b: UnsafeBufferPointer<UInt8>, _ o: UnsafeBufferPoin
             while Int(o[id + 1]) <= at { id += 1 }
             if at + k <= Int(o[id + 1]) { marks[id] = true }
         }
-        var p = start
-        while p + 8 <= last + 1 {
-            // Zero bytes of x0 and x1 are positions whose first and last bytes match. The
-            // test may flag a byte above a true one, never miss one: candidates are checked.
+        // The high bit of byte i is set when position p + i may start a match: zero bytes of
+        // x0 and x1 are positions whose first and last bytes match. The test may flag a byte
+        // above a true one, never miss one: candidates are checked.
+        @inline(__always) func candidates(_ p: Int) -> UInt64 {
             let x0 = (raw.loadUnaligned(fromByteOffset: p, as: UInt64.self) | wm0) ^ wv0
             let x1 = (raw.loadUnaligned(fromByteOffset: p + k - 1, as: UInt64.self) | wm1) ^ wv1
-            var m = (x0 &- ones) & ~x0 & (x1 &- ones) & ~x1 & highs
-            while m != 0 {
-                check(p + m.trailingZeroBitCount >> 3)
-                m &= m &- 1
+            return (x0 &- ones) & ~x0 & (x1 &- ones) & ~x1 & highs
+        }
+        var p = start
+        // Sixteen positions a turn, one branch for both words.
+        while p + 16 <= last + 1 {
+            var m = candidates(p), n = candidates(p + 8)
+            if m | n != 0 {
+                while m != 0 { check(p + m.trailingZeroBitCount >> 3); m &= m &- 1 }
+                while n != 0 { check(p + 8 + n.trailingZeroBitCount >> 3); n &= n &- 1 }
             }
-            p += 8
+            p += 16
         }
         while p <= last {
             if (base[p] | m0) == v0 && (base[p + k - 1] | m1) == v1 { check(p) }
