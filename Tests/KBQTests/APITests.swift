@@ -69,7 +69,7 @@ private let bigKB: KnowledgeBase = {
 /// item of a 100-item list parameter. It checks its bounds every few thousand rows, so it is
 /// the query the time and cancellation tests stop part way.
 private let slowQueryText = "items where name in $names select id"
-private let slowParameters: [String: Value] = ["names": .list((0..<100).map { .string("no such name \($0)") })]
+private let slowParameters: [String: Value] = ["names": .list((0..<1000).map { .string("no such name \($0)") })]
 
 // MARK: - Parameters
 
@@ -226,7 +226,14 @@ private let slowParameters: [String: Value] = ["names": .list((0..<100).map { .s
             finish.finish()
         }
         worker.start()
-        try await Task.sleep(for: .milliseconds(200))
+        // Cancel only once the query is known to be running: on a loaded machine the
+        // thread may take a while to start, and a token cancelled before the start proves
+        // nothing about stopping a running query.
+        let deadline = clock.now + .seconds(30)
+        while times.started.withLock({ $0 }) == nil && clock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        try await Task.sleep(for: .milliseconds(100))
         let cancelledAt = clock.now
         token.cancel()
         var next = results.makeAsyncIterator()

@@ -397,8 +397,9 @@ private let esc = UInt8(0x1B)
     // MARK: regressions (found by the fuzz targets, or while writing these tests)
 
     @Test func longOperatorChainsAreRefusedNotAStackOverflow() {
-        // Found by Fuzz/QueryFuzzer: `1+1+…` parsed iteratively into a tree as deep as the
-        // chain is long, which the checker then walked recursively off the stack.
+        // A crash (stack overflow), found through Fuzz/QueryFuzzer: `1+1+…` parsed
+        // iteratively into a tree as deep as the chain is long, which the checker then
+        // walked recursively off the stack.
         for op in [" + ", " - ", " * ", " / ", " % ", " and ", " or "] {
             let logical = op == " and " || op == " or "
             let text = "estimates where " + (logical ? "" : "value > ") + Array(repeating: logical ? "value > 1" : "1", count: 50_000).joined(separator: op)
