@@ -165,10 +165,6 @@ run_target() {
     log="$artifacts/$t/run.log"
     # -timeout: a single input running 10 s is a hang (queries stop themselves after 1 s).
     # -rss_limit_mb: a runaway allocation is a finding, not a machine brought down.
-    # Leak checking is off at exit too: the article KB and the Unicode tables are built once
-    # and kept for the life of the process on purpose, and LeakSanitizer would report them
-    # as a "crash" on the empty input when the run ends.
-    ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_leaks=0" \
     nice -n 10 "$build/bin/$t-fuzzer" "$corpus/$t/learned" "$corpus/$t/seeds" \
         -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
         -detect_leaks=0 -print_final_stats=1 -artifact_prefix="$artifacts/$t/" > "$log" 2>&1
