@@ -7,9 +7,10 @@
 # everything in one run and writes the tables into docs/PERFORMANCE.md (scripts/bench.py).
 #
 # Environment: KBQ_BENCH_DATA (default /tmp/kbbench), KBQ_BENCH_SIZES (default
-# "10000 100000 1000000"), KBQ_BENCH_QUICK=1 for fewer runs, KBQ_BENCH_NO_STATIC=1 to skip
-# the extra start-up build linked with -static-executable, KBQ_BENCH_SCRATCH to build in
-# another scratch folder, KBQ_BENCH_PEERS for a bench folder elsewhere than ../shared/bench.
+# "10000 100000 1000000"), KBQ_BENCH_QUICK=1 for fewer runs, KBQ_BENCH_SCRATCH to build in
+# another scratch folder, KBQ_BENCH_PEERS for a bench folder elsewhere than ../shared/bench,
+# KBQ_RELEASE_FLAGS for the build (`make bench` passes the Makefile's RELEASE_FLAGS: the
+# static executable that `make release` builds).
 set -eu
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -49,21 +50,13 @@ fi
 [ -x "$duckdb" ] || { say "DuckDB's CLI is not at $duckdb after pip install duckdb-cli"; exit 1; }
 
 scratch=${KBQ_BENCH_SCRATCH:+--scratch-path $KBQ_BENCH_SCRATCH}
-say "building release (swift build -c release --static-swift-stdlib)"
-swift build -c release --static-swift-stdlib $scratch --product kbq
-swift build -c release --static-swift-stdlib $scratch --product kbq-bench
-bin=$(swift build -c release --static-swift-stdlib $scratch --show-bin-path)
-static=
-if [ -z "${KBQ_BENCH_NO_STATIC:-}" ]; then
-    # A second build, for the start-up row only: the whole program linked statically.
-    say "building kbq with -static-executable (start-up comparison)"
-    static_scratch=${KBQ_BENCH_SCRATCH:-.build}-static
-    if swift build -c release -Xswiftc -static-executable --scratch-path "$static_scratch" --product kbq >/dev/null 2>&1; then
-        static="$(swift build -c release -Xswiftc -static-executable --scratch-path "$static_scratch" --show-bin-path)/kbq"
-    else
-        say "(the -static-executable build failed; that row is left out)"
-    fi
-fi
+# The same flags as the Makefile's RELEASE_FLAGS when run on its own.
+flags=${KBQ_RELEASE_FLAGS:-"-c release -Xswiftc -static-executable -Xswiftc -use-ld=lld -Xcc -DKBQ_EDITLINE_STATIC -Xlinker -ledit -Xlinker -ltinfo -Xlinker -lbsd -Xlinker -lmd"}
+say "building release (swift build $flags)"
+# $flags and $scratch are lists of words: split on purpose.
+swift build $flags $scratch --product kbq
+swift build $flags $scratch --product kbq-bench
+bin=$(swift build $flags $scratch --show-bin-path)
 
 for n in $sizes; do
     if [ ! -s "$data/$n/estimates.csv" ]; then
@@ -72,6 +65,6 @@ for n in $sizes; do
     fi
 done
 
-exec python3 "$here/scripts/bench.py" --kbq "$bin/kbq" ${static:+--kbq-static "$static"} --kbq-bench "$bin/kbq-bench" \
+exec python3 "$here/scripts/bench.py" --kbq "$bin/kbq" --build-flags "$flags" --kbq-bench "$bin/kbq-bench" \
     --duckdb "$duckdb" --peers "$peers" --data "$data" --sizes "$sizes" --doc "$here/docs/PERFORMANCE.md" \
     ${KBQ_BENCH_QUICK:+--quick}
