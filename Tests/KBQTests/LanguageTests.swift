@@ -307,3 +307,13 @@ import Testing
         #expect(s.run(SourceText("claims"), cancel: token) { _ in }.first?.kind == .cancelled)
     }
 }
+
+@Suite struct KeywordTests {
+    /// The parser asks `isClauseStart` (a switch, for start-up time); it must say what the
+    /// public set says.
+    @Test func isClauseStartAgreesWithClauseStarts() {
+        for k in Keyword.allCases {
+            #expect(k.isClauseStart == Keyword.clauseStarts.contains(k), "\(k)")
+        }
+    }
+}

@@ -96,7 +96,7 @@ public enum Completion {
                 var j = i + 1
                 while j < tokens.count, case .newline = tokens[j].kind { j += 1 }
                 if j < tokens.count {
-                    if let k = tokens[j].keyword, Keyword.clauseStarts.contains(k) { continue }
+                    if let k = tokens[j].keyword, k.isClauseStart { continue }
                     if tokens[j].symbol == "|" { continue }
                 }
                 start = i + 1
@@ -251,7 +251,7 @@ struct CompletionContext {
             switch tokens[i].kind {
             case .symbol("("), .symbol("["): depth += 1
             case .symbol(")"), .symbol("]"): depth = max(0, depth - 1)
-            case .keyword(let k) where depth == 0 && (Keyword.clauseStarts.contains(k)):
+            case .keyword(let k) where depth == 0 && k.isClauseStart:
                 clauseStart = i
             default: break
             }

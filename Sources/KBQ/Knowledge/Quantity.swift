@@ -109,7 +109,9 @@ public func formatNumber(_ v: Double, percent: Bool = false) -> String {
     var digits = String(intPart)
     var grouped = ""
     while digits.count > 3 {
-        grouped = "," + digits.suffix(3) + grouped
+        // String + String: String + Substring goes through the generic append(contentsOf:),
+        // whose first call costs a search of every conformance record (kbq's start-up).
+        grouped = "," + String(digits.suffix(3)) + grouped
         digits.removeLast(3)
     }
     grouped = digits + grouped

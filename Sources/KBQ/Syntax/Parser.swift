@@ -77,7 +77,7 @@ public struct Parser: Sendable {
         while j < tokens.count, case .newline = tokens[j].kind { j += 1 }
         guard j < tokens.count else { return false }
         let t = tokens[j]
-        if let k = t.keyword, Keyword.clauseStarts.contains(k) { i = j; return true }
+        if let k = t.keyword, k.isClauseStart { i = j; return true }
         if t.symbol == "|" { i = j; return true }
         return false
     }
@@ -171,7 +171,7 @@ public struct Parser: Sendable {
             source = .conflicts(advance().range)
         case .identifier(let n):
             source = .name(Name(text: n, range: advance().range))
-        case .keyword(let k) where Keyword.clauseStarts.contains(k):
+        case .keyword(let k) where k.isClauseStart:
             throw fail("a query starts with a collection or a let name, not '\(k.rawValue)'", notes: ["for example: estimates \(k.rawValue) …"])
         default:
             throw fail("expected a collection name, describe, search or conflicts, found \(peek.describe)")
@@ -183,11 +183,11 @@ public struct Parser: Sendable {
             if isSymbol("|") {
                 _ = advance()
                 skipNewlines()
-                guard let k = peek.keyword, Keyword.clauseStarts.contains(k) else {
+                guard let k = peek.keyword, k.isClauseStart else {
                     throw fail("expected a clause after '|', found \(peek.describe)", suggestion: clauseSuggestion())
                 }
             }
-            guard let k = peek.keyword, Keyword.clauseStarts.contains(k) else { break }
+            guard let k = peek.keyword, k.isClauseStart else { break }
             let c = try clause()
             clauses.append(c)
             end = c.range
@@ -532,7 +532,7 @@ public struct Parser: Sendable {
             }
             return Expr(kind: .path(names), range: t.range.union(names[names.count - 1].range))
         case .keyword(let k):
-            if Keyword.clauseStarts.contains(k) || k == .and || k == .or {
+            if k.isClauseStart || k == .and || k == .or {
                 throw fail("expected a value, found '\(k.rawValue)'")
             }
             throw fail("'\(k.rawValue)' is a keyword; to use a field of that name write `\(k.rawValue)` in backquotes")
