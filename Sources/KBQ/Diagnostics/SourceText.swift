@@ -111,9 +111,24 @@ public struct SourceText: Sendable {
 /// Columns a run of UTF-8 bytes takes on a terminal: one per character, tabs as one,
 /// East Asian wide characters as two.
 func displayWidth<C: Swift.Collection>(_ bytes: C) -> Int where C.Element == UInt8 {
+    // ASCII text, nearly every cell of a table, is measured on its bytes: decoding it into
+    // a String first (an allocation past 15 bytes) cost more than the rest of drawing a small
+    // table.
+    if let ascii = bytes.withContiguousStorageIfAvailable(asciiDisplayWidth), let ascii { return ascii }
     var width = 0
     for scalar in String(decoding: bytes, as: UTF8.self).unicodeScalars {
         width += scalarWidth(scalar)
+    }
+    return width
+}
+
+/// The width of ASCII bytes as ``scalarWidth`` counts it, or nil when there is a byte
+/// outside ASCII.
+private func asciiDisplayWidth(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+    var width = 0
+    for b in bytes {
+        if b >= 0x80 { return nil }
+        if b >= 0x20 && b != 0x7F || b == 0x09 { width += 1 }
     }
     return width
 }

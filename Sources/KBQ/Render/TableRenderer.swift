@@ -32,7 +32,7 @@ struct TableRenderer {
             // Numbers are never broken; text keeps its header and its longest word (up to
             // 20 columns) whole while that is enough.
             let longestWord = result.columns.indices.map { i in
-                cells.map { row in row[i].split(separator: " ").map { displayWidth($0.utf8) }.max() ?? 0 }.max() ?? 0
+                cells.map { row in longestWordWidth(row[i]) }.max() ?? 0
             }
             let soft = header.indices.map { i in
                 numeric[i] ? natural[i] : min(natural[i], max(TableRenderer.minColumn, displayWidth(header[i].utf8), min(20, longestWord[i])))
@@ -46,25 +46,39 @@ struct TableRenderer {
                 }
             }
         }
+        // Lines are built as UTF-8 bytes: padding, joining and trimming Strings cost most of
+        // drawing a small table, and so of `kbq -e QUERY`'s start-up.
         func line(_ values: [String], bold: Bool) -> String {
             // Each cell wraps onto as many lines as it needs: evidence is never cut.
             let wrapped = values.enumerated().map { i, v in wrap(v, widths[i], maxLines: .max) }
-            let height = wrapped.map(\.count).max() ?? 1
-            var lines: [String] = []
+            var height = 1
+            for w in wrapped { height = max(height, w.count) }
+            var bytes: [UInt8] = []
             for l in 0..<height {
-                var parts: [String] = []
+                if l > 0 { bytes.append(0x0A) }
                 for (i, w) in wrapped.enumerated() {
+                    if i > 0 { bytes.append(0x20); bytes.append(0x20) }
                     let text = l < w.count ? w[l] : ""
-                    let pad = String(repeating: " ", count: max(0, widths[i] - displayWidth(text.utf8)))
-                    let cell = numeric[i] ? pad + text : (i == wrapped.count - 1 ? text : text + pad)
-                    parts.append(bold ? style(cell, "1") : cell)
+                    let pad = max(0, widths[i] - displayWidth(text.utf8))
+                    if bold && color { bytes += "\u{1B}[1m".utf8 }
+                    if numeric[i] { for _ in 0..<pad { bytes.append(0x20) } }
+                    bytes += text.utf8
+                    if !numeric[i] && i != wrapped.count - 1 { for _ in 0..<pad { bytes.append(0x20) } }
+                    if bold && color { bytes += "\u{1B}[0m".utf8 }
                 }
-                lines.append(parts.joined(separator: "  "))
+                // No trailing spaces (the line's; the newline before it stops the loop).
+                while bytes.last == 0x20 { bytes.removeLast() }
             }
-            return lines.map { $0.trailingSpacesTrimmed }.joined(separator: "\n") + "\n"
+            bytes.append(0x0A)
+            return String(decoding: bytes, as: UTF8.self)
         }
         out += line(header, bold: true)
-        out += style(widths.map { String(repeating: "─", count: $0) }.joined(separator: "  "), "2") + "\n"
+        var rule: [UInt8] = []
+        for (i, w) in widths.enumerated() {
+            if i > 0 { rule.append(0x20); rule.append(0x20) }
+            for _ in 0..<w { rule += "─".utf8 }
+        }
+        out += style(String(decoding: rule, as: UTF8.self), "2") + "\n"
         for row in cells { out += line(row, bold: false) }
         out += style("(\(result.rows.count) row\(result.rows.count == 1 ? "" : "s"))", "2") + "\n"
         for s in result.summaries {
@@ -82,6 +96,34 @@ struct TableRenderer {
     /// the last line ends with an ellipsis.
     func wrap(_ s: String, _ w: Int, maxLines: Int) -> [String] {
         if displayWidth(s.utf8) <= w { return [s] }
+        var lines = asciiLines(s, w) ?? wordLines(s, w)
+        if lines.count > maxLines {
+            lines = Array(lines.prefix(maxLines))
+            var last = lines[maxLines - 1]
+            while displayWidth(last.utf8) + 1 > w, !last.isEmpty { last.removeLast() }
+            lines[maxLines - 1] = last + "…"
+        }
+        return lines
+    }
+
+    /// The width of the longest word of `s` (words are separated by spaces). Printable
+    /// ASCII is measured on its bytes: splitting Characters cost more than drawing the table.
+    private func longestWordWidth(_ s: String) -> Int {
+        var s = s
+        let ascii = s.withUTF8 { text -> Int? in
+            guard text.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else { return nil }
+            var longest = 0, run = 0
+            for b in text {
+                run = b == 0x20 ? 0 : run + 1
+                longest = max(longest, run)
+            }
+            return longest
+        }
+        return ascii ?? s.split(separator: " ").map { displayWidth($0.utf8) }.max() ?? 0
+    }
+
+    /// `s` broken into lines of at most `w` columns, at spaces where it can.
+    private func wordLines(_ s: String, _ w: Int) -> [String] {
         var lines: [String] = []
         var current = ""
         var currentWidth = 0
@@ -111,23 +153,53 @@ struct TableRenderer {
             currentWidth = pw
         }
         if currentWidth > 0 || lines.isEmpty { lines.append(current) }
-        if lines.count > maxLines {
-            lines = Array(lines.prefix(maxLines))
-            var last = lines[maxLines - 1]
-            while displayWidth(last.utf8) + 1 > w, !last.isEmpty { last.removeLast() }
-            lines[maxLines - 1] = last + "…"
-        }
         return lines
+    }
+
+    /// What ``wordLines(_:_:)`` gives, for text of printable ASCII only (nil for other text),
+    /// where every byte is a character one column wide: the same steps on bytes, without
+    /// splitting Characters, which made wrapping most of drawing a small table.
+    private func asciiLines(_ s: String, _ w: Int) -> [String]? {
+        var s = s
+        return s.withUTF8 { text -> [String]? in
+            guard text.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else { return nil }
+            var lines: [String] = []
+            var current: [UInt8] = []
+            var start = 0
+            while start <= text.count {
+                // The next word: up to the next space or the end.
+                var end = start
+                while end < text.count && text[end] != 0x20 { end += 1 }
+                var piece = UnsafeBufferPointer(rebasing: text[start..<end])
+                start = end + 1
+                if !current.isEmpty && current.count + 1 + piece.count <= w {
+                    current.append(0x20)
+                    current += piece
+                    continue
+                }
+                if !current.isEmpty { lines.append(String(decoding: current, as: UTF8.self)); current = [] }
+                // A word longer than the column is split.
+                while piece.count > w && w > 0 {
+                    lines.append(String(decoding: UnsafeBufferPointer(rebasing: piece[..<w]), as: UTF8.self))
+                    piece = UnsafeBufferPointer(rebasing: piece[w...])
+                }
+                current = Array(piece)
+            }
+            if !current.isEmpty || lines.isEmpty { lines.append(String(decoding: current, as: UTF8.self)) }
+            return lines
+        }
     }
 }
 
+// On UTF-8 bytes: String's Character-wise contains(_:) and removeLast() cost a third of
+// drawing a small table (`kbq -e` start-up).
 extension String {
-    var replacingTabs: String { contains("\t") ? replacingOccurrences("\t", " ") : self }
-    var replacingNewlines: String { contains("\\n") || contains("\\r") ? replacingOccurrences("\\n", " ").replacingOccurrences("\\r", "") : self }
+    var replacingTabs: String { utf8.contains(0x09) ? replacingOccurrences("\t", " ") : self }
+    var replacingNewlines: String { utf8.contains(UInt8(ascii: "\\")) ? replacingOccurrences("\\n", " ").replacingOccurrences("\\r", "") : self }
     var trailingSpacesTrimmed: String {
-        var s = Substring(self)
-        while s.last == " " { s.removeLast() }
-        return String(s)
+        var end = utf8.endIndex
+        while end > utf8.startIndex, utf8[utf8.index(before: end)] == UInt8(ascii: " ") { end = utf8.index(before: end) }
+        return end == utf8.endIndex ? self : String(decoding: utf8[..<end], as: UTF8.self)
     }
 }
 
