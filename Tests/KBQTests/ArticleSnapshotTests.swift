@@ -1,3 +1,4 @@
+import Synchronization
 import Testing
 @testable import KBQ
 
@@ -41,6 +42,41 @@ import Testing
         var damaged = bytes
         damaged[damaged.count / 2] ^= 0xFF
         _ = damaged.withUnsafeBytes { KBSnapshot.decode($0, sourceHash: 42) }  // refused or read: never a crash
+    }
+
+    @Test func collectionsAreDecodedWhenFirstAskedFor() throws {
+        let json = #"""
+        {"kbq": 1, "name": "two", "hedges": ["sure", "maybe"],
+         "collections": {
+          "people": {"key": "id", "fields": {"id": "string", "name": "string"},
+                     "rows": [{"id": "p1", "name": "Ana"}, {"id": "p2", "name": "Bo"}]},
+          "facts": {"key": "id", "fields": {"id": "string", "who": {"ref": "people"}, "hedge": "hedge"},
+                    "rows": [{"id": "f1", "who": "p2", "hedge": "maybe"}, {"id": "f2", "who": null, "hedge": null}]}
+         }}
+        """#
+        let kb = try KnowledgeBase(json: json.utf8, name: "two")
+        let bytes = KBSnapshot.encode(kb, sourceHash: 7)
+        let lazy = try #require(KBSnapshot.decodeLazily(SnapshotBytes(copying: bytes), sourceHash: 7) { _ in nil })
+        expectSame(lazy, kb)
+        #expect(KBSnapshot.decodeLazily(SnapshotBytes(copying: bytes), sourceHash: 8) { _ in nil } == nil)
+
+        // A collection whose bytes do not read back comes from the fallback (for the article
+        // KB: its JSON), and the others from the snapshot.
+        let header = try #require(bytes.withUnsafeBytes { KBSnapshot.header($0, sourceHash: 7) })
+        let facts = try #require(header.names.firstIndex(of: "facts"))
+        var damaged = bytes
+        damaged[header.starts[facts]] = 0xFF
+        let asked = Mutex<[String]>([])
+        let patched = try #require(KBSnapshot.decodeLazily(SnapshotBytes(copying: damaged), sourceHash: 7) { name in
+            asked.withLock { $0.append(name) }
+            return kb.collection(name)
+        })
+        expectSame(patched, kb)
+        #expect(asked.withLock { $0 } == ["facts"])
+        // With no fallback either, the collection is there and empty: never a crash.
+        let empty = try #require(KBSnapshot.decodeLazily(SnapshotBytes(copying: damaged), sourceHash: 7) { _ in nil })
+        #expect(empty.collection("facts")?.count == 0)
+        #expect(empty.collection("people")?.count == 2)
     }
 
     @Test func literalHoldsTheSnapshotBytes() {

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The stored values of one field, one entry per row, unboxed.
 enum ColumnData: Sendable {
     /// Interned strings; `StringPool.null` is null.
@@ -160,25 +162,78 @@ public final class KnowledgeBase: Sendable {
     /// A human title, if the KB gives one.
     public let title: String?
     /// The collections, in the order the KB declares them.
-    public let collections: [KBCollection]
+    public var collections: [KBCollection] { lazy?.all ?? loaded }
     /// The ordered hedge words.
     public let hedges: HedgeScale
     let byName: [String: Int]
+    private let loaded: [KBCollection]
+    /// The collections of a snapshot, decoded on first use (the article KB); nil when they
+    /// are all in `loaded`.
+    private let lazy: LazyCollections?
 
     init(name: String, title: String?, collections: [KBCollection], hedges: HedgeScale) {
         self.name = name
         self.title = title
-        self.collections = collections
+        self.loaded = collections
+        self.lazy = nil
         self.hedges = hedges
         var m: [String: Int] = [:]
         for (i, c) in collections.enumerated() { m[c.name] = i }
         byName = m
     }
 
+    /// A KB whose collections, named `names` in order, are made when first asked for.
+    init(name: String, title: String?, names: [String], collections: LazyCollections, hedges: HedgeScale) {
+        self.name = name
+        self.title = title
+        self.loaded = []
+        self.lazy = collections
+        self.hedges = hedges
+        var m: [String: Int] = [:]
+        for (i, n) in names.enumerated() { m[n] = i }
+        byName = m
+    }
+
     /// The collection named `name`.
     public func collection(_ name: String) -> KBCollection? {
-        byName[name].map { collections[$0] }
+        guard let i = byName[name] else { return nil }
+        return lazy?.collection(at: i) ?? loaded[i]
     }
+}
+
+/// Collections made on first use, once each, safely from any thread: the article KB's,
+/// decoded from its snapshot when a query first reaches them (Knowledge/KBSnapshot.swift).
+final class LazyCollections: Sendable {
+    private let slots: [Slot]
+    private let make: @Sendable (Int) -> KBCollection
+
+    /// Holds one collection once it is made. An atomic pointer, not a lock: references are
+    /// followed through `KnowledgeBase.collection(_:)` for every cell shown, and after the
+    /// first time this is one load.
+    private final class Slot: Sendable {
+        let value = Atomic<Unmanaged<KBCollection>?>(nil)
+        deinit { value.load(ordering: .acquiring)?.release() }
+    }
+
+    init(count: Int, make: @escaping @Sendable (Int) -> KBCollection) {
+        slots = (0..<count).map { _ in Slot() }
+        self.make = make
+    }
+
+    func collection(at i: Int) -> KBCollection {
+        let slot = slots[i]
+        while true {
+            if let made = slot.value.load(ordering: .acquiring) { return made.takeUnretainedValue() }
+            let made = Unmanaged.passRetained(make(i))
+            if slot.value.compareExchange(expected: nil, desired: made, ordering: .acquiringAndReleasing).exchanged {
+                return made.takeUnretainedValue()
+            }
+            // Another thread made it first: keep theirs.
+            made.release()
+        }
+    }
+
+    var all: [KBCollection] { slots.indices.map(collection(at:)) }
 }
 
 extension KBCollection {

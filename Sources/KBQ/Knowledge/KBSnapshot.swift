@@ -8,6 +8,12 @@
 // was edited and the snapshot not remade), the JSON is decoded as before, and a test fails.
 // A snapshot is only ever read from kbq's own binary, but reading one still checks every
 // length and index, so a damaged one is refused, never trusted.
+//
+// The collections come after a table of contents (name, rows, length of each), and the
+// article KB decodes each one the first time a query reaches it: `kbq -e 'estimates …'`
+// needs estimates and the collections its references show (entities, sources, sentences),
+// not the claims, events and relations, and the collection a query never names costs
+// nothing. Every collection is checked when it is decoded, against the table of contents.
 
 /// Appends values in the snapshot layout. Every byte written is below 0x80 except the bytes
 /// of text, which is valid UTF-8: so the snapshot *is* a Swift string's UTF-8, and reading
@@ -27,6 +33,8 @@ struct SnapshotWriter {
     /// Text as it is (it must be valid UTF-8), after its length.
     mutating func bytes(_ b: [UInt8]) { u64(UInt64(b.count)); out += b }
     mutating func string(_ s: String) { bytes(Array(s.utf8)) }
+    /// Bytes another writer wrote, as they are.
+    mutating func append(_ b: [UInt8]) { out += b }
     mutating func optional(_ s: String?) {
         if let s { u8(1); string(s) } else { u8(0) }
     }
@@ -67,7 +75,13 @@ struct SnapshotReader {
         defer { pos += n }
         return Array(UnsafeRawBufferPointer(rebasing: data[pos..<(pos + n)]))
     }
-    mutating func string() -> String? { bytes().map { String(decoding: $0, as: UTF8.self) } }
+    /// Decoded from the snapshot's bytes in place: no array in between (two allocations a
+    /// string instead of one, most of reading a list of names).
+    mutating func string() -> String? {
+        guard let n = count() else { return nil }
+        defer { pos += n }
+        return String(decoding: UnsafeRawBufferPointer(rebasing: data[pos..<(pos + n)]), as: UTF8.self)
+    }
     mutating func optional() -> String?? {
         guard let flag = u8() else { return nil }
         return flag == 0 ? .some(nil) : string().map { .some($0) }
@@ -90,7 +104,7 @@ struct SnapshotReader {
 
 enum KBSnapshot {
     static let magic: UInt32 = 0x5351_424B  // "KBQS"
-    static let version: UInt32 = 3
+    static let version: UInt32 = 4
 
     /// Where StringPool's hash puts a fixed string in a table of a fixed size. Pools keep
     /// their hash index in the snapshot, so a snapshot made with another hash function is
@@ -128,21 +142,28 @@ enum KBSnapshot {
         let aliases = kb.hedges.aliases.sorted { $0.key < $1.key }
         w.u64(UInt64(aliases.count))
         for (alias, rank) in aliases { w.string(alias); w.u64(UInt64(rank)) }
-        w.u64(UInt64(kb.collections.count))
-        for c in kb.collections {
-            w.string(c.name)
-            w.optional(c.key)
-            w.optional(c.measure)
-            w.u64(UInt64(c.count))
-            w.u64(UInt64(c.fields.count))
+        let bodies = kb.collections.map { c in
+            var b = SnapshotWriter()
+            b.optional(c.key)
+            b.optional(c.measure)
+            b.u64(UInt64(c.fields.count))
             for f in c.fields {
-                w.string(f.name)
-                encode(f.type, &w)
-                w.optional(f.qualifierField)
-                w.optional(f.upperField)
+                b.string(f.name)
+                encode(f.type, &b)
+                b.optional(f.qualifierField)
+                b.optional(f.upperField)
             }
-            for column in c.columns { encode(column, &w) }
+            for column in c.columns { encode(column, &b) }
+            return b.out
         }
+        // The table of contents, then the collections.
+        w.u64(UInt64(kb.collections.count))
+        for (c, body) in zip(kb.collections, bodies) {
+            w.string(c.name)
+            w.u64(UInt64(c.count))
+            w.u64(UInt64(body.count))
+        }
+        for body in bodies { w.append(body) }
         return w.out
     }
 
@@ -211,9 +232,29 @@ enum KBSnapshot {
         }
     }
 
-    /// The KB a snapshot holds, if it was made from JSON with hash `sourceHash` and reads
-    /// back whole; nil otherwise.
-    static func decode(_ data: UnsafeRawBufferPointer, sourceHash: UInt64) -> KnowledgeBase? {
+    /// What comes before the collections: the KB's name, title and hedges, and the table of
+    /// contents. Arrays of standard types, not of a struct per collection: each new array
+    /// type costs the Swift runtime about 10,000 instructions the first time it is made.
+    struct Header {
+        let name: String
+        let title: String?
+        let hedges: HedgeScale
+        /// The collections' names, rows, and where their bytes start in the snapshot (each
+        /// ends where the next starts, the last at the end).
+        let names: [String]
+        let rows: [Int]
+        let starts: [Int]
+        /// Rows by collection name, for checking references.
+        let rowsByName: [String: Int]
+
+        func bytes(_ i: Int, of data: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+            UnsafeRawBufferPointer(rebasing: data[starts[i]..<(i + 1 < starts.count ? starts[i + 1] : data.count)])
+        }
+    }
+
+    /// The header of a snapshot made from JSON with hash `sourceHash`, if it reads back and
+    /// its table of contents covers the rest of the bytes exactly; nil otherwise.
+    static func header(_ data: UnsafeRawBufferPointer, sourceHash: UInt64) -> Header? {
         var r = SnapshotReader(data: data)
         guard r.u32() == magic, r.u32() == version, r.u64() == sourceHash, r.u64() == hashProbe,
               let name = r.string(), let title = r.optional(), let nWords = r.count() else { return nil }
@@ -225,27 +266,72 @@ enum KBSnapshot {
             guard let s = r.string(), let rank = r.u64(), rank < UInt64(words.count) else { return nil }
             aliases[s] = Int(rank)
         }
-        let hedges = HedgeScale(words: words, aliases: aliases)
         guard let nCollections = r.count() else { return nil }
-        var collections: [KBCollection] = []
+        var names: [String] = [], rows: [Int] = [], lengths: [Int] = []
+        var rowsByName: [String: Int] = [:]
         for _ in 0..<nCollections {
-            guard let cname = r.string(), let key = r.optional(), let measure = r.optional(), let rows = r.u64(),
-                  rows <= UInt64(Int32.max), let nFields = r.count() else { return nil }
-            var fields: [Field] = []
-            for _ in 0..<nFields {
-                guard let fname = r.string(), let type = decodeType(&r, depth: 0), let q = r.optional(), let u = r.optional() else { return nil }
-                fields.append(Field(name: fname, type: type, qualifierField: q, upperField: u))
-            }
-            var columns: [ColumnData] = []
-            for _ in fields {
-                guard let column = decodeColumn(&r, rows: Int(rows)) else { return nil }
-                columns.append(column)
-            }
-            collections.append(KBCollection(name: cname, fields: fields, columns: columns, count: Int(rows),
-                                            key: key, measure: measure, hedges: hedges))
+            guard let cname = r.string(), let n = r.u64(), n <= UInt64(Int32.max), let length = r.count(),
+                  rowsByName.updateValue(Int(n), forKey: cname) == nil else { return nil }
+            names.append(cname)
+            rows.append(Int(n))
+            lengths.append(length)
         }
-        guard r.pos == data.count, referencesHold(collections, hedges) else { return nil }
-        return KnowledgeBase(name: name, title: title, collections: collections, hedges: hedges)
+        var starts: [Int] = []
+        var start = r.pos
+        for length in lengths {
+            guard length <= data.count - start else { return nil }
+            starts.append(start)
+            start += length
+        }
+        guard start == data.count else { return nil }
+        return Header(name: name, title: title, hedges: HedgeScale(words: words, aliases: aliases),
+                      names: names, rows: rows, starts: starts, rowsByName: rowsByName)
+    }
+
+    /// The KB a snapshot holds, if it was made from JSON with hash `sourceHash` and reads
+    /// back whole; nil otherwise. Every collection is decoded now.
+    static func decode(_ data: UnsafeRawBufferPointer, sourceHash: UInt64) -> KnowledgeBase? {
+        guard let header = header(data, sourceHash: sourceHash) else { return nil }
+        var collections: [KBCollection] = []
+        for i in header.names.indices {
+            guard let c = collection(i, in: data, header: header) else { return nil }
+            collections.append(c)
+        }
+        return KnowledgeBase(name: header.name, title: header.title, collections: collections, hedges: header.hedges)
+    }
+
+    /// The KB a snapshot holds, each collection decoded when it is first asked for. The
+    /// header is checked now; a collection whose bytes do not read back (which the tests rule
+    /// out for the article KB) comes from `fallback`, else empty.
+    static func decodeLazily(_ snapshot: SnapshotBytes, sourceHash: UInt64,
+                             fallback: @escaping @Sendable (String) -> KBCollection?) -> KnowledgeBase? {
+        guard let header = header(snapshot.bytes, sourceHash: sourceHash) else { return nil }
+        let collections = LazyCollections(count: header.names.count) { i in
+            collection(i, in: snapshot.bytes, header: header) ?? fallback(header.names[i])
+                ?? KBCollection(name: header.names[i], fields: [], columns: [], count: 0, key: nil, measure: nil, hedges: header.hedges)
+        }
+        return KnowledgeBase(name: header.name, title: header.title, names: header.names,
+                             collections: collections, hedges: header.hedges)
+    }
+
+    /// One collection of the snapshot, if its bytes read back whole and its references and
+    /// hedges point where they may.
+    static func collection(_ i: Int, in data: UnsafeRawBufferPointer, header: Header) -> KBCollection? {
+        var r = SnapshotReader(data: header.bytes(i, of: data))
+        guard let key = r.optional(), let measure = r.optional(), let nFields = r.count() else { return nil }
+        var fields: [Field] = []
+        for _ in 0..<nFields {
+            guard let fname = r.string(), let type = decodeType(&r, depth: 0), let q = r.optional(), let u = r.optional() else { return nil }
+            fields.append(Field(name: fname, type: type, qualifierField: q, upperField: u))
+        }
+        var columns: [ColumnData] = []
+        for f in fields {
+            guard let column = decodeColumn(&r, rows: header.rows[i]), holds(column, f, header) else { return nil }
+            columns.append(column)
+        }
+        guard r.pos == r.data.count else { return nil }
+        return KBCollection(name: header.names[i], fields: fields, columns: columns, count: header.rows[i],
+                            key: key, measure: measure, hedges: header.hedges)
     }
 
     private static func decodeType(_ r: inout SnapshotReader, depth: Int) -> FieldType? {
@@ -308,6 +394,7 @@ enum KBSnapshot {
                 if present == 0 { l.append(nil); continue }
                 guard let k = r.count() else { return nil }
                 var items: [Value] = []
+                items.reserveCapacity(k)
                 for _ in 0..<k {
                     switch r.u8() {
                     case 0?: items.append(.null)
@@ -326,23 +413,16 @@ enum KBSnapshot {
     }
 
     /// References point at rows that exist, hedge ranks are on the scale.
-    private static func referencesHold(_ collections: [KBCollection], _ hedges: HedgeScale) -> Bool {
-        var counts: [String: Int] = [:]
-        for c in collections { counts[c.name] = c.count }
-        for c in collections {
-            for (f, column) in zip(c.fields, c.columns) {
-                switch column {
-                case .ref(let rows):
-                    guard case .ref(let target) = f.type, let n = counts[target] else { return false }
-                    if rows.contains(where: { $0 < -1 || Int($0) >= n }) { return false }
-                case .hedge(let h):
-                    if h.contains(where: { $0 != 255 && Int($0) >= hedges.words.count }) { return false }
-                default:
-                    break
-                }
-            }
+    private static func holds(_ column: ColumnData, _ field: Field, _ header: Header) -> Bool {
+        switch column {
+        case .ref(let rows):
+            guard case .ref(let target) = field.type, let n = header.rowsByName[target] else { return false }
+            return !rows.contains(where: { $0 < -1 || Int($0) >= n })
+        case .hedge(let h):
+            return !h.contains(where: { $0 != 255 && Int($0) >= header.hedges.words.count })
+        default:
+            return true
         }
-        return true
     }
 
     /// The body of a Swift string literal whose UTF-8 is `bytes` (which must be valid UTF-8,
@@ -376,9 +456,10 @@ extension KnowledgeBase {
     static func articleFromSnapshot() -> KnowledgeBase? {
         var json = articleKBJSON
         let hash = json.withUTF8 { KBSnapshot.hash($0) }
-        // The literal's UTF-8 is the snapshot: read in place.
-        var snapshot = articleKBSnapshot
-        return snapshot.withUTF8 { KBSnapshot.decode(UnsafeRawBufferPointer($0), sourceHash: hash) }
+        // The literal's UTF-8 is the snapshot: read in place, for as long as the program runs.
+        return KBSnapshot.decodeLazily(SnapshotBytes(articleKBSnapshot), sourceHash: hash) { name in
+            ArticleKB.fromJSON?.collection(name)
+        }
     }
 
     /// Swift source for Article/ArticleKBSnapshot.swift: the article KB decoded from the JSON
@@ -394,10 +475,42 @@ extension KnowledgeBase {
         return """
             // Generated by kbq-snapshot (scripts/embed-article-kb.sh) from the article KB's JSON. Do not edit.
             // The loaded article KB as a snapshot (Knowledge/KBSnapshot.swift): \(bytes.count) bytes.
-            let articleKBSnapshot = \"\"\"
+            let articleKBSnapshot: StaticString = \"\"\"
             \(KBSnapshot.literal(bytes))
             \"\"\"
 
             """
+    }
+}
+
+/// The bytes of a snapshot that lazily decoded collections read from: a static string's,
+/// which live as long as the program, or a copy owned here (tests).
+final class SnapshotBytes: @unchecked Sendable {
+    // @unchecked: the bytes are never written after init, and freed only in deinit.
+    let bytes: UnsafeRawBufferPointer
+    private let owned: Bool
+
+    convenience init(_ text: StaticString) {
+        if text.hasPointerRepresentation {
+            self.init(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount), owned: false)
+        } else {
+            // A literal of one scalar has no bytes in the binary to point at.
+            self.init(copying: text.withUTF8Buffer { Array($0) })
+        }
+    }
+
+    convenience init(copying data: [UInt8]) {
+        let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: data.count, alignment: 1)
+        data.withUnsafeBytes { copy.copyMemory(from: $0) }
+        self.init(UnsafeRawBufferPointer(copy), owned: true)
+    }
+
+    private init(_ bytes: UnsafeRawBufferPointer, owned: Bool) {
+        self.bytes = bytes
+        self.owned = owned
+    }
+
+    deinit {
+        if owned { bytes.deallocate() }
     }
 }

@@ -33,6 +33,10 @@ extension KnowledgeBase {
 }
 
 enum ArticleKB {
+    /// The article KB decoded from its JSON: only when the snapshot is stale, or a collection
+    /// of it does not read back.
+    static let fromJSON: KnowledgeBase? = try? KnowledgeBase(json: articleKBJSON.utf8, name: "article")
+
     static let shared: KnowledgeBase = {
         // The compiled-in snapshot when it matches the JSON (a tenth of the start-up cost).
         if let kb = KnowledgeBase.articleFromSnapshot() { return kb }
