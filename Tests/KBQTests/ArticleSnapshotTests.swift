@@ -77,6 +77,19 @@ import Testing
         let empty = try #require(KBSnapshot.decodeLazily(SnapshotBytes(copying: damaged), sourceHash: 7) { _ in nil })
         #expect(empty.collection("facts")?.count == 0)
         #expect(empty.collection("people")?.count == 2)
+
+        // So is a column: from the fallback, else all null, the other columns read as written.
+        let layout = try #require(bytes.withUnsafeBytes { KBSnapshot.layout(facts, in: $0, header: header) })
+        let who = try #require(layout.fields.firstIndex { $0.name == "who" })
+        var badColumn = bytes
+        badColumn[layout.starts[who]] = 0xFF
+        let patchedColumn = try #require(KBSnapshot.decodeLazily(SnapshotBytes(copying: badColumn), sourceHash: 7) { kb.collection($0) })
+        expectSame(patchedColumn, kb)
+        let nulls = try #require(KBSnapshot.decodeLazily(SnapshotBytes(copying: badColumn), sourceHash: 7) { _ in nil })
+        let factsRead = try #require(nulls.collection("facts"))
+        #expect(factsRead.value(row: 0, field: "who", in: nulls) == .null)
+        #expect(factsRead.value(row: 0, field: "id", in: nulls) == .string("f1"))
+        #expect(factsRead.value(row: 0, field: "hedge", in: nulls) == kb.collection("facts")?.value(row: 0, field: "hedge", in: kb))
     }
 
     @Test func literalHoldsTheSnapshotBytes() {

@@ -1,5 +1,3 @@
-import Synchronization
-
 /// The stored values of one field, one entry per row, unboxed.
 enum ColumnData: Sendable {
     /// Interned strings; `StringPool.null` is null.
@@ -41,7 +39,7 @@ public final class KBCollection: Sendable {
     public let measure: String?
     /// The number of rows.
     public let count: Int
-    let columns: [ColumnData]
+    let columns: Columns
     let fieldIndex: [String: Int]
     /// Index of the field a reference to this collection is shown by.
     let displayField: Int?
@@ -55,7 +53,11 @@ public final class KBCollection: Sendable {
     /// Per row, whether the row's `unit` field says "percent": its numbers print as 76.6%.
     let percentRows: [Bool]?
 
-    init(name: String, fields: [Field], columns: [ColumnData], count: Int, key: String?, measure: String?, hedges: HedgeScale) {
+    convenience init(name: String, fields: [Field], columns: [ColumnData], count: Int, key: String?, measure: String?, hedges: HedgeScale) {
+        self.init(name: name, fields: fields, columns: Columns(columns), count: count, key: key, measure: measure, hedges: hedges)
+    }
+
+    init(name: String, fields: [Field], columns: Columns, count: Int, key: String?, measure: String?, hedges: HedgeScale) {
         self.name = name
         self.fields = fields
         self.columns = columns
@@ -67,7 +69,13 @@ public final class KBCollection: Sendable {
         for (i, f) in fields.enumerated() { index[f.name] = i }
         fieldIndex = index
         keyField = key.flatMap { index[$0] }
-        displayField = ["name", "title"].lazy.compactMap { n in index[n].flatMap { fields[$0].type == .string ? $0 : nil } }.first ?? key.flatMap { index[$0] }
+        // A loop, not a lazy compactMap: each lazy wrapper type is one more generic type the
+        // runtime builds at start-up.
+        var display: Int?
+        for n in ["name", "title"] where display == nil {
+            if let i = index[n], fields[i].type == .string { display = i }
+        }
+        displayField = display ?? key.flatMap { index[$0] }
         var q = [(Int?, Int?)?](repeating: nil, count: fields.count)
         for (i, f) in fields.enumerated() where f.qualifierField != nil || f.upperField != nil {
             q[i] = (f.qualifierField.flatMap { index[$0] }, f.upperField.flatMap { index[$0] })
@@ -199,41 +207,6 @@ public final class KnowledgeBase: Sendable {
         guard let i = byName[name] else { return nil }
         return lazy?.collection(at: i) ?? loaded[i]
     }
-}
-
-/// Collections made on first use, once each, safely from any thread: the article KB's,
-/// decoded from its snapshot when a query first reaches them (Knowledge/KBSnapshot.swift).
-final class LazyCollections: Sendable {
-    private let slots: [Slot]
-    private let make: @Sendable (Int) -> KBCollection
-
-    /// Holds one collection once it is made. An atomic pointer, not a lock: references are
-    /// followed through `KnowledgeBase.collection(_:)` for every cell shown, and after the
-    /// first time this is one load.
-    private final class Slot: Sendable {
-        let value = Atomic<Unmanaged<KBCollection>?>(nil)
-        deinit { value.load(ordering: .acquiring)?.release() }
-    }
-
-    init(count: Int, make: @escaping @Sendable (Int) -> KBCollection) {
-        slots = (0..<count).map { _ in Slot() }
-        self.make = make
-    }
-
-    func collection(at i: Int) -> KBCollection {
-        let slot = slots[i]
-        while true {
-            if let made = slot.value.load(ordering: .acquiring) { return made.takeUnretainedValue() }
-            let made = Unmanaged.passRetained(make(i))
-            if slot.value.compareExchange(expected: nil, desired: made, ordering: .acquiringAndReleasing).exchanged {
-                return made.takeUnretainedValue()
-            }
-            // Another thread made it first: keep theirs.
-            made.release()
-        }
-    }
-
-    var all: [KBCollection] { slots.indices.map(collection(at:)) }
 }
 
 extension KBCollection {

@@ -9,11 +9,13 @@
 // A snapshot is only ever read from kbq's own binary, but reading one still checks every
 // length and index, so a damaged one is refused, never trusted.
 //
-// The collections come after a table of contents (name, rows, length of each), and the
-// article KB decodes each one the first time a query reaches it: `kbq -e 'estimates …'`
-// needs estimates and the collections its references show (entities, sources, sentences),
-// not the claims, events and relations, and the collection a query never names costs
-// nothing. Every collection is checked when it is decoded, against the table of contents.
+// The collections come after a table of contents (name, rows, length of each), and each
+// collection's columns after its fields and their lengths. The article KB decodes a
+// collection the first time a query reaches it, and a column the first time it is read:
+// `kbq -e 'estimates …'` needs estimates and the names and keys of the entities, sources
+// and sentences its references show, not the claims or events, nor the sentences' text or
+// the entities' aliases. Each part is checked when it is decoded, against the table of
+// contents.
 
 /// Appends values in the snapshot layout. Every byte written is below 0x80 except the bytes
 /// of text, which is valid UTF-8: so the snapshot *is* a Swift string's UTF-8, and reading
@@ -104,7 +106,7 @@ struct SnapshotReader {
 
 enum KBSnapshot {
     static let magic: UInt32 = 0x5351_424B  // "KBQS"
-    static let version: UInt32 = 4
+    static let version: UInt32 = 5
 
     /// Where StringPool's hash puts a fixed string in a table of a fixed size. Pools keep
     /// their hash index in the snapshot, so a snapshot made with another hash function is
@@ -153,7 +155,13 @@ enum KBSnapshot {
                 b.optional(f.qualifierField)
                 b.optional(f.upperField)
             }
-            for column in c.columns { encode(column, &b) }
+            let columns = c.fields.indices.map { j in
+                var w = SnapshotWriter()
+                encode(c.columns[j], &w)
+                return w.out
+            }
+            for column in columns { b.u64(UInt64(column.count)) }
+            for column in columns { b.append(column) }
             return b.out
         }
         // The table of contents, then the collections.
@@ -300,38 +308,98 @@ enum KBSnapshot {
         return KnowledgeBase(name: header.name, title: header.title, collections: collections, hedges: header.hedges)
     }
 
-    /// The KB a snapshot holds, each collection decoded when it is first asked for. The
-    /// header is checked now; a collection whose bytes do not read back (which the tests rule
-    /// out for the article KB) comes from `fallback`, else empty.
+    /// The KB a snapshot holds, each collection decoded when it is first asked for, and each
+    /// of its columns when first read. The header is checked now. A part whose bytes do not
+    /// read back (which the tests rule out for the article KB) comes from `fallback`; without
+    /// one, a collection is empty and a column all null.
     static func decodeLazily(_ snapshot: SnapshotBytes, sourceHash: UInt64,
                              fallback: @escaping @Sendable (String) -> KBCollection?) -> KnowledgeBase? {
         guard let header = header(snapshot.bytes, sourceHash: sourceHash) else { return nil }
         let collections = LazyCollections(count: header.names.count) { i in
-            collection(i, in: snapshot.bytes, header: header) ?? fallback(header.names[i])
-                ?? KBCollection(name: header.names[i], fields: [], columns: [], count: 0, key: nil, measure: nil, hedges: header.hedges)
+            let name = header.names[i], rows = header.rows[i]
+            guard let layout = layout(i, in: snapshot.bytes, header: header) else {
+                return fallback(name)
+                    ?? KBCollection(name: name, fields: [], columns: [], count: 0, key: nil, measure: nil, hedges: header.hedges)
+            }
+            let columns = LazyColumns(count: layout.fields.count) { j in
+                // The closure keeps `snapshot`, and so the bytes, alive.
+                if let column = column(j, of: layout, in: snapshot.bytes, rows: rows, header: header) { return column }
+                if let other = fallback(name), other.fields == layout.fields { return other.columns[j] }
+                return nullColumn(layout.fields[j].type, rows: rows)
+            }
+            return KBCollection(name: name, fields: layout.fields, columns: Columns(columns), count: rows,
+                                key: layout.key, measure: layout.measure, hedges: header.hedges)
         }
         return KnowledgeBase(name: header.name, title: header.title, names: header.names,
                              collections: collections, hedges: header.hedges)
     }
 
-    /// One collection of the snapshot, if its bytes read back whole and its references and
-    /// hedges point where they may.
+    /// One collection of the snapshot, every column decoded, if its bytes read back whole and
+    /// its references and hedges point where they may.
     static func collection(_ i: Int, in data: UnsafeRawBufferPointer, header: Header) -> KBCollection? {
-        var r = SnapshotReader(data: header.bytes(i, of: data))
+        guard let layout = layout(i, in: data, header: header) else { return nil }
+        var columns: [ColumnData] = []
+        for j in layout.fields.indices {
+            guard let c = column(j, of: layout, in: data, rows: header.rows[i], header: header) else { return nil }
+            columns.append(c)
+        }
+        return KBCollection(name: header.names[i], fields: layout.fields, columns: columns, count: header.rows[i],
+                            key: layout.key, measure: layout.measure, hedges: header.hedges)
+    }
+
+    /// A collection's schema and where its columns are.
+    struct Layout: Sendable {
+        let key: String?
+        let measure: String?
+        let fields: [Field]
+        /// Where each column's bytes start in the snapshot, and after them where the last ends.
+        let starts: [Int]
+    }
+
+    static func layout(_ i: Int, in data: UnsafeRawBufferPointer, header: Header) -> Layout? {
+        let body = header.bytes(i, of: data)
+        var r = SnapshotReader(data: body)
         guard let key = r.optional(), let measure = r.optional(), let nFields = r.count() else { return nil }
         var fields: [Field] = []
         for _ in 0..<nFields {
             guard let fname = r.string(), let type = decodeType(&r, depth: 0), let q = r.optional(), let u = r.optional() else { return nil }
             fields.append(Field(name: fname, type: type, qualifierField: q, upperField: u))
         }
-        var columns: [ColumnData] = []
-        for f in fields {
-            guard let column = decodeColumn(&r, rows: header.rows[i]), holds(column, f, header) else { return nil }
-            columns.append(column)
+        var lengths: [Int] = []
+        for _ in fields {
+            guard let n = r.count() else { return nil }
+            lengths.append(n)
         }
-        guard r.pos == r.data.count else { return nil }
-        return KBCollection(name: header.names[i], fields: fields, columns: columns, count: header.rows[i],
-                            key: key, measure: measure, hedges: header.hedges)
+        // Offsets in `data`: the body starts where `header` says.
+        let base = header.starts[i]
+        var starts = [base + r.pos]
+        for n in lengths {
+            guard let last = starts.last, n <= base + body.count - last else { return nil }
+            starts.append(last + n)
+        }
+        guard starts.last == base + body.count else { return nil }
+        return Layout(key: key, measure: measure, fields: fields, starts: starts)
+    }
+
+    /// Column `j` of a collection laid out as `layout`, if it reads back whole, has `rows`
+    /// rows, and its references and hedges point where they may.
+    static func column(_ j: Int, of layout: Layout, in data: UnsafeRawBufferPointer, rows: Int, header: Header) -> ColumnData? {
+        var r = SnapshotReader(data: UnsafeRawBufferPointer(rebasing: data[layout.starts[j]..<layout.starts[j + 1]]))
+        guard let column = decodeColumn(&r, rows: rows), r.pos == r.data.count, holds(column, layout.fields[j], header) else { return nil }
+        return column
+    }
+
+    /// A column of `rows` nulls for a field of type `type`.
+    static func nullColumn(_ type: FieldType, rows: Int) -> ColumnData {
+        switch type {
+        case .string: return .string(ids: StringIDs([UInt32](repeating: StringPool.null, count: rows)), pool: StringPool())
+        case .number, .percent, .null: return .number([Double](repeating: .nan, count: rows))
+        case .date: return .date([PartialDate](repeating: ColumnData.nullDate, count: rows))
+        case .bool: return .bool([UInt8](repeating: 2, count: rows))
+        case .hedge: return .hedge([UInt8](repeating: 255, count: rows))
+        case .ref: return .ref([Int32](repeating: -1, count: rows))
+        case .list: return .list([[Value]?](repeating: nil, count: rows))
+        }
     }
 
     private static func decodeType(_ r: inout SnapshotReader, depth: Int) -> FieldType? {
