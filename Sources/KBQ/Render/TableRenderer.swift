@@ -40,7 +40,15 @@ struct TableRenderer {
             let hard = header.indices.map { numeric[$0] ? natural[$0] : min(natural[$0], TableRenderer.minColumn) }
             for floor in [soft, hard] {
                 while total > width {
-                    guard let i = widths.indices.filter({ widths[$0] > floor[$0] }).max(by: { widths[$0] - floor[$0] < widths[$1] - floor[$1] }) else { break }
+                    // The column with the most room above its floor (the first of equals),
+                    // found without building an array for every column taken (a wide
+                    // table is squeezed a column at a time, hundreds of times).
+                    var widest: Int?
+                    for i in widths.indices where widths[i] > floor[i] {
+                        if let w = widest, widths[i] - floor[i] <= widths[w] - floor[w] { continue }
+                        widest = i
+                    }
+                    guard let i = widest else { break }
                     widths[i] -= 1
                     total -= 1
                 }
