@@ -117,17 +117,29 @@ enum KBSnapshot {
         return UInt64(StringPool.reduce(h, 1_000_003)) << 32 | UInt64(UInt32(truncatingIfNeeded: h))
     }
 
-    /// FNV-1a over 8-byte words: which JSON a snapshot was made from.
+    /// FNV-1a over 8-byte words, in four lanes, then the lanes folded together: which JSON a
+    /// snapshot was made from. Start-up hashes the 76 KB of the article's JSON every time:
+    /// four lanes let four multiplies run at once where one chain waits on each in turn.
     static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(bytes.count)
-        guard let base = bytes.baseAddress else { return h }
+        let prime: UInt64 = 0x100_0000_01b3
+        let seed: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(bytes.count)
+        guard let base = bytes.baseAddress else { return seed }
         let raw = UnsafeRawPointer(base)
+        var h0 = seed, h1 = seed &+ 1, h2 = seed &+ 2, h3 = seed &+ 3
         var i = 0
+        while i + 32 <= bytes.count {
+            h0 = (h0 ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* prime
+            h1 = (h1 ^ raw.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self)) &* prime
+            h2 = (h2 ^ raw.loadUnaligned(fromByteOffset: i + 16, as: UInt64.self)) &* prime
+            h3 = (h3 ^ raw.loadUnaligned(fromByteOffset: i + 24, as: UInt64.self)) &* prime
+            i += 32
+        }
+        var h = (((((h0 &* prime) ^ h1) &* prime) ^ h2) &* prime) ^ h3
         while i + 8 <= bytes.count {
-            h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0x100_0000_01b3
+            h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* prime
             i += 8
         }
-        while i < bytes.count { h = (h ^ UInt64(bytes[i])) &* 0x100_0000_01b3; i += 1 }
+        while i < bytes.count { h = (h ^ UInt64(bytes[i])) &* prime; i += 1 }
         return h
     }
 
