@@ -15,8 +15,14 @@ SWIFT ?= swift
 # programs. kbq's own code calls only getpwuid, when $HOME is unset (on a machine with
 # another glibc it then finds no home and keeps no history); the rest is the Swift runtime's
 # and Foundation's (pulled in by swift-argument-parser), on paths kbq never takes.
+# -disable-concrete-type-metadata-mangled-name-accessors: generic types such as [Field] or
+# [String: Int] get their metadata from accessor functions, not from mangled names the
+# runtime demangles and checks by searching every conformance record: a third of the
+# instructions of `kbq -e QUERY` (1.6 M down to 1.1 M), for a slightly larger binary. It is
+# the code Swift emits for runtimes that predate mangled-name accessors.
 RELEASE_FLAGS := -c release -Xswiftc -static-executable -Xswiftc -use-ld=lld -Xcc -DKBQ_EDITLINE_STATIC \
-	-Xlinker -ledit -Xlinker -ltinfo -Xlinker -lbsd -Xlinker -lmd
+	-Xlinker -ledit -Xlinker -ltinfo -Xlinker -lbsd -Xlinker -lmd \
+	-Xswiftc -Xfrontend -Xswiftc -disable-concrete-type-metadata-mangled-name-accessors
 
 .PHONY: build release test run deps
 
