@@ -12,11 +12,42 @@ public final class PreparedQuery: Sendable {
     public let parameterNames: [String]
     let statements: [PlannedStatement]
     let parameterTypes: [String: ParamInfo]
+    /// How many slots the plan reads parameters from (``Env/args``).
+    let slotCount: Int
+    /// The parameters to check, by name (the order their problems are reported in), with
+    /// the slot each goes to.
+    let checkOrder: [ParamCheck]
+    /// Whether some parameter takes a date or hedge, whose strings are read as one.
+    let coerces: Bool
 
     struct ParamInfo: Sendable {
         let type: FieldType?
         let range: SourceRange
         var isPattern = false
+
+        /// What a value for the parameter must be, worked out once rather than per run.
+        var check: Check {
+            guard let type else { return .any }
+            if type.isNumeric { return .numeric }
+            switch type {
+            case .string, .ref: return .text
+            case .date: return .date
+            case .bool: return .bool
+            case .hedge: return .hedge
+            case .list: return .list
+            default: return .none
+            }
+        }
+
+        enum Check { case any, numeric, text, date, bool, hedge, list, none }
+    }
+
+    /// A parameter as a run checks and binds it.
+    struct ParamCheck: Sendable {
+        let name: String
+        let info: ParamInfo
+        let check: ParamInfo.Check
+        let slot: Int?
     }
 
     /// Parses and checks `text` against `kb`. Throws every problem found, each with its
@@ -32,20 +63,40 @@ public final class PreparedQuery: Sendable {
         if !all.isEmpty { throw Diagnostics(Diagnostic.reported(all)) }
         if planned.isEmpty { throw Diagnostics([Diagnostic(.syntax, "the query is empty", at: SourceRange(0, 0))]) }
         self.init(kb: kb, source: SourceText(text, name: name), statements: planned, parameters: planner.parameters,
-                  patterns: planner.patternParameters)
+                  slots: planner.parameterSlots, patterns: planner.patternParameters)
     }
 
-    init(kb: KnowledgeBase, source: SourceText, statements: [PlannedStatement], types: [String: ParamInfo]) {
+    init(kb: KnowledgeBase, source: SourceText, statements: [PlannedStatement], types: [String: ParamInfo], slots: [String: Int]) {
         self.kb = kb
         self.source = source
         self.statements = statements
         self.parameterTypes = types
         self.parameterNames = types.keys.sorted()
+        self.slotCount = slots.count
+        self.checkOrder = types.sorted { $0.key < $1.key }.map {
+            ParamCheck(name: $0.key, info: $0.value, check: $0.value.check, slot: slots[$0.key])
+        }
+        self.coerces = types.values.contains { $0.type == .date || $0.type == .hedge }
     }
 
     /// Runs the query. The result is that of the last statement (a script of `let`s and
     /// one query returns the query's result).
     public func run(parameters: [String: Value] = [:], limits: Limits = .none, cancel: CancellationToken? = nil) throws(Diagnostics) -> ResultTable {
+        if statements.count == 1, case .query(let plan) = statements[0] {
+            // One query, the usual prepared statement: what `execute` does, without the
+            // bookkeeping a script of several statements needs.
+            let parameters = coerce(parameters)
+            let (args, problems) = bindParameters(parameters)
+            if !problems.isEmpty { throw Diagnostics(problems) }
+            let env = Env(kb: kb, params: parameters, args: args, lets: [:], limits: limits, cancel: cancel)
+            do {
+                return try plan.run(env).result(env)
+            } catch {
+                var d = error
+                if d.range == nil { d.range = plan.range }
+                throw Diagnostics([d])
+            }
+        }
         var last: ResultTable?
         let (diags, _) = execute(statements, parameters: parameters, limits: limits, cancel: cancel, lets: [:], keepGoing: false) { outcome in
             if case .result(let r) = outcome { last = r }
@@ -63,40 +114,45 @@ public final class PreparedQuery: Sendable {
         }
     }
 
-    /// Checks parameter values against what the query expects of them.
-    func checkParameters(_ params: [String: Value]) -> [Diagnostic] {
+    /// Checks parameter values against what the query expects of them, and puts each in
+    /// its slot.
+    func bindParameters(_ params: [String: Value]) -> (args: Arguments, problems: [Diagnostic]) {
         var out: [Diagnostic] = []
-        for (name, info) in parameterTypes.sorted(by: { $0.key < $1.key }) {
-            guard let v = params[name] else {
-                out.append(Diagnostic(.unboundParameter, "no value given for parameter $\(name)", at: info.range,
-                                      notes: ["bind it with --param \(name)=VALUE, or in the API's parameters"]))
+        var args = Arguments(count: slotCount)
+        for p in checkOrder {
+            guard let v = params[p.name] else {
+                out.append(Diagnostic(.unboundParameter, "no value given for parameter $\(p.name)", at: p.info.range,
+                                      notes: ["bind it with --param \(p.name)=VALUE, or in the API's parameters"]))
                 continue
             }
-            guard let t = info.type, !v.isNull else { continue }
+            if let slot = p.slot { args[slot] = v }
+            if v.isNull { continue }
             let ok: Bool
-            switch (t, v) {
-            case (let t, _) where t.isNumeric: ok = v.number != nil
-            case (.string, .string), (.ref, .string), (.date, .date), (.bool, .bool), (.hedge, .hedge), (.list, .list): ok = true
+            switch (p.check, v) {
+            case (.any, _): continue
+            case (.numeric, _): ok = v.number != nil
+            case (.text, .string), (.date, .date), (.bool, .bool), (.hedge, .hedge), (.list, .list): ok = true
             case (.hedge, .string(let w)): ok = kb.hedges.rank(of: w) != nil
             case (.date, .number(let y)): ok = y == y.rounded() && y >= 1 && y <= 9999
             case (.date, .string(let s)): ok = PartialDate.parse(s) != nil
             default: ok = false
             }
-            if ok, info.isPattern, case .string(let source) = v {
+            if ok, p.info.isPattern, case .string(let source) = v {
                 do { _ = try Pattern(source) } catch {
-                    out.append(Diagnostic(.invalidLiteral, "parameter $\(name) is not a valid pattern: \(error.message)", at: info.range))
+                    out.append(Diagnostic(.invalidLiteral, "parameter $\(p.name) is not a valid pattern: \(error.message)", at: p.info.range))
                 }
             }
-            if !ok {
-                out.append(Diagnostic(.unboundParameter, "parameter $\(name) is compared with \(t) but was given \(v.kindName) \(sanitizeForTerminal(v.text))", at: info.range))
+            if !ok, let t = p.info.type {
+                out.append(Diagnostic(.unboundParameter, "parameter $\(p.name) is compared with \(t) but was given \(v.kindName) \(sanitizeForTerminal(v.text))", at: p.info.range))
             }
         }
-        return out
+        return (args, out)
     }
 
     func execute(_ statements: [PlannedStatement], parameters: [String: Value], limits: Limits, cancel: CancellationToken?,
                  lets initial: [String: Rows], keepGoing: Bool, emit: (StatementOutcome) -> Void) -> ([Diagnostic], [String: Rows]) {
-        let problems = checkParameters(coerce(parameters))
+        let parameters = coerce(parameters)
+        let (args, problems) = bindParameters(parameters)
         if !problems.isEmpty { return (problems, initial) }
         var lets = initial
         var diags: [Diagnostic] = []
@@ -105,7 +161,7 @@ public final class PreparedQuery: Sendable {
         let started = ContinuousClock.now
         var work = 0
         for st in statements {
-            let env = Env(kb: kb, params: coerce(parameters), lets: lets, limits: limits, cancel: cancel, started: started, work: work)
+            let env = Env(kb: kb, params: parameters, args: args, lets: lets, limits: limits, cancel: cancel, started: started, work: work)
             defer { work = env.work }
             do {
                 switch st {
@@ -130,6 +186,7 @@ public final class PreparedQuery: Sendable {
 
     /// Strings given for date- or hedge-typed parameters are read as dates and hedges.
     func coerce(_ params: [String: Value]) -> [String: Value] {
+        if !coerces { return params }
         var out = params
         for (name, info) in parameterTypes {
             guard let v = params[name], let t = info.type else { continue }
@@ -240,7 +297,8 @@ public struct Session: Sendable {
         guard !planned.isEmpty else { return Diagnostic.reported(checkErrors) }
         var params: [String: (FieldType?, SourceRange)] = [:]
         for (k, v) in planner.parameters { params[k] = v }
-        let prepared = PreparedQuery(kb: kb, source: source, statements: planned, parameters: params, patterns: planner.patternParameters)
+        let prepared = PreparedQuery(kb: kb, source: source, statements: planned, parameters: params, slots: planner.parameterSlots,
+                                     patterns: planner.patternParameters)
         let (runErrors, bound) = prepared.execute(planned, parameters: parameters, limits: limits, cancel: cancel,
                                                   lets: lets.mapValues(\.rows), keepGoing: keepGoing, emit: emit)
         for st in planned {
@@ -255,9 +313,9 @@ public struct Session: Sendable {
 
 extension PreparedQuery {
     convenience init(kb: KnowledgeBase, source: SourceText, statements: [PlannedStatement], parameters: [String: (FieldType?, SourceRange)],
-                     patterns: Set<String> = []) {
+                     slots: [String: Int], patterns: Set<String> = []) {
         var types: [String: ParamInfo] = [:]
         for (k, v) in parameters { types[k] = ParamInfo(type: v.0, range: v.1, isPattern: patterns.contains(k)) }
-        self.init(kb: kb, source: source, statements: statements, types: types)
+        self.init(kb: kb, source: source, statements: statements, types: types, slots: slots)
     }
 }

@@ -78,6 +78,22 @@ extension Planner {
         }
     }
 
+    /// A stored column as integers that are equal exactly when the values are (see
+    /// ``CompareIDs``); -1 for null. Nil for columns without such a form.
+    func integerForm(_ c: KBCollection, _ f: Int) -> (@Sendable (Int) -> Int)? {
+        switch c.columns[f] {
+        case .ref(let targets):
+            return { r in Int(targets[r]) < 0 ? -1 : Int(targets[r]) }
+        case .string(let ids, let pool) where pool.isDistinct:
+            return { r in ids[r] == StringPool.null ? -1 : Int(ids[r]) }
+        case .hedge(let ranks):
+            let known = c.hedges.words.count
+            return { r in Int(ranks[r]) >= known ? -1 : Int(ranks[r]) }
+        default:
+            return nil
+        }
+    }
+
     mutating func planCompare(_ field: Expr, _ on: Expr?, _ scope: Scope, range: SourceRange) throws(Failed) -> (Step, Scope) {
         let key = try compile(field, scope)
         if case .list = key.type { throw error(.invalidClause, "compare groups by one value per row; \(render(field)) is a list", at: field.range) }
@@ -111,9 +127,17 @@ extension Planner {
         if sentenceCol != nil { cols.append(ResultColumn(name: "sentence", type: sentenceType)) }
         let names = uniqueNames(cols.map(\.name))
         for i in cols.indices { cols[i].name = names[i] }
+        var ids: CompareIDs?
+        if let c = scope.stored, let (kc, kf) = key.column, kc === c, let keyID = integerForm(c, kf) {
+            let unitID = unitCol.flatMap { integerForm(c, $0) }
+            let hedgeID = hedgeCol.flatMap { integerForm(c, $0) }
+            if (unitCol == nil) == (unitID == nil) && (hedgeCol == nil) == (hedgeID == nil) {
+                ids = CompareIDs(key: keyID, unit: unitID, hedge: hedgeID)
+            }
+        }
         let spec = CompareSpec(key: key.eval, measure: measure.eval, hedge: hedgeCol.map { reader(scope, $0) },
                                sentence: sentenceCol.map { reader(scope, $0) }, unit: unitCol.map { reader(scope, $0) },
-                               columns: cols, measureName: on.map(render) ?? scope.measure ?? "value")
+                               columns: cols, measureName: on.map(render) ?? scope.measure ?? "value", ids: ids)
         let detail = render(field) + " on " + (on.map(render) ?? scope.measure ?? "?") + (unitCol != nil ? ", kept apart by unit" : "")
         let next = Scope(columns: cols, stored: nil, origin: nil, measure: names[2])
         return (Step(name: "compare", detail: detail, run: { rows, env throws(Diagnostic) in

@@ -7,13 +7,26 @@ struct Step: Sendable {
 
 /// A checked, compiled query: where rows come from, the steps they pass through, and the
 /// columns that come out.
-struct QueryPlan: Sendable {
+///
+/// A class: a prepared query hands its plan to every run, and a reference is one retain
+/// where a struct of closures and arrays is several.
+final class QueryPlan: Sendable {
     let sourceName: String
     let sourceDetail: String
     let source: @Sendable (Env) throws(Diagnostic) -> Rows
     let steps: [Step]
     let output: ScopeBox
     let range: SourceRange
+
+    init(sourceName: String, sourceDetail: String, source: @escaping @Sendable (Env) throws(Diagnostic) -> Rows, steps: [Step],
+         output: ScopeBox, range: SourceRange) {
+        self.sourceName = sourceName
+        self.sourceDetail = sourceDetail
+        self.source = source
+        self.steps = steps
+        self.output = output
+        self.range = range
+    }
 
     /// Runs the plan.
     func run(_ env: Env) throws(Diagnostic) -> Rows {

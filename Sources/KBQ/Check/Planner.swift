@@ -10,12 +10,29 @@ struct Planner {
     var parameters: [String: (FieldType?, SourceRange)] = [:]
     /// Parameters used as `matches` patterns: checked to compile when a run starts.
     var patternParameters: Set<String> = []
+    /// Each parameter's place in ``Env/args``, in the order they first appear: rows read a
+    /// parameter by index, not by hashing its name.
+    var parameterSlots: [String: Int] = [:]
 
     struct Failed: Error {}
 
     init(kb: KnowledgeBase, lets: [String: Scope]) {
         self.kb = kb
         self.lets = lets
+    }
+
+    /// Collections up to this many rows get per-plan tables (their references, their
+    /// qualifier words) instead of work on every row.
+    static let smallTable = 4096
+    /// Collections up to this many rows have the columns a plan reads boxed once per plan.
+    static let smallColumn = 256
+
+    /// The slot of parameter `name`, given one when first seen.
+    mutating func parameterSlot(_ name: String) -> Int {
+        if let s = parameterSlots[name] { return s }
+        let s = parameterSlots.count
+        parameterSlots[name] = s
+        return s
     }
 
     mutating func error(_ kind: Diagnostic.Kind, _ message: String, at range: SourceRange, suggestion: String? = nil, notes: [String] = []) -> Failed {
@@ -40,7 +57,8 @@ struct Planner {
             }
         case .parameter(let p):
             if parameters[p] == nil { parameters[p] = (nil, e.range) }
-            var c = Compiled(type: .null, eval: { _, env in env.params[p] ?? .null }, range: e.range)
+            let slot = parameterSlot(p)
+            var c = Compiled(type: .null, eval: { _, env in env.args[slot] }, range: e.range)
             c.parameter = p
             return c
         case .path(let names):
@@ -171,6 +189,20 @@ struct Planner {
 
     /// Reads one stored column as values.
     func columnReader(_ c: KBCollection, _ f: Int) -> Eval {
+        let read = unboxingReader(c, f)
+        if c.count <= Planner.smallColumn {
+            // A small collection's column is boxed once per plan: a prepared query run many
+            // times then reads each value as one array load, not by rebuilding it (a string
+            // from its bytes, a quantity from its qualifier word).
+            let env = Env(kb: kb, params: [:], lets: [:], limits: .none, cancel: nil)
+            let values = (0..<c.count).map { read($0, env) }
+            return { r, _ in values[r] }
+        }
+        return read
+    }
+
+    /// Reads one stored column as values, building each value from the column as it goes.
+    func unboxingReader(_ c: KBCollection, _ f: Int) -> Eval {
         let kb = self.kb
         switch c.columns[f] {
         case .string(let ids, let pool):
@@ -180,10 +212,41 @@ struct Planner {
             }
         case .number(let v):
             if c.fields[f].type == .percent { return { r, _ in v[r].isNaN ? .null : .percent(v[r]) } }
+            if let (qf, uf) = c.qualifiers[f], let qf, case .string(let qids, let qpool) = c.columns[qf], qpool.count <= Planner.smallTable {
+                // Qualifier words are few: each is read and classified once per plan, not
+                // once per row.
+                let words = (0..<qpool.count).map { Quantity.Qualifier(qpool[UInt32($0)]) }
+                let upper: [Double]? = uf.flatMap { if case .number(let u) = c.columns[$0] { return u }; return nil }
+                return { r, _ in
+                    let x = v[r]
+                    if x.isNaN { return .null }
+                    let percent = c.isPercentRow(r)
+                    let id = qids[r]
+                    let word = id == StringPool.null ? Quantity.Qualifier.none : words[Int(id)]
+                    let u = upper.map { $0[r] }.flatMap { $0.isNaN ? nil : $0 }
+                    let q = Quantity(x, qualifier: word, upper: u, percent: percent) ?? Quantity(exactly: x, percent: percent)
+                    return q.isExact && q.isPercent ? .percent(x) : .quantity(q)
+                }
+            }
             if c.qualifiers[f] != nil || c.percentRows != nil {
                 return { r, _ in c.value(row: r, column: f, kb: kb) }
             }
             return { r, _ in v[r].isNaN ? .null : .number(v[r]) }
+        case .ref(let targets):
+            guard case .ref(let name) = c.fields[f].type, let target = kb.collection(name) else { return { _, _ in .null } }
+            if target.count <= Planner.smallTable {
+                // A small collection's references are made once per plan: each carries its
+                // key and display text, which would otherwise be read out on every row.
+                let refs = (0..<target.count).map { Value.ref(target.rowRef($0, kb: kb)) }
+                return { r, _ in
+                    let t = Int(targets[r])
+                    return t >= 0 && t < refs.count ? refs[t] : .null
+                }
+            }
+            return { r, _ in
+                let t = Int(targets[r])
+                return t >= 0 && t < target.count ? .ref(target.rowRef(t, kb: kb)) : .null
+            }
         default:
             return { r, _ in c.value(row: r, column: f, kb: kb) }
         }

@@ -168,6 +168,40 @@ extension Planner {
 
     /// A stored column against a constant, compared without boxing each row.
     func fastComparison(_ a: Compiled, _ op: BinaryOp, _ b: Compiled) -> Pred? {
+        if let (c, fi) = a.column, let p = b.parameter, let slot = parameterSlots[p], op == .eq || op == .ne,
+           case .string(let ids, let pool) = c.columns[fi] {
+            // A string column against `$p`: the stored text against the parameter's, with no
+            // boxing and no lookup of the parameter by name on each row.
+            let isEq = op == .eq
+            if pool.isDistinct {
+                // Equal strings share an id: the parameter's id is found once per run (kept
+                // in the run's Env) and each row compares integers.
+                let memo = Env.memoKey()
+                return { r, env in
+                    let id = ids[r]
+                    guard id != StringPool.null, slot < env.args.count else { return .unknown }
+                    let target: UInt32
+                    if let known = env.memo(memo) {
+                        target = known
+                    } else {
+                        guard case .string(let s) = env.args[slot] else {
+                            return env.args[slot].isNull ? .unknown : compareValues(.string(pool[id]), op, env.args[slot], hedges: env.kb.hedges)
+                        }
+                        target = pool.lookup(s) ?? StringPool.null
+                        env.setMemo(memo, target)
+                    }
+                    return Truth((id == target) == isEq)
+                }
+            }
+            return { r, env in
+                let id = ids[r]
+                guard id != StringPool.null, slot < env.args.count else { return .unknown }
+                guard case .string(let s) = env.args[slot] else {
+                    return env.args[slot].isNull ? .unknown : compareValues(.string(pool[id]), op, env.args[slot], hedges: env.kb.hedges)
+                }
+                return Truth(pool.equals(id, s) == isEq)
+            }
+        }
         guard let (c, fi) = a.column, let k = b.constant else { return nil }
         switch (c.columns[fi], k) {
         case (.string(let ids, let pool), .string(let s)) where op == .eq || op == .ne:

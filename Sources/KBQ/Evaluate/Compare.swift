@@ -7,34 +7,122 @@ struct CompareSpec: Sendable {
     let unit: Eval?
     let columns: [ResultColumn]
     let measureName: String
+    /// The compared field's name made plural ("sources"), for the summary's labels.
+    let groupLabel: String
+    /// Integer forms of the key, unit, hedge and sentence, when all are stored columns.
+    let ids: CompareIDs?
+
+    init(key: @escaping Eval, measure: @escaping Eval, hedge: Eval?, sentence: Eval?, unit: Eval?,
+         columns: [ResultColumn], measureName: String, ids: CompareIDs? = nil) {
+        self.ids = ids
+        self.key = key
+        self.measure = measure
+        self.hedge = hedge
+        self.sentence = sentence
+        self.unit = unit
+        self.columns = columns
+        self.measureName = measureName
+        self.groupLabel = plural(columns[0].name)
+    }
 }
 
-/// One group of `compare`: the rows that share the compared field's value.
-struct CompareGroup {
+/// A stored row's key, unit and hedge as integers: equal values have equal
+/// integers (interned strings, row numbers of references, hedge ranks; -1 for none), so
+/// rows are grouped without building a value for each.
+struct CompareIDs: Sendable {
+    let key: @Sendable (Int) -> Int
+    let unit: (@Sendable (Int) -> Int)?
+    /// The hedge's rank (larger is weaker); -1 when the row has none.
+    let hedge: (@Sendable (Int) -> Int)?
+}
+
+/// One group of `compare`: the rows that share the compared field's value (within one
+/// unit). Its figures are kept up to date as rows arrive, so nothing is recomputed when the
+/// groups are sorted and summarized. A class: a group is big, and a struct's copies (which
+/// the optimizer does not always avoid) cost more than one allocation.
+final class CompareGroup {
     var key: Value
-    var values: [Value] = []
-    var hedge: Value = .null
-    var sentences: [Value] = []
+    /// The unit's block (index into the units seen).
+    var block: Int
+    /// How many rows give a value.
+    var count = 0
     /// Rows of the group whose measure is null: the source is mentioned but gives no value.
     var unstated = 0
+    var hedge: Value = .null
+    /// The first stated value.
+    var first: Value = .null
+    /// The lowest and highest stated values.
+    var low: Quantity?
+    var high: Quantity?
+    private var spanLo: Quantity?
+    private var spanHi: Quantity?
+    private var numeric = 0
+    /// The first row's sentence, and those of the rows after it (most groups have one row).
+    var sentence: Value = .null
+    var moreSentences: [Value] = []
+    var rows = 0
+    /// For `groupStoredRows`: the key's integer form, the weakest hedge's rank and row, and
+    /// the group's rows (first, then the others).
+    var keyID = 0
+    var hedgeRank = -1
+    var hedgeRow = -1
+    var firstRow = -1
+    var moreRows: [Int] = []
 
-    var low: Quantity? { values.compactMap(quantity(of:)).min { $0.value < $1.value } }
-    var high: Quantity? { values.compactMap(quantity(of:)).max { $0.value < $1.value } }
+    init(key: Value, block: Int) {
+        self.key = key
+        self.block = block
+    }
 
-    /// The group's value: its one value, or the range its values span.
-    var value: Value {
-        if values.count == 1 { return values[0] }
-        guard let span else { return .null }
-        if span.isExact { return values[0] }
-        return .quantity(span)
+    func add(_ v: Value) {
+        if v.isNull { unstated += 1; return }
+        count += 1
+        if count == 1 { first = v }
+        guard let q = quantity(of: v) else { return }
+        numeric += 1
+        if low.map({ q.value < $0.value }) ?? true { low = q }
+        if high.map({ q.value > $0.value }) ?? true { high = q }
+        if spanLo.map({ q.lo < $0.lo }) ?? true { spanLo = q }
+        if spanHi.map({ q.hi > $0.hi }) ?? true { spanHi = q }
+    }
+
+    func addSentence(_ s: Value) {
+        rows += 1
+        if rows == 1 { sentence = s } else { moreSentences.append(s) }
+    }
+
+    /// The sentences of the group's rows, as one list.
+    var sentences: Value {
+        if moreSentences.isEmpty {
+            // One row (most groups): its sentence as a list, or its list as it is.
+            switch sentence {
+            case .list: return sentence
+            case .null: return .list([])
+            default: return .list([sentence])
+            }
+        }
+        var list: [Value] = []
+        for s in [sentence] + moreSentences {
+            switch s {
+            case .list(let l): list += l
+            case .null: break
+            default: list.append(s)
+            }
+        }
+        return .list(list)
     }
 
     /// The interval every value of the group lies in.
     var span: Quantity? {
-        let qs = values.compactMap(quantity(of:))
-        guard let lo = qs.min(by: { $0.lo < $1.lo }), let hi = qs.max(by: { $0.hi < $1.hi }) else { return nil }
-        if qs.count == 1 { return qs[0] }
-        return Quantity(lo: lo.lo, hi: hi.hi, loOpen: lo.loOpen, hiOpen: hi.hiOpen, percent: lo.isPercent)
+        guard let a = spanLo, let b = spanHi else { return nil }
+        return numeric == 1 ? a : Quantity(lo: a.lo, hi: b.hi, loOpen: a.loOpen, hiOpen: b.hiOpen, percent: a.isPercent)
+    }
+
+    /// The group's value: its one value, or the range its values span.
+    var value: Value {
+        if count == 1 { return first }
+        guard let span else { return .null }
+        return span.isExact ? first : .quantity(span)
     }
 }
 
@@ -42,112 +130,242 @@ struct CompareGroup {
 /// between them; rows in different units are compared separately, never mixed.
 func compareRows(_ rows: Rows, _ spec: CompareSpec, _ env: Env) throws(Diagnostic) -> Rows {
     bind(rows, env)
-    let idx = rowIndexes(rows)
-    try env.tick(idx.count)
-    var blocks: [(unit: Value, groups: [CompareGroup])] = []
-    for r in idx {
-        let unit = spec.unit?(r, env) ?? .null
-        var b = blocks.firstIndex { $0.unit == unit } ?? -1
-        if b < 0 { blocks.append((unit, [])); b = blocks.count - 1 }
-        let key = spec.key(r, env)
-        var g = blocks[b].groups.firstIndex { $0.key == key } ?? -1
-        if g < 0 { blocks[b].groups.append(CompareGroup(key: key)); g = blocks[b].groups.count - 1 }
-        let v = spec.measure(r, env)
-        if v.isNull { blocks[b].groups[g].unstated += 1 } else { blocks[b].groups[g].values.append(v) }
-        if let h = spec.hedge?(r, env), !h.isNull {
-            // The group is only as firm as its weakest row.
-            if case .hedge(let rank, _) = h, case .hedge(let old, _) = blocks[b].groups[g].hedge, old >= rank {} else {
-                blocks[b].groups[g].hedge = h
+    try env.tick(rows.count)
+    var units: [Value] = []
+    var building: [CompareGroup] = []
+    building.reserveCapacity(min(rows.count, 16))
+    // Past a few groups, finding a row's group by looking at each one would make compare
+    // quadratic in the number of groups.
+    var index: [CompareKey: Int] = [:]
+    // A loop, not a function per row: a nested function would capture `groups` in a box,
+    // and every read of a group through the box copies it.
+    var sel: [Int32]?
+    if case .stored(_, let s) = rows { sel = s }
+    if case .stored = rows, let ids = spec.ids {
+        groupStoredRows(sel, count: rows.count, spec, ids, env, units: &units, groups: &building)
+    } else {
+        for k in 0..<rows.count {
+            let r: Int
+            if let sel { r = Int(sel[k]) } else { r = k }
+            var b = 0
+            if let readUnit = spec.unit {
+                let unit = readUnit(r, env)
+                if units.count == 1 && units[0] == unit {
+                    b = 0
+                } else if let i = units.firstIndex(of: unit) {
+                    b = i
+                } else {
+                    units.append(unit)
+                    b = units.count - 1
+                }
+            } else if units.isEmpty {
+                units.append(.null)
             }
-        }
-        if let s = spec.sentence?(r, env) {
-            if case .list(let l) = s { blocks[b].groups[g].sentences += l } else if !s.isNull { blocks[b].groups[g].sentences.append(s) }
+            let key = spec.key(r, env)
+            var g = -1
+            if building.count <= 8 {
+                for i in building.indices where building[i].block == b && building[i].key == key { g = i; break }
+            } else {
+                if index.isEmpty { for (i, x) in building.enumerated() { index[CompareKey(block: x.block, key: x.key)] = i } }
+                g = index[CompareKey(block: b, key: key)] ?? -1
+            }
+            if g < 0 {
+                g = building.count
+                if !index.isEmpty { index[CompareKey(block: b, key: key)] = g }
+                building.append(CompareGroup(key: key, block: b))
+            }
+            building[g].add(spec.measure(r, env))
+            if let h = spec.hedge?(r, env), !h.isNull {
+                // The group is only as firm as its weakest row.
+                if case .hedge(let rank, _) = h, case .hedge(let old, _) = building[g].hedge, old >= rank {} else {
+                    building[g].hedge = h
+                }
+            }
+            if let read = spec.sentence { building[g].addSentence(read(r, env)) }
         }
     }
     var out: [[Value]] = []
+    out.reserveCapacity(building.count)
     var summaries: [Summary] = []
     var notes: [String] = []
     var bars: [Chart.Bar] = []
+    bars.reserveCapacity(building.count)
     let hasUnit = spec.unit != nil
-    if hasUnit && blocks.count > 1 {
-        notes.append("the rows are in \(blocks.count) units (\(blocks.map { $0.unit.isNull ? "none" : $0.unit.text }.joined(separator: ", "))); each unit is compared on its own")
+    let manyUnits = hasUnit && units.count > 1
+    if manyUnits {
+        notes.append("the rows are in \(units.count) units (\(units.map { $0.isNull ? "none" : $0.text }.joined(separator: ", "))); each unit is compared on its own")
     }
-    for block in blocks {
+    for (b, unit) in units.enumerated() {
+        var groups: [CompareGroup]
+        if units.count == 1 { groups = building; building = [] } else { groups = building.filter { $0.block == b } }
         // Largest value first; groups with no value last.
-        let groups = block.groups.sorted { a, b in
+        groups.sort { a, b in
             switch (a.high?.value, b.high?.value) {
             case (let x?, let y?): return x > y
             case (_?, nil): return true
             default: return false
             }
         }
+        // Each unit is drawn to its own scale: bars in shells and in containers must not be
+        // read against each other.
+        var blockMax = 0.0
+        for g in groups { if let v = g.high?.value, v.isFinite { blockMax = max(blockMax, abs(v)) } }
         for g in groups {
-            var row: [Value] = [g.key, .number(Double(g.values.count)), g.value]
-            if hasUnit { row.append(block.unit) }
+            let value = g.value
+            var row: [Value] = []
+            row.reserveCapacity(spec.columns.count)
+            row.append(g.key)
+            row.append(.number(Double(g.count)))
+            row.append(value)
+            if hasUnit { row.append(unit) }
             if spec.hedge != nil { row.append(g.hedge) }
-            if spec.sentence != nil { row.append(.list(g.sentences)) }
+            if spec.sentence != nil { row.append(g.sentences) }
             out.append(row)
             if let v = g.high?.value, v.isFinite {
-                // Each unit is drawn to its own scale: bars in shells and in containers
-                // must not be read against each other.
-                let blockMax = groups.compactMap { $0.high?.value }.filter(\.isFinite).map(abs).max() ?? 1
-                let label = blocks.count > 1 ? "\(g.key.text) (\(block.unit.text))" : g.key.text
-                bars.append(Chart.Bar(label: label, value: blocks.count > 1 && blockMax > 0 ? v / blockMax : v, text: g.value.text))
+                if manyUnits {
+                    bars.append(Chart.Bar(label: "\(g.key.text) (\(unit.text))", value: blockMax > 0 ? v / blockMax : v, shown: value))
+                } else {
+                    bars.append(Chart.Bar(label: g.key.text, value: v, shown: value))
+                }
             }
-            if g.values.isEmpty {
+            if g.count == 0 {
                 notes.append("\(g.key.isNull ? "(no \(spec.columns[0].name))" : g.key.text) is mentioned but gives no value" +
                              (g.hedge.isNull ? "" : " (\(g.hedge.text))"))
             }
         }
-        summaries.append(summarize(groups, title: hasUnit && blocks.count > 1 ? (block.unit.isNull ? "no unit" : block.unit.text) : nil,
-                                   groupLabel: plural(spec.columns[0].name)))
+        summaries.append(summarize(groups, title: manyUnits ? (unit.isNull ? "no unit" : unit.text) : nil, groupLabel: spec.groupLabel))
     }
-    var t = Table(columns: spec.columns, rows: out)
-    if case .table(let old) = rows { t.decorations = old.decorations }
-    t.decorations.notes += notes
-    t.decorations.summaries += summaries
-    if !bars.isEmpty { t.decorations.chart = .bars(bars) }
-    return .table(t)
+    var decorations = Decorations()
+    if case .table(let old) = rows {
+        decorations = old.decorations
+        decorations.notes += notes
+        decorations.summaries += summaries
+    } else {
+        decorations.notes = notes
+        decorations.summaries = summaries
+    }
+    if !bars.isEmpty { decorations.chart = .bars(bars) }
+    return .table(Table(columns: spec.columns, rows: out, decorations: decorations))
+}
+
+/// `compareRows`' grouping for stored rows whose key, unit and hedge have integer
+/// forms: per row, only the measure is read as a value; the other values are read once per
+/// group (the key, the unit, the weakest hedge) or once per row at the end (sentences).
+private func groupStoredRows(_ sel: [Int32]?, count n: Int, _ spec: CompareSpec, _ ids: CompareIDs, _ env: Env,
+                             units: inout [Value], groups: inout [CompareGroup]) {
+    // Nothing here allocates for the usual few rows in one unit, one row per group.
+    var firstUnit = Int.min
+    var moreUnits: [Int] = []
+    var index: [IDKey: Int] = [:]
+    for k in 0..<n {
+        let r: Int
+        if let sel { r = Int(sel[k]) } else { r = k }
+        var b = 0
+        if let unitID = ids.unit {
+            let u = unitID(r)
+            if u == firstUnit {
+                b = 0
+            } else if let i = moreUnits.firstIndex(of: u) {
+                b = i + 1
+            } else {
+                if units.isEmpty { firstUnit = u } else { moreUnits.append(u) }
+                units.append(spec.unit?(r, env) ?? .null)
+                b = units.count - 1
+            }
+        } else if units.isEmpty {
+            units.append(.null)
+        }
+        let key = ids.key(r)
+        var g = -1
+        if groups.count <= 8 {
+            for i in groups.indices where groups[i].keyID == key && groups[i].block == b { g = i; break }
+        } else {
+            if index.isEmpty { for i in groups.indices { index[IDKey(block: groups[i].block, key: groups[i].keyID)] = i } }
+            g = index[IDKey(block: b, key: key)] ?? -1
+        }
+        if g < 0 {
+            g = groups.count
+            if !index.isEmpty { index[IDKey(block: b, key: key)] = g }
+            groups.append(CompareGroup(key: spec.key(r, env), block: b))
+            groups[g].keyID = key
+        }
+        groups[g].add(spec.measure(r, env))
+        // The group is only as firm as its weakest row.
+        if let h = ids.hedge?(r), h > groups[g].hedgeRank {
+            groups[g].hedgeRank = h
+            groups[g].hedgeRow = r
+        }
+        if spec.sentence != nil {
+            if groups[g].firstRow < 0 { groups[g].firstRow = r } else { groups[g].moreRows.append(r) }
+        }
+    }
+    if let readHedge = spec.hedge {
+        for g in groups.indices where groups[g].hedgeRow >= 0 { groups[g].hedge = readHedge(groups[g].hedgeRow, env) }
+    }
+    if let readSentence = spec.sentence {
+        for g in groups.indices where groups[g].firstRow >= 0 {
+            groups[g].addSentence(readSentence(groups[g].firstRow, env))
+            for r in groups[g].moreRows { groups[g].addSentence(readSentence(r, env)) }
+        }
+    }
+}
+
+/// A group's place in `groupStoredRows`' index.
+private struct IDKey: Hashable {
+    let block: Int
+    let key: Int
+}
+
+/// A group's place in the index: its unit's block and its key.
+private struct CompareKey: Hashable {
+    let block: Int
+    let key: Value
 }
 
 /// min, max, spread, ratio and relative spread of the groups' values, and whether their
 /// intervals can agree.
 func summarize(_ groups: [CompareGroup], title: String?, groupLabel: String = "groups") -> Summary {
-    let valued = groups.filter { !$0.values.isEmpty }
-    var items: [SummaryItem] = [SummaryItem(label: groupLabel, value: .number(Double(valued.count)))]
-    guard let lowG = valued.min(by: { ($0.low?.value ?? 0) < ($1.low?.value ?? 0) }),
-          let highG = valued.max(by: { ($0.high?.value ?? 0) < ($1.high?.value ?? 0) }),
-          let lo = lowG.low, let hi = highG.high else {
-        return Summary(title: title, items: items, verdict: "no values to compare")
+    var valued = 0
+    var lowG: CompareGroup?, highG: CompareGroup?
+    for g in groups where g.count > 0 {
+        valued += 1
+        if lowG.map({ (g.low?.value ?? 0) < ($0.low?.value ?? 0) }) ?? true { lowG = g }
+        if highG.map({ (g.high?.value ?? 0) > ($0.high?.value ?? 0) }) ?? true { highG = g }
+    }
+    var items: [SummaryItem] = []
+    items.reserveCapacity(6)
+    items.append(SummaryItem(label: groupLabel, value: .number(Double(valued))))
+    guard let lo = lowG?.low, let hi = highG?.high else {
+        return Summary(title: title, items: items, verdict: .text("no values to compare"))
     }
     let percent = lo.isPercent
-    func num(_ v: Double) -> Value { percent ? .percent(v) : .number(v) }
+    let spread = hi.value - lo.value
     items.append(SummaryItem(label: "min", value: .quantity(lo)))
     items.append(SummaryItem(label: "max", value: .quantity(hi)))
-    let spread = hi.value - lo.value
-    items.append(SummaryItem(label: "spread", value: num(spread)))
+    items.append(SummaryItem(label: "spread", value: percent ? .percent(spread) : .number(spread)))
     items.append(SummaryItem(label: "ratio", value: lo.value > 0 ? .number((hi.value / lo.value * 100).rounded() / 100) : .null))
     items.append(SummaryItem(label: "relative spread", value: hi.value != 0 ? .percent((spread / abs(hi.value) * 100).rounded()) : .null))
-    var verdict: String
-    if valued.count < 2 {
-        if let g = valued.first, g.values.count > 1 {
-            verdict = "one \(groupLabel.dropLast()) only (\(g.key.text)): its \(g.values.count) values span \(g.value.text)"
+    let verdict: Summary.Verdict
+    if valued < 2 {
+        if let g = groups.first(where: { $0.count > 0 }), g.count > 1 {
+            verdict = .oneGroup(groupLabel: groupLabel, key: g.key, count: g.count, span: g.value)
         } else {
-            verdict = valued.count == 1 ? "one value only: nothing to compare it with" : "no values to compare"
+            verdict = .text(valued == 1 ? "one value only: nothing to compare it with" : "no values to compare")
         }
     } else {
         var disjoint: (CompareGroup, CompareGroup)?
-        outer: for i in valued.indices {
-            for j in valued.indices where j > i {
-                if let a = valued[i].span, let b = valued[j].span, !a.overlaps(b) { disjoint = (valued[i], valued[j]); break outer }
+        outer: for (n, a) in groups.enumerated() where a.count > 0 {
+            guard let sa = a.span else { continue }
+            for b in groups[(n + 1)...] where b.count > 0 {
+                if let sb = b.span, !sa.overlaps(sb) { disjoint = (a, b); break outer }
             }
         }
         if let (a, b) = disjoint {
-            verdict = "conflict: \(a.key.text) (\(a.value.text)) and \(b.key.text) (\(b.value.text)) cannot both be right"
+            verdict = .conflict(a.key, a.value, b.key, b.value)
         } else if spread == 0 {
-            verdict = "agreement: every value is the same"
+            verdict = .text("agreement: every value is the same")
         } else {
-            verdict = "possible agreement: the values' intervals overlap"
+            verdict = .text("possible agreement: the values' intervals overlap")
         }
     }
     return Summary(title: title, items: items, verdict: verdict)

@@ -73,10 +73,77 @@ public struct Summary: Sendable, Hashable, Codable {
     /// The figures, in order.
     public var items: [SummaryItem]
     /// A sentence that reads the figures ("conflict: the values do not overlap").
-    public var verdict: String?
+    public var verdict: String? {
+        get { reading?.text }
+        set { reading = newValue.map(Verdict.text) }
+    }
+    /// The verdict as values; its sentence is written only when someone reads it, so a
+    /// prepared query run many times does not format numbers nobody shows.
+    var reading: Verdict?
+
+    /// Makes a block of figures.
+    public init(title: String?, items: [SummaryItem], verdict: String?) {
+        self.title = title
+        self.items = items
+        self.reading = verdict.map(Verdict.text)
+    }
+
+    init(title: String?, items: [SummaryItem], verdict: Verdict) {
+        self.title = title
+        self.items = items
+        self.reading = verdict
+    }
 
     /// The figure labelled `label`.
     public subscript(label: String) -> Value? { items.first { $0.label == label }?.value }
+
+    enum Verdict: Sendable {
+        case text(String)
+        /// Two groups whose intervals cannot overlap: keys and values.
+        case conflict(Value, Value, Value, Value)
+        /// One group only, with several values spanning `span`.
+        case oneGroup(groupLabel: String, key: Value, count: Int, span: Value)
+
+        var text: String {
+            switch self {
+            case .text(let s): return s
+            case .conflict(let ka, let va, let kb, let vb):
+                return "conflict: \(ka.text) (\(va.text)) and \(kb.text) (\(vb.text)) cannot both be right"
+            case .oneGroup(let label, let key, let count, let span):
+                return "one \(label.dropLast()) only (\(key.text)): its \(count) values span \(span.text)"
+            }
+        }
+    }
+
+    enum CodingKeys: String, CodingKey { case title, items, verdict }
+
+    /// Decodes what ``encode(to:)`` writes.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        title = try c.decodeIfPresent(String.self, forKey: .title)
+        items = try c.decode([SummaryItem].self, forKey: .items)
+        reading = try c.decodeIfPresent(String.self, forKey: .verdict).map(Verdict.text)
+    }
+
+    /// Encodes the title, the figures and the verdict's sentence.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeIfPresent(title, forKey: .title)
+        try c.encode(items, forKey: .items)
+        try c.encodeIfPresent(verdict, forKey: .verdict)
+    }
+
+    /// Summaries are equal when they read the same: same title, figures and verdict text.
+    public static func == (a: Summary, b: Summary) -> Bool {
+        a.title == b.title && a.items == b.items && a.verdict == b.verdict
+    }
+
+    /// Hashes what ``==`` compares.
+    public func hash(into h: inout Hasher) {
+        h.combine(title)
+        h.combine(items)
+        h.combine(verdict)
+    }
 }
 
 /// A small picture drawn under a table where it reads better than numbers.
@@ -93,7 +160,53 @@ public enum Chart: Sendable, Hashable, Codable {
         /// The length it stands for.
         public var value: Double
         /// The value as shown (keeps qualifiers: "over 16,500").
-        public var text: String
+        public var text: String {
+            get { shown.text }
+            set { shown = .string(newValue) }
+        }
+        /// The value behind ``text``, formatted only when the bar is drawn.
+        var shown: Value
+
+        /// Makes a bar.
+        public init(label: String, value: Double, text: String) {
+            self.label = label
+            self.value = value
+            self.shown = .string(text)
+        }
+
+        init(label: String, value: Double, shown: Value) {
+            self.label = label
+            self.value = value
+            self.shown = shown
+        }
+
+        enum CodingKeys: String, CodingKey { case label, value, text }
+
+        /// Decodes what ``encode(to:)`` writes.
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            label = try c.decode(String.self, forKey: .label)
+            value = try c.decode(Double.self, forKey: .value)
+            shown = .string(try c.decode(String.self, forKey: .text))
+        }
+
+        /// Encodes the label, the length and the text shown.
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(label, forKey: .label)
+            try c.encode(value, forKey: .value)
+            try c.encode(text, forKey: .text)
+        }
+
+        /// Bars are equal when they are drawn the same.
+        public static func == (a: Bar, b: Bar) -> Bool { a.label == b.label && a.value == b.value && a.text == b.text }
+
+        /// Hashes what ``==`` compares.
+        public func hash(into h: inout Hasher) {
+            h.combine(label)
+            h.combine(value)
+            h.combine(text)
+        }
     }
 
     /// One dated mark.

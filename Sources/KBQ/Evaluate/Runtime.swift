@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Rows flowing from one step of a plan to the next.
 enum Rows: @unchecked Sendable {
     /// Rows of a stored collection, by index (`nil`: all of them, in order). Filters and
@@ -72,20 +74,41 @@ enum Truth: UInt8, Sendable {
 final class Env {
     let kb: KnowledgeBase
     let params: [String: Value]
+    /// The parameters' values by slot (``Planner/parameterSlots``), as rows read them.
+    let args: Arguments
     let lets: [String: Rows]
     let limits: Limits
     let cancel: CancellationToken?
     let deadline: ContinuousClock.Instant
     var work = 0
+    /// One remembered integer for the run, under the key of the closure that worked it out
+    /// (a parameter's string id, found once rather than on every row). One slot: queries
+    /// with several such closures take turns in it, and stay correct.
+    private var memoSlot: (key: Int, value: UInt32) = (0, 0)
+    private static let memoKeys = Atomic<Int>(0)
+
+    /// A key for ``memo(_:)``, unique in the process.
+    static func memoKey() -> Int { memoKeys.add(1, ordering: .relaxed).newValue }
+
+    /// The value remembered under `key` in this run, if any.
+    @inline(__always)
+    func memo(_ key: Int) -> UInt32? { memoSlot.key == key ? memoSlot.value : nil }
+
+    /// Remembers `value` under `key` for the rest of the run.
+    func setMemo(_ key: Int, _ value: UInt32) { memoSlot = (key, value) }
+
+    /// `work` when the clock was last read (`Int.min`: not yet).
+    private var clockedAt = Int.min
     /// The rows of the table a table-frame expression reads.
     var table: [[Value]] = []
 
     /// `started` and `work` carry a run's clock and work count from one statement of a
     /// script to the next: the limits bound the whole run, not each statement.
-    init(kb: KnowledgeBase, params: [String: Value], lets: [String: Rows], limits: Limits, cancel: CancellationToken?,
-         started: ContinuousClock.Instant = .now, work: Int = 0) {
+    init(kb: KnowledgeBase, params: [String: Value], args: Arguments = Arguments(), lets: [String: Rows], limits: Limits,
+         cancel: CancellationToken?, started: ContinuousClock.Instant = .now, work: Int = 0) {
         self.kb = kb
         self.params = params
+        self.args = args
         self.lets = lets
         self.limits = limits
         self.cancel = cancel
@@ -110,8 +133,48 @@ final class Env {
             throw Diagnostic(.workLimit, "the query visited more than \(limits.maxWork) rows, the limit for this run")
         }
         if let cancel, cancel.isCancelled { throw Diagnostic(.cancelled, "the query was cancelled") }
+        // Reading the clock costs more than a small query's step: read it on the first
+        // tick and then once some rows of work have passed. Work that is slow per row
+        // (patterns) polls `mustStop` itself.
+        if work &- clockedAt < 256 && clockedAt != Int.min { return }
+        clockedAt = work
         if ContinuousClock.now > deadline {
             throw Diagnostic(.timeout, "the query ran longer than \(formatNumber(limits.maxSeconds)) s, the limit for this run")
+        }
+    }
+}
+
+/// A run's parameter values by slot. The first two are kept inline: most prepared queries
+/// take one or two, and a run should not allocate an array for them.
+struct Arguments {
+    private var first: Value = .null
+    private var second: Value = .null
+    private var rest: [Value] = []
+    /// How many slots there are.
+    let count: Int
+
+    init(count: Int = 0) {
+        self.count = count
+        if count > 2 { rest = [Value](repeating: .null, count: count - 2) }
+    }
+
+    /// The value in `slot`; null outside the slots.
+    subscript(slot: Int) -> Value {
+        get {
+            switch slot {
+            case 0: return first
+            case 1: return second
+            case 2..<count: return rest[slot - 2]
+            default: return .null
+            }
+        }
+        set {
+            switch slot {
+            case 0: first = newValue
+            case 1: second = newValue
+            case 2..<count: rest[slot - 2] = newValue
+            default: break
+            }
         }
     }
 }

@@ -368,8 +368,13 @@ func storedReader(_ c: KBCollection, _ f: Int, _ kb: KnowledgeBase) -> (Int) -> 
 
 extension Rows {
     /// The rows as a result for the caller.
-    func result(_ env: Env) -> ResultTable {
-        let t = materialize(self, env)
+    consuming func result(_ env: Env) -> ResultTable {
+        // Consuming: the rows move into the result rather than being copied and released.
+        let t: Table
+        switch consume self {
+        case .table(let table): t = table
+        case let stored: t = materialize(stored, env)
+        }
         return ResultTable(columns: t.columns, rows: t.rows, title: t.decorations.title, notes: t.decorations.notes,
                            summaries: t.decorations.summaries, chart: t.decorations.chart)
     }

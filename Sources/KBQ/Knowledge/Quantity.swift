@@ -23,10 +23,26 @@ public struct Quantity: Sendable, Hashable, Codable, CustomStringConvertible {
 
     /// The interval a qualifier word gives `v`; `nil` when the word is not a known qualifier.
     public init?(_ v: Double, qualifier q: String?, upper: Double? = nil, percent: Bool = false) {
+        self.init(v, qualifier: Qualifier(q ?? ""), upper: upper, percent: percent)
+    }
+
+    /// A qualifier word as written, normalized, with what it means (`nil`: not a qualifier).
+    struct Qualifier: Sendable {
+        let word: String
+        let kind: Kind?
+        init(_ written: String) {
+            word = written.lowercased().trimmingSpaces
+            kind = Quantity.kind(of: word)
+        }
+        private init(word: String, kind: Kind?) { self.word = word; self.kind = kind }
+        /// No qualifier: an exact value.
+        static let none = Qualifier(word: "", kind: .exact)
+    }
+
+    init?(_ v: Double, qualifier q: Qualifier, upper: Double?, percent: Bool) {
         self.init(exactly: v, percent: percent)
-        let word = (q ?? "").lowercased().trimmingSpaces
-        qualifier = word
-        switch Quantity.kind(of: word) {
+        qualifier = q.word
+        switch q.kind {
         case .exact?: break
         case .above?: hi = .infinity; loOpen = true
         case .atLeast?: hi = .infinity

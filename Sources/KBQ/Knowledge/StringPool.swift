@@ -180,6 +180,12 @@ struct StringPool: Sendable {
         return bytes.withUnsafeBufferPointer { b in body(UnsafeBufferPointer(rebasing: b[Int(offsets[i])..<Int(offsets[i + 1])])) }
     }
 
+    /// Whether string `id` is `s`, compared as bytes, without making a String.
+    func equals(_ id: UInt32, _ s: String) -> Bool {
+        var s = s
+        return s.withUTF8 { equals(Int(id), $0) }
+    }
+
     /// The length in bytes of string `id`.
     func length(_ id: UInt32) -> Int { Int(offsets[Int(id) + 1] - offsets[Int(id)]) }
 

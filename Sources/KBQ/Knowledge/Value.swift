@@ -55,14 +55,46 @@ public enum Value: Sendable, Hashable {
 
 /// A reference to one row of a collection, carrying the text it is shown by.
 public struct RowRef: Sendable, Hashable {
+    /// The texts, behind one reference: a row reference is copied with every value that
+    /// holds it, and one retain is cheaper than three.
+    private final class Names: Sendable {
+        let collection: String
+        let key: String
+        let display: String
+        init(collection: String, key: String, display: String) {
+            self.collection = collection
+            self.key = key
+            self.display = display
+        }
+    }
+    private let names: Names
+
     /// The collection's name.
-    public let collection: String
+    public var collection: String { names.collection }
     /// The row's key value (or its position when the collection has no key).
-    public let key: String
+    public var key: String { names.key }
     /// The text shown for the row (its `name`, `title` or key).
-    public let display: String
+    public var display: String { names.display }
     /// The row's index in its collection.
     public let row: Int
+
+    init(collection: String, key: String, display: String, row: Int) {
+        names = Names(collection: collection, key: key, display: display)
+        self.row = row
+    }
+
+    /// References are equal when they name the same row the same way.
+    public static func == (a: RowRef, b: RowRef) -> Bool {
+        a.row == b.row && (a.names === b.names ||
+            (a.collection == b.collection && a.key == b.key && a.display == b.display))
+    }
+
+    /// Hashes what ``==`` compares.
+    public func hash(into h: inout Hasher) {
+        h.combine(row)
+        h.combine(collection)
+        h.combine(key)
+    }
 }
 
 extension Value: Codable {

@@ -1,0 +1,141 @@
+import Testing
+@testable import KBQ
+
+/// The engine has faster paths for the shapes a prepared query usually takes (`compare` over
+/// stored rows grouped by integer ids, `field = $param` on interned strings, parameters read
+/// by slot). Each must answer exactly as the general path does; these tests run both on
+/// the same data and compare whole results.
+@Suite struct FastPathTests {
+    /// 12 sources (more than compare's linear search covers), 40 claims in two units, some
+    /// with no value, several per source, hedges of every strength, one sentence each.
+    static let kb: KnowledgeBase = {
+        var sources: [String] = []
+        for i in 0..<12 { sources.append(#"{"id": "s\#(i)", "name": "Source \#(i)"}"#) }
+        var sentences: [String] = []
+        for i in 0..<40 { sentences.append(#"{"id": "t\#(i)", "text": "Sentence \#(i).", "paragraph": \#(i / 4 + 1)}"#) }
+        let hedges = ["confirmed", "stated", "reportedly", "by some estimates", "likely", "claimed", "unknown"]
+        let qualifiers = ["null", #""over""#, #""about""#, #""up to""#, "null"]
+        var claims: [String] = []
+        for i in 0..<40 {
+            let value = i % 9 == 4 ? "null" : String(1000 + (i * 337) % 5000)
+            let unit = i % 3 == 0 ? "shells" : "containers"
+            let topic = ["containers", "shells", "troops"][i % 3]
+            claims.append(#"{"id": "c\#(i)", "topic": "\#(topic)", "source": "s\#((i * 7) % 12)", "value": \#(value), "q": \#(qualifiers[i % 5]), "unit": "\#(unit)", "hedge": "\#(hedges[i % 7])", "sentence": "t\#(i)"}"#)
+        }
+        let json = #"""
+        {"kbq": 1, "name": "fast", "collections": {
+          "sources": {"key": "id", "fields": {"id": "string", "name": "string"}, "rows": [\#(sources.joined(separator: ","))]},
+          "sentences": {"key": "id", "fields": {"id": "string", "text": "string", "paragraph": "number"}, "rows": [\#(sentences.joined(separator: ","))]},
+          "claims": {"key": "id", "measure": "value",
+                     "fields": {"id": "string", "topic": "string", "source": {"ref": "sources"},
+                                "value": {"type": "number", "qualifier": "q"}, "q": "string", "unit": "string",
+                                "hedge": "hedge", "sentence": {"ref": "sentences"}},
+                     "rows": [\#(claims.joined(separator: ","))]}
+        }}
+        """#
+        do { return try KnowledgeBase(json: Array(json.utf8), name: "fast") } catch { return KnowledgeBase.article }
+    }()
+
+    func run(_ query: String, _ params: [String: Value] = [:], kb: KnowledgeBase = FastPathTests.kb) throws -> ResultTable {
+        try PreparedQuery(query, kb: kb).run(parameters: params)
+    }
+
+    @Test func theTestKBLoaded() {
+        #expect(Self.kb.name == "fast")
+        #expect(Self.kb.collection("claims")?.count == 40)
+    }
+
+    /// Stored rows take the integer-grouping path; the same rows passed through `select`
+    /// are a computed table and take the general one.
+    @Test(arguments: ["", " where topic = \"containers\"", " where topic = \"troops\"", " where value > 3000", " where id = \"c1\""])
+    func compareOverStoredRowsMatchesComputedRows(_ filter: String) throws {
+        let stored = try run("claims\(filter) compare source")
+        let computed = try run("claims\(filter) select id, topic, source, value, unit, hedge, sentence compare source")
+        #expect(stored.rows == computed.rows)
+        #expect(stored.summaries == computed.summaries)
+        #expect(stored.notes == computed.notes)
+        #expect(stored.chart == computed.chart)
+        #expect(stored.rendered(as: .table) == computed.rendered(as: .table))
+    }
+
+    @Test func compareGroupsEverySourceOncePerUnit() throws {
+        let r = try run("claims compare source")
+        // Two units, so two summaries; each (source, unit) pair is one row.
+        #expect(r.summaries.count == 2)
+        var pairs = Set<String>()
+        for row in r.rows { pairs.insert(row[0].text + "|" + row[3].text) }
+        #expect(pairs.count == r.rows.count)
+        // Every claim is counted once: stated values in n, the rest noted as giving none.
+        let stated = r.rows.reduce(0) { $0 + Int($1[1].number ?? 0) }
+        let all = try run("claims where value is not null aggregate count() as n")
+        #expect(Double(stated) == all.rows[0][0].number)
+        // A group's sentences are all its rows' sentences, in row order.
+        let s1 = try #require(r.rows.first { $0[0].text == "Source 1" && $0[3].text == "containers" })
+        let expected = try run("claims where source = \"s1\" and unit = \"containers\" sort by id")
+        #expect(expected.rows.count == 3)
+        let sentenceIDs = expected.column("sentence")?.compactMap { v -> String? in if case .ref(let ref) = v { return ref.key }; return nil }
+        guard case .list(let listed) = s1[5] else { Issue.record("sentence column is not a list"); return }
+        #expect(listed.compactMap { v -> String? in if case .ref(let ref) = v { return ref.key }; return nil }.sorted() == sentenceIDs?.sorted())
+    }
+
+    @Test func weakestHedgeSpeaksForTheGroup() throws {
+        let r = try run("claims where source = \"s0\" compare source")
+        #expect(r.rows.count == 1)
+        let hedges = try run("claims where source = \"s0\"").column("hedge") ?? []
+        let ranks = hedges.compactMap { v -> Int? in if case .hedge(let rank, _) = v { return rank }; return nil }
+        #expect(ranks.count == 4)
+        // The weakest is the largest rank (claimed, of confirmed/claimed/by some estimates/stated).
+        #expect(r.rows[0][4].text == "claimed")
+        #expect(ranks.max() == Self.kb.hedges.rank(of: "claimed"))
+    }
+
+    @Test func stringParameterAnswersAsTheLiteral() throws {
+        for topic in ["containers", "shells", "troops", "nothing", ""] {
+            let literal = try run("claims where topic = \"\(topic)\" compare source")
+            let param = try run("claims where topic = $t compare source", ["t": .string(topic)])
+            #expect(literal == param, "topic \(topic)")
+            let ne = try run("claims where topic != $t aggregate count() as n", ["t": .string(topic)])
+            let neLiteral = try run("claims where topic != \"\(topic)\" aggregate count() as n")
+            #expect(ne == neLiteral)
+        }
+    }
+
+    /// Two parameter comparisons in one condition share the run's one memo slot: they take
+    /// turns and must stay right.
+    @Test func twoParametersInOneConditionStayApart() throws {
+        let q = try PreparedQuery("claims where topic = $a or unit = $b sort by id", kb: Self.kb)
+        let literal = try run("claims where topic = \"troops\" or unit = \"shells\" sort by id")
+        #expect(try q.run(parameters: ["a": .string("troops"), "b": .string("shells")]) == literal)
+        let swapped = try run("claims where topic = \"shells\" or unit = \"containers\" sort by id")
+        #expect(try q.run(parameters: ["a": .string("shells"), "b": .string("containers")]) == swapped)
+        // The same prepared query, run again with the first values: nothing carried over.
+        #expect(try q.run(parameters: ["a": .string("troops"), "b": .string("shells")]) == literal)
+    }
+
+    @Test func moreThanTwoParametersEachReachTheirPlace() throws {
+        let q = try PreparedQuery("claims where (topic = $a or topic = $b) and unit = $c and value > $d sort by id", kb: Self.kb)
+        #expect(q.parameterNames == ["a", "b", "c", "d"])
+        let got = try q.run(parameters: ["a": .string("troops"), "b": .string("containers"), "c": .string("containers"), "d": .number(2000)])
+        let literal = try run("claims where (topic = \"troops\" or topic = \"containers\") and unit = \"containers\" and value > 2000 sort by id")
+        #expect(got == literal)
+        #expect(!got.rows.isEmpty)
+    }
+
+    @Test func nonStringParameterAgainstStringColumnIsChecked() throws {
+        let q = try PreparedQuery("claims where topic = $t", kb: Self.kb)
+        #expect(throws: Diagnostics.self) { try q.run(parameters: ["t": .number(3)]) }
+        // null compares as unknown: no rows, no error.
+        #expect(try q.run(parameters: ["t": .null]).rows.isEmpty)
+    }
+
+    @Test func articleContainersThroughTheFastPaths() throws {
+        let r = try run("estimates where topic = $t compare source", ["t": .string("containers")], kb: .article)
+        #expect(r.rows.count == 2)
+        #expect(r.summaries.first?.verdict?.hasPrefix("conflict: U.S. intelligence (over 16,500) and South Korean intelligence (13,000)") == true)
+        if case .bars(let bars) = r.chart {
+            #expect(bars.map(\.text) == ["over 16,500", "13,000"])
+        } else {
+            Issue.record("compare draws bars")
+        }
+    }
+}
