@@ -1,8 +1,17 @@
 /// One step of a checked plan: what it is (for `explain`) and how to run it.
-struct Step: Sendable {
+///
+/// A class, so that running a plan's steps retains one reference each rather than two
+/// strings and a closure.
+final class Step: Sendable {
     let name: String
     let detail: String
     let run: @Sendable (Rows, Env) throws(Diagnostic) -> Rows
+
+    init(name: String, detail: String, run: @escaping @Sendable (Rows, Env) throws(Diagnostic) -> Rows) {
+        self.name = name
+        self.detail = detail
+        self.run = run
+    }
 }
 
 /// A checked, compiled query: where rows come from, the steps they pass through, and the

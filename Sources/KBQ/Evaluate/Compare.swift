@@ -325,17 +325,19 @@ private struct CompareKey: Hashable {
 /// min, max, spread, ratio and relative spread of the groups' values, and whether their
 /// intervals can agree.
 func summarize(_ groups: [CompareGroup], title: String?, groupLabel: String = "groups") -> Summary {
+    // Indexes rather than references: each reference taken out of the array is a retain.
     var valued = 0
-    var lowG: CompareGroup?, highG: CompareGroup?
-    for g in groups where g.count > 0 {
+    var lowG = -1, highG = -1, firstValued = -1
+    for i in groups.indices where groups[i].count > 0 {
         valued += 1
-        if lowG.map({ (g.low?.value ?? 0) < ($0.low?.value ?? 0) }) ?? true { lowG = g }
-        if highG.map({ (g.high?.value ?? 0) > ($0.high?.value ?? 0) }) ?? true { highG = g }
+        if firstValued < 0 { firstValued = i }
+        if lowG < 0 || (groups[i].low?.value ?? 0) < (groups[lowG].low?.value ?? 0) { lowG = i }
+        if highG < 0 || (groups[i].high?.value ?? 0) > (groups[highG].high?.value ?? 0) { highG = i }
     }
     var items: [SummaryItem] = []
     items.reserveCapacity(6)
     items.append(SummaryItem(label: groupLabel, value: .number(Double(valued))))
-    guard let lo = lowG?.low, let hi = highG?.high else {
+    guard lowG >= 0, highG >= 0, let lo = groups[lowG].low, let hi = groups[highG].high else {
         return Summary(title: title, items: items, verdict: .text("no values to compare"))
     }
     let percent = lo.isPercent
@@ -347,21 +349,22 @@ func summarize(_ groups: [CompareGroup], title: String?, groupLabel: String = "g
     items.append(SummaryItem(label: "relative spread", value: hi.value != 0 ? .percent((spread / abs(hi.value) * 100).rounded()) : .null))
     let verdict: Summary.Verdict
     if valued < 2 {
-        if let g = groups.first(where: { $0.count > 0 }), g.count > 1 {
+        if firstValued >= 0, groups[firstValued].count > 1 {
+            let g = groups[firstValued]
             verdict = .oneGroup(groupLabel: groupLabel, key: g.key, count: g.count, span: g.value)
         } else {
             verdict = .text(valued == 1 ? "one value only: nothing to compare it with" : "no values to compare")
         }
     } else {
-        var disjoint: (CompareGroup, CompareGroup)?
-        outer: for (n, a) in groups.enumerated() where a.count > 0 {
-            guard let sa = a.span else { continue }
-            for b in groups[(n + 1)...] where b.count > 0 {
-                if let sb = b.span, !sa.overlaps(sb) { disjoint = (a, b); break outer }
+        var disjoint: (Int, Int)?
+        outer: for i in groups.indices where groups[i].count > 0 {
+            guard let a = groups[i].span else { continue }
+            for j in (i + 1)..<groups.count where groups[j].count > 0 {
+                if let b = groups[j].span, !a.overlaps(b) { disjoint = (i, j); break outer }
             }
         }
-        if let (a, b) = disjoint {
-            verdict = .conflict(a.key, a.value, b.key, b.value)
+        if let (i, j) = disjoint {
+            verdict = .conflict(groups[i].key, groups[i].value, groups[j].key, groups[j].value)
         } else if spread == 0 {
             verdict = .text("agreement: every value is the same")
         } else {
