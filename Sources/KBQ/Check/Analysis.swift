@@ -37,7 +37,9 @@ extension Planner {
             let type: FieldType
             switch f {
             case .count: type = .number()
-            case .sum, .avg, .spread: type = arg?.type == .percent ? .percent : .number()
+            // A sum or mean of quantities given as intervals is an interval too.
+            case .sum, .avg: type = arg?.type == .percent ? .percent : arg?.type == .number(qualified: true) ? .number(qualified: true) : .number()
+            case .spread: type = arg?.type == .percent ? .percent : .number()
             default: type = arg?.type ?? .null
             }
             specs.append(AggregateSpec(function: f, argument: arg?.eval, type: type))

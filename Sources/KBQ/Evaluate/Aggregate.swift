@@ -14,6 +14,14 @@ struct Accumulator {
     var percent = false
     var minValue: Value = .null
     var maxValue: Value = .null
+    /// The interval the sum lies in, summed bound by bound: "over 16,500" and "13,000" add
+    /// up to "over 29,500", not to 29,500.
+    var loSum = 0.0
+    var hiSum = 0.0
+    var loOpen = false
+    var hiOpen = false
+    /// Whether some value was an interval rather than an exact number.
+    var qualified = false
 
     mutating func add(_ v: Value) {
         if v.isNull { return }
@@ -22,6 +30,17 @@ struct Accumulator {
             sum += n
             numeric += 1
             if case .percent = v { percent = true }
+            if case .quantity(let q) = v, !q.isExact {
+                qualified = true
+                if q.isPercent { percent = true }
+                loSum += q.lo
+                hiSum += q.hi
+                loOpen = loOpen || q.loOpen
+                hiOpen = hiOpen || q.hiOpen
+            } else {
+                loSum += n
+                hiSum += n
+            }
         }
         if minValue.isNull || orderValues(v, minValue) < 0 { minValue = v }
         if maxValue.isNull || orderValues(v, maxValue) > 0 { maxValue = v }
@@ -37,15 +56,33 @@ struct Accumulator {
     private func unchecked(_ f: Function, rows: Int) -> Value {
         switch f {
         case .count: return .number(Double(rows))
-        case .sum: return numeric == 0 ? .null : percent ? .percent(sum) : .number(sum)
-        case .avg: return numeric == 0 ? .null : percent ? .percent(sum / Double(numeric)) : .number(sum / Double(numeric))
+        case .sum:
+            if numeric == 0 { return .null }
+            if qualified { return interval(loSum, hiSum) }
+            return percent ? .percent(sum) : .number(sum)
+        case .avg:
+            if numeric == 0 { return .null }
+            let n = Double(numeric)
+            if qualified { return interval(loSum / n, hiSum / n) }
+            return percent ? .percent(sum / n) : .number(sum / n)
         case .min: return minValue
         case .max: return maxValue
         case .spread:
+            // The difference of the stated values, as compare's spread: 3,500 between over
+            // 16,500 and 13,000.
             guard let lo = minValue.number, let hi = maxValue.number else { return .null }
             return percent ? .percent(hi - lo) : .number(hi - lo)
         default: return .null
         }
+    }
+
+    private func interval(_ lo: Double, _ hi: Double) -> Value {
+        if lo.isNaN || hi.isNaN { return .null }
+        let q = Quantity(lo: lo, hi: hi, loOpen: loOpen, hiOpen: hiOpen, percent: percent)
+        if q.isExact { return percent ? .percent(q.value) : .number(q.value) }
+        // An interval with an infinite end but no finite one says nothing.
+        if !lo.isFinite && !hi.isFinite { return .null }
+        return .quantity(q)
     }
 }
 
