@@ -481,6 +481,33 @@ private final class RunTimes: Sendable {
         #expect(try encoder.encode(decoded) == data)
     }
 
+    /// A table too wide for its width, even with each column squeezed to its longest word,
+    /// is shown one record at a time: no word is broken, nothing is dropped.
+    @Test func tooWideTablesAreShownOneRecordAtATime() throws {
+        let r = try prepare("events where id = \"ev4\" or id = \"ev7\" sort by id").run()
+        let narrow = r.rendered(as: .table, width: 100)
+        #expect(narrow.hasPrefix("─[ row 1 ]─"))
+        #expect(narrow.contains("\n─[ row 2 ]─"))
+        #expect(narrow.contains("(2 rows, shown one by one: 11 columns do not fit in 100)"))
+        // Every value is there, each on its own line after its column's name.
+        let lines = narrow.split(separator: "\n").map(String.init)
+        #expect(lines.contains("hedge        reportedly"))
+        #expect(lines.contains("hedge        confirmed"))
+        #expect(lines.allSatisfy { $0.count <= 100 })
+        let description = try #require(r.column("description")?.first?.text)
+        let shown = lines.filter { $0.hasPrefix("description") || $0.hasPrefix("             ") }
+            .prefix(2).map { $0.dropFirst(13) }.joined(separator: " ")
+        #expect(shown == description)
+        // Wide enough, the same rows are a table again.
+        let wide = r.rendered(as: .table, width: 400)
+        #expect(wide.hasPrefix("id "))
+        #expect(!wide.contains("─[ row"))
+        // A narrow width that fits the words keeps the table.
+        let compare = try prepare("estimates where topic = \"containers\" compare source").run()
+        #expect(compare.rendered(as: .table, width: 80).hasPrefix("source"))
+        #expect(compare.rendered(as: .table, width: 50).hasPrefix("─[ row 1 ]─"))
+    }
+
     @Test func everyRendererIsAFunctionOfTheResult() throws {
         let r = try prepare("estimates where topic = \"containers\" compare source").run()
         let table = r.rendered(as: .table, width: 100)

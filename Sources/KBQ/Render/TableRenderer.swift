@@ -37,6 +37,11 @@ struct TableRenderer {
             let soft = header.indices.map { i in
                 numeric[i] ? natural[i] : min(natural[i], max(TableRenderer.minColumn, displayWidth(header[i].utf8), min(20, longestWord[i])))
             }
+            if soft.reduce(0, +) + sep > width && header.count > 1 && !cells.isEmpty {
+                // Even squeezed to whole words the columns do not fit: one record at a time
+                // (as psql's expanded display) rather than words broken across lines.
+                return out + expanded(header, cells, width: width)
+            }
             let hard = header.indices.map { numeric[$0] ? natural[$0] : min(natural[$0], TableRenderer.minColumn) }
             for floor in [soft, hard] {
                 while total > width {
@@ -89,6 +94,13 @@ struct TableRenderer {
         out += style(String(decoding: rule, as: UTF8.self), "2") + "\n"
         for row in cells { out += line(row, bold: false) }
         out += style("(\(result.rows.count) row\(result.rows.count == 1 ? "" : "s"))", "2") + "\n"
+        out += trailer(width: width)
+        return out
+    }
+
+    /// The summaries, notes and chart under the rows.
+    func trailer(width: Int?) -> String {
+        var out = ""
         for s in result.summaries {
             var l = s.title.map { sanitizeForTerminal($0) + ": " } ?? ""
             l += s.items.map { "\($0.label) \(sanitizeForTerminal($0.value.text.isEmpty ? "–" : $0.value.text))" }.joined(separator: " · ")
@@ -97,6 +109,35 @@ struct TableRenderer {
         }
         for n in result.notes { out += style("note: ", "2") + sanitizeForTerminal(n) + "\n" }
         if let chart = result.chart { out += "\n" + ChartRenderer(width: width ?? 100, color: color).render(chart) }
+        return out
+    }
+
+    /// The rows one after another, each a list of `name  value` lines under a rule that
+    /// numbers it; then the summaries, notes and chart as under a table.
+    func expanded(_ header: [String], _ cells: [[String]], width: Int) -> String {
+        var out = ""
+        let nameWidth = min(header.map { displayWidth($0.utf8) }.max() ?? 0, max(8, width / 3))
+        let valueWidth = max(TableRenderer.minColumn, width - nameWidth - 2)
+        for (n, row) in cells.enumerated() {
+            let label = "─[ row \(n + 1) ]"
+            let rule = label + String(repeating: "─", count: max(3, min(width, nameWidth + 2 + valueWidth) - displayWidth(label.utf8)))
+            out += style(rule, "2") + "\n"
+            for (i, name) in header.enumerated() {
+                let names = wrap(name, nameWidth, maxLines: .max)
+                let values = i < row.count ? wrap(row[i], valueWidth, maxLines: .max) : [""]
+                for l in 0..<max(names.count, values.count) {
+                    let nameText = l < names.count ? names[l] : ""
+                    var line = style(nameText, "1")
+                    let value = l < values.count ? values[l] : ""
+                    if !value.isEmpty {
+                        line += String(repeating: " ", count: nameWidth - displayWidth(nameText.utf8) + 2) + value
+                    }
+                    out += line + "\n"
+                }
+            }
+        }
+        out += style("(\(result.rows.count) row\(result.rows.count == 1 ? "" : "s"), shown one by one: \(header.count) columns do not fit in \(width))", "2") + "\n"
+        out += trailer(width: width)
         return out
     }
 
