@@ -128,6 +128,26 @@ import Testing
         #expect(try q.run(parameters: ["t": .null]).rows.isEmpty)
     }
 
+    /// Over 262,144 rows a filter runs on both cores: two parameter comparisons, sharing
+    /// the run's memo from two threads at once, must still answer as the literals do.
+    @Test func parameterMemoIsSafeWhenTheFilterRunsOnBothCores() throws {
+        let dir = temporaryDirectory(#function)
+        var csv = "id,grp,cat\n"
+        for i in 0..<300_000 { csv += "r\(i),g\(i % 37),c\(i % 11)\n" }
+        writeFile(dir + "/t.csv", csv)
+        let kb = try KnowledgeBase(contentsOfFile: dir + "/t.csv")
+        #expect(ParallelWork.parts(forRows: 300_000) == min(ParallelWork.width, 2))
+        let q = try PreparedQuery("t where grp = $a or cat = $b aggregate count() as n", kb: kb)
+        for (a, b) in [("g3", "c4"), ("g36", "c0"), ("g0", "none"), ("none", "c10")] {
+            let literal = try PreparedQuery("t where grp = \"\(a)\" or cat = \"\(b)\" aggregate count() as n", kb: kb).run()
+            let got = try q.run(parameters: ["a": .string(a), "b": .string(b)])
+            #expect(got == literal, "\(a) \(b)")
+            var expected = 0
+            for i in 0..<300_000 where "g\(i % 37)" == a || "c\(i % 11)" == b { expected += 1 }
+            #expect(got.rows[0][0] == .number(Double(expected)))
+        }
+    }
+
     @Test func articleContainersThroughTheFastPaths() throws {
         let r = try run("estimates where topic = $t compare source", ["t": .string("containers")], kb: .article)
         #expect(r.rows.count == 2)

@@ -83,19 +83,31 @@ final class Env {
     var work = 0
     /// One remembered integer for the run, under the key of the closure that worked it out
     /// (a parameter's string id, found once rather than on every row). One slot: queries
-    /// with several such closures take turns in it, and stay correct.
-    private var memoSlot: (key: Int, value: UInt32) = (0, 0)
-    private static let memoKeys = Atomic<Int>(0)
+    /// with several such closures take turns in it, and stay correct. Key and value share
+    /// one atomic word, because a filter over a big collection runs its closures on both
+    /// cores at once: a reader sees a key with its own value, never another's.
+    private let memoWord = Atomic<UInt64>(0)
+    private static let memoKeys = Atomic<UInt32>(0)
 
-    /// A key for ``memo(_:)``, unique in the process.
-    static func memoKey() -> Int { memoKeys.add(1, ordering: .relaxed).newValue }
+    /// A key for ``memo(_:)``; never 0, which marks the empty slot.
+    static func memoKey() -> UInt32 {
+        while true {
+            let k = memoKeys.add(1, ordering: .relaxed).newValue
+            if k != 0 { return k }
+        }
+    }
 
     /// The value remembered under `key` in this run, if any.
     @inline(__always)
-    func memo(_ key: Int) -> UInt32? { memoSlot.key == key ? memoSlot.value : nil }
+    func memo(_ key: UInt32) -> UInt32? {
+        let word = memoWord.load(ordering: .relaxed)
+        return UInt32(truncatingIfNeeded: word >> 32) == key ? UInt32(truncatingIfNeeded: word) : nil
+    }
 
     /// Remembers `value` under `key` for the rest of the run.
-    func setMemo(_ key: Int, _ value: UInt32) { memoSlot = (key, value) }
+    func setMemo(_ key: UInt32, _ value: UInt32) {
+        memoWord.store(UInt64(key) << 32 | UInt64(value), ordering: .relaxed)
+    }
 
     /// `work` when the clock was last read (`Int.min`: not yet).
     private var clockedAt = Int.min
