@@ -205,7 +205,7 @@ public final class KnowledgeBase: Sendable {
     /// The collection named `name`.
     public func collection(_ name: String) -> KBCollection? {
         guard let i = byName[name] else { return nil }
-        return lazy?.collection(at: i) ?? loaded[i]
+        return lazy?[i] ?? loaded[i]
     }
 }
 

@@ -3,85 +3,148 @@ import Synchronization
 // The article KB's collections, and their columns, are decoded from the compiled-in
 // snapshot the first time a query reaches them (Knowledge/KBSnapshot.swift): `kbq -e QUERY`
 // then pays only for what its query reads. These are the places they are kept.
+//
+// Reading a made element must cost what reading an array does: references are followed and
+// columns read for every cell a query touches, and a prepared query on the article KB runs
+// in microseconds. So no lock and no box per element, only an atomic load; and the two kinds
+// of element each have their own class, because a generic one copied its elements through
+// value witnesses.
 
-/// An object made on first use, once, safely from any thread. An atomic pointer, not a
-/// lock: references are followed and columns read for every cell shown, and after the first
-/// time reading the slot is one load.
-final class OnceSlot: @unchecked Sendable {
-    // @unchecked: the one stored object is Sendable (a collection or a column box), set once
-    // by compare-and-exchange and released only in deinit.
-    private let value = Atomic<Unmanaged<AnyObject>?>(nil)
+/// Per element of a fixed-size array, whether it is made yet: empty, being stored by one
+/// thread, or ready. An element is written once, before its state says ready (release), and
+/// read only after that state is seen (acquire).
+final class OnceStates: @unchecked Sendable {
+    // @unchecked: the states are atomics, allocated once and freed in deinit.
+    let count: Int
+    private let states: UnsafeMutablePointer<Atomic<Int>>
+    private static var empty: Int { 0 }
+    private static var storing: Int { 1 }
+    private static var ready: Int { 2 }
 
-    func get(_ make: () -> AnyObject) -> AnyObject {
-        while true {
-            if let made = value.load(ordering: .acquiring) { return made.takeUnretainedValue() }
-            let made = Unmanaged.passRetained(make())
-            if value.compareExchange(expected: nil, desired: made, ordering: .acquiringAndReleasing).exchanged {
-                return made.takeUnretainedValue()
-            }
-            // Another thread made it first: keep theirs.
-            made.release()
-        }
+    init(count: Int, ready: Bool = false) {
+        self.count = count
+        states = .allocate(capacity: count)
+        for i in 0..<count { (states + i).initialize(to: Atomic(ready ? Self.ready : Self.empty)) }
     }
 
-    deinit { value.load(ordering: .acquiring)?.release() }
+    /// Whether element `i` is made; traps when `i` is out of range, as an array does (the
+    /// elements are raw memory).
+    @inline(__always)
+    func isReady(_ i: Int) -> Bool {
+        precondition(i >= 0 && i < count, "index out of range")
+        return states[i].load(ordering: .acquiring) == Self.ready
+    }
+
+    /// Claims element `i` for storing; false when another thread claimed it first.
+    func claim(_ i: Int) -> Bool {
+        states[i].compareExchange(expected: Self.empty, desired: Self.storing, ordering: .acquiring).exchanged
+    }
+
+    func publish(_ i: Int) {
+        states[i].store(Self.ready, ordering: .releasing)
+    }
+
+    /// Waits for the thread that claimed element `i`: it is a few instructions from
+    /// publishing it (making is done before claiming).
+    func waitUntilReady(_ i: Int) {
+        while states[i].load(ordering: .acquiring) != Self.ready {}
+    }
+
+    deinit {
+        states.deinitialize(count: count)
+        states.deallocate()
+    }
 }
 
-/// A KB's collections, each made when first asked for.
-final class LazyCollections: Sendable {
-    private let slots: [OnceSlot]
+/// A KB's collections, each made the first time it is read, once, safely from any thread.
+/// When two threads race, both make it and the first to claim the slot stores its copy.
+final class LazyCollections: @unchecked Sendable {
+    // @unchecked: see OnceStates.
+    private let states: OnceStates
+    private let storage: UnsafeMutablePointer<KBCollection>
     private let make: @Sendable (Int) -> KBCollection
 
     init(count: Int, make: @escaping @Sendable (Int) -> KBCollection) {
-        slots = (0..<count).map { _ in OnceSlot() }
+        states = OnceStates(count: count)
+        storage = .allocate(capacity: count)
         self.make = make
     }
 
-    func collection(at i: Int) -> KBCollection {
-        unsafeDowncast(slots[i].get { make(i) }, to: KBCollection.self)
+    @inline(__always)
+    subscript(i: Int) -> KBCollection {
+        if states.isReady(i) { return storage[i] }
+        return store(i)
     }
 
-    var all: [KBCollection] { slots.indices.map(collection(at:)) }
+    @inline(never)
+    private func store(_ i: Int) -> KBCollection {
+        let made = make(i)
+        if states.claim(i) {
+            (storage + i).initialize(to: made)
+            states.publish(i)
+            return made
+        }
+        states.waitUntilReady(i)
+        return storage[i]
+    }
+
+    var all: [KBCollection] { (0..<states.count).map { self[$0] } }
+
+    deinit {
+        for i in 0..<states.count where states.isReady(i) { (storage + i).deinitialize(count: 1) }
+        storage.deallocate()
+    }
 }
 
-/// A collection's columns, each made when first asked for.
-final class LazyColumns: Sendable {
-    private let slots: [OnceSlot]
+/// The columns of a collection, by field index: decoded when the collection was loaded, or
+/// each made the first time it is read (the article KB's snapshot; as ``LazyCollections``).
+///
+/// Read through an address, not a copy: `switch c.columns[f]` then borrows the column in
+/// place as it would from an array, where a returned copy retained and released its arrays
+/// on every read (5% of a prepared query's instructions).
+final class Columns: @unchecked Sendable {
+    // @unchecked: see OnceStates; decoded columns are all ready from the start.
+    private let states: OnceStates
+    private let storage: UnsafeMutablePointer<ColumnData>
     private let make: @Sendable (Int) -> ColumnData
 
-    private final class Box: Sendable {
-        let column: ColumnData
-        init(_ column: ColumnData) { self.column = column }
-    }
-
-    init(count: Int, make: @escaping @Sendable (Int) -> ColumnData) {
-        slots = (0..<count).map { _ in OnceSlot() }
-        self.make = make
-    }
-
-    func column(_ i: Int) -> ColumnData {
-        unsafeDowncast(slots[i].get { Box(make(i)) }, to: Box.self).column
-    }
-}
-
-/// The columns of a collection, by field index: all there (a loaded KB) or made on first use
-/// (the article KB's snapshot).
-struct Columns: Sendable {
-    private let decoded: [ColumnData]
-    private let lazy: LazyColumns?
-
+    /// Columns already decoded.
     init(_ decoded: [ColumnData]) {
-        self.decoded = decoded
-        lazy = nil
+        states = OnceStates(count: decoded.count, ready: true)
+        storage = .allocate(capacity: decoded.count)
+        storage.initialize(from: decoded, count: decoded.count)
+        // Never called: every column is ready.
+        make = { decoded[$0] }
     }
 
-    init(_ lazy: LazyColumns) {
-        decoded = []
-        self.lazy = lazy
+    /// `count` columns, column `i` made by `make(i)` when first read.
+    init(count: Int, make: @escaping @Sendable (Int) -> ColumnData) {
+        states = OnceStates(count: count)
+        storage = .allocate(capacity: count)
+        self.make = make
     }
 
     subscript(i: Int) -> ColumnData {
-        if let lazy { return lazy.column(i) }
-        return decoded[i]
+        unsafeAddress {
+            if states.isReady(i) { return UnsafePointer(storage + i) }
+            return UnsafePointer(store(i))
+        }
+    }
+
+    @inline(never)
+    private func store(_ i: Int) -> UnsafeMutablePointer<ColumnData> {
+        let made = make(i)
+        if states.claim(i) {
+            (storage + i).initialize(to: made)
+            states.publish(i)
+        } else {
+            states.waitUntilReady(i)
+        }
+        return storage + i
+    }
+
+    deinit {
+        for i in 0..<states.count where states.isReady(i) { (storage + i).deinitialize(count: 1) }
+        storage.deallocate()
     }
 }

@@ -333,13 +333,13 @@ enum KBSnapshot {
                 return fallback(name)
                     ?? KBCollection(name: name, fields: [], columns: [], count: 0, key: nil, measure: nil, hedges: header.hedges)
             }
-            let columns = LazyColumns(count: layout.fields.count) { j in
+            let columns = Columns(count: layout.fields.count) { j in
                 // The closure keeps `snapshot`, and so the bytes, alive.
                 if let column = column(j, of: layout, in: snapshot.bytes, rows: rows, header: header) { return column }
                 if let other = fallback(name), other.fields == layout.fields { return other.columns[j] }
                 return nullColumn(layout.fields[j].type, rows: rows)
             }
-            return KBCollection(name: name, fields: layout.fields, columns: Columns(columns), count: rows,
+            return KBCollection(name: name, fields: layout.fields, columns: columns, count: rows,
                                 key: layout.key, measure: layout.measure, hedges: header.hedges)
         }
         return KnowledgeBase(name: header.name, title: header.title, names: header.names,
