@@ -283,29 +283,31 @@ private func groupStoredRows(_ sel: [Int32]?, count n: Int, _ spec: CompareSpec,
             if index.isEmpty { for i in groups.indices { index[IDKey(block: groups[i].block, key: groups[i].keyID)] = i } }
             g = index[IDKey(block: b, key: key)] ?? -1
         }
+        // One reference for the row's work: each read through the array is a retain.
+        let group: CompareGroup
         if g < 0 {
-            g = groups.count
-            if !index.isEmpty { index[IDKey(block: b, key: key)] = g }
-            groups.append(CompareGroup(key: spec.key(r, env), block: b))
-            groups[g].keyID = key
+            if !index.isEmpty { index[IDKey(block: b, key: key)] = groups.count }
+            group = CompareGroup(key: spec.key(r, env), block: b)
+            group.keyID = key
+            groups.append(group)
+        } else {
+            group = groups[g]
         }
-        groups[g].add(spec.measure(r, env))
+        group.add(spec.measure(r, env))
         // The group is only as firm as its weakest row.
-        if let h = ids.hedge?(r), h > groups[g].hedgeRank {
-            groups[g].hedgeRank = h
-            groups[g].hedgeRow = r
+        if let h = ids.hedge?(r), h > group.hedgeRank {
+            group.hedgeRank = h
+            group.hedgeRow = r
         }
         if spec.sentence != nil {
-            if groups[g].firstRow < 0 { groups[g].firstRow = r } else { groups[g].moreRows.append(r) }
+            if group.firstRow < 0 { group.firstRow = r } else { group.moreRows.append(r) }
         }
     }
-    if let readHedge = spec.hedge {
-        for g in groups.indices where groups[g].hedgeRow >= 0 { groups[g].hedge = readHedge(groups[g].hedgeRow, env) }
-    }
-    if let readSentence = spec.sentence {
-        for g in groups.indices where groups[g].firstRow >= 0 {
-            groups[g].addSentence(readSentence(groups[g].firstRow, env))
-            for r in groups[g].moreRows { groups[g].addSentence(readSentence(r, env)) }
+    for group in groups {
+        if let readHedge = spec.hedge, group.hedgeRow >= 0 { group.hedge = readHedge(group.hedgeRow, env) }
+        if let readSentence = spec.sentence, group.firstRow >= 0 {
+            group.addSentence(readSentence(group.firstRow, env))
+            for r in group.moreRows { group.addSentence(readSentence(r, env)) }
         }
     }
 }
@@ -334,19 +336,11 @@ func summarize(_ groups: [CompareGroup], title: String?, groupLabel: String = "g
         if lowG < 0 || (groups[i].low?.value ?? 0) < (groups[lowG].low?.value ?? 0) { lowG = i }
         if highG < 0 || (groups[i].high?.value ?? 0) > (groups[highG].high?.value ?? 0) { highG = i }
     }
-    var items: [SummaryItem] = []
-    items.reserveCapacity(6)
-    items.append(SummaryItem(label: groupLabel, value: .number(Double(valued))))
     guard lowG >= 0, highG >= 0, let lo = groups[lowG].low, let hi = groups[highG].high else {
-        return Summary(title: title, items: items, verdict: .text("no values to compare"))
+        return Summary(title: title, figures: CompareFigures(groupLabel: groupLabel, groups: valued, low: nil, high: nil),
+                       verdict: .text("no values to compare"))
     }
-    let percent = lo.isPercent
     let spread = hi.value - lo.value
-    items.append(SummaryItem(label: "min", value: .quantity(lo)))
-    items.append(SummaryItem(label: "max", value: .quantity(hi)))
-    items.append(SummaryItem(label: "spread", value: percent ? .percent(spread) : .number(spread)))
-    items.append(SummaryItem(label: "ratio", value: lo.value > 0 ? .number((hi.value / lo.value * 100).rounded() / 100) : .null))
-    items.append(SummaryItem(label: "relative spread", value: hi.value != 0 ? .percent((spread / abs(hi.value) * 100).rounded()) : .null))
     let verdict: Summary.Verdict
     if valued < 2 {
         if firstValued >= 0, groups[firstValued].count > 1 {
@@ -371,7 +365,7 @@ func summarize(_ groups: [CompareGroup], title: String?, groupLabel: String = "g
             verdict = .text("possible agreement: the values' intervals overlap")
         }
     }
-    return Summary(title: title, items: items, verdict: verdict)
+    return Summary(title: title, figures: CompareFigures(groupLabel: groupLabel, groups: valued, low: lo, high: hi), verdict: verdict)
 }
 
 /// A field name made plural for a label: source → sources.

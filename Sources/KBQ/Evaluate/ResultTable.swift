@@ -66,12 +66,41 @@ public struct SummaryItem: Sendable, Hashable, Codable {
     public var value: Value
 }
 
+/// `compare`'s figures for one block: how many groups gave values, and the lowest and
+/// highest of them.
+struct CompareFigures: Sendable {
+    let groupLabel: String
+    let groups: Int
+    let low: Quantity?
+    let high: Quantity?
+
+    /// groups, min, max, spread, ratio and relative spread, labelled.
+    var items: [SummaryItem] {
+        var items = [SummaryItem(label: groupLabel, value: .number(Double(groups)))]
+        guard let lo = low, let hi = high else { return items }
+        let spread = hi.value - lo.value
+        items.append(SummaryItem(label: "min", value: .quantity(lo)))
+        items.append(SummaryItem(label: "max", value: .quantity(hi)))
+        items.append(SummaryItem(label: "spread", value: lo.isPercent ? .percent(spread) : .number(spread)))
+        items.append(SummaryItem(label: "ratio", value: lo.value > 0 ? .number((hi.value / lo.value * 100).rounded() / 100) : .null))
+        items.append(SummaryItem(label: "relative spread", value: hi.value != 0 ? .percent((spread / abs(hi.value) * 100).rounded()) : .null))
+        return items
+    }
+}
+
 /// A block of figures about the whole result (one per unit for `compare`).
 public struct Summary: Sendable, Hashable, Codable {
     /// What the block is about (a unit, a topic), if more than one block.
     public var title: String?
     /// The figures, in order.
-    public var items: [SummaryItem]
+    public var items: [SummaryItem] {
+        get { storedItems ?? figures?.items ?? [] }
+        set { storedItems = newValue; figures = nil }
+    }
+    private var storedItems: [SummaryItem]?
+    /// `compare`'s figures as numbers; the labelled items are made when someone reads them,
+    /// so a run whose result is only counted or compared builds no array of them.
+    private var figures: CompareFigures?
     /// A sentence that reads the figures ("conflict: the values do not overlap").
     public var verdict: String? {
         get { reading?.text }
@@ -84,13 +113,19 @@ public struct Summary: Sendable, Hashable, Codable {
     /// Makes a block of figures.
     public init(title: String?, items: [SummaryItem], verdict: String?) {
         self.title = title
-        self.items = items
+        self.storedItems = items
         self.reading = verdict.map(Verdict.text)
     }
 
     init(title: String?, items: [SummaryItem], verdict: Verdict) {
         self.title = title
-        self.items = items
+        self.storedItems = items
+        self.reading = verdict
+    }
+
+    init(title: String?, figures: CompareFigures, verdict: Verdict) {
+        self.title = title
+        self.figures = figures
         self.reading = verdict
     }
 
@@ -121,7 +156,7 @@ public struct Summary: Sendable, Hashable, Codable {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         title = try c.decodeIfPresent(String.self, forKey: .title)
-        items = try c.decode([SummaryItem].self, forKey: .items)
+        storedItems = try c.decode([SummaryItem].self, forKey: .items)
         reading = try c.decodeIfPresent(String.self, forKey: .verdict).map(Verdict.text)
     }
 

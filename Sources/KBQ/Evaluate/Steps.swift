@@ -83,6 +83,8 @@ func filter(_ rows: Rows, _ p: Pred, keep: Truth, scan: ColumnScan? = nil, _ env
             return .stored(c, try filterInParts(sel, total: total, parts: parts, p, keep: keep, scan: scan, env))
         }
         var out: [Int32] = []
+        // A few rows (a prepared query's): one allocation, not one per doubling.
+        if total <= 64 { out.reserveCapacity(total) }
         var i = 0
         while i < total {
             let end = min(total, i + tickEvery)
@@ -369,13 +371,20 @@ func storedReader(_ c: KBCollection, _ f: Int, _ kb: KnowledgeBase) -> (Int) -> 
 extension Rows {
     /// The rows as a result for the caller.
     consuming func result(_ env: Env) -> ResultTable {
-        // Consuming: the rows move into the result rather than being copied and released.
-        let t: Table
+        var t: Table
         switch consume self {
         case .table(let table): t = table
         case let stored: t = materialize(stored, env)
         }
-        return ResultTable(columns: t.columns, rows: t.rows, title: t.decorations.title, notes: t.decorations.notes,
-                           summaries: t.decorations.summaries, chart: t.decorations.chart)
+        // Swapped, not copied: each array moves into the result without a retain and a
+        // release (a prepared query's run is short enough for those to show).
+        var r = ResultTable(columns: [], rows: [])
+        swap(&r.columns, &t.columns)
+        swap(&r.rows, &t.rows)
+        swap(&r.title, &t.decorations.title)
+        swap(&r.notes, &t.decorations.notes)
+        swap(&r.summaries, &t.decorations.summaries)
+        swap(&r.chart, &t.decorations.chart)
+        return r
     }
 }

@@ -1,8 +1,16 @@
+import Synchronization
+
 /// A number as the article states it: a point ("13,000") or an interval given by a
 /// qualifier ("over 3 million" is (3,000,000, open); "about 13,000" a band around it).
 public struct Quantity: Sendable, Hashable, Codable, CustomStringConvertible {
     /// The qualifier word as written ("over", "about" …); empty for an exact value.
-    public var qualifier: String
+    public var qualifier: String {
+        get { word.text }
+        set { word = QualifierWord(newValue) }
+    }
+    /// The word as a number, so that a quantity holds no reference: copying one (and every
+    /// value that holds one) touches no reference counts.
+    var word: QualifierWord
     /// The stated number.
     public var value: Double
     /// Lower bound (`-infinity` when open-ended below).
@@ -18,7 +26,7 @@ public struct Quantity: Sendable, Hashable, Codable, CustomStringConvertible {
 
     /// An exact value.
     public init(exactly v: Double, percent: Bool = false) {
-        qualifier = ""; value = v; lo = v; hi = v; loOpen = false; hiOpen = false; isPercent = percent
+        word = .exact; value = v; lo = v; hi = v; loOpen = false; hiOpen = false; isPercent = percent
     }
 
     /// The interval a qualifier word gives `v`; `nil` when the word is not a known qualifier.
@@ -28,20 +36,21 @@ public struct Quantity: Sendable, Hashable, Codable, CustomStringConvertible {
 
     /// A qualifier word as written, normalized, with what it means (`nil`: not a qualifier).
     struct Qualifier: Sendable {
-        let word: String
+        let word: QualifierWord
         let kind: Kind?
         init(_ written: String) {
-            word = written.lowercased().trimmingSpaces
-            kind = Quantity.kind(of: word)
+            let text = written.lowercased().trimmingSpaces
+            word = QualifierWord(text)
+            kind = Quantity.kind(of: text)
         }
-        private init(word: String, kind: Kind?) { self.word = word; self.kind = kind }
+        private init(word: QualifierWord, kind: Kind?) { self.word = word; self.kind = kind }
         /// No qualifier: an exact value.
-        static let none = Qualifier(word: "", kind: .exact)
+        static let none = Qualifier(word: .exact, kind: .exact)
     }
 
     init?(_ v: Double, qualifier q: Qualifier, upper: Double?, percent: Bool) {
         self.init(exactly: v, percent: percent)
-        qualifier = q.word
+        word = q.word
         switch q.kind {
         case .exact?: break
         case .above?: hi = .infinity; loOpen = true
@@ -141,6 +150,49 @@ public func formatNumber(_ v: Double, percent: Bool = false) -> String {
     return s + suffix
 }
 
+/// A qualifier word as a number: the words kbq knows by their place in one list, any other
+/// word (from decoding, or set by a host) interned once for the life of the process.
+struct QualifierWord: Sendable, Hashable {
+    let index: UInt16
+
+    /// Every word `Quantity.words` knows, "" first.
+    static let known: [String] = [""] + Quantity.words.keys.filter { !$0.isEmpty }.sorted()
+    static let knownIndex: [String: UInt16] = {
+        var m: [String: UInt16] = [:]
+        for (i, w) in known.enumerated() { m[w] = UInt16(i) }
+        return m
+    }()
+    /// Other words, after the known ones. At most `UInt16.max` in all: past that a new word
+    /// reads back as "" (a host would have to set tens of thousands of distinct words).
+    private static let others = Mutex<(words: [String], index: [String: UInt16])>(([], [:]))
+
+    static let exact = QualifierWord(index: 0)
+
+    private init(index: UInt16) { self.index = index }
+
+    init(_ text: String) {
+        if let i = QualifierWord.knownIndex[text] { index = i; return }
+        let base = QualifierWord.known.count
+        index = QualifierWord.others.withLock { others in
+            if let i = others.index[text] { return i }
+            guard base + others.words.count < Int(UInt16.max) else { return 0 }
+            let i = UInt16(base + others.words.count)
+            others.words.append(text)
+            others.index[text] = i
+            return i
+        }
+    }
+
+    var text: String {
+        let i = Int(index)
+        if i < QualifierWord.known.count { return QualifierWord.known[i] }
+        return QualifierWord.others.withLock { others in
+            let k = i - QualifierWord.known.count
+            return k < others.words.count ? others.words[k] : ""
+        }
+    }
+}
+
 func shortestDescription(_ v: Double) -> String {
     var s = "\(v)"
     if s.hasSuffix(".0") { s.removeLast(2) }
@@ -166,7 +218,7 @@ extension Quantity {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         value = try c.decode(Double.self, forKey: .value)
-        qualifier = try c.decodeIfPresent(String.self, forKey: .qualifier) ?? ""
+        word = QualifierWord(try c.decodeIfPresent(String.self, forKey: .qualifier) ?? "")
         lo = try c.decodeIfPresent(Double.self, forKey: .low) ?? -.infinity
         hi = try c.decodeIfPresent(Double.self, forKey: .high) ?? .infinity
         loOpen = try c.decodeIfPresent(Bool.self, forKey: .lowOpen) ?? false
@@ -185,10 +237,10 @@ extension Quantity {
         self.loOpen = loOpen && lo.isFinite
         self.hiOpen = hiOpen && hi.isFinite
         switch (lo.isFinite, hi.isFinite) {
-        case (true, true): qualifier = lo == hi ? "" : "between"
-        case (true, false): qualifier = loOpen ? "over" : "at least"
-        case (false, true): qualifier = hiOpen ? "under" : "up to"; value = hi
-        case (false, false): qualifier = "any"; value = 0
+        case (true, true): word = lo == hi ? .exact : QualifierWord("between")
+        case (true, false): word = QualifierWord(loOpen ? "over" : "at least")
+        case (false, true): word = QualifierWord(hiOpen ? "under" : "up to"); value = hi
+        case (false, false): word = QualifierWord("any"); value = 0
         }
     }
 
