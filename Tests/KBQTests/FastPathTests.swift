@@ -148,6 +148,32 @@ import Testing
         }
     }
 
+    /// A string field `in $list`: short lists compare item by item, long ones look each row
+    /// up in a set made once per run; both answer as the literal list does, with other
+    /// kinds of items (null, numbers) keeping their own rules.
+    @Test(arguments: [3, 9, 500])
+    func stringInListParameterAnswersAsTheLiteral(_ size: Int) throws {
+        var items: [Value] = (0..<size).map { .string("topic \($0)") }
+        items[size / 2] = .string("shells")
+        items[size - 1] = .string("troops")
+        let literalItems = items.map { v -> String in if case .string(let s) = v { return "\"\(s)\"" }; return "null" }
+        let q = try PreparedQuery("claims where topic in $l sort by id", kb: Self.kb)
+        let got = try q.run(parameters: ["l": .list(items)])
+        let literal = try run("claims where topic in [\(literalItems.joined(separator: ", "))] sort by id")
+        #expect(got == literal)
+        #expect(got.rows.count == 26)  // 13 shells + 13 troops of the 40 claims
+        let negated = try PreparedQuery("claims where topic not in $l aggregate count() as n", kb: Self.kb).run(parameters: ["l": .list(items)])
+        #expect(negated.rows[0][0] == .number(14))
+        // A null item makes "not found" unknown rather than no: no row passes `not in`.
+        let withNull = try PreparedQuery("claims where topic not in $l aggregate count() as n", kb: Self.kb)
+            .run(parameters: ["l": .list(items + [.null])])
+        #expect(withNull.rows[0][0] == .number(0))
+        // ... while found rows still pass `in`.
+        let found = try PreparedQuery("claims where topic in $l aggregate count() as n", kb: Self.kb)
+            .run(parameters: ["l": .list(items + [.null])])
+        #expect(found.rows[0][0] == .number(26))
+    }
+
     @Test func articleContainersThroughTheFastPaths() throws {
         let r = try run("estimates where topic = $t compare source", ["t": .string("containers")], kb: .article)
         #expect(r.rows.count == 2)

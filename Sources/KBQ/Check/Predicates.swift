@@ -349,32 +349,59 @@ extension Planner {
         }
     }
 
+    /// `x in LIST` where the list is known only when the query runs (a parameter, an
+    /// expression). A stored string against a long list looks each row up in a set made
+    /// once per run; otherwise each item is compared, stopping at the first match, and a
+    /// long list gives up when the run must stop (the next tick then reports why).
+    func membership(_ a: Compiled, _ l: Compiled, negated: Bool) -> Pred {
+        let fa = a.eval, fl = l.eval
+        let hedges = kb.hedges
+        @Sendable func linear(_ v: Value, _ vs: [Value], _ env: Env) -> Truth {
+            var t = Truth.no
+            for (i, item) in vs.enumerated() {
+                t = t || compareValues(v, .eq, item, hedges: hedges)
+                if t == .yes { break }
+                if i & 255 == 255 && env.mustStop { return .unknown }
+            }
+            return t
+        }
+        if let (c, fi) = a.column, case .string(let ids, let pool) = c.columns[fi] {
+            let key = Env.memoKey()
+            return { row, env in
+                let id = ids[row]
+                if id == StringPool.null { return .unknown }
+                guard case .list(let vs) = fl(row, env) else { return .unknown }
+                let t: Truth
+                if vs.count <= 8 {
+                    t = linear(.string(pool[id]), vs, env)
+                } else {
+                    let set = env.perRun(key) { StringListSet(vs) }
+                    if set.strings.contains(pool[id]) {
+                        t = .yes
+                    } else {
+                        t = linear(.string(pool[id]), set.others, env)
+                    }
+                }
+                return negated ? !t : t
+            }
+        }
+        return { row, env in
+            guard case .list(let vs) = fl(row, env) else { return .unknown }
+            let t = linear(fa(row, env), vs, env)
+            return negated ? !t : t
+        }
+    }
+
     mutating func inPredicate(_ x: Expr, _ list: Expr, negated: Bool, _ scope: Scope) throws(Failed) -> Pred {
         let a = try compile(x, scope, allowUnresolved: true)
         guard case .list(let items) = list.kind else {
             let l = try compile(list, scope)
             guard case .list = l.type else {
-                if l.parameter != nil {
-                    let fa = a.eval, fl = l.eval
-                    let hedges = kb.hedges
-                    return { row, env in
-                        guard case .list(let vs) = fl(row, env) else { return .unknown }
-                        let v = fa(row, env)
-                        let t = vs.reduce(Truth.no) { $0 || compareValues(v, .eq, $1, hedges: hedges) }
-                        return negated ? !t : t
-                    }
-                }
+                if l.parameter != nil { return membership(a, l, negated: negated) }
                 throw error(.typeMismatch, "'in' needs a list such as [\"a\", \"b\"], not \(describeType(l.type))", at: l.range,
                             notes: ["to search text, use: contains"])
             }
-            let fa = a.eval, fl = l.eval
-            let hedges = kb.hedges
-            return { row, env in
-                guard case .list(let vs) = fl(row, env) else { return .unknown }
-                let v = fa(row, env)
-                let t = vs.reduce(Truth.no) { $0 || compareValues(v, .eq, $1, hedges: hedges) }
-                return negated ? !t : t
-            }
+            return membership(a, l, negated: negated)
         }
         var preds: [Pred] = []
         for item in items {
@@ -475,6 +502,21 @@ extension Planner {
         default:
             return nil
         }
+    }
+}
+
+/// A list's strings as a set, and its other items (which compare by their own rules).
+struct StringListSet: Sendable {
+    let strings: Set<String>
+    let others: [Value]
+    init(_ items: [Value]) {
+        var strings = Set<String>()
+        var others: [Value] = []
+        for v in items {
+            if case .string(let s) = v { strings.insert(s) } else { others.append(v) }
+        }
+        self.strings = strings
+        self.others = others
     }
 }
 

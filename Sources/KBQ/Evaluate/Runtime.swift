@@ -109,6 +109,20 @@ final class Env {
         memoWord.store(UInt64(key) << 32 | UInt64(value), ordering: .relaxed)
     }
 
+    /// Values worked out once per run and shared by its rows (and threads): a list
+    /// parameter's set of strings.
+    private let perRunValues = Mutex<[UInt32: any Sendable]>([:])
+
+    /// The value kept under `key` for this run, made by `make` the first time.
+    func perRun<T: Sendable>(_ key: UInt32, _ make: () -> T) -> T {
+        perRunValues.withLock { values in
+            if let v = values[key] as? T { return v }
+            let v = make()
+            values[key] = v
+            return v
+        }
+    }
+
     /// `work` when the clock was last read (`Int.min`: not yet).
     private var clockedAt = Int.min
     /// The rows of the table a table-frame expression reads.
