@@ -8,8 +8,8 @@
 // Sources/KBQ into one module, so internal API is visible here.
 //
 // Beyond "no crash, no hang", the target checks two promises and traps when one breaks:
-// text shown on a terminal (tables without colour, Markdown, JSON, diagnostics) never
-// holds a raw ESC byte, and no run goes far past its time limit.
+// text shown on a terminal (tables without colour, Markdown, JSON, CSV rendered for a
+// terminal, diagnostics) never holds a raw ESC byte, and no run goes far past its time limit.
 
 #if canImport(Glibc)
 import Glibc
@@ -51,6 +51,7 @@ public func queryFuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) 
         _ = table.rendered(as: .table, width: nil, color: true)
         mustBeTerminalSafe(table.rendered(as: .json), "JSON")
         _ = table.rendered(as: .csv)
+        mustBeTerminalSafe(table.rendered(as: .csv, forTerminal: true), "CSV for a terminal")
         mustBeTerminalSafe(table.rendered(as: .markdown), "Markdown")
     }
     // Each statement may use its full second; a script of many gets more, but not unbounded.

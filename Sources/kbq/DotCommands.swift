@@ -123,7 +123,8 @@ extension Shell {
             let hadLets = !session.letNames.isEmpty
             session = Session(kb: kb)
             let rows = kb.collections.reduce(0) { $0 + $1.count }
-            var message = "loaded \(kb.name): \(kb.collections.count) collection\(kb.collections.count == 1 ? "" : "s"), \(rows) rows"
+            // A KB's name is the file's text: shown escaped, as results are.
+            var message = "loaded \(sanitizeForTerminal(kb.name)): \(kb.collections.count) collection\(kb.collections.count == 1 ? "" : "s"), \(rows) rows"
             if hadLets { message += " (let names were cleared)" }
             if interactive { out.write(dim(message) + "\n") }
         } catch {
@@ -131,7 +132,7 @@ extension Shell {
             var text = String(describing: error)
             if !text.hasSuffix("\n") { text += "\n" }
             err.write(text)
-            if interactive { err.write("kept the current KB (\(session.kb.name))\n") }
+            if interactive { err.write("kept the current KB (\(sanitizeForTerminal(session.kb.name)))\n") }
             fail(.usage)
         }
     }

@@ -76,7 +76,7 @@ enum InputLoop {
         while !shell.quitRequested {
             // Ctrl-C during `.read` at the prompt stops the script, not only its current query.
             if !interactive, shell.interactive, Interrupts.takePending() {
-                shell.err.write("interrupted: the rest of \(name) was not run\n")
+                shell.err.write("interrupted: the rest of \(sanitizeForTerminal(name)) was not run\n")
                 return false
             }
             let input = reader.readLine(pending: interactive ? pending : "")

@@ -18,7 +18,7 @@ enum Repl {
             Completion.candidates(for: text, cursor: cursor, session: shell.session)
         }
         let kb = shell.session.kb
-        let banner = "kbq \(kbqVersion) · \(kb.name) KB, \(kb.collections.count) collections · .help for help, Ctrl-D to leave"
+        let banner = "kbq \(kbqVersion) · \(sanitizeForTerminal(kb.name)) KB, \(kb.collections.count) collections · .help for help, Ctrl-D to leave"
         // The banner goes with the prompts: to the terminal, even when results go to a file.
         let screen = shell.out.isTerminal ? shell.out : shell.err
         screen.write((screen.isTerminal && shell.outColor ? shell.dim(banner) : banner) + "\n")

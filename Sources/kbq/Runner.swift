@@ -23,7 +23,7 @@ enum Runner {
                 do {
                     scripts.append((path == "-" ? "<stdin>" : path, try Files.readText(path)))
                 } catch {
-                    err.write("kbq: \(error.description)\n")
+                    err.write("kbq: \(sanitizeForTerminal(error.description))\n")
                     return .usage
                 }
             case .expression(let text, let index):
@@ -34,7 +34,7 @@ enum Runner {
             do {
                 scripts.append(("<stdin>", try Files.readText("-")))
             } catch {
-                err.write("kbq: \(error.description)\n")
+                err.write("kbq: \(sanitizeForTerminal(error.description))\n")
                 return .usage
             }
         }

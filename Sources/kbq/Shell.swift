@@ -49,6 +49,9 @@ final class Shell {
     let err = Output.standardError
     let outColor: Bool
     let errColor: Bool
+    /// Results are shown on a terminal: CSV escapes control characters there (the other
+    /// formats always do), and is left byte for byte in a pipe or a file.
+    let outIsTerminal: Bool
 
     static let maxReadDepth = 16
     static let defaultDisplayRows = 200
@@ -62,6 +65,7 @@ final class Shell {
         self.displayRows = interactive ? Shell.defaultDisplayRows : nil
         outColor = Terminal.wantsColor(.standardOutput)
         errColor = Terminal.wantsColor(.standardError)
+        outIsTerminal = Output.standardOutput.isTerminal
     }
 
     /// How many errors were reported so far.
@@ -82,7 +86,8 @@ final class Shell {
     func runQueries(_ text: String, name: String, firstLine: Int = 1) -> Bool {
         // SourceText counts lines from the start of its text: leading newlines make the line
         // numbers those of the file (the parser skips blank lines).
-        let source = SourceText(firstLine > 1 ? String(repeating: "\n", count: firstLine - 1) + text : text, name: name)
+        // The name may come from a script's `.read` line: shown escaped, like the text.
+        let source = SourceText(firstLine > 1 ? String(repeating: "\n", count: firstLine - 1) + text : text, name: sanitizeForTerminal(name))
         let width = tableWidth()
         let format = self.format
         var started = ContinuousClock.now
@@ -119,8 +124,10 @@ final class Shell {
             table.rows.removeLast(total - limit)
             table.notes.append("showing \(limit) of \(total) rows: add `limit`, or `.rows all` to see every row")
         }
-        var text = table.rendered(as: format, width: width, color: outColor)
-        if !text.hasSuffix("\n") { text += "\n" }
+        var text = table.rendered(as: format, width: width, color: outColor, forTerminal: outIsTerminal)
+        // Bytes, not Characters: CSV ends in "\r\n", one Character that is not "\n", and a
+        // CSV file must end with its last record, not with an extra empty line.
+        if text.utf8.last != UInt8(ascii: "\n") { text += "\n" }
         // At a prompt the blank line comes after, so the next prompt stands apart.
         if interactive { text += "\n" } else if resultsShown > 0 { text = "\n" + text }
         resultsShown += 1
@@ -189,7 +196,7 @@ final class Shell {
         let red = errColor ? "\u{1B}[1;31m" : "", bold = errColor ? "\u{1B}[1m" : "", reset = errColor ? "\u{1B}[0m" : ""
         var prefix = ""
         if let location, !interactive || location.line != nil && location.name != InputLoop.terminalName {
-            prefix = location.name + (location.line.map { ":\($0)" } ?? "") + ": "
+            prefix = sanitizeForTerminal(location.name) + (location.line.map { ":\($0)" } ?? "") + ": "
         }
         var text = "\(bold)\(prefix)\(red)error:\(reset)\(bold) \(sanitizeForTerminal(message))\(reset)\n"
         for n in notes { text += "  = note: \(sanitizeForTerminal(n))\n" }

@@ -42,6 +42,8 @@ public struct KBLoadError: Error, Sendable, Hashable, CustomStringConvertible {
 
     /// One line per problem, prefixed with the file name, the way the CLI prints it.
     public var description: String {
+        // The file's name may come from a script's `.load` line: escaped like the rest.
+        let file = sanitizeForTerminal(self.file)
         var out = problems.map { "\(file): error: \(sanitizeForTerminal($0.path)): \(sanitizeForTerminal($0.message))" }
         if omitted > 0 { out.append("\(file): note: \(omitted) more problems not listed") }
         out.append("\(file): the KB was not loaded (\(problems.count + omitted) problem\(problems.count + omitted == 1 ? "" : "s"))")

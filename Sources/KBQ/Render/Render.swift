@@ -1,11 +1,18 @@
 extension ResultTable {
     /// The result as text in `format`. `width` bounds table output (long text wraps or is
     /// cut with an ellipsis; `nil` is unbounded); `color` adds ANSI styling to tables.
-    public func rendered(as format: OutputFormat, width: Int? = nil, color: Bool = false) -> String {
+    ///
+    /// Tables, Markdown and JSON always show control characters from the data as visible
+    /// escapes (`\e`, `\u{7}`; `\u001b` in JSON). CSV is data for other programs and keeps
+    /// them byte for byte, unless `forTerminal` says the text is going to be shown on a
+    /// terminal, where an escape sequence in a cell would drive the terminal: CSV fields then
+    /// show control characters (line breaks in a field too) the way ``sanitizeForTerminal(_:)``
+    /// does.
+    public func rendered(as format: OutputFormat, width: Int? = nil, color: Bool = false, forTerminal: Bool = false) -> String {
         switch format {
         case .table: return TableRenderer(result: self, width: width, color: color).render()
         case .json: return JSONRenderer.render(self)
-        case .csv: return CSVRenderer.render(self)
+        case .csv: return CSVRenderer.render(self, escapingControls: forTerminal)
         case .markdown: return MarkdownRenderer.render(self)
         }
     }

@@ -69,9 +69,12 @@ enum JSONRenderer {
 
 /// RFC 4180 CSV: a header row, then one line per row; numbers without grouping.
 enum CSVRenderer {
-    static func render(_ r: ResultTable) -> String {
-        var out = r.columns.map { field($0.name) }.joined(separator: ",") + "\r\n"
-        for row in r.rows { out += row.map { field($0.plainText) }.joined(separator: ",") + "\r\n" }
+    /// `escapingControls`: the CSV is shown on a terminal, so control characters in fields
+    /// become visible escapes; otherwise every field is written as it is.
+    static func render(_ r: ResultTable, escapingControls: Bool = false) -> String {
+        func cell(_ s: String) -> String { field(escapingControls ? sanitizeForTerminal(s) : s) }
+        var out = r.columns.map { cell($0.name) }.joined(separator: ",") + "\r\n"
+        for row in r.rows { out += row.map { cell($0.plainText) }.joined(separator: ",") + "\r\n" }
         return out
     }
 
