@@ -6,19 +6,34 @@ import Musl
 import Darwin
 #endif
 import CEditLine
+import KBQ
 
-/// A file that could not be read, with the system's reason.
+/// A script that could not be read, or that is too large to run.
 struct FileError: Error {
-    let path: String
-    let reason: String
+    /// What went wrong, naming the file: `cannot read 'x.kbq': No such file or directory`.
+    let description: String
 
-    var description: String { "cannot read '\(path)': \(reason)" }
+    init(path: String, reason: String) {
+        description = "cannot read '\(path)': \(reason)"
+    }
+
+    /// A script over ``Files/maxScriptBytes``: `bytes` is its size, or `nil` when it is a
+    /// stream that was read only as far as the limit.
+    init(path: String, tooLarge bytes: Int?) {
+        let size = bytes.map { "\($0) bytes" } ?? "more than \(Files.maxScriptBytes) bytes"
+        description = "'\(path)' is \(size); the limit for a script is \(Files.maxScriptBytes) bytes"
+    }
 }
 
 /// Reads scripts with plain read(2): scripts are small, and Foundation would cost start-up time.
 enum Files {
-    /// The largest script read, so a mistaken `kbq /dev/zero` ends with an error.
-    static let maxScriptBytes = 64 << 20
+    /// The largest script read: the most query text the engine takes in one run. A larger
+    /// script could never run (the engine would refuse it after every script before it had
+    /// been read), so it is refused as it is read, from its size when the size is known; a
+    /// mistaken `kbq /dev/zero` ends there too. The input loop never hands the engine more
+    /// than the script holds (dot-command lines become blank ones), so a script within this
+    /// bound is within the engine's.
+    static let maxScriptBytes = Lexer.maxSourceBytes
 
     /// The whole text of the file at `path` (`-` is standard input).
     static func readText(_ path: String) throws(FileError) -> String {
@@ -35,6 +50,12 @@ enum Files {
 
     /// Everything left on `fd`, decoded as UTF-8 (invalid bytes become U+FFFD).
     static func readAll(fd: Int32, path: String) throws(FileError) -> String {
+        var info = stat()
+        if fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG {
+            // Standard input may be a file read part of the way already.
+            let left = Int(info.st_size) - max(0, Int(lseek(fd, 0, SEEK_CUR)))
+            if left > maxScriptBytes { throw FileError(path: path, tooLarge: left) }
+        }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
@@ -42,7 +63,8 @@ enum Files {
             if n > 0 {
                 bytes.append(contentsOf: chunk[0..<n])
                 if bytes.count > maxScriptBytes {
-                    throw FileError(path: path, reason: "it is larger than \(maxScriptBytes >> 20) MiB")
+                    // A pipe or a device: its size is not known, and it may never end.
+                    throw FileError(path: path, tooLarge: nil)
                 }
             } else if n == 0 {
                 break

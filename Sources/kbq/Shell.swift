@@ -12,7 +12,8 @@ enum ExitStatus: Int32, Comparable {
     case ok = 0
     /// A query had an error (any diagnostic from the engine).
     case queryError = 1
-    /// A usage error, a file that cannot be read, or a KB that cannot be loaded.
+    /// A usage error, a script that cannot be read or is too large to run, or a KB that
+    /// cannot be loaded.
     case usage = 2
 
     static func < (a: ExitStatus, b: ExitStatus) -> Bool { a.rawValue < b.rawValue }
