@@ -2,8 +2,9 @@ import Foundation
 import KBQ
 import Testing
 
-// Inputs the CLI must refuse before running anything: scripts larger than the engine reads.
-// Each is one clear error and exit status 2, never a hang or a half-done run.
+// Inputs the CLI must refuse before running anything: scripts larger than the engine reads,
+// and KB files whose rows come from something that is not a file (a FIFO, a device). Each
+// is one clear error and exit status 2, never a hang or a half-done run.
 
 @Suite("input limits of the CLI") struct InputLimitTests {
     let scratch: Scratch
@@ -59,5 +60,36 @@ import Testing
         #expect(r.error == "\(main):2: error: '\(big)' is \(Lexer.maxSourceBytes + 10) bytes; the limit for a script is \(Lexer.maxSourceBytes) bytes\n")
         #expect(r.output.contains("(1 row)"))
         #expect(!r.output.contains("(2 rows)"))
+    }
+
+    // MARK: rows files that are not files
+
+    /// A KB whose collection `t` takes its rows from `file`.
+    private func kb(rows file: String) throws -> String {
+        try scratch.write("kb-\(abs(file.hashValue)).json", #"{"kbq": 1, "collections": {"t": {"fields": {"a": "string"}, "file": "\#(file)"}}}"#)
+    }
+
+    @Test func aRowsFileThatIsAFIFOIsRefusedNotWaitedOn() throws {
+        for name in ["rows.csv", "rows.ndjson"] {
+            let fifo = scratch.file("fifo-" + name)
+            #expect(mkfifo(fifo, 0o600) == 0)
+            // Nothing ever writes to the FIFO: opening it to read would wait forever.
+            let r = kbq(["--kb", try kb(rows: fifo), "-e", "t"], scratch: scratch, timeout: 10)
+            #expect(!r.timedOut, "\(name): kbq waited on the FIFO")
+            #expect(r.status == 2)
+            #expect(r.error.contains("error: $.collections.t.file: \(fifo) is a FIFO (named pipe), not a regular file\n"), "\(r.error)")
+            #expect(r.output.isEmpty)
+        }
+    }
+
+    @Test func aRowsFileThatIsADeviceIsRefused() throws {
+        for device in ["/dev/zero", "/dev/stdin", "/dev/null"] {
+            let r = kbq(["--kb", try kb(rows: device), "-e", "t"], input: "a\nx\n", scratch: scratch, timeout: 20)
+            #expect(!r.timedOut, "\(device)")
+            #expect(r.status == 2, "\(device): \(r.error)")
+            // /dev/stdin is a link to the pipe kbq's input comes on.
+            let kind = device == "/dev/stdin" ? "a FIFO (named pipe)" : "a character device"
+            #expect(r.error.contains("error: $.collections.t.file: \(device) is \(kind), not a regular file\n"), "\(r.error)")
+        }
     }
 }

@@ -341,16 +341,60 @@ private let esc = UInt8(0x1B)
     }
 
     @Test func aKBWhoseRowsFileNeverEndsALineIsRefused() {
-        // A KB from elsewhere may name any file for its rows: /dev/zero has no line ending
-        // and no end, and reading it grew one record until memory ran out (an abort).
+        // A rows file with no line ending (here 64 MiB and a byte of NULs, a sparse file
+        // that takes no disk space) used to grow one record until memory ran out (found
+        // with /dev/zero, which is now refused for not being a file at all).
         let dir = temporaryDirectory()
-        symlink("/dev/zero", dir + "/rows.csv")
-        symlink("/dev/zero", dir + "/rows.ndjson")
         for (file, message) in [("rows.csv", "rows.csv:1: a record longer than 64 MiB; is this a CSV file?"),
                                 ("rows.ndjson", "rows.ndjson:1: a line longer than 64 MiB; is this an NDJSON file?")] {
+            let fd = open(dir + "/" + file, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            #expect(ftruncate(fd, off_t(CSVReader.maxRecordBytes + 1)) == 0)
+            close(fd)
             writeFile(dir + "/kb.json", #"{"kbq": 1, "collections": {"t": {"fields": {"a": "string"}, "file": "\#(file)"}}}"#)
             #expect(refusedFile(dir + "/kb.json") == [KBProblem(path: "$.collections.t.file", message: message)])
+            unlink(dir + "/" + file)
         }
+    }
+
+    @Test func aRowsFileMustBeARegularFile() async throws {
+        // A KB from elsewhere may name any path for its rows. A device never ends (or ends at
+        // once, or waits for a terminal), and opening a FIFO waits for a writer that may
+        // never come: only regular files, or links to them, are read.
+        let dir = temporaryDirectory()
+        func refusal(_ file: String) -> [KBProblem] {
+            writeFile(dir + "/kb.json", #"{"kbq": 1, "collections": {"t": {"fields": {"a": "string"}, "file": "\#(file)"}}}"#)
+            return refusedFile(dir + "/kb.json")
+        }
+        for device in ["/dev/zero", "/dev/null", "/dev/tty"] {
+            #expect(refusal(device) == [KBProblem(path: "$.collections.t.file", message: "\(device) is a character device, not a regular file")])
+        }
+        symlink("/dev/zero", dir + "/zero.csv")
+        #expect(refusal("zero.csv") == [KBProblem(path: "$.collections.t.file", message: "\(dir)/zero.csv is a character device, not a regular file")])
+        mkdir(dir + "/folder.csv", 0o755)
+        #expect(refusal("folder.csv") == [KBProblem(path: "$.collections.t.file", message: "\(dir)/folder.csv is a folder, not a regular file")])
+
+        let fifo = dir + "/fifo.ndjson"
+        unlink(fifo)
+        #expect(mkfifo(fifo, 0o600) == 0)
+        // Should the loader open the FIFO, a writer comes and goes, so the test ends.
+        let writer = Task.detached { () -> Bool in
+            while !Task.isCancelled {
+                let fd = open(fifo, O_WRONLY | O_NONBLOCK)
+                if fd >= 0 { close(fd); return true }
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+            return false
+        }
+        #expect(refusal("fifo.ndjson") == [KBProblem(path: "$.collections.t.file", message: "\(fifo) is a FIFO (named pipe), not a regular file")])
+        writer.cancel()
+        #expect(await writer.value == false, "the loader opened the FIFO")
+
+        // A link to a regular file is read through.
+        writeFile(dir + "/real.csv", "a\nx\ny\n")
+        symlink(dir + "/real.csv", dir + "/linked.csv")
+        writeFile(dir + "/kb.json", #"{"kbq": 1, "collections": {"t": {"fields": {"a": "string"}, "file": "linked.csv"}}}"#)
+        let kb = try KnowledgeBase(contentsOfFile: dir + "/kb.json")
+        #expect(texts(query("t select a", kb: kb), "a") == ["x", "y"])
     }
 
     // MARK: scripts

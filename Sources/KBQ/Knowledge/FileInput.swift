@@ -13,18 +13,50 @@ struct FileInput: ~Copyable {
     let path: String
 
     /// Opens `path` for reading, or says why it cannot.
-    init(path: String) throws(KBLoadError) {
+    ///
+    /// With `regularFileOnly`, anything but a regular file (or a link to one) is refused
+    /// before it is opened: a KB's rows file comes from whoever wrote the KB, and a FIFO
+    /// would block the open until a writer came, `/dev/zero` never ends, `/dev/tty` waits
+    /// for a person.
+    init(path: String, regularFileOnly: Bool = false) throws(KBLoadError) {
         self.path = path
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else {
-            throw KBLoadError(file: path, problems: [KBProblem(path: "$", message: "cannot open \(path): \(String(cString: strerror(errno)))")])
+        func refusal(_ message: String) -> KBLoadError {
+            KBLoadError(file: path, problems: [KBProblem(path: "$", message: message)])
         }
+        if regularFileOnly {
+            var st = stat()
+            guard stat(path, &st) == 0 else { throw refusal("cannot open \(path): \(String(cString: strerror(errno)))") }
+            if let kind = FileInput.kind(ofNonRegular: st.st_mode) { throw refusal("\(path) is \(kind), not a regular file") }
+        }
+        // Non-blocking, in case the path became a FIFO since it was looked at: the open then
+        // returns at once and the check below refuses it. Reads of a regular file never block.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | (regularFileOnly ? O_NONBLOCK : 0))
+        guard fd >= 0 else { throw refusal("cannot open \(path): \(String(cString: strerror(errno)))") }
         var st = stat()
-        if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
-            close(fd)
-            throw KBLoadError(file: path, problems: [KBProblem(path: "$", message: "\(path) is a folder, not a KB file")])
+        if fstat(fd, &st) == 0 {
+            if regularFileOnly, let kind = FileInput.kind(ofNonRegular: st.st_mode) {
+                close(fd)
+                throw refusal("\(path) is \(kind), not a regular file")
+            }
+            if (st.st_mode & S_IFMT) == S_IFDIR {
+                close(fd)
+                throw refusal("\(path) is a folder, not a KB file")
+            }
         }
         self.fd = fd
+    }
+
+    /// What a file of `mode` is, said for a person, when it is not a regular file.
+    static func kind(ofNonRegular mode: mode_t) -> String? {
+        switch mode & S_IFMT {
+        case S_IFREG: return nil
+        case S_IFDIR: return "a folder"
+        case S_IFIFO: return "a FIFO (named pipe)"
+        case S_IFCHR: return "a character device"
+        case S_IFBLK: return "a block device"
+        case S_IFSOCK: return "a socket"
+        default: return "a special file"
+        }
     }
 
     deinit { close(fd) }

@@ -230,7 +230,7 @@ struct KBLoader {
         if case .string(let f)? = def["file"] {
             let path = resolvePath(f, relativeTo: baseDirectory ?? "")
             do {
-                let input = try FileInput(path: path)
+                let input = try FileInput(path: path, regularFileOnly: true)
                 let lower = f.lowercased()
                 var builders = spec.fields.map { ColumnBuilder(field: $0, hedges: hedges, capacity: 0) }
                 if lower.hasSuffix(".ndjson") || lower.hasSuffix(".jsonl") {
