@@ -397,6 +397,21 @@ private let esc = UInt8(0x1B)
         #expect(texts(query("t select a", kb: kb), "a") == ["x", "y"])
     }
 
+    @Test func kbBytesWithoutAFolderReadNoFiles() throws {
+        // KnowledgeBase(json:) without a base directory: a collection's `file` used to be
+        // read from the process's working folder, or from any absolute path.
+        let dir = temporaryDirectory()
+        writeFile(dir + "/rows.csv", "a\nx\n")
+        for file in [dir + "/rows.csv", "rows.csv", "/etc/hostname"] {
+            let json = #"{"kbq": 1, "collections": {"t": {"fields": {"a": "string"}, "file": "\#(file)"}}}"#
+            #expect(refused(Array(json.utf8)) == [KBProblem(path: "$.collections.t.file", message: "this KB was given as bytes, with no folder to read files from")])
+        }
+        // Given a folder, the bytes read their rows files from it.
+        let json = #"{"kbq": 1, "collections": {"t": {"fields": {"a": "string"}, "file": "rows.csv"}}}"#
+        let kb = try KnowledgeBase(json: Array(json.utf8), baseDirectory: dir)
+        #expect(texts(query("t select a", kb: kb), "a") == ["x"])
+    }
+
     // MARK: scripts
 
     @Test func anEmptyScriptAndAScriptOfCommentsDoNothing() {

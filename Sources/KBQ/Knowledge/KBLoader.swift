@@ -228,7 +228,14 @@ struct KBLoader {
 
     mutating func rows(for spec: Spec, _ def: JSON, hedges: HedgeScale) -> [ColumnBuilder] {
         if case .string(let f)? = def["file"] {
-            let path = resolvePath(f, relativeTo: baseDirectory ?? "")
+            // KB bytes handed over by a program have no folder of their own: reading a path
+            // relative to the process's working folder, or any absolute path, is not what
+            // the program asked for (KnowledgeBase(json:) documents this).
+            guard let baseDirectory else {
+                problems.add("\(spec.path).file", "this KB was given as bytes, with no folder to read files from")
+                return spec.fields.map { ColumnBuilder(field: $0, hedges: hedges, capacity: 0) }
+            }
+            let path = resolvePath(f, relativeTo: baseDirectory)
             do {
                 let input = try FileInput(path: path, regularFileOnly: true)
                 let lower = f.lowercased()
