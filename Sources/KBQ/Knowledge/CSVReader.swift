@@ -247,33 +247,65 @@ private func separatorBits(_ w: UInt64) -> UInt64 {
 
 /// Reads newline-delimited JSON: one row object per line.
 enum NDJSONReader {
+    /// How much is read from the file at a time (the buffer doubles while one line fills it).
+    static let chunk = 1 << 20
+
     static func read(_ input: borrowing FileInput, fields: [Field], into builders: inout [ColumnBuilder],
                      problems: inout ProblemList, name: String) throws(KBLoadError) {
         var index: [String: Int] = [:]
         for (i, f) in fields.enumerated() { index[f.name] = i }
-        var buffer: [UInt8] = []
+        var capacity = chunk
+        var buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+        defer { buffer.deallocate() }
+        // Valid bytes in `buffer`; where the next line starts. Lines are consumed by moving
+        // `start` and parsed in place; the consumed bytes are dropped only before the next
+        // read, so each byte is moved at most once per chunk instead of once per line after
+        // it (removing each line from the front made a big file quadratic).
+        var length = 0, start = 0
+        // Bytes before this are known to hold no line ending after `start`: a long line that
+        // takes several reads is searched once.
+        var scanned = 0
         var lineNo = 0
         var eof = false
-        // How much of `buffer` is known to hold no line ending, so a long line is scanned once.
-        var scanned = 0
-        while !eof || !buffer.isEmpty {
-            if !eof, !buffer[scanned...].contains(0x0A) {
-                scanned = buffer.count
-                if buffer.count >= CSVReader.maxRecordBytes {
-                    throw KBLoadError(file: name, problems: [KBProblem(path: "\(name):\(lineNo + 1)", message: "a line longer than \(CSVReader.maxRecordBytes >> 20) MiB; is this an NDJSON file?")])
+        while true {
+            let end: Int
+            if scanned < length, let newline = memchr(buffer + scanned, 0x0A, length - scanned) {
+                end = newline - UnsafeMutableRawPointer(buffer)
+            } else if !eof {
+                if start > 0 {
+                    if length > start { memmove(buffer, buffer + start, length - start) }
+                    length -= start
+                    start = 0
                 }
-                if try input.append(to: &buffer, count: 1 << 20) == 0 { eof = true }
+                scanned = length
+                if length == capacity {
+                    // One line fills the buffer. Past a bound this is not NDJSON: say so
+                    // rather than grow until memory runs out.
+                    if capacity >= CSVReader.maxRecordBytes {
+                        throw KBLoadError(file: name, problems: [KBProblem(path: "\(name):\(lineNo + 1)", message: "a line longer than \(CSVReader.maxRecordBytes >> 20) MiB; is this an NDJSON file?")])
+                    }
+                    let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity * 2)
+                    bigger.update(from: buffer, count: length)
+                    buffer.deallocate()
+                    buffer = bigger
+                    capacity *= 2
+                }
+                let got = try input.read(into: buffer + length, count: capacity - length)
+                if got == 0 { eof = true } else { length += got }
                 continue
+            } else if start < length {
+                end = length  // the last line has no line ending
+            } else {
+                return
             }
-            let end = buffer[scanned...].firstIndex(of: 0x0A) ?? buffer.count
-            let lineBytes = Array(buffer[0..<end])
-            buffer.removeFirst(min(buffer.count, end + 1))
-            scanned = 0
+            let line = UnsafeBufferPointer(start: buffer + start, count: end - start)
+            start = min(length, end + 1)
+            scanned = start
             lineNo += 1
-            if lineBytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
+            if isBlank(line) { continue }
             let path = "\(name):\(lineNo)"
             let row: JSON
-            do { row = try JSONParser.parse(lineBytes) } catch {
+            do { row = try JSONParser.parse(line) } catch {
                 problems.add(path, "not valid JSON: \(error.message)")
                 continue
             }
@@ -291,5 +323,11 @@ enum NDJSONReader {
             }
             if problems.omitted > 0 { return }
         }
+    }
+
+    /// Whether a line holds only spaces, tabs and a carriage return.
+    private static func isBlank(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        for b in line where b != 0x20 && b != 0x09 && b != 0x0D { return false }
+        return true
     }
 }

@@ -80,24 +80,23 @@ struct FileInput: ~Copyable {
 
     /// Reads up to `count` bytes, appending them to `buffer`; returns how many were read.
     func append(to buffer: inout [UInt8], count: Int) throws(KBLoadError) -> Int {
-        let old = buffer.count
-        buffer.reserveCapacity(old + count)
-        var got = 0
-        var failure: Int32 = 0
-        buffer.append(contentsOf: repeatElement(0, count: count))
-        buffer.withUnsafeMutableBufferPointer { b in
-            while true {
-                let n = Glibc.read(fd, b.baseAddress! + old, count)
-                if n < 0 && errno == EINTR { continue }
-                if n < 0 { failure = errno } else { got = n }
-                break
+        // An Array cannot grow by bytes it has not initialized: read into a chunk of its own
+        // and copy that (one memcpy; zero-filling the buffer's new end element by element
+        // cost more than the read in debug builds).
+        var failure: KBLoadError?
+        let chunk = [UInt8](unsafeUninitializedCapacity: count) { b, initialized in
+            guard let base = b.baseAddress else { return }  // count is 0: nothing to read
+            do throws(KBLoadError) {
+                initialized = try read(into: base, count: count)
+            } catch {
+                failure = error
             }
         }
-        buffer.removeLast(count - got)
-        if failure != 0 {
-            throw KBLoadError(file: path, problems: [KBProblem(path: "$", message: "cannot read \(path): \(String(cString: strerror(failure)))")])
-        }
-        return got
+        if let failure { throw failure }
+        // Doubling, so a file read in many chunks is not copied once per chunk.
+        if buffer.capacity < buffer.count + chunk.count { buffer.reserveCapacity(max(buffer.count + chunk.count, buffer.capacity * 2)) }
+        buffer.append(contentsOf: chunk)
+        return chunk.count
     }
 
     /// Reads the whole file, refusing one larger than `limit` bytes.

@@ -58,20 +58,19 @@ struct JSONParser {
     static func parse(_ data: [UInt8]) throws(JSONSyntaxError) -> JSON {
         var result: Result<JSON, JSONSyntaxError> = .success(.null)
         data.withUnsafeBufferPointer { buf in
-            var p = JSONParser(buf)
-            do {
-                p.skipSpace()
-                let v = try p.value()
-                p.skipSpace()
-                if p.pos < buf.count { throw p.error("unexpected text after the JSON value") }
-                result = .success(v)
-            } catch let e as JSONSyntaxError {
-                result = .failure(e)
-            } catch {
-                result = .failure(JSONSyntaxError(message: "\(error)", offset: p.pos))
-            }
+            result = Result { () throws(JSONSyntaxError) -> JSON in try parse(buf) }
         }
         return try result.get()
+    }
+
+    /// Parses one JSON value filling `buf` (an NDJSON line, read in place without a copy).
+    static func parse(_ buf: UnsafeBufferPointer<UInt8>) throws(JSONSyntaxError) -> JSON {
+        var p = JSONParser(buf)
+        p.skipSpace()
+        let v = try p.value()
+        p.skipSpace()
+        if p.pos < buf.count { throw p.error("unexpected text after the JSON value") }
+        return v
     }
 
     func error(_ m: String) -> JSONSyntaxError { JSONSyntaxError(message: m, offset: pos) }
