@@ -107,9 +107,13 @@ final class Columns: @unchecked Sendable {
     private let states: OnceStates
     private let storage: UnsafeMutablePointer<ColumnData>
     private let make: @Sendable (Int) -> ColumnData
+    /// Decoded from the start (every KB but the article's): reads skip the atomic state, so a
+    /// scan of a loaded CSV reads its columns as it would read an array.
+    private let decoded: Bool
 
     /// Columns already decoded.
     init(_ decoded: [ColumnData]) {
+        self.decoded = true
         states = OnceStates(count: decoded.count, ready: true)
         storage = .allocate(capacity: decoded.count)
         storage.initialize(from: decoded, count: decoded.count)
@@ -119,6 +123,7 @@ final class Columns: @unchecked Sendable {
 
     /// `count` columns, column `i` made by `make(i)` when first read.
     init(count: Int, make: @escaping @Sendable (Int) -> ColumnData) {
+        decoded = false
         states = OnceStates(count: count)
         storage = .allocate(capacity: count)
         self.make = make
@@ -126,6 +131,11 @@ final class Columns: @unchecked Sendable {
 
     subscript(i: Int) -> ColumnData {
         unsafeAddress {
+            if decoded {
+                // The bounds check an array would make: the storage is raw memory.
+                precondition(i >= 0 && i < states.count, "index out of range")
+                return UnsafePointer(storage + i)
+            }
             if states.isReady(i) { return UnsafePointer(storage + i) }
             return UnsafePointer(store(i))
         }

@@ -120,7 +120,7 @@ struct TableRenderer {
         let valueWidth = max(TableRenderer.minColumn, width - nameWidth - 2)
         for (n, row) in cells.enumerated() {
             let label = "─[ row \(n + 1) ]"
-            let rule = label + String(repeating: "─", count: max(3, min(width, nameWidth + 2 + valueWidth) - displayWidth(label.utf8)))
+            let rule = label + String.repeated("─", max(3, min(width, nameWidth + 2 + valueWidth) - displayWidth(label.utf8)))
             out += style(rule, "2") + "\n"
             for (i, name) in header.enumerated() {
                 let names = wrap(name, nameWidth, maxLines: .max)
@@ -130,7 +130,7 @@ struct TableRenderer {
                     var line = style(nameText, "1")
                     let value = l < values.count ? values[l] : ""
                     if !value.isEmpty {
-                        line += String(repeating: " ", count: nameWidth - displayWidth(nameText.utf8) + 2) + value
+                        line += String.repeated(" ", nameWidth - displayWidth(nameText.utf8) + 2) + value
                     }
                     out += line + "\n"
                 }
