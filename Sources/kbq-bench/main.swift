@@ -22,10 +22,12 @@ import Darwin
 ///
 /// Q2 uses `group by … aggregate` rather than `compare`: the SQL mixes every unit in one
 /// min/max/avg per source, while `compare` deliberately keeps units apart, so only
-/// `group by` gives the SQL's answer.
+/// `group by` gives the SQL's answer. Its mean is `avg(stated(value))`: SQL averages the
+/// numbers as written, where kbq's `avg(value)` over "over"/"about"/"up to" values is an
+/// interval.
 let questions: [(name: String, statements: [String])] = [
     ("Q1", [#"estimates where topic = "topic-0042" sort by id"#]),
-    ("Q2", [#"estimates where topic = "topic-0042" group by source aggregate count() as n, min(value) as lo, max(value) as hi, avg(value) as mean"#,
+    ("Q2", [#"estimates where topic = "topic-0042" group by source aggregate count() as n, min(value) as lo, max(value) as hi, avg(stated(value)) as mean"#,
             #"estimates where topic = "topic-0042" aggregate count() as n, spread(value) as spread"#]),
     ("Q3", [#"estimates group by topic aggregate count() as n sort by n desc, topic limit 10"#]),
     ("Q4", [#"estimates where text contains "artillery" aggregate count() as n"#]),

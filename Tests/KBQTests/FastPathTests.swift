@@ -185,3 +185,43 @@ import Testing
         }
     }
 }
+
+/// Aggregates over quantities given with qualifiers: the word survives when every interval
+/// reaches the same way; otherwise the bounds do; `stated()` gives the numbers as written.
+@Suite struct IntervalAggregateTests {
+    static let kb: KnowledgeBase = {
+        let json = #"""
+        {"kbq": 1, "collections": {"v": {"fields": {"k": "string", "x": {"type": "number", "qualifier": "q"}, "q": "string"},
+          "rows": [{"k": "over", "x": 100, "q": "over"}, {"k": "over", "x": 50, "q": "at least"},
+                   {"k": "about", "x": 10, "q": "about"}, {"k": "about", "x": 20, "q": "about"},
+                   {"k": "under", "x": 5, "q": "up to"}, {"k": "exact", "x": 7, "q": null},
+                   {"k": "mixed", "x": 100, "q": "over"}, {"k": "mixed", "x": 10, "q": "up to"}]}}}
+        """#
+        do { return try KnowledgeBase(json: Array(json.utf8), name: "iv") } catch { return KnowledgeBase.article }
+    }()
+
+    func texts(_ q: String) throws -> [[String]] {
+        try PreparedQuery(q, kb: Self.kb).run().rows.map { $0.map(\.text) }
+    }
+
+    @Test func oneWayIntervalsKeepTheirWord() throws {
+        #expect(try texts("v where k = \"over\" or k = \"exact\" aggregate sum(x), avg(x)") == [["over 157", "over 52.3333"]])
+        #expect(try texts("v where k = \"about\" aggregate sum(x), avg(x)") == [["about 30", "about 15"]])
+        #expect(try texts("v where k = \"under\" or k = \"exact\" aggregate sum(x)") == [["up to 12"]])
+        #expect(try texts("v where k = \"exact\" aggregate sum(x)") == [["7"]])
+    }
+
+    @Test func mixedIntervalsGiveTheirBounds() throws {
+        // over 100 plus up to 10: anything at all.
+        #expect(try texts("v where k = \"mixed\" aggregate sum(x)") == [["any value"]])
+        // about 10, about 20 and over 100: more than 9 + 18 + 100.
+        #expect(try texts("v where (k = \"about\" or k = \"over\") and q != \"at least\" aggregate sum(x)") == [["over 127"]])
+    }
+
+    @Test func statedGivesTheNumbersAsWritten() throws {
+        #expect(try texts("v aggregate sum(stated(x)), avg(stated(x))") == [["302", "37.75"]])
+        #expect(try texts("v where k = \"over\" select stated(x) as s, qualifier(x) as q sort by s") == [["50", "at least"], ["100", "over"]])
+        let article = try PreparedQuery("estimates where topic = \"containers\" select stated(value) as s sort by s", kb: .article).run()
+        #expect(article.rows.map { $0[0] } == [.number(13_000), .number(16_500)])
+    }
+}

@@ -393,6 +393,13 @@ struct Planner {
                 guard case .quantity(let q) = x(r, env) else { return .null }
                 return q.qualifier.isEmpty ? .null : .string(q.qualifier)
             }, range: range)
+        case .stated:
+            try need(a0.type.isNumeric, "a number")
+            return Compiled(type: a0.type == .percent ? .percent : .number(), eval: { r, env in
+                let v = x(r, env)
+                guard case .quantity(let q) = v else { return v }
+                return q.isPercent ? .percent(q.value) : .number(q.value)
+            }, range: range)
         case .text:
             return Compiled(type: .string, eval: { r, env in
                 let v = x(r, env)

@@ -40,7 +40,7 @@ struct Compiled {
 
 /// The built-in functions: name, argument count, and what they do.
 enum Function: String, CaseIterable {
-    case lower, upper, len, abs, round, year, month, coalesce, low, high, qualifier, text, trim
+    case lower, upper, len, abs, round, year, month, coalesce, low, high, qualifier, stated, text, trim
     // Aggregates.
     case count, sum, avg, min, max, spread
 
@@ -74,6 +74,7 @@ enum Function: String, CaseIterable {
         case .low: return "low(quantity)"
         case .high: return "high(quantity)"
         case .qualifier: return "qualifier(quantity)"
+        case .stated: return "stated(quantity)"
         case .text: return "text(value)"
         case .count: return "count() or count(value)"
         case .sum: return "sum(number)"

@@ -22,6 +22,13 @@ struct Accumulator {
     var hiOpen = false
     /// Whether some value was an interval rather than an exact number.
     var qualified = false
+    /// Which way the intervals reach from their stated numbers: when all agree (all "over",
+    /// all "up to", all "about"), the sum is the stated sum with that word.
+    var reach: Reach?
+    var mixedReach = false
+    var negative = false
+
+    enum Reach { case above, below, about }
 
     mutating func add(_ v: Value) {
         if v.isNull { return }
@@ -30,9 +37,18 @@ struct Accumulator {
             sum += n
             numeric += 1
             if case .percent = v { percent = true }
+            if n < 0 { negative = true }
             if case .quantity(let q) = v, !q.isExact {
                 qualified = true
                 if q.isPercent { percent = true }
+                let r: Reach?
+                switch Quantity.kind(of: q.qualifier) {
+                case .above?, .atLeast?: r = .above
+                case .below?, .atMost?: r = .below
+                case .about?: r = .about
+                default: r = nil
+                }
+                if let r, reach == nil || reach == r { reach = r } else { mixedReach = true }
                 loSum += q.lo
                 hiSum += q.hi
                 loOpen = loOpen || q.loOpen
@@ -58,12 +74,12 @@ struct Accumulator {
         case .count: return .number(Double(rows))
         case .sum:
             if numeric == 0 { return .null }
-            if qualified { return interval(loSum, hiSum) }
+            if qualified { return qualifiedTotal(sum, loSum, hiSum) }
             return percent ? .percent(sum) : .number(sum)
         case .avg:
             if numeric == 0 { return .null }
             let n = Double(numeric)
-            if qualified { return interval(loSum / n, hiSum / n) }
+            if qualified { return qualifiedTotal(sum / n, loSum / n, hiSum / n) }
             return percent ? .percent(sum / n) : .number(sum / n)
         case .min: return minValue
         case .max: return maxValue
@@ -76,12 +92,23 @@ struct Accumulator {
         }
     }
 
-    private func interval(_ lo: Double, _ hi: Double) -> Value {
-        if lo.isNaN || hi.isNaN { return .null }
+    /// A sum or mean of values some of which are intervals. When every interval reaches the
+    /// same way from its stated number, the result is the stated total with that word (over
+    /// 29,500; about 1,380.2); otherwise the interval its bounds give, as arithmetic does.
+    private func qualifiedTotal(_ stated: Double, _ lo: Double, _ hi: Double) -> Value {
+        if lo.isNaN || hi.isNaN || stated.isNaN { return .null }
+        if let reach, !mixedReach {
+            let word: String
+            switch reach {
+            case .above: word = loOpen ? "over" : "at least"
+            case .below: word = hiOpen ? "under" : "up to"
+            // ±10% of each positive value is ±10% of their sum; with negatives it is not.
+            case .about: word = negative ? "" : "about"
+            }
+            if !word.isEmpty, let q = Quantity(stated, qualifier: word, percent: percent) { return .quantity(q) }
+        }
         let q = Quantity(lo: lo, hi: hi, loOpen: loOpen, hiOpen: hiOpen, percent: percent)
         if q.isExact { return percent ? .percent(q.value) : .number(q.value) }
-        // An interval with an infinite end but no finite one says nothing.
-        if !lo.isFinite && !hi.isFinite { return .null }
         return .quantity(q)
     }
 }
