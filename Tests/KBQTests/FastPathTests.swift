@@ -225,3 +225,39 @@ import Testing
         #expect(article.rows.map { $0[0] } == [.number(13_000), .number(16_500)])
     }
 }
+
+/// `sort by … limit N` finds the first N rows without sorting the rest; it must give exactly
+/// the rows, in exactly the order, of a full sort cut to N (ties keep their order, nulls
+/// last in either direction).
+@Suite struct TopRowsTests {
+    static let kb: KnowledgeBase = {
+        let dir = temporaryDirectory("TopRowsTests")
+        var csv = "id,n,name,d\n"
+        for i in 0..<1000 {
+            let n = i % 13 == 0 ? "" : String((i * 7919) % 37)
+            let name = i % 17 == 0 ? "" : "name \((i * 31) % 101)"
+            csv += "r\(i),\(n),\(name),2024-\(String(format: "%02d", 1 + i % 12))-01\n"
+        }
+        writeFile(dir + "/t.csv", csv)
+        do { return try KnowledgeBase(contentsOfFile: dir + "/t.csv") } catch { return KnowledgeBase.article }
+    }()
+
+    func ids(_ q: String) throws -> [String] {
+        try PreparedQuery(q, kb: Self.kb).run().rows.map { $0[0].text }
+    }
+
+    @Test(arguments: ["n", "n desc", "name", "name desc, n", "n desc, name desc", "d desc, n, name"], [0, 1, 10, 100, 249])
+    func firstRowsAreAFullSortCut(_ keys: String, _ k: Int) throws {
+        #expect(Self.kb.collection("t")?.count == 1000)
+        let fused = try ids("t sort by \(keys) limit \(k)")
+        // A select between sort and limit: the full sort, then the cut.
+        let full = try ids("t sort by \(keys) select id, n limit \(k)")
+        #expect(fused.count == k)
+        #expect(fused == full)
+    }
+
+    @Test func explainSaysTheSortKeepsOnlyTheFirstRows() throws {
+        let plan = try PreparedQuery("t sort by n desc limit 5", kb: Self.kb).plans[0]
+        #expect(plan.rows.contains { $0[2].text.contains("first 5 only") })
+    }
+}

@@ -18,9 +18,15 @@ extension Planner {
         var (scope, sourceName, detail, source) = try planSource(q.source)
         var steps: [Step] = []
         var failed = false
-        for c in q.clauses {
+        for (i, c) in q.clauses.enumerated() {
+            // `sort by … limit N`: the sort need only find the first N rows.
+            var keep: Int?
+            if case .sort = c.kind, i + 1 < q.clauses.count, case .limit(let e) = q.clauses[i + 1].kind,
+               case .literal(.number(let n)) = e.kind, n >= 0, n == n.rounded(), n < 1e9 {
+                keep = Int(n)
+            }
             do {
-                let (step, next) = try planClause(c, scope)
+                let (step, next) = try planClause(c, scope, keep: keep)
                 steps.append(step)
                 scope = next
             } catch {
@@ -59,7 +65,7 @@ extension Planner {
         }
     }
 
-    mutating func planClause(_ c: Clause, _ scope: Scope) throws(Failed) -> (Step, Scope) {
+    mutating func planClause(_ c: Clause, _ scope: Scope, keep: Int? = nil) throws(Failed) -> (Step, Scope) {
         switch c.kind {
         case .where(let e, let maybe):
             let p = try predicate(e, scope)
@@ -82,8 +88,9 @@ extension Planner {
             }
             let detail = keys.map { render($0.expr) + ($0.descending ? " desc" : "") }.joined(separator: ", ")
             let sortKeys = compiled
-            return (Step(name: "sort", detail: detail + " (nulls last)", run: { rows, env throws(Diagnostic) in
-                try sortRows(rows, sortKeys, env)
+            return (Step(name: "sort", detail: detail + " (nulls last)" + (keep.map { ", first \($0) only" } ?? ""),
+                         run: { rows, env throws(Diagnostic) in
+                try sortRows(rows, sortKeys, env, keep: keep)
             }), scope)
         case .limit(let e):
             let c = try compile(e, scope)

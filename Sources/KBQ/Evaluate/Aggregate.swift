@@ -194,14 +194,18 @@ func groupRows(_ rows: Rows, keys: [Eval], fastKey: (KBCollection, StringIDs, St
             i = end
         }
     }
+    // Groups in key order, each key position unpacked once (as `sort by` does) rather than
+    // compared as arrays of values.
+    let keyColumns = (0..<keys.count).map { j in SortColumn(groupKeys.map { $0[j] }, descending: false) }
     var order = Array(groupKeys.indices)
-    order.sort { a, b in
-        for (x, y) in zip(groupKeys[a], groupKeys[b]) {
-            if x.isNull != y.isNull { return !x.isNull }
-            let c = orderValues(x, y)
-            if c != 0 { return c < 0 }
+    keyColumns.withUnsafeBufferPointer { columns in
+        order.sort { a, b in
+            for k in columns.indices {
+                let c = columns[k].compare(a, b)
+                if c != 0 { return c < 0 }
+            }
+            return a < b
         }
-        return a < b
     }
     var out: [[Value]] = []
     out.reserveCapacity(order.count)

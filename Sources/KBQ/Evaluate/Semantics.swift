@@ -187,9 +187,10 @@ extension String {
     /// `compareForSort` for two ASCII strings, without making lowercased copies (a sort
     /// compares each string many times); nil when either is not ASCII.
     private static func compareASCIIForSort(_ a: String, _ b: String) -> Int? {
-        var a = a, b = b
-        return a.withUTF8 { x in
-            b.withUTF8 { y -> Int? in
+        // Read in place: `withUTF8` would need copies of both strings (two retains and two
+        // releases per comparison of a sort).
+        let result = a.utf8.withContiguousStorageIfAvailable { x in
+            b.utf8.withContiguousStorageIfAvailable { y -> Int? in
                 var firstDifference = 0
                 let n = Swift.min(x.count, y.count)
                 for i in 0..<n {
@@ -208,6 +209,9 @@ extension String {
                 return 0
             }
         }
+        // Not stored contiguously (bridged): nil, and the caller's general path decides.
+        if case .some(.some(let c)) = result { return c }
+        return nil
     }
 
     /// Byte-wise order: stable, fast, and the same on every machine.

@@ -177,20 +177,29 @@ func bind(_ rows: Rows, _ env: Env) {
     if case .table(let t) = rows { env.table = t.rows }
 }
 
-/// Sorts by several keys, each ascending or descending, nulls last either way.
-func sortRows(_ rows: Rows, _ keys: [(Eval, Bool)], _ env: Env) throws(Diagnostic) -> Rows {
+/// Sorts by several keys, each ascending or descending, nulls last either way (ties keep
+/// their order). With `keep`, only the first `keep` rows are wanted (a `limit` follows):
+/// they are found without sorting the rest.
+func sortRows(_ rows: Rows, _ keys: [(Eval, Bool)], _ env: Env, keep: Int? = nil) throws(Diagnostic) -> Rows {
     bind(rows, env)
     let idx = rowIndexes(rows)
     try env.tick(idx.count)
     // Each key read once per row, into the plainest array its values allow.
     let columns = keys.map { key in SortColumn(idx.map { key.0($0, env) }, descending: key.1) }
-    var order = Array(idx.indices)
-    order.sort { a, b in
-        for k in columns {
-            let c = k.compare(a, b)
-            if c != 0 { return c < 0 }
+    let order = columns.withUnsafeBufferPointer { columns -> [Int] in
+        func before(_ a: Int, _ b: Int) -> Bool {
+            for k in columns.indices {
+                let c = columns[k].compare(a, b)
+                if c != 0 { return c < 0 }
+            }
+            return a < b
         }
-        return a < b
+        if let keep, keep < idx.count / 4 {
+            return firstInOrder(keep, of: idx.count, by: before)
+        }
+        var order = Array(idx.indices)
+        order.sort(by: before)
+        return order
     }
     switch rows {
     case .stored(let c, _):
@@ -202,10 +211,48 @@ func sortRows(_ rows: Rows, _ keys: [(Eval, Bool)], _ env: Env) throws(Diagnosti
     }
 }
 
+/// The first `k` of `0..<n` in the order `before` gives (a strict total order), sorted: a
+/// binary heap of the best `k` so far, so most rows cost one comparison with its worst.
+func firstInOrder(_ k: Int, of n: Int, by before: (Int, Int) -> Bool) -> [Int] {
+    if k == 0 { return [] }
+    // A max-heap under `before`: the root is the worst of those kept.
+    var heap: [Int] = []
+    heap.reserveCapacity(k)
+    func siftDown(_ start: Int) {
+        var i = start
+        while true {
+            let l = 2 * i + 1, r = l + 1
+            var worst = i
+            if l < heap.count && before(heap[worst], heap[l]) { worst = l }
+            if r < heap.count && before(heap[worst], heap[r]) { worst = r }
+            if worst == i { return }
+            heap.swapAt(i, worst)
+            i = worst
+        }
+    }
+    for x in 0..<n {
+        if heap.count < k {
+            heap.append(x)
+            var i = heap.count - 1
+            while i > 0 {
+                let p = (i - 1) / 2
+                if !before(heap[p], heap[i]) { break }
+                heap.swapAt(p, i)
+                i = p
+            }
+        } else if before(x, heap[0]) {
+            heap[0] = x
+            siftDown(0)
+        }
+    }
+    heap.sort(by: before)
+    return heap
+}
+
 /// One sort key's values for every row, compared the way ``orderValues(_:_:)`` compares
 /// them (nulls last whichever the direction), without unpacking a `Value` per comparison
 /// when the values are all numbers, all strings or all dates.
-private enum SortColumn {
+enum SortColumn {
     case numbers([Double], nulls: [Bool], descending: Bool)
     case strings([String?], descending: Bool)
     case dates([PartialDate?], descending: Bool)
