@@ -58,7 +58,7 @@ struct Planner {
         case .parameter(let p):
             if parameters[p] == nil { parameters[p] = (nil, e.range) }
             let slot = parameterSlot(p)
-            var c = Compiled(type: .null, eval: { _, env in env.args[slot] }, range: e.range)
+            var c = Compiled(type: .null, eval: { _, env in env.arg(slot) }, range: e.range)
             c.parameter = p
             return c
         case .path(let names):

@@ -179,13 +179,13 @@ extension Planner {
                 let memo = Env.memoKey()
                 return { r, env in
                     let id = ids[r]
-                    guard id != StringPool.null, slot < env.args.count else { return .unknown }
+                    guard id != StringPool.null, slot < env.argCount else { return .unknown }
                     let target: UInt32
                     if let known = env.memo(memo) {
                         target = known
                     } else {
-                        guard case .string(let s) = env.args[slot] else {
-                            return env.args[slot].isNull ? .unknown : compareValues(.string(pool[id]), op, env.args[slot], hedges: env.kb.hedges)
+                        guard case .string(let s) = env.arg(slot) else {
+                            return env.arg(slot).isNull ? .unknown : compareValues(.string(pool[id]), op, env.arg(slot), hedges: env.kb.hedges)
                         }
                         target = pool.lookup(s) ?? StringPool.null
                         env.setMemo(memo, target)
@@ -195,9 +195,9 @@ extension Planner {
             }
             return { r, env in
                 let id = ids[r]
-                guard id != StringPool.null, slot < env.args.count else { return .unknown }
-                guard case .string(let s) = env.args[slot] else {
-                    return env.args[slot].isNull ? .unknown : compareValues(.string(pool[id]), op, env.args[slot], hedges: env.kb.hedges)
+                guard id != StringPool.null, slot < env.argCount else { return .unknown }
+                guard case .string(let s) = env.arg(slot) else {
+                    return env.arg(slot).isNull ? .unknown : compareValues(.string(pool[id]), op, env.arg(slot), hedges: env.kb.hedges)
                 }
                 return Truth(pool.equals(id, s) == isEq)
             }

@@ -131,7 +131,7 @@ final class CompareGroup {
 func compareRows(_ rows: Rows, _ spec: CompareSpec, _ env: Env) throws(Diagnostic) -> Rows {
     bind(rows, env)
     try env.tick(rows.count)
-    var units: [Value] = []
+    var units = UnitList()
     var building: [CompareGroup] = []
     building.reserveCapacity(min(rows.count, 16))
     // Past a few groups, finding a row's group by looking at each one would make compare
@@ -150,7 +150,7 @@ func compareRows(_ rows: Rows, _ spec: CompareSpec, _ env: Env) throws(Diagnosti
             var b = 0
             if let readUnit = spec.unit {
                 let unit = readUnit(r, env)
-                if units.count == 1 && units[0] == unit {
+                if units.count >= 1 && units[0] == unit {
                     b = 0
                 } else if let i = units.firstIndex(of: unit) {
                     b = i
@@ -193,9 +193,10 @@ func compareRows(_ rows: Rows, _ spec: CompareSpec, _ env: Env) throws(Diagnosti
     let hasUnit = spec.unit != nil
     let manyUnits = hasUnit && units.count > 1
     if manyUnits {
-        notes.append("the rows are in \(units.count) units (\(units.map { $0.isNull ? "none" : $0.text }.joined(separator: ", "))); each unit is compared on its own")
+        notes.append("the rows are in \(units.count) units (\(units.all.map { $0.isNull ? "none" : $0.text }.joined(separator: ", "))); each unit is compared on its own")
     }
-    for (b, unit) in units.enumerated() {
+    for b in 0..<units.count {
+        let unit = units[b]
         var groups: [CompareGroup]
         if units.count == 1 { groups = building; building = [] } else { groups = building.filter { $0.block == b } }
         // Largest value first; groups with no value last.
@@ -252,16 +253,21 @@ func compareRows(_ rows: Rows, _ spec: CompareSpec, _ env: Env) throws(Diagnosti
 /// forms: per row, only the measure is read as a value; the other values are read once per
 /// group (the key, the unit, the weakest hedge) or once per row at the end (sentences).
 private func groupStoredRows(_ sel: [Int32]?, count n: Int, _ spec: CompareSpec, _ ids: CompareIDs, _ env: Env,
-                             units: inout [Value], groups: inout [CompareGroup]) {
+                             units: inout UnitList, groups: inout [CompareGroup]) {
     // Nothing here allocates for the usual few rows in one unit, one row per group.
     var firstUnit = Int.min
     var moreUnits: [Int] = []
     var index: [IDKey: Int] = [:]
+    // The readers as locals: a closure called through a struct's field is retained and
+    // released around every call.
+    let keyID = ids.key, unitID = ids.unit, hedgeRank = ids.hedge
+    let readKey = spec.key, readMeasure = spec.measure, readUnit = spec.unit
+    let hasSentence = spec.sentence != nil
     for k in 0..<n {
         let r: Int
         if let sel { r = Int(sel[k]) } else { r = k }
         var b = 0
-        if let unitID = ids.unit {
+        if let unitID {
             let u = unitID(r)
             if u == firstUnit {
                 b = 0
@@ -269,13 +275,13 @@ private func groupStoredRows(_ sel: [Int32]?, count n: Int, _ spec: CompareSpec,
                 b = i + 1
             } else {
                 if units.isEmpty { firstUnit = u } else { moreUnits.append(u) }
-                units.append(spec.unit?(r, env) ?? .null)
+                units.append(readUnit?(r, env) ?? .null)
                 b = units.count - 1
             }
         } else if units.isEmpty {
             units.append(.null)
         }
-        let key = ids.key(r)
+        let key = keyID(r)
         var g = -1
         if groups.count <= 8 {
             for i in groups.indices where groups[i].keyID == key && groups[i].block == b { g = i; break }
@@ -287,19 +293,19 @@ private func groupStoredRows(_ sel: [Int32]?, count n: Int, _ spec: CompareSpec,
         let group: CompareGroup
         if g < 0 {
             if !index.isEmpty { index[IDKey(block: b, key: key)] = groups.count }
-            group = CompareGroup(key: spec.key(r, env), block: b)
+            group = CompareGroup(key: readKey(r, env), block: b)
             group.keyID = key
             groups.append(group)
         } else {
             group = groups[g]
         }
-        group.add(spec.measure(r, env))
+        group.add(readMeasure(r, env))
         // The group is only as firm as its weakest row.
-        if let h = ids.hedge?(r), h > group.hedgeRank {
+        if let h = hedgeRank?(r), h > group.hedgeRank {
             group.hedgeRank = h
             group.hedgeRow = r
         }
-        if spec.sentence != nil {
+        if hasSentence {
             if group.firstRow < 0 { group.firstRow = r } else { group.moreRows.append(r) }
         }
     }
@@ -310,6 +316,30 @@ private func groupStoredRows(_ sel: [Int32]?, count n: Int, _ spec: CompareSpec,
             for r in group.moreRows { group.addSentence(readSentence(r, env)) }
         }
     }
+}
+
+/// The units `compare` has seen, in order; the first kept inline, since most comparisons
+/// are in one unit and need not allocate a list for it.
+struct UnitList {
+    private var first: Value = .null
+    private var more: [Value] = []
+    private(set) var count = 0
+
+    var isEmpty: Bool { count == 0 }
+
+    subscript(i: Int) -> Value { i == 0 ? first : more[i - 1] }
+
+    mutating func append(_ v: Value) {
+        if count == 0 { first = v } else { more.append(v) }
+        count += 1
+    }
+
+    func firstIndex(of v: Value) -> Int? {
+        if count > 0 && first == v { return 0 }
+        return more.firstIndex(of: v).map { $0 + 1 }
+    }
+
+    var all: [Value] { (0..<count).map { self[$0] } }
 }
 
 /// A group's place in `groupStoredRows`' index.

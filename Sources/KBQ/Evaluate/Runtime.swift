@@ -75,7 +75,9 @@ final class Env {
     let kb: KnowledgeBase
     let params: [String: Value]
     /// The parameters' values by slot (``Planner/parameterSlots``), as rows read them.
-    let args: Arguments
+    private let args: Arguments
+    /// How many parameter slots the run has.
+    let argCount: Int
     let lets: [String: Rows]
     let limits: Limits
     let cancel: CancellationToken?
@@ -123,6 +125,18 @@ final class Env {
         }
     }
 
+    /// The value of parameter slot `slot` (null outside the slots). Read through the Env
+    /// rather than by taking `args` out of it, which would copy the whole struct.
+    @inline(__always)
+    func arg(_ slot: Int) -> Value {
+        switch slot {
+        case 0: return args.first
+        case 1: return args.second
+        case 2..<argCount: return args[slot]
+        default: return .null
+        }
+    }
+
     /// `work` when the clock was last read (`Int.min`: not yet).
     private var clockedAt = Int.min
     /// The rows of the table a table-frame expression reads.
@@ -135,6 +149,7 @@ final class Env {
         self.kb = kb
         self.params = params
         self.args = args
+        self.argCount = args.count
         self.lets = lets
         self.limits = limits
         self.cancel = cancel
@@ -173,8 +188,8 @@ final class Env {
 /// A run's parameter values by slot. The first two are kept inline: most prepared queries
 /// take one or two, and a run should not allocate an array for them.
 struct Arguments {
-    private var first: Value = .null
-    private var second: Value = .null
+    fileprivate(set) var first: Value = .null
+    fileprivate(set) var second: Value = .null
     private var rest: [Value] = []
     /// How many slots there are.
     let count: Int
