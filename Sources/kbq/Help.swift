@@ -67,7 +67,7 @@ struct HelpTopic {
                   text: """
                   Literals: "strings", 16500, 16_500, 3e6, 76.6%, dates 2024, 2024-06, 2024-06-19, true, \
                   false, null, [lists], and $name parameters (kbq --param name=value). Functions: lower, \
-                  upper, trim, len, abs, round, year, month, coalesce, low, high, qualifier, text. \
+                  upper, trim, len, abs, round, year, month, coalesce, low, high, qualifier, stated, text. \
                   Comments start with #.
                   """,
                   examples: ["estimates where value between 10_000 and 20_000 and source.name contains \"intelligence\""]),
