@@ -261,3 +261,18 @@ import Testing
         #expect(plan.rows.contains { $0[2].text.contains("first 5 only") })
     }
 }
+
+/// The clock is first read once some rows of work have passed; a run given no time at all
+/// still ends at once, and a small run with time to spare is never cut short.
+@Suite struct FirstClockReadTests {
+    @Test func noTimeAtAllStillTimesOut() throws {
+        let q = try PreparedQuery("estimates where topic = $t compare source")
+        #expect(throws: Diagnostics.self) { try q.run(parameters: ["t": .string("containers")], limits: Limits(maxSeconds: 0)) }
+        do {
+            _ = try q.run(parameters: ["t": .string("containers")], limits: Limits(maxSeconds: 0))
+        } catch {
+            #expect(error.items.map(\.kind) == [.timeout])
+        }
+        #expect(try q.run(parameters: ["t": .string("containers")], limits: Limits(maxSeconds: 1)).rows.count == 2)
+    }
+}
