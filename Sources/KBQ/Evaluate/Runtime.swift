@@ -81,7 +81,19 @@ final class Env {
     let lets: [String: Rows]
     let limits: Limits
     let cancel: CancellationToken?
-    let deadline: ContinuousClock.Instant
+    /// When the run must end: fixed when the Env is made if the caller gives the start (a
+    /// script's statements share one clock), else the first time it is read — the run's
+    /// first look at the clock, once some rows of work have passed, so a short run reads
+    /// the clock not at all. It is first read on the run's own thread: work split across
+    /// the cores reads it before it splits (see `filterInParts`).
+    var deadline: ContinuousClock.Instant {
+        if let d = fixedDeadline { return d }
+        let d = ContinuousClock.now.advanced(by: budget)
+        fixedDeadline = d
+        return d
+    }
+    private var fixedDeadline: ContinuousClock.Instant?
+    private let budget: Duration
     var work = 0
     /// One remembered integer for the run, under the key of the closure that worked it out
     /// (a parameter's string id, found once rather than on every row). One slot: queries
@@ -146,7 +158,7 @@ final class Env {
     /// `started` and `work` carry a run's clock and work count from one statement of a
     /// script to the next: the limits bound the whole run, not each statement.
     init(kb: KnowledgeBase, params: [String: Value], args: Arguments = Arguments(), lets: [String: Rows], limits: Limits,
-         cancel: CancellationToken?, started: ContinuousClock.Instant = .now, work: Int = 0) {
+         cancel: CancellationToken?, started: ContinuousClock.Instant? = nil, work: Int = 0) {
         self.kb = kb
         self.params = params
         self.args = args
@@ -156,7 +168,9 @@ final class Env {
         self.cancel = cancel
         self.work = work
         let seconds = min(max(0, limits.maxSeconds.isNaN ? 0 : limits.maxSeconds), 1e9)
-        self.deadline = started.advanced(by: .milliseconds(Int64(seconds * 1000)))
+        budget = .milliseconds(Int64(seconds * 1000))
+        // No time at all: the run is already late.
+        if let started { fixedDeadline = started.advanced(by: budget) } else if seconds == 0 { fixedDeadline = .now }
         // The run has only just started: the first look at the clock (about 50 ns here, a
         // twentieth of a small prepared run) waits until some rows of work have passed,
         // unless there is no time at all.
