@@ -197,16 +197,7 @@ func groupRows(_ rows: Rows, keys: [Eval], fastKey: (KBCollection, StringIDs, St
     // Groups in key order, each key position unpacked once (as `sort by` does) rather than
     // compared as arrays of values.
     let keyColumns = (0..<keys.count).map { j in SortColumn(groupKeys.map { $0[j] }, descending: false) }
-    var order = Array(groupKeys.indices)
-    keyColumns.withUnsafeBufferPointer { columns in
-        order.sort { a, b in
-            for k in columns.indices {
-                let c = columns[k].compare(a, b)
-                if c != 0 { return c < 0 }
-            }
-            return a < b
-        }
-    }
+    let order = sortedOrder(keyColumns, count: groupKeys.count)
     var out: [[Value]] = []
     out.reserveCapacity(order.count)
     for g in order {

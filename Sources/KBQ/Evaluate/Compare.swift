@@ -370,7 +370,6 @@ func summarize(_ groups: [CompareGroup], title: String?, groupLabel: String = "g
         return Summary(title: title, figures: CompareFigures(groupLabel: groupLabel, groups: valued, low: nil, high: nil),
                        verdict: .text("no values to compare"))
     }
-    let spread = hi.value - lo.value
     let verdict: Summary.Verdict
     if valued < 2 {
         if firstValued >= 0, groups[firstValued].count > 1 {
@@ -389,7 +388,7 @@ func summarize(_ groups: [CompareGroup], title: String?, groupLabel: String = "g
         }
         if let (i, j) = disjoint {
             verdict = .conflict(groups[i].key, groups[i].value, groups[j].key, groups[j].value)
-        } else if spread == 0 {
+        } else if hi.value == lo.value {
             verdict = .text("agreement: every value is the same")
         } else {
             verdict = .text("possible agreement: the values' intervals overlap")

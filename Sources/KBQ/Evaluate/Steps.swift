@@ -186,21 +186,7 @@ func sortRows(_ rows: Rows, _ keys: [(Eval, Bool)], _ env: Env, keep: Int? = nil
     try env.tick(idx.count)
     // Each key read once per row, into the plainest array its values allow.
     let columns = keys.map { key in SortColumn(idx.map { key.0($0, env) }, descending: key.1) }
-    let order = columns.withUnsafeBufferPointer { columns -> [Int] in
-        func before(_ a: Int, _ b: Int) -> Bool {
-            for k in columns.indices {
-                let c = columns[k].compare(a, b)
-                if c != 0 { return c < 0 }
-            }
-            return a < b
-        }
-        if let keep, keep < idx.count / 4 {
-            return firstInOrder(keep, of: idx.count, by: before)
-        }
-        var order = Array(idx.indices)
-        order.sort(by: before)
-        return order
-    }
+    let order = sortedOrder(columns, count: idx.count, keep: keep)
     switch rows {
     case .stored(let c, _):
         return .stored(c, order.map { Int32(idx[$0]) })
@@ -208,6 +194,26 @@ func sortRows(_ rows: Rows, _ keys: [(Eval, Bool)], _ env: Env, keep: Int? = nil
         t.rows = order.map { t.rows[$0] }
         if let o = t.origin { t.origin = order.map { o[$0] } }
         return .table(t)
+    }
+}
+
+/// The rows `0..<n` in the order of `columns` (ties in row order); with `keep`, only the
+/// first `keep` of them, found without sorting the rest when that is much fewer.
+func sortedOrder(_ columns: [SortColumn], count n: Int, keep: Int? = nil) -> [Int] {
+    columns.withUnsafeBufferPointer { columns -> [Int] in
+        func before(_ a: Int, _ b: Int) -> Bool {
+            for k in columns.indices {
+                let c = columns[k].compare(a, b)
+                if c != 0 { return c < 0 }
+            }
+            return a < b
+        }
+        if let keep, keep < n / 4 {
+            return firstInOrder(keep, of: n, by: before)
+        }
+        var order = Array(0..<n)
+        order.sort(by: before)
+        return order
     }
 }
 
