@@ -50,8 +50,8 @@ fi
 [ -x "$duckdb" ] || { say "DuckDB's CLI is not at $duckdb after pip install duckdb-cli"; exit 1; }
 
 scratch=${KBQ_BENCH_SCRATCH:+--scratch-path $KBQ_BENCH_SCRATCH}
-# The same flags as the Makefile's RELEASE_FLAGS when run on its own.
-flags=${KBQ_RELEASE_FLAGS:-"-c release -Xswiftc -static-executable -Xswiftc -use-ld=lld -Xcc -DKBQ_EDITLINE_STATIC -Xlinker -ledit -Xlinker -ltinfo -Xlinker -lbsd -Xlinker -lmd -Xswiftc -Xfrontend -Xswiftc -disable-concrete-type-metadata-mangled-name-accessors"}
+# The Makefile's RELEASE_FLAGS when run on its own.
+flags=${KBQ_RELEASE_FLAGS:-$(make -s -C "$here" release-flags)}
 say "building release (swift build $flags)"
 # $flags and $scratch are lists of words: split on purpose.
 swift build $flags $scratch --product kbq
