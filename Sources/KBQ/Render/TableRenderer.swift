@@ -89,7 +89,7 @@ struct TableRenderer {
         var rule: [UInt8] = []
         for (i, w) in widths.enumerated() {
             if i > 0 { rule.append(0x20); rule.append(0x20) }
-            for _ in 0..<w { rule += "─".utf8 }
+            for _ in 0..<w { rule.append(0xE2); rule.append(0x94); rule.append(0x80) }  // ─
         }
         out += style(String(decoding: rule, as: UTF8.self), "2") + "\n"
         for row in cells { out += line(row, bold: false) }
@@ -115,27 +115,40 @@ struct TableRenderer {
     /// The rows one after another, each a list of `name  value` lines under a rule that
     /// numbers it; then the summaries, notes and chart as under a table.
     func expanded(_ header: [String], _ cells: [[String]], width: Int) -> String {
-        var out = ""
         let nameWidth = min(header.map { displayWidth($0.utf8) }.max() ?? 0, max(8, width / 3))
         let valueWidth = max(TableRenderer.minColumn, width - nameWidth - 2)
+        let names = header.map { wrap($0, nameWidth, maxLines: .max) }
+        // Built as UTF-8 bytes, as the plain table is: `kbq -e 'estimates …'` draws this
+        // layout (13 columns do not fit in 100), and String appends were a seventh of its work.
+        var bytes: [UInt8] = []
+        func append(_ s: String, bold: Bool) {
+            if bold && color { bytes += "\u{1B}[1m".utf8 }
+            bytes += s.utf8
+            if bold && color { bytes += "\u{1B}[0m".utf8 }
+        }
         for (n, row) in cells.enumerated() {
             let label = "─[ row \(n + 1) ]"
-            let rule = label + String.repeated("─", max(3, min(width, nameWidth + 2 + valueWidth) - displayWidth(label.utf8)))
-            out += style(rule, "2") + "\n"
-            for (i, name) in header.enumerated() {
-                let names = wrap(name, nameWidth, maxLines: .max)
+            let ruleWidth = max(3, min(width, nameWidth + 2 + valueWidth) - displayWidth(label.utf8))
+            if color { bytes += "\u{1B}[2m".utf8 }
+            bytes += label.utf8
+            for _ in 0..<ruleWidth { bytes.append(0xE2); bytes.append(0x94); bytes.append(0x80) }  // ─
+            if color { bytes += "\u{1B}[0m".utf8 }
+            bytes.append(0x0A)
+            for (i, nameLines) in names.enumerated() {
                 let values = i < row.count ? wrap(row[i], valueWidth, maxLines: .max) : [""]
-                for l in 0..<max(names.count, values.count) {
-                    let nameText = l < names.count ? names[l] : ""
-                    var line = style(nameText, "1")
+                for l in 0..<max(nameLines.count, values.count) {
+                    let nameText = l < nameLines.count ? nameLines[l] : ""
+                    append(nameText, bold: true)
                     let value = l < values.count ? values[l] : ""
                     if !value.isEmpty {
-                        line += String.repeated(" ", nameWidth - displayWidth(nameText.utf8) + 2) + value
+                        for _ in 0..<(nameWidth - displayWidth(nameText.utf8) + 2) { bytes.append(0x20) }
+                        bytes += value.utf8
                     }
-                    out += line + "\n"
+                    bytes.append(0x0A)
                 }
             }
         }
+        var out = String(decoding: bytes, as: UTF8.self)
         out += style("(\(result.rows.count) row\(result.rows.count == 1 ? "" : "s"), shown one by one: \(header.count) columns do not fit in \(width))", "2") + "\n"
         out += trailer(width: width)
         return out
