@@ -214,7 +214,7 @@ extension Value {
     var kindName: String {
         switch self {
         case .null: return "null"
-        case .bool: return "a bool"
+        case .bool, .maybe: return "a bool"
         case .number, .quantity: return "a number"
         case .percent: return "a percent"
         case .string: return "a string"

@@ -600,6 +600,8 @@ private final class RunTimes: Sendable {
         b.addRow(to: "estimats", ["id": .string("x")])
         b.addRow(to: "sources", values: [.string("only one value")])
         b.addRow(to: "sources", values: [.string("nan"), .number(.nan), .null])
+        b.addCollection("checks", fields: [("id", .string), ("ok", .bool)])
+        b.addRow(to: "checks", values: [.string("k1"), .maybe])
         b.addCollection("sources", fields: [("id", .string)])
         do {
             _ = try b.build()
@@ -619,6 +621,7 @@ private final class RunTimes: Sendable {
                 "$.collections.estimats",                      // rows for an undeclared collection
                 "$.collections.sources.rows[2]",               // wrong number of values
                 "$.collections.sources.rows[3].name",          // not a finite number
+                "$.collections.checks.rows[0].ok",             // maybe is an answer, not a fact
                 "$.collections.sources",                       // declared twice
             ]
             #expect(expected.isSubset(of: paths), "missing: \(expected.subtracting(paths).sorted())")

@@ -186,6 +186,23 @@ import Testing
         #expect(query("estimates where value / 0 is null select id").rows.count == 5)
     }
 
+    @Test func aConditionThatMayHoldShowsAsMaybeAndStaysMaybe() {
+        // "over 16,500" may or may not be over 2 million; the troops figure is unknown.
+        let r = query("estimates sort by id select id, value > 2e6 as big")
+        #expect(texts(r, "big") == ["", "true", "maybe", "false", "false"])
+        #expect(r.rows[2][1] == .maybe && r.rows[0][1] == .null)
+        #expect(r.rendered(as: .json).contains(#"{"id": "e3", "big": "maybe"}"#))
+        #expect(r.rendered(as: .csv).split(whereSeparator: \.isNewline).contains("e3,maybe"))
+        // Read again by a later statement, maybe is maybe: kept by `where maybe` only, left
+        // alone by `not`, and sorted between false and true.
+        let t = "let t = estimates select id, value > 2e6 as big; "
+        #expect(texts(query(t + "t where big sort by id"), "id") == ["e2"])
+        #expect(texts(query(t + "t where maybe big sort by id"), "id") == ["e2", "e3"])
+        #expect(texts(query(t + "t where not big sort by id"), "id") == ["e4", "e5"])
+        #expect(texts(query(t + "t where maybe big = true sort by id"), "id") == ["e2", "e3"])
+        #expect(texts(query(t + "t sort by big, id"), "big") == ["false", "false", "maybe", "true", ""])
+    }
+
     @Test func literals() {
         #expect(ids("estimates where value = 13_000") == ["e5"])
         #expect(ids("estimates where value > 3e6") == ["e2"])  // over 3 million is a firm yes

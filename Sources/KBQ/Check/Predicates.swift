@@ -54,6 +54,7 @@ extension Planner {
             return { r, env in
                 switch f(r, env) {
                 case .bool(let b): return Truth(b)
+                case .maybe: return .maybe
                 default: return .unknown
                 }
             }

@@ -64,7 +64,8 @@ enum Truth: UInt8, Sendable {
         switch self {
         case .yes: return .bool(true)
         case .no: return .bool(false)
-        case .unknown, .maybe: return .null
+        case .maybe: return .maybe
+        case .unknown: return .null
         }
     }
 }

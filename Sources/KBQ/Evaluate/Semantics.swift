@@ -123,6 +123,9 @@ func compareValues(_ a: Value, _ op: BinaryOp, _ b: Value, hedges: HedgeScale) -
         return compareValues(b, op.flipped, a, hedges: hedges)
     case (.bool(let x), .bool(let y)):
         return Truth(ordered(x == y ? 0 : (!x ? -1 : 1), op))
+    case (.maybe, .bool), (.bool, .maybe), (.maybe, .maybe):
+        // Whatever the condition turns out to be, it may or may not equal the other side.
+        return .maybe
     case (.ref(let r), .string(let s)):
         let eq = r.key == s || r.display.lowercased() == s.lowercased()
         switch op {
@@ -227,7 +230,9 @@ func orderValues(_ a: Value, _ b: Value) -> Int {
     case (.string(let x), .string(let y)): return x.compareForSort(y)
     case (.date(let x), .date(let y)): return x < y ? -1 : y < x ? 1 : 0
     case (.hedge(let r, _), .hedge(let s, _)): return r > s ? -1 : r < s ? 1 : 0
-    case (.bool(let x), .bool(let y)): return x == y ? 0 : (!x ? -1 : 1)
+    case (.bool, .bool), (.bool, .maybe), (.maybe, .bool), (.maybe, .maybe):
+        // false, then maybe, then true.
+        return a.truthRank < b.truthRank ? -1 : a.truthRank > b.truthRank ? 1 : 0
     case (.ref(let x), .ref(let y)): return x.display.compareForSort(y.display)
     case (.list(let x), .list(let y)):
         for (p, q) in zip(x, y) {
@@ -243,10 +248,20 @@ func orderValues(_ a: Value, _ b: Value) -> Int {
 }
 
 extension Value {
+    /// Where a condition's value sorts: false, maybe, true (others after).
+    var truthRank: Int {
+        switch self {
+        case .bool(false): return 0
+        case .maybe: return 1
+        case .bool(true): return 2
+        default: return 3
+        }
+    }
+
     var kindOrder: Int {
         switch self {
         case .null: return 9
-        case .bool: return 0
+        case .bool, .maybe: return 0
         case .number, .percent, .quantity: return 1
         case .string: return 2
         case .date: return 3

@@ -246,6 +246,10 @@ extension KnowledgeBase {
             switch v {
             case .null: return .null
             case .bool(let b): return .bool(b)
+            case .maybe:
+                // A query's answer, not a fact: a KB's bool field holds true, false or null.
+                problems.append(KBProblem(path: path(), message: "expected true, false or null, found maybe (a condition's answer, not a value a KB holds)"))
+                return .null
             case .number(let x), .percent(let x): return finite(x, path: path())
             case .quantity(let q): return finite(q.value, path: path())
             case .string(let s): return .string(s)

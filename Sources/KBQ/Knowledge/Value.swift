@@ -4,6 +4,9 @@ public enum Value: Sendable, Hashable {
     case null
     /// `true` or `false`.
     case bool(Bool)
+    /// A condition that may hold and may not: an interval straddles its bound (`value > 4e6`
+    /// for "over 3,000,000"). Shown as `maybe`; in conditions it is *maybe* again.
+    case maybe
     /// A plain number.
     case number(Double)
     /// A percentage: `.percent(76.6)` is 76.6%.
@@ -41,6 +44,7 @@ public enum Value: Sendable, Hashable {
         switch self {
         case .null: return ""
         case .bool(let b): return b ? "true" : "false"
+        case .maybe: return "maybe"
         case .number(let v): return formatNumber(v)
         case .percent(let v): return formatNumber(v, percent: true)
         case .quantity(let q): return q.description
@@ -99,12 +103,14 @@ public struct RowRef: Sendable, Hashable {
 
 extension Value: Codable {
     /// Encodes as plain JSON: numbers as numbers, dates and hedges as strings, references
-    /// as their key, a qualified quantity as `{"value":…, "qualifier":…, "low":…, "high":…}`.
+    /// as their key, a qualified quantity as `{"value":…, "qualifier":…, "low":…, "high":…}`,
+    /// ``maybe`` as the string `"maybe"`.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.singleValueContainer()
         switch self {
         case .null: try c.encodeNil()
         case .bool(let b): try c.encode(b)
+        case .maybe: try c.encode("maybe")
         case .number(let v), .percent(let v):
             if v.isFinite { try c.encode(v) } else { try c.encodeNil() }
         case .quantity(let q):

@@ -30,6 +30,7 @@ enum JSONRenderer {
         switch v {
         case .null: return "null"
         case .bool(let b): return b ? "true" : "false"
+        case .maybe: return "\"maybe\""
         case .number(let d), .percent(let d): return d.isFinite ? shortestDescription(d) : "null"
         case .quantity(let q):
             if q.isExact { return shortestDescription(q.value) }
