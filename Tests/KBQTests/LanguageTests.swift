@@ -49,6 +49,21 @@ import Testing
         #expect(whole.rows.count == 1 && whole.rows[0][0].number == Double(KnowledgeBase.article.collection("claims")!.count))
     }
 
+    @Test func groupsFollowedByASortOverEveryKeyComeOutAsWhenKeyOrdered() throws {
+        // A sort over every group key decides the order alone, so the group skips its own
+        // key order (explain says so); the rows must be those a key-ordered group gives.
+        let skipped = query("claims group by topic aggregate count() as n sort by n desc, topic")
+        let keyOrdered = query("claims group by topic aggregate count() as n select topic, n sort by n desc, topic")
+        #expect(skipped.rows == keyOrdered.rows && skipped.rows.count > 10)
+        #expect(query("explain claims group by topic aggregate count() as n sort by n desc, topic")
+            .rendered(as: .table, width: 200).contains("(in the order of the sort that follows)"))
+        // A sort that leaves ties keeps key order among them (sanctions before treaty, 6 each).
+        let ties = texts(query("claims group by topic aggregate count() as n sort by n desc"), "topic")
+        #expect(try #require(ties.firstIndex(of: "sanctions")) < #require(ties.firstIndex(of: "treaty")))
+        #expect(!query("explain claims group by topic aggregate count() as n sort by n desc")
+            .rendered(as: .table, width: 200).contains("order of the sort"))
+    }
+
     @Test func compareShowsTheHeadlineExample() {
         let r = query(#"estimates where topic = "containers" compare source"#)
         #expect(r.columns.map(\.name) == ["source", "n", "value", "unit", "hedge", "sentence"])

@@ -1,5 +1,6 @@
 extension Planner {
-    mutating func planGroup(_ keys: [SelectItem], _ aggs: [SelectItem], _ scope: Scope) throws(Failed) -> (Step, Scope) {
+    mutating func planGroup(_ keys: [SelectItem], _ aggs: [SelectItem], _ scope: Scope,
+                            sortedAfter: Set<String> = []) throws(Failed) -> (Step, Scope) {
         var keyEvals: [Eval] = []
         var cols: [ResultColumn] = []
         var fastKey: (KBCollection, StringIDs, StringPool)?
@@ -50,14 +51,18 @@ extension Planner {
         }
         let names = uniqueNames(cols.map(\.name))
         for i in cols.indices { cols[i].name = names[i] }
+        // Groups differ in some key, so a sort over every key never ties two of them: the
+        // order it gives is the whole order, and key order first would be work thrown away.
+        let ordered = keys.isEmpty || !cols.prefix(keys.count).allSatisfy { sortedAfter.contains($0.name) }
         let detail = (keys.isEmpty ? "" : "by " + keys.map { render($0.expr) }.joined(separator: ", ") + " ") +
-            (aggs.isEmpty ? "" : "aggregate " + aggs.map { render($0.expr) }.joined(separator: ", "))
+            (aggs.isEmpty ? "" : "aggregate " + aggs.map { render($0.expr) }.joined(separator: ", ")) +
+            (ordered ? "" : " (in the order of the sort that follows)")
         let columns = cols
         let fk = fastKey
         let keysCopy = keyEvals
         let specsCopy = specs
         return (Step(name: keys.isEmpty ? "aggregate" : "group", detail: detail, run: { rows, env throws(Diagnostic) in
-            try groupRows(rows, keys: keysCopy, fastKey: fk, aggregates: specsCopy, columns: columns, env)
+            try groupRows(rows, keys: keysCopy, fastKey: fk, aggregates: specsCopy, columns: columns, inKeyOrder: ordered, env)
         }), Scope(columns: cols, stored: nil, origin: nil, measure: nil))
     }
 

@@ -25,8 +25,14 @@ extension Planner {
                case .literal(.number(let n)) = e.kind, n >= 0, n == n.rounded(), n < 1e9 {
                 keep = Int(n)
             }
+            // `group by k … sort by …, k`: a sort over every group key decides the whole
+            // order, so the groups need not be put in key order first.
+            var sortedAfter: Set<String> = []
+            if case .group = c.kind, i + 1 < q.clauses.count, case .sort(let keys) = q.clauses[i + 1].kind {
+                for k in keys { if case .path(let names) = k.expr.kind, names.count == 1 { sortedAfter.insert(names[0].text) } }
+            }
             do {
-                let (step, next) = try planClause(c, scope, keep: keep)
+                let (step, next) = try planClause(c, scope, keep: keep, sortedAfter: sortedAfter)
                 steps.append(step)
                 scope = next
             } catch {
@@ -65,7 +71,10 @@ extension Planner {
         }
     }
 
-    mutating func planClause(_ c: Clause, _ scope: Scope, keep: Int? = nil) throws(Failed) -> (Step, Scope) {
+    /// - Parameters:
+    ///   - keep: a `limit` right after a `sort`: the sort need only find that many rows.
+    ///   - sortedAfter: the plain column names a `sort` right after a `group` orders by.
+    mutating func planClause(_ c: Clause, _ scope: Scope, keep: Int? = nil, sortedAfter: Set<String> = []) throws(Failed) -> (Step, Scope) {
         switch c.kind {
         case .where(let e, let maybe):
             let p = try predicate(e, scope)
@@ -113,7 +122,7 @@ extension Planner {
                 return limitRows(rows, Int(n))
             }), scope)
         case .group(let keys, let aggs):
-            return try planGroup(keys, aggs, scope)
+            return try planGroup(keys, aggs, scope, sortedAfter: sortedAfter)
         case .aggregate(let aggs):
             return try planGroup([], aggs, scope)
         case .compare(let field, let on):

@@ -114,9 +114,10 @@ struct Accumulator {
 }
 
 /// Groups rows by key values and computes aggregates per group; groups come out in key
-/// order. With no keys, the whole input is one group.
+/// order, or with `inKeyOrder` false in the order they are found (a sort over every key
+/// follows). With no keys, the whole input is one group.
 func groupRows(_ rows: Rows, keys: [Eval], fastKey: (KBCollection, StringIDs, StringPool)?, aggregates: [AggregateSpec],
-               columns: [ResultColumn], _ env: Env) throws(Diagnostic) -> Rows {
+               columns: [ResultColumn], inKeyOrder: Bool = true, _ env: Env) throws(Diagnostic) -> Rows {
     bind(rows, env)
     var groupKeys: [[Value]] = []
     var rowCounts: [Int] = []
@@ -196,8 +197,13 @@ func groupRows(_ rows: Rows, keys: [Eval], fastKey: (KBCollection, StringIDs, St
     }
     // Groups in key order, each key position unpacked once (as `sort by` does) rather than
     // compared as arrays of values.
-    let keyColumns = (0..<keys.count).map { j in SortColumn(groupKeys.map { $0[j] }, descending: false) }
-    let order = sortedOrder(keyColumns, count: groupKeys.count)
+    let order: [Int]
+    if inKeyOrder {
+        let keyColumns = (0..<keys.count).map { j in SortColumn(groupKeys.map { $0[j] }, descending: false) }
+        order = sortedOrder(keyColumns, count: groupKeys.count)
+    } else {
+        order = Array(groupKeys.indices)
+    }
     var out: [[Value]] = []
     out.reserveCapacity(order.count)
     for g in order {
