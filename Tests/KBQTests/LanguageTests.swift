@@ -218,6 +218,24 @@ import Testing
         #expect(texts(query(t + "t sort by big, id"), "big") == ["false", "false", "maybe", "true", ""])
     }
 
+    @Test func remainderWorksOnStatedNumbersAndByZeroIsNull() {
+        // 13,000 % 7 is 1, not 13,007 (the remainder once went through interval addition).
+        let r = query(#"estimates where unit = "containers" select value % 7 as r, value % 0 as z"#)
+        #expect(texts(r, "r") == ["1", "1"])
+        #expect(texts(r, "z") == ["", ""])
+    }
+
+    @Test func negationAndSignsKeepTheInterval() {
+        // -(over 16,500) is under -16,500, as 0 - value is; a firm yes below -16,500.
+        let r = query(#"estimates where unit = "containers" select -value as n, 0 - value as m, value * -1 as k, abs(-value) as a"#)
+        #expect(texts(r, "n") == ["under -16,500", "-13,000"])
+        #expect(texts(r, "m") == texts(r, "n"))
+        #expect(texts(r, "k") == texts(r, "n"))  // not "up to": -16,500 itself is excluded
+        #expect(texts(r, "a") == ["over 16,500", "13,000"])
+        #expect(ids("estimates where -value < -16500") == ["e2", "e3"])
+        #expect(query(#"estimates where id = "e5" select -value as n"#).rows[0][0] == .number(-13_000))
+    }
+
     @Test func literals() {
         #expect(ids("estimates where value = 13_000") == ["e5"])
         #expect(ids("estimates where value > 3e6") == ["e2"])  // over 3 million is a firm yes

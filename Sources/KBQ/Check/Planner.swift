@@ -95,11 +95,13 @@ struct Planner {
                 default: break
                 }
             }
-            return Compiled(type: c.type == .number(qualified: true) ? .number() : c.type, eval: { r, env in
+            // -(over 16,500) is under -16,500, as 0 - value is: dropping the qualifier would
+            // turn `-value < -16500` into a firm no where it is a firm yes.
+            return Compiled(type: c.type, eval: { r, env in
                 switch f(r, env) {
                 case .number(let v): return .number(-v)
                 case .percent(let v): return .percent(-v)
-                case .quantity(let q): return .number(-q.value)
+                case .quantity(let q): return Value(exactOrInterval: q.negated)
                 default: return .null
                 }
             }, range: e.range)
@@ -259,16 +261,17 @@ struct Planner {
         }
         let fa = a.eval, fb = b.eval
         let percent = a.type == .percent && (b.type == .percent || op == .mul || op == .div) && !(op == .div && b.type == .percent)
-        let qualified = a.type == .number(qualified: true) || b.type == .number(qualified: true)
+        // A remainder of an interval is no interval: `%` works on the numbers as stated.
+        let qualified = op != .mod && (a.type == .number(qualified: true) || b.type == .number(qualified: true))
         let t: FieldType = qualified ? .number(qualified: true) : percent ? .percent : .number()
         let eval: Eval = { row, env in
             let va = fa(row, env), vb = fb(row, env)
             // Intervals stay intervals: over 16,500 + 13,000 is over 29,500.
-            if case .quantity = va, let qa = quantity(of: va), let qb = quantity(of: vb) {
-                return Quantity.combine(qa, op == .mod ? .add : op, qb).map { $0.isExact ? ($0.isPercent ? .percent($0.value) : .number($0.value)) : .quantity($0) } ?? .null
+            if case .quantity = va, op != .mod, let qa = quantity(of: va), let qb = quantity(of: vb) {
+                return Quantity.combine(qa, op, qb).map(Value.init(exactOrInterval:)) ?? .null
             }
-            if case .quantity = vb, let qa = quantity(of: va), let qb = quantity(of: vb), op != .mod {
-                return Quantity.combine(qa, op, qb).map { $0.isExact ? ($0.isPercent ? .percent($0.value) : .number($0.value)) : .quantity($0) } ?? .null
+            if case .quantity = vb, op != .mod, let qa = quantity(of: va), let qb = quantity(of: vb) {
+                return Quantity.combine(qa, op, qb).map(Value.init(exactOrInterval:)) ?? .null
             }
             guard let x = va.number, let y = vb.number else { return .null }
             let v: Double
@@ -338,9 +341,10 @@ struct Planner {
             }, range: range)
         case .abs:
             try need(a0.type.isNumeric, "a number")
-            return Compiled(type: a0.type == .percent ? .percent : .number(), eval: { r, env in
+            return Compiled(type: a0.type == .percent ? .percent : a0.type == .number(qualified: true) ? a0.type : .number(), eval: { r, env in
                 switch x(r, env) {
                 case .percent(let v): return .percent(Swift.abs(v))
+                case .quantity(let q): return Value(exactOrInterval: q.magnitude)
                 case let v: return v.number.map { .number(Swift.abs($0)) } ?? .null
                 }
             }, range: range)

@@ -260,13 +260,45 @@ extension Quantity {
                 c = Quantity(lo: 1 / b.hi, hi: 1 / b.lo, loOpen: b.hiOpen, hiOpen: b.loOpen, percent: false)
                 if b.isExact { c = Quantity(exactly: 1 / b.value) }
             }
-            func mul(_ x: Double, _ y: Double) -> Double { (x == 0 || y == 0) ? 0 : x * y }
-            let products = [mul(a.lo, c.lo), mul(a.lo, c.hi), mul(a.hi, c.lo), mul(a.hi, c.hi)].filter { !$0.isNaN }
-            guard let lo = products.min(), let hi = products.max() else { return nil }
-            return Quantity(lo: lo, hi: hi, loOpen: a.loOpen || c.loOpen, hiOpen: a.hiOpen || c.hiOpen,
+            // A bound of the product is reached when one pair of reached bounds gives it, so
+            // each corner keeps whether it is reached: over 16,500 × -1 is under -16,500,
+            // not "up to". A closed zero reaches zero whatever it multiplies.
+            func corner(_ x: Double, _ xOpen: Bool, _ y: Double, _ yOpen: Bool) -> (value: Double, open: Bool) {
+                if (x == 0 && !xOpen) || (y == 0 && !yOpen) { return (0, false) }
+                return ((x == 0 || y == 0) ? 0 : x * y, xOpen || yOpen)
+            }
+            let corners = [corner(a.lo, a.loOpen, c.lo, c.loOpen), corner(a.lo, a.loOpen, c.hi, c.hiOpen),
+                           corner(a.hi, a.hiOpen, c.lo, c.loOpen), corner(a.hi, a.hiOpen, c.hi, c.hiOpen)]
+                .filter { !$0.value.isNaN }
+            guard let lo = corners.map(\.value).min(), let hi = corners.map(\.value).max() else { return nil }
+            return Quantity(lo: lo, hi: hi,
+                            loOpen: corners.allSatisfy { $0.value != lo || $0.open },
+                            hiOpen: corners.allSatisfy { $0.value != hi || $0.open },
                             percent: a.isPercent && !(op == .div && b.isPercent))
         default:
             return nil
         }
+    }
+}
+
+extension Quantity {
+    /// The interval of `-x` for every `x` this quantity allows: -(over 16,500) is
+    /// under -16,500. A band around a number ("about") keeps its word.
+    var negated: Quantity {
+        if Quantity.kind(of: qualifier) == .about {
+            var q = self
+            q.value = -value; q.lo = -hi; q.hi = -lo
+            return q
+        }
+        return Quantity(lo: -hi, hi: -lo, loOpen: hiOpen, hiOpen: loOpen, percent: isPercent)
+    }
+
+    /// The interval of `|x|` for every `x` this quantity allows.
+    var magnitude: Quantity {
+        if lo >= 0 { return self }
+        if hi <= 0 { return negated }
+        let top = Swift.max(-lo, hi)
+        let topOpen = -lo == hi ? loOpen && hiOpen : top == hi ? hiOpen : loOpen
+        return Quantity(lo: 0, hi: top, loOpen: false, hiOpen: topOpen, percent: isPercent)
     }
 }

@@ -24,6 +24,12 @@ public enum Value: Sendable, Hashable {
     /// A reference to a row of a collection, shown by the row's display text.
     case ref(RowRef)
 
+    /// A quantity that results from arithmetic: a plain number or percent when exact, so that
+    /// `13,000 - 0` is the same value as `13000`, else the interval.
+    init(exactOrInterval q: Quantity) {
+        if !q.isExact { self = .quantity(q) } else if q.isPercent { self = .percent(q.value) } else { self = .number(q.value) }
+    }
+
     /// The number a numeric value stands for (a quantity's stated value), if any.
     public var number: Double? {
         switch self {
