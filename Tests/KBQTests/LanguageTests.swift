@@ -130,6 +130,17 @@ import Testing
         #expect(texts(r, "text").allSatisfy { $0.contains("«Kursk»") })
     }
 
+    @Test func textSearchTakesStraightQuotesForCurlyOnes() {
+        // The article writes "Zelensky’s"; an analyst types "Zelensky's".
+        let r = query(#"search "Zelensky's""#)
+        #expect(texts(r, "sentence") == ["p1.2", "p3.2"])
+        #expect(texts(r, "text").allSatisfy { $0.contains("«Zelensky’s»") })
+        #expect(texts(query(#"sentences where text contains "Russia's" select id"#), "id") == ["p1.2", "p3.2", "p7.2"])
+        #expect(texts(query(#"sentences where text contains '"military and other' select id"#), "id") == ["p6.2"])
+        #expect(texts(query(#"claims where text contains "Russia’s" select id"#), "id") == ["c9", "c25"])
+        #expect(query(#"describe "Russia's Kursk Oblast""#).title == "Kursk Oblast (region)")
+    }
+
     @Test func letNamesFlowIntoLaterStatements() {
         let r = query("""
         let shipments = estimates where topic in ["containers", "artillery shells"]

@@ -284,7 +284,8 @@ extension Planner {
         // Stored text and a constant needle: decide once per distinct string, not per row.
         if let (c, fi) = a.column, case .string(let ids, let pool) = c.columns[fi], case .string(let needle)? = b.constant {
             let folded = foldedBytes(needle)
-            let ascii = needle.utf8.allSatisfy { $0 < 0x80 }
+            // A quote mark in the needle matches straight and curly ones: that test is per string.
+            let ascii = needle.utf8.allSatisfy { $0 < 0x80 } && !hasQuoteMarks(needle)
             var hit: [Bool]
             if ascii {
                 hit = pool.marks(containingFolded: folded)

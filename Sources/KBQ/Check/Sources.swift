@@ -4,13 +4,15 @@ extension Planner {
     /// Finds an entity by name, alias or id, case-insensitively.
     func findEntity(_ name: String) -> (KBCollection, Int)? {
         guard let e = kb.collection("entities") else { return nil }
-        let want = name.lowercased().trimmingSpaces
+        // "Russia's Kursk Oblast" finds the alias the article writes "Russia’s Kursk Oblast".
+        func folded(_ s: String) -> String { foldingQuoteMarks(s).lowercased() }
+        let want = folded(name).trimmingSpaces
         for r in 0..<e.count {
             for f in ["id", "name"] {
-                if let v = e.value(row: r, field: f, in: kb), v.text.lowercased() == want { return (e, r) }
+                if let v = e.value(row: r, field: f, in: kb), folded(v.text) == want { return (e, r) }
             }
             if case .list(let aliases)? = e.value(row: r, field: "aliases", in: kb),
-               aliases.contains(where: { $0.text.lowercased() == want }) { return (e, r) }
+               aliases.contains(where: { folded($0.text) == want }) { return (e, r) }
         }
         return nil
     }

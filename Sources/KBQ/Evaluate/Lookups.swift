@@ -79,11 +79,12 @@ func searchSentences(_ s: KBCollection, _ text: String, columns: [ResultColumn],
     return .table(t)
 }
 
-/// Marks each case-insensitive occurrence of `needle` in `s` as «match»; nil if none.
+/// Marks each occurrence of `needle` in `s` as «match», in any case and with straight and
+/// curly quote marks alike; nil if none.
 func markMatches(_ s: String, _ needle: String) -> String? {
     let chars = Array(s)
-    let lower = chars.map { Character($0.lowercased()) }
-    let n = Array(needle).map { Character($0.lowercased()) }
+    let lower = chars.map { Character(foldingQuoteMarks(String($0)).lowercased()) }
+    let n = Array(needle).map { Character(foldingQuoteMarks(String($0)).lowercased()) }
     guard !n.isEmpty, lower.count >= n.count else { return nil }
     var out = ""
     var i = 0
