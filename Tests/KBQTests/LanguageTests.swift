@@ -141,6 +141,11 @@ import Testing
         #expect(query(#"describe "Russia's Kursk Oblast""#).title == "Kursk Oblast (region)")
     }
 
+    @Test func describeCountsInGoodEnglish() {
+        #expect(query(#"describe "Putin""#).notes.last == "1 row in the KB refers to Vladimir Putin")
+        #expect(query(#"describe "Kursk""#).notes.last == "2 rows in the KB refer to Kursk Oblast")
+    }
+
     @Test func letNamesFlowIntoLaterStatements() {
         let r = query("""
         let shipments = estimates where topic in ["containers", "artillery shells"]
