@@ -91,6 +91,25 @@ import Glibc
         #expect(p.map(\.path).sorted() == ["$.collections.estimates.rows[0].date", "$.collections.estimates.rows[0].qualifier", "$.collections.estimates.rows[1].hedge"])
     }
 
+    /// A "between" with no upper bound, or one below the value, once loaded as an exact number.
+    @Test func betweenNeedsItsUpperBound() {
+        let withUpper = replacing(#"{"type": "number", "qualifier": "qualifier"}"#, #"{"type": "number", "qualifier": "qualifier", "upper": "high"}"#)
+            .replacingOccurrences(#""qualifier": "string","#, #""qualifier": "string", "high": "number","#)
+            .replacingOccurrences(#""qualifier": "over","#, #""qualifier": "between", "high": 50,"#)
+            .replacingOccurrences(#""qualifier": null,"#, #""qualifier": "between", "high": null,"#)
+        let p = problems(withUpper)
+        #expect(p.map(\.path) == ["$.collections.estimates.rows[0].high", "$.collections.estimates.rows[1].high"])
+        #expect(p.first?.message == "the upper bound 50 is below the value 100 of 'value'")
+        #expect(p.last?.message == "'between' needs an upper bound in 'high', found null")
+        let noUpper = problems(replacing(#""qualifier": "over""#, #""qualifier": "between""#))
+        #expect(noUpper.map(\.path) == ["$.collections.estimates.rows[0].qualifier"])
+        // A good between still loads.
+        let good = withUpper.replacingOccurrences(#""high": 50"#, #""high": 150"#).replacingOccurrences(#""qualifier": "between", "high": null"#, #""qualifier": null, "high": null"#)
+        if case .success(let kb) = loadKB(good) {
+            #expect(texts(query("estimates select value", kb: kb), "value") == ["between 100 and 150", "40"])
+        } else { Issue.record("a good between was refused") }
+    }
+
     /// Every problem is listed, not only the first.
     @Test func everyProblemIsListed() {
         var json = replacing(#""source": "b""#, #""source": "zz""#)

@@ -318,6 +318,26 @@ struct KBLoader {
                     let word = pool[id]
                     problems.add(KBLoader.rowPath(spec, r, q), "unknown qualifier '\(word)'" + (suggest(word, from: Quantity.words.keys.filter { !$0.isEmpty }).map { "; did you mean '\($0)'?" } ?? "") + " (qualifiers: over, at least, under, up to, about, between …)")
                 }
+                // "between" needs its upper bound, at or above the value: without one the row
+                // would read back as an exact number under a "between" label.
+                guard let vi = spec.fields.firstIndex(where: { $0.name == f.name }),
+                      case .number(let values) = builders[vi].storage else { continue }
+                var uppers: [Double]?
+                if let u = f.upperField, let ui = spec.fields.firstIndex(where: { $0.name == u }),
+                   case .number(let us) = builders[ui].storage { uppers = us }
+                for (r, id) in ids.enumerated() where id != StringPool.null && !bad[Int(id)] && !values[r].isNaN {
+                    guard Quantity.kind(of: pool[id].lowercased().trimmingSpaces) == .between else { continue }
+                    guard let u = f.upperField else {
+                        problems.add(KBLoader.rowPath(spec, r, q), "'between' needs an upper bound: declare \"upper\" in the type of '\(f.name)'")
+                        continue
+                    }
+                    let upper = uppers?[r] ?? .nan
+                    if upper.isNaN {
+                        problems.add(KBLoader.rowPath(spec, r, u), "'between' needs an upper bound in '\(u)', found null")
+                    } else if upper < values[r] {
+                        problems.add(KBLoader.rowPath(spec, r, u), "the upper bound \(formatNumber(upper)) is below the value \(formatNumber(values[r])) of '\(f.name)'")
+                    }
+                }
             }
         }
         // Resolve references to row indexes.
