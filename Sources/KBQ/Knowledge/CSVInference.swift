@@ -16,6 +16,7 @@ enum CSVInference {
         }
         var header: [String] = []
         var columns: [Candidates] = []
+        var sampledWholeFile = true
         do {
             var reader = CSVReader(input: try FileInput(path: path), name: path)
             var rec: [(Int, Int)] = []
@@ -32,7 +33,8 @@ enum CSVInference {
                 for (i, f) in rec.enumerated() where i < columns.count && f.1 > 0 {
                     var c = columns[i]
                     c.seen = true
-                    if c.number { c.number = reader.withField(f) { parseDouble($0) } != nil }
+                    // A number past Double's range (1e400) is text: the reader refuses it as a number.
+                    if c.number { c.number = reader.withField(f) { parseDouble($0)?.isFinite } ?? false }
                     if c.date || c.bool || (c.hedge && header[i] == "hedge") {
                         let v = reader.text(f)
                         if c.date { c.date = PartialDate.parse(v) != nil }
@@ -48,6 +50,7 @@ enum CSVInference {
                     columns[i] = c
                 }
             }
+            if rows == sampleRows { sampledWholeFile = !(try reader.record(&rec)) }
         }
         var problems = ProblemList()
         var seen = Set<String>()
@@ -81,7 +84,11 @@ enum CSVInference {
         for i in builders.indices where fields[i].type == .string && fields[i].name != key { builders[i].mayDropIndex = true }
         try reader.read(fields: fields, into: &builders, problems: &problems)
         if !problems.isEmpty {
-            problems.add(path, "column types were inferred from the first \(sampleRows) rows; declare them in a KB file to load this data")
+            // Only a row past the sample can break a type the sample gave; ragged rows or bad
+            // UTF-8 are not about types, and a note saying so would send the user astray.
+            if !sampledWholeFile && problems.items.contains(where: { $0.message.hasPrefix("expected a") }) {
+                problems.add(path, "column types were inferred from the first \(sampleRows) rows; declare them in a KB file to load this data")
+            }
             throw KBLoadError(file: path, problems: problems.items, omitted: problems.omitted)
         }
         var loader = KBLoader(file: path, baseDirectory: nil)
