@@ -142,7 +142,10 @@ public final class PreparedQuery: Sendable {
                     out.append(Diagnostic(.invalidLiteral, "parameter $\(p.name) is not a valid pattern: \(error.message)", at: p.info.range))
                 }
             }
-            if !ok, let t = p.info.type {
+            if !ok, p.check == .list {
+                out.append(Diagnostic(.unboundParameter, "parameter $\(p.name) follows 'in' and needs a list, but was given \(v.kindName) \(sanitizeForTerminal(v.text))", at: p.info.range,
+                                      notes: ["a list is written as in a query: --param \(p.name)='[\"a\", \"b\"]' or --param \(p.name)='[1, 2]'"]))
+            } else if !ok, let t = p.info.type {
                 out.append(Diagnostic(.unboundParameter, "parameter $\(p.name) is compared with \(t) but was given \(v.kindName) \(sanitizeForTerminal(v.text))", at: p.info.range))
             }
         }
@@ -227,25 +230,40 @@ extension Value {
 
     /// Reads a value the way a literal is written in a query, for `--param name=value`:
     /// numbers (`16500`, `3e6`, `76.6%`), dates (`2024-06`), `true`/`false`, `null`, a quoted
-    /// string, or else the text itself as a string.
+    /// string, a list of those (`["a", "b"]`, `[1, 2]`), or else the text itself as a string.
     public static func parse(literal: String) -> Value {
         let (tokens, diags) = Lexer.tokenize(literal)
-        if diags.isEmpty, tokens.count == 2 {
-            switch tokens[0].kind {
-            case .number(let n): return .number(n)
-            case .percent(let n): return .percent(n)
-            case .date(let d): return .date(d)
-            case .string(let s): return .string(s)
-            case .keyword(.true): return .bool(true)
-            case .keyword(.false): return .bool(false)
-            case .keyword(.null): return .null
-            default: break
-            }
+        guard diags.isEmpty, let last = tokens.last, case .end = last.kind else { return .string(literal) }
+        let body = tokens.dropLast()
+        if let v = literalValue(body) { return v }
+        // A list: `$p` after `in` needs one, and the command line had no other way to give it.
+        guard body.count >= 2, let open = body.first, let close = body.last,
+              case .symbol("[") = open.kind, case .symbol("]") = close.kind else { return .string(literal) }
+        let inner = body.dropFirst().dropLast()
+        if inner.isEmpty { return .list([]) }
+        var items: [Value] = []
+        for piece in inner.split(omittingEmptySubsequences: false, whereSeparator: { $0.kind == .symbol(",") }) {
+            guard let v = literalValue(piece) else { return .string(literal) }
+            items.append(v)
         }
-        if diags.isEmpty, tokens.count == 3, case .symbol("-") = tokens[0].kind {
-            if case .number(let n) = tokens[1].kind { return .number(-n) }
+        return .list(items)
+    }
+
+    /// The value of one literal's tokens (`-` and a number count as one), nil for anything else.
+    private static func literalValue(_ tokens: ArraySlice<Token>) -> Value? {
+        guard let first = tokens.first, let last = tokens.last else { return nil }
+        if tokens.count == 2, case .symbol("-") = first.kind, case .number(let n) = last.kind { return .number(-n) }
+        guard tokens.count == 1 else { return nil }
+        switch first.kind {
+        case .number(let n): return .number(n)
+        case .percent(let n): return .percent(n)
+        case .date(let d): return .date(d)
+        case .string(let s): return .string(s)
+        case .keyword(.true): return .bool(true)
+        case .keyword(.false): return .bool(false)
+        case .keyword(.null): return .null
+        default: return nil
         }
-        return .string(literal)
     }
 }
 

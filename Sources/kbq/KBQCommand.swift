@@ -39,7 +39,7 @@ struct KBQCommand: ParsableCommand {
     var format: FormatOption = .table
 
     @Option(name: [.customShort("p"), .customLong("param")],
-            help: ArgumentHelp("Bind a query parameter: $name in the query (may be repeated).", valueName: "name=value"))
+            help: ArgumentHelp("Bind a query parameter: $name in the query (may be repeated). The value reads as a literal: 14000, 76.6%, 2024-06, \"text\", [\"a\", \"b\"]; anything else is text.", valueName: "name=value"))
     var parameters: [String] = []
 
     @Flag(name: [.customShort("k"), .long], help: "Run the statements after an error too.")

@@ -121,6 +121,21 @@ import Testing
         #expect(malformed.error.contains("name=value"), "\(malformed.error)")
     }
 
+    @Test func listParameters() {
+        // `in $list` is documented; the command line once had no way to give a list, and a
+        // string there matched nothing without a word.
+        let query = "estimates where topic in $topics select id"
+        let r = kbq(["-p", #"topics=["containers", "troops"]"#, "-e", query], scratch: scratch)
+        #expect(r.status == 0, "\(r.error)")
+        #expect(r.output == "id\n──\ne1\ne3\ne5\n(3 rows)\n")
+        let numbers = kbq(["-p", "v=[13000, -1, 76.6%]", "-e", "estimates where value in $v select id"], scratch: scratch)
+        #expect(numbers.output.contains("e4") && numbers.output.contains("e5"), "\(numbers.error)")
+        let notAList = kbq(["-p", "topics=containers", "-e", query], scratch: scratch)
+        #expect(notAList.status == 1)
+        #expect(notAList.error.contains("-e:1:26: error: parameter $topics follows 'in' and needs a list, but was given a string containers"), "\(notAList.error)")
+        #expect(notAList.error.contains(#"--param topics='["a", "b"]'"#))
+    }
+
     @Test func missingScriptIsAUsageError() {
         let r = kbq(["no-such-script.kbq"], scratch: scratch)
         #expect(r.status == 2)

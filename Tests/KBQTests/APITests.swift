@@ -137,6 +137,18 @@ private let slowParameters: [String: Value] = ["values": .list((0..<1000).map { 
         #expect(try !byPattern.run(parameters: ["p": .string("(?i)kursk")]).rows.isEmpty)
     }
 
+    @Test func aListParameterMustBeAList() throws {
+        let q = try prepare("estimates where topic in $t select id")
+        #expect(runDiagnostics(q, ["t": .string("containers")]).map(\.kind) == [.unboundParameter])
+        #expect(try q.run(parameters: ["t": .list([.string("troops")])]).rows.map { $0[0].text } == ["e1"])
+        // The command line's reading of a value takes lists too.
+        #expect(Value.parse(literal: #"["a", 'b']"#) == .list([.string("a"), .string("b")]))
+        #expect(Value.parse(literal: "[1, -2, 76.6%, 2024-06, true, null]") == .list([.number(1), .number(-2), .percent(76.6), .date(PartialDate.parse("2024-06")!), .bool(true), .null]))
+        #expect(Value.parse(literal: "[]") == .list([]))
+        #expect(Value.parse(literal: "[a b]") == .string("[a b]"))
+        #expect(Value.parse(literal: "[1,,2]") == .string("[1,,2]"))
+    }
+
     @Test func aParameterIsNeverSplicedIntoTheQuery() throws {
         let q = try prepare("estimates where topic = $t select id")
         // Text that would change the query if it were pasted into it is only compared as text.

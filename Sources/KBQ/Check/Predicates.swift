@@ -399,7 +399,9 @@ extension Planner {
         guard case .list(let items) = list.kind else {
             let l = try compile(list, scope)
             guard case .list = l.type else {
-                if l.parameter != nil { return membership(a, l, negated: negated) }
+                // A parameter after 'in' must be bound to a list: a string there once matched
+                // nothing, silently.
+                if let p = l.parameter { parameters[p] = (.list(nil), l.range); return membership(a, l, negated: negated) }
                 throw error(.typeMismatch, "'in' needs a list such as [\"a\", \"b\"], not \(describeType(l.type))", at: l.range,
                             notes: ["to search text, use: contains"])
             }
