@@ -282,6 +282,27 @@ import Testing
         """)
     }
 
+    @Test func wordsFromOtherQueryLanguagesGetTheKBQWay() {
+        func one(_ q: String) -> Diagnostic? {
+            let ds = diagnostics(q)
+            #expect(ds.count == 1, "\(q): \(ds.map(\.message))")
+            return ds.first
+        }
+        #expect(one("estimates order by value")?.suggestion == "sort")
+        // One error at 'like', not also "where text is no condition" for the half it parsed.
+        let like = one(#"claims where text like "%Kursk%""#)
+        #expect(like?.range == SourceRange(18, 22) && like?.suggestion == "contains")
+        #expect(like?.notes.first?.contains("text contains") == true)
+        #expect(one("claims group by topic having count() > 5")?.suggestion == "where")
+        #expect(one("claims select distinct topic")?.notes.first?.contains("group by topic") == true)
+        #expect(one("claims | take 3")?.suggestion == "limit")
+        #expect(one("claims limit 2 offset 3")?.notes.first?.contains("no offset") == true)
+        #expect(one("estimates select *")?.notes == ["kbq has no '*': a query without select shows every field"])
+        let and = one(#"claims where topic == "china" && hedge = likely"#)
+        #expect(and?.message == "unexpected '&&'" && and?.notes == ["write 'and'"] && and?.range == SourceRange(30, 32))
+        #expect(one(#"claims where topic = "china" || hedge = likely"#)?.notes == ["write 'or'"])
+    }
+
     @Test func unknownFieldAndPathStep() {
         #expect(diagnostic(#"estimates where topc = "containers""#)?.suggestion == "topic")
         let d = diagnostic("estimates select source.nme")

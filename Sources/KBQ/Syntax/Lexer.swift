@@ -91,6 +91,14 @@ public struct Lexer: Sendable {
                 if let k = Keyword(rawValue: word.lowercased()) { return Token(kind: .keyword(k), range: SourceRange(start, pos)) }
                 return Token(kind: .identifier(word), range: SourceRange(start, pos))
             }
+            // `&&` and `||` from C-like languages: one error for the pair, with the word to use
+            // (`||` would otherwise read as two pipes and fail on the second).
+            if (b == UInt8(ascii: "&") || b == UInt8(ascii: "|")), pos + 1 < bytes.count, bytes[pos + 1] == b {
+                pos += 2
+                let word = b == UInt8(ascii: "&") ? "and" : "or"
+                diagnostics.append(Diagnostic(.syntax, "unexpected '\(b == UInt8(ascii: "&") ? "&&" : "||")'", at: SourceRange(start, pos), notes: ["write '\(word)'"]))
+                return Token(kind: .invalid, range: SourceRange(start, pos))
+            }
             if let (sym, length) = symbol(at: pos) {
                 pos += length
                 return Token(kind: .symbol(sym), range: SourceRange(start, pos))

@@ -89,19 +89,56 @@ public struct Parser: Sendable {
             while isSymbol(";") { i += 1; while case .newline = peek.kind { i += 1 } }
             if case .end = peek.kind { break }
             do {
-                out.append(try statement())
+                let statement = try statement()
                 switch peek.kind {
                 case .newline, .end: break
                 case .symbol(";"): i += 1
                 default:
+                    // The statement is dropped: checked on its own, its head would report a
+                    // second, misleading error ("where text" is no condition) for the same slip.
+                    let foreign = foreignWord()
                     throw fail("expected a clause (where, select, sort by, limit, group by, compare, cite …) or the end of the statement, found \(peek.describe)",
-                               suggestion: clauseSuggestion())
+                               notes: foreign.map { [$0.note] } ?? [], suggestion: foreign?.suggestion ?? clauseSuggestion())
                 }
+                out.append(statement)
             } catch {
                 recover()
             }
         }
         return out
+    }
+
+    /// Words of SQL, KQL and jq that people reach for, with what kbq writes instead.
+    static let foreignWords: [String: (suggestion: String?, note: String)] = [
+        "order": ("sort", "kbq sorts with: sort by FIELD [desc]"),
+        "like": ("contains", "for text, write: text contains \"Kursk\" (any case), or text matches \"^The\" (a pattern)"),
+        "ilike": ("contains", "for text, write: text contains \"Kursk\" (any case), or text matches \"^The\" (a pattern)"),
+        "having": ("where", "a where after aggregate filters the groups: claims group by topic aggregate count() as n where n > 5"),
+        "distinct": ("group", "the distinct values of a field: claims group by topic"),
+        "offset": (nil, "kbq has no offset; limit N keeps the first N rows"),
+        "count": ("aggregate", "count the rows with: aggregate count(), or group by FIELD aggregate count()"),
+        "summarize": ("group", "KQL's summarize is: group by FIELD aggregate count(), max(value)"),
+        "project": ("select", "KQL's project is: select FIELD, …"),
+        "extend": ("select", "add a computed column with select: select id, value * 2 as doubled"),
+        "take": ("limit", "KQL's take is: limit N"),
+        "top": ("limit", "the largest N: sort by FIELD desc limit N"),
+        "from": (nil, "a query starts with the collection: claims where … select …"),
+        "join": (nil, "follow a reference with '.': estimates select source.name, sentence.text"),
+    ]
+
+    /// The hint for a word another query language would use where a clause should be.
+    func foreignWord() -> (suggestion: String?, note: String)? {
+        // "select distinct topic" reads distinct as a field and stops at topic.
+        if i > 0, i - 1 < tokens.count, case .identifier(let w) = tokens[i - 1].kind, w.lowercased() == "distinct" {
+            return Parser.foreignWords["distinct"]
+        }
+        let word: String
+        switch peek.kind {
+        case .identifier(let w): word = w.lowercased()
+        case .keyword(let k): word = k.rawValue
+        default: return nil
+        }
+        return Parser.foreignWords[word]
     }
 
     func clauseSuggestion() -> String? {
@@ -184,7 +221,9 @@ public struct Parser: Sendable {
                 _ = advance()
                 skipNewlines()
                 guard let k = peek.keyword, k.isClauseStart else {
-                    throw fail("expected a clause after '|', found \(peek.describe)", suggestion: clauseSuggestion())
+                    let foreign = foreignWord()
+                    throw fail("expected a clause after '|', found \(peek.describe)",
+                               notes: foreign.map { [$0.note] } ?? [], suggestion: foreign?.suggestion ?? clauseSuggestion())
                 }
             }
             guard let k = peek.keyword, k.isClauseStart else { break }
@@ -538,6 +577,8 @@ public struct Parser: Sendable {
             throw fail("'\(k.rawValue)' is a keyword; to use a field of that name write `\(k.rawValue)` in backquotes")
         case .end, .newline:
             throw fail("expected a value, found \(t.describe)")
+        case .symbol("*"):
+            throw fail("expected a value, found '*'", notes: ["kbq has no '*': a query without select shows every field"])
         default:
             throw fail("expected a value, found \(t.describe)")
         }
