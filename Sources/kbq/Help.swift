@@ -12,8 +12,7 @@ struct HelpTopic {
         HelpTopic(names: ["where"], syntax: "where [maybe] CONDITION",
                   text: """
                   Keeps the rows for which the condition is true. Comparisons with an interval value \
-                  ("over 16,500") can be true, false or maybe: `where maybe` keeps the maybes too. \
-                  Hedges are ordered: confirmed > stated > reportedly > likely > claimed > unknown.
+                  ("over 16,500") can be true, false or maybe: `where maybe` keeps the maybes too.
                   """,
                   examples: ["estimates where topic = \"containers\"",
                              "claims where hedge >= stated and text contains \"treaty\""]),
@@ -57,13 +56,13 @@ struct HelpTopic {
                   text: "Full-text search over the article's sentences.",
                   examples: ["search \"Kursk\""]),
         HelpTopic(names: ["conflicts"], syntax: "conflicts",
-                  text: "Every topic where sources disagree, the largest spread first.",
+                  text: "Every topic where sources disagree, the largest relative spread first.",
                   examples: ["conflicts"]),
         HelpTopic(names: ["explain"], syntax: "explain QUERY",
                   text: "Shows the checked plan of a query instead of running it.",
                   examples: ["explain estimates where value > 1000"]),
         HelpTopic(names: ["expressions", "expression", "operators"],
-                  syntax: "= != < <= > >=  and or not  in [..]  contains  matches  between … and …  is [not] null  + - * /",
+                  syntax: "= != < <= > >=  and or not  [not] in [..]  [not] contains  [not] matches  [not] between … and …  is [not] null  + - * / %",
                   text: """
                   Literals: "strings", 16500, 16_500, 3e6, 76.6%, dates 2024, 2024-06, 2024-06-19, true, \
                   false, null, [lists], and $name parameters (kbq --param name=value). Functions: lower, \
@@ -96,7 +95,10 @@ extension Shell {
                    notes: ["topics: " + HelpTopic.all.map { $0.names[0] }.joined(separator: ", ")])
             return
         }
-        var text = "\(topic.syntax)\n\n\(topic.text)\n\n"
+        var text = "\(topic.syntax)\n\n\(topic.text)"
+        // The scale is the loaded KB's: a --kb file can declare its own words.
+        if topic.names[0] == "where" { text += " Hedges are ordered, strongest first: " + session.kb.hedges.words.joined(separator: " > ") + "." }
+        text += "\n\n"
         for e in topic.examples { text += "  example: \(e)\n" }
         out.write(text)
     }

@@ -250,6 +250,15 @@ import Testing
         #expect(!all.timedOut)
     }
 
+    @Test func helpOnWhereGivesTheHedgeScaleOfTheKBInUse() throws {
+        // It once listed a fixed scale without "by some estimates", the article KB's own word.
+        let article = kbq(["-e", ".help where"], scratch: scratch)
+        #expect(article.output.contains("strongest first: confirmed > stated > reportedly > by some estimates > likely > claimed > unknown."))
+        let path = try scratch.write("scale.json", #"{"kbq": 1, "hedges": ["sure", "unsure"], "collections": {"t": {"fields": {"h": "hedge"}, "rows": [{"h": "sure"}]}}}"#)
+        let own = kbq(["--kb", path, "-e", ".help where"], scratch: scratch)
+        #expect(own.output.contains("strongest first: sure > unsure."), "\(own.output)\(own.error)")
+    }
+
     @Test func helpExamplesRun() {
         let overview = kbq(["-e", ".help"], scratch: scratch)
         #expect(overview.status == 0)
