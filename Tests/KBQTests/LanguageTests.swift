@@ -241,6 +241,17 @@ import Testing
         #expect(texts(r, "z") == ["", ""])
     }
 
+    @Test func roundRefusesDigitsItCannotUse() {
+        // round(value, 1000) or round(value, -3) once gave an empty column without a word.
+        for bad in ["1000", "-3", "2.5", #""x""#] {
+            let d = diagnostic("estimates select round(value, \(bad))")
+            #expect(d?.kind == .typeMismatch && d?.message.hasPrefix("round's digits must be a whole number from 0 to 12") == true, "\(bad)")
+            #expect(d?.range?.start == 30)
+        }
+        #expect(diagnostics("estimates select round(value, $d)", parameters: ["d": .string("x")]).map(\.kind) == [.unboundParameter])
+        #expect(texts(query("estimates where id = \"e4\" select round(value / 7, $d) as r", parameters: ["d": .number(1)]), "r") == ["10.9%"])
+    }
+
     @Test func negationAndSignsKeepTheInterval() {
         // -(over 16,500) is under -16,500, as 0 - value is; a firm yes below -16,500.
         let r = query(#"estimates where unit = "containers" select -value as n, 0 - value as m, value * -1 as k, abs(-value) as a"#)

@@ -350,11 +350,21 @@ struct Planner {
             }, range: range)
         case .round:
             try need(a0.type.isNumeric, "a number")
+            // Digits out of range gave a silent empty column; a constant one is caught here.
+            if cs.count > 1 {
+                let d = cs[1]
+                if let p = d.parameter { parameters[p] = (.number(), d.range) }
+                let fit: Bool = { guard let v = d.constant?.number else { return true }; return v == v.rounded() && v >= 0 && v <= 12 }()
+                guard (d.type == .number() || d.type == .null) && fit else {
+                    throw error(.typeMismatch, "round's digits must be a whole number from 0 to 12, not \(d.type == .number() ? d.constant.map { sanitizeForTerminal($0.text) } ?? "" : describeType(d.type))",
+                                at: d.range, notes: [f.signature])
+                }
+            }
             let zero: Eval = { _, _ in Value.number(0) }
             let digits: Eval = cs.count > 1 ? cs[1].eval : zero
             return Compiled(type: a0.type == .percent ? .percent : .number(), eval: { r, env in
                 let v = x(r, env)
-                guard let n = v.number, let d = digits(r, env).number, d >= 0, d <= 12 else { return .null }
+                guard let n = v.number, let d = digits(r, env).number, d >= 0, d <= 12, d == d.rounded() else { return .null }
                 var scale = 1.0
                 for _ in 0..<Int(d) { scale *= 10 }
                 // A number too large to scale has no digits after the point to round.
