@@ -522,6 +522,15 @@ private final class RunTimes: Sendable {
         #expect(compare.rendered(as: .table, width: 50).hasPrefix("─[ row 1 ]─"))
     }
 
+    @Test func anEmptyTableKeepsItsColumnNamesWhole() throws {
+        // With no rows, the names were squeezed to 8 columns: "value_hi" over "gh".
+        let r = try prepare(#"estimates where topic = "none""#).run()
+        let lines = r.rendered(as: .table, width: 100).split(separator: "\n").map(String.init)
+        #expect(lines.count == 3)
+        #expect(lines[0] == "id  topic  subject  value  value_high  qualifier  unit  period  source  hedge  reported  text  sentence")
+        #expect(lines[2] == "(0 rows)")
+    }
+
     @Test func everyRendererIsAFunctionOfTheResult() throws {
         let r = try prepare("estimates where topic = \"containers\" compare source").run()
         let table = r.rendered(as: .table, width: 100)

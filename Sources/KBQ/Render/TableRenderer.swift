@@ -43,7 +43,9 @@ struct TableRenderer {
                 return out + expanded(header, cells, width: width)
             }
             let hard = header.indices.map { numeric[$0] ? natural[$0] : min(natural[$0], TableRenderer.minColumn) }
-            for floor in [soft, hard] {
+            // With no rows there is nothing to show one record at a time, and nothing but the
+            // names to read: they stay whole ("value_high", not "value_hi" over "gh").
+            for floor in cells.isEmpty ? [soft] : [soft, hard] {
                 while total > width {
                     // The column with the most room above its floor (the first of equals),
                     // found without building an array for every column taken (a wide
