@@ -69,6 +69,16 @@ import Glibc
         #expect(article4.rows.contains { $0[0].text.contains("by all means available") })
     }
 
+    @Test func theAllianceDidNotBeginWithTheTreaty() {
+        // p2.1: the alliance was "newly intensified" and "further cemented" in June 2024, and
+        // p8.1 dates the relationship to the Cold War; only the treaty's mutual defense begins
+        // in June 2024.
+        let allied = query(#"relations where relation = "allied with" and from = "north-korea" and to = "russia" select id, since"#)
+        #expect(allied.rows.map { $0.map(\.text) } == [["r4", ""]])
+        let defense = query(#"relations where relation = "mutual defense with" select since"#)
+        #expect(texts(defense, "since") == ["2024-06"])
+    }
+
     @Test func octoberThirteenthAnnouncementAndKurskArrival() {
         let announced = query(#"events where date = 2024-10-13 select actor.name, action"#)
         #expect(texts(announced, "actor_name").contains("Volodymyr Zelensky"))

@@ -267,7 +267,7 @@ let articleKBJSON = ##"""
         {"id": "r1", "from": "north-korean-troops", "relation": "deployed to", "to": "kursk-oblast", "since": {"after": "2024-10-13", "by": "days"}, "source": "ukrainian-intelligence", "hedge": "reportedly", "sentence": "p1.2"},
         {"id": "r2", "from": "north-korean-troops", "relation": "supports", "to": "russian-forces", "since": {"after": "2024-10-13", "by": "days"}, "source": "ukrainian-intelligence", "hedge": "reportedly", "sentence": "p1.2"},
         {"id": "r3", "from": "north-korea", "relation": "supplies", "to": "russia", "since": null, "source": "article", "hedge": "stated", "sentence": "p1.3"},
-        {"id": "r4", "from": "north-korea", "relation": "allied with", "to": "russia", "since": "2024-06", "source": "article", "hedge": "stated", "sentence": "p2.1"},
+        {"id": "r4", "from": "north-korea", "relation": "allied with", "to": "russia", "since": null, "source": "article", "hedge": "stated", "sentence": "p2.1"},
         {"id": "r5", "from": "north-korea", "relation": "party to", "to": "csp-treaty", "since": "2024-06", "source": "article", "hedge": "confirmed", "sentence": "p2.2"},
         {"id": "r6", "from": "russia", "relation": "party to", "to": "csp-treaty", "since": "2024-06", "source": "article", "hedge": "confirmed", "sentence": "p2.2"},
         {"id": "r7", "from": "north-korean-troops", "relation": "intended to bolster Russian efforts in", "to": "ukraine-eastern-front", "since": null, "source": "article", "hedge": "likely", "sentence": "p3.2"},
