@@ -80,6 +80,23 @@ import Testing
         #expect(text.contains("█"))
     }
 
+    @Test func compareCallsOnlyEqualExactValuesAnAgreement() throws {
+        // "at least 5" and "up to 5" were "agreement: every value is the same", with min and max
+        // both "at least 5"; they can only both be right at 5.
+        func kb(_ a: String, _ b: String) throws -> KnowledgeBase {
+            try loadKB("""
+            {"kbq": 1, "collections": {"sources": {"key": "id", "fields": {"id": "string"}, "rows": [{"id": "a"}, {"id": "b"}]},
+              "estimates": {"measure": "value", "fields": {"value": {"type": "number", "qualifier": "q"}, "q": "string", "source": {"ref": "sources"}},
+                "rows": [{"value": 5, "q": \(a), "source": "a"}, {"value": 5, "q": \(b), "source": "b"}]}}}
+            """).get()
+        }
+        let open = query("estimates compare source", kb: try kb(#""at least""#, #""up to""#))
+        #expect(open.summaries.first?.verdict == "possible agreement: the values' intervals overlap")
+        #expect(open.summaries.first?["min"]?.text == "up to 5" && open.summaries.first?["max"]?.text == "at least 5")
+        let exact = query("estimates compare source", kb: try kb("null", "null"))
+        #expect(exact.summaries.first?.verdict == "agreement: every value is the same")
+    }
+
     @Test func compareNeverMixesUnits() {
         let r = query(#"estimates where value > 0 compare source"#)
         #expect(r.summaries.count >= 2)

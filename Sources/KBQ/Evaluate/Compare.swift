@@ -363,8 +363,12 @@ func summarize(_ groups: [CompareGroup], title: String?, groupLabel: String = "g
     for i in groups.indices where groups[i].count > 0 {
         valued += 1
         if firstValued < 0 { firstValued = i }
-        if lowG < 0 || (groups[i].low?.value ?? 0) < (groups[lowG].low?.value ?? 0) { lowG = i }
-        if highG < 0 || (groups[i].high?.value ?? 0) > (groups[highG].high?.value ?? 0) { highG = i }
+        // Equal stated values are told apart by their intervals: of "at least 5" and "up to 5"
+        // the least is "up to 5".
+        let l = groups[i].low, bl = lowG < 0 ? nil : groups[lowG].low
+        if lowG < 0 || (l?.value ?? 0, l?.lo ?? 0) < (bl?.value ?? 0, bl?.lo ?? 0) { lowG = i }
+        let h = groups[i].high, bh = highG < 0 ? nil : groups[highG].high
+        if highG < 0 || (h?.value ?? 0, h?.hi ?? 0) > (bh?.value ?? 0, bh?.hi ?? 0) { highG = i }
     }
     guard lowG >= 0, highG >= 0, let lo = groups[lowG].low, let hi = groups[highG].high else {
         return Summary(title: title, figures: CompareFigures(groupLabel: groupLabel, groups: valued, low: nil, high: nil),
@@ -388,7 +392,8 @@ func summarize(_ groups: [CompareGroup], title: String?, groupLabel: String = "g
         }
         if let (i, j) = disjoint {
             verdict = .conflict(groups[i].key, groups[i].value, groups[j].key, groups[j].value)
-        } else if hi.value == lo.value {
+        } else if hi.value == lo.value, groups.allSatisfy({ $0.count == 0 || ($0.span?.isExact ?? false) }) {
+            // Only exact values can be the same: "at least 5" and "up to 5" share 5 alone.
             verdict = .text("agreement: every value is the same")
         } else {
             verdict = .text("possible agreement: the values' intervals overlap")
