@@ -331,6 +331,16 @@ import Testing
         #expect(one(#"claims where topic = "china" || hedge = likely"#)?.notes == ["write 'or'"])
     }
 
+    @Test func aByteOrderMarkIsSkippedAndInvisibleCharactersAreNamed() {
+        // A script saved with a BOM failed on its first byte with "unexpected character ''".
+        #expect(diagnostics("\u{FEFF}estimates limit 1 select id").isEmpty)
+        #expect(query("\u{FEFF}estimates limit 1 select id").rows.count == 1)
+        let zw = diagnostic("estimates\u{200B} limit 1")
+        #expect(zw?.message == "unexpected character '\\u{200b}'")
+        #expect(zw?.notes == ["an invisible character; delete it, or type a plain space"])
+        #expect(diagnostic("estimates\u{A0}limit 1")?.message == "unexpected character '\\u{a0}'")
+    }
+
     @Test func unknownFieldAndPathStep() {
         #expect(diagnostic(#"estimates where topc = "containers""#)?.suggestion == "topic")
         let d = diagnostic("estimates select source.nme")

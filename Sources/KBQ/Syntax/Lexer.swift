@@ -31,6 +31,8 @@ public struct Lexer: Sendable {
     /// Prepares to read `source`.
     public init(_ source: String) {
         bytes = Array(source.utf8)
+        // A byte order mark, as Windows editors write at the start of a file, is no text.
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { pos = 3 }
     }
 
     /// Reads every token; the last is always `.end`.
@@ -107,8 +109,15 @@ public struct Lexer: Sendable {
             pos += 1
             while pos < bytes.count, bytes[pos] & 0xC0 == 0x80 { pos += 1 }
             let text = String(decoding: bytes[start..<pos], as: UTF8.self)
-            let shown = sanitizeForTerminal(text)
+            var shown = sanitizeForTerminal(text)
             var hint: String?
+            // A character that shows as nothing (a zero-width space, a no-break space pasted
+            // from a web page) would be a blank between quotes: name it by its code.
+            if let u = text.unicodeScalars.first, text.unicodeScalars.count == 1,
+               [.format, .spaceSeparator, .lineSeparator, .paragraphSeparator].contains(u.properties.generalCategory) {
+                shown = "\\u{" + String(u.value, radix: 16) + "}"
+                hint = "an invisible character; delete it, or type a plain space"
+            }
             if text == "“" || text == "”" || text == "‘" || text == "’" { hint = "use straight quotes (\" or ') around strings" }
             if text == "&" { hint = "write 'and'" }
             if text == "!" { hint = "write 'not', or '!=' for not equal" }
