@@ -325,8 +325,11 @@ struct KBLoader {
                 var uppers: [Double]?
                 if let u = f.upperField, let ui = spec.fields.firstIndex(where: { $0.name == u }),
                    case .number(let us) = builders[ui].storage { uppers = us }
+                // Decided once per distinct word, not per row: a million rows share a handful.
+                let isBetween = (0..<pool.count).map { Quantity.kind(of: pool[UInt32($0)].lowercased().trimmingSpaces) == .between }
+                guard isBetween.contains(true) else { continue }
                 for (r, id) in ids.enumerated() where id != StringPool.null && !bad[Int(id)] && !values[r].isNaN {
-                    guard Quantity.kind(of: pool[id].lowercased().trimmingSpaces) == .between else { continue }
+                    guard isBetween[Int(id)] else { continue }
                     guard let u = f.upperField else {
                         problems.add(KBLoader.rowPath(spec, r, q), "'between' needs an upper bound: declare \"upper\" in the type of '\(f.name)'")
                         continue
