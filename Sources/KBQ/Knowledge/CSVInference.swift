@@ -35,9 +35,9 @@ enum CSVInference {
                     c.seen = true
                     // A number past Double's range (1e400) is text: the reader refuses it as a number.
                     if c.number { c.number = reader.withField(f) { parseDouble($0)?.isFinite } ?? false }
-                    if c.date || c.bool || (c.hedge && header[i] == "hedge") {
+                    if c.date { c.date = reader.withField(f) { PartialDate.parse(utf8: $0) } != nil }
+                    if c.bool || (c.hedge && header[i] == "hedge") {
                         let v = reader.text(f)
-                        if c.date { c.date = PartialDate.parse(v) != nil }
                         if c.bool { c.bool = v == "true" || v == "false" }
                         if c.hedge && header[i] == "hedge" {
                             if let known = hedgeWords[v] { c.hedge = known } else {

@@ -209,7 +209,7 @@ struct ColumnBuilder {
             numbers.append(d)
             count += 1
         case .date:
-            guard let d = ColumnBuilder.parseDateBytes(s) else {
+            guard let d = PartialDate.parse(utf8: s) else {
                 problems.add(path(), "expected a date (2024, 2024-06 or 2024-06-19), found \"\(String(decoding: s.prefix(40), as: UTF8.self))\"")
                 appendNull()
                 return
@@ -244,29 +244,6 @@ struct ColumnBuilder {
         var high: UInt8 = 0
         for b in s { high |= b }
         return high < 0x80 || String(validating: s, as: UTF8.self) != nil
-    }
-
-    /// Reads `YYYY`, `YYYY-MM` or `YYYY-MM-DD` straight from bytes.
-    static func parseDateBytes(_ s: UnsafeBufferPointer<UInt8>) -> PartialDate? {
-        func num(_ r: Range<Int>) -> Int? {
-            var v = 0
-            for i in r { guard isDigit(s[i]) else { return nil }; v = v * 10 + Int(s[i] - 0x30) }
-            return v
-        }
-        switch s.count {
-        case 4:
-            guard let y = num(0..<4), y >= 1 else { return nil }
-            return PartialDate(year: y)
-        case 7:
-            guard s[4] == UInt8(ascii: "-"), let y = num(0..<4), let m = num(5..<7), y >= 1, (1...12).contains(m) else { return nil }
-            return PartialDate(year: y, month: m)
-        case 10:
-            guard s[4] == UInt8(ascii: "-"), s[7] == UInt8(ascii: "-"), let y = num(0..<4), let m = num(5..<7), let d = num(8..<10),
-                  y >= 1, (1...12).contains(m), d >= 1, d <= daysIn(y, m) else { return nil }
-            return PartialDate(year: y, month: m, day: d)
-        default:
-            return nil
-        }
     }
 
     static func date(from v: JSON, path: String, problems: inout ProblemList) -> PartialDate? {
