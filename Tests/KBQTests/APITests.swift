@@ -137,6 +137,15 @@ private let slowParameters: [String: Value] = ["values": .list((0..<1000).map { 
         #expect(try !byPattern.run(parameters: ["p": .string("(?i)kursk")]).rows.isEmpty)
     }
 
+    @Test func datesParseOnlyInTheirThreeForms() {
+        #expect(PartialDate.parse("2024") == PartialDate(year: 2024))
+        #expect(PartialDate.parse("2024-06"[...]) == PartialDate(year: 2024, month: 6))
+        #expect(PartialDate.parse("2024-02-29") == PartialDate(year: 2024, month: 2, day: 29))
+        for bad in ["+202", "2023-02-29", "2024-13", "2024-6", "2024-06-1", "0000", "２０２４", "2024-06-01x", ""] {
+            #expect(PartialDate.parse(bad) == nil, "\(bad)")
+        }
+    }
+
     @Test func aListParameterMustBeAList() throws {
         let q = try prepare("estimates where topic in $t select id")
         #expect(runDiagnostics(q, ["t": .string("containers")]).map(\.kind) == [.unboundParameter])
