@@ -50,8 +50,8 @@ struct HelpTopic {
                   text: "Names a result; later statements query it like a collection.",
                   examples: ["let shipments = estimates where topic in [\"containers\", \"artillery shells\"]"]),
         HelpTopic(names: ["describe"], syntax: "describe \"NAME\"",
-                  text: "Everything the KB says about an entity, found by its name or an alias.",
-                  examples: ["describe \"Pyongyang\""]),
+                  text: "Everything the KB says about an entity, found by its name or an alias: the rows that refer to it, and the rows that refer to those (the claims a person is the source of).",
+                  examples: ["describe \"Pyongyang\"", "describe \"Zelensky\""]),
         HelpTopic(names: ["search"], syntax: "search \"WORDS\"",
                   text: "Full-text search over the article's sentences.",
                   examples: ["search \"Kursk\""]),
@@ -95,12 +95,28 @@ extension Shell {
                    notes: ["topics: " + HelpTopic.all.map { $0.names[0] }.joined(separator: ", ")])
             return
         }
-        var text = "\(topic.syntax)\n\n\(topic.text)"
+        var body = topic.text
         // The scale is the loaded KB's: a --kb file can declare its own words.
-        if topic.names[0] == "where" { text += " Hedges are ordered, strongest first: " + session.kb.hedges.words.joined(separator: " > ") + "." }
-        text += "\n\n"
+        if topic.names[0] == "where" { body += " Hedges are ordered, strongest first: " + session.kb.hedges.words.joined(separator: " > ") + "." }
+        var text = "\(topic.syntax)\n\n" + Shell.wrapped(body, width: min(tableWidth() ?? 100, 100)) + "\n\n"
         for e in topic.examples { text += "  example: \(e)\n" }
         out.write(text)
+    }
+
+    /// `text` broken at spaces into lines of at most `width` characters (a longer word
+    /// stands alone on its line).
+    static func wrapped(_ text: String, width: Int) -> String {
+        var lines: [String] = []
+        var line = ""
+        for word in text.split(separator: " ") {
+            if !line.isEmpty && line.count + 1 + word.count > width {
+                lines.append(line)
+                line = ""
+            }
+            line += (line.isEmpty ? "" : " ") + word
+        }
+        if !line.isEmpty { lines.append(line) }
+        return lines.joined(separator: "\n")
     }
 
     private func overview() -> String {

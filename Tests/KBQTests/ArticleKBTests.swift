@@ -108,6 +108,15 @@ import Glibc
         }
     }
 
+    @Test func describeFindsWhatAPersonSaidAsWellAsWhatHeDid() {
+        // c1's source is Zelensky's row in sources, which refers to his entity; ev1 has him as
+        // actor and as source, and is listed once.
+        let r = query(#"describe "Zelensky""#)
+        let rows = r.rows.map { "\($0[0].text) \($0[1].text) \($0[2].text)" }
+        #expect(rows == ["sources zelensky entity", "events ev1 actor, source", "claims c1 source"])
+        #expect(r.notes.last == "3 rows in the KB refer to Volodymyr Zelensky")
+    }
+
     @Test func articleDateIsKeptApartFromEventDates() {
         let r = query("documents select date")
         #expect(texts(r, "date") == ["2024-10"])

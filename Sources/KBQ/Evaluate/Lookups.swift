@@ -18,34 +18,68 @@ func rowSummary(_ c: KBCollection, _ r: Int, _ kb: KnowledgeBase) -> String {
 }
 
 /// Every row of every collection that refers to the entity, with its source, hedge and
-/// sentence.
+/// sentence; and the rows that refer to those in turn, so the claims whose source is the
+/// entity's row in `sources` are found too (what Zelensky said, not only what he did).
 func describeEntity(_ entities: KBCollection, _ row: Int, columns: [ResultColumn], _ env: Env) throws(Diagnostic) -> Rows {
     let kb = env.kb
     var out: [[Value]] = []
+    // A row that refers in two ways (the actor of an event and its source) is listed once
+    // with both roles.
+    var listed: [String: [Int: Int]] = [:]
+    var roles: [[String]] = []
+    func add(_ c: KBCollection, _ r: Int, role: String) {
+        if let i = listed[c.name]?[r] {
+            if !roles[i].contains(role) { roles[i].append(role) }
+            return
+        }
+        listed[c.name, default: [:]][r] = out.count
+        roles.append([role])
+        var what = rowSummary(c, r, kb)
+        if let m = c.measure, let v = c.value(row: r, field: m, in: kb) {
+            if v.isNull {
+                what += " — no value given"
+            } else if !what.contains(v.text) {
+                what += " — \(v.text)"
+            }
+        }
+        let source = c.value(row: r, field: "source", in: kb).map { $0.isNull ? Value.null : .string($0.text) } ?? .null
+        let hedge = c.field("hedge")?.type == .hedge ? (c.value(row: r, field: "hedge", in: kb) ?? .null) : .null
+        var sentence = c.value(row: r, field: "sentence", in: kb) ?? .null
+        if case .ref(let ref) = sentence, ref.collection != "sentences" { sentence = .null }
+        let id = c.key.flatMap { c.value(row: r, field: $0, in: kb) }?.text ?? String(r + 1)
+        out.append([.string(c.name), .string(id), .string(role), .string(what), source, hedge, sentence])
+    }
+    /// The fields of `c` that refer to rows of `target`.
+    func refFields(_ c: KBCollection, to target: String) -> [(Int, Field)] {
+        c.fields.enumerated().filter { if case .ref(let t) = $0.element.type { return t == target }; return false }
+    }
+    // First the rows that refer to the entity; remember them by collection for the second
+    // pass (one scan of each collection, whatever the number of rows found).
+    var found: [String: Set<Int32>] = [:]
     for c in kb.collections where c !== entities {
+        let fields = refFields(c, to: entities.name)
+        guard !fields.isEmpty else { continue }
         try env.tick(c.count)
-        let refFields = c.fields.enumerated().filter { if case .ref(let t) = $0.element.type { return t == entities.name }; return false }
-        guard !refFields.isEmpty else { continue }
         for r in 0..<c.count {
-            for (fi, f) in refFields {
+            for (fi, f) in fields {
                 guard case .ref(let rows) = c.columns[fi], rows[r] == Int32(row) else { continue }
-                var what = rowSummary(c, r, kb)
-                if let m = c.measure, let v = c.value(row: r, field: m, in: kb) {
-                    if v.isNull {
-                        what += " — no value given"
-                    } else if !what.contains(v.text) {
-                        what += " — \(v.text)"
-                    }
-                }
-                let source = c.value(row: r, field: "source", in: kb).map { $0.isNull ? Value.null : .string($0.text) } ?? .null
-                let hedge = c.field("hedge")?.type == .hedge ? (c.value(row: r, field: "hedge", in: kb) ?? .null) : .null
-                var sentence = c.value(row: r, field: "sentence", in: kb) ?? .null
-                if case .ref(let ref) = sentence, ref.collection != "sentences" { sentence = .null }
-                let id = c.key.flatMap { c.value(row: r, field: $0, in: kb) }?.text ?? String(r + 1)
-                out.append([.string(c.name), .string(id), .string(f.name), .string(what), source, hedge, sentence])
+                add(c, r, role: f.name)
+                found[c.name, default: []].insert(Int32(r))
             }
         }
     }
+    for c in kb.collections where c !== entities {
+        let fields = found.keys.sorted().flatMap { target in refFields(c, to: target).map { (target, $0.0, $0.1) } }
+        guard !fields.isEmpty else { continue }
+        try env.tick(c.count)
+        for r in 0..<c.count {
+            for (target, fi, f) in fields {
+                guard case .ref(let refs) = c.columns[fi], let hits = found[target], hits.contains(refs[r]) else { continue }
+                add(c, r, role: f.name)
+            }
+        }
+    }
+    for i in out.indices where roles[i].count > 1 { out[i][2] = .string(roles[i].joined(separator: ", ")) }
     var t = Table(columns: columns, rows: out)
     let name = entities.rowRef(row, kb: kb).display
     var title = name
