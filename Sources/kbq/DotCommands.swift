@@ -76,6 +76,11 @@ extension Shell {
         case "rows":
             setRows(args, at: location)
         case "quit", "exit":
+            // A word after it is a slip (".quit now" or a pasted line): say so, and stay.
+            guard args.isEmpty else {
+                report("usage: .\(name) (it takes no arguments)", at: location)
+                return false
+            }
             quitRequested = true
         default:
             let names = DotCommand.all.map { "." + $0.name }

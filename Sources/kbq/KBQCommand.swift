@@ -50,8 +50,16 @@ struct KBQCommand: ParsableCommand {
     var scripts: [String] = []
 
     mutating func validate() throws {
-        for p in parameters where FastOptionParser.parameter(p) == nil {
-            throw ValidationError("--param expects name=value, where name is a parameter name; got '\(p)'.")
+        var given: [String: String] = [:]
+        for p in parameters {
+            guard let (name, value) = FastOptionParser.parameter(p) else {
+                throw ValidationError("--param expects name=value, where name is a parameter name; got '\(p)'.")
+            }
+            // The last one silently winning would run the query on a value the user may not mean.
+            if let first = given[name] {
+                throw ValidationError("--param \(name) is given twice ('\(first)' and '\(value)'); give each parameter once.")
+            }
+            given[name] = value
         }
     }
 

@@ -80,7 +80,9 @@ enum FastOptionParser {
                 guard let v = value(a, n), let f = OutputFormat(rawValue: v) else { return .delegate }
                 options.format = f
             } else if let n = matches(a, "-p", "--param") {
-                guard let v = value(a, n), let p = parameter(v) else { return .delegate }
+                // A name given twice is refused by the full parser's validation.
+                guard let v = value(a, n), let p = parameter(v), !options.parameters.contains(where: { $0.name == p.name })
+                else { return .delegate }
                 options.parameters.append(p)
             } else {
                 return .delegate

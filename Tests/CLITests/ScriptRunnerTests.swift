@@ -212,6 +212,21 @@ import Testing
         #expect(!r.output.contains("Ukrainian intelligence"))
     }
 
+    @Test func quitWithAWordAfterItIsAnErrorAndDoesNotQuit() throws {
+        let path = try scratch.write("quit-now.kbq", ".quit now\nsources limit 1 select name\n")
+        let r = kbq(["--keep-going", path], scratch: scratch)
+        #expect(r.status == 2)
+        #expect(r.error.contains("\(path):1: error: usage: .quit (it takes no arguments)"), "\(r.error)")
+        #expect(r.output.contains("name"))  // the script went on
+    }
+
+    @Test func aParameterGivenTwiceIsRefused() {
+        let r = kbq(["-p", "t=containers", "-p", "t=shells", "-e", "estimates where topic = $t"], scratch: scratch)
+        #expect(r.status == 2)
+        #expect(r.error.contains("--param t is given twice ('containers' and 'shells')"), "\(r.error)")
+        #expect(r.output.isEmpty)
+    }
+
     @Test func unknownDotCommandSuggestsOne() throws {
         let path = try scratch.write("typo.kbq", "sources limit 1\n.fromat json\nsources limit 2\n")
         let r = kbq([path], scratch: scratch)
