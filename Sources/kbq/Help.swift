@@ -22,9 +22,9 @@ struct HelpTopic {
         HelpTopic(names: ["sort", "sort by"], syntax: "sort by EXPR [asc|desc], …",
                   text: "Orders the rows by one or more keys, ascending unless desc.",
                   examples: ["events sort by date desc"]),
-        HelpTopic(names: ["limit"], syntax: "limit N",
-                  text: "Keeps the first N rows.",
-                  examples: ["sentences limit 3"]),
+        HelpTopic(names: ["limit", "offset"], syntax: "limit N [offset M]",
+                  text: "Keeps the first N rows; with offset M, the first N after skipping M (limit 10 offset 20 keeps rows 21 to 30).",
+                  examples: ["sentences limit 3", "sentences limit 3 offset 54"]),
         HelpTopic(names: ["group", "group by", "aggregate"], syntax: "group by EXPR, … [aggregate FUNCTION(…) [as NAME], …]",
                   text: """
                   One row per group; aggregate computes count(), sum, avg, min, max or spread over each \

@@ -60,6 +60,9 @@ private func complete(_ text: String, session: Session = Session(kb: .article)) 
         #expect(complete("estimates so").words == ["sort by"])
         #expect(complete("estimates sort ").words == ["by"])
         #expect(complete("estimates cite ").words.contains("where"))
+        #expect(complete("estimates limit 3 off").words == ["offset"])
+        #expect(complete("estimates limit 3 offset 2 ").words.contains("where"))
+        #expect(!complete("estimates limit 3 offset 2 ").words.contains("offset"))
     }
 
     @Test func pathsThroughReferences() {
@@ -129,6 +132,7 @@ private func complete(_ text: String, session: Session = Session(kb: .article)) 
 
     @Test func nothingToOffer() {
         #expect(complete("estimates limit ").words.isEmpty)
+        #expect(complete("estimates limit 3 offset ").words.isEmpty)
         #expect(complete("search \"Kur").words.isEmpty)
         #expect(complete("nosuch where x").words.isEmpty)
         #expect(complete("estimates where zzz").words.isEmpty)

@@ -32,6 +32,25 @@ import Testing
         #expect(query("claims limit $n", parameters: ["n": .number(2)]).rows.count == 2)
     }
 
+    @Test func limitWithOffsetSkipsFirstAsSQLDoes() {
+        let all = texts(query("claims select id"), "id")
+        #expect(texts(query("claims select id limit 3 offset 2"), "id") == Array(all[2..<5]))
+        // Stored rows, stored rows after a filter, computed rows, and the sort's top-N.
+        #expect(texts(query("claims limit 3 offset 2 select id"), "id") == Array(all[2..<5]))
+        let kept = texts(query("claims where hedge >= stated select id"), "id")
+        #expect(texts(query("claims where hedge >= stated limit 2 offset 1 select id"), "id") == Array(kept[1..<3]))
+        let sorted = texts(query("claims sort by topic, id select id"), "id")
+        #expect(texts(query("claims sort by topic, id limit 4 offset 3 select id"), "id") == Array(sorted[3..<7]))
+        #expect(query("explain claims sort by topic, id limit 4 offset 3").rendered(as: .table, width: 200).contains("first 7 only"))
+        #expect(texts(query("claims select id limit $n offset $m", parameters: ["n": .number(2), "m": .number(70)]), "id") == Array(all[70..<72]))
+        #expect(query("claims limit 5 offset 1000").rows.isEmpty)
+        #expect(query("claims limit 0 offset 1").rows.isEmpty)
+        // offset is no reserved word: a let may be called so.
+        #expect(query("let offset = claims limit 1; offset select id").rows.count == 1)
+        #expect(diagnostic("claims limit 2 offset -1")?.message == "offset needs a whole number of rows, 0 or more")
+        #expect(diagnostic("claims offset 2")?.notes.contains { $0.contains("limit 10 offset 20") } == true)
+    }
+
     @Test func groupByAggregate() {
         let r = query("estimates group by unit aggregate count() as n, max(value), min(value), sum(value), avg(value), spread(value)")
         #expect(r.columns.map(\.name) == ["unit", "n", "max_value", "min_value", "sum_value", "avg_value", "spread_value"])
@@ -324,7 +343,7 @@ import Testing
         #expect(one("claims group by topic having count() > 5")?.suggestion == "where")
         #expect(one("claims select distinct topic")?.notes.first?.contains("group by topic") == true)
         #expect(one("claims | take 3")?.suggestion == "limit")
-        #expect(one("claims limit 2 offset 3")?.notes.first?.contains("no offset") == true)
+        #expect(one("claims offset 3")?.notes.first?.contains("limit 10 offset 20") == true)
         #expect(one("estimates select *")?.notes == ["kbq has no '*': a query without select shows every field"])
         let and = one(#"claims where topic == "china" && hedge = likely"#)
         #expect(and?.message == "unexpected '&&'" && and?.notes == ["write 'and'"] && and?.range == SourceRange(30, 32))

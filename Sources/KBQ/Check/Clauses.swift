@@ -21,9 +21,13 @@ extension Planner {
         for (i, c) in q.clauses.enumerated() {
             // `sort by … limit N`: the sort need only find the first N rows.
             var keep: Int?
-            if case .sort = c.kind, i + 1 < q.clauses.count, case .limit(let e) = q.clauses[i + 1].kind,
+            if case .sort = c.kind, i + 1 < q.clauses.count, case .limit(let e, let offset) = q.clauses[i + 1].kind,
                case .literal(.number(let n)) = e.kind, n >= 0, n == n.rounded(), n < 1e9 {
-                keep = Int(n)
+                if let offset {
+                    if case .literal(.number(let m)) = offset.kind, m >= 0, m == m.rounded(), m < 1e9 { keep = Int(n + m) }
+                } else {
+                    keep = Int(n)
+                }
             }
             // `group by k … sort by …, k`: a sort over every group key decides the whole
             // order, so the groups need not be put in key order first.
@@ -101,25 +105,16 @@ extension Planner {
                          run: { rows, env throws(Diagnostic) in
                 try sortRows(rows, sortKeys, env, keep: keep)
             }), scope)
-        case .limit(let e):
-            let c = try compile(e, scope)
-            if let v = c.constant {
-                guard let n = v.number, n >= 0, n == n.rounded(), n <= 1e15 else {
-                    throw error(.typeMismatch, "limit needs a whole number of rows, 0 or more", at: e.range)
-                }
-                let count = Int(n)
-                return (Step(name: "limit", detail: "\(count)", run: { rows, _ in limitRows(rows, count) }), scope)
+        case .limit(let e, let offset):
+            let (count, countText) = try rowCount(e, scope, for: "limit")
+            if let offset {
+                let (skip, skipText) = try rowCount(offset, scope, for: "offset")
+                return (Step(name: "limit", detail: "\(countText) offset \(skipText)", run: { rows, env throws(Diagnostic) in
+                    limitRows(rows, try count(env), skipping: try skip(env))
+                }), scope)
             }
-            guard let p = c.parameter else {
-                throw error(.typeMismatch, "limit needs a number (or a $parameter), not an expression over rows", at: e.range)
-            }
-            parameters[p] = (.number(), e.range)
-            let range = e.range
-            return (Step(name: "limit", detail: "$\(p)", run: { rows, env throws(Diagnostic) in
-                guard let n = env.params[p]?.number, n >= 0, n == n.rounded(), n <= 1e15 else {
-                    throw Diagnostic(.unboundParameter, "$\(p) must be a whole number of rows for limit", at: range)
-                }
-                return limitRows(rows, Int(n))
+            return (Step(name: "limit", detail: countText, run: { rows, env throws(Diagnostic) in
+                limitRows(rows, try count(env))
             }), scope)
         case .group(let keys, let aggs):
             return try planGroup(keys, aggs, scope, sortedAfter: sortedAfter)
@@ -134,6 +129,31 @@ extension Planner {
         case .chart(let label, let on):
             return try planChart(label, on, scope, range: c.keywordRange)
         }
+    }
+
+    /// The number of rows `limit` or `offset` names: a whole number of 0 or more, written
+    /// in the query or given as a `$parameter` (checked when the run binds it); and how
+    /// explain shows it.
+    mutating func rowCount(_ e: Expr, _ scope: Scope, for word: String) throws(Failed) -> (@Sendable (Env) throws(Diagnostic) -> Int, String) {
+        let c = try compile(e, scope)
+        if let v = c.constant {
+            guard let n = v.number, n >= 0, n == n.rounded(), n <= 1e15 else {
+                throw error(.typeMismatch, "\(word) needs a whole number of rows, 0 or more", at: e.range)
+            }
+            let count = Int(n)
+            return ({ _ in count }, "\(count)")
+        }
+        guard let p = c.parameter else {
+            throw error(.typeMismatch, "\(word) needs a number (or a $parameter), not an expression over rows", at: e.range)
+        }
+        parameters[p] = (.number(), e.range)
+        let range = e.range
+        return ({ env throws(Diagnostic) in
+            guard let n = env.params[p]?.number, n >= 0, n == n.rounded(), n <= 1e15 else {
+                throw Diagnostic(.unboundParameter, "$\(p) must be a whole number of rows for \(word)", at: range)
+            }
+            return Int(n)
+        }, "$\(p)")
     }
 
     /// A column name for an expression: the last step of a path, else the function name.

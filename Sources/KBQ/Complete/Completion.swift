@@ -294,7 +294,10 @@ struct CompletionContext {
             let inner = expression(body[...], scope: scope, endWords: (keyword == .timeline ? [] : ["on"]) + afterClause)
             return inner
         case .limit:
-            return body.isEmpty ? CompletionOffer() : CompletionOffer(words: afterClause)
+            // limit N [offset M]: a number after each word, then the next clause.
+            func isOffset(_ t: Token) -> Bool { if case .identifier(let w) = t.kind { return w.lowercased() == "offset" }; return false }
+            if body.isEmpty || body.last.map(isOffset) == true { return CompletionOffer() }
+            return CompletionOffer(words: (body.contains(where: isOffset) ? [] : ["offset"]) + afterClause)
         case .cite:
             return CompletionOffer(words: afterClause)
         default:

@@ -313,14 +313,16 @@ enum SortColumn {
     }
 }
 
-func limitRows(_ rows: Rows, _ n: Int) -> Rows {
+/// The first `n` rows after the first `skip`.
+func limitRows(_ rows: Rows, _ n: Int, skipping skip: Int = 0) -> Rows {
     switch rows {
     case .stored(let c, let sel):
-        if let sel { return .stored(c, Array(sel.prefix(n))) }
-        return .stored(c, (0..<min(n, c.count)).map { Int32($0) })
+        if let sel { return .stored(c, Array(sel.dropFirst(skip).prefix(n))) }
+        let start = min(skip, c.count)
+        return .stored(c, (start..<min(start + min(n, c.count), c.count)).map { Int32($0) })
     case .table(var t):
-        t.rows = Array(t.rows.prefix(n))
-        if let o = t.origin { t.origin = Array(o.prefix(n)) }
+        t.rows = Array(t.rows.dropFirst(skip).prefix(n))
+        if let o = t.origin { t.origin = Array(o.dropFirst(skip).prefix(n)) }
         return .table(t)
     }
 }

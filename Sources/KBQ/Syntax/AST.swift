@@ -125,8 +125,8 @@ public struct Clause: Sendable, Hashable {
         case select([SelectItem])
         /// `sort by KEY [asc|desc], …`.
         case sort([SortKey])
-        /// `limit N`.
-        case limit(Expr)
+        /// `limit N [offset M]`: the first N rows after the first M are skipped.
+        case limit(Expr, offset: Expr?)
         /// `group by ITEM, … aggregate AGG, …`.
         case group([SelectItem], aggregates: [SelectItem])
         /// `aggregate AGG, …` over all rows.

@@ -115,7 +115,7 @@ public struct Parser: Sendable {
         "ilike": ("contains", "for text, write: text contains \"Kursk\" (any case), or text matches \"^The\" (a pattern)"),
         "having": ("where", "a where after aggregate filters the groups: claims group by topic aggregate count() as n where n > 5"),
         "distinct": ("group", "the distinct values of a field: claims group by topic"),
-        "offset": (nil, "kbq has no offset; limit N keeps the first N rows"),
+        "offset": ("limit", "offset goes with limit: limit 10 offset 20 keeps rows 21 to 30"),
         "count": ("aggregate", "count the rows with: aggregate count(), or group by FIELD aggregate count()"),
         "summarize": ("group", "KQL's summarize is: group by FIELD aggregate count(), max(value)"),
         "project": ("select", "KQL's project is: select FIELD, …"),
@@ -269,7 +269,15 @@ public struct Parser: Sendable {
         case .limit:
             let e = try expr()
             lastEnd = e.range
-            return done(.limit(e))
+            // `offset` is read only here, so it stays free as a field name everywhere else.
+            var offset: Expr?
+            if case .identifier(let w) = peek.kind, w.lowercased() == "offset" {
+                _ = advance()
+                let o = try expr()
+                lastEnd = o.range
+                offset = o
+            }
+            return done(.limit(e, offset: offset))
         case .group:
             guard isKeyword(.by) else { throw fail("expected 'by' after 'group'") }
             lastEnd = advance().range
