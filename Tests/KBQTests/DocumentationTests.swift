@@ -17,16 +17,16 @@ import Testing
 // prints now; every recorded case still fails, so a run in record mode can never pass CI.
 
 /// Runs `text` the way the `kbq` script runner does on the article KB and returns what it
-/// would print: `out`, each result as a table 100 columns wide without colour, results
-/// separated by a blank line (`let` prints nothing); `err`, each diagnostic as the CLI
-/// draws it, with `name` before line:column.
-func runScript(_ text: String, name: String) -> (out: String, err: String) {
+/// would print: `out`, each result as a table 100 columns wide without colour (or in
+/// `format`), results separated by a blank line (`let` prints nothing); `err`, each
+/// diagnostic as the CLI draws it, with `name` before line:column.
+func runScript(_ text: String, name: String, format: OutputFormat = .table) -> (out: String, err: String) {
     var session = Session(kb: .article)
     let source = SourceText(text, name: name)
     var results: [String] = []
     let diagnostics = session.run(source) { outcome in
         switch outcome {
-        case .result(let table): results.append(table.rendered(as: .table, width: 100, color: false))
+        case .result(let table): results.append(table.rendered(as: format, width: 100, color: false))
         case .bound: break
         }
     }
@@ -136,7 +136,7 @@ struct ExampleScript: Sendable, CustomTestStringConvertible {
         let doc = MarkdownDocument(text)
         var recorded: [(block: MarkdownDocument.Block, text: String)] = []
         for block in doc.examples {
-            let (out, err) = runScript(block.query, name: "example.kbq")
+            let (out, err) = runScript(block.query, name: "example.kbq", format: block.format)
             guard let output = block.output else {
                 // An example shown without its output must still be a valid query.
                 if !err.isEmpty { Issue.record("\(path):\(block.line): the example does not run:\n\(err)") }
@@ -198,6 +198,9 @@ struct MarkdownDocument {
         let line: Int
         let query: String
         let output: Block?
+        /// The format the output is shown in: ```` ```output json ```` (or csv, markdown);
+        /// a plain ```` ```output ```` is a table.
+        var format: OutputFormat = .table
     }
 
     let lines: [String]
@@ -233,11 +236,13 @@ struct MarkdownDocument {
             var k = i
             while k < lines.count, lines[k].trimmingCharacters(in: .whitespaces).isEmpty { k += 1 }
             var output: Block?
-            if k < lines.count, fence(k) == "output", let o = block(at: k) {
+            var format = OutputFormat.table
+            if k < lines.count, let tag = fence(k), tag == "output" || tag.hasPrefix("output "), let o = block(at: k) {
                 output = o
                 i = o.contents.upperBound + 1
+                format = OutputFormat(rawValue: String(tag.dropFirst("output".count)).trimmingCharacters(in: .whitespaces)) ?? .table
             }
-            out.append(Example(line: b.line, query: b.text, output: output))
+            out.append(Example(line: b.line, query: b.text, output: output, format: format))
         }
         return out
     }

@@ -202,7 +202,9 @@ func shortestDescription(_ v: Double) -> String {
 extension Quantity {
     enum CodingKeys: String, CodingKey { case value, qualifier, low, high, lowOpen, highOpen, percent }
 
-    /// Encodes as `{"value", "qualifier", "low", "high"}`; an open bound is `null`.
+    /// Encodes as `{"value", "qualifier", "low", "high"}`, a side without a bound as `null`;
+    /// `"lowOpen"`/`"highOpen": true` when the bound itself is excluded, `"percent": true`
+    /// for a percentage.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(value, forKey: .value)

@@ -109,8 +109,9 @@ public struct RowRef: Sendable, Hashable {
 
 extension Value: Codable {
     /// Encodes as plain JSON: numbers as numbers, dates and hedges as strings, references
-    /// as their key, a qualified quantity as `{"value":…, "qualifier":…, "low":…, "high":…}`,
-    /// ``maybe`` as the string `"maybe"`.
+    /// as the text they are shown by, a qualified quantity as ``Quantity`` encodes itself
+    /// (`{"value":…, "qualifier":…, "low":…, "high":…, "lowOpen": true}`), ``maybe`` as the
+    /// string `"maybe"`.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.singleValueContainer()
         switch self {

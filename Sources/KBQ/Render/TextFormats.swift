@@ -37,6 +37,11 @@ enum JSONRenderer {
             var o = "{\"value\": \(shortestDescription(q.value)), \"qualifier\": \(quote(q.qualifier))"
             o += ", \"low\": " + (q.lo.isFinite ? shortestDescription(q.lo) : "null")
             o += ", \"high\": " + (q.hi.isFinite ? shortestDescription(q.hi) : "null")
+            // Whether a bound is itself excluded ("over 16,500" excludes 16,500), as the
+            // library's Codable form says it; a program should not have to read the word.
+            if q.loOpen { o += ", \"lowOpen\": true" }
+            if q.hiOpen { o += ", \"highOpen\": true" }
+            if q.isPercent { o += ", \"percent\": true" }
             return o + ", \"text\": \(quote(q.description))}"
         case .string(let s): return quote(s)
         case .date(let d): return quote(d.description)
