@@ -608,6 +608,20 @@ private final class RunTimes: Sendable {
         #expect(kb.collection("sources")?.value(row: 0, field: "aliases", in: kb) == .list([.string("Washington")]))
     }
 
+    @Test func relativeSpreadIsOfTheLargerMagnitudeWhateverTheSigns() throws {
+        var b = KnowledgeBase.Builder(name: "signs")
+        b.addCollection("changes", fields: [("id", .string), ("topic", .string), ("source", .string), ("value", .number())],
+                        key: "id", measure: "value")
+        for (id, topic, source, value) in [("a", "down", "s1", -10.0), ("b", "down", "s2", -20), ("c", "mixed", "s1", -20), ("d", "mixed", "s2", 5)] {
+            b.addRow(to: "changes", values: [.string(id), .string(topic), .string(source), .number(value)])
+        }
+        let kb = try b.build()
+        let q = try prepare("changes where topic = $t compare source", kb: kb)
+        // -10 and -20 differ by half of 20, as 10 and 20 do; -20 and 5 by 25 of 20.
+        #expect(try q.run(parameters: ["t": .string("down")]).summaries.first?["relative spread"] == .percent(50))
+        #expect(try q.run(parameters: ["t": .string("mixed")]).summaries.first?["relative spread"] == .percent(125))
+    }
+
     @Test func aBuiltKBRoundTripsEveryKindOfDate() throws {
         var b = KnowledgeBase.Builder(name: "dates")
         b.addCollection("events", fields: [("id", .string), ("date", .date)], key: "id")

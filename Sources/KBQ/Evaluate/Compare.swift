@@ -402,6 +402,14 @@ func summarize(_ groups: [CompareGroup], title: String?, groupLabel: String = "g
     return Summary(title: title, figures: CompareFigures(groupLabel: groupLabel, groups: valued, low: lo, high: hi), verdict: verdict)
 }
 
+/// The spread of `lo`…`hi` as a percentage of the larger of their magnitudes: 13,000 and
+/// 16,500 differ by 21%, and so do -13,000 and -16,500 (dividing by the maximum would give
+/// 27% for those, and 500% for -20 and 5); nil when both are 0.
+func relativeSpread(_ lo: Double, _ hi: Double) -> Double? {
+    let scale = max(abs(lo), abs(hi))
+    return scale > 0 ? (hi - lo) / scale * 100 : nil
+}
+
 /// A field name made plural for a label: source → sources.
 func plural(_ word: String) -> String {
     if word.hasSuffix("s") { return word }

@@ -171,7 +171,7 @@ func findConflicts(_ collections: [KBCollection], columns: [ResultColumn], _ env
         }
         guard conflict else { continue }
         let lo = sides.map(\.value.value).min() ?? 0, hi = sides.map(\.value.value).max() ?? 0
-        found.append((key, sides.sorted { $0.value.value > $1.value.value }, hi - lo, hi != 0 ? (hi - lo) / abs(hi) * 100 : 0))
+        found.append((key, sides.sorted { $0.value.value > $1.value.value }, hi - lo, relativeSpread(lo, hi) ?? 0))
     }
     found.sort { $0.relative > $1.relative }
     var out: [[Value]] = []

@@ -83,7 +83,7 @@ struct CompareFigures: Sendable {
         items.append(SummaryItem(label: "max", value: .quantity(hi)))
         items.append(SummaryItem(label: "spread", value: lo.isPercent ? .percent(spread) : .number(spread)))
         items.append(SummaryItem(label: "ratio", value: lo.value > 0 ? .number((hi.value / lo.value * 100).rounded() / 100) : .null))
-        items.append(SummaryItem(label: "relative spread", value: hi.value != 0 ? .percent((spread / abs(hi.value) * 100).rounded()) : .null))
+        items.append(SummaryItem(label: "relative spread", value: relativeSpread(lo.value, hi.value).map { .percent($0.rounded()) } ?? .null))
         return items
     }
 }
