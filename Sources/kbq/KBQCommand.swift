@@ -17,7 +17,7 @@ struct KBQCommand: ParsableCommand {
             query had an error, 2 for a usage error or a knowledge base that cannot be loaded.
 
             Lines starting with a dot are shell commands (.help, .schema, .format, .load, \
-            .read, .timer, .quit) in scripts as in the interactive shell.
+            .read, .timer, .rows, .quit) in scripts as in the interactive shell.
 
             Environment: KBQ_HISTORY names the history file (empty: keep no history); \
             otherwise it is $XDG_STATE_HOME/kbq/history or ~/.local/state/kbq/history. \
