@@ -61,15 +61,16 @@ struct HelpTopic {
         HelpTopic(names: ["explain"], syntax: "explain QUERY",
                   text: "Shows the checked plan of a query instead of running it.",
                   examples: ["explain estimates where value > 1000"]),
-        HelpTopic(names: ["expressions", "expression", "operators"],
+        HelpTopic(names: ["expressions", "expression", "operators", "functions", "literals"],
                   syntax: "= != < <= > >=  and or not  [not] in [..]  [not] contains  [not] matches  [not] between … and …  is [not] null  + - * / %",
                   text: """
                   Literals: "strings", 16500, 16_500, 3e6, 76.6%, dates 2024, 2024-06, 2024-06-19, true, \
                   false, null, [lists], and $name parameters (kbq --param name=value). Functions: lower, \
-                  upper, trim, len, abs, round, year, month, coalesce, low, high, qualifier, stated, text. \
-                  Comments start with #.
+                  upper, trim, len, substr, replace, concat, abs, round, floor, ceil, year, month, day, \
+                  coalesce, low, high, qualifier, stated, text. Comments start with #.
                   """,
-                  examples: ["estimates where value between 10_000 and 20_000 and source.name contains \"intelligence\""]),
+                  examples: ["estimates where value between 10_000 and 20_000 and source.name contains \"intelligence\"",
+                             "claims select concat(source.name, \": \", substr(text, 1, 40)) as said limit 3"]),
     ]
 
     static func find(_ name: String) -> HelpTopic? {

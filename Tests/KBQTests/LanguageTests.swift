@@ -253,6 +253,20 @@ import Testing
         #expect(query("estimates where value / 0 is null select id").rows.count == 5)
     }
 
+    @Test func textAndRoundingFunctions() {
+        let r = query(#"claims where id = "c1" select concat(source.name, ": ", substr(text, 1, 11)) as said, substr(text, -2, 5) as s, substr(text, 100) as e, substr(text, 3, 0) as z, replace(text, "North Korea", "DPRK") as t, concat(null, "x", 1) as c"#)
+        #expect(r.rows[0].map(\.text) == ["Volodymyr Zelensky: North Korea", "No", "", "", "DPRK had begun transferring military personnel to Russia.", "x1"])
+        let n = query(#"estimates where value is not null sort by id select floor(value / 1000) as f, ceil(value / 1000) as c"#)
+        #expect(texts(n, "f") == ["3,000", "16", "0%", "13"])
+        #expect(texts(n, "c") == ["3,000", "17", "1%", "13"])
+        let d = query(#"events where id in ["ev1", "ev7", "ev4"] sort by id select day(date) as d, month(date) as m"#)
+        #expect(texts(d, "d") == ["13", "", ""])  // a day, a month, a year-only period
+        #expect(texts(d, "m") == ["10", "", "6"])
+        #expect(diagnostic(#"claims select source.name + text"#)?.notes == ["to join texts, write concat(a, b, …)"])
+        #expect(diagnostic(#"claims select substr(text, "a")"#)?.kind == .typeMismatch)
+        #expect(diagnostic(#"claims select replace(text, 1, "b")"#)?.kind == .typeMismatch)
+    }
+
     @Test func aConditionThatMayHoldShowsAsMaybeAndStaysMaybe() {
         // "over 16,500" may or may not be over 2 million; the troops figure is unknown.
         let r = query("estimates sort by id select id, value > 2e6 as big")

@@ -257,7 +257,8 @@ struct Planner {
     mutating func arithmetic(_ op: BinaryOp, _ l: Expr, _ r: Expr, _ scope: Scope, range: SourceRange) throws(Failed) -> Compiled {
         let a = try compile(l, scope), b = try compile(r, scope)
         for c in [a, b] where !(c.type.isNumeric || c.type == .null) {
-            throw error(.typeMismatch, "'\(op.rawValue)' needs numbers, not \(describeType(c.type))", at: c.range)
+            throw error(.typeMismatch, "'\(op.rawValue)' needs numbers, not \(describeType(c.type))", at: c.range,
+                        notes: op == .add && c.type == .string ? ["to join texts, write concat(a, b, …)"] : [])
         }
         let fa = a.eval, fb = b.eval
         let percent = a.type == .percent && (b.type == .percent || op == .mul || op == .div) && !(op == .div && b.type == .percent)
@@ -380,11 +381,65 @@ struct Planner {
                 guard case .date(let d) = x(r, env) else { return .null }
                 return .date(PartialDate(year: civilFromDays(Int(d.lo)).0))
             }, range: range)
-        case .month:
+        case .month, .day:
             try need(a0.type == .date, "a date")
             return Compiled(type: .number(), eval: { r, env in
-                guard case .date(let d) = x(r, env), d.precision != .year else { return .null }
-                return .number(Double(civilFromDays(Int(d.lo)).1))
+                // A date that does not name its month (or day) has none to give.
+                guard case .date(let d) = x(r, env), d.precision != .year, f == .month || d.precision == .day else { return .null }
+                let (_, m, day) = civilFromDays(Int(d.lo))
+                return .number(Double(f == .month ? m : day))
+            }, range: range)
+        case .floor, .ceil:
+            try need(a0.type.isNumeric, "a number")
+            return Compiled(type: a0.type == .percent ? .percent : .number(), eval: { r, env in
+                // The number as stated: floor(over 16,500.5) is 16,500, as the table shows it.
+                let v = x(r, env)
+                guard let n = v.number else { return .null }
+                let out = f == .floor ? n.rounded(.down) : n.rounded(.up)
+                if case .percent = v { return .percent(out) }
+                if case .quantity(let q) = v, q.isPercent { return .percent(out) }
+                return .number(out)
+            }, range: range)
+        case .substr:
+            try need(a0.type == .string || a0.type == .hedge || { if case .ref = a0.type { return true }; return false }(), "text")
+            for c in cs.dropFirst() where !(c.type == .number() || c.type == .null) {
+                throw error(.typeMismatch, "substr's start and length are whole numbers, not \(describeType(c.type))", at: c.range, notes: [f.signature])
+            }
+            let start = cs[1].eval, length: Eval? = cs.count > 2 ? cs[2].eval : nil
+            return Compiled(type: .string, eval: { r, env in
+                // Characters, counted from 1 as in SQL; a start before 1 or past the end
+                // gives what overlaps, as SQL's substr does.
+                let v = x(r, env)
+                guard !v.isNull, let s0 = start(r, env).number, s0.isFinite, s0 == s0.rounded() else { return .null }
+                var n = Double.infinity
+                if let length {
+                    guard let l = length(r, env).number, l.isFinite, l == l.rounded(), l >= 0 else { return .null }
+                    n = l
+                }
+                let chars = Array(v.text)
+                let lo = Swift.max(s0, 1), hi = Swift.min(s0 + n, Double(chars.count + 1))
+                guard lo < hi else { return .string("") }
+                return .string(String(chars[(Int(lo) - 1)..<(Int(hi) - 1)]))
+            }, range: range)
+        case .replace:
+            try need(a0.type == .string || a0.type == .hedge || { if case .ref = a0.type { return true }; return false }(), "text")
+            for c in cs.dropFirst() where !(c.type == .string || c.type == .null) {
+                throw error(.typeMismatch, "replace's old and new texts are strings, not \(describeType(c.type))", at: c.range, notes: [f.signature])
+            }
+            let old = cs[1].eval, new = cs[2].eval
+            return Compiled(type: .string, eval: { r, env in
+                let v = x(r, env), o = old(r, env), n = new(r, env)
+                if v.isNull || o.isNull || n.isNull { return .null }
+                let from = o.text
+                return .string(from.isEmpty ? v.text : v.text.replacingOccurrences(from, n.text))
+            }, range: range)
+        case .concat:
+            // Each value as the table shows it; nulls add nothing (as PostgreSQL's concat).
+            let evals = cs.map(\.eval)
+            return Compiled(type: .string, eval: { r, env in
+                var out = ""
+                for e in evals { let v = e(r, env); if !v.isNull { out += v.text } }
+                return .string(out)
             }, range: range)
         case .coalesce:
             let evals = cs.map(\.eval)

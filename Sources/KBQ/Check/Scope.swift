@@ -41,6 +41,7 @@ struct Compiled {
 /// The built-in functions: name, argument count, and what they do.
 enum Function: String, CaseIterable {
     case lower, upper, len, abs, round, year, month, coalesce, low, high, qualifier, stated, text, trim
+    case floor, ceil, day, substr, replace, concat
     // Aggregates.
     case count, sum, avg, min, max, spread
 
@@ -55,7 +56,9 @@ enum Function: String, CaseIterable {
         switch self {
         case .count: return 0...1
         case .round: return 1...2
-        case .coalesce: return 1...16
+        case .coalesce, .concat: return 1...16
+        case .substr: return 2...3
+        case .replace: return 3...3
         default: return 1...1
         }
     }
@@ -76,6 +79,12 @@ enum Function: String, CaseIterable {
         case .qualifier: return "qualifier(quantity)"
         case .stated: return "stated(quantity)"
         case .text: return "text(value)"
+        case .floor: return "floor(number)"
+        case .ceil: return "ceil(number)"
+        case .day: return "day(date)"
+        case .substr: return "substr(string, start[, length])"
+        case .replace: return "replace(string, old, new)"
+        case .concat: return "concat(value, …)"
         case .count: return "count() or count(value)"
         case .sum: return "sum(number)"
         case .avg: return "avg(number)"
