@@ -306,6 +306,9 @@ struct CompletionContext {
     }
 
     static let aggregates = ["count()", "sum(", "avg(", "min(", "max(", "spread("]
+    /// The functions of a row (not the aggregates), offered beside the fields where a value
+    /// may start in a select item or an argument.
+    static let functions = Function.allCases.filter { !$0.isAggregate }.map { $0.rawValue + "(" }
 
     /// The tokens of the comma-separated item the cursor is in.
     func currentItem(_ tokens: ArraySlice<Token>) -> (item: ArraySlice<Token>, isFirst: Bool) {
@@ -329,7 +332,7 @@ struct CompletionContext {
             // A new name is being typed after `as`; once it is there, the item is done.
             return asIndex == item.index(before: item.endIndex) ? CompletionOffer() : CompletionOffer(words: CompletionContext.clauseWords)
         }
-        if item.isEmpty { return CompletionOffer(words: scope.fields.map { Completion.nameInQuery($0.name) }) }
+        if item.isEmpty { return CompletionOffer(words: scope.fields.map { Completion.nameInQuery($0.name) } + CompletionContext.functions) }
         return expression(item, scope: scope, endWords: itemEnd)
     }
 
@@ -367,7 +370,7 @@ struct CompletionContext {
             }
             return CompletionOffer(words: fields)
         case .symbol("("), .symbol("+"), .symbol("-"), .symbol("*"), .symbol("/"), .symbol("%"):
-            return CompletionOffer(words: fields)
+            return CompletionOffer(words: fields + CompletionContext.functions)
         case .keyword(.and), .keyword(.or):
             if isBetweenPending(beforeLast) { return CompletionOffer() }
             return CompletionOffer(words: fields + ["not"])
