@@ -162,10 +162,11 @@ public final class PreparedQuery: Sendable {
         // The limits bound the whole run: a script of many statements shares one clock and
         // one work count.
         let started = ContinuousClock.now
-        var work = 0
+        var work = 0, text = 0
         for st in statements {
-            let env = Env(kb: kb, params: parameters, args: args, lets: lets, limits: limits, cancel: cancel, started: started, work: work)
-            defer { work = env.work }
+            let env = Env(kb: kb, params: parameters, args: args, lets: lets, limits: limits, cancel: cancel, started: started,
+                          work: work, builtText: text)
+            defer { work = env.work; text = env.builtText }
             do {
                 switch st {
                 case .query(let p):

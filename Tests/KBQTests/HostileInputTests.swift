@@ -58,6 +58,24 @@ private let esc = UInt8(0x1B)
 @Suite struct HostileInputTests {
     // MARK: invalid UTF-8
 
+    @Test func textThatOutgrowsItsInputIsBounded() {
+        // Each let multiplies the text by 16: without a bound the fourth fills memory.
+        let sixteen = { (x: String) in "concat(" + Array(repeating: x, count: 16).joined(separator: ", ") + ")" }
+        let script = """
+            let a = sentences select \(sixteen("text")) as t
+            let b = a select \(sixteen("t")) as t
+            let c = b select \(sixteen("t")) as t
+            let d = c select \(sixteen("t")) as t
+            d select len(t)
+            """
+        let (diagnostics, rendered, output) = run(script)
+        #expect(diagnostics.map(\.kind) == [.limitExceeded], "\(rendered)")
+        #expect(rendered.contains("test.kbq:4:18: error: concat made more than 256 MiB of text in this run"), "\(rendered)")
+        #expect(output.isEmpty)
+        let r = run(#"sentences select len(replace(replace(replace(text, "e", text), "e", text), "e", text)) as n"#)
+        #expect(r.diagnostics.first?.kind == .limitExceeded && r.rendered.contains("the limit is 16 MiB"), "\(r.rendered)")
+    }
+
     @Test func invalidUTF8InAQueryIsRepairedAndReportedWhereItIsNotAString() {
         // A String cannot hold invalid UTF-8: bytes that are not UTF-8 become U+FFFD, which
         // is not a character of the language outside a string literal.

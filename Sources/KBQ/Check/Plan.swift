@@ -43,6 +43,7 @@ final class QueryPlan: Sendable {
         var rows = try source(env)
         for s in steps {
             rows = try s.run(rows, env)
+            try env.checkFailure()
             try env.tick(0)
         }
         // Handing the rows over is work too: a bare scan of a big collection counts.

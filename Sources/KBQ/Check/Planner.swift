@@ -430,16 +430,22 @@ struct Planner {
             return Compiled(type: .string, eval: { r, env in
                 let v = x(r, env), o = old(r, env), n = new(r, env)
                 if v.isNull || o.isNull || n.isNull { return .null }
-                let from = o.text
-                return .string(from.isEmpty ? v.text : v.text.replacingOccurrences(from, n.text))
+                let from = o.text, text = v.text, to = n.text
+                if from.isEmpty { return .string(text) }
+                // At most this long: every byte an occurrence's first, each one replaced.
+                let most = to.utf8.count > from.utf8.count ? text.utf8.count / from.utf8.count * to.utf8.count + text.utf8.count : text.utf8.count
+                guard env.mayBuildText(most, by: "replace", at: range) else { return .null }
+                return .string(text.replacingOccurrences(from, to))
             }, range: range)
         case .concat:
             // Each value as the table shows it; nulls add nothing (as PostgreSQL's concat).
             let evals = cs.map(\.eval)
             return Compiled(type: .string, eval: { r, env in
-                var out = ""
-                for e in evals { let v = e(r, env); if !v.isNull { out += v.text } }
-                return .string(out)
+                var parts: [String] = []
+                var bytes = 0
+                for e in evals { let v = e(r, env); if !v.isNull { parts.append(v.text); bytes += parts[parts.count - 1].utf8.count } }
+                guard env.mayBuildText(bytes, by: "concat", at: range) else { return .null }
+                return .string(parts.joined())
             }, range: range)
         case .coalesce:
             let evals = cs.map(\.eval)

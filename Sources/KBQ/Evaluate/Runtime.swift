@@ -124,6 +124,48 @@ final class Env {
         memoWord.store(UInt64(key) << 32 | UInt64(value), ordering: .relaxed)
     }
 
+    /// The longest text `concat` or `replace` may make, and the most they may make in one
+    /// run: the only functions whose output outgrows their input, so a query nesting them
+    /// (or a chain of lets) could otherwise fill memory.
+    static let maxTextBytes = 16 << 20
+    static let maxTextBytesPerRun = 256 << 20
+    private let textBytes: Atomic<Int>
+    /// How much text `concat` and `replace` have made in this run (a script's statements
+    /// carry it from one to the next, as they carry `work`).
+    var builtText: Int { textBytes.load(ordering: .relaxed) }
+    /// Set when a value could not be made; checked after each step (an `Eval` returns a
+    /// value and cannot throw). A flag read on every step, the diagnostic behind a lock.
+    private let failed = Atomic<Bool>(false)
+    private let failure = Mutex<Diagnostic?>(nil)
+
+    /// Whether `bytes` more of built text fit this run's bounds; if not, records why
+    /// (against `range`, for `function`) and the run stops after the current step.
+    func mayBuildText(_ bytes: Int, by function: String, at range: SourceRange) -> Bool {
+        if bytes > Env.maxTextBytes {
+            fail(Diagnostic(.limitExceeded, "\(function) would make a text of \(formatNumber(Double(bytes))) bytes; the limit is 16 MiB", at: range))
+            return false
+        }
+        let total = textBytes.add(bytes, ordering: .relaxed).newValue
+        if total > Env.maxTextBytesPerRun {
+            fail(Diagnostic(.limitExceeded, "\(function) made more than 256 MiB of text in this run, the limit", at: range))
+            return false
+        }
+        return true
+    }
+
+    /// Records the first failure of the run.
+    func fail(_ d: Diagnostic) {
+        failure.withLock { if $0 == nil { $0 = d } }
+        failed.store(true, ordering: .relaxed)
+    }
+
+    /// Throws the failure an `Eval` recorded, if any.
+    @inline(__always)
+    func checkFailure() throws(Diagnostic) {
+        guard failed.load(ordering: .relaxed) else { return }
+        if let d = failure.withLock({ $0 }) { throw d }
+    }
+
     /// Values worked out once per run and shared by its rows (and threads): a list
     /// parameter's set of strings.
     private let perRunValues = Mutex<[UInt32: any Sendable]>([:])
@@ -159,7 +201,8 @@ final class Env {
     /// `started` and `work` carry a run's clock and work count from one statement of a
     /// script to the next: the limits bound the whole run, not each statement.
     init(kb: KnowledgeBase, params: [String: Value], args: Arguments = Arguments(), lets: [String: Rows], limits: Limits,
-         cancel: CancellationToken?, started: ContinuousClock.Instant? = nil, work: Int = 0) {
+         cancel: CancellationToken?, started: ContinuousClock.Instant? = nil, work: Int = 0, builtText: Int = 0) {
+        textBytes = Atomic(builtText)
         self.kb = kb
         self.params = params
         self.args = args
