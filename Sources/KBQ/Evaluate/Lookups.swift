@@ -10,7 +10,8 @@ func rowSummary(_ c: KBCollection, _ r: Int, _ kb: KnowledgeBase) -> String {
         switch f.type {
         case .string, .ref, .number, .percent, .date:
             let v = c.value(row: r, column: i, kb: kb)
-            if !v.isNull { parts.append(v.text) }
+            // A source named after its entity would read "Donald Trump person Donald Trump".
+            if !v.isNull && !parts.contains(v.text) { parts.append(v.text) }
         default: break
         }
     }
