@@ -328,6 +328,16 @@ import Testing
         diagnostics(q).map { SourceText(q, name: "q.kbq").render($0) }.joined()
     }
 
+    @Test func anUnknownNameIsExplainedByWhatItIsComparedWith() {
+        // A bare word against a text field wants quotes; against a year or a date, one of
+        // the date fields; against a number, one of the number fields.
+        #expect(diagnostic(#"estimates where topic = containers"#)?.notes.last == #"to compare with text, put it in quotes: "containers""#)
+        #expect(diagnostic(#"estimates where containers = topic"#)?.notes.last == #"to compare with text, put it in quotes: "containers""#)
+        #expect(diagnostic("estimates where date > 2024")?.notes.last == "date fields here: period, reported")
+        #expect(diagnostic("estimates where date < 2024-06")?.notes.last == "date fields here: period, reported")
+        #expect(diagnostic("estimates where amount > 5")?.notes.last == "number fields here: value, value_high")
+    }
+
     @Test func unknownCollectionWithSuggestion() {
         let d = diagnostic("estimats where value > 1")
         #expect(d?.kind == .unknownCollection)

@@ -81,13 +81,31 @@ extension Planner {
         var a = a0, b = b0
         if a.type == .hedge { b = try hedgeOperand(b) }
         if b.type == .hedge { a = try hedgeOperand(a) }
-        for c in [a, b] {
+        for (c, other) in [(a, b), (b, a)] {
             if let n = c.unresolved {
                 let names = scope.columns.map(\.name)
                 let guess = suggest(n.text, from: names)
+                var notes: [String] = []
+                if guess == nil {
+                    notes.append("fields here: " + names.joined(separator: ", "))
+                    // What the other side is says what the name was meant to be: a word
+                    // compared with text wants quotes; a name compared with a date or a
+                    // year wants one of the date fields (`date > 2024` in estimates).
+                    if other.unresolved == nil {
+                        let isYear = other.constant?.number.map { $0 == $0.rounded() && $0 >= 1000 && $0 <= 9999 } ?? false
+                        if other.type == .date || isYear {
+                            let dates = scope.columns.filter { $0.type == .date }.map(\.name)
+                            if !dates.isEmpty { notes.append("date fields here: " + dates.joined(separator: ", ")) }
+                        } else if other.type.isNumeric {
+                            let numbers = scope.columns.filter { $0.type.isNumeric }.map(\.name)
+                            if !numbers.isEmpty { notes.append("number fields here: " + numbers.joined(separator: ", ")) }
+                        } else if other.type == .string || other.type == .hedge || { if case .ref = other.type { return true }; return false }() {
+                            notes.append("to compare with text, put it in quotes: \"\(n.text)\"")
+                        }
+                    }
+                }
                 throw error(.unknownField, "unknown field '\(n.text)'" + (scope.stored.map { " in \($0.name)" } ?? ""), at: n.range,
-                            suggestion: guess,
-                            notes: guess == nil ? ["fields here: " + names.joined(separator: ", "), "to compare with text, put it in quotes: \"\(n.text)\""] : [])
+                            suggestion: guess, notes: notes)
             }
         }
         if let p = a.parameter { parameters[p] = (b.type == .null ? nil : b.type, a.range); return (a, b) }
