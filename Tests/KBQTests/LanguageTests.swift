@@ -336,6 +336,9 @@ import Testing
         #expect(diagnostic("estimates where date > 2024")?.notes.last == "date fields here: period, reported")
         #expect(diagnostic("estimates where date < 2024-06")?.notes.last == "date fields here: period, reported")
         #expect(diagnostic("estimates where amount > 5")?.notes.last == "number fields here: value, value_high")
+        #expect(diagnostic("claims where text contains Kursk")?.notes.last == #"to search for text, put it in quotes: "Kursk""#)
+        #expect(diagnostic("claims where text matches Kursk")?.notes.last == #"to match text, put it in quotes: "Kursk""#)
+        #expect(diagnostic("claims where text contains topc")?.suggestion == "topic")
     }
 
     @Test func unknownCollectionWithSuggestion() {

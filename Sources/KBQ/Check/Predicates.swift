@@ -104,8 +104,7 @@ extension Planner {
                         }
                     }
                 }
-                throw error(.unknownField, "unknown field '\(n.text)'" + (scope.stored.map { " in \($0.name)" } ?? ""), at: n.range,
-                            suggestion: guess, notes: notes)
+                throw unknownName(n, scope, guess: guess, notes: notes)
             }
         }
         if let p = a.parameter { parameters[p] = (b.type == .null ? nil : b.type, a.range); return (a, b) }
@@ -271,8 +270,26 @@ extension Planner {
         }
     }
 
+    /// The error for a name that is no field here, with the fields listed when no near
+    /// name can be suggested.
+    mutating func unknownName(_ n: Name, _ scope: Scope, guess: String?, notes: [String]) -> Failed {
+        error(.unknownField, "unknown field '\(n.text)'" + (scope.stored.map { " in \($0.name)" } ?? ""), at: n.range,
+              suggestion: guess, notes: notes)
+    }
+
+    /// The text to look for after `contains` or `matches`: a bare word there is meant as
+    /// text far more often than as a field (`text contains Kursk`), so its error says so.
+    mutating func searchedText(_ r: Expr, _ scope: Scope, for word: String) throws(Failed) -> Compiled {
+        let b = try compile(r, scope, allowUnresolved: true)
+        guard let n = b.unresolved else { return b }
+        let names = scope.columns.map(\.name)
+        let guess = suggest(n.text, from: names)
+        throw unknownName(n, scope, guess: guess, notes: (guess == nil ? ["fields here: " + names.joined(separator: ", ")] : [])
+                          + ["to \(word) text, put it in quotes: \"\(n.text)\""])
+    }
+
     mutating func containsPredicate(_ l: Expr, _ r: Expr, _ scope: Scope) throws(Failed) -> Pred {
-        let a = try compile(l, scope), b = try compile(r, scope)
+        let a = try compile(l, scope), b = try searchedText(r, scope, for: "search for")
         switch a.type {
         case .string, .ref, .hedge, .null: break
         case .list: break
@@ -326,7 +343,7 @@ extension Planner {
     }
 
     mutating func matchesPredicate(_ l: Expr, _ r: Expr, _ scope: Scope) throws(Failed) -> Pred {
-        let a = try compile(l, scope), b = try compile(r, scope)
+        let a = try compile(l, scope), b = try searchedText(r, scope, for: "match")
         switch a.type {
         case .string, .ref, .hedge, .null: break
         default:
