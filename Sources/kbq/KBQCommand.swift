@@ -31,7 +31,7 @@ struct KBQCommand: ParsableCommand {
     var expressions: [String] = []
 
     @Option(name: .customLong("kb"),
-            help: ArgumentHelp("Load this knowledge base instead of the built-in article KB.", valueName: "file"),
+            help: ArgumentHelp("Load this knowledge base instead of the built-in article KB: a KB file (docs/KB-FORMAT.md), or bare rows as CSV, NDJSON or JSON, types inferred.", valueName: "file"),
             completion: .file(extensions: ["json", "csv", "tsv"]))
     var kb: String?
 

@@ -6,9 +6,7 @@ enum CSVInference {
     static let sampleRows = 10_000
 
     static func load(path: String) throws(KBLoadError) -> KnowledgeBase {
-        let stem = String((path.split(separator: "/").last ?? Substring(path)).split(separator: ".").first ?? "data")
-        var name = String(stem.map { $0.isLetter || $0.isNumber || $0 == "_" ? $0 : "_" })
-        if name.first?.isNumber ?? true { name = "t_" + name }
+        let name = JSONInference.collectionName(fromFile: path)
         // First pass over a sample: what each column's values could all be. Nothing is kept
         // but these flags, so the sample costs no memory beside the column data.
         struct Candidates {

@@ -254,6 +254,26 @@ enum NDJSONReader {
                      problems: inout ProblemList, name: String) throws(KBLoadError) {
         var index: [String: Int] = [:]
         for (i, f) in fields.enumerated() { index[f.name] = i }
+        try forEachRow(input, name: name, problems: &problems) { members, path, problems in
+            var given = [Bool](repeating: false, count: fields.count)
+            for (k, v) in members {
+                guard let i = index[k] else { problems.add("\(path).\(k)", "unknown field '\(k)'"); continue }
+                if given[i] { continue }
+                given[i] = true
+                builders[i].append(v, path: "\(path).\(k)", problems: &problems)
+            }
+            for i in fields.indices where !given[i] {
+                problems.add(path, "missing field '\(fields[i].name)' (give null for no value)")
+                builders[i].appendNull()
+            }
+            return problems.omitted == 0
+        }
+    }
+
+    /// Calls `body` with each line's row object and its path (`FILE:LINE`) until it returns
+    /// false; a line that is not a JSON object is a problem, and is skipped.
+    static func forEachRow(_ input: borrowing FileInput, name: String, problems: inout ProblemList,
+                           _ body: ([(String, JSON)], String, inout ProblemList) -> Bool) throws(KBLoadError) {
         var capacity = chunk
         var buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
         defer { buffer.deallocate() }
@@ -310,18 +330,7 @@ enum NDJSONReader {
                 continue
             }
             guard case .object(let members) = row else { problems.add(path, "expected a row object, found \(row.preview)"); continue }
-            var given = [Bool](repeating: false, count: fields.count)
-            for (k, v) in members {
-                guard let i = index[k] else { problems.add("\(path).\(k)", "unknown field '\(k)'"); continue }
-                if given[i] { continue }
-                given[i] = true
-                builders[i].append(v, path: "\(path).\(k)", problems: &problems)
-            }
-            for i in fields.indices where !given[i] {
-                problems.add(path, "missing field '\(fields[i].name)' (give null for no value)")
-                builders[i].appendNull()
-            }
-            if problems.omitted > 0 { return }
+            if !body(members, path, &problems) { return }
         }
     }
 

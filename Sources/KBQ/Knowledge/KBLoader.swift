@@ -31,6 +31,8 @@ struct KBLoader {
     }
 
     mutating func load(json data: [UInt8], name defaultName: String) throws(KBLoadError) -> KnowledgeBase {
+        // Bare data is read row by row, never as one tree (see JSONInference).
+        if let kb = try JSONInference.load(bytes: data, name: defaultName, file: file) { return kb }
         let doc: JSON
         do {
             doc = try JSONParser.parse(data)
@@ -44,6 +46,8 @@ struct KBLoader {
     /// Checks and builds an already parsed KB document: what `load(json:)` reads, and what
     /// ``KnowledgeBase/Builder`` assembles in code, so both share every check.
     mutating func load(document doc: JSON, name defaultName: String) throws(KBLoadError) -> KnowledgeBase {
+        // Rows exported by another tool, with no header and no declared fields.
+        if doc["kbq"] == nil, JSONInference.isBare(doc) { return try JSONInference.load(document: doc, name: defaultName, file: file) }
         guard case .object(let top) = doc else {
             throw KBLoadError(file: file, problems: [KBProblem(path: "$", message: "expected an object with \"kbq\" and \"collections\", found \(doc.preview)")])
         }
@@ -89,7 +93,10 @@ struct KBLoader {
         return try finish(name: name, title: title, hedges: hedges, built: built)
     }
 
-    func lineColumn(_ data: [UInt8], _ offset: Int) -> (Int, Int) {
+    func lineColumn(_ data: [UInt8], _ offset: Int) -> (Int, Int) { KBLoader.lineColumn(data, offset) }
+
+    /// The 1-based line and column (in characters) of byte `offset`.
+    static func lineColumn(_ data: some Collection<UInt8>, _ offset: Int) -> (Int, Int) {
         var line = 1, col = 1
         for b in data.prefix(offset) { if b == 0x0A { line += 1; col = 1 } else if b & 0xC0 != 0x80 { col += 1 } }
         return (line, col)

@@ -1,6 +1,8 @@
 extension KnowledgeBase {
-    /// Loads a KB file: a JSON KB document (docs/KB-FORMAT.md), or a bare `.csv` file, which
-    /// becomes one collection named after the file with field types inferred from its rows.
+    /// Loads a KB file: a JSON KB document (docs/KB-FORMAT.md); or bare data, with field
+    /// types inferred from its rows: a `.csv` or `.ndjson`/`.jsonl` file (one collection
+    /// named after the file), a JSON array of row objects, or `{"collections": {"NAME":
+    /// [row objects]}}`.
     ///
     /// Throws a ``KBLoadError`` listing every problem with its JSON path; nothing is
     /// half-loaded.
@@ -8,6 +10,11 @@ extension KnowledgeBase {
         let lower = path.lowercased()
         if lower.hasSuffix(".csv") || lower.hasSuffix(".tsv") {
             let kb = try CSVInference.load(path: path)
+            self.init(name: kb.name, title: kb.title, collections: kb.collections, hedges: kb.hedges)
+            return
+        }
+        if lower.hasSuffix(".ndjson") || lower.hasSuffix(".jsonl") {
+            let kb = try JSONInference.loadNDJSON(path: path)
             self.init(name: kb.name, title: kb.title, collections: kb.collections, hedges: kb.hedges)
             return
         }

@@ -1,0 +1,381 @@
+/// Loads bare JSON data as a KB, as ``CSVInference`` does a bare CSV: rows exported by some
+/// other tool, with no `"kbq": 1` header and no declared fields. Three shapes are read:
+///
+/// - an array of row objects (one collection, named after the file);
+/// - `{"collections": {"NAME": [row objects], …}}` (the shape `../shared/bench/gen.py` writes);
+/// - newline-delimited JSON, one row object per line (`.ndjson`, `.jsonl`), streamed: the
+///   types come from the first ``sampleRows`` lines, as a CSV's do.
+///
+/// A field's type is what all its values could be: numbers, true/false, dates
+/// (`"2024-06-19"`), hedge words (a field named `hedge` whose words are all on the standard
+/// scale), lists of text or of numbers, else text (numbers and true/false among text are
+/// kept as their text). A numeric `value` with a `qualifier` beside it is an interval
+/// quantity, a text `id` is the key when no two rows share one. Bare data is lenient where
+/// a KB file is strict: a missing field, or `""` where a number, date or hedge goes, is null.
+enum JSONInference {
+    static let sampleRows = CSVInference.sampleRows
+
+    /// Whether a document without `"kbq"` is bare data rather than a KB file missing its
+    /// header: an array, or an object holding only `collections` whose members are arrays.
+    static func isBare(_ doc: JSON) -> Bool {
+        switch doc {
+        case .array: return true
+        case .object(let top):
+            guard top.count == 1, top[0].0 == "collections", case .object(let colls) = top[0].1, !colls.isEmpty else { return false }
+            return colls.allSatisfy { if case .array = $0.1 { return true }; return false }
+        default: return false
+        }
+    }
+
+    /// What one field's values could all be, from the rows seen so far.
+    struct Candidates {
+        var seen = false
+        var number = true, bool = true, text = true, date = true, hedge = true
+        var textList = true, numberList = true
+        /// Where a value of no usable kind was seen (an object, a list of mixed items).
+        var unusable: String?
+
+        mutating func add(_ v: JSON, name: String, path: @autoclosure () -> String) {
+            switch v {
+            case .null: return
+            case .string(let s) where s.isEmpty: return  // "" types nothing: null unless all are text
+            default: break
+            }
+            seen = true
+            switch v {
+            case .number: bool = false; date = false; hedge = false; textList = false; numberList = false
+            case .bool: number = false; date = false; hedge = false; textList = false; numberList = false
+            case .string(let s):
+                number = false; bool = false; textList = false; numberList = false
+                if date { date = PartialDate.parse(s) != nil }
+                if hedge { hedge = name == "hedge" && HedgeScale.standard.rank(of: s) != nil }
+            case .array(let items):
+                number = false; bool = false; text = false; date = false; hedge = false
+                for item in items {
+                    if case .string = item {} else { textList = false }
+                    if case .number = item {} else { numberList = false }
+                }
+                if !textList && !numberList && !items.isEmpty && unusable == nil { unusable = path() }
+            case .object:
+                if unusable == nil { unusable = path() }
+            case .null: break
+            }
+        }
+
+        var type: FieldType {
+            guard seen else { return .string }
+            if number { return .number() }
+            if bool { return .bool }
+            if date { return .date }
+            if hedge { return .hedge }
+            if textList { return .list(.string) }
+            if numberList { return .list(.number()) }
+            return .string
+        }
+    }
+
+    /// The fields of rows whose candidates were gathered, in the order first seen; nil
+    /// with the problems when a field cannot be typed or named.
+    static func fields(_ names: [String], _ candidates: [Candidates], path: String, problems: inout ProblemList) -> [Field] {
+        var fields: [Field] = []
+        let hasQualifier = names.contains("qualifier")
+        for (name, c) in zip(names, candidates) {
+            if !KBLoader.isIdentifier(name) {
+                problems.add("\(path).\(name)", "field name '\(name)' is not an identifier (letters, digits, _); declare the data in a KB file to rename it")
+            }
+            if let at = c.unusable {
+                problems.add(at, "field '\(name)' holds objects or lists of mixed values, which bare data cannot type; declare it in a KB file (docs/KB-FORMAT.md)")
+            }
+            let type = c.type
+            if name == "value", type == .number(), hasQualifier {
+                fields.append(Field(name: name, type: .number(qualified: true), qualifierField: "qualifier", upperField: nil))
+            } else {
+                fields.append(Field(name: name, type: type, qualifierField: nil, upperField: nil))
+            }
+        }
+        return fields
+    }
+
+    /// Gathers each field's candidates from one row object.
+    static func survey(_ members: [(String, JSON)], names: inout [String], index: inout [String: Int],
+                       candidates: inout [Candidates], path: String) {
+        for (k, v) in members {
+            let i: Int
+            if let known = index[k] { i = known } else {
+                i = names.count
+                index[k] = i
+                names.append(k)
+                candidates.append(Candidates())
+            }
+            candidates[i].add(v, name: k, path: "\(path).\(k)")
+        }
+    }
+
+    /// Appends one row object to the builders, leniently: a missing field or `""` outside
+    /// a text field is null, and a number or true/false in a text field is its text.
+    static func append(_ members: [(String, JSON)], fields: [Field], index: [String: Int], to builders: inout [ColumnBuilder],
+                       path: String, problems: inout ProblemList) {
+        var given = [Bool](repeating: false, count: fields.count)
+        for (k, v) in members {
+            guard let i = index[k] else {
+                problems.add("\(path).\(k)", "field '\(k)' is not in the first \(sampleRows) rows, which the types were inferred from; declare the fields in a KB file (docs/KB-FORMAT.md)")
+                continue
+            }
+            if given[i] { continue }
+            given[i] = true
+            switch (fields[i].type, v) {
+            case (.string, .number(let d)):
+                builders[i].append(.string(shortestDescription(d)), path: "\(path).\(k)", problems: &problems)
+            case (.string, .bool(let b)):
+                builders[i].append(.string(b ? "true" : "false"), path: "\(path).\(k)", problems: &problems)
+            case (.string, _):
+                builders[i].append(v, path: "\(path).\(k)", problems: &problems)
+            case (_, .string(let s)) where s.isEmpty:
+                builders[i].appendNull()
+            default:
+                builders[i].append(v, path: "\(path).\(k)", problems: &problems)
+            }
+        }
+        for i in fields.indices where !given[i] { builders[i].appendNull() }
+    }
+
+    /// Builds the KB from typed, filled builders: `id` is the key unless two rows share one.
+    static func finish(file: String, name: String, collections: [(name: String, fields: [Field], builders: [ColumnBuilder])]) throws(KBLoadError) -> KnowledgeBase {
+        func specs(keyed: Bool) -> [(KBLoader.Spec, [ColumnBuilder])] {
+            collections.map { c in
+                let key = keyed ? c.fields.first(where: { $0.name == "id" && $0.type == .string })?.name : nil
+                let measure = c.fields.first(where: { $0.name == "value" && $0.type.isNumeric })?.name ?? c.fields.first(where: { $0.type.isNumeric })?.name
+                var builders = c.builders
+                for i in builders.indices where c.fields[i].type == .string && c.fields[i].name != key { builders[i].mayDropIndex = true }
+                return (KBLoader.Spec(name: c.name, fields: c.fields, key: key, measure: measure, path: "$.collections.\(c.name)"), builders)
+            }
+        }
+        var loader = KBLoader(file: file, baseDirectory: nil)
+        do {
+            return try loader.finish(name: name, title: file, hedges: .standard, built: specs(keyed: true))
+        } catch {
+            // An `id` field with repeats is simply not a key.
+            var plain = KBLoader(file: file, baseDirectory: nil)
+            return try plain.finish(name: name, title: file, hedges: .standard, built: specs(keyed: false))
+        }
+    }
+
+    /// One collection's rows in a bare document: where they are, and how to read row `r`.
+    struct Group {
+        let name: String
+        let path: String
+        let count: Int
+        let row: (Int) throws(JSONSyntaxError) -> JSON
+        /// The line and column of a byte offset in the document, when there are bytes.
+        var lineColumn: ((Int) -> (Int, Int))?
+    }
+
+    /// A bare JSON document (see ``isBare(_:)``) already parsed, as a KB.
+    static func load(document doc: JSON, name: String, file: String) throws(KBLoadError) -> KnowledgeBase {
+        var groups: [Group] = []
+        switch doc {
+        case .array(let rows): groups = [Group(name: collectionName(fromFile: name), path: "$", count: rows.count, row: { rows[$0] })]
+        case .object(let top):
+            if case .object(let colls) = top.first?.1 {
+                for (n, v) in colls {
+                    if case .array(let rows) = v { groups.append(Group(name: n, path: "$.collections.\(n)", count: rows.count, row: { rows[$0] })) }
+                }
+            }
+        default: break
+        }
+        return try load(groups, name: name, file: file)
+    }
+
+    /// The bytes of a bare JSON document as a KB, without building the document's tree: the
+    /// rows are found by a scan that only matches brackets and quotes, and each is parsed
+    /// when it is read (twice: for the types, then into the columns). A million rows in one
+    /// big array take the file's bytes and the columns, not a tree of ten million values.
+    /// Nil when the bytes are not a bare document (or not valid JSON: the full parser then
+    /// says where).
+    static func load(bytes data: [UInt8], name: String, file: String) throws(KBLoadError) -> KnowledgeBase? {
+        try data.withUnsafeBufferPointer { (buf) throws(KBLoadError) -> KnowledgeBase? in
+            guard let found = BareJSONScanner.scan(buf) else { return nil }
+            let groups = found.map { g in
+                Group(name: g.name ?? collectionName(fromFile: name), path: g.name.map { "$.collections.\($0)" } ?? "$", count: g.rows.count,
+                      row: { (r: Int) throws(JSONSyntaxError) -> JSON in
+                          do throws(JSONSyntaxError) { return try JSONParser.parse(UnsafeBufferPointer(rebasing: buf[g.rows[r]])) } catch {
+                              throw JSONSyntaxError(message: error.message, offset: g.rows[r].lowerBound + error.offset)
+                          }
+                      },
+                      lineColumn: { KBLoader.lineColumn(buf, $0) })
+            }
+            return try load(groups, name: name, file: file)
+        }
+    }
+
+    static func load(_ groups: [Group], name: String, file: String) throws(KBLoadError) -> KnowledgeBase {
+        var problems = ProblemList()
+        var built: [(name: String, fields: [Field], builders: [ColumnBuilder])] = []
+        var seen = Set<String>()
+        for g in groups {
+            if !KBLoader.isIdentifier(g.name) { problems.add(g.path, "collection name '\(g.name)' is not an identifier (letters, digits, _)") }
+            if !seen.insert(g.name).inserted { problems.add(g.path, "collection '\(g.name)' is given twice") }
+            // The row at `r`, or nil with the problem said.
+            func row(_ r: Int) -> [(String, JSON)]? {
+                let path = "\(g.path)[\(r)]"
+                do {
+                    guard case .object(let members) = try g.row(r) else {
+                        problems.add(path, "expected a row object, found \((try? g.row(r))?.preview ?? "?")")
+                        return nil
+                    }
+                    return members
+                } catch {
+                    let at = g.lineColumn.map { lc in lc(error.offset) }.map { " at line \($0.0), column \($0.1)" } ?? ""
+                    problems.add(path, "not valid JSON\(at): \(error.message)")
+                    return nil
+                }
+            }
+            var names: [String] = [], index: [String: Int] = [:], candidates: [Candidates] = []
+            for r in 0..<min(g.count, sampleRows) {
+                if let members = row(r) { survey(members, names: &names, index: &index, candidates: &candidates, path: "\(g.path)[\(r)]") }
+            }
+            let fields = fields(names, candidates, path: g.path, problems: &problems)
+            guard problems.isEmpty else { continue }
+            var builders = fields.map { ColumnBuilder(field: $0, hedges: .standard, capacity: g.count) }
+            for r in 0..<g.count {
+                guard let members = row(r) else {
+                    for i in builders.indices { builders[i].appendNull() }
+                    continue
+                }
+                append(members, fields: fields, index: index, to: &builders, path: "\(g.path)[\(r)]", problems: &problems)
+                if problems.omitted > 0 { break }
+            }
+            built.append((g.name, fields, builders))
+        }
+        if !problems.isEmpty {
+            if groups.contains(where: { $0.count > sampleRows }) && problems.items.contains(where: { $0.message.hasPrefix("expected a") }) {
+                problems.add(file, "field types were inferred from the first \(sampleRows) rows; declare them in a KB file to load this data")
+            }
+            throw KBLoadError(file: file, problems: problems.items, omitted: problems.omitted)
+        }
+        return try finish(file: file, name: name, collections: built)
+    }
+
+    /// A bare NDJSON file as a one-collection KB, streamed twice: the first lines for the
+    /// types, then every line into the columns.
+    static func loadNDJSON(path: String) throws(KBLoadError) -> KnowledgeBase {
+        let name = collectionName(fromFile: path)
+        var problems = ProblemList()
+        var names: [String] = [], index: [String: Int] = [:], candidates: [Candidates] = []
+        var sampled = 0
+        try NDJSONReader.forEachRow(try FileInput(path: path), name: path, problems: &problems) { members, at, _ in
+            survey(members, names: &names, index: &index, candidates: &candidates, path: at)
+            sampled += 1
+            return sampled < sampleRows
+        }
+        let fields = fields(names, candidates, path: path, problems: &problems)
+        if !problems.isEmpty { throw KBLoadError(file: path, problems: problems.items, omitted: problems.omitted) }
+        var builders = fields.map { ColumnBuilder(field: $0, hedges: .standard, capacity: 0) }
+        try NDJSONReader.forEachRow(try FileInput(path: path), name: path, problems: &problems) { members, at, problems in
+            append(members, fields: fields, index: index, to: &builders, path: at, problems: &problems)
+            return problems.omitted == 0
+        }
+        if !problems.isEmpty {
+            if sampled >= sampleRows && problems.items.contains(where: { $0.message.hasPrefix("expected a") }) {
+                problems.add(path, "field types were inferred from the first \(sampleRows) lines; declare them in a KB file to load this data")
+            }
+            throw KBLoadError(file: path, problems: problems.items, omitted: problems.omitted)
+        }
+        return try finish(file: path, name: name, collections: [(name, fields, builders)])
+    }
+
+    /// A collection name from a file's name: its stem, with other characters as `_`.
+    static func collectionName(fromFile path: String) -> String {
+        let stem = String((path.split(separator: "/").last ?? Substring(path)).split(separator: ".").first ?? "data")
+        var name = String(stem.map { $0.isLetter || $0.isNumber || $0 == "_" ? $0 : "_" })
+        if name.first?.isNumber ?? true { name = "t_" + name }
+        return name
+    }
+}
+
+/// Finds the rows of a bare JSON document by matching brackets and quotes only: no value is
+/// decoded, and anything unexpected gives up (nil) for the full parser to report.
+enum BareJSONScanner {
+    /// Each collection's name (nil for a top-level array) and its rows' byte ranges.
+    static func scan(_ b: UnsafeBufferPointer<UInt8>) -> [(name: String?, rows: [Range<Int>])]? {
+        var i = 0
+        func space() { while i < b.count, b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x0D || b[i] == 0x09 { i += 1 } }
+        func byte(_ c: UInt8) -> Bool {
+            space()
+            guard i < b.count, b[i] == c else { return false }
+            i += 1
+            return true
+        }
+        // A string's bytes (after its opening quote) up to the closing one.
+        func stringEnd() -> Int? {
+            var j = i
+            while j < b.count {
+                if b[j] == 0x5C { j += 2; continue }
+                if b[j] == 0x22 { return j + 1 }
+                j += 1
+            }
+            return nil
+        }
+        func key() -> String? {
+            space()
+            guard i < b.count, b[i] == 0x22 else { return nil }
+            let start = i
+            i += 1
+            guard let end = stringEnd() else { return nil }
+            i = end
+            guard case .string(let s)? = try? JSONParser.parse(UnsafeBufferPointer(rebasing: b[start..<end])) else { return nil }
+            return byte(0x3A) ? s : nil
+        }
+        // One value, whatever it holds: its range.
+        func value() -> Range<Int>? {
+            space()
+            let start = i
+            var depth = 0
+            while i < b.count {
+                switch b[i] {
+                case 0x22:
+                    i += 1
+                    guard let end = stringEnd() else { return nil }
+                    i = end
+                    if depth == 0 { return start..<i }
+                    continue
+                case 0x7B, 0x5B: depth += 1
+                case 0x7D, 0x5D:
+                    if depth == 0 { return start < i ? start..<i : nil }
+                    depth -= 1
+                    if depth == 0 { i += 1; return start..<i }
+                case 0x2C, 0x20, 0x0A, 0x0D, 0x09:
+                    if depth == 0 { return start < i ? start..<i : nil }
+                default: break
+                }
+                i += 1
+            }
+            return depth == 0 && start < i ? start..<i : nil
+        }
+        func array() -> [Range<Int>]? {
+            guard byte(0x5B) else { return nil }
+            var rows: [Range<Int>] = []
+            if byte(0x5D) { return rows }
+            repeat {
+                guard let r = value() else { return nil }
+                rows.append(r)
+            } while byte(0x2C)
+            return byte(0x5D) ? rows : nil
+        }
+        space()
+        var out: [(name: String?, rows: [Range<Int>])] = []
+        if i < b.count, b[i] == 0x5B {
+            guard let rows = array() else { return nil }
+            out = [(nil, rows)]
+        } else {
+            guard byte(0x7B), key() == "collections", byte(0x7B) else { return nil }
+            repeat {
+                guard let name = key(), let rows = array() else { return nil }
+                out.append((name, rows))
+            } while byte(0x2C)
+            guard byte(0x7D), byte(0x7D) else { return nil }
+        }
+        space()
+        return i == b.count && !out.isEmpty ? out : nil
+    }
+}
