@@ -64,7 +64,10 @@ final class EditLineReader: LineReader {
 
         _ = kbq_el_set_client_data(api, editor, Unmanaged.passUnretained(self).toOpaque())
         _ = kbq_el_set_editor(api, editor, "emacs")
-        _ = kbq_el_set_signal_handling(api, editor, 0)
+        // libedit's own handlers while it reads: without them a resized window (SIGWINCH)
+        // goes unnoticed, and after Ctrl-Z and `fg` (SIGTSTP, SIGCONT) the terminal stays in
+        // the shell's line mode. They pass SIGINT on to the handler of ``Interrupts``.
+        _ = kbq_el_set_signal_handling(api, editor, 1)
         _ = kbq_el_set_prompt(api, editor, promptFunction)
         _ = kbq_el_set_history(api, editor, history)
         _ = kbq_el_add_function(api, editor, "kbq-complete", "Complete the word at the cursor", completeFunction)

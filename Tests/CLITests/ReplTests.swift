@@ -135,6 +135,38 @@ private let containersResult = "relative spread 21%"
         #expect(kbq.waitForExit() == 0)
     }
 
+    @Test func ctrlZAndFgGiveTheLineEditorBack() throws {
+        // A job-control shell, as a person has: Ctrl-Z stops kbq and the shell takes the
+        // terminal back in its own line mode; `fg` continues kbq, which must take it again.
+        let shell = try TerminalSession(["--norc", "--noprofile", "-i"], scratch: scratch,
+                                        environment: ["PS1": "shell$ "], program: "/bin/bash")
+        try shell.expect("shell$ ")
+        shell.send("exec 2>&1; \(kbqBinary)\r")
+        try shell.expect("kbq> ")
+        shell.send("sources lim")
+        shell.send("\u{1A}")
+        try shell.expect("shell$ ")
+        shell.send("fg\r")
+        try shell.expect("kbq> sources lim")
+        var editing = false
+        for _ in 0..<300 where !editing {
+            shell.readMore(timeout: 0.01)
+            editing = shell.isInEditingMode
+        }
+        #expect(editing, "after fg the terminal stayed in the shell's line mode: keys are not edited")
+        // Ctrl-A is a key, not a character: the line is edited, then run.
+        shell.send("it 1\u{01}\u{04}s\r")
+        try shell.expect("(1 row)")
+        // A resized window is taken into account (SIGWINCH), and the session goes on.
+        shell.resize(columns: 60)
+        shell.send("sources limit 1 select name\r")
+        try shell.expect("(1 row)")
+        shell.send("\u{04}")
+        try shell.expect("shell$ ")
+        shell.send("exit\r")
+        #expect(shell.waitForExit() == 0)
+    }
+
     @Test func ctrlDLeavesWithStatusZero() throws {
         let kbq = try TerminalSession(scratch: scratch)
         try kbq.expect("kbq> ")

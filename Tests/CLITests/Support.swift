@@ -105,12 +105,14 @@ final class TerminalSession {
     private var mark: String.Index
     private var exitStatus: Int32?
 
-    init(_ arguments: [String] = [], scratch: Scratch, environment: [String: String?] = [:], columns: UInt16 = 100) throws {
-        let argv = cStrings([kbqBinary] + arguments)
+    /// Starts kbq, or `program` (a shell that will start kbq) when given.
+    init(_ arguments: [String] = [], scratch: Scratch, environment: [String: String?] = [:], columns: UInt16 = 100,
+         program: String = kbqBinary) throws {
+        let argv = cStrings([program] + arguments)
         let envp = cStrings(scratch.environment(environment).map { "\($0.key)=\($0.value)" })
         defer { free(argv); free(envp) }
         var fd: Int32 = -1
-        let pid = kbq_pty_spawn(kbqBinary, argv, envp, 30, columns, &fd)
+        let pid = kbq_pty_spawn(program, argv, envp, 30, columns, &fd)
         guard pid > 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
         self.pid = pid
         self.master = fd
@@ -153,6 +155,28 @@ final class TerminalSession {
             if mode.c_lflag & tcflag_t(ICANON) == 0 { return }
             readMore(timeout: 0.005)
         }
+    }
+
+    /// Whether the terminal is in a line editor's mode (ICANON off) rather than the kernel's.
+    var isInEditingMode: Bool {
+        var mode = termios()
+        return tcgetattr(master, &mode) == 0 && mode.c_lflag & tcflag_t(ICANON) == 0
+    }
+
+    /// Puts the terminal back in the kernel's line mode, as a shell does when it takes the
+    /// terminal back from a stopped job.
+    func restoreCookedMode() {
+        var mode = termios()
+        guard tcgetattr(master, &mode) == 0 else { return }
+        mode.c_lflag |= tcflag_t(ICANON | ECHO)
+        _ = tcsetattr(master, TCSANOW, &mode)
+    }
+
+    /// Changes the terminal's size, as a person dragging the window does (the kernel sends
+    /// SIGWINCH).
+    func resize(columns: UInt16, rows: UInt16 = 30) {
+        var size = winsize(ws_row: rows, ws_col: columns, ws_xpixel: 0, ws_ypixel: 0)
+        _ = ioctl(master, UInt(TIOCSWINSZ), &size)
     }
 
     /// Waits until `expected` appears after what earlier expectations matched, and returns
