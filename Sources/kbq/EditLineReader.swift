@@ -137,7 +137,8 @@ final class EditLineReader: LineReader {
         let typed = String(decoding: lineBytes[start..<cursor], as: UTF8.self)
 
         if candidates.count == 1, let only = candidates.first {
-            let closesWord = !(only.hasSuffix(".") || only.hasSuffix("(") || only.hasSuffix("["))
+            // A path, a call or a list goes on; so does a folder, into its files.
+            let closesWord = !(only.hasSuffix(".") || only.hasSuffix("(") || only.hasSuffix("[") || only.hasSuffix("/"))
             replace(typed, with: closesWord ? only + " " : only)
             return UInt8(CC_REFRESH)
         }

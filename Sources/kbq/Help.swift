@@ -146,7 +146,7 @@ extension Shell {
         }
         text += """
 
-            Keys: TAB completes names, fields and values; Up and Down recall earlier input;
+            Keys: TAB completes names, fields, values, commands and file names; Up and Down recall input;
             Ctrl-C drops the current input; Ctrl-D on an empty line leaves.
 
             """

@@ -15,7 +15,8 @@ enum Repl {
         useUTF8Locale()
         Interrupts.install()
         let completer: Completer = { [unowned shell] text, cursor in
-            Completion.candidates(for: text, cursor: cursor, session: shell.session)
+            DotCompletion.candidates(for: text, cursor: cursor, shell: shell)
+                ?? Completion.candidates(for: text, cursor: cursor, session: shell.session)
         }
         let kb = shell.session.kb
         let banner = "kbq \(kbqVersion) · \(sanitizeForTerminal(kb.name)) KB, \(kb.collections.count) collections · .help for help, Ctrl-D to leave"

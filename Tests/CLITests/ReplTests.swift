@@ -35,6 +35,33 @@ private let containersResult = "relative spread 21%"
         #expect(kbq.waitForExit() == 0)
     }
 
+    @Test func tabCompletesDotCommandsAndTheirArguments() throws {
+        try scratch.write("count-sources.kbq", "sources aggregate count()\n")
+        try FileManager.default.createDirectory(atPath: scratch.file("kbs"), withIntermediateDirectories: true)
+        let kbq = try TerminalSession(scratch: scratch)
+        try kbq.expect("kbq> ")
+        // The command's name, then what it takes: a collection, a format.
+        kbq.send(".sch\t")
+        try kbq.expect(".schema ")
+        kbq.send("ev\t")
+        try kbq.expect("events ")
+        kbq.send("\r")
+        try kbq.expect("events: ")
+        kbq.send(".format j\t")
+        try kbq.expect(".format json ")
+        kbq.send("\r")
+        // File names after .read and .load: a folder ends with `/` and completes on.
+        kbq.send(".read \(scratch.path)/co\t")
+        try kbq.expect("count-sources.kbq ")
+        kbq.send("\r")
+        try kbq.expect("{\"count\": 13}")
+        kbq.send(".load \(scratch.path)/kb\t")
+        try kbq.expect("\(scratch.path)/kbs/")
+        kbq.send("\u{03}")
+        kbq.send("\u{04}")
+        #expect(kbq.waitForExit() == 0)
+    }
+
     @Test func historyIsRecalledAfterARestart() throws {
         let history = scratch.file("state/kbq-history")
         do {
