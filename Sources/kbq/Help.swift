@@ -61,6 +61,12 @@ struct HelpTopic {
         HelpTopic(names: ["explain"], syntax: "explain QUERY",
                   text: "Shows the checked plan of a query instead of running it.",
                   examples: ["explain estimates where value > 1000"]),
+        HelpTopic(names: ["hedges", "hedge"], syntax: "hedge >= WORD  hedge in [\"WORD\", …]",
+                  text: """
+                  Each row carries the hedge the article uses for it. Hedges compare by strength, so \
+                  `hedge >= stated` keeps only firm statements.
+                  """,
+                  examples: ["claims where hedge >= stated select source.name, text", "claims group by hedge aggregate count()"]),
         HelpTopic(names: ["expressions", "expression", "operators", "functions", "literals"],
                   syntax: "= != < <= > >=  and or not  [not] in [..]  [not] contains  [not] matches  [not] between … and …  is [not] null  + - * / %",
                   text: """
@@ -98,7 +104,9 @@ extension Shell {
         }
         var body = topic.text
         // The scale is the loaded KB's: a --kb file can declare its own words.
-        if topic.names[0] == "where" { body += " Hedges are ordered, strongest first: " + session.kb.hedges.words.joined(separator: " > ") + "." }
+        if topic.names[0] == "where" || topic.names[0] == "hedges" {
+            body += " Hedges are ordered, strongest first: " + session.kb.hedges.words.joined(separator: " > ") + "."
+        }
         var text = "\(topic.syntax)\n\n" + Shell.wrapped(body, width: min(tableWidth() ?? 100, 100)) + "\n\n"
         for e in topic.examples { text += "  example: \(e)\n" }
         out.write(text)
@@ -123,6 +131,10 @@ extension Shell {
     private func overview() -> String {
         let commands = DotCommand.all.filter { $0.name != "exit" }
         let width = commands.map(\.usage.count).max() ?? 0
+        // Wrapped like the topics' text: on a narrow terminal a long line would break inside words.
+        let topics = Shell.wrapped(".help TOPIC shows a clause's syntax and examples (topics: "
+                                   + HelpTopic.all.map { $0.names[0] }.joined(separator: ", ") + ").",
+                                   width: min(tableWidth() ?? 100, 100))
         var text = """
             A query starts from a collection or a let name and applies clauses left to right:
               estimates where topic = "containers" compare source
@@ -136,7 +148,7 @@ extension Shell {
               explain QUERY             the checked plan instead of the rows
 
             Clauses: where, select, sort by, limit, group by … aggregate, compare, cite, timeline, chart
-            .help TOPIC shows a clause's syntax and examples (topics: \(HelpTopic.all.map { $0.names[0] }.joined(separator: ", "))).
+            \(topics)
 
             Commands:
 
