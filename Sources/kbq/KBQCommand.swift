@@ -64,10 +64,19 @@ struct KBQCommand: ParsableCommand {
     }
 
     /// The parsed options, in the shape the runner uses. swift-argument-parser does not keep
-    /// the order between scripts and `-e` options: scripts run first here.
-    var options: Options {
+    /// the order between scripts and `-e` options, so it is read again from `arguments`: a
+    /// line such as `-kf json -e A b.kbq` must run A before b.kbq, as the fast parser does.
+    func options(arguments: [String]) -> Options {
         var o = Options()
-        o.inputs = scripts.map { .file($0) } + expressions.enumerated().map { .expression($1, index: $0 + 1) }
+        let files = scripts.map { ScriptInput.file($0) }
+        let queries = expressions.enumerated().map { ScriptInput.expression($1, index: $0 + 1) }
+        if let order = KBQCommand.inputOrder(arguments), order.count == files.count + queries.count,
+           order.filter({ $0 }).count == queries.count {
+            var f = files[...], q = queries[...]
+            o.inputs = order.map { $0 ? q.popFirst()! : f.popFirst()! }
+        } else {
+            o.inputs = files + queries
+        }
         o.kbPath = kb
         o.format = format.outputFormat
         o.parameters = parameters.compactMap(FastOptionParser.parameter)
@@ -80,7 +89,7 @@ struct KBQCommand: ParsableCommand {
     static func options(from arguments: [String]) -> Options {
         do {
             var command = try parseAsRoot(arguments)
-            if let kbq = command as? KBQCommand { return kbq.options }
+            if let kbq = command as? KBQCommand { return kbq.options(arguments: arguments) }
             // `kbq help` comes back as the library's help command, which prints the help.
             try command.run()
             terminate(.ok)
@@ -93,6 +102,45 @@ struct KBQCommand: ParsableCommand {
             Output.standardError.write(message.hasSuffix("\n") ? message : message + "\n")
             terminate(.usage)
         }
+    }
+}
+
+extension KBQCommand {
+    /// For each script and `-e` query on a line swift-argument-parser accepted, in order,
+    /// whether it is a query: options are read as that parser reads them (grouped short
+    /// flags `-ke Q`, `-e=Q`, `--execute=Q`, `--` before file names). `nil` when the line
+    /// has a shape this does not know.
+    static func inputOrder(_ arguments: [String]) -> [Bool]? {
+        let valued: Set<Character> = ["e", "f", "p"]
+        let valuedLong = ["--execute", "--kb", "--format", "--param"]
+        var order: [Bool] = []
+        var i = 0
+        var onlyFiles = false
+        while i < arguments.count {
+            let a = arguments[i]
+            i += 1
+            if onlyFiles || a == "-" || !a.hasPrefix("-") {
+                order.append(false)
+            } else if a == "--" {
+                onlyFiles = true
+            } else if a.hasPrefix("--") {
+                let name = a.split(separator: "=", maxSplits: 1).first.map(String.init) ?? a
+                guard valuedLong.contains(name) else { continue }
+                if !a.contains("=") { i += 1 }
+                if name == "--execute" { order.append(true) }
+            } else {
+                // A group of short options: the one that takes a value ends it.
+                for (n, c) in a.dropFirst().enumerated() {
+                    guard valued.contains(c) else { continue }
+                    let rest = a.dropFirst(n + 2)
+                    guard rest.isEmpty || rest.hasPrefix("=") else { return nil }
+                    if rest.isEmpty { i += 1 }
+                    if c == "e" { order.append(true) }
+                    break
+                }
+            }
+        }
+        return order
     }
 }
 

@@ -27,11 +27,24 @@ import Testing
             return
         }
         let command = try #require(try KBQCommand.parseAsRoot(line) as? KBQCommand)
-        var full = command.options
-        // swift-argument-parser does not keep the order of scripts and -e: compare as sets.
-        full.inputs = fast.inputs.filter { full.inputs.contains($0) }
-        #expect(fast == full, "\(line)")
-        #expect(Set(fast.inputs.map { "\($0)" }) == Set(command.options.inputs.map { "\($0)" }))
+        #expect(fast == command.options(arguments: line), "\(line)")
+    }
+
+    /// Lines only swift-argument-parser reads keep the order of scripts and queries too: the
+    /// order is the order they run in.
+    @Test(arguments: [
+        (["-ke", "q1", "a.kbq", "-e", "q2"], [.expression("q1", index: 1), .file("a.kbq"), .expression("q2", index: 2)]),
+        (["-kf", "json", "a.kbq", "-e=q1", "b.kbq"], [.file("a.kbq"), .expression("q1", index: 1), .file("b.kbq")]),
+        (["-e", "q1", "-kp", "t=x", "a.kbq", "--execute=q2", "--", "-e"],
+         [.expression("q1", index: 1), .file("a.kbq"), .expression("q2", index: 2), .file("-e")]),
+    ] as [([String], [ScriptInput])])
+    func argumentParserKeepsTheOrderOfScriptsAndQueries(_ line: [String], _ inputs: [ScriptInput]) throws {
+        guard case .delegate = FastOptionParser.parse(line) else {
+            Issue.record("the fast parser read \(line): this test is for the other parser")
+            return
+        }
+        let command = try #require(try KBQCommand.parseAsRoot(line) as? KBQCommand)
+        #expect(command.options(arguments: line).inputs == inputs)
     }
 
     @Test(arguments: [["--help"], ["-h"], ["--generate-completion-script", "bash"], ["--fromat", "json"],
