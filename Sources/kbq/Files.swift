@@ -75,6 +75,14 @@ enum Files {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// Which file `path` is, whatever name leads to it (`./a.kbq`, a link), or `nil` when it
+    /// cannot be found.
+    static func identity(_ path: String) -> FileIdentity? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+    }
+
     /// Creates `path` and its missing parents, private to the user (for the history file).
     static func makeDirectories(_ path: String) -> Bool {
         var built = path.hasPrefix("/") ? "" : "."
@@ -84,4 +92,10 @@ enum Files {
         }
         return true
     }
+}
+
+/// A file as the file system knows it: two paths to one file have the same identity.
+struct FileIdentity: Equatable {
+    let device: UInt64
+    let inode: UInt64
 }

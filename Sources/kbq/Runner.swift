@@ -15,24 +15,24 @@ enum Runner {
 
         // Every script is read before anything runs: a missing file is a usage error, and
         // no half of the work is done before it is found.
-        var scripts: [(name: String, text: String)] = []
+        var scripts: [(name: String, text: String, file: FileIdentity?)] = []
         let expressionCount = options.inputs.reduce(0) { n, i in if case .expression = i { n + 1 } else { n } }
         for input in options.inputs {
             switch input {
             case .file(let path):
                 do {
-                    scripts.append((path == "-" ? "<stdin>" : path, try Files.readText(path)))
+                    scripts.append((path == "-" ? "<stdin>" : path, try Files.readText(path), path == "-" ? nil : Files.identity(path)))
                 } catch {
                     err.write("kbq: \(sanitizeForTerminal(error.description))\n")
                     return .usage
                 }
             case .expression(let text, let index):
-                scripts.append((expressionCount == 1 ? "-e" : "-e#\(index)", text))
+                scripts.append((expressionCount == 1 ? "-e" : "-e#\(index)", text, nil))
             }
         }
         if options.inputs.isEmpty && !interactive {
             do {
-                scripts.append(("<stdin>", try Files.readText("-")))
+                scripts.append(("<stdin>", try Files.readText("-"), nil))
             } catch {
                 err.write("kbq: \(sanitizeForTerminal(error.description))\n")
                 return .usage
@@ -59,7 +59,7 @@ enum Runner {
                           keepGoing: options.keepGoing, interactive: interactive)
         if interactive { return Repl.run(shell) }
         for script in scripts {
-            let ok = shell.runScript(script.text, name: script.name)
+            let ok = shell.runScript(script.text, name: script.name, file: script.file)
             if shell.quitRequested || !ok && !options.keepGoing { break }
         }
         return shell.status

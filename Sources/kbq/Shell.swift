@@ -43,8 +43,12 @@ final class Shell {
     var quitRequested = false
     /// How many results were printed, to put a blank line between them.
     private var resultsShown = 0
-    /// How deep `.read` is nested, so a script reading itself ends with an error.
+    /// How deep `.read` is nested: a bound even for scripts that the cycle check cannot
+    /// tell apart (standard input, files that vanish).
     var readDepth = 0
+    /// The script files being run, outermost first, so that `.read` of one of them is
+    /// refused before it runs anything again.
+    private var scriptsBeingRead: [(name: String, file: FileIdentity)] = []
 
     let out = Output.standardOutput
     let err = Output.standardError
@@ -160,15 +164,26 @@ final class Shell {
 
     /// Runs a whole script through the same input loop as the REPL. Returns whether every
     /// statement and command in it succeeded.
+    /// `file` is the script's file, when it is one.
     @discardableResult
-    func runScript(_ text: String, name: String) -> Bool {
-        InputLoop.run(TextLineReader(text), shell: self, name: name)
+    func runScript(_ text: String, name: String, file: FileIdentity? = nil) -> Bool {
+        if let file { scriptsBeingRead.append((name, file)) }
+        defer { if file != nil { scriptsBeingRead.removeLast() } }
+        return InputLoop.run(TextLineReader(text), shell: self, name: name)
     }
 
     /// Reads and runs the script at `path` (`.read`).
     func readScript(_ path: String, location: Location) -> Bool {
         guard readDepth < Shell.maxReadDepth else {
             report("scripts read each other more than \(Shell.maxReadDepth) levels deep", at: location)
+            return false
+        }
+        // A cycle would run the scripts' statements again at every turn until the depth
+        // bound stops it: refuse it at once, naming the chain.
+        let file = Files.identity(path)
+        if let file, let first = scriptsBeingRead.firstIndex(where: { $0.file == file }) {
+            let chain = scriptsBeingRead[first...].map(\.name) + [path]
+            report("'\(path)' is already being read (\(chain.joined(separator: " → ")))", at: location)
             return false
         }
         let text: String
@@ -180,7 +195,7 @@ final class Shell {
         }
         readDepth += 1
         defer { readDepth -= 1 }
-        return runScript(text, name: path)
+        return runScript(text, name: path, file: file)
     }
 
     // MARK: - Messages

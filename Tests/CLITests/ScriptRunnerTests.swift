@@ -212,6 +212,21 @@ import Testing
         #expect(!r.output.contains("Ukrainian intelligence"))
     }
 
+    @Test func scriptsThatReadEachOtherStopAtTheCycle() throws {
+        let a = scratch.file("a.kbq"), b = scratch.file("b.kbq")
+        try scratch.write("a.kbq", ".read \(b)\n")
+        try scratch.write("b.kbq", "sources where name contains \"Zelensky\" select name\n.read \(a)\n")
+        let r = kbq([a], scratch: scratch)
+        #expect(r.status == 2)
+        // b's statement ran once: the cycle is refused when it closes, not 16 levels later.
+        #expect(r.output.components(separatedBy: "Volodymyr Zelensky").count == 2, "\(r.output)")
+        #expect(r.error == "\(b):2: error: '\(a)' is already being read (\(a) → \(b) → \(a))\n")
+        // The same file under another name is the same file.
+        try scratch.write("self.kbq", ".read ./self.kbq\n")
+        let own = kbq(["self.kbq"], scratch: scratch, directory: scratch.path)
+        #expect(own.error == "self.kbq:1: error: './self.kbq' is already being read (self.kbq → ./self.kbq)\n")
+    }
+
     @Test func quitWithAWordAfterItIsAnErrorAndDoesNotQuit() throws {
         let path = try scratch.write("quit-now.kbq", ".quit now\nsources limit 1 select name\n")
         let r = kbq(["--keep-going", path], scratch: scratch)
