@@ -215,6 +215,21 @@ private let slowParameters: [String: Value] = ["values": .list((0..<1000).map { 
         #expect(elapsed < .seconds(5))
     }
 
+    /// A sort, a projection or a grouping of many rows is one step whose rows were counted
+    /// before it began: it must still stop at its deadline, not at its end.
+    @Test(arguments: ["items sort by name desc", "items select id, lower(name) as n, value * 2 as v",
+                      "items group by name aggregate count()"])
+    func longStepsStopAtTheDeadlineToo(_ text: String) throws {
+        let q = try prepare(text, kb: bigKB)
+        let clock = ContinuousClock()
+        let whole = clock.measure { #expect(runDiagnostics(q, limits: .none).isEmpty) }
+        let seconds = Double(whole.components.seconds) + Double(whole.components.attoseconds) / 1e18
+        var diagnostics: [Diagnostic] = []
+        let bounded = clock.measure { diagnostics = runDiagnostics(q, limits: Limits(maxSeconds: seconds / 20)) }
+        #expect(diagnostics.map(\.kind) == [.timeout])
+        #expect(bounded < whole / 2, "\(text): \(bounded) with a deadline, \(whole) without")
+    }
+
     @Test func theUntrustedPresetBoundsEveryRun() throws {
         #expect(Limits.untrusted.maxRows == 10_000)
         #expect(Limits.untrusted.maxSeconds == 2)

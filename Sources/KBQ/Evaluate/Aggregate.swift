@@ -152,6 +152,7 @@ func groupRows(_ rows: Rows, keys: [Eval], fastKey: (KBCollection, StringIDs, St
         // One stored string key and only counts: a histogram of interned ids.
         let counts = try countIDs(ids, pool.count, sel, env)
         for slot in counts.indices where counts[slot] > 0 {
+            if slot % tickEvery == tickEvery - 1 { try env.checkStop() }
             let g = newGroup([slot == pool.count ? .null : .string(pool[UInt32(slot)])])
             rowCounts[g] = counts[slot]
         }
@@ -200,13 +201,15 @@ func groupRows(_ rows: Rows, keys: [Eval], fastKey: (KBCollection, StringIDs, St
     let order: [Int]
     if inKeyOrder {
         let keyColumns = (0..<keys.count).map { j in SortColumn(groupKeys.map { $0[j] }, descending: false) }
-        order = sortedOrder(keyColumns, count: groupKeys.count)
+        order = try sortedOrder(keyColumns, count: groupKeys.count, env)
     } else {
         order = Array(groupKeys.indices)
     }
     var out: [[Value]] = []
     out.reserveCapacity(order.count)
-    for g in order {
+    for (k, g) in order.enumerated() {
+        // As many groups as rows, at worst: a long step that still stops when told to.
+        if k % tickEvery == tickEvery - 1 { try env.checkStop() }
         var row = groupKeys[g]
         for (a, spec) in aggregates.enumerated() {
             if spec.function == .count && spec.argument != nil {

@@ -236,15 +236,26 @@ final class Env {
         if work > limits.maxWork {
             throw Diagnostic(.workLimit, "the query visited more than \(limits.maxWork) rows, the limit for this run")
         }
-        if let cancel, cancel.isCancelled { throw Diagnostic(.cancelled, "the query was cancelled") }
+        if let cancel, cancel.isCancelled { throw cancelled }
         // Reading the clock costs more than a small query's step: read it on the first
         // tick and then once some rows of work have passed. Work that is slow per row
         // (patterns) polls `mustStop` itself.
         if work &- clockedAt < 256 && clockedAt != Int.min { return }
         clockedAt = work
-        if ContinuousClock.now > deadline {
-            throw Diagnostic(.timeout, "the query ran longer than \(formatNumber(limits.maxSeconds)) s, the limit for this run")
-        }
+        if ContinuousClock.now > deadline { throw timedOut }
+    }
+
+    /// Ends the run when it is cancelled or past its deadline, reading the clock now. For
+    /// long steps whose rows were counted before they began (a sort, a projection): they
+    /// call it between batches, so Ctrl-C or a time limit does not wait for the whole step.
+    func checkStop() throws(Diagnostic) {
+        if let cancel, cancel.isCancelled { throw cancelled }
+        if ContinuousClock.now > deadline { throw timedOut }
+    }
+
+    private var cancelled: Diagnostic { Diagnostic(.cancelled, "the query was cancelled") }
+    private var timedOut: Diagnostic {
+        Diagnostic(.timeout, "the query ran longer than \(formatNumber(limits.maxSeconds)) s, the limit for this run")
     }
 }
 

@@ -185,8 +185,17 @@ func sortRows(_ rows: Rows, _ keys: [(Eval, Bool)], _ env: Env, keep: Int? = nil
     let idx = rowIndexes(rows)
     try env.tick(idx.count)
     // Each key read once per row, into the plainest array its values allow.
-    let columns = keys.map { key in SortColumn(idx.map { key.0($0, env) }, descending: key.1) }
-    let order = sortedOrder(columns, count: idx.count, keep: keep)
+    var columns: [SortColumn] = []
+    for key in keys {
+        var values: [Value] = []
+        values.reserveCapacity(idx.count)
+        for (k, r) in idx.enumerated() {
+            if k % tickEvery == tickEvery - 1 { try env.checkStop() }
+            values.append(key.0(r, env))
+        }
+        columns.append(SortColumn(values, descending: key.1))
+    }
+    let order = try sortedOrder(columns, count: idx.count, keep: keep, env)
     switch rows {
     case .stored(let c, _):
         return .stored(c, order.map { Int32(idx[$0]) })
@@ -199,38 +208,49 @@ func sortRows(_ rows: Rows, _ keys: [(Eval, Bool)], _ env: Env, keep: Int? = nil
 
 /// The rows `0..<n` in the order of `columns` (ties in row order); with `keep`, only the
 /// first `keep` of them, found without sorting the rest when that is much fewer.
-func sortedOrder(_ columns: [SortColumn], count n: Int, keep: Int? = nil) -> [Int] {
-    columns.withUnsafeBufferPointer { columns -> [Int] in
-        func before(_ a: Int, _ b: Int) -> Bool {
-            for k in columns.indices {
-                let c = columns[k].compare(a, b)
-                if c != 0 { return c < 0 }
+func sortedOrder(_ columns: [SortColumn], count n: Int, keep: Int? = nil, _ env: Env) throws(Diagnostic) -> [Int] {
+    // Sorting a million rows is one long step: like a scan, it stops on cancellation or at
+    // its deadline, checked every so many comparisons (the sort gives up by throwing).
+    var compared = 0
+    do {
+        return try columns.withUnsafeBufferPointer { columns throws -> [Int] in
+            func before(_ a: Int, _ b: Int) throws -> Bool {
+                compared &+= 1
+                if compared & 0xFFFF == 0 { try env.checkStop() }
+                for k in columns.indices {
+                    let c = columns[k].compare(a, b)
+                    if c != 0 { return c < 0 }
+                }
+                return a < b
             }
-            return a < b
+            if let keep, keep < n / 4 {
+                return try firstInOrder(keep, of: n, by: before)
+            }
+            var order = Array(0..<n)
+            try order.sort(by: before)
+            return order
         }
-        if let keep, keep < n / 4 {
-            return firstInOrder(keep, of: n, by: before)
-        }
-        var order = Array(0..<n)
-        order.sort(by: before)
-        return order
+    } catch let d as Diagnostic {
+        throw d
+    } catch {
+        throw Diagnostic(.cancelled, "the query was cancelled")  // `before` throws nothing else
     }
 }
 
 /// The first `k` of `0..<n` in the order `before` gives (a strict total order), sorted: a
 /// binary heap of the best `k` so far, so most rows cost one comparison with its worst.
-func firstInOrder(_ k: Int, of n: Int, by before: (Int, Int) -> Bool) -> [Int] {
+func firstInOrder(_ k: Int, of n: Int, by before: (Int, Int) throws -> Bool) rethrows -> [Int] {
     if k == 0 { return [] }
     // A max-heap under `before`: the root is the worst of those kept.
     var heap: [Int] = []
     heap.reserveCapacity(k)
-    func siftDown(_ start: Int) {
+    func siftDown(_ start: Int) throws {
         var i = start
         while true {
             let l = 2 * i + 1, r = l + 1
             var worst = i
-            if l < heap.count && before(heap[worst], heap[l]) { worst = l }
-            if r < heap.count && before(heap[worst], heap[r]) { worst = r }
+            if try l < heap.count && before(heap[worst], heap[l]) { worst = l }
+            if try r < heap.count && before(heap[worst], heap[r]) { worst = r }
             if worst == i { return }
             heap.swapAt(i, worst)
             i = worst
@@ -242,16 +262,16 @@ func firstInOrder(_ k: Int, of n: Int, by before: (Int, Int) -> Bool) -> [Int] {
             var i = heap.count - 1
             while i > 0 {
                 let p = (i - 1) / 2
-                if !before(heap[p], heap[i]) { break }
+                if try !before(heap[p], heap[i]) { break }
                 heap.swapAt(p, i)
                 i = p
             }
-        } else if before(x, heap[0]) {
+        } else if try before(x, heap[0]) {
             heap[0] = x
-            siftDown(0)
+            try siftDown(0)
         }
     }
-    heap.sort(by: before)
+    try heap.sort(by: before)
     return heap
 }
 
@@ -334,7 +354,11 @@ func project(_ rows: Rows, _ columns: [ResultColumn], _ evals: [Eval], _ env: En
     try env.tick(idx.count)
     var out: [[Value]] = []
     out.reserveCapacity(idx.count)
-    for r in idx { out.append(evals.map { $0(r, env) }) }
+    for (k, r) in idx.enumerated() {
+        // Counted above, but a long step: it still stops when cancelled or out of time.
+        if k % tickEvery == tickEvery - 1 { try env.checkStop() }
+        out.append(evals.map { $0(r, env) })
+    }
     var t = Table(columns: columns, rows: out)
     switch rows {
     case .stored: t.origin = idx.map { Int32($0) }
