@@ -512,6 +512,11 @@ private final class RunTimes: Sendable {
         #expect((rows[1][value] as? Double) == 13_000)
         #expect(((rows[0][value] as? [String: Any])?["qualifier"] as? String) == "over")
 
+        // The chart is plain JSON too: its bars under "bars", not under a Swift detail.
+        let chart = try #require(object["chart"] as? [String: Any])
+        let bars = try #require(chart["bars"] as? [[String: Any]], "\(chart)")
+        #expect(bars.compactMap { $0["text"] as? String } == ["over 16,500", "13,000"])
+
         // And back: decoding gives the same JSON again.
         let decoded = try JSONDecoder().decode(ResultTable.self, from: data)
         #expect(decoded.columns == r.columns)

@@ -188,6 +188,28 @@ public enum Chart: Sendable, Hashable, Codable {
     /// Dated marks along a line, oldest first.
     case timeline([Mark])
 
+    enum CodingKeys: String, CodingKey { case bars, timeline }
+
+    /// Encodes as `{"bars": [...]}` or `{"timeline": [...]}`. (The form Swift derives would
+    /// put the list under a `_0` key, a detail of Swift, not of the chart.)
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        switch self {
+        case .bars(let bars): try c.encode(bars, forKey: .bars)
+        case .timeline(let marks): try c.encode(marks, forKey: .timeline)
+        }
+    }
+
+    /// Decodes what ``encode(to:)`` writes.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        if let bars = try c.decodeIfPresent([Bar].self, forKey: .bars) {
+            self = .bars(bars)
+        } else {
+            self = .timeline(try c.decode([Mark].self, forKey: .timeline))
+        }
+    }
+
     /// One bar.
     public struct Bar: Sendable, Hashable, Codable {
         /// The bar's label.
