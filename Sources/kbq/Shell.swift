@@ -112,8 +112,10 @@ final class Shell {
             }
         }
         if interactive { Interrupts.endCancellable() }
+        // On a terminal the source line must not wrap, or the caret points at the wrong word.
+        let errWidth = Terminal.columns(err.fd)
         for d in diagnostics {
-            err.write(source.render(d, color: errColor))
+            err.write(source.render(d, color: errColor, width: errWidth))
         }
         if !diagnostics.isEmpty { fail(.queryError) }
         return diagnostics.isEmpty

@@ -201,6 +201,24 @@ private let containersResult = "relative spread 21%"
         #expect(kbq.waitForExit() == 0)
     }
 
+    @Test func anErrorInALongLineIsShownWithinTheTerminalWidth() throws {
+        let kbq = try TerminalSession(scratch: scratch, columns: 60)
+        try kbq.expect("kbq> ")
+        kbq.send(#"estimates where topic = "containers" and source.name contains "intelligence" select topic, value, hedx"# + "\r")
+        try kbq.expect("error: unknown field 'hedx'")
+        let shown = try kbq.expect("= help")
+        // A source line wider than the terminal would wrap, and the caret would point at
+        // another word: the line is cut to a window around the error.
+        let lines = shown.split(separator: "\n").map(String.init)
+        let source = try #require(lines.first { $0.hasPrefix(" 1 | ") }, "\(shown)")
+        let carets = try #require(lines.first { $0.contains("^~~~") }, "\(shown)")
+        #expect(source.count <= 60, "\(source)")
+        let word = try #require(source.range(of: "hedx"))
+        #expect(source.distance(from: source.startIndex, to: word.lowerBound) == carets.distance(from: carets.startIndex, to: carets.firstIndex(of: "^")!))
+        kbq.send("\u{04}")
+        #expect(kbq.waitForExit() == 0)
+    }
+
     @Test func badLoadKeepsTheCurrentKB() throws {
         let bad = try scratch.write("bad.json", #"{"collections": {"things": {"fields": {"id": "nope"}, "rows": []}}}"#)
         let kbq = try TerminalSession(scratch: scratch)

@@ -49,7 +49,11 @@ public struct SourceText: Sendable {
     ///       7 | estimates where topc = "containers"
     ///         |                 ^~~~
     ///         = help: did you mean 'topic'?
-    public func render(_ d: Diagnostic, color: Bool = false) -> String {
+    ///
+    /// - Parameter width: the columns of the terminal it will be shown on, if any. A source
+    ///   line longer than that is shown as a window around the error that fits, so the
+    ///   terminal does not wrap it and move the caret away from what it points at.
+    public func render(_ d: Diagnostic, color: Bool = false, width: Int? = nil) -> String {
         let red = color ? "\u{1B}[1;31m" : "", bold = color ? "\u{1B}[1m" : ""
         let green = color ? "\u{1B}[32m" : "", reset = color ? "\u{1B}[0m" : ""
         guard var range = d.range else {
@@ -78,18 +82,22 @@ public struct SourceText: Sendable {
         // A long line (a minified script, a binary file read by mistake) is shown as a
         // window around the error, so that each diagnostic costs the same whatever the
         // line's length.
+        // On a terminal, the window leaves room for the gutter (" 12 | ") and two "…".
+        let budget = width.map { max(20, min(SourceText.maxShownLineBytes, $0 - gutter - 7)) } ?? SourceText.maxShownLineBytes
         var from = lineStart, to = lineEnd
-        if to - from > SourceText.maxShownLineBytes {
-            from = max(lineStart, caretStart - SourceText.maxShownLineBytes / 2)
+        if to - from > budget {
+            from = max(lineStart, caretStart - budget / 2)
             while from > lineStart, bytes[from] & 0xC0 == 0x80 { from -= 1 }
-            to = min(lineEnd, from + SourceText.maxShownLineBytes)
+            to = min(lineEnd, from + budget)
+            // An error near the end of the line gets the whole window before it.
+            if to == lineEnd { from = max(lineStart, lineEnd - budget) }
+            while from > lineStart, bytes[from] & 0xC0 == 0x80 { from -= 1 }
             while to < lineEnd, bytes[to] & 0xC0 == 0x80 { to += 1 }
         }
         func shown(_ a: Int, _ b: Int) -> String { sanitizeForTerminal(String(decoding: bytes[a..<max(a, b)], as: UTF8.self)) }
         var before = shown(from, caretStart), after = shown(caretStart, to)
         var cutBefore = from > lineStart, cutAfter = to < lineEnd
         // Control characters are shown as escapes, several columns each: trim again.
-        let budget = SourceText.maxShownLineBytes
         if before.count + after.count > budget {
             let keepBefore = min(before.count, max(budget / 2, budget - after.count))
             if before.count > keepBefore { before = String(before.suffix(keepBefore)); cutBefore = true }
