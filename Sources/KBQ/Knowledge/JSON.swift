@@ -1,6 +1,6 @@
 /// A parsed JSON value. Objects keep their members in document order, so that a KB's
 /// field order is its column order.
-indirect enum JSON: Sendable {
+enum JSON: Sendable {
     case null
     case bool(Bool)
     case number(Double)
