@@ -314,6 +314,28 @@ def main():
             print("  %-8d %s  kbq %s  sqlite3 %s  duckdb %s" % (n, q, ms(fresh[(n, q)]["kbq"]), ms(fresh[(n, q)]["sqlite3"]),
                                                           ms(fresh[(n, q)]["duckdb"])), flush=True)
 
+    print("== fresh process: load JSON rows and answer Q2", flush=True)
+    big = max(sizes)
+    jdir = os.path.join(a.data, str(big))
+    json_cases = [("gen.py's kb.json", os.path.join(jdir, "kb.json"), None),
+                  ("one JSON array", os.path.join(jdir, "estimates.json"), "array"),
+                  ("NDJSON", os.path.join(jdir, "estimates.ndjson"), "newline_delimited")]
+    want = run(tools.kbq_cmd(csvs[big], "Q2"))
+    json_fresh, json_mem = [], []
+    for label, path, duck_format in json_cases:
+        got = run(tools.kbq_cmd(path, "Q2"))
+        if got != want:
+            raise SystemExit("bench: kbq answers Q2 differently from %s than from the CSV" % path)
+        cmds = [("kbq", tools.kbq_cmd(path, "Q2"))]
+        if duck_format:
+            qtext = open(os.path.join(a.peers, "q2.sql")).read()
+            sql = "create table estimates as select * from read_json('%s', format='%s'); %s" % (path, duck_format, qtext)
+            cmds.append(("duckdb", " ".join([sh_quote(a.duckdb), "-c", sh_quote(sql)])))
+        r = hyperfine(cmds, 2 if a.quick else 3, 1)
+        json_fresh.append(r)
+        json_mem.append({name: peak_kib(cmd) for name, cmd in cmds})
+        print("  %-16s kbq %s  duckdb %s" % (label, ms(r["kbq"]), ms(r.get("duckdb"))), flush=True)
+
     print("== library: the CSV loaded once", flush=True)
     lib, duck = {}, {}
     for n in sizes:
@@ -365,6 +387,19 @@ def main():
             L.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
                 "{:,}".format(n), q, ms(f["kbq"]), ms(f["sqlite3"]), ms(f["duckdb"]), ratio(f["kbq"], f["sqlite3"]),
                 ratio(f["kbq"], f["duckdb"]), mib(m["kbq"]), mib(m["sqlite3"]), mib(m["duckdb"])))
+    L.append("")
+    L.append("### Fresh process: load %s rows of JSON, answer Q2" % "{:,}".format(big))
+    L.append("")
+    L.append("kbq: `kbq --kb FILE -e …` (bare JSON rows, types inferred; the answer checked against the CSV's); "
+             "DuckDB: `create table estimates as select * from read_json(FILE, format=…)`, then q2.sql. DuckDB does not "
+             "read gen.py's `{\"collections\": …}` shape as a table.")
+    L.append("")
+    L.append("| file | size | kbq | DuckDB | kbq/DuckDB | peak kbq | peak DuckDB |")
+    L.append("|---|---|---|---|---|---|---|")
+    for (label, path, _), r, m in zip(json_cases, json_fresh, json_mem):
+        L.append("| %s | %.0f MiB | %s | %s | %s | %s | %s |" % (
+            label, os.path.getsize(path) / 1048576, ms(r["kbq"]), ms(r.get("duckdb")),
+            ratio(r["kbq"], r["duckdb"]) if "duckdb" in r else "", mib(m["kbq"]), mib(m.get("duckdb"))))
     L.append("")
     L.append("### Already loaded: kbq's library benchmark against DuckDB's `.timer on`")
     L.append("")

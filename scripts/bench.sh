@@ -64,6 +64,15 @@ for n in $sizes; do
         python3 "$peers/gen.py" --n "$n" --out "$data/$n" >/dev/null
     fi
 done
+# The same rows as JSON for the JSON case (largest size only), from gen.py's kb.json (one
+# row per line inside {"collections":{"estimates":[ … ]}}): one row object per line, and
+# one top-level array, the two shapes DuckDB's read_json takes.
+for n in $sizes; do largest=$n; done
+if [ ! -s "$data/$largest/estimates.ndjson" ] || [ ! -s "$data/$largest/estimates.json" ]; then
+    say "writing $largest rows as NDJSON and as a JSON array"
+    sed -e '1d;$d' -e 's/,$//' "$data/$largest/kb.json" > "$data/$largest/estimates.ndjson"
+    { echo "["; sed '$!s/$/,/' "$data/$largest/estimates.ndjson"; echo "]"; } > "$data/$largest/estimates.json"
+fi
 
 exec python3 "$here/scripts/bench.py" --kbq "$bin/kbq" --build-flags "$flags" --kbq-bench "$bin/kbq-bench" \
     --duckdb "$duckdb" --peers "$peers" --data "$data" --sizes "$sizes" --doc "$here/docs/PERFORMANCE.md" \
