@@ -15,7 +15,7 @@
 import Glibc
 #endif
 
-private let limits = Limits(maxRows: 10_000, maxSeconds: 1, maxWork: 5_000_000)
+private let limits = Limits(maxRows: 10_000, maxSeconds: 1, maxWork: 5_000_000, maxTextBytes: 4 << 20)
 
 /// Values for the parameters the seeds use, of each kind, so that `$name` queries run.
 private let parameters: [String: Value] = [

@@ -17,18 +17,23 @@ public struct Limits: Sendable, Hashable {
     public var maxSeconds: Double
     /// The most rows a run may visit, summed over every step.
     public var maxWork: Int
+    /// The most bytes of text `concat` and `replace` may make in a run (and no one value
+    /// more than 16 MiB): they are the only functions whose output outgrows their input.
+    public var maxTextBytes: Int
 
     /// Makes limits.
-    public init(maxRows: Int = 10_000_000, maxSeconds: Double = 3600, maxWork: Int = Int.max) {
+    public init(maxRows: Int = 10_000_000, maxSeconds: Double = 3600, maxWork: Int = Int.max, maxTextBytes: Int = 256 << 20) {
         self.maxRows = maxRows
         self.maxSeconds = maxSeconds
         self.maxWork = maxWork
+        self.maxTextBytes = maxTextBytes
     }
 
-    /// No practical limit: what the CLI uses.
+    /// No practical limit but 256 MiB of text made by `concat` and `replace`: what the CLI uses.
     public static let none = Limits()
-    /// A conservative default for untrusted queries: 10,000 rows, 2 seconds, 50 million rows visited.
-    public static let untrusted = Limits(maxRows: 10_000, maxSeconds: 2, maxWork: 50_000_000)
+    /// A conservative default for untrusted queries: 10,000 rows, 2 seconds, 50 million rows
+    /// visited, 16 MiB of text made.
+    public static let untrusted = Limits(maxRows: 10_000, maxSeconds: 2, maxWork: 50_000_000, maxTextBytes: 16 << 20)
 }
 
 /// Lets a host stop a running query from another thread or task. The query notices within

@@ -70,10 +70,14 @@ private let esc = UInt8(0x1B)
             """
         let (diagnostics, rendered, output) = run(script)
         #expect(diagnostics.map(\.kind) == [.limitExceeded], "\(rendered)")
-        #expect(rendered.contains("test.kbq:4:18: error: concat made more than 256 MiB of text in this run"), "\(rendered)")
+        #expect(rendered.contains("test.kbq:4:18: error: concat made more than 268,435,456 bytes of text in this run, the limit"), "\(rendered)")
         #expect(output.isEmpty)
         let r = run(#"sentences select len(replace(replace(replace(text, "e", text), "e", text), "e", text)) as n"#)
         #expect(r.diagnostics.first?.kind == .limitExceeded && r.rendered.contains("the limit is 16 MiB"), "\(r.rendered)")
+        // The run's budget is the caller's: 16 MiB for untrusted queries, or what it says.
+        let small = run("sentences select concat(text, text) as t", limits: Limits(maxTextBytes: 1_000))
+        #expect(small.rendered.contains("concat made more than 1,000 bytes of text in this run, the limit"), "\(small.rendered)")
+        #expect(Limits.untrusted.maxTextBytes == 16 << 20)
     }
 
     @Test func invalidUTF8InAQueryIsRepairedAndReportedWhereItIsNotAString() {

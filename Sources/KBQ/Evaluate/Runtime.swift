@@ -124,11 +124,10 @@ final class Env {
         memoWord.store(UInt64(key) << 32 | UInt64(value), ordering: .relaxed)
     }
 
-    /// The longest text `concat` or `replace` may make, and the most they may make in one
-    /// run: the only functions whose output outgrows their input, so a query nesting them
-    /// (or a chain of lets) could otherwise fill memory.
+    /// The longest text `concat` or `replace` may make (the most they may make in a run is
+    /// `Limits.maxTextBytes`): the only functions whose output outgrows their input, so a
+    /// query nesting them (or a chain of lets) could otherwise fill memory.
     static let maxTextBytes = 16 << 20
-    static let maxTextBytesPerRun = 256 << 20
     private let textBytes: Atomic<Int>
     /// How much text `concat` and `replace` have made in this run (a script's statements
     /// carry it from one to the next, as they carry `work`).
@@ -146,8 +145,8 @@ final class Env {
             return false
         }
         let total = textBytes.add(bytes, ordering: .relaxed).newValue
-        if total > Env.maxTextBytesPerRun {
-            fail(Diagnostic(.limitExceeded, "\(function) made more than 256 MiB of text in this run, the limit", at: range))
+        if total > limits.maxTextBytes {
+            fail(Diagnostic(.limitExceeded, "\(function) made more than \(formatNumber(Double(limits.maxTextBytes))) bytes of text in this run, the limit", at: range))
             return false
         }
         return true
