@@ -129,7 +129,7 @@ extension Shell {
             session = Session(kb: kb)
             let rows = kb.collections.reduce(0) { $0 + $1.count }
             // A KB's name is the file's text: shown escaped, as results are.
-            var message = "loaded \(sanitizeForTerminal(kb.name)): \(kb.collections.count) collection\(kb.collections.count == 1 ? "" : "s"), \(rows) rows"
+            var message = "loaded \(sanitizeForTerminal(kb.name)): \(kb.collections.count) collection\(kb.collections.count == 1 ? "" : "s"), \(formatNumber(Double(rows))) row\(rows == 1 ? "" : "s")"
             if hadLets { message += " (let names were cleared)" }
             if interactive { out.write(dim(message) + "\n") }
         } catch {

@@ -62,7 +62,7 @@ private func rawControls(_ text: String) -> [UInt32] {
         try kbq.expect("kbq> ")
         // `.load` confirms the KB by its name.
         kbq.send(".load \(kb)\r")
-        try kbq.expect("loaded evil\\e]0;pwned\\u{7}:")
+        try kbq.expect("loaded evil\\e]0;pwned\\u{7}: 1 collection, 1 row\n")
         try kbq.expect("kbq> ")
         kbq.send("\u{04}")
         #expect(kbq.waitForExit() == 0)
