@@ -110,7 +110,7 @@ final class EditLineReader: LineReader {
     func entered(_ entry: String) {
         guard !entry.utf8.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0A }) else { return }
         _ = kbq_history_enter(api, history, entry)
-        historyFile?.save(history, api: api)
+        historyFile?.save(adding: entry, else: history, api: api)
     }
 
     private func writeOutput(_ text: String) {
@@ -207,7 +207,8 @@ private let completeFunction: @convention(c) (OpaquePointer?, Int32) -> UInt8 = 
 
 /// The history file: read at start, written whole after every entry (to a temporary file,
 /// then renamed over the old one), so a crash or a kill loses nothing and never leaves a
-/// half-written file.
+/// half-written file. Each write is the file as it is now plus the new entry, so sessions
+/// open side by side keep each other's entries (the last to write does not win).
 final class HistoryFile {
     let path: String
     /// A history that cannot be saved is said once, not after every entry.
@@ -233,6 +234,18 @@ final class HistoryFile {
 
     func load(into history: OpaquePointer, api: UnsafePointer<kbq_editline>) {
         _ = kbq_history_load(api, history, path)
+    }
+
+    /// Writes the file as it is on disk now with `entry` after it; or, if no history can be
+    /// made for that, the session's own `history`.
+    func save(adding entry: String, else history: OpaquePointer, api: UnsafePointer<kbq_editline>) {
+        guard let merged = kbq_history_init(api) else { return save(history, api: api) }
+        defer { kbq_history_end(api, merged) }
+        _ = kbq_history_set_size(api, merged, 1000)
+        _ = kbq_history_set_unique(api, merged, 1)
+        _ = kbq_history_load(api, merged, path)  // none yet: the entry alone
+        _ = kbq_history_enter(api, merged, entry)
+        save(merged, api: api)
     }
 
     func save(_ history: OpaquePointer, api: UnsafePointer<kbq_editline>) {

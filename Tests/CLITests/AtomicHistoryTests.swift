@@ -76,6 +76,29 @@ private func entries(_ bytes: [UInt8]) -> [String] {
         #expect(kbq.waitForExit() == 0)
     }
 
+    @Test func twoSessionsSideBySideKeepEachOthersEntries() throws {
+        let history = scratch.file("history")
+        let a = try TerminalSession(scratch: scratch, environment: ["KBQ_HISTORY": history])
+        let b = try TerminalSession(scratch: scratch, environment: ["KBQ_HISTORY": history])
+        try a.expect("kbq> ")
+        try b.expect("kbq> ")
+        a.send("sources limit 1\r")
+        try a.expect("(1 row)")
+        try a.expect("kbq> ")
+        b.send("sources limit 2\r")
+        try b.expect("(2 rows)")
+        try b.expect("kbq> ")
+        a.send("sources limit 3\r")
+        try a.expect("(3 rows)")
+        try a.expect("kbq> ")
+        // Each write was the file as it stood plus the new entry: B's is kept between A's.
+        #expect(entries(snapshot(history) ?? []) == ["sources limit 1", "sources limit 2", "sources limit 3"])
+        for s in [a, b] {
+            s.send("\u{04}")
+            #expect(s.waitForExit() == 0)
+        }
+    }
+
     @Test func aReaderNeverSeesATornFileAndAKillLeavesAWholeOne() throws {
         let history = scratch.file("history")
         let kbq = try TerminalSession(scratch: scratch, environment: ["KBQ_HISTORY": history])
