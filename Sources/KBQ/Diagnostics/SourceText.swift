@@ -50,9 +50,12 @@ public struct SourceText: Sendable {
     ///         |                 ^~~~
     ///         = help: did you mean 'topic'?
     ///
-    /// - Parameter width: the columns of the terminal it will be shown on, if any. A source
-    ///   line longer than that is shown as a window around the error that fits, so the
-    ///   terminal does not wrap it and move the caret away from what it points at.
+    /// - Parameters:
+    ///   - d: the diagnostic, with its range in this text.
+    ///   - color: whether to colour the severity and the caret with ANSI escapes.
+    ///   - width: the columns of the terminal it will be shown on, if any. A source line
+    ///     longer than that is shown as a window around the error that fits, so the
+    ///     terminal does not wrap it and move the caret away from what it points at.
     public func render(_ d: Diagnostic, color: Bool = false, width: Int? = nil) -> String {
         let red = color ? "\u{1B}[1;31m" : "", bold = color ? "\u{1B}[1m" : ""
         let green = color ? "\u{1B}[32m" : "", reset = color ? "\u{1B}[0m" : ""

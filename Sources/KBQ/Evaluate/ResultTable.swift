@@ -173,7 +173,7 @@ public struct Summary: Sendable, Hashable, Codable {
         a.title == b.title && a.items == b.items && a.verdict == b.verdict
     }
 
-    /// Hashes what ``==`` compares.
+    /// Hashes what `==` compares.
     public func hash(into h: inout Hasher) {
         h.combine(title)
         h.combine(items)
@@ -258,7 +258,7 @@ public enum Chart: Sendable, Hashable, Codable {
         /// Bars are equal when they are drawn the same.
         public static func == (a: Bar, b: Bar) -> Bool { a.label == b.label && a.value == b.value && a.text == b.text }
 
-        /// Hashes what ``==`` compares.
+        /// Hashes what `==` compares.
         public func hash(into h: inout Hasher) {
             h.combine(label)
             h.combine(value)

@@ -99,7 +99,7 @@ public struct RowRef: Sendable, Hashable {
             (a.collection == b.collection && a.key == b.key && a.display == b.display))
     }
 
-    /// Hashes what ``==`` compares.
+    /// Hashes what `==` compares.
     public func hash(into h: inout Hasher) {
         h.combine(row)
         h.combine(collection)
