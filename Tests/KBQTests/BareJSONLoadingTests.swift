@@ -84,7 +84,8 @@ private func types(_ kb: KnowledgeBase, _ collection: String) -> [String] {
         #expect(e.problems.contains { $0.message.contains("declare it in a KB file") })
         let badName = load(#"{"collections": {"my rows": [{"first name": "x"}]}}"#, file: "names.json")
         guard case .failure(let n) = badName else { Issue.record("loaded"); return }
-        #expect(Set(n.problems.map(\.path)) == ["$.collections.my rows", "$.collections.my rows.first name"], "\(n.problems)")
+        // The bad name's path is the first row that holds it, where it can be found.
+        #expect(Set(n.problems.map(\.path)) == ["$.collections.my rows", "$.collections.my rows[0].first name"], "\(n.problems)")
     }
 
     @Test func notBareDataStillNeedsItsHeader() {
@@ -97,5 +98,53 @@ private func types(_ kb: KnowledgeBase, _ collection: String) -> [String] {
         guard case .failure(let b) = broken else { Issue.record("loaded"); return }
         #expect(b.problems.map(\.path) == ["$[1]"])
         #expect(b.problems.first?.message == "not valid JSON at line 2, column 9: unexpected character '}'", "\(b.problems)")
+    }
+
+    @Test func fieldsAndKindsFirstMetPastTheFirstRowsAreTypedFromEveryRow() throws {
+        // Types come from the first 10,000 rows; a field or a kind of value first met after
+        // them used to refuse the file. JSON arrays and NDJSON are typed again from all rows.
+        let rows = (0..<10_000).map { #"{"id": "r\#($0)", "v": \#($0)}"# }
+        for (name, last) in [("late", #"{"id": "late", "v": 1, "extra": "x"}"#), ("kind", #"{"id": "late", "v": "text"}"#)] {
+            let array = try load("[" + (rows + [last]).joined(separator: ",\n") + "]", file: "\(name).json").get()
+            let lines = try load((rows + [last]).joined(separator: "\n") + "\n", file: "\(name).ndjson").get()
+            for kb in [array, lines] {
+                #expect(kb.collection(name)?.count == 10_001)
+                #expect(cells(kb, "\(name) where id = \"late\" select \(name == "late" ? "extra" : "v")") == [[name == "late" ? "x" : "text"]])
+            }
+        }
+        // A value that no type holds is still refused, at its row, wherever it is.
+        let nested = load("[" + (rows + [#"{"id": "o", "v": {"a": 1}}"#]).joined(separator: ",") + "]", file: "nested.json")
+        guard case .failure(let e) = nested else { Issue.record("loaded"); return }
+        #expect(e.problems.map(\.path) == ["$[10000].v"], "\(e.problems)")
+    }
+
+    @Test func aByteOrderMarkAtTheStartIsSkipped() throws {
+        let bom = "\u{FEFF}"
+        #expect(try cells(load(bom + #"[{"a": 1}]"#, file: "bom.json").get(), "bom select a") == [["1"]])
+        #expect(try cells(load(bom + "{\"a\": 1}\n{\"a\": 2}\n", file: "bom.ndjson").get(), "bom select a") == [["1"], ["2"]])
+        let kb = try load(bom + #"{"kbq": 1, "collections": {"t": {"fields": {"a": "number"}, "rows": [{"a": 3}]}}}"#, file: "kb.json").get()
+        #expect(cells(kb, "t select a") == [["3"]])
+        // Columns are counted as an editor shows them, without the mark.
+        guard case .failure(let e) = load(bom + "[{\"a\": }]", file: "bad.json") else { Issue.record("loaded"); return }
+        #expect(e.problems.first?.message == "not valid JSON at line 1, column 8: unexpected character '}'", "\(e.problems)")
+    }
+
+    @Test func aFieldGivenTwiceInARowIsRefusedNotHalfKept() {
+        // JSON readers differ on which of two values they keep; kbq kept the first unsaid.
+        guard case .failure(let a) = load(#"[{"a": 1}, {"a": 1, "a": 2}]"#, file: "twice.json") else { Issue.record("loaded"); return }
+        #expect(a.problems.map(\.path) == ["$[1].a"] && a.problems.first?.message == "field 'a' is given twice in this row", "\(a.problems)")
+        guard case .failure(let n) = load("{\"a\": 1}\n{\"a\": 1, \"a\": 2}\n", file: "twice.ndjson") else { Issue.record("loaded"); return }
+        #expect(n.problems.map(\.path).first?.hasSuffix("twice.ndjson:2.a") == true, "\(n.problems)")
+    }
+
+    @Test func rowsWithNoFieldsAreRefusedNotCountedAsNone() {
+        // [{}, {}] loaded as a collection of 0 rows and no fields, which no query could see.
+        for (text, file, path) in [("[]", "none.json", "$"), ("[{}, {}]", "empty.json", "$"), (#"{"collections": {"t": [], "u": [{"a": 1}]}}"#, "c.json", "$.collections.t")] {
+            guard case .failure(let e) = load(text, file: file) else { Issue.record("loaded \(text)"); continue }
+            #expect(e.problems.map(\.path) == [path], "\(e.problems)")
+            #expect(e.problems.first?.message.hasPrefix("no fields to load") == true)
+        }
+        guard case .failure(let n) = load("\n\n", file: "blank.ndjson") else { Issue.record("loaded"); return }
+        #expect(n.problems.first?.message.hasPrefix("no fields to load") == true)
     }
 }

@@ -71,7 +71,8 @@ private func cells(_ kb: KnowledgeBase, _ text: String) -> [[String]] {
         case .success: Issue.record("loaded an NDJSON file with bad lines")
         case .failure(let error):
             #expect(error.problems.map(\.path) == ["rows.ndjson:2", "rows.ndjson:3", "rows.ndjson:4", "rows.ndjson:5.colour", "rows.ndjson:6.value"])
-            #expect(error.problems[0].message.hasPrefix("not valid JSON: "))
+            // A syntax error names its column as well as its line.
+            #expect(error.problems[0].message == "not valid JSON at column 24: unexpected end of file inside an object", "\(error.problems)")
             #expect(Array(error.problems.dropFirst().map(\.message)) == [
                 "expected a row object, found array",
                 "missing field 'ok' (give null for no value)",
@@ -79,6 +80,14 @@ private func cells(_ kb: KnowledgeBase, _ text: String) -> [[String]] {
                 "expected number, found string \"six\"",
             ])
         }
+    }
+
+    @Test func aFieldGivenTwiceOnALineIsRefusedAsInAKBFile() {
+        // Rows inside a KB file refuse it; a rows file kept the first value unsaid.
+        let text = #"{"id": "a", "value": 1, "value": 2, "tags": [], "ok": true}"# + "\n"
+        guard case .failure(let e) = load(text, directory: temporaryDirectory()) else { Issue.record("loaded"); return }
+        #expect(e.problems.map(\.path) == ["rows.ndjson:1.value"], "\(e.problems)")
+        #expect(e.problems.first?.message == "field given twice")
     }
 
     @Test func linesAcrossChunkBoundariesAndLongerThanAChunk() throws {

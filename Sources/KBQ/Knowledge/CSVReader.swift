@@ -258,7 +258,8 @@ enum NDJSONReader {
             var given = [Bool](repeating: false, count: fields.count)
             for (k, v) in members {
                 guard let i = index[k] else { problems.add("\(path).\(k)", "unknown field '\(k)'"); continue }
-                if given[i] { continue }
+                // As in a KB file's rows: keeping one of two values would drop the other unsaid.
+                if given[i] { problems.add("\(path).\(k)", "field given twice"); continue }
                 given[i] = true
                 builders[i].append(v, path: "\(path).\(k)", problems: &problems)
             }
@@ -318,15 +319,20 @@ enum NDJSONReader {
             } else {
                 return
             }
-            let line = UnsafeBufferPointer(start: buffer + start, count: end - start)
+            var line = UnsafeBufferPointer(start: buffer + start, count: end - start)
             start = min(length, end + 1)
             scanned = start
             lineNo += 1
+            // A byte order mark, as Windows tools write, is no part of the first row (CSV
+            // files are read past one too).
+            if lineNo == 1, line.count >= 3, line[0] == 0xEF, line[1] == 0xBB, line[2] == 0xBF {
+                line = UnsafeBufferPointer(rebasing: line[3...])
+            }
             if isBlank(line) { continue }
             let path = "\(name):\(lineNo)"
             let row: JSON
             do { row = try JSONParser.parse(line) } catch {
-                problems.add(path, "not valid JSON: \(error.message)")
+                problems.add(path, "not valid JSON at column \(KBLoader.lineColumn(line, error.offset).1): \(error.message)")
                 continue
             }
             guard case .object(let members) = row else { problems.add(path, "expected a row object, found \(row.preview)"); continue }

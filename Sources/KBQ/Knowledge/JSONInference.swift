@@ -75,13 +75,14 @@ enum JSONInference {
     }
 
     /// The fields of rows whose candidates were gathered, in the order first seen; nil
-    /// with the problems when a field cannot be typed or named.
-    static func fields(_ names: [String], _ candidates: [Candidates], path: String, problems: inout ProblemList) -> [Field] {
+    /// with the problems when a field cannot be typed or named. `firstSeen` is where each
+    /// field first appears (a row's path), so a bad name is shown where it can be found.
+    static func fields(_ names: [String], _ candidates: [Candidates], firstSeen: [String], path: String, problems: inout ProblemList) -> [Field] {
         var fields: [Field] = []
         let hasQualifier = names.contains("qualifier")
-        for (name, c) in zip(names, candidates) {
+        for (i, (name, c)) in zip(names, candidates).enumerated() {
             if !KBLoader.isIdentifier(name) {
-                problems.add("\(path).\(name)", "field name '\(name)' is not an identifier (letters, digits, _); declare the data in a KB file to rename it")
+                problems.add("\(firstSeen[i]).\(name)", "field name '\(name)' is not an identifier (letters, digits, _); declare the data in a KB file to rename it")
             }
             if let at = c.unusable {
                 problems.add(at, "field '\(name)' holds objects or lists of mixed values, which bare data cannot type; declare it in a KB file (docs/KB-FORMAT.md)")
@@ -93,21 +94,41 @@ enum JSONInference {
                 fields.append(Field(name: name, type: type, qualifierField: nil, upperField: nil))
             }
         }
+        // A collection of no fields would hold rows no query can see (and count as none).
+        if fields.isEmpty && problems.isEmpty {
+            problems.add(path, "no fields to load: the rows are all empty objects, or there are none")
+        }
         return fields
     }
 
-    /// Gathers each field's candidates from one row object.
-    static func survey(_ members: [(String, JSON)], names: inout [String], index: inout [String: Int],
-                       candidates: inout [Candidates], path: String) {
-        for (k, v) in members {
-            let i: Int
-            if let known = index[k] { i = known } else {
-                i = names.count
-                index[k] = i
-                names.append(k)
-                candidates.append(Candidates())
+    /// What the rows read so far say about their fields: the names in the order first
+    /// seen, what each could be, and the row each first appears in.
+    struct Survey {
+        var names: [String] = []
+        var index: [String: Int] = [:]
+        var candidates: [Candidates] = []
+        var firstSeen: [String] = []
+        /// Rows surveyed.
+        var rows = 0
+
+        /// Gathers each field's candidates from one row object.
+        mutating func add(_ members: [(String, JSON)], path: String) {
+            rows += 1
+            for (k, v) in members {
+                let i: Int
+                if let known = index[k] { i = known } else {
+                    i = names.count
+                    index[k] = i
+                    names.append(k)
+                    candidates.append(Candidates())
+                    firstSeen.append(path)
+                }
+                candidates[i].add(v, name: k, path: "\(path).\(k)")
             }
-            candidates[i].add(v, name: k, path: "\(path).\(k)")
+        }
+
+        func fields(path: String, problems: inout ProblemList) -> [Field] {
+            JSONInference.fields(names, candidates, firstSeen: firstSeen, path: path, problems: &problems)
         }
     }
 
@@ -120,10 +141,13 @@ enum JSONInference {
             // Rows written by a program list their fields in one order: comparing the name
             // at the same place is cheaper than hashing it (a tenth of loading a big file).
             guard let i = j < fields.count && fields[j].name == k ? j : index[k] else {
-                problems.add("\(path).\(k)", "field '\(k)' is not in the first \(sampleRows) rows, which the types were inferred from; declare the fields in a KB file (docs/KB-FORMAT.md)")
+                // Only past the first rows, which `load` then types again from every row.
+                problems.add("\(path).\(k)", "field '\(k)' was not among the rows the types were inferred from")
                 continue
             }
-            if given[i] { continue }
+            // JSON leaves a repeated name to the reader (some keep the first, some the
+            // last): keeping either would drop a value without a word, as a KB file refuses.
+            if given[i] { problems.add("\(path).\(k)", "field '\(k)' is given twice in this row"); continue }
             given[i] = true
             switch (fields[i].type, v) {
             case (.string, .number(let d)):
@@ -194,8 +218,9 @@ enum JSONInference {
     /// big array take the file's bytes and the columns, not a tree of ten million values.
     /// Nil when the bytes are not a bare document (or not valid JSON: the full parser then
     /// says where).
-    static func load(bytes data: [UInt8], name: String, file: String) throws(KBLoadError) -> KnowledgeBase? {
-        try data.withUnsafeBufferPointer { (buf) throws(KBLoadError) -> KnowledgeBase? in
+    static func load(bytes data: [UInt8], from start: Int = 0, name: String, file: String) throws(KBLoadError) -> KnowledgeBase? {
+        try data.withUnsafeBufferPointer { (whole) throws(KBLoadError) -> KnowledgeBase? in
+            let buf = UnsafeBufferPointer(rebasing: whole[start...])
             guard let found = BareJSONScanner.scan(buf) else { return nil }
             let groups = found.map { g in
                 Group(name: g.name ?? collectionName(fromFile: name), path: g.name.map { "$.collections.\($0)" } ?? "$", count: g.rows.count,
@@ -218,7 +243,7 @@ enum JSONInference {
             if !KBLoader.isIdentifier(g.name) { problems.add(g.path, "collection name '\(g.name)' is not an identifier (letters, digits, _)") }
             if !seen.insert(g.name).inserted { problems.add(g.path, "collection '\(g.name)' is given twice") }
             // The row at `r`, or nil with the problem said.
-            func row(_ r: Int) -> [(String, JSON)]? {
+            func row(_ r: Int, _ problems: inout ProblemList) -> [(String, JSON)]? {
                 let path = "\(g.path)[\(r)]"
                 do {
                     guard case .object(let members) = try g.row(r) else {
@@ -232,57 +257,83 @@ enum JSONInference {
                     return nil
                 }
             }
-            var names: [String] = [], index: [String: Int] = [:], candidates: [Candidates] = []
+            var survey = Survey()
             for r in 0..<min(g.count, sampleRows) {
-                if let members = row(r) { survey(members, names: &names, index: &index, candidates: &candidates, path: "\(g.path)[\(r)]") }
+                if let members = row(r, &problems) { survey.add(members, path: "\(g.path)[\(r)]") }
             }
-            let fields = fields(names, candidates, path: g.path, problems: &problems)
+            let before = problems
+            var fields = survey.fields(path: g.path, problems: &problems)
             guard problems.isEmpty else { continue }
-            var builders = fields.map { ColumnBuilder(field: $0, hedges: .standard, capacity: g.count) }
-            for r in 0..<g.count {
-                guard let members = row(r) else {
-                    for i in builders.indices { builders[i].appendNull() }
-                    continue
+            func fill() -> [ColumnBuilder] {
+                var builders = fields.map { ColumnBuilder(field: $0, hedges: .standard, capacity: g.count) }
+                for r in 0..<g.count {
+                    guard let members = row(r, &problems) else {
+                        for i in builders.indices { builders[i].appendNull() }
+                        continue
+                    }
+                    append(members, fields: fields, index: survey.index, to: &builders, path: "\(g.path)[\(r)]", problems: &problems)
+                    if problems.omitted > 0 { break }
                 }
-                append(members, fields: fields, index: index, to: &builders, path: "\(g.path)[\(r)]", problems: &problems)
-                if problems.omitted > 0 { break }
+                return builders
+            }
+            var builders = fill()
+            if !problems.isEmpty && g.count > sampleRows {
+                // A field first met, or a value of another kind, past the rows the types came
+                // from: the whole document is at hand, so the types are inferred again from
+                // every row rather than the data refused. Only data that surprises pays this.
+                problems = before
+                var unsaid = ProblemList()  // a bad row is said by `fill`, once
+                for r in sampleRows..<g.count {
+                    if let members = row(r, &unsaid) { survey.add(members, path: "\(g.path)[\(r)]") }
+                }
+                fields = survey.fields(path: g.path, problems: &problems)
+                guard problems.isEmpty else { continue }
+                builders = fill()
             }
             built.append((g.name, fields, builders))
         }
-        if !problems.isEmpty {
-            if groups.contains(where: { $0.count > sampleRows }) && problems.items.contains(where: { $0.message.hasPrefix("expected a") }) {
-                problems.add(file, "field types were inferred from the first \(sampleRows) rows; declare them in a KB file to load this data")
-            }
-            throw KBLoadError(file: file, problems: problems.items, omitted: problems.omitted)
-        }
+        if !problems.isEmpty { throw KBLoadError(file: file, problems: problems.items, omitted: problems.omitted) }
         return try finish(file: file, name: name, collections: built)
     }
 
     /// A bare NDJSON file as a one-collection KB, streamed twice: the first lines for the
-    /// types, then every line into the columns.
+    /// types, then every line into the columns (and, only when a later line brings a new
+    /// field or another kind of value, once more to type them from every line).
     static func loadNDJSON(path: String) throws(KBLoadError) -> KnowledgeBase {
         let name = collectionName(fromFile: path)
         var problems = ProblemList()
-        var names: [String] = [], index: [String: Int] = [:], candidates: [Candidates] = []
-        var sampled = 0
+        var survey = Survey()
         try NDJSONReader.forEachRow(try FileInput(path: path), name: path, problems: &problems) { members, at, _ in
-            survey(members, names: &names, index: &index, candidates: &candidates, path: at)
-            sampled += 1
-            return sampled < sampleRows
+            survey.add(members, path: at)
+            return survey.rows < sampleRows
         }
-        let fields = fields(names, candidates, path: path, problems: &problems)
+        var fields = survey.fields(path: path, problems: &problems)
         if !problems.isEmpty { throw KBLoadError(file: path, problems: problems.items, omitted: problems.omitted) }
-        var builders = fields.map { ColumnBuilder(field: $0, hedges: .standard, capacity: 0) }
-        try NDJSONReader.forEachRow(try FileInput(path: path), name: path, problems: &problems) { members, at, problems in
-            append(members, fields: fields, index: index, to: &builders, path: at, problems: &problems)
-            return problems.omitted == 0
-        }
-        if !problems.isEmpty {
-            if sampled >= sampleRows && problems.items.contains(where: { $0.message.hasPrefix("expected a") }) {
-                problems.add(path, "field types were inferred from the first \(sampleRows) lines; declare them in a KB file to load this data")
+        func fill() throws(KBLoadError) -> [ColumnBuilder] {
+            var builders = fields.map { ColumnBuilder(field: $0, hedges: .standard, capacity: 0) }
+            try NDJSONReader.forEachRow(try FileInput(path: path), name: path, problems: &problems) { members, at, problems in
+                append(members, fields: fields, index: survey.index, to: &builders, path: at, problems: &problems)
+                return problems.omitted == 0
             }
-            throw KBLoadError(file: path, problems: problems.items, omitted: problems.omitted)
+            return builders
         }
+        var builders = try fill()
+        if !problems.isEmpty && survey.rows >= sampleRows {
+            // As for a JSON array: type again from every line rather than refuse the file.
+            problems = ProblemList()
+            let sampled = survey.rows
+            var seenRows = 0
+            var unsaid = ProblemList()  // a bad line is said by `fill`, once
+            try NDJSONReader.forEachRow(try FileInput(path: path), name: path, problems: &unsaid) { members, at, _ in
+                seenRows += 1
+                if seenRows > sampled { survey.add(members, path: at) }
+                return true
+            }
+            fields = survey.fields(path: path, problems: &problems)
+            if !problems.isEmpty { throw KBLoadError(file: path, problems: problems.items, omitted: problems.omitted) }
+            builders = try fill()
+        }
+        if !problems.isEmpty { throw KBLoadError(file: path, problems: problems.items, omitted: problems.omitted) }
         return try finish(file: path, name: name, collections: [(name, fields, builders)])
     }
 

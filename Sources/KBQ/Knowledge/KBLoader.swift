@@ -31,13 +31,16 @@ struct KBLoader {
     }
 
     mutating func load(json data: [UInt8], name defaultName: String) throws(KBLoadError) -> KnowledgeBase {
+        // A byte order mark (Windows tools write one) is skipped, as RFC 8259 allows and as
+        // CSV files are read; lines and columns are then counted as an editor shows them.
+        let start = data.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
         // Bare data is read row by row, never as one tree (see JSONInference).
-        if let kb = try JSONInference.load(bytes: data, name: defaultName, file: file) { return kb }
+        if let kb = try JSONInference.load(bytes: data, from: start, name: defaultName, file: file) { return kb }
         let doc: JSON
         do {
-            doc = try JSONParser.parse(data)
+            doc = try data.withUnsafeBufferPointer { (buf) throws(JSONSyntaxError) -> JSON in try JSONParser.parse(UnsafeBufferPointer(rebasing: buf[start...])) }
         } catch {
-            let (line, col) = lineColumn(data, error.offset)
+            let (line, col) = KBLoader.lineColumn(data[start...], error.offset)
             throw KBLoadError(file: file, problems: [KBProblem(path: "$", message: "not valid JSON at line \(line), column \(col): \(error.message)")])
         }
         return try load(document: doc, name: defaultName)
