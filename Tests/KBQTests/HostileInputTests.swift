@@ -316,15 +316,34 @@ private let esc = UInt8(0x1B)
         #expect(texts(r, "ally") == ["Beta", "Alpha", "Self"])
         #expect(texts(r, "far") == ["A", "B", "S"])
         #expect(texts(r, "t") == ["Pact", "Pact", ""])
-        // describe lists what refers to an entity, one level: no walk around the cycle.
-        var rows = 0
-        let t = seconds { rows = query("describe \"Al\"", kb: kb).rows.count }
-        #expect(rows == 1)  // the treaty's party (entities referring to entities are not listed)
+        // describe lists what refers to an entity and what refers to those rows: no walk
+        // around the cycle. Beta names Alpha its ally, so Beta's row is listed; Self's own
+        // row refers to Self, but is what is described.
+        var rows: [[String]] = []
+        let t = seconds { rows = query("describe \"Al\" select collection, id, role", kb: kb).rows.map { $0.map(\.plainText) } }
+        #expect(rows == [["entities", "B", "ally"], ["treaties", "T", "party"]])
         #expect(t < 1)
         #expect(query("describe \"Self\"", kb: kb).rows.isEmpty)
         // A path longer than the parser allows is refused, not followed forever.
         let path = Array(repeating: "ally", count: 40).joined(separator: ".")
         #expect(kinds("entities select \(path)", kb: kb) == [.syntax])
+    }
+
+    @Test func describeDoesNotCountARowReferringToItselfAsASecondWay() throws {
+        // links.via refers to links: l3 refers to Self, and to itself through via. That is
+        // no second way to Self, though l1 via l2 (which names Alpha) is one.
+        let kb = try loadKB("""
+            {"kbq": 1, "collections": {
+              "entities": {"key": "id", "fields": {"id": "string", "name": "string"},
+                "rows": [{"id": "a", "name": "Alpha"}, {"id": "b", "name": "Beta"}, {"id": "s", "name": "Self"}]},
+              "links": {"key": "id", "fields": {"id": "string", "from": {"ref": "entities"}, "to": {"ref": "entities"}, "via": {"ref": "links"}},
+                "rows": [{"id": "l1", "from": "a", "to": "b", "via": "l2"}, {"id": "l2", "from": "b", "to": "a", "via": "l1"},
+                         {"id": "l3", "from": "s", "to": "s", "via": "l3"}]}
+            }}
+            """).get()
+        let roles = { (name: String) in query("describe \"\(name)\" select id, role", kb: kb).rows.map { $0.map(\.plainText) } }
+        #expect(roles("Self") == [["l3", "from, to"]])
+        #expect(roles("Alpha") == [["l1", "from, via"], ["l2", "to, via"]])
     }
 
     @Test func aTruncatedKBFileIsRefusedWithWhereItEnds() {

@@ -56,12 +56,14 @@ func describeEntity(_ entities: KBCollection, _ row: Int, columns: [ResultColumn
     }
     // First the rows that refer to the entity; remember them by collection for the second
     // pass (one scan of each collection, whatever the number of rows found).
+    // The entities' own collection counts too (an ally, a parent organisation), all but
+    // the entity's row: it is what is described, not something that refers to it.
     var found: [String: Set<Int32>] = [:]
-    for c in kb.collections where c !== entities {
+    for c in kb.collections {
         let fields = refFields(c, to: entities.name)
         guard !fields.isEmpty else { continue }
         try env.tick(c.count)
-        for r in 0..<c.count {
+        for r in 0..<c.count where !(c === entities && r == row) {
             for (fi, f) in fields {
                 guard case .ref(let rows) = c.columns[fi], rows[r] == Int32(row) else { continue }
                 add(c, r, role: f.name)
@@ -69,6 +71,9 @@ func describeEntity(_ entities: KBCollection, _ row: Int, columns: [ResultColumn
             }
         }
     }
+    // Only rows of other collections lead on: an entity that refers to this one (an ally)
+    // is listed, but what refers to that entity is its own story, for its own describe.
+    found[entities.name] = nil
     for c in kb.collections where c !== entities {
         let fields = found.keys.sorted().flatMap { target in refFields(c, to: target).map { (target, $0.0, $0.1) } }
         guard !fields.isEmpty else { continue }
@@ -76,6 +81,9 @@ func describeEntity(_ entities: KBCollection, _ row: Int, columns: [ResultColumn
         for r in 0..<c.count {
             for (target, fi, f) in fields {
                 guard case .ref(let refs) = c.columns[fi], let hits = found[target], hits.contains(refs[r]) else { continue }
+                // A row that refers to itself (a cycle of one) reaches the entity only
+                // through what it already is: it is no second way of referring.
+                if target == c.name && refs[r] == Int32(r) { continue }
                 add(c, r, role: f.name)
             }
         }
