@@ -131,6 +131,15 @@ private let slowParameters: [String: Value] = ["values": .list((0..<1000).map { 
         #expect(runDiagnostics(byHedge, ["h": .string("firmly")]).map(\.kind) == [.unboundParameter])
         let limited = try prepare("claims limit $n")
         #expect(!runDiagnostics(limited, ["n": .number(-1)]).isEmpty)
+        // Where a function takes a number or a date, a parameter of another kind was a
+        // silent null on every row.
+        let floored = try prepare("estimates select floor($x) as f")
+        #expect(runDiagnostics(floored, ["x": .string("ten")]).map(\.kind) == [.unboundParameter])
+        #expect(try floored.run(parameters: ["x": .number(2.5)]).rows.first?.first == .number(2))
+        let cut = try prepare("sentences select substr(text, $from, $count) as s limit 1")
+        #expect(runDiagnostics(cut, ["from": .string("start"), "count": .number(3)]).map(\.kind) == [.unboundParameter])
+        let dayOf = try prepare("events select day($d) as d limit 1")
+        #expect(runDiagnostics(dayOf, ["d": .string("soon")]).map(\.kind) == [.unboundParameter])
         // A pattern given as a parameter is checked before the run, like one in the text.
         let byPattern = try prepare("claims where text matches $p select id")
         #expect(runDiagnostics(byPattern, ["p": .string("(unclosed")]).map(\.kind) == [.invalidLiteral])

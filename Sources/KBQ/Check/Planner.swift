@@ -315,6 +315,18 @@ struct Planner {
         }
         var cs: [Compiled] = []
         for a in args { cs.append(try compile(a, scope)) }
+        // A parameter given where a number or a date goes is checked when the run binds it,
+        // as after a comparison: `floor($x)` given "ten" is an error, not a silent null.
+        func bind(_ i: Int, _ t: FieldType) {
+            guard i < cs.count, let p = cs[i].parameter, parameters[p]?.0 == nil else { return }
+            parameters[p] = (t, cs[i].range)
+        }
+        switch f {
+        case .abs, .round, .floor, .ceil, .low, .high, .stated, .qualifier: bind(0, .number())
+        case .year, .month, .day: bind(0, .date)
+        case .substr: bind(1, .number()); bind(2, .number())
+        default: break
+        }
         let a0 = cs[0], x = a0.eval
         func need(_ ok: Bool, _ what: String) throws(Failed) {
             if !ok && a0.type != .null { throw error(.typeMismatch, "\(f.rawValue) needs \(what), not \(describeType(a0.type))", at: a0.range, notes: [f.signature]) }
