@@ -339,6 +339,8 @@ import Testing
         #expect(diagnostic("claims where text contains Kursk")?.notes.last == #"to search for text, put it in quotes: "Kursk""#)
         #expect(diagnostic("claims where text matches Kursk")?.notes.last == #"to match text, put it in quotes: "Kursk""#)
         #expect(diagnostic("claims where text contains topc")?.suggestion == "topic")
+        // compare on a field that is no number, where no field is one: said so, no empty list.
+        #expect(diagnostic("sources compare kind on name")?.notes == ["no numeric field is in scope"])
     }
 
     @Test func unknownCollectionWithSuggestion() {

@@ -66,6 +66,14 @@ extension Planner {
         }), Scope(columns: cols, stored: nil, origin: nil, measure: nil))
     }
 
+    func numericFields(_ scope: Scope) -> [String] { scope.columns.filter { $0.type.isNumeric }.map(\.name) }
+
+    /// Which fields a measure could be, or that there are none.
+    func numericNote(_ scope: Scope) -> String {
+        let numeric = numericFields(scope)
+        return numeric.isEmpty ? "no numeric field is in scope" : "numeric fields here: " + numeric.joined(separator: ", ")
+    }
+
     /// The column of the scope named `name` with a type accepted by `ok`.
     func column(_ scope: Scope, _ name: String, _ ok: (FieldType) -> Bool) -> Int? {
         guard let i = scope.index(of: name), ok(scope.columns[i].type) else { return nil }
@@ -110,14 +118,12 @@ extension Planner {
         } else if let m = scope.measure, let mi = scope.index(of: m) {
             measure = Compiled(type: scope.columns[mi].type, eval: reader(scope, mi), range: field.range)
         } else {
-            let numeric = scope.columns.filter { $0.type.isNumeric }.map(\.name)
             throw error(.invalidClause, "compare needs a measure: name one with 'on FIELD'", at: range,
-                        suggestion: numeric.first.map { "compare \(render(field)) on \($0)" },
-                        notes: numeric.isEmpty ? ["no numeric field is in scope"] : ["numeric fields here: " + numeric.joined(separator: ", ")])
+                        suggestion: numericFields(scope).first.map { "compare \(render(field)) on \($0)" }, notes: [numericNote(scope)])
         }
         guard measure.type.isNumeric else {
             throw error(.invalidClause, "compare needs a numeric measure; \(on.map(render) ?? "the measure") is \(describeType(measure.type))",
-                        at: on?.range ?? range, notes: ["numeric fields here: " + scope.columns.filter { $0.type.isNumeric }.map(\.name).joined(separator: ", ")])
+                        at: on?.range ?? range, notes: [numericNote(scope)])
         }
         let hedgeCol = column(scope, "hedge") { $0 == .hedge }
         let sentenceCol = column(scope, "sentence", isSentenceRef)

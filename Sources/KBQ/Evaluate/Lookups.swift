@@ -98,7 +98,7 @@ func describeEntity(_ entities: KBCollection, _ row: Int, columns: [ResultColumn
         t.decorations.notes.append("also called: " + aliases.map(\.text).joined(separator: ", "))
     }
     if let d = entities.value(row: row, field: "description", in: kb), !d.isNull { t.decorations.notes.append(d.text) }
-    t.decorations.notes.append("\(out.count) row\(out.count == 1 ? " in the KB refers" : "s in the KB refer") to \(name)")
+    t.decorations.notes.append("\(formatNumber(Double(out.count))) row\(out.count == 1 ? " in the KB refers" : "s in the KB refer") to \(name)")
     return .table(t)
 }
 

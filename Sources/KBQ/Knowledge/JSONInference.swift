@@ -30,7 +30,7 @@ enum JSONInference {
     /// What one field's values could all be, from the rows seen so far.
     struct Candidates {
         var seen = false
-        var number = true, bool = true, text = true, date = true, hedge = true
+        var number = true, bool = true, date = true, hedge = true
         var textList = true, numberList = true
         /// Where a value of no usable kind was seen (an object, a list of mixed items).
         var unusable: String?
@@ -50,7 +50,7 @@ enum JSONInference {
                 if date { date = PartialDate.parse(s) != nil }
                 if hedge { hedge = name == "hedge" && HedgeScale.standard.rank(of: s) != nil }
             case .array(let items):
-                number = false; bool = false; text = false; date = false; hedge = false
+                number = false; bool = false; date = false; hedge = false
                 for item in items {
                     if case .string = item {} else { textList = false }
                     if case .number = item {} else { numberList = false }
@@ -74,8 +74,8 @@ enum JSONInference {
         }
     }
 
-    /// The fields of rows whose candidates were gathered, in the order first seen; nil
-    /// with the problems when a field cannot be typed or named. `firstSeen` is where each
+    /// The fields of rows whose candidates were gathered, in the order first seen, with a
+    /// problem added for each field that cannot be typed or named. `firstSeen` is where each
     /// field first appears (a row's path), so a bad name is shown where it can be found.
     static func fields(_ names: [String], _ candidates: [Candidates], firstSeen: [String], path: String, problems: inout ProblemList) -> [Field] {
         var fields: [Field] = []
