@@ -78,6 +78,10 @@ private let esc = UInt8(0x1B)
         let small = run("sentences select concat(text, text) as t", limits: Limits(maxTextBytes: 1_000))
         #expect(small.rendered.contains("concat made more than 1,000 bytes of text in this run, the limit"), "\(small.rendered)")
         #expect(Limits.untrusted.maxTextBytes == 16 << 20)
+        // replace is charged what it makes, not the most it could have made (three times
+        // the sentences' 10 KB here, where it makes about 11 KB).
+        let doubled = run(#"sentences select replace(text, "e", "ee") as t"#, limits: Limits(maxTextBytes: 20_000))
+        #expect(doubled.diagnostics.isEmpty, "\(doubled.rendered)")
     }
 
     @Test func invalidUTF8InAQueryIsRepairedAndReportedWhereItIsNotAString() {

@@ -446,8 +446,12 @@ struct Planner {
                 if from.isEmpty { return .string(text) }
                 // At most this long: every byte an occurrence's first, each one replaced.
                 let most = to.utf8.count > from.utf8.count ? text.utf8.count / from.utf8.count * to.utf8.count + text.utf8.count : text.utf8.count
-                guard env.mayBuildText(most, by: "replace", at: range) else { return .null }
-                return .string(text.replacingOccurrences(from, to))
+                // The most it could make is checked before it is made; the run is charged
+                // what it did make.
+                guard env.mayBuildOneText(most, by: "replace", at: range) else { return .null }
+                let out = text.replacingOccurrences(from, to)
+                guard env.charge(out.utf8.count, by: "replace", at: range) else { return .null }
+                return .string(out)
             }, range: range)
         case .concat:
             // Each value as the table shows it; nulls add nothing (as PostgreSQL's concat).

@@ -140,10 +140,20 @@ final class Env {
     /// Whether `bytes` more of built text fit this run's bounds; if not, records why
     /// (against `range`, for `function`) and the run stops after the current step.
     func mayBuildText(_ bytes: Int, by function: String, at range: SourceRange) -> Bool {
+        mayBuildOneText(bytes, by: function, at: range) && charge(bytes, by: function, at: range)
+    }
+
+    /// Whether one text of up to `bytes` may be made (checked before making it).
+    func mayBuildOneText(_ bytes: Int, by function: String, at range: SourceRange) -> Bool {
         if bytes > Env.maxTextBytes {
             fail(Diagnostic(.limitExceeded, "\(function) would make a text of \(formatNumber(Double(bytes))) bytes; the limit is 16 MiB", at: range))
             return false
         }
+        return true
+    }
+
+    /// Counts `bytes` of text made against the run's budget: whether they fit.
+    func charge(_ bytes: Int, by function: String, at range: SourceRange) -> Bool {
         let total = textBytes.add(bytes, ordering: .relaxed).newValue
         if total > limits.maxTextBytes {
             fail(Diagnostic(.limitExceeded, "\(function) made more than \(formatNumber(Double(limits.maxTextBytes))) bytes of text in this run, the limit", at: range))
