@@ -5,51 +5,69 @@
 enum CSVInference {
     static let sampleRows = 10_000
 
-    static func load(path: String) throws(KBLoadError) -> KnowledgeBase {
-        let name = JSONInference.collectionName(fromFile: path)
-        // First pass over a sample: what each column's values could all be. Nothing is kept
-        // but these flags, so the sample costs no memory beside the column data.
-        struct Candidates {
-            var seen = false, number = true, date = true, bool = true, hedge = true
+    /// What each column's values could all be. Nothing is kept but these flags, so a survey
+    /// costs no memory beside the column data.
+    struct Candidates {
+        var seen = false, number = true, date = true, bool = true, hedge = true
+    }
+
+    /// Reads the header and what the first `limit` rows (all, when nil) say of each column;
+    /// and whether those were all the rows.
+    static func survey(_ path: String, limit: Int?) throws(KBLoadError) -> (header: [String], columns: [Candidates], whole: Bool) {
+        var reader = CSVReader(input: try FileInput(path: path), name: path)
+        var rec: [(Int, Int)] = []
+        guard try reader.record(&rec) else {
+            throw KBLoadError(file: path, problems: [KBProblem(path: "\(path):1", message: "empty CSV file: expected a header row")])
         }
-        var header: [String] = []
-        var columns: [Candidates] = []
-        var sampledWholeFile = true
-        do {
-            var reader = CSVReader(input: try FileInput(path: path), name: path)
-            var rec: [(Int, Int)] = []
-            guard try reader.record(&rec) else {
-                throw KBLoadError(file: path, problems: [KBProblem(path: "\(path):1", message: "empty CSV file: expected a header row")])
-            }
-            header = rec.map { reader.text($0) }
-            if let f = header.first, f.hasPrefix("\u{FEFF}") { header[0] = String(f.dropFirst()) }
-            columns = [Candidates](repeating: Candidates(), count: header.count)
-            var hedgeWords: [String: Bool] = [:]
-            var rows = 0
-            while rows < sampleRows, try reader.record(&rec) {
-                rows += 1
-                for (i, f) in rec.enumerated() where i < columns.count && f.1 > 0 {
-                    var c = columns[i]
-                    c.seen = true
-                    // A number past Double's range (1e400) is text: the reader refuses it as a number.
-                    if c.number { c.number = reader.withField(f) { parseDouble($0)?.isFinite } ?? false }
-                    if c.date { c.date = reader.withField(f) { PartialDate.parse(utf8: $0) } != nil }
-                    if c.bool || (c.hedge && header[i] == "hedge") {
-                        let v = reader.text(f)
-                        if c.bool { c.bool = v == "true" || v == "false" }
-                        if c.hedge && header[i] == "hedge" {
-                            if let known = hedgeWords[v] { c.hedge = known } else {
-                                let known = HedgeScale.standard.rank(of: v) != nil
-                                if hedgeWords.count < 64 { hedgeWords[v] = known }
-                                c.hedge = known
-                            }
+        var header = rec.map { reader.text($0) }
+        if let f = header.first, f.hasPrefix("\u{FEFF}") { header[0] = String(f.dropFirst()) }
+        var columns = [Candidates](repeating: Candidates(), count: header.count)
+        var hedgeWords: [String: Bool] = [:]
+        var rows = 0
+        while rows < limit ?? .max, try reader.record(&rec) {
+            rows += 1
+            for (i, f) in rec.enumerated() where i < columns.count && f.1 > 0 {
+                var c = columns[i]
+                c.seen = true
+                // A number past Double's range (1e400) is text: the reader refuses it as a number.
+                if c.number { c.number = reader.withField(f) { parseDouble($0)?.isFinite } ?? false }
+                if c.date { c.date = reader.withField(f) { PartialDate.parse(utf8: $0) } != nil }
+                if c.bool || (c.hedge && header[i] == "hedge") {
+                    let v = reader.text(f)
+                    if c.bool { c.bool = v == "true" || v == "false" }
+                    if c.hedge && header[i] == "hedge" {
+                        if let known = hedgeWords[v] { c.hedge = known } else {
+                            let known = HedgeScale.standard.rank(of: v) != nil
+                            if hedgeWords.count < 64 { hedgeWords[v] = known }
+                            c.hedge = known
                         }
                     }
-                    columns[i] = c
                 }
+                columns[i] = c
             }
-            if rows == sampleRows { sampledWholeFile = !(try reader.record(&rec)) }
         }
+        var whole = true
+        if let limit, rows == limit { whole = !(try reader.record(&rec)) }
+        return (header, columns, whole)
+    }
+
+    static func load(path: String) throws(KBLoadError) -> KnowledgeBase {
+        let name = JSONInference.collectionName(fromFile: path)
+        let first = try survey(path, limit: sampleRows)
+        do {
+            return try load(path: path, name: name, header: first.header, columns: first.columns)
+        } catch {
+            // A row past the sample broke a type the sample gave ("n/a" among numbers): the
+            // file can be read again, so its types are inferred from every row instead of
+            // the data being refused. Only data that surprises pays for the second survey.
+            guard !first.whole, error.problems.contains(where: { $0.message.hasPrefix("expected a") }) else { throw error }
+            let all = try survey(path, limit: nil)
+            return try load(path: path, name: name, header: all.header, columns: all.columns)
+        }
+    }
+
+    /// The KB of the CSV at `path`, its columns typed as `columns` say.
+    static func load(path: String, name: String, header: [String], columns: [Candidates]) throws(KBLoadError) -> KnowledgeBase {
         var problems = ProblemList()
         var seen = Set<String>()
         for (i, h) in header.enumerated() {
@@ -81,14 +99,7 @@ enum CSVInference {
         // prove nearly all different, they are stored without a hash index.
         for i in builders.indices where fields[i].type == .string && fields[i].name != key { builders[i].mayDropIndex = true }
         try reader.read(fields: fields, into: &builders, problems: &problems)
-        if !problems.isEmpty {
-            // Only a row past the sample can break a type the sample gave; ragged rows or bad
-            // UTF-8 are not about types, and a note saying so would send the user astray.
-            if !sampledWholeFile && problems.items.contains(where: { $0.message.hasPrefix("expected a") }) {
-                problems.add(path, "column types were inferred from the first \(sampleRows) rows; declare them in a KB file to load this data")
-            }
-            throw KBLoadError(file: path, problems: problems.items, omitted: problems.omitted)
-        }
+        if !problems.isEmpty { throw KBLoadError(file: path, problems: problems.items, omitted: problems.omitted) }
         var loader = KBLoader(file: path, baseDirectory: nil)
         let measure = fields.first(where: { $0.name == "value" && $0.type.isNumeric })?.name ?? fields.first(where: { $0.type.isNumeric })?.name
         let spec = KBLoader.Spec(name: name, fields: fields, key: key, measure: measure, path: "$.collections.\(name)")
