@@ -145,8 +145,19 @@ public final class PreparedQuery: Sendable {
             if !ok, p.check == .list {
                 out.append(Diagnostic(.unboundParameter, "parameter $\(p.name) follows 'in' and needs a list, but was given \(v.kindName) \(sanitizeForTerminal(v.text))", at: p.info.range,
                                       notes: ["a list is written as in a query: --param \(p.name)='[\"a\", \"b\"]' or --param \(p.name)='[1, 2]'"]))
-            } else if !ok, let t = p.info.type {
-                out.append(Diagnostic(.unboundParameter, "parameter $\(p.name) is compared with \(t) but was given \(v.kindName) \(sanitizeForTerminal(v.text))", at: p.info.range))
+            } else if !ok, p.info.type != nil {
+                // Said by what the place needs, not how it is used: a parameter may be compared
+                // with a field or given to a function (floor($x)).
+                let needs: String
+                switch p.check {
+                case .numeric: needs = "a number"
+                case .text: needs = "text"
+                case .date: needs = "a date (2024, 2024-06 or 2024-06-19)"
+                case .bool: needs = "true or false"
+                case .hedge: needs = "a hedge word (" + kb.hedges.words.joined(separator: ", ") + ")"
+                default: needs = p.info.type.map { "\($0)" } ?? "another kind of value"
+                }
+                out.append(Diagnostic(.unboundParameter, "parameter $\(p.name) needs \(needs) here, but was given \(v.kindName) \(sanitizeForTerminal(v.text))", at: p.info.range))
             }
         }
         return (args, out)

@@ -135,6 +135,8 @@ private let slowParameters: [String: Value] = ["values": .list((0..<1000).map { 
         // silent null on every row.
         let floored = try prepare("estimates select floor($x) as f")
         #expect(runDiagnostics(floored, ["x": .string("ten")]).map(\.kind) == [.unboundParameter])
+        // Said by what the place needs: the parameter is an argument here, not compared.
+        #expect(runDiagnostics(floored, ["x": .string("ten")]).first?.message == "parameter $x needs a number here, but was given a string ten")
         #expect(try floored.run(parameters: ["x": .number(2.5)]).rows.first?.first == .number(2))
         let cut = try prepare("sentences select substr(text, $from, $count) as s limit 1")
         #expect(runDiagnostics(cut, ["from": .string("start"), "count": .number(3)]).map(\.kind) == [.unboundParameter])
