@@ -107,22 +107,24 @@ extension Shell {
         if topic.names[0] == "where" || topic.names[0] == "hedges" {
             body += " Hedges are ordered, strongest first: " + session.kb.hedges.words.joined(separator: " > ") + "."
         }
-        var text = "\(topic.syntax)\n\n" + Shell.wrapped(body, width: min(tableWidth() ?? 100, 100)) + "\n\n"
+        let width = min(tableWidth() ?? 100, 100)
+        // A syntax line groups its forms with two spaces: it breaks between groups only.
+        var text = Shell.wrapped(topic.syntax, width: width, separator: "  ") + "\n\n" + Shell.wrapped(body, width: width) + "\n\n"
         for e in topic.examples { text += "  example: \(e)\n" }
         out.write(text)
     }
 
-    /// `text` broken at spaces into lines of at most `width` characters (a longer word
-    /// stands alone on its line).
-    static func wrapped(_ text: String, width: Int) -> String {
+    /// `text` broken where `separator` stands into lines of at most `width` characters (a
+    /// longer word stands alone on its line).
+    static func wrapped(_ text: String, width: Int, separator: String = " ") -> String {
         var lines: [String] = []
         var line = ""
-        for word in text.split(separator: " ") {
-            if !line.isEmpty && line.count + 1 + word.count > width {
+        for word in text.split(separator: separator) {
+            if !line.isEmpty && line.count + separator.count + word.count > width {
                 lines.append(line)
                 line = ""
             }
-            line += (line.isEmpty ? "" : " ") + word
+            line += (line.isEmpty ? "" : separator) + word
         }
         if !line.isEmpty { lines.append(line) }
         return lines.joined(separator: "\n")

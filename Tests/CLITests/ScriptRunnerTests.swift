@@ -285,6 +285,10 @@ import Testing
         let article = kbq(["-e", ".help where"], scratch: scratch)
         // The text is wrapped to the width (100 off a terminal); read it as one line.
         #expect(article.output.split(separator: "\n").allSatisfy { $0.count <= 100 })
+        // The syntax line too, broken only between its forms (two spaces apart).
+        let expressions = kbq(["-e", ".help expressions"], scratch: scratch)
+        #expect(expressions.output.hasPrefix("= != < <= > >=  and or not  [not] in [..]"), "\(expressions.output)")
+        #expect(expressions.output.split(separator: "\n").allSatisfy { $0.count <= 100 })
         let oneLine = { (s: String) in s.replacingOccurrences(of: "\n", with: " ") }
         #expect(oneLine(article.output).contains("strongest first: confirmed > stated > reportedly > by some estimates > likely > claimed > unknown."))
         let path = try scratch.write("scale.json", #"{"kbq": 1, "hedges": ["sure", "unsure"], "collections": {"t": {"fields": {"h": "hedge"}, "rows": [{"h": "sure"}]}}}"#)
