@@ -52,7 +52,7 @@ enum CSVInference {
     }
 
     static func load(path: String) throws(KBLoadError) -> KnowledgeBase {
-        let name = JSONInference.collectionName(fromFile: path)
+        let name = BareData.collectionName(fromFile: path)
         let first = try survey(path, limit: sampleRows)
         do {
             return try load(path: path, name: name, header: first.header, columns: first.columns)
@@ -86,11 +86,7 @@ enum CSVInference {
                 else if c.bool { type = .bool }
                 else if h == "hedge", c.hedge { type = .hedge }
             }
-            if h == "value", type == .number(), hasQualifier {
-                fields.append(Field(name: h, type: .number(qualified: true), qualifierField: "qualifier", upperField: nil))
-            } else {
-                fields.append(Field(name: h, type: type, qualifierField: nil, upperField: nil))
-            }
+            fields.append(BareData.field(h, type, hasQualifier: hasQualifier))
         }
         let key = fields.first(where: { $0.name == "id" && $0.type == .string })?.name
         var reader = CSVReader(input: try FileInput(path: path), name: path)
@@ -100,16 +96,6 @@ enum CSVInference {
         for i in builders.indices where fields[i].type == .string && fields[i].name != key { builders[i].mayDropIndex = true }
         try reader.read(fields: fields, into: &builders, problems: &problems)
         if !problems.isEmpty { throw KBLoadError(file: path, problems: problems.items, omitted: problems.omitted) }
-        var loader = KBLoader(file: path, baseDirectory: nil)
-        let measure = fields.first(where: { $0.name == "value" && $0.type.isNumeric })?.name ?? fields.first(where: { $0.type.isNumeric })?.name
-        let spec = KBLoader.Spec(name: name, fields: fields, key: key, measure: measure, path: "$.collections.\(name)")
-        do {
-            return try loader.finish(name: name, title: path, hedges: .standard, built: [(spec, builders)])
-        } catch {
-            // An `id` column with repeats is simply not a key.
-            var plain = KBLoader(file: path, baseDirectory: nil)
-            let noKey = KBLoader.Spec(name: name, fields: fields, key: nil, measure: measure, path: spec.path)
-            return try plain.finish(name: name, title: path, hedges: .standard, built: [(noKey, builders)])
-        }
+        return try BareData.finish(file: path, name: name, collections: [(name, fields, builders)])
     }
 }

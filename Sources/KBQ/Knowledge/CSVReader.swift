@@ -255,18 +255,7 @@ enum NDJSONReader {
         var index: [String: Int] = [:]
         for (i, f) in fields.enumerated() { index[f.name] = i }
         try forEachRow(input, name: name, problems: &problems) { members, path, problems in
-            var given = [Bool](repeating: false, count: fields.count)
-            for (k, v) in members {
-                guard let i = index[k] else { problems.add("\(path).\(k)", "unknown field '\(k)'"); continue }
-                // As in a KB file's rows: keeping one of two values would drop the other unsaid.
-                if given[i] { problems.add("\(path).\(k)", "field given twice"); continue }
-                given[i] = true
-                builders[i].append(v, path: "\(path).\(k)", problems: &problems)
-            }
-            for i in fields.indices where !given[i] {
-                problems.add(path, "missing field '\(fields[i].name)' (give null for no value)")
-                builders[i].appendNull()
-            }
+            KBLoader.append(members, fields: fields, index: index, to: &builders, path: path, problems: &problems) { "unknown field '\($0)'" }
             return problems.omitted == 0
         }
     }

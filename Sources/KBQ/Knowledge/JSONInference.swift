@@ -15,18 +15,6 @@
 enum JSONInference {
     static let sampleRows = CSVInference.sampleRows
 
-    /// Whether a document without `"kbq"` is bare data rather than a KB file missing its
-    /// header: an array, or an object holding only `collections` whose members are arrays.
-    static func isBare(_ doc: JSON) -> Bool {
-        switch doc {
-        case .array: return true
-        case .object(let top):
-            guard top.count == 1, top[0].0 == "collections", case .object(let colls) = top[0].1, !colls.isEmpty else { return false }
-            return colls.allSatisfy { if case .array = $0.1 { return true }; return false }
-        default: return false
-        }
-    }
-
     /// What one field's values could all be, from the rows seen so far.
     struct Candidates {
         var seen = false
@@ -87,12 +75,7 @@ enum JSONInference {
             if let at = c.unusable {
                 problems.add(at, "field '\(name)' holds objects or lists of mixed values, which bare data cannot type; declare it in a KB file (docs/KB-FORMAT.md)")
             }
-            let type = c.type
-            if name == "value", type == .number(), hasQualifier {
-                fields.append(Field(name: name, type: .number(qualified: true), qualifierField: "qualifier", upperField: nil))
-            } else {
-                fields.append(Field(name: name, type: type, qualifierField: nil, upperField: nil))
-            }
+            fields.append(BareData.field(name, c.type, hasQualifier: hasQualifier))
         }
         // A collection of no fields would hold rows no query can see (and count as none).
         if fields.isEmpty && problems.isEmpty {
@@ -165,51 +148,14 @@ enum JSONInference {
         for i in fields.indices where !given[i] { builders[i].appendNull() }
     }
 
-    /// Builds the KB from typed, filled builders: `id` is the key unless two rows share one.
-    static func finish(file: String, name: String, collections: [(name: String, fields: [Field], builders: [ColumnBuilder])]) throws(KBLoadError) -> KnowledgeBase {
-        func specs(keyed: Bool) -> [(KBLoader.Spec, [ColumnBuilder])] {
-            collections.map { c in
-                let key = keyed ? c.fields.first(where: { $0.name == "id" && $0.type == .string })?.name : nil
-                let measure = c.fields.first(where: { $0.name == "value" && $0.type.isNumeric })?.name ?? c.fields.first(where: { $0.type.isNumeric })?.name
-                var builders = c.builders
-                for i in builders.indices where c.fields[i].type == .string && c.fields[i].name != key { builders[i].mayDropIndex = true }
-                return (KBLoader.Spec(name: c.name, fields: c.fields, key: key, measure: measure, path: "$.collections.\(c.name)"), builders)
-            }
-        }
-        var loader = KBLoader(file: file, baseDirectory: nil)
-        do {
-            return try loader.finish(name: name, title: file, hedges: .standard, built: specs(keyed: true))
-        } catch {
-            // An `id` field with repeats is simply not a key.
-            var plain = KBLoader(file: file, baseDirectory: nil)
-            return try plain.finish(name: name, title: file, hedges: .standard, built: specs(keyed: false))
-        }
-    }
-
     /// One collection's rows in a bare document: where they are, and how to read row `r`.
     struct Group {
         let name: String
         let path: String
         let count: Int
         let row: (Int) throws(JSONSyntaxError) -> JSON
-        /// The line and column of a byte offset in the document, when there are bytes.
-        var lineColumn: ((Int) -> (Int, Int))?
-    }
-
-    /// A bare JSON document (see ``isBare(_:)``) already parsed, as a KB.
-    static func load(document doc: JSON, name: String, file: String) throws(KBLoadError) -> KnowledgeBase {
-        var groups: [Group] = []
-        switch doc {
-        case .array(let rows): groups = [Group(name: collectionName(fromFile: name), path: "$", count: rows.count, row: { rows[$0] })]
-        case .object(let top):
-            if case .object(let colls) = top.first?.1 {
-                for (n, v) in colls {
-                    if case .array(let rows) = v { groups.append(Group(name: n, path: "$.collections.\(n)", count: rows.count, row: { rows[$0] })) }
-                }
-            }
-        default: break
-        }
-        return try load(groups, name: name, file: file)
+        /// The line and column of a byte offset in the document.
+        let lineColumn: (Int) -> (Int, Int)
     }
 
     /// The bytes of a bare JSON document as a KB, without building the document's tree: the
@@ -223,7 +169,7 @@ enum JSONInference {
             let buf = UnsafeBufferPointer(rebasing: whole[start...])
             guard let found = BareJSONScanner.scan(buf) else { return nil }
             let groups = found.map { g in
-                Group(name: g.name ?? collectionName(fromFile: name), path: g.name.map { "$.collections.\($0)" } ?? "$", count: g.rows.count,
+                Group(name: g.name ?? BareData.collectionName(fromFile: name), path: g.name.map { "$.collections.\($0)" } ?? "$", count: g.rows.count,
                       row: { (r: Int) throws(JSONSyntaxError) -> JSON in
                           do throws(JSONSyntaxError) { return try JSONParser.parse(UnsafeBufferPointer(rebasing: buf[g.rows[r]])) } catch {
                               throw JSONSyntaxError(message: error.message, offset: g.rows[r].lowerBound + error.offset)
@@ -252,8 +198,8 @@ enum JSONInference {
                     }
                     return members
                 } catch {
-                    let at = g.lineColumn.map { lc in lc(error.offset) }.map { " at line \($0.0), column \($0.1)" } ?? ""
-                    problems.add(path, "not valid JSON\(at): \(error.message)")
+                    let (line, column) = g.lineColumn(error.offset)
+                    problems.add(path, "not valid JSON at line \(line), column \(column): \(error.message)")
                     return nil
                 }
             }
@@ -293,14 +239,14 @@ enum JSONInference {
             built.append((g.name, fields, builders))
         }
         if !problems.isEmpty { throw KBLoadError(file: file, problems: problems.items, omitted: problems.omitted) }
-        return try finish(file: file, name: name, collections: built)
+        return try BareData.finish(file: file, name: name, collections: built)
     }
 
     /// A bare NDJSON file as a one-collection KB, streamed twice: the first lines for the
     /// types, then every line into the columns (and, only when a later line brings a new
     /// field or another kind of value, once more to type them from every line).
     static func loadNDJSON(path: String) throws(KBLoadError) -> KnowledgeBase {
-        let name = collectionName(fromFile: path)
+        let name = BareData.collectionName(fromFile: path)
         var problems = ProblemList()
         var survey = Survey()
         try NDJSONReader.forEachRow(try FileInput(path: path), name: path, problems: &problems) { members, at, _ in
@@ -334,15 +280,7 @@ enum JSONInference {
             builders = try fill()
         }
         if !problems.isEmpty { throw KBLoadError(file: path, problems: problems.items, omitted: problems.omitted) }
-        return try finish(file: path, name: name, collections: [(name, fields, builders)])
-    }
-
-    /// A collection name from a file's name: its stem, with other characters as `_`.
-    static func collectionName(fromFile path: String) -> String {
-        let stem = String((path.split(separator: "/").last ?? Substring(path)).split(separator: ".").first ?? "data")
-        var name = String(stem.map { $0.isLetter || $0.isNumber || $0 == "_" ? $0 : "_" })
-        if name.first?.isNumber ?? true { name = "t_" + name }
-        return name
+        return try BareData.finish(file: path, name: name, collections: [(name, fields, builders)])
     }
 }
 

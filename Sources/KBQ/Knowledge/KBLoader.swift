@@ -49,8 +49,6 @@ struct KBLoader {
     /// Checks and builds an already parsed KB document: what `load(json:)` reads, and what
     /// ``KnowledgeBase/Builder`` assembles in code, so both share every check.
     mutating func load(document doc: JSON, name defaultName: String) throws(KBLoadError) -> KnowledgeBase {
-        // Rows exported by another tool, with no header and no declared fields.
-        if doc["kbq"] == nil, JSONInference.isBare(doc) { return try JSONInference.load(document: doc, name: defaultName, file: file) }
         guard case .object(let top) = doc else {
             throw KBLoadError(file: file, problems: [KBProblem(path: "$", message: "expected an object with \"kbq\" and \"collections\", found \(doc.preview)")])
         }
@@ -278,23 +276,34 @@ struct KBLoader {
                 for i in builders.indices { builders[i].appendNull() }
                 continue
             }
-            var given = [Bool](repeating: false, count: builders.count)
-            for (k, v) in members {
-                guard let i = index[k] else {
-                    if spec.ignored.contains(k) { continue }
-                    problems.add("\(rpath).\(k)", "unknown field '\(k)' in '\(spec.name)'" + (suggest(k, from: spec.fields.map(\.name)).map { "; did you mean '\($0)'?" } ?? ""))
-                    continue
-                }
-                if given[i] { problems.add("\(rpath).\(k)", "field given twice"); continue }
-                given[i] = true
-                builders[i].append(v, path: "\(rpath).\(k)", problems: &problems)
-            }
-            for i in builders.indices where !given[i] {
-                problems.add(rpath, "missing field '\(spec.fields[i].name)' (give null for no value)")
-                builders[i].appendNull()
+            KBLoader.append(members, fields: spec.fields, index: index, to: &builders, path: rpath, problems: &problems) { k in
+                spec.ignored.contains(k) ? nil
+                    : "unknown field '\(k)' in '\(spec.name)'" + (suggest(k, from: spec.fields.map(\.name)).map { "; did you mean '\($0)'?" } ?? "")
             }
         }
         return builders
+    }
+
+    /// Appends one row object of a KB file's rows (or of its NDJSON rows file) strictly:
+    /// every field given once, none unknown (`unknown` says what to tell of a name that is
+    /// no field, nil to pass over it), a missing one null and said.
+    static func append(_ members: [(String, JSON)], fields: [Field], index: [String: Int], to builders: inout [ColumnBuilder],
+                       path: String, problems: inout ProblemList, unknown: (String) -> String?) {
+        var given = [Bool](repeating: false, count: fields.count)
+        for (k, v) in members {
+            guard let i = index[k] else {
+                if let message = unknown(k) { problems.add("\(path).\(k)", message) }
+                continue
+            }
+            // Keeping one of two values would drop the other unsaid.
+            if given[i] { problems.add("\(path).\(k)", "field given twice"); continue }
+            given[i] = true
+            builders[i].append(v, path: "\(path).\(k)", problems: &problems)
+        }
+        for i in fields.indices where !given[i] {
+            problems.add(path, "missing field '\(fields[i].name)' (give null for no value)")
+            builders[i].appendNull()
+        }
     }
 
     mutating func finish(name: String, title: String?, hedges: HedgeScale, built: [(Spec, [ColumnBuilder])]) throws(KBLoadError) -> KnowledgeBase {
