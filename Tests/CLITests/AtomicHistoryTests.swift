@@ -82,15 +82,9 @@ private func entries(_ bytes: [UInt8]) -> [String] {
         let b = try TerminalSession(scratch: scratch, environment: ["KBQ_HISTORY": history])
         try a.expect("kbq> ")
         try b.expect("kbq> ")
-        a.send("sources limit 1\r")
-        try a.expect("(1 row)")
-        try a.expect("kbq> ")
-        b.send("sources limit 2\r")
-        try b.expect("(2 rows)")
-        try b.expect("kbq> ")
-        a.send("sources limit 3\r")
-        try a.expect("(3 rows)")
-        try a.expect("kbq> ")
+        try a.enter("sources limit 1", expecting: "(1 row)")
+        try b.enter("sources limit 2", expecting: "(2 rows)")
+        try a.enter("sources limit 3", expecting: "(3 rows)")
         // Each write was the file as it stood plus the new entry: B's is kept between A's.
         #expect(entries(snapshot(history) ?? []) == ["sources limit 1", "sources limit 2", "sources limit 3"])
         for s in [a, b] {

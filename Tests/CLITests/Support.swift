@@ -197,6 +197,13 @@ final class TerminalSession {
         }
     }
 
+    /// Types `line` and Return, and waits for `output` and then the next prompt.
+    func enter(_ line: String, expecting output: String) throws {
+        send(line + "\r")
+        try expect(output)
+        try expect("kbq> ")
+    }
+
     /// Reads what arrives within `timeout` seconds; false at the end of the output.
     @discardableResult
     func readMore(timeout: Double) -> Bool {

@@ -21,13 +21,13 @@ extension Planner {
         for (i, c) in q.clauses.enumerated() {
             // `sort by … limit N`: the sort need only find the first N rows.
             var keep: Int?
-            if case .sort = c.kind, i + 1 < q.clauses.count, case .limit(let e, let offset) = q.clauses[i + 1].kind,
-               case .literal(.number(let n)) = e.kind, n >= 0, n == n.rounded(), n < 1e9 {
-                if let offset {
-                    if case .literal(.number(let m)) = offset.kind, m >= 0, m == m.rounded(), m < 1e9 { keep = Int(n + m) }
-                } else {
-                    keep = Int(n)
-                }
+            func count(_ e: Expr) -> Int? {
+                guard case .literal(.number(let n)) = e.kind, n >= 0, n == n.rounded(), n < 1e9 else { return nil }
+                return Int(n)
+            }
+            if case .sort = c.kind, i + 1 < q.clauses.count, case .limit(let e, let offset) = q.clauses[i + 1].kind, let n = count(e) {
+                // With an offset, the first N after M: the sort needs M + N.
+                if let offset { keep = count(offset).map { n + $0 } } else { keep = n }
             }
             // `group by k … sort by …, k`: a sort over every group key decides the whole
             // order, so the groups need not be put in key order first.

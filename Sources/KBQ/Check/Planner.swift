@@ -268,10 +268,7 @@ struct Planner {
         let eval: Eval = { row, env in
             let va = fa(row, env), vb = fb(row, env)
             // Intervals stay intervals: over 16,500 + 13,000 is over 29,500.
-            if case .quantity = va, op != .mod, let qa = quantity(of: va), let qb = quantity(of: vb) {
-                return Quantity.combine(qa, op, qb).map(Value.init(exactOrInterval:)) ?? .null
-            }
-            if case .quantity = vb, op != .mod, let qa = quantity(of: va), let qb = quantity(of: vb) {
+            if op != .mod, va.isQuantity || vb.isQuantity, let qa = quantity(of: va), let qb = quantity(of: vb) {
                 return Quantity.combine(qa, op, qb).map(Value.init(exactOrInterval:)) ?? .null
             }
             guard let x = va.number, let y = vb.number else { return .null }
@@ -322,7 +319,8 @@ struct Planner {
             parameters[p] = (t, cs[i].range)
         }
         switch f {
-        case .abs, .round, .floor, .ceil, .low, .high, .stated, .qualifier: bind(0, .number())
+        case .abs, .floor, .ceil, .low, .high, .stated, .qualifier: bind(0, .number())
+        case .round: bind(0, .number()); bind(1, .number())
         case .year, .month, .day: bind(0, .date)
         case .substr: bind(1, .number()); bind(2, .number())
         default: break
@@ -333,7 +331,7 @@ struct Planner {
         }
         switch f {
         case .lower, .upper, .trim:
-            try need(a0.type == .string || a0.type == .hedge || { if case .ref = a0.type { return true }; return false }(), "text")
+            try need(a0.type.isText, "text")
             return Compiled(type: .string, eval: { r, env in
                 let v = x(r, env)
                 if v.isNull { return .null }
@@ -366,7 +364,6 @@ struct Planner {
             // Digits out of range gave a silent empty column; a constant one is caught here.
             if cs.count > 1 {
                 let d = cs[1]
-                if let p = d.parameter { parameters[p] = (.number(), d.range) }
                 let fit: Bool = { guard let v = d.constant?.number else { return true }; return v == v.rounded() && v >= 0 && v <= 12 }()
                 guard (d.type == .number() || d.type == .null) && fit else {
                     throw error(.typeMismatch, "round's digits must be a whole number from 0 to 12, not \(d.type == .number() ? d.constant.map { sanitizeForTerminal($0.text) } ?? "" : describeType(d.type))",
@@ -413,7 +410,7 @@ struct Planner {
                 return .number(out)
             }, range: range)
         case .substr:
-            try need(a0.type == .string || a0.type == .hedge || { if case .ref = a0.type { return true }; return false }(), "text")
+            try need(a0.type.isText, "text")
             for c in cs.dropFirst() where !(c.type == .number() || c.type == .null) {
                 throw error(.typeMismatch, "substr's start and length are whole numbers, not \(describeType(c.type))", at: c.range, notes: [f.signature])
             }
@@ -434,7 +431,7 @@ struct Planner {
                 return .string(String(chars[(Int(lo) - 1)..<(Int(hi) - 1)]))
             }, range: range)
         case .replace:
-            try need(a0.type == .string || a0.type == .hedge || { if case .ref = a0.type { return true }; return false }(), "text")
+            try need(a0.type.isText, "text")
             for c in cs.dropFirst() where !(c.type == .string || c.type == .null) {
                 throw error(.typeMismatch, "replace's old and new texts are strings, not \(describeType(c.type))", at: c.range, notes: [f.signature])
             }
@@ -459,7 +456,13 @@ struct Planner {
             return Compiled(type: .string, eval: { r, env in
                 var parts: [String] = []
                 var bytes = 0
-                for e in evals { let v = e(r, env); if !v.isNull { parts.append(v.text); bytes += parts[parts.count - 1].utf8.count } }
+                for e in evals {
+                    let v = e(r, env)
+                    guard !v.isNull else { continue }
+                    let text = v.text
+                    bytes += text.utf8.count
+                    parts.append(text)
+                }
                 guard env.mayBuildText(bytes, by: "concat", at: range) else { return .null }
                 return .string(parts.joined())
             }, range: range)

@@ -82,30 +82,25 @@ extension Planner {
         if a.type == .hedge { b = try hedgeOperand(b) }
         if b.type == .hedge { a = try hedgeOperand(a) }
         for (c, other) in [(a, b), (b, a)] {
-            if let n = c.unresolved {
-                let names = scope.columns.map(\.name)
-                let guess = suggest(n.text, from: names)
-                var notes: [String] = []
-                if guess == nil {
-                    notes.append("fields here: " + names.joined(separator: ", "))
-                    // What the other side is says what the name was meant to be: a word
-                    // compared with text wants quotes; a name compared with a date or a
-                    // year wants one of the date fields (`date > 2024` in estimates).
-                    if other.unresolved == nil {
-                        let isYear = other.constant?.number.map { $0 == $0.rounded() && $0 >= 1000 && $0 <= 9999 } ?? false
-                        if other.type == .date || isYear {
-                            let dates = scope.columns.filter { $0.type == .date }.map(\.name)
-                            if !dates.isEmpty { notes.append("date fields here: " + dates.joined(separator: ", ")) }
-                        } else if other.type.isNumeric {
-                            let numbers = scope.columns.filter { $0.type.isNumeric }.map(\.name)
-                            if !numbers.isEmpty { notes.append("number fields here: " + numbers.joined(separator: ", ")) }
-                        } else if other.type == .string || other.type == .hedge || { if case .ref = other.type { return true }; return false }() {
-                            notes.append("to compare with text, put it in quotes: \"\(n.text)\"")
-                        }
-                    }
+            guard let n = c.unresolved else { continue }
+            // What the other side is says what the name was meant to be: a word compared
+            // with text wants quotes; a name compared with a date or a year wants one of the
+            // date fields (`date > 2024` in estimates). A near name says it better.
+            func hint() -> [String] {
+                guard other.unresolved == nil else { return [] }
+                let isYear = other.constant?.number.map { $0 == $0.rounded() && $0 >= 1000 && $0 <= 9999 } ?? false
+                if other.type == .date || isYear {
+                    let dates = scope.columns.filter { $0.type == .date }.map(\.name)
+                    return dates.isEmpty ? [] : ["date fields here: " + dates.joined(separator: ", ")]
                 }
-                throw unknownName(n, scope, guess: guess, notes: notes)
+                if other.type.isNumeric {
+                    let numbers = numericFields(scope)
+                    return numbers.isEmpty ? [] : ["number fields here: " + numbers.joined(separator: ", ")]
+                }
+                return other.type.isText ? ["to compare with text, put it in quotes: \"\(n.text)\""] : []
             }
+            let hints = hint()
+            throw unknownName(n, scope) { guessed in guessed ? [] : hints }
         }
         if let p = a.parameter { parameters[p] = (b.type == .null ? nil : b.type, a.range); return (a, b) }
         if let p = b.parameter { parameters[p] = (a.type == .null ? nil : a.type, b.range); return (a, b) }
@@ -270,11 +265,13 @@ extension Planner {
         }
     }
 
-    /// The error for a name that is no field here, with the fields listed when no near
-    /// name can be suggested.
-    mutating func unknownName(_ n: Name, _ scope: Scope, guess: String?, notes: [String]) -> Failed {
-        error(.unknownField, "unknown field '\(n.text)'" + (scope.stored.map { " in \($0.name)" } ?? ""), at: n.range,
-              suggestion: guess, notes: notes)
+    /// The error for a name that is no field here: a near name suggested, else the fields
+    /// listed; then the `hints` for it (told whether a near name was found).
+    mutating func unknownName(_ n: Name, _ scope: Scope, hints: (_ guessed: Bool) -> [String]) -> Failed {
+        let names = scope.columns.map(\.name)
+        let guess = suggest(n.text, from: names)
+        return error(.unknownField, "unknown field '\(n.text)'" + (scope.stored.map { " in \($0.name)" } ?? ""), at: n.range,
+                     suggestion: guess, notes: (guess == nil ? ["fields here: " + names.joined(separator: ", ")] : []) + hints(guess != nil))
     }
 
     /// The text to look for after `contains` or `matches`: a bare word there is meant as
@@ -282,10 +279,7 @@ extension Planner {
     mutating func searchedText(_ r: Expr, _ scope: Scope, for word: String) throws(Failed) -> Compiled {
         let b = try compile(r, scope, allowUnresolved: true)
         guard let n = b.unresolved else { return b }
-        let names = scope.columns.map(\.name)
-        let guess = suggest(n.text, from: names)
-        throw unknownName(n, scope, guess: guess, notes: (guess == nil ? ["fields here: " + names.joined(separator: ", ")] : [])
-                          + ["to \(word) text, put it in quotes: \"\(n.text)\""])
+        throw unknownName(n, scope) { _ in ["to \(word) text, put it in quotes: \"\(n.text)\""] }
     }
 
     mutating func containsPredicate(_ l: Expr, _ r: Expr, _ scope: Scope) throws(Failed) -> Pred {

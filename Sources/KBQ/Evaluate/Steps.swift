@@ -215,7 +215,6 @@ func sortedOrder(_ columns: [SortColumn], count n: Int, keep: Int? = nil, _ env:
     // number, which costs next to nothing, and the step throws when the sort returns.
     // A sort of fewer rows than one check's worth of comparisons is not checked at all.
     var stop: Diagnostic?
-    var stopped = false
     var compared = 0
     let order = columns.withUnsafeBufferPointer { columns -> [Int] in
         func before(_ a: Int, _ b: Int) -> Bool {
@@ -226,10 +225,10 @@ func sortedOrder(_ columns: [SortColumn], count n: Int, keep: Int? = nil, _ env:
             return a < b
         }
         func checked(_ a: Int, _ b: Int) -> Bool {
-            if stopped { return a < b }
+            if stop != nil { return a < b }
             compared &+= 1
             if compared & 0xFFFF == 0 {
-                do throws(Diagnostic) { try env.checkStop() } catch { stop = error; stopped = true }
+                do throws(Diagnostic) { try env.checkStop() } catch { stop = error }
             }
             return before(a, b)
         }
@@ -347,7 +346,7 @@ func limitRows(_ rows: Rows, _ n: Int, skipping skip: Int = 0) -> Rows {
     case .stored(let c, let sel):
         if let sel { return .stored(c, Array(sel.dropFirst(skip).prefix(n))) }
         let start = min(skip, c.count)
-        return .stored(c, (start..<min(start + min(n, c.count), c.count)).map { Int32($0) })
+        return .stored(c, (start..<(start + min(n, c.count - start))).map { Int32($0) })
     case .table(var t):
         t.rows = Array(t.rows.dropFirst(skip).prefix(n))
         if let o = t.origin { t.origin = Array(o.dropFirst(skip).prefix(n)) }

@@ -40,6 +40,15 @@ public indirect enum FieldType: Sendable, Hashable, Codable, CustomStringConvert
         default: return false
         }
     }
+
+    /// Whether values of this type are read as text: strings, hedge words, and references
+    /// (by the text they are shown by).
+    var isText: Bool {
+        switch self {
+        case .string, .hedge, .ref: return true
+        default: return false
+        }
+    }
 }
 
 /// A field of a collection, as declared in its schema.

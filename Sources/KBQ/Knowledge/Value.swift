@@ -30,6 +30,12 @@ public enum Value: Sendable, Hashable {
         if !q.isExact { self = .quantity(q) } else if q.isPercent { self = .percent(q.value) } else { self = .number(q.value) }
     }
 
+    /// Whether this is a ``quantity(_:)``: an interval.
+    var isQuantity: Bool {
+        if case .quantity = self { return true }
+        return false
+    }
+
     /// The number a numeric value stands for (a quantity's stated value), if any.
     public var number: Double? {
         switch self {

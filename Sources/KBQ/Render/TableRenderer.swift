@@ -91,7 +91,7 @@ struct TableRenderer {
         var rule: [UInt8] = []
         for (i, w) in widths.enumerated() {
             if i > 0 { rule.append(0x20); rule.append(0x20) }
-            for _ in 0..<w { rule.append(0xE2); rule.append(0x94); rule.append(0x80) }  // ─
+            appendRule(w, to: &rule)
         }
         out += style(String(decoding: rule, as: UTF8.self), "2") + "\n"
         for row in cells { out += line(row, bold: false) }
@@ -133,7 +133,7 @@ struct TableRenderer {
             let ruleWidth = max(3, min(width, nameWidth + 2 + valueWidth) - displayWidth(label.utf8))
             if color { bytes += "\u{1B}[2m".utf8 }
             bytes += label.utf8
-            for _ in 0..<ruleWidth { bytes.append(0xE2); bytes.append(0x94); bytes.append(0x80) }  // ─
+            appendRule(ruleWidth, to: &bytes)
             if color { bytes += "\u{1B}[0m".utf8 }
             bytes.append(0x0A)
             for (i, nameLines) in names.enumerated() {
@@ -154,6 +154,12 @@ struct TableRenderer {
         out += style("(\(result.rows.count) row\(result.rows.count == 1 ? "" : "s"), shown one by one: \(header.count) columns do not fit in \(width))", "2") + "\n"
         out += trailer(width: width)
         return out
+    }
+
+    /// `count` box-drawing dashes (─) as UTF-8, appended a byte at a time: appending the
+    /// String's UTF-8 view was the slow part of drawing a rule.
+    private func appendRule(_ count: Int, to bytes: inout [UInt8]) {
+        for _ in 0..<count { bytes.append(0xE2); bytes.append(0x94); bytes.append(0x80) }
     }
 
     /// Breaks `s` into lines of at most `w` columns, at spaces where it can; past `maxLines`

@@ -96,9 +96,7 @@ public struct Parser: Sendable {
                 default:
                     // The statement is dropped: checked on its own, its head would report a
                     // second, misleading error ("where text" is no condition) for the same slip.
-                    let foreign = foreignWord()
-                    throw fail("expected a clause (where, select, sort by, limit, group by, compare, cite …) or the end of the statement, found \(peek.describe)",
-                               notes: foreign.map { [$0.note] } ?? [], suggestion: foreign?.suggestion ?? clauseSuggestion())
+                    throw clauseExpected("expected a clause (where, select, sort by, limit, group by, compare, cite …) or the end of the statement, found \(peek.describe)")
                 }
                 out.append(statement)
             } catch {
@@ -139,6 +137,13 @@ public struct Parser: Sendable {
         default: return nil
         }
         return Parser.foreignWords[word]
+    }
+
+    /// The error where a clause should be: the kbq way when the word is another language's
+    /// (``foreignWords``), else the nearest clause word.
+    mutating func clauseExpected(_ message: String) -> Failure {
+        let foreign = foreignWord()
+        return fail(message, notes: foreign.map { [$0.note] } ?? [], suggestion: foreign?.suggestion ?? clauseSuggestion())
     }
 
     func clauseSuggestion() -> String? {
@@ -221,9 +226,7 @@ public struct Parser: Sendable {
                 _ = advance()
                 skipNewlines()
                 guard let k = peek.keyword, k.isClauseStart else {
-                    let foreign = foreignWord()
-                    throw fail("expected a clause after '|', found \(peek.describe)",
-                               notes: foreign.map { [$0.note] } ?? [], suggestion: foreign?.suggestion ?? clauseSuggestion())
+                    throw clauseExpected("expected a clause after '|', found \(peek.describe)")
                 }
             }
             guard let k = peek.keyword, k.isClauseStart else { break }
