@@ -36,3 +36,10 @@ extension String {
         }
     }
 }
+
+/// How many bytes of UTF-8 byte order mark `bytes` starts with (3, or 0): Windows tools
+/// write one at the start of a file, and it is no part of the text (RFC 8259 lets a JSON
+/// reader skip it; CSV headers are read past it too).
+func utf8BOMLength(_ bytes: some Collection<UInt8>) -> Int {
+    bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+}

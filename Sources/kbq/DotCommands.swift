@@ -20,26 +20,31 @@ struct DotCommand {
 
     /// Splits a dot-command line into words; "double" or 'single' quotes keep spaces in a
     /// word (file names).
-    static func words(_ line: String) -> [String] {
-        var words: [String] = []
+    static func words(_ line: String) -> [String] { scan(line).words.map(\.text) }
+
+    /// The words of a dot-command line with the byte offset each starts at (quotes removed
+    /// from the text), whether the line ends inside a word, and the quote it leaves open:
+    /// what running the line needs, and what completing its last word needs.
+    static func scan(_ line: String) -> (words: [(text: String, start: Int)], inWord: Bool, openQuote: Character?) {
+        var words: [(text: String, start: Int)] = []
         var current = ""
+        var start = 0, offset = 0
         var quote: Character?
         var inWord = false
         for c in line {
+            defer { offset += c.utf8.count }
             if let q = quote {
                 if c == q { quote = nil } else { current.append(c) }
-            } else if c == "\"" || c == "'" {
-                quote = c
-                inWord = true
             } else if c == " " || c == "\t" {
-                if inWord { words.append(current); current = ""; inWord = false }
+                if inWord { words.append((current, start)); current = ""; inWord = false }
             } else {
-                current.append(c)
+                if !inWord { start = offset }
                 inWord = true
+                if c == "\"" || c == "'" { quote = c } else { current.append(c) }
             }
         }
-        if inWord || quote != nil { words.append(current) }
-        return words
+        if inWord { words.append((current, start)) }
+        return (words, inWord, quote)
     }
 }
 

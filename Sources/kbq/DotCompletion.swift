@@ -22,26 +22,14 @@ enum DotCompletion {
             return nil
         }
         // The words so far, and where the last one starts: quotes keep spaces in a file name.
-        var wordStarts: [Int] = []
-        var quoteByte: UInt8?
-        var inWord = false
-        for (i, b) in bytes.enumerated() {
-            if let q = quoteByte {
-                if b == q { quoteByte = nil }
-            } else if b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") {
-                inWord = false
-            } else {
-                if !inWord { wordStarts.append(i) }
-                inWord = true
-                if b == UInt8(ascii: "\"") || b == UInt8(ascii: "'") { quoteByte = b }
-            }
-        }
-        let words = DotCommand.words(line)
+        let scanned = DotCommand.scan(line)
+        let words = scanned.words.map(\.text)
         // The word being typed (empty after a space), without its quote.
-        let start = inWord ? wordStarts.last ?? bytes.count : bytes.count
-        let argumentIndex = inWord ? wordStarts.count - 1 : wordStarts.count
+        let inWord = scanned.inWord
+        let start = inWord ? scanned.words.last?.start ?? bytes.count : bytes.count
+        let argumentIndex = inWord ? scanned.words.count - 1 : scanned.words.count
         let typed = inWord ? words.last ?? "" : ""
-        let quote = quoteByte.map { String(UnicodeScalar($0)) }
+        let quote = scanned.openQuote.map { String($0) }
 
         if argumentIndex == 0 {
             return (start, DotCommand.all.map { "." + $0.name }.filter { $0.hasPrefix(typed) })

@@ -312,11 +312,7 @@ enum NDJSONReader {
             start = min(length, end + 1)
             scanned = start
             lineNo += 1
-            // A byte order mark, as Windows tools write, is no part of the first row (CSV
-            // files are read past one too).
-            if lineNo == 1, line.count >= 3, line[0] == 0xEF, line[1] == 0xBB, line[2] == 0xBF {
-                line = UnsafeBufferPointer(rebasing: line[3...])
-            }
+            if lineNo == 1 { line = UnsafeBufferPointer(rebasing: line[utf8BOMLength(line)...]) }
             if isBlank(line) { continue }
             let path = "\(name):\(lineNo)"
             let row: JSON

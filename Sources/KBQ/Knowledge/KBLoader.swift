@@ -31,9 +31,8 @@ struct KBLoader {
     }
 
     mutating func load(json data: [UInt8], name defaultName: String) throws(KBLoadError) -> KnowledgeBase {
-        // A byte order mark (Windows tools write one) is skipped, as RFC 8259 allows and as
-        // CSV files are read; lines and columns are then counted as an editor shows them.
-        let start = data.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        // Lines and columns are counted after a byte order mark, as an editor shows them.
+        let start = utf8BOMLength(data)
         // Bare data is read row by row, never as one tree (see JSONInference).
         if let kb = try JSONInference.load(bytes: data, from: start, name: defaultName, file: file) { return kb }
         let doc: JSON

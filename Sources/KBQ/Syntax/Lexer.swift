@@ -31,8 +31,7 @@ public struct Lexer: Sendable {
     /// Prepares to read `source`.
     public init(_ source: String) {
         bytes = Array(source.utf8)
-        // A byte order mark, as Windows editors write at the start of a file, is no text.
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { pos = 3 }
+        pos = utf8BOMLength(bytes)
     }
 
     /// Reads every token; the last is always `.end`.
