@@ -177,7 +177,7 @@ extension Shell {
                 if f.name == c.measure { role.append("measure") }
                 return [.string(f.name), .string(f.type.description), .string(role.joined(separator: ", "))]
             }
-            var title = "\(c.name): \(c.count) row\(c.count == 1 ? "" : "s")"
+            var title = "\(c.name): \(formatNumber(Double(c.count))) row\(c.count == 1 ? "" : "s")"
             if let k = c.key { title += ", key \(k)" }
             if let m = c.measure { title += ", measure \(m)" }
             let table = ResultTable(

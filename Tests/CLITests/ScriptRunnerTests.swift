@@ -235,6 +235,12 @@ import Testing
         #expect(r.output.contains("name"))  // the script went on
     }
 
+    @Test func schemaCountsRowsAsTablesDo() throws {
+        let csv = try scratch.write("many.csv", "id\n" + (1...1_001).map { "r\($0)\n" }.joined())
+        let r = kbq(["--kb", csv, "-e", ".schema many"], scratch: scratch)
+        #expect(r.output.hasPrefix("many: 1,001 rows"), "\(r.output)")
+    }
+
     @Test func aParameterGivenTwiceIsRefused() {
         let r = kbq(["-p", "t=containers", "-p", "t=shells", "-e", "estimates where topic = $t"], scratch: scratch)
         #expect(r.status == 2)
