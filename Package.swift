@@ -20,7 +20,7 @@ let package = Package(
         // The engine: no I/O beyond reading a KB file it is asked to load, never prints.
         .target(
             name: "KBQ",
-            exclude: ["Knowledge/Article/article.kb.json"]
+            exclude: ["Article/article.kb.json"]
         ),
         .systemLibrary(
             name: "CEditLine",

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Validate the built-in article KB (Sources/KBQ/Knowledge/Article/article.kb.json).
+"""Validate the built-in article KB (Sources/KBQ/Article/article.kb.json).
 
 Checks, with a JSON path for every problem:
   * the KB format (docs/KB-FORMAT.md): top-level members, hedge list, collection

@@ -116,7 +116,7 @@ kb_seeds() {
     out="$corpus/kb/seeds"
     rm -rf "$out"
     mkdir -p "$out"
-    seed "$out" < Sources/KBQ/Knowledge/Article/article.kb.json
+    seed "$out" < Sources/KBQ/Article/article.kb.json
     for k in Tests/KBQTests/Fixtures/* docs/*.kb.json Examples/*.json Examples/*.csv; do
         [ -f "$k" ] && seed "$out" < "$k"
     done

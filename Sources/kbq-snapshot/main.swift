@@ -5,9 +5,9 @@ import Glibc
 import Darwin
 #endif
 
-// Writes Sources/KBQ/Knowledge/Article/ArticleKBSnapshot.swift: the article KB, decoded from
+// Writes Sources/KBQ/Article/ArticleKBSnapshot.swift: the article KB, decoded from
 // the JSON compiled into this build, as the snapshot kbq starts from (see
-// Sources/KBQ/Knowledge/KBSnapshot.swift). scripts/embed-article-kb.sh runs it after
+// Sources/KBQ/Snapshot/KBSnapshot.swift). scripts/embed-article-kb.sh runs it after
 // embedding the JSON, then rebuilds.
 //
 //   kbq-snapshot [OUTPUT]
@@ -18,7 +18,7 @@ func fail(_ message: String) -> Never {
     exit(1)
 }
 
-let output = CommandLine.arguments.dropFirst().first ?? "Sources/KBQ/Knowledge/Article/ArticleKBSnapshot.swift"
+let output = CommandLine.arguments.dropFirst().first ?? "Sources/KBQ/Article/ArticleKBSnapshot.swift"
 let text: String
 do {
     text = try KnowledgeBase.articleSnapshotSource()

@@ -125,7 +125,7 @@ import Glibc
     /// The embedded Swift literal and the JSON file are the same text.
     @Test func embeddedKBMatchesTheJSONFile() throws {
         let dir = "/" + String(#filePath).split(separator: "/").dropLast(3).joined(separator: "/")
-        guard let f = fopen(dir + "/Sources/KBQ/Knowledge/Article/article.kb.json", "r") else {
+        guard let f = fopen(dir + "/Sources/KBQ/Article/article.kb.json", "r") else {
             Issue.record("article.kb.json not found")
             return
         }

@@ -2,7 +2,7 @@ import Synchronization
 import Testing
 @testable import KBQ
 
-/// The article KB starts from a compiled-in snapshot (Knowledge/KBSnapshot.swift); it must
+/// The article KB starts from a compiled-in snapshot (Snapshot/KBSnapshot.swift); it must
 /// hold exactly what decoding the compiled-in JSON gives.
 @Suite struct ArticleSnapshotTests {
     @Test func snapshotMatchesTheJSON() throws {

@@ -1,7 +1,7 @@
 import Testing
 @testable import KBQ
 
-/// CSV input read by the streaming reader (Knowledge/CSVReader.swift): RFC 4180 quoting,
+/// CSV input read by the streaming reader (Formats/CSVReader.swift): RFC 4180 quoting,
 /// line endings, nulls, the last line, errors with file:line, and files large enough to
 /// cross the reader's chunks and switch text columns to unindexed storage.
 @Suite struct CSVLoadingTests {

@@ -1,7 +1,7 @@
 import Synchronization
 
 // The article KB's collections, and their columns, are decoded from the compiled-in
-// snapshot the first time a query reaches them (Knowledge/KBSnapshot.swift): `kbq -e QUERY`
+// snapshot the first time a query reaches them (Snapshot/KBSnapshot.swift): `kbq -e QUERY`
 // then pays only for what its query reads. These are the places they are kept.
 //
 // Reading a made element must cost what reading an array does: references are followed and
