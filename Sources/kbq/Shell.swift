@@ -104,6 +104,9 @@ final class Shell {
                 self.show(table, format: format, width: width)
             case .bound(let name, let rows):
                 if self.interactive { self.out.write(self.dim("\(name): \(rows) row\(rows == 1 ? "" : "s")") + "\n") }
+            case .warning(let w):
+                // Before the results: the warning explains what follows. The run still succeeds.
+                self.err.write(source.render(w, color: self.errColor, width: Terminal.columns(self.err.fd)))
             }
             if self.timer {
                 let now = ContinuousClock.now
