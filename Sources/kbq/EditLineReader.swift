@@ -22,11 +22,10 @@ final class EditLineReader: LineReader {
     private let historyFile: HistoryFile?
     private let output: UnsafeMutablePointer<FILE>
     private let outputFD: Int32
-    /// libedit keeps the pointer the prompt function returns, so the prompts live as long
-    /// as the editor.
+    /// libedit keeps the pointer the prompt function returns, so the prompt lives as long
+    /// as the editor; it is rewritten before each line (`kbq> `, `...> `, `..."> `).
     fileprivate let prompt: UnsafeMutablePointer<CChar>
-    fileprivate let continuationPrompt: UnsafeMutablePointer<CChar>
-    fileprivate var continuing = false
+    private static let promptCapacity = 16
     /// The lines of the unfinished statement above the cursor's line: completion context.
     private var pending = ""
     private let completer: Completer
@@ -55,8 +54,8 @@ final class EditLineReader: LineReader {
         self.outputFD = outputIsTerminal ? 1 : 2
         self.historyFile = historyFile
         self.completer = completer
-        self.prompt = cString("kbq> ")
-        self.continuationPrompt = cString("...> ")
+        self.prompt = UnsafeMutablePointer<CChar>.allocate(capacity: EditLineReader.promptCapacity)
+        self.prompt.initialize(repeating: 0, count: EditLineReader.promptCapacity)
 
         _ = kbq_history_set_size(api, history, 1000)
         _ = kbq_history_set_unique(api, history, 1)
@@ -82,7 +81,6 @@ final class EditLineReader: LineReader {
         kbq_el_end(api, editor)
         kbq_history_end(api, history)
         api.deallocate()
-        continuationPrompt.deallocate()
         prompt.deallocate()
     }
 
@@ -90,7 +88,9 @@ final class EditLineReader: LineReader {
 
     func readLine(pending: String) -> LineInput {
         self.pending = pending
-        continuing = !pending.isEmpty
+        let promptText = Array(InputLoop.prompt(pending: pending).utf8CString.prefix(EditLineReader.promptCapacity - 1))
+        for (i, c) in promptText.enumerated() { prompt[i] = c }
+        prompt[promptText.count] = 0
         _ = Interrupts.takePending()
         var count: Int32 = 0
         guard let line = kbq_el_gets(api, editor, &count) else {
@@ -116,7 +116,8 @@ final class EditLineReader: LineReader {
     }
 
     /// Whether more input is already waiting: the rest of a paste, not a person's next key.
-    var inputWaiting: Bool { kbq_input_waiting(0, 0) != 0 }
+    /// A few milliseconds' grace, so that a paste arriving in pieces is still one paste.
+    var inputWaiting: Bool { kbq_input_waiting(0, 10) != 0 }
 
     /// libedit's read function: one character from standard input, decoded from UTF-8.
     /// Between keys it does what a signal asked for, in the ordinary flow of the program:
@@ -228,14 +229,6 @@ final class EditLineReader: LineReader {
     }
 }
 
-/// A C string that lives until deallocated.
-private func cString(_ s: String) -> UnsafeMutablePointer<CChar> {
-    let bytes = Array(s.utf8CString)
-    let p = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count)
-    p.initialize(from: bytes, count: bytes.count)
-    return p
-}
-
 /// The reader a libedit callback is for, found through EL_CLIENTDATA.
 private func reader(_ editor: OpaquePointer?) -> EditLineReader? {
     guard let editor, let data = kbq_el_get_client_data(editor) else { return nil }
@@ -244,7 +237,7 @@ private func reader(_ editor: OpaquePointer?) -> EditLineReader? {
 
 private let promptFunction: @convention(c) (OpaquePointer?) -> UnsafeMutablePointer<CChar>? = { editor in
     guard let r = reader(editor) else { return nil }
-    return r.continuing ? r.continuationPrompt : r.prompt
+    return r.prompt
 }
 
 private let readFunction: @convention(c) (OpaquePointer?, UnsafeMutablePointer<wchar_t>?) -> Int32 = { editor, character in
