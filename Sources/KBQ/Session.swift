@@ -61,6 +61,11 @@ public final class PreparedQuery: Sendable {
         self.init(kb: kb, source: SourceText(text, name: name), checked: checked)
     }
 
+    /// What checking found that does not stop the query: a literal that matches no value
+    /// of the field it is compared with (``Diagnostic/Kind/noMatch``). An empty result of
+    /// such a query says so in its notes too.
+    public var warnings: [Diagnostic] { checked.warnings }
+
     /// Lowers a checked script into runnable plans.
     init(kb: KnowledgeBase, source: SourceText, checked: CheckedScript) {
         let lowering = Lowering(kb: kb)
@@ -91,7 +96,7 @@ public final class PreparedQuery: Sendable {
             if !problems.isEmpty { throw Diagnostics(problems) }
             let env = Env(kb: kb, params: parameters, args: args, lets: [:], limits: limits, cancel: cancel)
             do {
-                return try plan.run(env).result(env)
+                return explained(try plan.run(env).result(env), within: plan.range)
             } catch {
                 var d = error
                 if d.range == nil { d.range = plan.range }
@@ -182,7 +187,7 @@ public final class PreparedQuery: Sendable {
             do {
                 switch st {
                 case .query(let p):
-                    emit(.result(try p.run(env).result(env)))
+                    emit(.result(explained(try p.run(env).result(env), within: p.range)))
                 case .explain(let p):
                     emit(.result(p.explanation))
                 case .bind(let name, let p):
@@ -198,6 +203,17 @@ public final class PreparedQuery: Sendable {
             }
         }
         return (diags, lets)
+    }
+
+    /// An empty result says why, when a warning about the statement explains it.
+    func explained(_ table: ResultTable, within range: SourceRange) -> ResultTable {
+        guard table.rows.isEmpty, !warnings.isEmpty else { return table }
+        var t = table
+        for w in warnings {
+            guard let r = w.range, r.start >= range.start, r.end <= range.end else { continue }
+            t.notes.append("empty because " + w.message)
+        }
+        return t
     }
 
     /// Strings given for date- or hedge-typed parameters are read as dates and hedges.
@@ -311,8 +327,9 @@ public struct Session: Sendable {
 
     /// Checks every statement of `source`, then runs them in order, passing each outcome to
     /// `emit`. If any statement fails to check, nothing runs (unless `keepGoing`, which runs
-    /// the statements that checked and goes on after run-time errors). Returns every
-    /// problem; an empty array means success.
+    /// the statements that checked and goes on after run-time errors). Warnings are given
+    /// to `emit` before anything runs (``StatementOutcome/warning(_:)``) and never stop it.
+    /// Returns every problem; an empty array means success.
     public mutating func run(_ source: SourceText, parameters: [String: Value] = [:], limits: Limits = .none,
                              cancel: CancellationToken? = nil, keepGoing: Bool = false,
                              emit: (StatementOutcome) -> Void) -> [Diagnostic] {
@@ -322,6 +339,8 @@ public struct Session: Sendable {
         let checkErrors = checked.diagnostics
         if !checkErrors.isEmpty && !keepGoing { return Diagnostic.reported(checkErrors) }
         guard !checked.statements.isEmpty else { return Diagnostic.reported(checkErrors) }
+        // Warnings come first, before anything runs, and never stop it.
+        for w in checked.warnings { emit(.warning(w)) }
         let prepared = PreparedQuery(kb: kb, source: source, checked: checked)
         let planned = prepared.statements
         let (runErrors, bound) = prepared.execute(planned, parameters: parameters, limits: limits, cancel: cancel,

@@ -13,5 +13,5 @@ public func check(source: String, kb: KnowledgeBase, lets: [String: RowShape] = 
         if let c = try? checker.check(st) { checked.append(c) }
     }
     let all = (syntax + checker.diagnostics).sorted { ($0.range?.start ?? 0) < ($1.range?.start ?? 0) }
-    return CheckedScript(statements: checked, parameters: checker.checkedParameters, diagnostics: all)
+    return CheckedScript(statements: checked, parameters: checker.checkedParameters, diagnostics: all, warnings: checker.warnings)
 }

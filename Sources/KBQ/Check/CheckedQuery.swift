@@ -18,7 +18,7 @@
 //              .parameter(name, slot)   a `$name`, read from slot `slot` of the run
 //              .call(BuiltinFunction, args), .compare(op, a, b), .arithmetic(op, a, b),
 //              .and/.or/.not, .contains, .matches, .between, .isNull, .inList, .inValues,
-//              .negate, .list
+//              .negate, .list, .refersTo (a reference compared with a name: the rows it names)
 //
 // Everything is a value (Sendable, Hashable): two checks of the same text against the same
 // KB give equal data. Checking reads the KB's schema and dictionaries, never its rows and
@@ -54,7 +54,7 @@ public struct RowShape: Sendable, Hashable {
 /// The built-in functions, resolved by the checker.
 public enum BuiltinFunction: String, Sendable, Hashable, CaseIterable {
     case lower, upper, len, abs, round, year, month, coalesce, low, high, qualifier, stated, text, trim
-    case floor, ceil, day, substr, replace, concat
+    case floor, ceil, day, substr, replace, concat, relative, exact
     // Aggregates.
     case count, sum, avg, min, max, spread
 
@@ -101,6 +101,8 @@ public enum BuiltinFunction: String, Sendable, Hashable, CaseIterable {
         case .substr: return "substr(string, start[, length])"
         case .replace: return "replace(string, old, new)"
         case .concat: return "concat(value, …)"
+        case .relative: return "relative(date)"
+        case .exact: return "exact(value)"
         case .count: return "count() or count(value)"
         case .sum: return "sum(number)"
         case .avg: return "avg(number)"
@@ -133,6 +135,8 @@ public enum BuiltinFunction: String, Sendable, Hashable, CaseIterable {
         case .substr: return "characters of a text, counted from 1"
         case .replace: return "the text with every occurrence of old replaced by new"
         case .concat: return "the values' texts joined, nulls skipped"
+        case .relative: return "whether a date is stated from another (\"days after 2024-10-13\")"
+        case .exact: return "whether a value is one point known exactly (a number without qualifier, a day)"
         case .count: return "the number of rows (or of non-null values)"
         case .sum: return "the sum of the values"
         case .avg: return "the mean of the values"
@@ -207,6 +211,10 @@ public struct CheckedExpr: Sendable, Hashable {
         case inList(CheckedExpr, [CheckedExpr], negated: Bool)
         /// `x [not] in LIST` with the list known when the query runs (a parameter).
         case inValues(CheckedExpr, CheckedExpr, negated: Bool)
+        /// A reference compared with a name (`source = "Trump"`, or `in` a list of names):
+        /// whether it refers to one of these rows of `collection`, found by key, name, title
+        /// or alias when the query was checked.
+        case refersTo(CheckedExpr, collection: String, rows: [Int], negated: Bool)
     }
 
     /// The shape.
@@ -405,7 +413,10 @@ public struct CheckedScript: Sendable, Hashable {
     public var parameters: [CheckedParameter]
     /// Syntax and checking errors, sorted by position.
     public var diagnostics: [Diagnostic]
+    /// What does not stop the script from running (``Diagnostic/isWarning``): a literal
+    /// that matches no value of the field it is compared with.
+    public var warnings: [Diagnostic]
 
-    /// Whether any problem was found.
+    /// Whether any error was found.
     public var hasErrors: Bool { !diagnostics.isEmpty }
 }

@@ -33,6 +33,8 @@ extension CheckedExpr: CustomStringConvertible {
         case .inList(let x, let items, let negated):
             return "(" + (negated ? "not-in " : "in ") + p(x) + " [" + items.map(p).joined(separator: ", ") + "])" + at + ":" + type.description
         case .inValues(let x, let list, let negated): return node(negated ? "not-in" : "in", [x, list])
+        case .refersTo(let x, let c, let rows, let negated):
+            return "(" + (negated ? "not-refers-to " : "refers-to ") + p(x) + " \(c)\(rows))" + at + ":" + type.description
         }
     }
 }
@@ -164,7 +166,7 @@ extension CheckedScript {
             parts.append("parameter $\(p.name) slot \(p.slot): \(p.type.map(\.description) ?? "any")\(p.isPattern ? " (pattern)" : "")"
                 + (ranges ? " @\(p.range.start)..\(p.range.end)" : ""))
         }
-        for d in diagnostics {
+        for d in diagnostics + warnings {
             parts.append("\(d.kind.rawValue): \(d.message)" + (ranges ? d.range.map { " @\($0.start)..\($0.end)" } ?? "" : ""))
         }
         return parts.joined(separator: "\n") + "\n"

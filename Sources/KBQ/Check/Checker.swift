@@ -7,6 +7,8 @@ struct Checker {
     /// `let` names visible to the statement, with the shape of their rows.
     var lets: [String: RowShape]
     var diagnostics: [Diagnostic] = []
+    /// Warnings: the query still runs (see ``namedValueComparison(_:_:_:in:listItem:)``).
+    var warnings: [Diagnostic] = []
     /// Parameters the script reads, with the type each is compared against (if known).
     var parameters: [String: (FieldType?, SourceRange)] = [:]
     /// Parameters used as `matches` patterns: checked to compile when a run starts.
@@ -219,7 +221,7 @@ struct Checker {
         switch f {
         case .abs, .floor, .ceil, .low, .high, .stated, .qualifier: expect(0, .number())
         case .round: expect(0, .number()); expect(1, .number())
-        case .year, .month, .day: expect(0, .date)
+        case .year, .month, .day, .relative: expect(0, .date)
         case .substr: expect(1, .number()); expect(2, .number())
         default: break
         }
@@ -284,6 +286,15 @@ struct Checker {
         case .stated:
             try need(a0.type.isNumeric, "a number")
             type = numberOrPercent
+        case .relative, .exact:
+            // `x is relative` (`relative(x)`): the date is stated from another ("days after
+            // 2024-10-13"). `x is exact` (`exact(x)`): the value is one point known exactly.
+            let ok = f == .relative ? (a0.type == .date || a0.type == .null) : (a0.type.isNumeric || a0.type == .date || a0.type == .null)
+            guard ok else {
+                throw error(.typeMismatch, "'is \(f.rawValue)' needs \(f == .relative ? "a date" : "a number or a date"), not \(describeType(a0.type))",
+                            at: a0.range, notes: ["for example: events where date is relative; estimates where value is not exact"])
+            }
+            type = .bool
         case .count, .sum, .avg, .min, .max, .spread:
             throw error(.misplacedAggregate, "aggregate '\(f.rawValue)' can only be used in 'group by … aggregate' or 'aggregate'", at: range)
         }

@@ -14,6 +14,8 @@ extension Checker {
         case .binary(let op, let l, let r) where op.isComparison:
             let (a, b) = try comparable(try operand(l, scope, allowUnresolved: true), try operand(r, scope, allowUnresolved: true),
                                         op: op.rawValue, range: e.range, scope: scope)
+            if let named = namedValueComparison(a.expr, op, b.expr, in: scope, range: e.range)
+                ?? namedValueComparison(b.expr, op.flipped, a.expr, in: scope, range: e.range) { return named }
             return CheckedExpr(.compare(op, a.expr, b.expr), type: .bool, range: e.range)
         case .binary(.contains, let l, let r):
             return try containsCondition(l, r, scope, range: e.range)
@@ -187,10 +189,23 @@ extension Checker {
         }
         var checked: [CheckedExpr] = []
         var x = a.expr
+        // Names a reference is compared with pick rows; all of them together are the rows
+        // any of them picks.
+        var named: [Int]? = []
+        var target: String?
         for item in items {
             let (p, q) = try comparable(a, try operand(item, scope, allowUnresolved: true), op: "in", range: item.range, scope: scope)
             if checked.isEmpty { x = p.expr }
             checked.append(q.expr)
+            if case .refersTo(_, let c, let rows, _)? = namedValueComparison(p.expr, .eq, q.expr, in: scope, listItem: true, range: item.range)?.kind {
+                named? += rows
+                target = c
+            } else {
+                named = nil
+            }
+        }
+        if let named, let target, !items.isEmpty {
+            return CheckedExpr(.refersTo(x, collection: target, rows: Array(Set(named)).sorted(), negated: negated), type: .bool, range: range)
         }
         return CheckedExpr(.inList(x, checked, negated: negated), type: .bool, range: range)
     }

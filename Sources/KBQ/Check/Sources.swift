@@ -17,7 +17,8 @@ extension Checker {
         guard let s = kb.collection("sentences"), s.field("text") != nil else {
             throw error(.invalidClause, "search looks through a 'sentences' collection with a 'text' field, and this KB has none", at: range)
         }
-        guard !text.trimmingSpaces.isEmpty else {
+        // Some word or phrase to look for: more than spaces and quote marks.
+        guard foldingQuoteMarks(text).contains(where: { $0 != "\"" && !$0.isWhitespace }) else {
             throw error(.invalidLiteral, "search needs some text to look for", at: range)
         }
         var cols = [ResultColumn(name: "sentence", type: .ref("sentences"))]

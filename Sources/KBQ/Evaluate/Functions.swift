@@ -45,13 +45,15 @@ extension Lowering {
             }
         case .year:
             return { r, env in
-                guard case .date(let d) = x(r, env) else { return .null }
+                // A date relative to another ("days after 2024-10-13") names no year of its own.
+                guard case .date(let d) = x(r, env), !d.isRelative else { return .null }
                 return .date(PartialDate(year: civilFromDays(Int(d.lo)).0))
             }
         case .month, .day:
             return { r, env in
                 // A date that does not name its month (or day) has none to give.
-                guard case .date(let d) = x(r, env), d.precision != .year, f == .month || d.precision == .day else { return .null }
+                // Nor does one relative to another: "days after 2024-10-13" has no day 14.
+                guard case .date(let d) = x(r, env), !d.isRelative, d.precision != .year, f == .month || d.precision == .day else { return .null }
                 let (_, m, day) = civilFromDays(Int(d.lo))
                 return .number(Double(f == .month ? m : day))
             }
@@ -140,6 +142,20 @@ extension Lowering {
             return { r, env in
                 let v = x(r, env)
                 return v.isNull ? .null : .string(v.text)
+            }
+        case .relative:
+            return { r, env in
+                guard case .date(let d) = x(r, env) else { return .null }
+                return .bool(d.isRelative)
+            }
+        case .exact:
+            return { r, env in
+                switch x(r, env) {
+                case .number, .percent: return .bool(true)
+                case .quantity(let q): return .bool(q.isExact)
+                case .date(let d): return .bool(d.form == .point && d.precision == .day)
+                default: return .null
+                }
             }
         case .count, .sum, .avg, .min, .max, .spread:
             // Aggregates are lowered by their clause (`Aggregation`); the checker allows

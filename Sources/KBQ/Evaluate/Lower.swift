@@ -55,7 +55,7 @@ struct Lowering {
             return { row, env in arithmetic(fa(row, env), op, fb(row, env)) }
         case .call(let f, let args):
             return call(f, args.map { eval($0, input) }, types: args.map(\.type), range: e.range)
-        case .not, .and, .or, .compare, .contains, .matches, .between, .isNull, .inList, .inValues:
+        case .not, .and, .or, .compare, .contains, .matches, .between, .isNull, .inList, .inValues, .refersTo:
             let p = predicate(e, input)
             return { r, env in p(r, env).value }
         }

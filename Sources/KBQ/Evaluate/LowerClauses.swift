@@ -54,8 +54,9 @@ extension Lowering {
             })
         case .search(let text):
             guard let c = kb.collection("sentences") else { return ("nothing", { _ in .table(Table(columns: columns, rows: [])) }) }
-            return ("every sentence's text, any case", { env throws(Diagnostic) in
-                try searchSentences(c, text, columns: columns, env)
+            let terms = SearchTerms(text)
+            return ("every sentence's text for " + terms.described + ", any case, anywhere", { env throws(Diagnostic) in
+                try searchSentences(c, terms, columns: columns, env)
             })
         case .conflicts(let names):
             let collections = names.compactMap { kb.collection($0) }

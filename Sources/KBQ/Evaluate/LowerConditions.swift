@@ -58,6 +58,8 @@ extension Lowering {
             return inPredicate(x, items, negated: negated, input)
         case .inValues(let x, let list, let negated):
             return membership(x, list, negated: negated, input)
+        case .refersTo(let x, let collection, let rows, let negated):
+            return refersTo(x, collection, rows, negated: negated, input)
         default:
             let f = eval(e, input)
             return { r, env in
@@ -67,6 +69,25 @@ extension Lowering {
                 default: return .unknown
                 }
             }
+        }
+    }
+
+    /// A reference against the rows a name picked: one array load per row.
+    func refersTo(_ x: CheckedExpr, _ name: String, _ rows: [Int], negated: Bool, _ input: RowShape) -> Pred {
+        let count = kb.collection(name)?.count ?? 0
+        var picked = [Bool](repeating: false, count: count)
+        for r in rows where r >= 0 && r < count { picked[r] = true }
+        let hits = picked, isEq = !negated
+        if let (c, fi) = storedColumn(x), case .ref(let targets) = c.columns[fi] {
+            return { r, _ in
+                let t = targets[r]
+                return t < 0 || Int(t) >= hits.count ? .unknown : Truth(hits[Int(t)] == isEq)
+            }
+        }
+        let f = eval(x, input)
+        return { r, env in
+            guard case .ref(let ref) = f(r, env) else { return .unknown }
+            return Truth((ref.collection == name && ref.row < hits.count && hits[ref.row]) == isEq)
         }
     }
 
@@ -103,8 +124,9 @@ extension Lowering {
             let v = d[r]
             if v.isNullMarker { return .unknown }
             // compareDates(v, .ge, l) && compareDates(v, .le, h), spelled out.
-            let a: Truth = v.lo >= l.lo ? .yes : v.hi < l.lo ? .no : .maybe
-            let b: Truth = v.hi <= h.hi ? .yes : v.lo > h.hi ? .no : .maybe
+            let vlo = v.knownLo, vhi = v.knownHi
+            let a: Truth = vlo >= l.lo ? .yes : vhi < l.lo ? .no : .maybe
+            let b: Truth = vhi <= h.hi ? .yes : vlo > h.hi ? .no : .maybe
             if a == .no || b == .no { return .no }
             return a == .maybe || b == .maybe ? .maybe : .yes
         }
