@@ -12,6 +12,12 @@ import KBQ
 // common flags are read without swift-argument-parser and libedit is touched only by the REPL.
 
 let arguments = Array(CommandLine.arguments.dropFirst())
+// The editor tools are words before any option (a script named `fmt` is run as `./fmt`).
+switch arguments.first {
+case "fmt": terminate(FormatCommand.run(Array(arguments.dropFirst())))
+case "lsp": terminate(LanguageServerCommand.run(Array(arguments.dropFirst())))
+default: break
+}
 let options: Options
 switch FastOptionParser.parse(arguments) {
 case .run(let parsed): options = parsed
