@@ -165,6 +165,11 @@ final class DocumentAnalysis {
 
     private func check() {
         let bytes = Array(queryText.utf8)
+        if bytes.count > Lexer.maxSourceBytes {
+            // The engine reads none of it; its diagnostic says why.
+            problems += Lexer.tokenize(queryText).diagnostics.map { ReportedProblem(diagnostic: $0, severity: 1) }
+            return
+        }
         for span in spans {
             // Each span is checked as a text of the document's length, the rest blanked, so
             // that every range is the document's own.

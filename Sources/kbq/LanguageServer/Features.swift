@@ -151,12 +151,10 @@ extension LanguageServer {
         let words = kb.hedges.words
         let scale = words.enumerated().map { $0.offset == rank ? "**\($0.element)**" : $0.element }.joined(separator: " > ")
         let canonical = words.indices.contains(rank) ? words[rank] : word
-        let place = words.count - rank
-        return "hedge `\(canonical)`: \(ordinal(place)) of \(words.count) on the scale, strongest first\n\n\(scale)"
+        return "hedge `\(canonical)`: \(ordinal(rank + 1)) of \(words.count) on the scale, strongest first\n\n\(scale)"
     }
 
     func ordinal(_ n: Int) -> String {
-        // The scale is ranked weakest 0; shown as a place from the strongest.
         switch n { case 1: return "1st"; case 2: return "2nd"; case 3: return "3rd"; default: return "\(n)th" }
     }
 
