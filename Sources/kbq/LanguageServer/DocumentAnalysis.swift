@@ -191,6 +191,14 @@ final class DocumentAnalysis {
                 problems += error.items.map { ReportedProblem(diagnostic: $0, severity: DocumentAnalysis.severity(of: $0)) }
             }
         }
+        // A statement that starts from a `let` name whose own statement has an error is not
+        // reported as well: the name is bound in the document, and its error is the one to fix.
+        let bound = statements.compactMap { st -> (String, Int)? in if case .let(let n, _) = st.kind { return (n.text, n.range.start) } else { return nil } }
+        problems.removeAll { p in
+            guard p.diagnostic.kind == .unknownCollection, let r = p.diagnostic.range else { return false }
+            let name = text(r)
+            return bound.contains { $0.0 == name && $0.1 < r.start }
+        }
         problems.sort { ($0.diagnostic.range?.start ?? 0) < ($1.diagnostic.range?.start ?? 0) }
     }
 
