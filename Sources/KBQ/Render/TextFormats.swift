@@ -1,6 +1,6 @@
 /// Writes JSON without Foundation: one object per result with columns, rows (objects keyed
 /// by column name), and what the clauses added.
-enum JSONRenderer {
+package enum JSONRenderer {
     static func render(_ r: ResultTable) -> String {
         var out = "{\n  \"columns\": ["
         out += r.columns.map { "{\"name\": \(quote($0.name)), \"type\": \(quote($0.type.description))}" }.joined(separator: ", ")
@@ -51,7 +51,9 @@ enum JSONRenderer {
         }
     }
 
-    static func quote(_ s: String) -> String {
+    /// `s` as a JSON string (control characters escaped); the language server writes its
+    /// JSON with it too.
+    package static func quote(_ s: String) -> String {
         var out = "\""
         for u in s.unicodeScalars {
             switch u {
