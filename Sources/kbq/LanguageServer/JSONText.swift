@@ -36,7 +36,7 @@ extension JSON {
     }
 
     private static func quote(_ s: String, into out: inout String) {
-        out += JSONRenderer.quote(s)
+        out += jsonQuote(s)
     }
 
     var string: String? { if case .string(let s) = self { return s }; return nil }
