@@ -269,7 +269,7 @@ struct Planner {
             let va = fa(row, env), vb = fb(row, env)
             // Intervals stay intervals: over 16,500 + 13,000 is over 29,500.
             if op != .mod, va.isQuantity || vb.isQuantity, let qa = quantity(of: va), let qb = quantity(of: vb) {
-                return Quantity.combine(qa, op, qb).map(Value.init(exactOrInterval:)) ?? .null
+                return Quantity.combine(qa, op, qb).flatMap { $0.unlessOverflowed(qa, qb) }.map(Value.init(exactOrInterval:)) ?? .null
             }
             guard let x = va.number, let y = vb.number else { return .null }
             let v: Double
@@ -387,8 +387,10 @@ struct Planner {
             // compares with dates and year numbers alike.
             try need(a0.type == .date, "a date")
             return Compiled(type: .date, eval: { r, env in
-                guard case .date(let d) = x(r, env) else { return .null }
-                return .date(PartialDate(year: civilFromDays(Int(d.lo)).0))
+                // Years are 0001 to 9999, as dates are written: a relative date that
+                // reaches back past year 1 starts in no year kbq can name.
+                guard case .date(let d) = x(r, env), case let y = civilFromDays(Int(d.lo)).0, (1...9999).contains(y) else { return .null }
+                return .date(PartialDate(year: y))
             }, range: range)
         case .month, .day:
             try need(a0.type == .date, "a date")

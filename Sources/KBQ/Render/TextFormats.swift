@@ -61,7 +61,9 @@ enum JSONRenderer {
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             default:
-                if u.value < 0x20 || u.value == 0x7F || (0x80..<0xA0).contains(u.value) {
+                // The same characters a terminal is shielded from (bidirectional controls
+                // too): an escape in JSON is the same string to a program.
+                if needsEscapeOnTerminal(u) {
                     let h = String(u.value, radix: 16)
                     out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
                 } else {
@@ -87,7 +89,7 @@ enum CSVRenderer {
     static func field(_ s: String) -> String {
         // A leading = + - @ would be run as a formula by spreadsheets: quote it with a tick.
         var s = s
-        if let f = s.first, "=+@".contains(f) || (f == "-" && Double(s) == nil) { s = "'" + s }
+        if let f = s.first, "=+@".contains(f) || (f == "-" && parseDouble(s) == nil) { s = "'" + s }
         if s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
             return "\"" + s.replacingOccurrences("\"", "\"\"") + "\""
         }
