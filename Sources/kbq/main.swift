@@ -13,6 +13,10 @@ import KBQ
 
 Output.reserveStandardDescriptors()
 let arguments = Array(CommandLine.arguments.dropFirst())
+if DatabaseCommands.asked(arguments) {
+    Output.standardError.write("kbq: " + DatabaseCommands.exec(arguments) + "\n")
+    terminate(.usage)
+}
 let options: Options
 switch FastOptionParser.parse(arguments) {
 case .run(let parsed): options = parsed
