@@ -45,9 +45,10 @@ extension Lowering {
             }
         case .year:
             return { r, env in
-                // A date relative to another ("days after 2024-10-13") names no year of its own.
-                guard case .date(let d) = x(r, env), !d.isRelative else { return .null }
-                return .date(PartialDate(year: civilFromDays(Int(d.lo)).0))
+                // A date relative to another ("days after 2024-10-13") names no year of its
+                // own; years are 0001 to 9999, as dates are written.
+                guard case .date(let d) = x(r, env), !d.isRelative, case let y = civilFromDays(Int(d.lo)).0, (1...9999).contains(y) else { return .null }
+                return .date(PartialDate(year: y))
             }
         case .month, .day:
             return { r, env in

@@ -172,7 +172,7 @@ struct Lowering {
 func arithmetic(_ va: Value, _ op: BinaryOp, _ vb: Value) -> Value {
     // Intervals stay intervals: over 16,500 + 13,000 is over 29,500.
     if op != .mod, va.isQuantity || vb.isQuantity, let qa = quantity(of: va), let qb = quantity(of: vb) {
-        return Quantity.combine(qa, op, qb).map(Value.init(exactOrInterval:)) ?? .null
+        return Quantity.combine(qa, op, qb).flatMap { $0.unlessOverflowed(qa, qb) }.map(Value.init(exactOrInterval:)) ?? .null
     }
     guard let x = va.number, let y = vb.number else { return .null }
     let v: Double
