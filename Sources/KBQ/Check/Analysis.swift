@@ -39,7 +39,7 @@ extension Checker {
             case .spread: type = arg?.type == .percent ? .percent : .number()
             default: type = arg?.type ?? .null
             }
-            checkedAggs.append(CheckedAggregate(name: columnName(a), function: f, argument: arg, type: type, range: a.expr.range))
+            checkedAggs.append(CheckedAggregate(name: columnName(a), function: f, argument: arg, type: type, text: render(a.expr), range: a.expr.range))
             names.append(columnName(a))
         }
         if keys.isEmpty && checkedAggs.isEmpty {

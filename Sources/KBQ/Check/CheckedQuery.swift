@@ -268,7 +268,9 @@ public struct CheckedAggregate: Sendable, Hashable {
     public var argument: CheckedExpr?
     /// The type of the aggregated value.
     public var type: FieldType
-    /// The call as written.
+    /// The call as written (`max(value)`), for messages.
+    public var text: String
+    /// Where the call is written.
     public var range: SourceRange
 }
 

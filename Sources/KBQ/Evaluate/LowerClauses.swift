@@ -173,7 +173,10 @@ extension Lowering {
         if keys.count == 1, let (col, fi) = storedColumn(keys[0].expr), case .string(let ids, let pool) = col.columns[fi] { stringKey = (col, ids, pool) }
         let fastKey = stringKey
         let specs = aggs.map { a in
-            AggregateSpec(function: aggregation(a.function), argument: a.argument.map { eval($0, input) }, type: a.type)
+            var spec = AggregateSpec(function: aggregation(a.function), argument: a.argument.map { eval($0, input) }, type: a.type,
+                                     text: a.text, range: a.range)
+            if a.function != .count, a.argument?.type.isNumeric == true { spec.unit = unitReader(input, keys: keys) }
+            return spec
         }
         // Groups differ in some key, so a sort over every key never ties two of them: the
         // order it gives is the whole order, and key order first would be work thrown away.
@@ -184,6 +187,20 @@ extension Lowering {
         return PlanStep(how: how, run: { rows, env throws(Diagnostic) in
             try groupRows(rows, keys: keyEvals, fastKey: fastKey, aggregates: specs, columns: columns, inKeyOrder: ordered, env)
         })
+    }
+
+    /// The reader of the rows' `unit` text, for aggregates that must not mix units; nil
+    /// when the rows carry no unit, or the groups already keep units apart (a key is
+    /// `unit`), or the unit field's dictionary holds one unit at most. Rows that drop the
+    /// field (`select source, value`) are taken to mean it: their values add up as numbers.
+    func unitReader(_ input: RowShape, keys: [CheckedColumn]) -> UnitReader? {
+        guard let i = input.index(of: "unit"), input.columns[i].type == .string else { return nil }
+        let grouped = keys.contains { if case .field(let f) = $0.expr.kind { return f.path.isEmpty && f.name == "unit" }; return false }
+        if grouped { return nil }
+        if let c = stored(input), case .string(let ids, let pool) = c.columns[i], pool.isDistinct {
+            return pool.count <= 1 ? nil : .stored(ids, pool)
+        }
+        return .computed(reader(input, i))
     }
 
     func aggregation(_ f: BuiltinFunction) -> Aggregation {
