@@ -5,6 +5,7 @@
 #                and a pseudo-terminal)
 #   make release the release kbq: one static executable (see RELEASE_FLAGS)
 #   make run     the REPL on the built-in article KB (release build, built when needed)
+#   make mcp     the release kbq-mcp beside the release kbq (`kbq mcp`, docs/AGENTS.md)
 
 SWIFT ?= swift
 # The release kbq is one static executable: it starts about 1.5 ms sooner than with
@@ -29,7 +30,7 @@ RELEASE_FLAGS := -c release -Xswiftc -static-executable -Xswiftc -use-ld=lld -Xc
 	-Xswiftc -Xfrontend -Xswiftc -function-sections \
 	-Xlinker --symbol-ordering-file=$(CURDIR)/scripts/startup-order.txt -Xlinker --no-warn-symbol-ordering
 
-.PHONY: build release test run deps
+.PHONY: build release test run deps pydeps mcp
 
 # libedit's headers come from Debian's libedit-dev; install it only when it is missing.
 deps:
@@ -46,8 +47,24 @@ build: deps
 release: deps
 	$(SWIFT) build $(RELEASE_FLAGS) --product kbq
 
-test: deps
+# The Python packages the end-to-end tests drive kbq with (the official MCP client), from PyPI,
+# installed only when missing.
+PYTHON ?= python3
+pydeps:
+	@$(PYTHON) -c 'import mcp, pytest' 2>/dev/null || { echo "installing mcp and pytest from PyPI"; \
+		$(PYTHON) -m pip install -q 'mcp==2.3.0' pytest; }
+
+test: deps pydeps
 	$(SWIFT) test
+	KBQ_BIN="$$($(SWIFT) build --show-bin-path)/kbq" $(PYTHON) -m pytest -q Tests/Agents
+
+# kbq-mcp links the MCP SDK and Foundation, so it is built as an ordinary release program (not
+# the static kbq's flags) in a build folder of its own, and copied beside kbq, where `kbq mcp`
+# looks for it (Sources/kbq/Subcommands.swift).
+mcp: release
+	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-tools --product kbq-mcp
+	cp "$$($(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-tools --show-bin-path)/kbq-mcp" \
+		"$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/kbq-mcp"
 
 run: release
 	@"$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/kbq"

@@ -12,6 +12,7 @@ import KBQ
 // common flags are read without swift-argument-parser and libedit is touched only by the REPL.
 
 let arguments = Array(CommandLine.arguments.dropFirst())
+ExternalCommand.runIfNamed(arguments)
 let options: Options
 switch FastOptionParser.parse(arguments) {
 case .run(let parsed): options = parsed
