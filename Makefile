@@ -32,11 +32,12 @@ RELEASE_FLAGS := -c release -Xswiftc -static-executable -Xswiftc -use-ld=lld -Xc
 
 .PHONY: build release test run deps pydeps mcp
 
-# libedit's headers come from Debian's libedit-dev; install it only when it is missing.
+# libedit's headers come from Debian's libedit-dev, libpq's (for kbq-db) from libpq-dev;
+# install them only when they are missing.
 deps:
-	@if ! pkg-config --exists libedit 2>/dev/null; then \
+	@if ! pkg-config --exists libedit libpq 2>/dev/null; then \
 		sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
-		packages=libedit-dev; command -v pkg-config >/dev/null || packages="$$packages pkg-config"; \
+		packages="libedit-dev libpq-dev"; command -v pkg-config >/dev/null || packages="$$packages pkg-config"; \
 		echo "installing $$packages"; \
 		$$sudo apt-get update && $$sudo apt-get install -y $$packages; \
 	fi
@@ -44,8 +45,12 @@ deps:
 build: deps
 	$(SWIFT) build
 
+# kbq-db (push, --db, --sql) is put beside kbq, dynamically linked against libpq: it is
+# built in a scratch folder of its own, since the static flags would apply to it too.
 release: deps
 	$(SWIFT) build $(RELEASE_FLAGS) --product kbq
+	$(SWIFT) build -c release --scratch-path .build/kbq-db --product kbq-db
+	cp .build/kbq-db/release/kbq-db "$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/kbq-db"
 
 # The Python packages the end-to-end tests drive kbq with (the official MCP client), from PyPI,
 # installed only when missing.
@@ -62,8 +67,8 @@ test: deps pydeps
 # the static kbq's flags) in a build folder of its own, and copied beside kbq, where `kbq mcp`
 # looks for it (Sources/kbq/Subcommands.swift).
 mcp: release
-	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-tools --product kbq-mcp
-	cp "$$($(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-tools --show-bin-path)/kbq-mcp" \
+	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build/kbq-mcp --product kbq-mcp
+	cp "$$($(SWIFT) build -c release --static-swift-stdlib --scratch-path .build/kbq-mcp --show-bin-path)/kbq-mcp" \
 		"$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/kbq-mcp"
 
 run: release

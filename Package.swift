@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "KBQ", targets: ["KBQ"]),
         .executable(name: "kbq", targets: ["kbq"]),
         .executable(name: "kbq-mcp", targets: ["kbq-mcp"]),
+        .executable(name: "kbq-db", targets: ["kbq-db"]),
     ],
     dependencies: [
         // --help, shell completion scripts and usage errors of the kbq command (not on its
@@ -40,6 +41,19 @@ let package = Package(
             name: "kbq-mcp",
             dependencies: ["KBQ", .product(name: "MCP", package: "swift-sdk")]
         ),
+        // libpq, PostgreSQL's C client, for kbq-db alone.
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        // `kbq push` and `kbq --db`: kbq runs this program from beside itself, so that the
+        // static kbq neither links nor loads a database client (its start-up stays as it was).
+        // Dynamically linked: libpq comes from the system (libpq5).
+        .executableTarget(
+            name: "kbq-db",
+            dependencies: ["KBQ", "CLibPQ"]
+        ),
         // The library benchmark (scripts/bench.sh runs it): depends on the engine only.
         .executableTarget(
             name: "kbq-bench",
@@ -71,7 +85,7 @@ let package = Package(
         // pseudo-terminal.
         .testTarget(
             name: "CLITests",
-            dependencies: ["kbq", "kbq-mcp", "KBQ", "CPseudoTerminal"]
+            dependencies: ["kbq", "kbq-mcp", "kbq-db", "KBQ", "CPseudoTerminal"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -8,7 +8,8 @@ import Darwin
 import KBQ
 
 /// Subcommands that are programs of their own beside `kbq`, as git's are: `kbq mcp ARGS`
-/// runs `kbq-mcp ARGS` from the folder `kbq` is in.
+/// runs `kbq-mcp ARGS` from the folder `kbq` is in, and `kbq push …`, `kbq --db …` and
+/// `kbq --sql …` run `kbq-db` with the whole command line (``DatabaseCommands``).
 ///
 /// Why not in this binary: their dependencies (the MCP SDK with Foundation and swift-nio's
 /// relatives, a database client) would be linked into the static `kbq` and loaded, relocated
@@ -16,20 +17,25 @@ import KBQ
 /// (docs/PERFORMANCE.md). A file named like a subcommand is still run as a script when
 /// written as a path: `kbq ./mcp`.
 enum ExternalCommand {
-    /// The subcommand words and the program each runs.
-    static let programs: [String: String] = ["mcp": "kbq-mcp"]
-
-    /// When the first argument names a subcommand, replaces this process with its program
-    /// (and does not return); when the program is missing, says where it was looked for and
-    /// ends with the usage status. Returns when the arguments name no subcommand.
+    /// When the arguments ask for a subcommand, replaces this process with its program (and
+    /// does not return); when the program is missing, says where it was looked for and ends
+    /// with the usage status. Returns when the arguments ask for none.
     static func runIfNamed(_ arguments: [String]) {
-        guard let word = arguments.first, let program = programs[word] else { return }
+        if arguments.first == "mcp" {
+            run("kbq-mcp", Array(arguments.dropFirst()), asked: "'mcp'", build: "make mcp")
+        }
+        if DatabaseCommands.asked(arguments) {
+            run("kbq-db", arguments, asked: "this", build: "make release")
+        }
+    }
+
+    static func run(_ program: String, _ arguments: [String], asked: String, build: String) -> Never {
         let path = ownDirectory() + "/" + program
-        var argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments.dropFirst()).map { strdup($0) }
+        var argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) }
         argv.append(nil)
         execv(path, argv)
         let reason = String(cString: strerror(errno))
-        Output.standardError.write("kbq: '\(word)' runs \(sanitizeForTerminal(path)), which could not be started (\(reason)); build it with `make \(word)` (or `swift build --product \(program)`) and keep it beside kbq\n")
+        Output.standardError.write("kbq: \(asked) runs \(sanitizeForTerminal(path)), which could not be started (\(reason)); build it with `\(build)` (or `swift build --product \(program)`) and keep it beside kbq\n")
         terminate(.usage)
     }
 
