@@ -24,19 +24,25 @@ struct Answerer: Sendable {
         let source = SourceText(text, name: name)
         var session = Session(kb: kb)
         var results: [JSONText] = []
+        var warnings: [JSONText] = []
         let problems = session.run(source, parameters: parameters, limits: limits) { outcome in
             switch outcome {
             case .result(let table): results.append(answer(table, shown: shown))
             case .bound(let name, let rows):
                 results.append(.object([("bound", .string(name)), ("rows", .int(rows))]))
+            case .warning(let d):
+                // A literal that matches nothing, and the like: said beside the rows, so that an
+                // empty answer is read as "asked wrongly", not "the article does not say".
+                warnings.append(problem(d, in: source))
             }
         }
+        let warned: [(String, JSONText)] = warnings.isEmpty ? [] : [("warnings", .array(warnings))]
         if !problems.isEmpty {
             return Answer(json: .object([("error", .string(problems.map { source.render($0) }.joined(separator: "\n"))),
-                                         ("problems", .array(problems.map { problem($0, in: source) }))]),
+                                         ("problems", .array(problems.map { problem($0, in: source) }))] + warned),
                           isError: true)
         }
-        return Answer(json: .object([("results", .array(results))]), isError: false)
+        return Answer(json: .object([("results", .array(results))] + warned), isError: false)
     }
 
     /// One result: columns, rows (each an object in column order with its citation), what was

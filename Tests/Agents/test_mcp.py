@@ -157,6 +157,11 @@ def test_parameters_empty_answers_and_the_other_tools():
         assert len(data["results"][0]["rows"]) == 2
         empty = answer(await s.call_tool("query", {"query": 'claims where text contains "submarine"'}))
         assert empty["results"][0]["rows"] == [] and "does not say" in empty["results"][0]["empty"]
+        assert "warnings" not in empty
+        # A value that no row has is warned about, with the nearest values, beside the rows.
+        warned = answer(await s.call_tool("query", {"query": 'estimates where topic = "shells"'}))
+        [w] = warned["warnings"]
+        assert w["line"] == 1 and w["column"] == 25 and "artillery shells" in json.dumps(w)
         described = answer(await s.call_tool("describe", {"name": "Pyongyang"}))
         assert described["results"][0]["row_count"] > 5
         found = answer(await s.call_tool("search", {"text": "Kursk"}))
