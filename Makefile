@@ -30,7 +30,7 @@ RELEASE_FLAGS := -c release -Xswiftc -static-executable -Xswiftc -use-ld=lld -Xc
 	-Xswiftc -Xfrontend -Xswiftc -function-sections \
 	-Xlinker --symbol-ordering-file=$(CURDIR)/scripts/startup-order.txt -Xlinker --no-warn-symbol-ordering
 
-.PHONY: build release test run deps pydeps mcp
+.PHONY: build release test run deps mcp
 
 # libedit's headers come from Debian's libedit-dev, libpq's (for kbq-db) from libpq-dev;
 # install them only when they are missing.
@@ -52,16 +52,10 @@ release: deps
 	$(SWIFT) build -c release --scratch-path .build/kbq-db --product kbq-db
 	cp .build/kbq-db/release/kbq-db "$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/kbq-db"
 
-# The Python packages the end-to-end tests drive kbq with (the official MCP client), from PyPI,
-# installed only when missing.
-PYTHON ?= python3
-pydeps:
-	@$(PYTHON) -c 'import mcp, pytest' 2>/dev/null || { echo "installing mcp and pytest from PyPI"; \
-		$(PYTHON) -m pip install -q 'mcp==2.3.0' pytest; }
-
-test: deps pydeps
+test: deps editor-deps
 	$(SWIFT) test
-	KBQ_BIN="$$($(SWIFT) build --show-bin-path)/kbq" $(PYTHON) -m pytest -q Tests/Agents
+	@$(MAKE) --no-print-directory test-editors
+	KBQ_BIN="$$($(SWIFT) build --show-bin-path)/kbq" $(EDITOR_PYTHON) -m pytest -q -p no:cacheprovider Tests/Agents
 
 # kbq-mcp links the MCP SDK and Foundation, so it is built as an ordinary release program (not
 # the static kbq's flags) in a build folder of its own, and copied beside kbq, where `kbq mcp`
@@ -70,6 +64,29 @@ mcp: release
 	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build/kbq-mcp --product kbq-mcp
 	cp "$$($(SWIFT) build -c release --static-swift-stdlib --scratch-path .build/kbq-mcp --show-bin-path)/kbq-mcp" \
 		"$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/kbq-mcp"
+
+# The editor tests (Tests/Editors): `kbq lsp` driven end to end by a real LSP client
+# (pytest-lsp), and the TextMate grammar checked on the Examples; the agent tests
+# (Tests/Agents): `kbq mcp` driven by the official MCP client. Their Python packages live in a
+# virtual environment of their own, .build-python/, which `make editor-deps` makes from PyPI
+# when they are missing (`make test` and .ci/run do). Without them the editor tests say they
+# were skipped; under CI=true they fail.
+EDITOR_PYTHON := $(CURDIR)/.build-python/bin/python
+.PHONY: editor-deps test-editors
+editor-deps:
+	@if ! $(EDITOR_PYTHON) -c 'import pytest_lsp, lsprotocol, mcp' 2>/dev/null; then \
+		echo "installing pytest-lsp, lsprotocol and mcp into .build-python/"; \
+		python3 -m venv .build-python && \
+		$(EDITOR_PYTHON) -m pip install --quiet --disable-pip-version-check 'pytest-lsp==1.0.1' 'lsprotocol==2025.0.0' 'mcp==2.3.0'; \
+	fi
+
+test-editors:
+	@if ! $(EDITOR_PYTHON) -c 'import pytest_lsp, lsprotocol' 2>/dev/null; then \
+		if [ "$${CI:-}" = true ]; then echo "test-editors: pytest-lsp is missing (make editor-deps)" >&2; exit 1; fi; \
+		echo "test-editors: SKIPPED, pytest-lsp is not installed (make editor-deps installs it)"; \
+	else \
+		cd Tests/Editors && KBQ_BINARY="$$($(SWIFT) build --show-bin-path)/kbq" $(EDITOR_PYTHON) -m pytest -q -p no:cacheprovider; \
+	fi
 
 run: release
 	@"$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/kbq"
