@@ -104,7 +104,7 @@ import Testing
         let lines = r.output.split(whereSeparator: \.isNewline)
         #expect(lines.first == "source,value")
         #expect(lines.count == 3)
-        #expect(r.output.contains("South Korean intelligence,13000"))
+        #expect(r.output.contains("South Korea,13000"))
     }
 
     @Test func parameters() {

@@ -138,6 +138,16 @@ extension Planner {
         if unitCol != nil { cols.append(ResultColumn(name: "unit", type: .string)) }
         if hedgeCol != nil { cols.append(ResultColumn(name: "hedge", type: .hedge)) }
         if sentenceCol != nil { cols.append(ResultColumn(name: "sentence", type: sentenceType)) }
+        // Rows that say which of their fields are inferred say it here too, for the fields shown.
+        var provenance: CompareProvenance?
+        if let ii = column(scope, "inferred", { $0 == .list(.string) }) {
+            let keyField = key.column.map { $0.0.fields[$0.1].name }
+            let measureField = on == nil ? scope.measure : measure.column.map { $0.0.fields[$0.1].name }
+            let shown = [keyField, measureField, "unit", "hedge", "sentence"].compactMap { $0 }
+            provenance = CompareProvenance(inferred: reader(scope, ii), reason: column(scope, "reason") { $0 == .string }.map { reader(scope, $0) },
+                                           id: scope.index(of: "id").map { reader(scope, $0) }, shown: shown, keyField: keyField)
+            cols.append(ResultColumn(name: "inferred", type: .list(.string)))
+        }
         let names = uniqueNames(cols.map(\.name))
         for i in cols.indices { cols[i].name = names[i] }
         var ids: CompareIDs?
@@ -150,7 +160,7 @@ extension Planner {
         }
         let spec = CompareSpec(key: key.eval, measure: measure.eval, hedge: hedgeCol.map { reader(scope, $0) },
                                sentence: sentenceCol.map { reader(scope, $0) }, unit: unitCol.map { reader(scope, $0) },
-                               columns: cols, measureName: on.map(render) ?? scope.measure ?? "value", ids: ids)
+                               columns: cols, measureName: on.map(render) ?? scope.measure ?? "value", ids: ids, provenance: provenance)
         let detail = render(field) + " on " + (on.map(render) ?? scope.measure ?? "?") + (unitCol != nil ? ", kept apart by unit" : "")
         let next = Scope(columns: cols, stored: nil, origin: nil, measure: names[2])
         return (Step(name: "compare", detail: detail, run: { rows, env throws(Diagnostic) in
@@ -162,11 +172,12 @@ extension Planner {
         var cols = scope.columns
         if let si = column(scope, "sentence", isSentenceRef) {
             let read = reader(scope, si)
+            let origin = scope.stored ?? scope.origin
             cols.append(ResultColumn(name: "paragraph", type: .number()))
             cols.append(ResultColumn(name: "quote", type: .string))
             let columns = cols
             return (Step(name: "cite", detail: "adds the text of each row's sentence", run: { rows, env throws(Diagnostic) in
-                try citeRows(rows, columns: columns, env) { r, env in read(r, env) }
+                try citeRows(rows, columns: columns, env, origin: origin) { r, env in read(r, env) }
             }), Scope(columns: cols, stored: nil, origin: scope.origin, measure: scope.measure))
         }
         if let o = scope.origin, let sf = o.fields.firstIndex(where: { $0.name == "sentence" && isSentenceRef($0.type) }) {
@@ -176,7 +187,7 @@ extension Planner {
             let kb = self.kb
             let stored = scope.stored != nil
             return (Step(name: "cite", detail: "adds the text of each row's sentence (from \(o.name).sentence)", run: { rows, env throws(Diagnostic) in
-                try citeRows(rows, columns: columns, env) { r, env in
+                try citeRows(rows, columns: columns, env, origin: o) { r, env in
                     if stored { return o.value(row: r, column: sf, kb: kb) }
                     guard case .table(let t) = rows, let origin = t.origin, r < origin.count else { return .null }
                     return o.value(row: Int(origin[r]), column: sf, kb: kb)

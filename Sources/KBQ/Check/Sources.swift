@@ -39,7 +39,7 @@ extension Planner {
         let cols = [ResultColumn(name: "collection", type: .string), ResultColumn(name: "id", type: .string),
                     ResultColumn(name: "role", type: .string), ResultColumn(name: "what", type: .string),
                     ResultColumn(name: "source", type: .string), ResultColumn(name: "hedge", type: .hedge),
-                    ResultColumn(name: "sentence", type: sentenceType)]
+                    ResultColumn(name: "sentence", type: sentenceType), ResultColumn(name: "inferred", type: .list(.string))]
         let kb = self.kb
         let scope = Scope(columns: cols, stored: nil, origin: nil, measure: nil)
         return (scope, "describe", "everything that refers to \(entities.rowRef(row, kb: kb).display)", { env throws(Diagnostic) in
