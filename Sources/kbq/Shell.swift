@@ -21,6 +21,11 @@ enum ExitStatus: Int32, Comparable {
 
 /// Ends the process with `status`.
 func terminate(_ status: ExitStatus) -> Never {
+    let failure = Output.standardOutputFailure
+    if failure != 0 {
+        Output.standardError.write("kbq: cannot write to standard output: \(errorText(failure))\n")
+        exit(max(status, .usage).rawValue)
+    }
     exit(status.rawValue)
 }
 
@@ -52,6 +57,9 @@ final class Shell {
 
     let out = Output.standardOutput
     let err = Output.standardError
+    /// Where notes for the person go (the banner, `let` confirmations): the terminal, which is
+    /// standard error when results are redirected to a file.
+    var screen: Output { out.isTerminal ? out : err }
     let outColor: Bool
     let errColor: Bool
     /// Results are shown on a terminal: CSV escapes control characters there (the other
@@ -103,7 +111,13 @@ final class Shell {
             case .result(let table):
                 self.show(table, format: format, width: width)
             case .bound(let name, let rows):
-                if self.interactive { self.out.write(self.dim("\(name): \(rows) row\(rows == 1 ? "" : "s")") + "\n") }
+                // A note for the person, not a result: on the screen even when results go to
+                // a file, so a pasted script leaves there what running the script prints.
+                if self.interactive { self.screen.write(self.dim("\(name): \(formatNumber(Double(rows))) row\(rows == 1 ? "" : "s")") + "\n") }
+            case .warning(let w):
+                // Before the results: the warning explains what follows. The run still succeeds.
+                self.err.write(source.render(w, color: self.errColor, width: Terminal.columns(self.err.fd)))
+                return
             }
             if self.timer {
                 let now = ContinuousClock.now
@@ -139,6 +153,9 @@ final class Shell {
         if interactive { text += "\n" } else if resultsShown > 0 { text = "\n" + text }
         resultsShown += 1
         out.write(text)
+        // Results that cannot be written are not computed any further (a long script to a
+        // full disk); the failure is said when kbq ends.
+        if Output.standardOutputFailure != 0 { quitRequested = true }
     }
 
     /// Tables fit the terminal they are shown on. Elsewhere they are $COLUMNS wide, or 100

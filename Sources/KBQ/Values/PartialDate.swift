@@ -85,6 +85,16 @@ public struct PartialDate: Sendable, Hashable, Codable, Comparable, CustomString
         if after { lo = anchorDate.hi &+ 1; hi = anchorDate.hi &+ reach } else { hi = anchorDate.lo &- 1; lo = anchorDate.lo &- reach }
     }
 
+    /// Stated from another date ("days after 2024-10-13") rather than on the calendar.
+    public var isRelative: Bool { form == .after || form == .before }
+
+    /// The first day the date may be, as far as the text says. A relative date is only
+    /// known to fall after (or before) its anchor: how far it reaches the other way is not
+    /// given, so comparisons that depend on it answer maybe.
+    var knownLo: Int32 { form == .before ? Int32.min + 1 : lo }
+    /// The last day the date may be (see ``knownLo``); `Int32.max` when open.
+    var knownHi: Int32 { form == .after ? Int32.max : hi }
+
     /// Parses `2024`, `2024-06` or `2024-06-19`.
     public static func parse(_ text: some StringProtocol) -> PartialDate? {
         // Dates are at most ten bytes, so this copy is a small string with no allocation.
@@ -141,7 +151,10 @@ public struct PartialDate: Sendable, Hashable, Codable, Comparable, CustomString
     static func format(_ days: Int32, _ p: Precision, end: Bool = false) -> String {
         let (y, m, d) = civilFromDays(Int(days))
         func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        let year = y < 1000 ? String(repeating: "0", count: 4 - String(y).count) + String(y) : String(y)
+        // Four digits, as dates are read; a year before 1 (a relative date reaching back
+        // past 0001) as ISO 8601 writes it, with its sign: -0010, never "0-10".
+        let digits = String(y.magnitude)
+        let year = (y < 0 ? "-" : "") + String(repeating: "0", count: max(0, 4 - digits.count)) + digits
         switch p {
         case .year: return year
         case .month: return "\(year)-\(two(m))"
