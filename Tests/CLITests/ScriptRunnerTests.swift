@@ -12,7 +12,7 @@ import Testing
     @Test func queryWithDashE() {
         let r = kbq(["-e", #"estimates where topic = "containers" compare source"#], scratch: scratch)
         #expect(r.status == 0, "\(r.error)")
-        #expect(r.output.contains("South Korean intelligence"))
+        #expect(r.output.contains("South Korea        1       13,000"))
         #expect(r.output.contains("spread 3,500"))
         #expect(r.error.isEmpty)
     }
