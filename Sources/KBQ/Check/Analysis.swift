@@ -89,7 +89,7 @@ extension Checker {
             throw error(.invalidClause, "compare needs a numeric measure; \(on.map(render) ?? "the measure") is \(describeType(measure.type))",
                         at: on?.range ?? range, notes: [numericNote(scope)])
         }
-        // Rows that say which of their fields are inferred say it here too, for the fields shown.
+        // When the rows say which of their fields are inferred, compare says it too, for the fields shown.
         var provenance: CheckedProvenance?
         if let ii = column(scope, "inferred", { $0 == .list(.string) }) {
             func fieldName(_ e: CheckedExpr) -> String? {
