@@ -48,6 +48,20 @@ release: deps
 
 test: deps
 	$(SWIFT) test
+	$(MAKE) --no-print-directory difftest DIFF_QUERIES=300
+
+# make difftest [DIFF_QUERIES=N] [DIFF_SEED=S]: kbq's differential test (Tests/differential/):
+# N random queries over six shapes of generated data, run by kbq and, as SQL written to
+# kbq's documented semantics, by SQLite and DuckDB (when Python's duckdb module is there;
+# CI installs it); fails on any row that differs, and prints the coverage of clauses and
+# operators. `make test` runs 300 of them.
+PYTHON ?= python3
+DIFF_QUERIES ?= 4800
+DIFF_SEED ?= 1
+.PHONY: difftest
+difftest:
+	$(SWIFT) build --product kbq
+	$(PYTHON) Tests/differential/kbqdiff.py --kbq "$$($(SWIFT) build --show-bin-path)/kbq" --queries $(DIFF_QUERIES) --seed $(DIFF_SEED)
 
 run: release
 	@"$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/kbq"

@@ -82,6 +82,9 @@ import Testing
         // (about 10) + 7 is [16, 18]: 15.5 is no, 17.5 yes, and "about 17" would have said maybe.
         #expect(rows(kb, "t where id = \"q6\" select value + 7 > 15.5 as a, value + 7 >= 16 as b, value + 7 > 17 as c") == [["true", "true", "maybe"]])
         #expect(rows(kb, "t where id = \"q6\" select qualifier(value * 2), qualifier(value + 7)") == [["about", "between"]])
+        // Sums follow the same rule: about 10 and 5 add up to [14, 16], not about 15.
+        #expect(rows(kb, "t where id in [\"q2\", \"q6\"] aggregate sum(value), avg(value)") == [["between 14 and 16", "between 7 and 8"]])
+        #expect(rows(kb, "t where id in [\"q6\", \"q6\"] or id = \"q5\" aggregate sum(value)") == [["about 10"]])
     }
 
     @Test func percentUnitsEmptyTextAndYears() throws {

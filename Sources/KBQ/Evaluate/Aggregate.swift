@@ -26,7 +26,6 @@ struct Accumulator {
     /// all "up to", all "about"), the sum is the stated sum with that word.
     var reach: Reach?
     var mixedReach = false
-    var negative = false
 
     enum Reach { case above, below, about }
 
@@ -37,7 +36,6 @@ struct Accumulator {
             sum += n
             numeric += 1
             if case .percent = v { percent = true }
-            if n < 0 { negative = true }
             if case .quantity(let q) = v, !q.isExact {
                 qualified = true
                 if q.isPercent { percent = true }
@@ -102,8 +100,10 @@ struct Accumulator {
             switch reach {
             case .above: word = loOpen ? "over" : "at least"
             case .below: word = hiOpen ? "under" : "up to"
-            // ±10% of each positive value is ±10% of their sum; with negatives it is not.
-            case .about: word = negative ? "" : "about"
+            // "About" only when the bounds are ±10% of the total: about 10 and about 20 sum
+            // to about 30, but about 10 and 5 to [14, 16], not about 15 (13.5 to 16.5), and
+            // with negatives the bands do not add up either. The interval's bounds decide.
+            case .about: word = ""
             }
             if !word.isEmpty, let q = Quantity(stated, qualifier: word, percent: percent) { return .quantity(q) }
         }
