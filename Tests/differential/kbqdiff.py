@@ -358,7 +358,26 @@ class Gen:
     def atom(self):
         r = self.r
         kind = r.choice(["qcmp", "qcmp", "ncmp", "tcmp", "tcmp", "between", "in", "contains", "matches",
-                         "null", "date", "hedge", "flag", "qexpr"])
+                         "null", "date", "hedge", "flag", "qexpr", "qin", "dbetween", "hbetween"])
+        if kind == "qin":
+            a, neg = q_value() if r.random() < 0.6 else q_n(), r.random() < 0.3
+            items = [self.number() for _ in range(r.randint(1, 3))]
+            self.use("not in (numbers)" if neg else "in (numbers)")
+            # Membership is `=` with each item, joined by `or`.
+            t = cmp_point(a, "=", items[0])
+            for x in items[1:]:
+                t = s_or(t, cmp_point(a, "=", x))
+            return f"{a.k} {'not ' if neg else ''}in [{', '.join(klit(x) for x in items)}]", s_not(t) if neg else t
+        if kind == "dbetween":
+            x, y, neg = date_lit(r), date_lit(r), r.random() < 0.3
+            self.use("not between (dates)" if neg else "between (dates)")
+            t = s_and(cmp_date(">=", x), cmp_date("<=", y))
+            return f"d {'not ' if neg else ''}between {x} and {y}", s_not(t) if neg else t
+        if kind == "hbetween":
+            x, y, neg = r.choice(HEDGES), r.choice(HEDGES), r.random() < 0.3
+            self.use("not between (hedges)" if neg else "between (hedges)")
+            t = s_and(s_bool(f"hr <= {HEDGE_RANK[x]}", "hr IS NULL"), s_bool(f"hr >= {HEDGE_RANK[y]}", "hr IS NULL"))
+            return f"hedge {'not ' if neg else ''}between {klit(x)} and {klit(y)}", s_not(t) if neg else t
         if kind in ("qcmp", "ncmp", "qexpr"):
             a = q_n() if kind == "ncmp" else q_value()
             if kind == "qexpr":
@@ -366,6 +385,11 @@ class Gen:
                               lambda: q_neg(a), lambda: q_abs(a), lambda: q_add_q(a, q_n())])()
                 self.use("arithmetic in a condition")
             op, p = r.choice(OPS), self.number()
+            if r.random() < 0.15:
+                # A percent literal asks about percents: unknown against other numbers.
+                self.use(f"{op} (percent literal)")
+                s = cmp_point(a, op, p)
+                return f"{a.k} {op} {klit(p)}%", f"(CASE WHEN {a.pct} = 1 THEN {s} ELSE NULL END)"
             self.use(f"{op} (number)")
             return f"{a.k} {op} {klit(p)}", cmp_point(a, op, p)
         if kind == "tcmp":
@@ -587,7 +611,25 @@ class Gen:
         lim_k, lim_s = self.limit()
         self.use("select")
         names = [f"c{i}" for i in range(len(exprs))]
-        k = f"t{where_k}{sort_k} select id, " + ", ".join(f"{e[0]} as {n}" for e, n in zip(exprs, names)) + lim_k
+        after_k = ""
+        truths = [i for i, e in enumerate(exprs) if e[1] == "truth"]
+        if truths and r.random() < 0.5:
+            # A condition column read again by a later where: maybe stays maybe.
+            i, want, maybe = r.choice(truths), r.choice(["true", "false"]), r.random() < 0.5
+            after_k += f" where {'maybe ' if maybe else ''}c{i} = {want}"
+            keep = {("true", False): "= 2", ("true", True): ">= 1", ("false", False): "= 0", ("false", True): "<= 1"}
+            where_s = f"({where_s}) AND ({exprs[i][2][0]}) {keep[want, maybe]}"
+            self.use("where on a selected condition")
+        plain = [i for i, e in enumerate(exprs) if e[1] in ("text", "truth") or (e[1] == "q" and e[2][0] == e[2][1])]
+        if plain and r.random() < 0.3:
+            # Sort by a computed column, after select.
+            i, desc = r.choice(plain), r.random() < 0.4
+            after_k += f" sort by c{i}{' desc' if desc else ''}"
+            col = exprs[i][2][0]
+            # The sort is stable: rows it ties keep the order they had.
+            order = [f"({col} IS NULL)", f"{col}{' DESC' if desc else ''}"] + order
+            self.use("sort by a selected column")
+        k = f"t{where_k}{sort_k} select id, " + ", ".join(f"{e[0]} as {n}" for e, n in zip(exprs, names)) + after_k + lim_k
         cols = ["id"] + [c for e in exprs for c in e[2]]
         s = f"SELECT {', '.join(cols)} FROM t WHERE {where_s} ORDER BY {', '.join(order)}{lim_s}"
         return k, s, ["text"] + [e[1] for e in exprs]
@@ -697,38 +739,49 @@ def parse_number(text):
     return float(t), pct
 
 
+def normalise_quantity(value):
+    """A number, percent or quantity as (lo, hi, lo_open, hi_open, percent)."""
+    if isinstance(value, tuple):
+        lo, hi, loo, hio, pct = value
+        if lo is None:
+            return None
+        lo, hi = float(lo), float(hi)
+        # "any value" says no %: an interval without bounds is no percent either way.
+        pct = bool(pct) and (math.isfinite(lo) or math.isfinite(hi))
+        return (lo, hi, bool(loo) and math.isfinite(lo), bool(hio) and math.isfinite(hi), pct)
+    if value is None or value == "":
+        return None
+    if isinstance(value, (int, float)):
+        return (float(value), float(value), False, False, False)
+    t = value.strip()
+    if t == "any value":
+        return (-math.inf, math.inf, False, False, False)
+    m = re.fullmatch(r"between (\S+) and (\S+)", t)
+    if m:
+        (a, p), (b, _) = parse_number(m.group(1)), parse_number(m.group(2))
+        return (a, b, False, False, p)
+    m = re.fullmatch(r"(\S+) or more", t)
+    if m:
+        a, p = parse_number(m.group(1))
+        return (a, math.inf, False, False, p)
+    for w in WORDS:
+        if t.startswith(w + " "):
+            v, p = parse_number(t[len(w) + 1:])
+            lo, hi, loo, hio = quantity_bounds(v, w)
+            return (lo, hi, loo, hio, p)
+    v, p = parse_number(t)
+    return (v, v, False, False, p)
+
+
 def normalise_cell(kind, value):
     """One canonical form for a cell: kbq's CSV text or an SQL engine's value (for `q`, a
     tuple of the SQL columns lo, hi, lo_open, hi_open, percent)."""
     if kind == "q":
-        if isinstance(value, tuple):
-            lo, hi, loo, hio, pct = value
-            if lo is None:
-                return None
-            lo, hi = float(lo), float(hi)
-            return (lo, hi, bool(loo) and math.isfinite(lo), bool(hio) and math.isfinite(hi), bool(pct))
-        if value is None or value == "":
-            return None
-        if isinstance(value, (int, float)):
-            return (float(value), float(value), False, False, False)
-        t = value.strip()
-        if t == "any value":
-            return (-math.inf, math.inf, False, False, False)
-        m = re.fullmatch(r"between (\S+) and (\S+)", t)
-        if m:
-            (a, p), (b, _) = parse_number(m.group(1)), parse_number(m.group(2))
-            return (a, b, False, False, p)
-        m = re.fullmatch(r"(\S+) or more", t)
-        if m:
-            a, p = parse_number(m.group(1))
-            return (a, math.inf, False, False, p)
-        for w in WORDS:
-            if t.startswith(w + " "):
-                v, p = parse_number(t[len(w) + 1:])
-                lo, hi, loo, hio = quantity_bounds(v, w)
-                return (lo, hi, loo, hio, p)
-        v, p = parse_number(t)
-        return (v, v, False, False, p)
+        try:
+            return normalise_quantity(value)
+        except ValueError:
+            # Text that no documented form of a number reads as ("any 0"): a mismatch.
+            return ("unreadable", value)
     if kind == "truth":
         if value is None or value == "":
             return None
