@@ -26,10 +26,13 @@
 #endif
 #include <errno.h>
 #include <langinfo.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
 
 typedef char *(*kbq_prompt_function)(EditLine *);
 typedef unsigned char (*kbq_editor_function)(EditLine *, int);
@@ -56,6 +59,7 @@ typedef struct kbq_editline {
     const LineInfo *(*el_line)(EditLine *);
     int (*el_insertstr)(EditLine *, const char *);
     void (*el_deletestr)(EditLine *, int);
+    void (*el_resize)(EditLine *);
     History *(*history_init)(void);
     void (*history_end)(History *);
     int (*history)(History *, HistEvent *, int, ...);
@@ -76,6 +80,7 @@ static inline int kbq_editline_open(kbq_editline *api) {
     api->el_line = el_line;
     api->el_insertstr = el_insertstr;
     api->el_deletestr = el_deletestr;
+    api->el_resize = el_resize;
     api->history_init = history_init;
     api->history_end = history_end;
     api->history = history;
@@ -111,6 +116,7 @@ static inline int kbq_editline_open(kbq_editline *api) {
     KBQ_FIND(el_line);
     KBQ_FIND(el_insertstr);
     KBQ_FIND(el_deletestr);
+    KBQ_FIND(el_resize);
     KBQ_FIND(history_init);
     KBQ_FIND(history_end);
     KBQ_FIND(history);
@@ -150,7 +156,26 @@ static inline void kbq_el_deletestr(const kbq_editline *api, EditLine *el, int c
     api->el_deletestr(el, count);
 }
 
+// Reads the terminal's size again and sizes libedit's screen buffers to it. Never from a
+// signal handler: it frees and allocates.
+static inline void kbq_el_resize(const kbq_editline *api, EditLine *el) { api->el_resize(el); }
+
 // MARK: - el_set / el_get
+
+typedef int (*kbq_read_function)(EditLine *, wchar_t *);
+
+// The function libedit reads each character with (returns 1, 0 at the end, -1 on error).
+static inline int kbq_el_set_read_function(const kbq_editline *api, EditLine *el, kbq_read_function read) {
+    return api->el_set(el, EL_GETCFN, read);
+}
+
+// Clears libedit's idea of the screen and draws the prompt and the line again.
+static inline int kbq_el_refresh(const kbq_editline *api, EditLine *el) { return api->el_set(el, EL_REFRESH); }
+
+// 1: the terminal in libedit's editing mode; 0: back in the mode it found.
+static inline int kbq_el_prepare_terminal(const kbq_editline *api, EditLine *el, int editing) {
+    return api->el_set(el, EL_PREP_TERM, editing);
+}
 
 static inline int kbq_el_set_prompt(const kbq_editline *api, EditLine *el, kbq_prompt_function prompt) {
     return api->el_set(el, EL_PROMPT, prompt);
@@ -188,8 +213,9 @@ static inline void *kbq_el_get_client_data(EditLine *el) {
 #endif
 }
 
-// Whether libedit installs its own handlers while reading. kbq leaves this off and
-// handles SIGINT itself, so Ctrl-C ends el_gets with EINTR instead of re-raising.
+// Whether libedit installs its own handlers while reading. kbq keeps this off: libedit's
+// handlers run its screen code inside the signal handler (a resize frees and allocates
+// there), which is not safe; kbq's handlers only set flags (see Interrupts.swift).
 static inline int kbq_el_set_signal_handling(const kbq_editline *api, EditLine *el, int on) {
     return api->el_set(el, EL_SIGNAL, on);
 }
@@ -245,6 +271,53 @@ static inline int kbq_set_signal_handler(int signal, kbq_signal_handler handler,
     sigemptyset(&action.sa_mask);
     action.sa_flags = restart ? SA_RESTART : 0;
     return sigaction(signal, &action, NULL);
+}
+
+// The terminal's mode as kbq found it, put back when Ctrl-Z stops kbq while libedit has the
+// terminal in its editing mode (what libedit's own handlers did). Written once, before the
+// handler is installed; read only by the handler.
+static inline struct termios *kbq_found_terminal_mode(void) {
+    static struct termios mode;
+    return &mode;
+}
+
+// Ctrl-Z: the terminal back in its line mode, then stop as the default action would; on
+// `fg` the handler is set again (and SIGCONT tells the line reader to take the terminal back).
+// Only async-signal-safe calls.
+static inline void kbq_on_terminal_stop(int signal) {
+    int saved = errno;
+    (void)tcsetattr(STDIN_FILENO, TCSADRAIN, kbq_found_terminal_mode());
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = SIG_DFL;
+    sigemptyset(&action.sa_mask);
+    (void)sigaction(signal, &action, NULL);
+    (void)raise(signal);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, signal);
+    (void)sigprocmask(SIG_UNBLOCK, &set, NULL);  // stops here until continued
+    action.sa_handler = kbq_on_terminal_stop;
+    (void)sigaction(signal, &action, NULL);
+    errno = saved;
+}
+
+// Records the terminal's mode and handles Ctrl-Z (SIGTSTP) as above. Returns -1 when
+// standard input is not a terminal.
+static inline int kbq_handle_terminal_stop(void) {
+    if (tcgetattr(STDIN_FILENO, kbq_found_terminal_mode()) != 0) return -1;
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = kbq_on_terminal_stop;
+    sigemptyset(&action.sa_mask);
+    return sigaction(SIGTSTP, &action, NULL);
+}
+
+// Whether a byte can be read from `fd` within `milliseconds` (0: only if one is there now).
+static inline int kbq_input_waiting(int fd, int milliseconds) {
+    struct pollfd p = {.fd = fd, .events = POLLIN, .revents = 0};
+    int n = poll(&p, 1, milliseconds);
+    return n > 0 && (p.revents & POLLIN) != 0;
 }
 
 // The terminal's size, or 0 when `fd` is not a terminal.

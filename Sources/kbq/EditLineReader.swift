@@ -22,11 +22,10 @@ final class EditLineReader: LineReader {
     private let historyFile: HistoryFile?
     private let output: UnsafeMutablePointer<FILE>
     private let outputFD: Int32
-    /// libedit keeps the pointer the prompt function returns, so the prompts live as long
-    /// as the editor.
+    /// libedit keeps the pointer the prompt function returns, so the prompt lives as long
+    /// as the editor; it is rewritten before each line (`kbq> `, `...> `, `..."> `).
     fileprivate let prompt: UnsafeMutablePointer<CChar>
-    fileprivate let continuationPrompt: UnsafeMutablePointer<CChar>
-    fileprivate var continuing = false
+    private static let promptCapacity = 16
     /// The lines of the unfinished statement above the cursor's line: completion context.
     private var pending = ""
     private let completer: Completer
@@ -55,8 +54,8 @@ final class EditLineReader: LineReader {
         self.outputFD = outputIsTerminal ? 1 : 2
         self.historyFile = historyFile
         self.completer = completer
-        self.prompt = cString("kbq> ")
-        self.continuationPrompt = cString("...> ")
+        self.prompt = UnsafeMutablePointer<CChar>.allocate(capacity: EditLineReader.promptCapacity)
+        self.prompt.initialize(repeating: 0, count: EditLineReader.promptCapacity)
 
         _ = kbq_history_set_size(api, history, 1000)
         _ = kbq_history_set_unique(api, history, 1)
@@ -64,10 +63,12 @@ final class EditLineReader: LineReader {
 
         _ = kbq_el_set_client_data(api, editor, Unmanaged.passUnretained(self).toOpaque())
         _ = kbq_el_set_editor(api, editor, "emacs")
-        // libedit's own handlers while it reads: without them a resized window (SIGWINCH)
-        // goes unnoticed, and after Ctrl-Z and `fg` (SIGTSTP, SIGCONT) the terminal stays in
-        // the shell's line mode. They pass SIGINT on to the handler of ``Interrupts``.
-        _ = kbq_el_set_signal_handling(api, editor, 1)
+        // Not libedit's own signal handlers: they run its screen code inside the handler and
+        // crashed on resize (see Interrupts.installTerminalHandlers). kbq's handlers set flags
+        // and ``readCharacter()`` resizes and redraws between keys.
+        _ = kbq_el_set_signal_handling(api, editor, 0)
+        Interrupts.installTerminalHandlers()
+        _ = kbq_el_set_read_function(api, editor, readFunction)
         _ = kbq_el_set_prompt(api, editor, promptFunction)
         _ = kbq_el_set_history(api, editor, history)
         _ = kbq_el_add_function(api, editor, "kbq-complete", "Complete the word at the cursor", completeFunction)
@@ -80,7 +81,6 @@ final class EditLineReader: LineReader {
         kbq_el_end(api, editor)
         kbq_history_end(api, history)
         api.deallocate()
-        continuationPrompt.deallocate()
         prompt.deallocate()
     }
 
@@ -88,7 +88,9 @@ final class EditLineReader: LineReader {
 
     func readLine(pending: String) -> LineInput {
         self.pending = pending
-        continuing = !pending.isEmpty
+        let promptText = Array(InputLoop.prompt(pending: pending).utf8CString.prefix(EditLineReader.promptCapacity - 1))
+        for (i, c) in promptText.enumerated() { prompt[i] = c }
+        prompt[promptText.count] = 0
         _ = Interrupts.takePending()
         var count: Int32 = 0
         guard let line = kbq_el_gets(api, editor, &count) else {
@@ -111,6 +113,51 @@ final class EditLineReader: LineReader {
         guard !entry.utf8.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0A }) else { return }
         _ = kbq_history_enter(api, history, entry)
         historyFile?.save(adding: entry, else: history, api: api)
+    }
+
+    /// Whether more input is already waiting: the rest of a paste, not a person's next key.
+    /// A few milliseconds' grace, so that a paste arriving in pieces is still one paste.
+    var inputWaiting: Bool { kbq_input_waiting(0, 10) != 0 }
+
+    /// libedit's read function: one character from standard input, decoded from UTF-8.
+    /// Between keys it does what a signal asked for, in the ordinary flow of the program:
+    /// a resized window resizes libedit's buffers and redraws the line (which also puts
+    /// libedit's cursor back inside them); a continued job takes the terminal back. Ctrl-C
+    /// ends the read (-1, errno EINTR), so el_gets returns and the line is dropped.
+    fileprivate func readCharacter(_ character: UnsafeMutablePointer<wchar_t>) -> Int32 {
+        var bytes: [UInt8] = []
+        var expected = 1
+        while true {
+            var byte: UInt8 = 0
+            let n = read(0, &byte, 1)
+            if n == 1 {
+                if bytes.isEmpty {
+                    expected = byte < 0x80 ? 1 : byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : byte >= 0xC0 ? 2 : 1
+                } else if byte & 0xC0 != 0x80 {
+                    // A broken sequence: what came so far is one replacement character, and
+                    // this byte is lost like libedit's own reader loses it.
+                    character.pointee = 0xFFFD
+                    return 1
+                }
+                bytes.append(byte)
+                guard bytes.count == expected else { continue }
+                let scalar = String(decoding: bytes, as: UTF8.self).unicodeScalars.first?.value ?? 0xFFFD
+                character.pointee = wchar_t(bitPattern: scalar)
+                return 1
+            }
+            if n == 0 { return 0 }
+            guard kbq_errno() == EINTR else { return -1 }
+            if Interrupts.interruptPending { return -1 }
+            if Interrupts.takeContinue() {
+                kbq_el_prepare_terminal(api, editor, 0)
+                kbq_el_prepare_terminal(api, editor, 1)
+                _ = kbq_el_refresh(api, editor)
+            }
+            if Interrupts.takeResize() {
+                kbq_el_resize(api, editor)
+                _ = kbq_el_refresh(api, editor)
+            }
+        }
     }
 
     private func writeOutput(_ text: String) {
@@ -182,14 +229,6 @@ final class EditLineReader: LineReader {
     }
 }
 
-/// A C string that lives until deallocated.
-private func cString(_ s: String) -> UnsafeMutablePointer<CChar> {
-    let bytes = Array(s.utf8CString)
-    let p = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count)
-    p.initialize(from: bytes, count: bytes.count)
-    return p
-}
-
 /// The reader a libedit callback is for, found through EL_CLIENTDATA.
 private func reader(_ editor: OpaquePointer?) -> EditLineReader? {
     guard let editor, let data = kbq_el_get_client_data(editor) else { return nil }
@@ -198,7 +237,12 @@ private func reader(_ editor: OpaquePointer?) -> EditLineReader? {
 
 private let promptFunction: @convention(c) (OpaquePointer?) -> UnsafeMutablePointer<CChar>? = { editor in
     guard let r = reader(editor) else { return nil }
-    return r.continuing ? r.continuationPrompt : r.prompt
+    return r.prompt
+}
+
+private let readFunction: @convention(c) (OpaquePointer?, UnsafeMutablePointer<wchar_t>?) -> Int32 = { editor, character in
+    guard let character, let r = reader(editor) else { return -1 }
+    return r.readCharacter(character)
 }
 
 private let completeFunction: @convention(c) (OpaquePointer?, Int32) -> UInt8 = { editor, _ in

@@ -21,6 +21,13 @@ protocol LineReader: AnyObject {
     func entered(_ entry: String)
     /// Whether a person types the lines: each statement runs as soon as it is complete.
     var isInteractive: Bool { get }
+    /// Whether more input is already there: the rest of a paste rather than a person's next
+    /// key. Its lines join the statement before running, as the lines of a file do.
+    var inputWaiting: Bool { get }
+}
+
+extension LineReader {
+    var inputWaiting: Bool { false }
 }
 
 /// Reads the lines of a text already in memory (a script file, standard input, `-e`).
@@ -69,6 +76,7 @@ enum InputLoop {
 
         func flush() {
             guard !pending.isEmpty else { return }
+            if interactive { reader.entered(pending) }
             if !shell.runQueries(pending, name: name, firstLine: interactive ? 1 : pendingFirstLine) { ok = false }
             pending = ""
         }
@@ -85,6 +93,13 @@ enum InputLoop {
                     pending = ""
                     continue
                 }
+                // Ctrl-D on a continuation line drops the unfinished statement, as Ctrl-C does,
+                // rather than running half of it; Ctrl-D at the prompt leaves.
+                if interactive, !pending.isEmpty, !Parser.isComplete(pending) {
+                    pending = ""
+                    shell.err.write("(the unfinished statement was dropped; Ctrl-D again leaves)\n")
+                    continue
+                }
                 break
             }
             lineNumber += 1
@@ -93,7 +108,9 @@ enum InputLoop {
             lineNumber += line.utf8.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
 
             if isDotCommand(line), pending.isEmpty || isBlank(pending) || Parser.isComplete(pending) {
-                if interactive { reader.entered(line) } else { flush() }
+                // What a paste held back runs first, then the command.
+                flush()
+                if interactive { reader.entered(line) }
                 if !ok && !shell.keepGoing && !interactive { break }
                 let location = Shell.Location(name: name, line: interactive ? nil : lineFirst)
                 if !shell.runDotCommand(line, at: location) { ok = false }
@@ -110,8 +127,10 @@ enum InputLoop {
             if !pending.isEmpty { pending += "\n" }
             pending += line
             // A backslash at the end of a line joins the next one (the lexer reads it so).
-            if interactive, !line.hasSuffix("\\"), Parser.isComplete(pending) {
-                reader.entered(pending)
+            // While a paste is still arriving, complete statements wait for the rest of it:
+            // a next line starting with a clause word or `|` continues the statement above,
+            // exactly as in a file, and the whole paste is checked and run as a file would be.
+            if interactive, !line.hasSuffix("\\"), Parser.isComplete(pending), !reader.inputWaiting {
                 flush()
             }
         }
@@ -125,6 +144,40 @@ enum InputLoop {
         var it = line.utf8.drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }.makeIterator()
         guard it.next() == UInt8(ascii: "."), let b = it.next() else { return false }
         return (b | 0x20) >= UInt8(ascii: "a") && (b | 0x20) <= UInt8(ascii: "z")
+    }
+
+    /// The quote or bracket left open at the end of `text` (the innermost), for the
+    /// continuation prompt: `"`, `'`, `(` or `[`; `nil` when none is.
+    static func openDelimiter(_ text: String) -> Character? {
+        var open: [UInt8] = []
+        var quote: UInt8?
+        var comment = false
+        var escaped = false
+        for b in text.utf8 {
+            if comment {
+                if b == 0x0A { comment = false }
+            } else if let q = quote {
+                if escaped { escaped = false } else if b == UInt8(ascii: "\\") { escaped = true } else if b == q { quote = nil }
+            } else {
+                switch b {
+                case UInt8(ascii: "\""), UInt8(ascii: "'"): quote = b
+                case UInt8(ascii: "#"): comment = true
+                case UInt8(ascii: "("), UInt8(ascii: "["): open.append(b)
+                case UInt8(ascii: ")"), UInt8(ascii: "]"): if !open.isEmpty { open.removeLast() }
+                default: break
+                }
+            }
+        }
+        if let q = quote { return Character(Unicode.Scalar(q)) }
+        return open.last.map { Character(Unicode.Scalar($0)) }
+    }
+
+    /// The prompt for the next line: `kbq> ` at the start of a statement, `...> ` on a
+    /// continuation line, with the quote or bracket still open shown in it (`..."> `), as
+    /// psql does.
+    static func prompt(pending: String) -> String {
+        guard !pending.isEmpty else { return "kbq> " }
+        return "...\(openDelimiter(pending).map(String.init) ?? "")> "
     }
 
     static func isBlank(_ s: String) -> Bool {

@@ -21,7 +21,7 @@ enum Repl {
         let kb = shell.session.kb
         let banner = "kbq \(kbqVersion) · \(sanitizeForTerminal(kb.name)) KB, \(kb.collections.count) collections · .help for help, Ctrl-D to leave"
         // The banner goes with the prompts: to the terminal, even when results go to a file.
-        let screen = shell.out.isTerminal ? shell.out : shell.err
+        let screen = shell.screen
         screen.write((screen.isTerminal && shell.outColor ? shell.dim(banner) : banner) + "\n")
         if let reader = EditLineReader(historyFile: HistoryFile.standard(), completer: completer) {
             InputLoop.run(reader, shell: shell, name: InputLoop.terminalName)
@@ -49,7 +49,7 @@ enum Repl {
 /// Lines from a terminal without libedit: the prompt, then Swift's readLine.
 final class PromptingLineReader: LineReader {
     func readLine(pending: String) -> LineInput {
-        Output.standardOutput.write(pending.isEmpty ? "kbq> " : "...> ")
+        Output.standardOutput.write(InputLoop.prompt(pending: pending))
         guard let line = Swift.readLine(strippingNewline: true) else {
             if Interrupts.takePending() {
                 clearerr(kbq_stdin())  // Otherwise every later read fails at once.

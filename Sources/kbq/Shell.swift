@@ -52,6 +52,9 @@ final class Shell {
 
     let out = Output.standardOutput
     let err = Output.standardError
+    /// Where notes for the person go (the banner, `let` confirmations): the terminal, which is
+    /// standard error when results are redirected to a file.
+    var screen: Output { out.isTerminal ? out : err }
     let outColor: Bool
     let errColor: Bool
     /// Results are shown on a terminal: CSV escapes control characters there (the other
@@ -103,7 +106,9 @@ final class Shell {
             case .result(let table):
                 self.show(table, format: format, width: width)
             case .bound(let name, let rows):
-                if self.interactive { self.out.write(self.dim("\(name): \(rows) row\(rows == 1 ? "" : "s")") + "\n") }
+                // A note for the person, not a result: on the screen even when results go to
+                // a file, so a pasted script leaves there what running the script prints.
+                if self.interactive { self.screen.write(self.dim("\(name): \(formatNumber(Double(rows))) row\(rows == 1 ? "" : "s")") + "\n") }
             }
             if self.timer {
                 let now = ContinuousClock.now

@@ -129,7 +129,7 @@ private let containersResult = "relative spread 21%"
         try kbq.expect("kbq> ")
         // An open bracket continues too.
         kbq.send("estimates where topic in [\"containers\",\r")
-        try kbq.expect("...> ")
+        try kbq.expect("...[> ")
         kbq.send("\"troops\"] select topic\r")
         try kbq.expect("(3 rows)")
         try kbq.expect("kbq> ")
