@@ -43,7 +43,9 @@ extension Planner {
             case .spread: type = arg?.type == .percent ? .percent : .number()
             default: type = arg?.type ?? .null
             }
-            specs.append(AggregateSpec(function: f, argument: arg?.eval, type: type))
+            var spec = AggregateSpec(function: f, argument: arg?.eval, type: type, text: render(a.expr), range: a.expr.range)
+            if f != .count, arg?.type.isNumeric == true { spec.unit = unitReader(scope, keys: keys) }
+            specs.append(spec)
             cols.append(ResultColumn(name: columnName(a), type: type))
         }
         if keys.isEmpty && specs.isEmpty {

@@ -262,6 +262,12 @@ struct Planner {
             throw error(.typeMismatch, "'\(op.rawValue)' needs numbers, not \(describeType(c.type))", at: c.range,
                         notes: op == .add && c.type == .string ? ["to join texts, write concat(a, b, …)"] : [])
         }
+        if op == .mul, a.type == .percent, b.type == .percent {
+            // 50% * 50% is 2,500 as the numbers are written and 25% as shares: no answer is
+            // plainly meant, and 2,500% is wrong either way.
+            throw error(.typeMismatch, "a percent times a percent is not a percent", at: range,
+                        notes: ["for a share of a share write the second as a fraction (50% * 0.5 is 25%); for the numbers as written, stated(…) or a number (50 * 50)"])
+        }
         let fa = a.eval, fb = b.eval
         let percent = a.type == .percent && (b.type == .percent || op == .mul || op == .div) && !(op == .div && b.type == .percent)
         // A remainder of an interval is no interval: `%` works on the numbers as stated.
