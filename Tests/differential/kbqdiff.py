@@ -634,9 +634,11 @@ class Gen:
         s = f"SELECT {', '.join(cols)} FROM t WHERE {where_s} ORDER BY {', '.join(order)}{lim_s}"
         return k, s, ["text"] + [e[1] for e in exprs]
 
-    def aggregates(self):
+    def aggregates(self, numbers):
+        """`numbers`: whether sums, means, least and greatest of numbers may be asked for
+        (REFERENCE: never across units, so only per unit or after a select drops it)."""
         r = self.r
-        plain = lambda x: [x, x, "0", "0", "0"]
+        plain = lambda x, pct="0": [x, x, "0", "0", pct]
         out = [("count()", "q", plain("count(*)"))]
         for _ in range(r.randint(1, 3)):
             fn = r.choice(["count", "sum", "avg", "min", "max", "minmax_text", "hedge", "qsum"])
@@ -644,8 +646,9 @@ class Gen:
                 f = r.choice(["topic", "value", "n", "d"])
                 col = {"value": "v"}.get(f, f)
                 out.append((f"count({f})", "q", plain(f"count({col})")))
-            elif fn in ("sum", "avg", "min", "max") and not self.pct:
-                out.append((f"{fn}(n)", "q", plain(f"{fn}(n)")))
+            elif fn in ("sum", "avg", "min", "max") and numbers:
+                # Per unit, a group's numbers are all percents or none.
+                out.append((f"{fn}(n)", "q", plain(f"{fn}(n)", "max(upct)")))
             elif fn == "minmax_text":
                 fn = r.choice(["min", "max"])
                 f = r.choice(["topic", "src"])
@@ -657,7 +660,7 @@ class Gen:
                 agg = "max" if fn == "min" else "min"
                 out.append((f"{fn}(hedge)", "hedge", [f"kbq_hedge({agg}(hr))"]))
                 fn = fn + " (hedge)"
-            elif not self.pct:
+            elif numbers:
                 fn = r.choice(["sum", "avg"])
                 # The sum's interval is the sum of the bounds; the mean, that over the count.
                 div = "" if fn == "sum" else " / count(v)"
@@ -671,7 +674,16 @@ class Gen:
 
     def group_query(self, form, where_k, where_s):
         r = self.r
-        aggs = self.aggregates()
+        key = r.choice(["topic", "src", "unit", "hedge", "flag", "d", "value"])
+        if form == "aggregate":
+            key = None
+        # Rows that drop the unit field mix on purpose; with percents among them that is
+        # issue 14's rule of percents added as numbers, left out here.
+        drop = key != "unit" and not self.pct and r.random() < 0.7
+        aggs = self.aggregates(key == "unit" or drop)
+        if drop:
+            where_k += " select id, topic, src, value, n, d, hedge, flag"
+            self.use("select dropping unit, then aggregates")
         names = [f"a{i}" for i in range(len(aggs))]
         lim_k, lim_s = self.limit()
         if form == "aggregate":
@@ -679,7 +691,6 @@ class Gen:
             k = f"t{where_k} aggregate " + ", ".join(f"{a[0]} as {n}" for a, n in zip(aggs, names)) + lim_k
             s = f"SELECT {', '.join(c for a in aggs for c in a[2])} FROM t WHERE {where_s}{lim_s}"
             return k, s, [a[1] for a in aggs]
-        key = r.choice(["topic", "src", "unit", "hedge", "flag", "d", "value"])
         self.use(f"group by {key}")
         key_cols = {"topic": ["topic"], "src": ["src"], "unit": ["unit"], "hedge": ["h", "hr"], "flag": ["flag"],
                     "d": ["d", "dlo", "dhi"], "value": ["v", "vlo", "vhi", "vloo", "vhio", "vpct", "vword"]}[key]
