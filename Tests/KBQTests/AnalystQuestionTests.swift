@@ -96,7 +96,7 @@ func warnings(_ text: String, sourceLocation: SourceLocation = #_sourceLocation)
     /// that row; and `!=` keeps it out.
     @Test func everyEntityValuedFieldResolvesNamesAndAliases() {
         let kb = KnowledgeBase.article
-        let planner = Planner(kb: kb, lets: [:])
+        let checker = Checker(kb: kb, lets: [:])
         var checked = 0
         for c in kb.collections {
             guard let key = c.key else { continue }
@@ -105,7 +105,7 @@ func warnings(_ text: String, sourceLocation: SourceLocation = #_sourceLocation)
                       let fi = c.fields.firstIndex(where: { $0.name == f.name }), case .ref(let refs) = c.columns[fi],
                       let r = refs.indices.first(where: { refs[$0] >= 0 && Int(refs[$0]) != $0 || c !== target && refs[$0] >= 0 }) else { continue }
                 let id = c.value(row: r, field: key, in: kb)?.text ?? ""
-                for name in planner.names(of: target, row: Int(refs[r])) {
+                for name in checker.names(of: target, row: Int(refs[r])) {
                     for spelled in [name, name.uppercased()] {
                         let literal = spelled.replacingOccurrences("\"", "\\\"")
                         let kept = texts(query("\(c.name) where \(f.name) = \"\(literal)\" select \(key)"), key)

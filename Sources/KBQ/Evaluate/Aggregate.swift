@@ -1,6 +1,11 @@
+/// What an aggregate computes over a group's values.
+enum Aggregation: String, Sendable {
+    case count, sum, avg, min, max, spread
+}
+
 /// One aggregate of `group by … aggregate`.
 struct AggregateSpec: Sendable {
-    let function: Function
+    let function: Aggregation
     /// The argument; nil for `count()`.
     let argument: Eval?
     let type: FieldType
@@ -136,13 +141,13 @@ struct Accumulator {
     }
 
     /// Like arithmetic, an aggregate that overflows (a sum of values near 1e308) is null.
-    func result(_ f: Function, rows: Int) -> Value {
+    func result(_ f: Aggregation, rows: Int) -> Value {
         let v = unchecked(f, rows: rows)
         if let n = v.number, !n.isFinite { return .null }
         return v
     }
 
-    private func unchecked(_ f: Function, rows: Int) -> Value {
+    private func unchecked(_ f: Aggregation, rows: Int) -> Value {
         // Percents among plain numbers (rows whose unit was dropped on purpose) add up to
         // a number: 76.6% and 3,000,000 shells are not 3,000,076.6%.
         let percent = self.percent && percentValues >= numeric
@@ -165,7 +170,6 @@ struct Accumulator {
             // 16,500 and 13,000.
             guard let lo = minValue.number, let hi = maxValue.number else { return .null }
             return percent ? .percent(hi - lo) : .number(hi - lo)
-        default: return .null
         }
     }
 
