@@ -1,6 +1,7 @@
 extension Planner {
     /// Checks and compiles one statement.
     mutating func plan(_ st: Statement) throws(Failed) -> PlannedStatement {
+        try tick(st.range)
         switch st.kind {
         case .query(let q): return .query(try plan(q))
         case .explain(let q): return .explain(try plan(q))

@@ -52,6 +52,12 @@ final class QueryPlan: Sendable {
             throw Diagnostic(.tooManyRows, "the result has \(rows.count) rows, more than the \(env.limits.maxRows) allowed for this run",
                              at: range, notes: ["add 'limit N', or a narrower 'where'"])
         }
+        let columns = output.scope.columns.count
+        let (values, overflow) = rows.count.multipliedReportingOverflow(by: columns)
+        if overflow || values > env.limits.maxValues {
+            throw Diagnostic(.tooManyRows, "the result has \(rows.count) rows of \(columns) columns, more than the \(env.limits.maxValues) values allowed for this run",
+                             at: range, notes: ["add 'limit N', or select fewer columns"])
+        }
         return rows
     }
 

@@ -18,9 +18,44 @@ struct Planner {
 
     struct Failed: Error {}
 
-    init(kb: KnowledgeBase, lets: [String: Scope]) {
+    /// Checking is bounded like running: past this instant (the run's `maxSeconds` from
+    /// its start), or once `cancel` is cancelled, checking stops with a diagnostic.
+    var deadline: ContinuousClock.Instant?
+    var cancel: CancellationToken?
+    private var limitSeconds = 0.0
+    /// Expressions and statements checked so far (the clock is read every 256).
+    private var ticks = 0
+    /// Whether the deadline or cancellation stopped checking (said once).
+    private(set) var stopped = false
+
+    init(kb: KnowledgeBase, lets: [String: Scope], limits: Limits = .none, cancel: CancellationToken? = nil,
+         started: ContinuousClock.Instant = .now) {
         self.kb = kb
         self.lets = lets
+        self.cancel = cancel
+        if limits.maxSeconds < 1e9 {
+            let seconds = max(0, limits.maxSeconds.isNaN ? 0 : limits.maxSeconds)
+            limitSeconds = limits.maxSeconds
+            deadline = started.advanced(by: .milliseconds(Int64(seconds * 1000)))
+        }
+    }
+
+    /// Counts one statement or expression checked and ends checking when the run's time
+    /// is up or it was cancelled: a script of 30,000 statements or a select list of 10,000
+    /// columns takes time to check too.
+    mutating func tick(_ range: SourceRange) throws(Failed) {
+        if stopped { throw Failed() }
+        guard deadline != nil || cancel != nil else { return }
+        ticks &+= 1
+        if ticks & 255 != 1 { return }
+        if let cancel, cancel.isCancelled {
+            stopped = true
+            throw error(.cancelled, "the query was cancelled", at: range)
+        }
+        if let deadline, ContinuousClock.now > deadline {
+            stopped = true
+            throw error(.timeout, "checking the query took longer than \(formatNumber(limitSeconds)) s, the limit for this run", at: range)
+        }
     }
 
     /// Collections up to this many rows get per-plan tables (their references, their
@@ -47,6 +82,7 @@ struct Planner {
     /// Compiles `e`; a bare word that names nothing is returned unresolved for the caller
     /// to read as a hedge word or to report.
     mutating func compile(_ e: Expr, _ scope: Scope, allowUnresolved: Bool = false) throws(Failed) -> Compiled {
+        try tick(e.range)
         switch e.kind {
         case .literal(let l):
             switch l {
