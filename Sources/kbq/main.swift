@@ -13,10 +13,13 @@ import KBQ
 
 Output.reserveStandardDescriptors()
 let arguments = Array(CommandLine.arguments.dropFirst())
-if DatabaseCommands.asked(arguments) {
-    Output.standardError.write("kbq: " + DatabaseCommands.exec(arguments) + "\n")
-    terminate(.usage)
+// The editor tools are words before any option (a script named `fmt` is run as `./fmt`).
+switch arguments.first {
+case "fmt": terminate(FormatCommand.run(Array(arguments.dropFirst())))
+case "lsp": terminate(LanguageServerCommand.run(Array(arguments.dropFirst())))
+default: break
 }
+ExternalCommand.runIfNamed(arguments)
 let options: Options
 switch FastOptionParser.parse(arguments) {
 case .run(let parsed): options = parsed

@@ -308,7 +308,7 @@ struct CompletionContext {
     static let aggregates = ["count()", "sum(", "avg(", "min(", "max(", "spread("]
     /// The functions of a row (not the aggregates), offered beside the fields where a value
     /// may start in a select item or an argument.
-    static let functions = Function.allCases.filter { !$0.isAggregate }.map { $0.rawValue + "(" }
+    static let functions = BuiltinFunction.allCases.filter { !$0.isAggregate }.map { $0.rawValue + "(" }
 
     /// The tokens of the comma-separated item the cursor is in.
     func currentItem(_ tokens: ArraySlice<Token>) -> (item: ArraySlice<Token>, isFirst: Bool) {
@@ -465,4 +465,11 @@ struct CompletionContext {
             return nil
         }
     }
+}
+
+extension String {
+    /// The text as a kbq string literal: in double quotes, with the escapes the lexer reads
+    /// (`\"`, `\\`, `\n`, `\t`), so that any text stays one literal. For hosts that put a
+    /// user's words into a query they build (`describe`, `search`).
+    public var kbqLiteral: String { Completion.quoted(self, quote: "\"") }
 }

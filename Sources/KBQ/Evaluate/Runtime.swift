@@ -23,6 +23,8 @@ struct Table: Sendable {
     /// For each row, the stored row it came from (kept by `select`, `sort`, `limit`), so
     /// `cite` can still find its sentence.
     var origin: [Int32]?
+    /// The collection ``origin`` indexes, when there is one.
+    var originCollection: KBCollection?
     var decorations = Decorations()
 }
 
@@ -75,7 +77,7 @@ enum Truth: UInt8, Sendable {
 final class Env {
     let kb: KnowledgeBase
     let params: [String: Value]
-    /// The parameters' values by slot (``Planner/parameterSlots``), as rows read them.
+    /// The parameters' values by slot (``CheckedParameter/slot``), as rows read them.
     private let args: Arguments
     /// How many parameter slots the run has.
     let argCount: Int

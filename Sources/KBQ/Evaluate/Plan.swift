@@ -1,41 +1,40 @@
-/// One step of a checked plan: what it is (for `explain`) and how to run it.
+/// One step of a lowered plan: how it runs, and what lowering chose (for `explain`).
 ///
-/// A class, so that running a plan's steps retains one reference each rather than two
-/// strings and a closure.
-final class Step: Sendable {
-    let name: String
-    let detail: String
+/// A class, so that running a plan's steps retains one reference each rather than a
+/// string and a closure.
+final class PlanStep: Sendable {
+    /// How the clause is run, as `explain` shows it ("row by row", "column scan", …).
+    let how: String
     let run: @Sendable (Rows, Env) throws(Diagnostic) -> Rows
 
-    init(name: String, detail: String, run: @escaping @Sendable (Rows, Env) throws(Diagnostic) -> Rows) {
-        self.name = name
-        self.detail = detail
+    init(how: String, run: @escaping @Sendable (Rows, Env) throws(Diagnostic) -> Rows) {
+        self.how = how
         self.run = run
     }
 }
 
-/// A checked, compiled query: where rows come from, the steps they pass through, and the
-/// columns that come out.
+/// A lowered query: where rows come from, the steps they pass through, and the checked
+/// query it was lowered from.
 ///
 /// A class: a prepared query hands its plan to every run, and a reference is one retain
 /// where a struct of closures and arrays is several.
 final class QueryPlan: Sendable {
-    let sourceName: String
-    let sourceDetail: String
+    let checked: CheckedQuery
+    let sourceHow: String
     let source: @Sendable (Env) throws(Diagnostic) -> Rows
-    let steps: [Step]
-    let output: ScopeBox
-    let range: SourceRange
+    let steps: [PlanStep]
+    /// The result's columns, counted once: a run checks rows × columns against its limits.
+    let columnCount: Int
 
-    init(sourceName: String, sourceDetail: String, source: @escaping @Sendable (Env) throws(Diagnostic) -> Rows, steps: [Step],
-         output: ScopeBox, range: SourceRange) {
-        self.sourceName = sourceName
-        self.sourceDetail = sourceDetail
+    init(checked: CheckedQuery, sourceHow: String, source: @escaping @Sendable (Env) throws(Diagnostic) -> Rows, steps: [PlanStep]) {
+        self.checked = checked
+        self.sourceHow = sourceHow
         self.source = source
         self.steps = steps
-        self.output = output
-        self.range = range
+        columnCount = checked.output.columns.count
     }
+
+    var range: SourceRange { checked.range }
 
     /// Runs the plan.
     func run(_ env: Env) throws(Diagnostic) -> Rows {
@@ -52,7 +51,7 @@ final class QueryPlan: Sendable {
             throw Diagnostic(.tooManyRows, "the result has \(rows.count) rows, more than the \(env.limits.maxRows) allowed for this run",
                              at: range, notes: ["add 'limit N', or a narrower 'where'"])
         }
-        let columns = output.scope.columns.count
+        let columns = columnCount
         let (values, overflow) = rows.count.multipliedReportingOverflow(by: columns)
         if overflow || values > env.limits.maxValues {
             throw Diagnostic(.tooManyRows, "the result has \(rows.count) rows of \(columns) columns, more than the \(env.limits.maxValues) values allowed for this run",
@@ -61,23 +60,23 @@ final class QueryPlan: Sendable {
         return rows
     }
 
-    /// The plan as `explain` shows it.
+    /// The plan as `explain` shows it: each step's checked form (from the checked query)
+    /// beside how lowering runs it.
     var explanation: ResultTable {
-        var rows: [[Value]] = [[.number(1), .string(sourceName), .string(sourceDetail)]]
-        for (i, s) in steps.enumerated() { rows.append([.number(Double(i + 2)), .string(s.name), .string(s.detail)]) }
-        let cols = output.scope.columns.map { "\($0.name): \($0.type)" }.joined(separator: ", ")
+        let s = checked.source.summary
+        var rows: [[Value]] = [[.number(1), .string(s.operation), .string(s.detail), .string(sourceHow)]]
+        for (i, (c, step)) in zip(checked.clauses, steps).enumerated() {
+            let (op, detail) = c.summary()
+            rows.append([.number(Double(i + 2)), .string(op), .string(detail), .string(step.how)])
+        }
+        let cols = checked.output.columns.map { "\($0.name): \($0.type)" }.joined(separator: ", ")
         return ResultTable(columns: [ResultColumn(name: "step", type: .number()), ResultColumn(name: "operation", type: .string),
-                                     ResultColumn(name: "detail", type: .string)],
+                                     ResultColumn(name: "checked", type: .string), ResultColumn(name: "runs as", type: .string)],
                            rows: rows, title: "plan (checked; nothing was run)", notes: ["output columns: " + cols])
     }
 }
 
-/// A scope made safe to keep in a Sendable plan (collections are immutable).
-struct ScopeBox: @unchecked Sendable {
-    let scope: Scope
-}
-
-/// A checked statement.
+/// A lowered statement.
 enum PlannedStatement: Sendable {
     case query(QueryPlan)
     case bind(String, QueryPlan)
