@@ -70,10 +70,18 @@ let package = Package(
             dependencies: ["KBQ"],
             path: "Examples/Embedding"
         ),
-        // Depends on the example so that building the tests builds the binary they run.
+        // A host running untrusted queries under Limits.untrusted, reporting time and peak
+        // memory per query (the tests run it: HostileInputRound2Tests).
+        .executableTarget(
+            name: "kbq-untrusted-host",
+            dependencies: ["KBQ"],
+            path: "Tests/UntrustedHost"
+        ),
+        // Depends on the example and the host so that building the tests builds the
+        // binaries they run.
         .testTarget(
             name: "KBQTests",
-            dependencies: ["KBQ", "kbq-embed-example"],
+            dependencies: ["KBQ", "kbq-embed-example", "kbq-untrusted-host"],
             // The golden checked forms of Examples/ (CheckedQueryTests), read from the source tree.
             exclude: ["CheckedGolden"]
         ),

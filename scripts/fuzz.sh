@@ -146,6 +146,15 @@ EOF
  "rows": [{"id": "e1", "topic": "t", "value": 3e6, "qualifier": "over", "high": null, "share": 76.6, "ok": true},
           {"id": "e2", "topic": "t", "value": 10, "qualifier": "between", "high": 20, "share": null, "ok": false}]}}}
 EOF
+    # Hedge scales at the bound (250 words, the last one used) and one past it, with aliases.
+    for n in 250 251; do
+        awk -v n=$n 'BEGIN {
+            printf "{\"kbq\": 1, \"hedges\": ["
+            for (i = 0; i < n; i++) printf "%s{\"word\": \"h%d\", \"aliases\": [\"a%d\"]}", (i ? ", " : ""), i, i
+            printf "], \"collections\": {\"t\": {\"fields\": {\"h\": \"hedge\", \"n\": \"number\"}, \"rows\": ["
+            printf "{\"h\": \"h%d\", \"n\": 1}, {\"h\": \"a%d\", \"n\": 2}, {\"h\": \"h0\", \"n\": 3}]}}}\n", n - 1, n - 1
+        }' | seed "$out"
+    done
     printf 'id,topic,value,qualifier,date,hedge\r\ne1,containers,16500,about,2024-06,reportedly\r\ne2,"shells, ""big""",3e6,over,2024,likely\r\n' | seed "$out"
     printf 'name,n\nx,1\ny,\n"unterminated,2\n' | seed "$out"
     # Rows for the KB whose fields Fuzz/KBFuzzer declares (id, value with qualifier and

@@ -26,20 +26,33 @@ public struct Limits: Sendable, Hashable {
     /// The most bytes of text `concat` and `replace` may make in a run (and no one value
     /// more than 16 MiB): they are the only functions whose output outgrows their input.
     public var maxTextBytes: Int
+    /// The most values a result may hold (rows × columns). With `maxRows` it bounds the
+    /// memory a result takes and the time and memory of rendering it: ten thousand rows
+    /// of a select list of ten thousand columns would be a hundred million values.
+    public var maxValues: Int
+    /// The most bytes of text a query's result may hold, summed over its values (a number,
+    /// a date, a reference counts as 8): what rendering it costs grows with this, so a
+    /// short query cannot make a table of hundreds of megabytes (a select of 3,000 copies
+    /// of every sentence).
+    public var maxResultBytes: Int
 
     /// Makes limits.
-    public init(maxRows: Int = 10_000_000, maxSeconds: Double = 3600, maxWork: Int = Int.max, maxTextBytes: Int = 256 << 20) {
+    public init(maxRows: Int = 10_000_000, maxSeconds: Double = 3600, maxWork: Int = Int.max, maxTextBytes: Int = 256 << 20,
+                maxValues: Int = Int.max, maxResultBytes: Int = Int.max) {
         self.maxRows = maxRows
         self.maxSeconds = maxSeconds
         self.maxWork = maxWork
         self.maxTextBytes = maxTextBytes
+        self.maxValues = maxValues
+        self.maxResultBytes = maxResultBytes
     }
 
     /// No practical limit but 256 MiB of text made by `concat` and `replace`: what the CLI uses.
     public static let none = Limits()
     /// A conservative default for untrusted queries: 10,000 rows, 2 seconds, 50 million rows
-    /// visited, 16 MiB of text made.
-    public static let untrusted = Limits(maxRows: 10_000, maxSeconds: 2, maxWork: 50_000_000, maxTextBytes: 16 << 20)
+    /// visited, 16 MiB of text made, a million values and 1 MiB of text in a result.
+    public static let untrusted = Limits(maxRows: 10_000, maxSeconds: 2, maxWork: 50_000_000, maxTextBytes: 16 << 20,
+                                         maxValues: 1_000_000, maxResultBytes: 1 << 20)
 }
 
 /// Lets a host stop a running query from another thread or task. The query notices within

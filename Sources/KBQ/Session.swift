@@ -54,8 +54,14 @@ public final class PreparedQuery: Sendable {
 
     /// Parses and checks `text` against `kb`. Throws every problem found, each with its
     /// range; nothing is left half-prepared.
-    public convenience init(_ text: String, kb: KnowledgeBase = .article, name: String = "<query>") throws(Diagnostics) {
-        let checked = check(source: text, kb: kb)
+    ///
+    /// Checking is bounded like a run: by the query text's size and nesting, by at most
+    /// 10,000 items in one select or aggregate list, and by `limits.maxSeconds` and
+    /// `cancel` (checking a script of 30,000 statements takes time too). Pass the limits
+    /// the query will run under when its text comes from someone you do not trust.
+    public convenience init(_ text: String, kb: KnowledgeBase = .article, name: String = "<query>",
+                            limits: Limits = .none, cancel: CancellationToken? = nil) throws(Diagnostics) {
+        let checked = check(source: text, kb: kb, limits: limits, cancel: cancel)
         if !checked.diagnostics.isEmpty { throw Diagnostics(Diagnostic.reported(checked.diagnostics)) }
         if checked.statements.isEmpty { throw Diagnostics([Diagnostic(.syntax, "the query is empty", at: SourceRange(0, 0))]) }
         self.init(kb: kb, source: SourceText(text, name: name), checked: checked)
@@ -96,7 +102,7 @@ public final class PreparedQuery: Sendable {
             if !problems.isEmpty { throw Diagnostics(problems) }
             let env = Env(kb: kb, params: parameters, args: args, lets: [:], limits: limits, cancel: cancel)
             do {
-                return explained(try plan.run(env).result(env), within: plan.range)
+                return explained(try plan.run(env).result(env).bounded(by: limits, at: plan.range), within: plan.range)
             } catch {
                 var d = error
                 if d.range == nil { d.range = plan.range }
@@ -170,36 +176,48 @@ public final class PreparedQuery: Sendable {
     }
 
     func execute(_ statements: [PlannedStatement], parameters: [String: Value], limits: Limits, cancel: CancellationToken?,
-                 lets initial: [String: Rows], keepGoing: Bool, emit: (StatementOutcome) -> Void) -> ([Diagnostic], [String: Rows]) {
+                 lets initial: [String: Rows], keepGoing: Bool, started: ContinuousClock.Instant = .now,
+                 emit: (StatementOutcome) -> Void) -> ([Diagnostic], [String: Rows]) {
         let parameters = coerce(parameters)
         let (args, problems) = bindParameters(parameters)
         if !problems.isEmpty { return (problems, initial) }
         var lets = initial
         var diags: [Diagnostic] = []
         // The limits bound the whole run: a script of many statements shares one clock and
-        // one work count.
-        let started = ContinuousClock.now
+        // one work count (and, from `Session.run`, the clock checking started).
         var work = 0, text = 0
         for st in statements {
-            let env = Env(kb: kb, params: parameters, args: args, lets: lets, limits: limits, cancel: cancel, started: started,
-                          work: work, builtText: text)
-            defer { work = env.work; text = env.builtText }
-            do {
-                switch st {
-                case .query(let p):
-                    emit(.result(explained(try p.run(env).result(env), within: p.range)))
-                case .explain(let p):
-                    emit(.result(p.explanation))
-                case .bind(let name, let p):
-                    let rows = try p.run(env)
-                    lets[name] = rows
-                    emit(.bound(name: name, rows: rows.count))
+            // The statement's environment holds the bindings so far: it is gone before the
+            // new binding is added, or adding it would copy every binding (30,000 `let`s
+            // took 28 s).
+            let outcome: Result<(String, Rows)?, Diagnostic> = {
+                let env = Env(kb: kb, params: parameters, args: args, lets: lets, limits: limits, cancel: cancel, started: started,
+                              work: work, builtText: text)
+                defer { work = env.work; text = env.builtText }
+                do throws(Diagnostic) {
+                    switch st {
+                    case .query(let p):
+                        emit(.result(explained(try p.run(env).result(env).bounded(by: limits, at: p.range), within: p.range)))
+                    case .explain(let p):
+                        emit(.result(p.explanation))
+                    case .bind(let name, let p):
+                        return .success((name, try p.run(env)))
+                    }
+                    return .success(nil)
+                } catch {
+                    return .failure(error)
                 }
-            } catch {
-                var d = error
+            }()
+            switch outcome {
+            case .success(let bound?):
+                lets[bound.0] = bound.1
+                emit(.bound(name: bound.0, rows: bound.1.count))
+            case .success(nil):
+                break
+            case .failure(var d):
                 if d.range == nil { d.range = st.range }
                 diags.append(d)
-                if !keepGoing { break }
+                if !keepGoing { return (diags, lets) }
             }
         }
         return (diags, lets)
@@ -335,7 +353,9 @@ public struct Session: Sendable {
                              emit: (StatementOutcome) -> Void) -> [Diagnostic] {
         // With syntax errors the statements that parsed are still checked, so that one run
         // reports every independent problem; none of them runs unless `keepGoing`.
-        let checked = check(source: source.text, kb: kb, lets: letShapes)
+        // Checking counts against the run's time: one clock from the text to the results.
+        let started = ContinuousClock.now
+        let checked = check(source: source.text, kb: kb, lets: letShapes, limits: limits, cancel: cancel, started: started)
         let checkErrors = checked.diagnostics
         if !checkErrors.isEmpty && !keepGoing { return Diagnostic.reported(checkErrors) }
         guard !checked.statements.isEmpty else { return Diagnostic.reported(checkErrors) }
@@ -344,7 +364,7 @@ public struct Session: Sendable {
         let prepared = PreparedQuery(kb: kb, source: source, checked: checked)
         let planned = prepared.statements
         let (runErrors, bound) = prepared.execute(planned, parameters: parameters, limits: limits, cancel: cancel,
-                                                  lets: lets.mapValues(\.rows), keepGoing: keepGoing, emit: emit)
+                                                  lets: lets.mapValues(\.rows), keepGoing: keepGoing, started: started, emit: emit)
         for st in planned {
             if case .bind(let name, let p) = st, let rows = bound[name] {
                 lets[name] = RowsBox(rows: rows)
@@ -355,3 +375,28 @@ public struct Session: Sendable {
     }
 }
 
+extension ResultTable {
+    /// The table, or a `too-many-rows` diagnostic when its text (a number or a date counts
+    /// as 8 bytes) is past
+    /// `limits.maxResultBytes`: rendering costs what the text does.
+    func bounded(by limits: Limits, at range: SourceRange) throws(Diagnostic) -> ResultTable {
+        guard limits.maxResultBytes < Int.max else { return self }
+        var bytes = 0
+        func size(_ v: Value) -> Int {
+            switch v {
+            case .string(let s): return s.utf8.count
+            case .hedge(_, let w): return w.utf8.count
+            case .list(let items): return items.reduce(2) { $0 + size($1) + 2 }
+            default: return 8
+            }
+        }
+        for row in rows {
+            for v in row { bytes &+= size(v) }
+            if bytes > limits.maxResultBytes {
+                throw Diagnostic(.tooManyRows, "the result holds more than \(limits.maxResultBytes) bytes of text, the limit for this run",
+                                 at: range, notes: ["add 'limit N', or select fewer columns"])
+            }
+        }
+        return self
+    }
+}

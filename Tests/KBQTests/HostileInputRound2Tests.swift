@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import KBQ
 #if canImport(Glibc)
@@ -135,6 +136,55 @@ private func loaded(file path: String, sourceLocation: SourceLocation = #_source
         #expect(r.rows.first?.first?.isNull == true)
     }
 
+    // MARK: bounds on checking and on results
+
+    @Test func checkingIsBoundedByTheRunsTimeAndCounts() throws {
+        // 30,000 lets: linear now (each binding copied every one before it: 28 s).
+        let script = (0..<30_000).map { "let a\($0) = sources\n" }.joined() + "sources limit 1"
+        var t = ContinuousClock.now
+        #expect(diagnostics(script).isEmpty)
+        #expect(ContinuousClock.now - t < .seconds(30))
+        // No time at all: checking stops at once with a timeout, through both entries.
+        t = ContinuousClock.now
+        let d = diagnostics(script, limits: Limits(maxSeconds: 0))
+        #expect(d.map(\.kind) == [.timeout])
+        #expect(d.first?.message == "checking the query took longer than 0 s, the limit for this run")
+        #expect(ContinuousClock.now - t < .seconds(10))
+        #expect(throws: Diagnostics.self) { try PreparedQuery(script, limits: Limits(maxSeconds: 0)) }
+        // A select list is bounded like a list literal.
+        let wide = try #require(diagnostic("estimates select " + Array(repeating: "value", count: 10_001).joined(separator: ", ")))
+        #expect(wide.kind == .limitExceeded && wide.message == "more than 10000 columns in one list")
+        #expect(diagnostics("estimates select " + Array(repeating: "value", count: 10_000).joined(separator: ", ") + " limit 1").isEmpty)
+    }
+
+    @Test func aResultIsBoundedInValuesAndInText() throws {
+        let values = diagnostics("sentences select text, text as t2, text as t3", limits: Limits(maxValues: 20))
+        #expect(values.first?.kind == .tooManyRows)
+        #expect(values.first?.message.hasSuffix("more than the 20 values allowed for this run") == true)
+        let text = diagnostics("sentences select text", limits: Limits(maxResultBytes: 1000))
+        #expect(text.map(\.message) == ["the result holds more than 1000 bytes of text, the limit for this run"])
+        #expect(diagnostics("sentences select text limit 2", limits: Limits(maxResultBytes: 1000)).isEmpty)
+    }
+
+    @Test func disjointIntervalsAreFoundInLinearTimeAsEveryPairWouldFindThem() {
+        // Random intervals of a few owners, closed and open ends: the linear search finds a
+        // pair exactly when looking at every pair does.
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<2000 {
+            let n = Int.random(in: 1...12, using: &rng)
+            let items: [(Quantity, Int)] = (0..<n).map { _ in
+                let lo = Double(Int.random(in: 0...20, using: &rng)), hi = lo + Double(Int.random(in: 0...6, using: &rng))
+                return (Quantity(lo: lo, hi: hi, loOpen: Bool.random(using: &rng), hiOpen: Bool.random(using: &rng), percent: false),
+                        Int.random(in: 0...2, using: &rng))
+            }
+            var brute = false
+            for i in 0..<n { for j in 0..<n where i < j && items[i].1 != items[j].1 && !items[i].0.overlaps(items[j].0) { brute = true } }
+            let found = disjointPair(n, interval: { items[$0].0 }, owner: { items[$0].1 })
+            #expect((found != nil) == brute, "\(items)")
+            if let (i, j) = found { #expect(items[i].1 != items[j].1 && !items[i].0.overlaps(items[j].0)) }
+        }
+    }
+
     // MARK: files outside the KB's folder
 
     @Test func aKBReadsRowsFilesOnlyFromItsOwnFolder() throws {
@@ -231,5 +281,119 @@ private func loaded(file path: String, sourceLocation: SourceLocation = #_source
         #expect(problems(file: dir + "/nobom.csv").map(\.message) == ["the file is not UTF-8: it looks like UTF-16 (little-endian) (save it as UTF-8)"])
         #expect(problems(file: dir + "/be.csv").map(\.message) == ["the file is not UTF-8: it looks like UTF-16 (big-endian) (save it as UTF-8)"])
         #expect(problems(file: dir + "/be.json").map(\.message) == ["the file is not UTF-8: it looks like UTF-16 (big-endian) (save it as UTF-8)"])
+    }
+}
+
+// MARK: the most expensive queries under Limits.untrusted
+
+/// The host program beside the test bundle (KBQTests depends on it).
+private func untrustedHost() -> String? {
+    guard let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
+    var dir = URL(fileURLWithPath: exe).deletingLastPathComponent()
+    if dir.lastPathComponent.hasSuffix(".xctest") { dir.deleteLastPathComponent() }
+    let path = dir.appendingPathComponent("kbq-untrusted-host").path
+    return FileManager.default.isExecutableFile(atPath: path) ? path : nil
+}
+
+/// One query's figures as the host printed them.
+private struct HostRun {
+    let query: String
+    let prepare: Double, run: Double, render: Double
+    let outcome: String
+    let peakKB: Int
+    let cpu: Double
+    let wall: Double
+}
+
+/// Runs `queries` in a host process of their own on `kb` ("article" or a file), each under
+/// Limits.untrusted; returns the memory after loading and each query's figures.
+private func runUntrusted(_ queries: [String], kb: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> (loadKB: Int, runs: [HostRun]) {
+    let host = try #require(untrustedHost(), sourceLocation: sourceLocation)
+    let file = temporaryDirectory("untrusted") + "/queries-\(abs(kb.hashValue)).txt"
+    writeFile(file, queries.joined(separator: "\n---\n"))
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: host)
+    p.arguments = [kb, file]
+    let pipe = Pipe()
+    p.standardOutput = pipe
+    try p.run()
+    let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    p.waitUntilExit()
+    #expect(p.terminationStatus == 0, "\(out)", sourceLocation: sourceLocation)
+    let lines = out.split(separator: "\n").map { $0.split(separator: "\t").map(String.init) }
+    let load = Int(lines.first?[2] ?? "") ?? 0
+    var runs: [HostRun] = []
+    for l in lines.dropFirst() where l.count == 8 {
+        guard let n = Int(l[0]) else { continue }
+        runs.append(HostRun(query: String(queries[n].prefix(60)), prepare: Double(l[1]) ?? -1, run: Double(l[2]) ?? -1, render: Double(l[3]) ?? -1,
+                            outcome: l[4], peakKB: Int(l[5]) ?? 0, cpu: Double(l[6]) ?? -1, wall: Double(l[7]) ?? -1))
+    }
+    #expect(runs.count == queries.count, "the host stopped early:\n\(out)", sourceLocation: sourceLocation)
+    return (load, runs)
+}
+
+/// Each query ended with a result or a limit's diagnostic; each step (checking, running,
+/// rendering all four formats) within twice `maxSeconds` of the clock, and the whole
+/// query within twice `maxSeconds` of processor time; and memory grew at most
+/// `maxGrowthMB` over the loaded KB (peak resident size, from the host's getrusage).
+private func expectBounded(_ r: (loadKB: Int, runs: [HostRun]), maxGrowthMB: Int, sourceLocation: SourceLocation = #_sourceLocation) {
+    let limit = Limits.untrusted.maxSeconds
+    for run in r.runs {
+        let known = run.outcome.hasPrefix("ok:") || ["timeout", "too-many-rows", "limit-exceeded", "work-limit"].contains(run.outcome)
+        #expect(known, "\(run.query): \(run.outcome)", sourceLocation: sourceLocation)
+        for (step, s) in [("checking", run.prepare), ("running", run.run), ("rendering", run.render)] {
+            // On the clock; unless the host had less than half a processor meanwhile (a
+            // machine busy with other programs), when it was waiting, not working: the
+            // processor time below still holds it to the bound.
+            let starved = run.wall > 0 && run.cpu / run.wall < 0.5
+            #expect(s < 2 * limit || starved, "\(run.query): \(step) took \(s) s (\(run.cpu) s of processor time in \(run.wall) s)",
+                    sourceLocation: sourceLocation)
+        }
+        #expect(run.cpu < 2 * limit, "\(run.query): \(run.cpu) s of processor time", sourceLocation: sourceLocation)
+    }
+    let peak = r.runs.map(\.peakKB).max() ?? 0
+    #expect(peak - r.loadKB < maxGrowthMB << 10, "peak \(peak) KB after loading \(r.loadKB) KB", sourceLocation: sourceLocation)
+}
+
+@Suite(.serialized) struct UntrustedQueryBoundsTests {
+    @Test func theMostExpensiveQueriesOnTheArticleStayInBounds() throws {
+        let queries = [
+            // Wide: 10,000 columns of the longest text, checked, run and drawn.
+            "sentences select " + (0..<10_000).map { "text as c\($0)" }.joined(separator: ", "),
+            "sentences select " + (0..<3_000).map { "text as c\($0)" }.joined(separator: ", "),
+            // One past the bound of a select list.
+            "estimates select " + Array(repeating: "value", count: 10_001).joined(separator: ", "),
+            // Many statements, many aggregates.
+            (0..<30_000).map { "let a\($0) = sources\n" }.joined() + "sources limit 1",
+            "estimates group by topic aggregate " + (0..<10_000).map { "count() as c\($0)" }.joined(separator: ", "),
+            // Text made to grow: concat of concat, up to the run's text bound.
+            "sentences select concat(text, text, text, text, text, text, text, text) as t, concat(text, text) as u",
+        ]
+        let r = try runUntrusted(queries, kb: "article")
+        expectBounded(r, maxGrowthMB: 512)
+        #expect(r.runs[2].outcome == "limit-exceeded")
+        #expect(r.runs[1].outcome == "too-many-rows")
+    }
+
+    @Test func compareAndConflictsOnAMillionRowsStopInTime() throws {
+        let dir = temporaryDirectory()
+        let path = dir + "/big.csv"
+        var text = "id,topic,source,value,unit\n"
+        text.reserveCapacity(30 << 20)
+        for i in 0..<1_000_000 {
+            text += "e\(i),t\(i % 1000),s\(i % 7),\((i &* 7919) % 100_000 + 1),u\(i % 50_000)\n"
+        }
+        writeFile(path, text)
+        let queries = [
+            "big compare source",
+            "conflicts",
+            "big compare id",
+            "big group by id aggregate count() as n",
+            "big sort by topic, value desc limit 10",
+            "big where value > 5 compare topic",
+        ]
+        let r = try runUntrusted(queries, kb: path)
+        expectBounded(r, maxGrowthMB: 1024)
+        unlink(path)
     }
 }

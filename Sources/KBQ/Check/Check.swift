@@ -5,9 +5,13 @@
 ///
 /// Every statement is checked, even after one with an error, so that one call reports
 /// every independent problem; a statement with an error is left out of the result.
-public func check(source: String, kb: KnowledgeBase, lets: [String: RowShape] = [:]) -> CheckedScript {
+///
+/// Checking is bounded like a run: past `limits.maxSeconds` from `started`, or once
+/// `cancel` is cancelled, it stops with a `timeout` (or `cancelled`) diagnostic.
+public func check(source: String, kb: KnowledgeBase, lets: [String: RowShape] = [:], limits: Limits = .none,
+                  cancel: CancellationToken? = nil, started: ContinuousClock.Instant = .now) -> CheckedScript {
     let (statements, syntax) = Parser.parse(source)
-    var checker = Checker(kb: kb, lets: lets)
+    var checker = Checker(kb: kb, lets: lets, limits: limits, cancel: cancel, started: started)
     var checked: [CheckedStatement] = []
     for st in statements {
         if let c = try? checker.check(st) { checked.append(c) }

@@ -19,9 +19,44 @@ struct Checker {
 
     struct Failed: Error {}
 
-    init(kb: KnowledgeBase, lets: [String: RowShape]) {
+    /// Checking is bounded like running: past this instant (the run's `maxSeconds` from
+    /// its start), or once `cancel` is cancelled, checking stops with a diagnostic.
+    var deadline: ContinuousClock.Instant?
+    var cancel: CancellationToken?
+    private var limitSeconds = 0.0
+    /// Expressions and statements checked so far (the clock is read every 256).
+    private var ticks = 0
+    /// Whether the deadline or cancellation stopped checking (said once).
+    private(set) var stopped = false
+
+    init(kb: KnowledgeBase, lets: [String: RowShape], limits: Limits = .none, cancel: CancellationToken? = nil,
+         started: ContinuousClock.Instant = .now) {
         self.kb = kb
         self.lets = lets
+        self.cancel = cancel
+        if limits.maxSeconds < 1e9 {
+            let seconds = max(0, limits.maxSeconds.isNaN ? 0 : limits.maxSeconds)
+            limitSeconds = limits.maxSeconds
+            deadline = started.advanced(by: .milliseconds(Int64(seconds * 1000)))
+        }
+    }
+
+    /// Counts one statement or expression checked and ends checking when the run's time
+    /// is up or it was cancelled: a script of 30,000 statements or a select list of 10,000
+    /// columns takes time to check too.
+    mutating func tick(_ range: SourceRange) throws(Failed) {
+        if stopped { throw Failed() }
+        guard deadline != nil || cancel != nil else { return }
+        ticks &+= 1
+        if ticks & 255 != 1 { return }
+        if let cancel, cancel.isCancelled {
+            stopped = true
+            throw error(.cancelled, "the query was cancelled", at: range)
+        }
+        if let deadline, ContinuousClock.now > deadline {
+            stopped = true
+            throw error(.timeout, "checking the query took longer than \(formatNumber(limitSeconds)) s, the limit for this run", at: range)
+        }
     }
 
     /// The slot of parameter `name`, given one when first seen.
@@ -72,6 +107,7 @@ struct Checker {
     /// Checks `e`; with `allowUnresolved`, a bare word that names nothing is returned
     /// unresolved for the caller to read as a hedge word or to report.
     mutating func operand(_ e: Expr, _ scope: RowShape, allowUnresolved: Bool) throws(Failed) -> Operand {
+        try tick(e.range)
         switch e.kind {
         case .literal(let l):
             switch l {

@@ -1,6 +1,7 @@
 extension Checker {
     /// Checks one statement.
     mutating func check(_ st: Statement) throws(Failed) -> CheckedStatement {
+        try tick(st.range)
         switch st.kind {
         case .query(let q): return CheckedStatement(kind: .query(try check(q)), range: st.range)
         case .explain(let q): return CheckedStatement(kind: .explain(try check(q)), range: st.range)

@@ -172,9 +172,11 @@ func compareRows(_ rows: Rows, _ spec: CompareSpec, _ env: Env) throws(Diagnosti
     var sel: [Int32]?
     if case .stored(_, let s) = rows { sel = s }
     if case .stored = rows, let ids = spec.ids {
-        groupStoredRows(sel, count: rows.count, spec, ids, env, units: &units, groups: &building)
+        try groupStoredRows(sel, count: rows.count, spec, ids, env, units: &units, groups: &building)
     } else {
         for k in 0..<rows.count {
+            // The rows were counted as work up front; the clock is read as they are grouped.
+            if k & 4095 == 4095 { try env.checkStop() }
             let r: Int
             if let sel { r = Int(sel[k]) } else { r = k }
             var b = 0
@@ -224,12 +226,22 @@ func compareRows(_ rows: Rows, _ spec: CompareSpec, _ env: Env) throws(Diagnosti
     let hasUnit = spec.unit != nil
     let manyUnits = hasUnit && units.count > 1
     if manyUnits {
-        notes.append("the rows are in \(units.count) units (\(units.all.map { $0.isNull ? "none" : $0.text }.joined(separator: ", "))); each unit is compared on its own")
+        let named = (0..<min(units.count, 20)).map { units[$0].isNull ? "none" : units[$0].text }.joined(separator: ", ") + (units.count > 20 ? ", …" : "")
+        notes.append("the rows are in \(units.count) units (\(named)); each unit is compared on its own")
+    }
+    // The groups of each unit, in one pass (filtering all groups once per unit was
+    // quadratic when each row had a unit of its own).
+    var byBlock: [[CompareGroup]] = []
+    if units.count > 1 {
+        byBlock = [[CompareGroup]](repeating: [], count: units.count)
+        for g in building { byBlock[g.block].append(g) }
+        building = []
     }
     for b in 0..<units.count {
+        try env.checkStop()
         let unit = units[b]
         var groups: [CompareGroup]
-        if units.count == 1 { groups = building; building = [] } else { groups = building.filter { $0.block == b } }
+        if units.count == 1 { groups = building; building = [] } else { groups = byBlock[b]; byBlock[b] = [] }
         // Largest value first; groups with no value last.
         groups.sort { a, b in
             switch (a.high?.value, b.high?.value) {
@@ -288,10 +300,11 @@ func compareRows(_ rows: Rows, _ spec: CompareSpec, _ env: Env) throws(Diagnosti
 /// forms: per row, only the measure is read as a value; the other values are read once per
 /// group (the key, the unit, the weakest hedge) or once per row at the end (sentences).
 private func groupStoredRows(_ sel: [Int32]?, count n: Int, _ spec: CompareSpec, _ ids: CompareIDs, _ env: Env,
-                             units: inout UnitList, groups: inout [CompareGroup]) {
+                             units: inout UnitList, groups: inout [CompareGroup]) throws(Diagnostic) {
     // Nothing here allocates for the usual few rows in one unit, one row per group.
     var firstUnit = Int.min
     var moreUnits: [Int] = []
+    var unitIndex: [Int: Int] = [:]
     var index: [IDKey: Int] = [:]
     // The readers as locals: a closure called through a struct's field is retained and
     // released around every call.
@@ -299,6 +312,7 @@ private func groupStoredRows(_ sel: [Int32]?, count n: Int, _ spec: CompareSpec,
     let readKey = spec.key, readMeasure = spec.measure, readUnit = spec.unit
     let hasSentence = spec.sentence != nil || spec.provenance != nil
     for k in 0..<n {
+        if k & 4095 == 4095 { try env.checkStop() }
         let r: Int
         if let sel { r = Int(sel[k]) } else { r = k }
         var b = 0
@@ -306,10 +320,15 @@ private func groupStoredRows(_ sel: [Int32]?, count n: Int, _ spec: CompareSpec,
             let u = unitID(r)
             if u == firstUnit {
                 b = 0
-            } else if let i = moreUnits.firstIndex(of: u) {
+            } else if let i = moreUnits.count <= 8 ? moreUnits.firstIndex(of: u) : unitIndex[u] {
                 b = i + 1
             } else {
-                if units.isEmpty { firstUnit = u } else { moreUnits.append(u) }
+                if units.isEmpty { firstUnit = u } else {
+                    moreUnits.append(u)
+                    if moreUnits.count > 8 {
+                        if unitIndex.isEmpty { for (i, x) in moreUnits.enumerated() where unitIndex[x] == nil { unitIndex[x] = i } } else { unitIndex[u] = moreUnits.count - 1 }
+                    }
+                }
                 units.append(readUnit?(r, env) ?? .null)
                 b = units.count - 1
             }
@@ -362,6 +381,9 @@ private func groupStoredRows(_ sel: [Int32]?, count n: Int, _ spec: CompareSpec,
 struct UnitList {
     private var first: Value = .null
     private var more: [Value] = []
+    /// Past a few units, each unit's place: looking at each unit in turn made compare
+    /// quadratic in the number of units (a KB with a unit per row).
+    private var index: [Value: Int] = [:]
     private(set) var count = 0
 
     var isEmpty: Bool { count == 0 }
@@ -371,10 +393,14 @@ struct UnitList {
     mutating func append(_ v: Value) {
         if count == 0 { first = v } else { more.append(v) }
         count += 1
+        if count > 8 {
+            if index.isEmpty { for i in 0..<count { index[self[i]] = index[self[i]] ?? i } } else if index[v] == nil { index[v] = count - 1 }
+        }
     }
 
     func firstIndex(of v: Value) -> Int? {
         if count > 0 && first == v { return 0 }
+        if !index.isEmpty { return index[v] }
         return more.firstIndex(of: v).map { $0 + 1 }
     }
 
@@ -423,11 +449,17 @@ func summarize(_ groups: [CompareGroup], title: String?, groupLabel: String = "g
         }
     } else {
         var disjoint: (Int, Int)?
-        outer: for i in groups.indices where groups[i].count > 0 {
-            guard let a = groups[i].span else { continue }
-            for j in (i + 1)..<groups.count where groups[j].count > 0 {
-                if let b = groups[j].span, !a.overlaps(b) { disjoint = (i, j); break outer }
+        if groups.count <= 64 {
+            // The first pair in the order shown.
+            outer: for i in groups.indices where groups[i].count > 0 {
+                guard let a = groups[i].span else { continue }
+                for j in (i + 1)..<groups.count where groups[j].count > 0 {
+                    if let b = groups[j].span, !a.overlaps(b) { disjoint = (i, j); break outer }
+                }
             }
+        } else {
+            // Every pair would be quadratic in the groups (a million of them: hours).
+            disjoint = disjointPair(groups.count, interval: { groups[$0].count > 0 ? groups[$0].span : nil }, owner: { $0 })
         }
         if let (i, j) = disjoint {
             verdict = .conflict(groups[i].key, groups[i].value, groups[j].key, groups[j].value)
@@ -533,4 +565,36 @@ func chartRows(_ rows: Rows, label: Eval, measure: Eval, unit: Eval?, _ env: Env
     t.decorations.chart = .bars(bars.map(\.0))
     if units.count > 1 { t.decorations.notes.append("the bars are in \(units.count) units, each drawn to its own scale") }
     return .table(t)
+}
+
+/// A pair of items with different owners whose intervals cannot overlap, if there is one,
+/// found in linear time: the interval that ends lowest against the one that starts highest
+/// (when one owner has both, each of them against the best of the other owners). If any
+/// interval X of one owner lies below an interval Y of another, the lowest end is at most
+/// X's and the highest start at least Y's, so one of those pairs lies apart too.
+/// The pair is given in index order.
+func disjointPair(_ n: Int, interval: (Int) -> Quantity?, owner: (Int) -> Int) -> (Int, Int)? {
+    // An open end is a little lower than a closed one at the same number; an open start a
+    // little higher.
+    func endsBefore(_ a: Quantity, _ b: Quantity) -> Bool { a.hi < b.hi || (a.hi == b.hi && a.hiOpen && !b.hiOpen) }
+    func startsAfter(_ a: Quantity, _ b: Quantity) -> Bool { a.lo > b.lo || (a.lo == b.lo && a.loOpen && !b.loOpen) }
+    /// The item `better` puts first, among those not of owner `o`.
+    func best(excluding o: Int?, _ better: (Quantity, Quantity) -> Bool) -> Int? {
+        var best: Int?
+        for i in 0..<n {
+            guard let q = interval(i), o == nil || owner(i) != o else { continue }
+            if let b = best, let bq = interval(b), !better(q, bq) { continue }
+            best = i
+        }
+        return best
+    }
+    func lowestEnd(excluding o: Int?) -> Int? { best(excluding: o, endsBefore) }
+    func highestStart(excluding o: Int?) -> Int? { best(excluding: o, startsAfter) }
+    func apart(_ i: Int?, _ j: Int?) -> (Int, Int)? {
+        guard let i, let j, i != j, owner(i) != owner(j), let a = interval(i), let b = interval(j), !a.overlaps(b) else { return nil }
+        return (min(i, j), max(i, j))
+    }
+    guard let a = lowestEnd(excluding: nil), let b = highestStart(excluding: nil) else { return nil }
+    if owner(a) != owner(b) { return apart(a, b) }
+    return apart(lowestEnd(excluding: owner(a)), b) ?? apart(a, highestStart(excluding: owner(a)))
 }

@@ -23,12 +23,15 @@ final class QueryPlan: Sendable {
     let sourceHow: String
     let source: @Sendable (Env) throws(Diagnostic) -> Rows
     let steps: [PlanStep]
+    /// The result's columns, counted once: a run checks rows × columns against its limits.
+    let columnCount: Int
 
     init(checked: CheckedQuery, sourceHow: String, source: @escaping @Sendable (Env) throws(Diagnostic) -> Rows, steps: [PlanStep]) {
         self.checked = checked
         self.sourceHow = sourceHow
         self.source = source
         self.steps = steps
+        columnCount = checked.output.columns.count
     }
 
     var range: SourceRange { checked.range }
@@ -47,6 +50,12 @@ final class QueryPlan: Sendable {
         if rows.count > env.limits.maxRows {
             throw Diagnostic(.tooManyRows, "the result has \(rows.count) rows, more than the \(env.limits.maxRows) allowed for this run",
                              at: range, notes: ["add 'limit N', or a narrower 'where'"])
+        }
+        let columns = columnCount
+        let (values, overflow) = rows.count.multipliedReportingOverflow(by: columns)
+        if overflow || values > env.limits.maxValues {
+            throw Diagnostic(.tooManyRows, "the result has \(rows.count) rows of \(columns) columns, more than the \(env.limits.maxValues) values allowed for this run",
+                             at: range, notes: ["add 'limit N', or select fewer columns"])
         }
         return rows
     }
