@@ -286,3 +286,20 @@ async def test_a_warning_is_reported_as_a_warning(client: LanguageClient):
     assert [d.code for d in diagnostics] == ["no-match"], diagnostics
     assert diagnostics[0].severity == types.DiagnosticSeverity.Warning
     assert diagnostics[0].range.start == position_of(text, '= "shels"', after=2)
+
+
+async def test_attach_and_load_lines_change_the_kb_the_lines_after_them_are_checked_against(client: LanguageClient, tmp_path):
+    kb = tmp_path / "mine.kb.json"
+    kb.write_text('{"kbq": 1, "collections": {"shipments": {"fields": {"id": "string", "tons": "number"}, "rows": [{"id": "a", "tons": 5}]}}}')
+    script = tmp_path / "use.kbq"
+    text = (
+        "shipments where tons > 1\n"           # not there yet: an error
+        f".attach {kb.name} as mine\n"          # a relative path: from the script's folder
+        "mine where tons > 1\n"
+        "estimates where topic = \"containers\"\n"  # the article's collections are still there
+        ".load missing.kb.json\n"
+    )
+    script.write_text(text)
+    diagnostics = await open_document(client, script.as_uri(), text)
+    assert [(d.range.start.line, d.code) for d in diagnostics] == [(0, "unknown-collection"), (4, "invalid-kb")], diagnostics
+    assert diagnostics[1].severity == types.DiagnosticSeverity.Error

@@ -123,9 +123,12 @@ final class DocumentAnalysis {
 
     private func readDotCommands(defaultKB: KnowledgeBase, cache: KBCache, workspaceRoot: String?) {
         var kb = defaultKB
+        // What `.load` set, and what `.attach` put beside it: `.detach` rebuilds from them.
+        var base = defaultKB
+        var attachments: [(label: String, kb: KnowledgeBase, name: String?)] = []
         var start = 0
         let bytes = index.bytes
-        let known = DotCommand.all.map(\.name) + ["attach"]
+        let known = DotCommand.all.map(\.name)
         for piece in pieces where piece.kind == .dotCommand {
             var end = piece.range.end
             while end > piece.range.start, bytes[end - 1] == 0x0A || bytes[end - 1] == 0x0D { end -= 1 }
@@ -140,29 +143,68 @@ final class DocumentAnalysis {
                                                 severity: 1))
                 continue
             }
-            if name == "attach" {
-                problems.append(ReportedProblem(diagnostic: Diagnostic(.invalidKB, "the language server does not read .attach yet: the queries after it are checked without the attached KB", at: lineRange),
-                                                severity: 3))
-                continue
-            }
-            guard name == "load", words.count == 2 else { continue }
+            guard ["load", "attach", "detach"].contains(name) else { continue }
             // Each KB is a check of the whole text: a bounded number of them.
             if spans.count >= DocumentAnalysis.maxLoads {
-                problems.append(ReportedProblem(diagnostic: Diagnostic(.limitExceeded, "more than \(DocumentAnalysis.maxLoads) .load lines: the queries after this one are checked against the KB before it", at: lineRange),
+                problems.append(ReportedProblem(diagnostic: Diagnostic(.limitExceeded, "more than \(DocumentAnalysis.maxLoads) .load, .attach and .detach lines: the queries after this one are checked against the KB before it", at: lineRange),
                                                 severity: 3))
                 continue
             }
-            switch cache.kb(at: resolve(words[1], workspaceRoot: workspaceRoot)) {
-            case .loaded(let loaded):
+            func problem(_ message: String, notes: [String] = [], suggestion: String? = nil) {
+                problems.append(ReportedProblem(diagnostic: Diagnostic(.invalidKB, message, at: lineRange, suggestion: suggestion, notes: notes), severity: 1))
+            }
+            var next: KnowledgeBase?
+            switch name {
+            case "load":
+                guard words.count == 2 else { problem("usage: .load FILE"); continue }
+                switch open(words[1], cache: cache, workspaceRoot: workspaceRoot) {
+                case .loaded(let loaded):
+                    base = loaded
+                    attachments = []
+                    next = loaded
+                case .failed(let message): problem(message + " (the queries after it are checked against the KB before it)")
+                }
+            case "attach":
+                guard words.count == 2 || words.count == 4 && words[2].lowercased() == "as" else { problem("usage: .attach FILE [as NAME]"); continue }
+                let label = words.count == 4 ? words[3] : nil
+                switch open(words[1], cache: cache, workspaceRoot: workspaceRoot) {
+                case .loaded(let other):
+                    do throws(AttachError) {
+                        if attachments.contains(where: { $0.label == (label ?? other.name) }) {
+                            throw AttachError(message: "'\(label ?? other.name)' is already attached", notes: [])
+                        }
+                        next = try kb.attaching(other, as: label)
+                        attachments.append((label ?? other.name, other, label))
+                    } catch {
+                        problem(error.message, notes: error.notes)
+                    }
+                case .failed(let message): problem(message + " (the queries after it are checked without it)")
+                }
+            default:  // detach
+                guard words.count == 2, let i = attachments.firstIndex(where: { $0.label == words[1] }) else {
+                    problem(words.count == 2 ? "nothing is attached as '\(words[1])'" : "usage: .detach NAME",
+                            suggestion: words.count == 2 ? Diagnostic.suggestion(for: words[1], among: attachments.map(\.label)) : nil)
+                    continue
+                }
+                attachments.remove(at: i)
+                var rebuilt = base
+                for a in attachments { if let k = try? rebuilt.attaching(a.kb, as: a.name) { rebuilt = k } }
+                next = rebuilt
+            }
+            if let next {
                 spans.append(KBSpan(range: SourceRange(start, piece.range.start), kb: kb))
-                kb = loaded
+                kb = next
                 start = piece.range.end
-            case .failed(let message):
-                problems.append(ReportedProblem(diagnostic: Diagnostic(.invalidKB, message + " (the queries after it are checked against the KB before it)", at: lineRange),
-                                                severity: 1))
             }
         }
         spans.append(KBSpan(range: SourceRange(start, bytes.count), kb: kb))
+    }
+
+    /// The KB a dot-command names: `article` is the built-in one (unless a file has that name).
+    private func open(_ path: String, cache: KBCache, workspaceRoot: String?) -> KBLoad {
+        let resolved = resolve(path, workspaceRoot: workspaceRoot)
+        if path == "article", case .failed = cache.kb(at: resolved) { return .loaded(KnowledgeBase.article) }
+        return cache.kb(at: resolved)
     }
 
     /// A relative path is read from the document's folder, as a script run from there reads it.
