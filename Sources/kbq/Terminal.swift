@@ -16,8 +16,14 @@ struct Output {
     static let standardError = Output(fd: 2)
 
     func write(_ text: String) {
+        // A closed pipe or a full disk: nothing more can be shown.
+        _ = writeAll(text)
+    }
+
+    /// Writes all of `text`; the errno that stopped it (ENOSPC for a write of nothing), or nil.
+    func writeAll(_ text: String) -> Int32? {
         var text = text
-        text.withUTF8 { buffer in
+        return text.withUTF8 { buffer -> Int32? in
             var offset = 0
             while offset < buffer.count, let base = buffer.baseAddress {
                 let n = systemWrite(fd, base + offset, buffer.count - offset)
@@ -26,9 +32,10 @@ struct Output {
                 } else if n < 0, kbq_errno() == EINTR {
                     continue
                 } else {
-                    return  // A closed pipe or a full disk: nothing more can be shown.
+                    return n < 0 ? kbq_errno() : ENOSPC
                 }
             }
+            return nil
         }
     }
 

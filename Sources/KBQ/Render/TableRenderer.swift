@@ -3,6 +3,7 @@ struct TableRenderer {
     let result: ResultTable
     let width: Int?
     let color: Bool
+    var display = DisplayOptions()
 
     /// The narrowest a column is squeezed to before the table gives up fitting.
     static let minColumn = 8
@@ -16,13 +17,16 @@ struct TableRenderer {
             for n in result.notes { out += style("note: ", "2") + sanitizeForTerminal(n) + "\n" }
             return out
         }
-        let cells: [[String]] = result.rows.map { $0.map { sanitizeForTerminal($0.text.replacingTabs).replacingNewlines } }
+        let cells: [[String]] = result.rows.map { $0.map { sanitizeForTerminal(display.text($0, \.text).replacingTabs).replacingNewlines } }
         let header = result.columns.map { sanitizeForTerminal($0.name) }
         var widths = header.map { displayWidth($0.utf8) }
         for row in cells { for (i, c) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], displayWidth(c.utf8)) } }
         let natural = widths
         let numeric = result.columns.indices.map { i in
             result.rows.contains { $0[i].isNumeric } && result.rows.allSatisfy { $0[i].isNumeric || $0[i].isNull }
+        }
+        if display.expanded == .on, !cells.isEmpty {
+            return out + expanded(header, cells, width: width ?? 100)
         }
         if let width {
             let sep = 2 * (widths.count - 1)
@@ -37,7 +41,7 @@ struct TableRenderer {
             let soft = header.indices.map { i in
                 numeric[i] ? natural[i] : min(natural[i], max(TableRenderer.minColumn, displayWidth(header[i].utf8), min(20, longestWord[i])))
             }
-            if soft.reduce(0, +) + sep > width && header.count > 1 && !cells.isEmpty {
+            if soft.reduce(0, +) + sep > width && header.count > 1 && !cells.isEmpty && display.expanded == .auto {
                 // Even squeezed to whole words the columns do not fit: one record at a time
                 // (as psql's expanded display) rather than words broken across lines.
                 return out + expanded(header, cells, width: width)
@@ -87,15 +91,17 @@ struct TableRenderer {
             bytes.append(0x0A)
             return String(decoding: bytes, as: UTF8.self)
         }
-        out += line(header, bold: true)
-        var rule: [UInt8] = []
-        for (i, w) in widths.enumerated() {
-            if i > 0 { rule.append(0x20); rule.append(0x20) }
-            appendRule(w, to: &rule)
+        if display.headers {
+            out += line(header, bold: true)
+            var rule: [UInt8] = []
+            for (i, w) in widths.enumerated() {
+                if i > 0 { rule.append(0x20); rule.append(0x20) }
+                appendRule(w, to: &rule)
+            }
+            out += style(String(decoding: rule, as: UTF8.self), "2") + "\n"
         }
-        out += style(String(decoding: rule, as: UTF8.self), "2") + "\n"
         for row in cells { out += line(row, bold: false) }
-        out += style("(\(result.rows.count) row\(result.rows.count == 1 ? "" : "s"))", "2") + "\n"
+        out += style("(\(formatNumber(Double(result.rows.count))) row\(result.rows.count == 1 ? "" : "s"))", "2") + "\n"
         out += trailer(width: width)
         return out
     }
@@ -151,7 +157,8 @@ struct TableRenderer {
             }
         }
         var out = String(decoding: bytes, as: UTF8.self)
-        out += style("(\(result.rows.count) row\(result.rows.count == 1 ? "" : "s"), shown one by one: \(header.count) columns do not fit in \(width))", "2") + "\n"
+        let why = display.expanded == .on ? "" : ": \(header.count) columns do not fit in \(width)"
+        out += style("(\(formatNumber(Double(result.rows.count))) row\(result.rows.count == 1 ? "" : "s"), shown one by one\(why))", "2") + "\n"
         out += trailer(width: width)
         return out
     }
