@@ -31,11 +31,12 @@ RELEASE_FLAGS := -c release -Xswiftc -static-executable -Xswiftc -use-ld=lld -Xc
 
 .PHONY: build release test run deps
 
-# libedit's headers come from Debian's libedit-dev; install it only when it is missing.
+# libedit's headers come from Debian's libedit-dev, libpq's (for kbq-db) from libpq-dev;
+# install them only when they are missing.
 deps:
-	@if ! pkg-config --exists libedit 2>/dev/null; then \
+	@if ! pkg-config --exists libedit libpq 2>/dev/null; then \
 		sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
-		packages=libedit-dev; command -v pkg-config >/dev/null || packages="$$packages pkg-config"; \
+		packages="libedit-dev libpq-dev"; command -v pkg-config >/dev/null || packages="$$packages pkg-config"; \
 		echo "installing $$packages"; \
 		$$sudo apt-get update && $$sudo apt-get install -y $$packages; \
 	fi
@@ -43,8 +44,12 @@ deps:
 build: deps
 	$(SWIFT) build
 
+# kbq-db (push, --db, --sql) is put beside kbq, dynamically linked against libpq: it is
+# built in a scratch folder of its own, since the static flags would apply to it too.
 release: deps
 	$(SWIFT) build $(RELEASE_FLAGS) --product kbq
+	$(SWIFT) build -c release --scratch-path .build/kbq-db --product kbq-db
+	cp .build/kbq-db/release/kbq-db "$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/kbq-db"
 
 test: deps
 	$(SWIFT) test

@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "KBQ", targets: ["KBQ"]),
         .executable(name: "kbq", targets: ["kbq"]),
+        .executable(name: "kbq-db", targets: ["kbq-db"]),
     ],
     dependencies: [
         // --help, shell completion scripts and usage errors of the kbq command (not on its
@@ -30,6 +31,19 @@ let package = Package(
         .executableTarget(
             name: "kbq",
             dependencies: ["KBQ", "CEditLine", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        // libpq, PostgreSQL's C client, for kbq-db alone.
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        // `kbq push` and `kbq --db`: kbq runs this program from beside itself, so that the
+        // static kbq neither links nor loads a database client (its start-up stays as it was).
+        // Dynamically linked: libpq comes from the system (libpq5).
+        .executableTarget(
+            name: "kbq-db",
+            dependencies: ["KBQ", "CLibPQ"]
         ),
         // The library benchmark (scripts/bench.sh runs it): depends on the engine only.
         .executableTarget(
@@ -62,7 +76,7 @@ let package = Package(
         // pseudo-terminal.
         .testTarget(
             name: "CLITests",
-            dependencies: ["kbq", "KBQ", "CPseudoTerminal"]
+            dependencies: ["kbq", "kbq-db", "KBQ", "CPseudoTerminal"]
         ),
     ],
     swiftLanguageModes: [.v6]

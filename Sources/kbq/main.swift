@@ -12,6 +12,10 @@ import KBQ
 // common flags are read without swift-argument-parser and libedit is touched only by the REPL.
 
 let arguments = Array(CommandLine.arguments.dropFirst())
+if DatabaseCommands.asked(arguments) {
+    Output.standardError.write("kbq: " + DatabaseCommands.exec(arguments) + "\n")
+    terminate(.usage)
+}
 let options: Options
 switch FastOptionParser.parse(arguments) {
 case .run(let parsed): options = parsed

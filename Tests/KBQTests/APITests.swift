@@ -452,6 +452,9 @@ private final class RunTimes: Sendable {
             if e.diagnostics.first?.kind == .invalidKB { reached[.invalidKB] = true }
         }
 
+        // A warning: the query is prepared all the same, and says what it found.
+        if let w = (try? PreparedQuery(#"estimates where topic = "shells""#))?.warnings.first, w.isWarning { reached[w.kind] = true }
+
         let unreached = Diagnostic.Kind.allCases.filter { reached[$0] != true }.map(\.rawValue)
         #expect(unreached.isEmpty, "unreached: \(unreached)")
     }
@@ -460,7 +463,7 @@ private final class RunTimes: Sendable {
         #expect(Diagnostic.Kind.allCases.map(\.rawValue) == [
             "syntax", "invalid-literal", "unknown-collection", "unknown-field", "unknown-function", "unknown-hedge",
             "unknown-entity", "type-mismatch", "misplaced-aggregate", "invalid-clause", "unbound-parameter",
-            "limit-exceeded", "too-many-rows", "timeout", "work-limit", "cancelled", "invalid-kb",
+            "limit-exceeded", "too-many-rows", "timeout", "work-limit", "cancelled", "invalid-kb", "no-match",
         ])
     }
 
@@ -566,7 +569,9 @@ private final class RunTimes: Sendable {
         // With no rows, the names were squeezed to 8 columns: "value_hi" over "gh".
         let r = try prepare(#"estimates where topic = "none""#).run()
         let lines = r.rendered(as: .table, width: 100).split(separator: "\n").map(String.init)
-        #expect(lines.count == 3)
+        // The last line says why the table is empty ("none" is no topic of an estimate).
+        #expect(lines.count == 4)
+        #expect(lines.last?.hasPrefix("note: empty because no estimates have topic \"none\"") == true)
         #expect(lines[0] == "id  topic  subject  value  value_high  qualifier  unit  period  source  hedge  reported  text  sentence")
         #expect(lines[2] == "(0 rows)")
     }

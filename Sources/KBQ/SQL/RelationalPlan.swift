@@ -1,0 +1,80 @@
+// The relational plan: what the SQL backend makes of a checked query before any dialect
+// spells it. A `SELECT` over one table (or a nested plan), with left joins that follow
+// references, a filter, groups, an order and a limit. Expressions are a small tree of
+// their own, so that the one generator (SQLGenerator.swift) writes every dialect.
+//
+//   checked query ──SQLTranslation──▶ RelationalSelect ──SQLGenerator(dialect)──▶ SQL text
+
+/// An expression of the relational plan.
+indirect enum SQLExpr: Sendable {
+    /// A column of a table or subquery, by alias.
+    case column(table: String, name: String)
+    /// A literal written into the SQL: only numbers, booleans and NULL the translation
+    /// makes itself (never a user's text; user values are parameters).
+    case number(Double)
+    case integer(Int)
+    case bool(Bool)
+    case null
+    /// Bind parameter number `index` (0-based) of the statement.
+    case parameter(Int)
+    /// `a OP b` for `=`, `<>`, `<`, `<=`, `>`, `>=`, `AND`, `OR`, `+`, `-`, `*`, `/`.
+    case binary(String, SQLExpr, SQLExpr)
+    /// `NOT a`.
+    case not(SQLExpr)
+    /// `-a`.
+    case negate(SQLExpr)
+    /// `a IS [NOT] NULL`.
+    case isNull(SQLExpr, negated: Bool)
+    /// A function every dialect spells the same (`lower`, `count`, `min` …).
+    case call(String, [SQLExpr])
+    /// `count(*)`.
+    case countAll
+    /// Case-insensitive substring test: `a` contains `b`.
+    case containsText(SQLExpr, SQLExpr)
+    /// `CASE WHEN c THEN v … ELSE e END`.
+    case caseWhen([(SQLExpr, SQLExpr)], SQLExpr)
+    /// A text compared byte by byte (PostgreSQL's `COLLATE "C"`), for the tie-break of sorts.
+    case binaryText(SQLExpr)
+    /// A real division: both sides made floating point where a dialect truncates integers.
+    case divide(SQLExpr, SQLExpr)
+
+    static func and(_ a: SQLExpr, _ b: SQLExpr) -> SQLExpr {
+        if case .bool(true) = a { return b }
+        if case .bool(true) = b { return a }
+        return .binary("AND", a, b)
+    }
+    static func or(_ a: SQLExpr, _ b: SQLExpr) -> SQLExpr { .binary("OR", a, b) }
+}
+
+/// One `ORDER BY` key.
+struct SQLOrder: Sendable {
+    var expr: SQLExpr
+    var descending: Bool
+}
+
+/// A left join that follows a reference: `LEFT JOIN table AS alias ON alias.kbq_row = on`.
+struct SQLJoin: Sendable {
+    var table: String
+    var alias: String
+    var on: SQLExpr
+}
+
+/// Where a select reads its rows.
+indirect enum SQLFrom: Sendable {
+    case table(String)
+    case subquery(RelationalSelect)
+}
+
+/// One `SELECT`.
+struct RelationalSelect: Sendable {
+    var from: SQLFrom
+    /// The alias of `from` in expressions.
+    var alias: String
+    var joins: [SQLJoin] = []
+    var filter: SQLExpr?
+    var groupBy: [SQLExpr] = []
+    var columns: [(name: String, expr: SQLExpr)] = []
+    var orderBy: [SQLOrder] = []
+    var limit: SQLExpr?
+    var offset: SQLExpr?
+}

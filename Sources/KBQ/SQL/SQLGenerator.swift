@@ -1,0 +1,85 @@
+/// Writes a relational plan as the SQL text of one dialect. One generic generator: the
+/// dialect is asked only where engines differ (quoting, placeholders, NULL order, integer
+/// division, case-insensitive matching, byte-order text).
+struct SQLGenerator {
+    let dialect: SQLDialect
+
+    func select(_ s: RelationalSelect, indent: String = "") -> String {
+        let d = dialect
+        var out = indent + "SELECT "
+        out += s.columns.isEmpty ? "*" : s.columns.map { "\(expr($0.expr)) AS \(d.quote($0.name))" }.joined(separator: ", ")
+        switch s.from {
+        case .table(let t): out += "\n\(indent)FROM \(d.quote(t)) AS \(d.quote(s.alias))"
+        case .subquery(let inner):
+            out += "\n\(indent)FROM (\n" + select(inner, indent: indent + "  ") + "\n\(indent)) AS \(d.quote(s.alias))"
+        }
+        for j in s.joins {
+            out += "\n\(indent)LEFT JOIN \(d.quote(j.table)) AS \(d.quote(j.alias)) ON \(d.quote(j.alias)).\(d.quote("kbq_row")) = \(expr(j.on))"
+        }
+        if let f = s.filter { out += "\n\(indent)WHERE " + expr(f) }
+        if !s.groupBy.isEmpty { out += "\n\(indent)GROUP BY " + s.groupBy.map(expr).joined(separator: ", ") }
+        if !s.orderBy.isEmpty { out += "\n\(indent)ORDER BY " + s.orderBy.map(order).joined(separator: ", ") }
+        if let l = s.limit { out += "\n\(indent)LIMIT " + expr(l) }
+        if let o = s.offset {
+            // Spark has no OFFSET without LIMIT before 3.4; a LIMIT is always given with it here.
+            out += "\n\(indent)OFFSET " + expr(o)
+        }
+        return out
+    }
+
+    /// kbq sorts NULLs last in both directions; the clause is written only where the
+    /// dialect's default differs (PostgreSQL puts them first in DESC, the others last).
+    func order(_ o: SQLOrder) -> String {
+        var s = expr(o.expr) + (o.descending ? " DESC" : "")
+        if dialect.putsNullsFirst(descending: o.descending) { s += " NULLS LAST" }
+        return s
+    }
+
+    func expr(_ e: SQLExpr) -> String {
+        switch e {
+        case .column(let t, let n): return dialect.quote(t) + "." + dialect.quote(n)
+        case .number(let v):
+            if v.isInfinite { return literalInfinity(v > 0) }
+            return shortestDescription(v)
+        case .integer(let i): return String(i)
+        case .bool(let b): return b ? "TRUE" : "FALSE"
+        case .null: return "NULL"
+        case .parameter(let i): return dialect.placeholder(i + 1)
+        case .binary(let op, let a, let b): return "(" + expr(a) + " " + op + " " + expr(b) + ")"
+        case .not(let a): return "(NOT " + expr(a) + ")"
+        case .negate(let a): return "(-" + expr(a) + ")"
+        case .isNull(let a, let negated): return "(" + expr(a) + (negated ? " IS NOT NULL)" : " IS NULL)")
+        case .call(let f, let args): return f + "(" + args.map(expr).joined(separator: ", ") + ")"
+        case .countAll: return "count(*)"
+        case .containsText(let a, let b):
+            // kbq's `contains` ignores case. strpos/instr/position find a substring without
+            // LIKE's wildcards, so a `%` or `_` in the needle means itself.
+            switch dialect {
+            case .postgres: return "(strpos(lower(\(expr(a))), lower(\(expr(b)))) > 0)"
+            case .spark, .sqlite: return "(instr(lower(\(expr(a))), lower(\(expr(b)))) > 0)"
+            case .duckdb: return "(strpos(lower(\(expr(a))), lower(\(expr(b)))) > 0)"
+            }
+        case .caseWhen(let arms, let otherwise):
+            return "CASE" + arms.map { " WHEN " + expr($0.0) + " THEN " + expr($0.1) }.joined() + " ELSE " + expr(otherwise) + " END"
+        case .binaryText(let a):
+            switch dialect {
+            case .postgres: return expr(a) + " COLLATE \"C\""
+            case .duckdb: return expr(a) + " COLLATE binary"
+            case .sqlite: return expr(a) + " COLLATE BINARY"
+            case .spark: return expr(a)  // Spark compares strings by their UTF-8 bytes already.
+            }
+        case .divide(let a, let b):
+            if dialect.integerDivisionTruncates { return "(CAST(\(expr(a)) AS \(dialect.doubleType)) / \(expr(b)))" }
+            return "(" + expr(a) + " / " + expr(b) + ")"
+        }
+    }
+
+    private func literalInfinity(_ positive: Bool) -> String {
+        switch dialect {
+        case .postgres: return positive ? "'Infinity'::float8" : "'-Infinity'::float8"
+        case .spark: return positive ? "double('Infinity')" : "double('-Infinity')"
+        case .duckdb: return positive ? "'Infinity'::DOUBLE" : "'-Infinity'::DOUBLE"
+        case .sqlite: return positive ? "9e999" : "-9e999"
+        }
+    }
+}

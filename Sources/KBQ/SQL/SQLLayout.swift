@@ -1,0 +1,340 @@
+// How a KB is laid out in SQL tables, so that SQL can ask what kbq asks: one table per
+// collection, one row per KB row in KB order (`kbq_row`), and beside each field the columns
+// its semantics need:
+//
+//   string, number, percent, bool  one column of the same name
+//   quantity (interval)            f (the stated value) and f__lo, f__hi, f__lo_open, f__hi_open
+//                                  (an open end is -Infinity or Infinity)
+//   date (partial)                 f (as kbq writes it: "2024-06", "since 2022") and the day
+//                                  range f__lo, f__hi (days since 1970-01-01), with
+//                                  f__shape and f__anchor to rebuild it exactly
+//   hedge                          f as its rank on the KB's scale (0 is the strongest)
+//   reference                      f as the referenced row's key, f__row its kbq_row, and
+//                                  f__display the text the row is shown by
+//   list                           f as a JSON array
+//
+// plus `kbq_percent` where a collection's unit field marks rows whose numbers are
+// percentages. The table `kbq_meta` keeps the KB's schema (in the KB file format, without
+// rows), so a client can check queries against the database without reading its rows.
+
+/// The SQL tables of a knowledge base: their DDL, indexes, metadata and row data, for
+/// `kbq push` and for the SQL backend that reads them.
+public struct SQLLayout: Sendable {
+    /// One collection's table.
+    public struct Table: Sendable {
+        /// The collection (and table) name.
+        public let name: String
+        /// The columns, in order.
+        public let columns: [Column]
+        let collection: KBCollection
+    }
+
+    /// One column of a table.
+    public struct Column: Sendable, Hashable {
+        /// The column's name.
+        public let name: String
+        let kind: Kind
+        /// The field it belongs to (nil for `kbq_row` and `kbq_percent`).
+        let field: Int?
+
+        enum Kind: Sendable, Hashable {
+            case row, percentFlag
+            case text, double, bool, rank, json
+            case quantityLow, quantityHigh, quantityLowOpen, quantityHighOpen
+            case dayLow, dayHigh, dateShape, dateAnchor
+            case refRow, refDisplay
+            case integer
+        }
+    }
+
+    /// The name of the metadata table.
+    public static let metaTable = "kbq_meta"
+    /// The layout version kept in the metadata table; a client refuses another.
+    public static let version = 1
+
+    /// The tables, in the KB's collection order.
+    public let tables: [Table]
+    let kb: KnowledgeBase
+
+    /// Lays out `kb`. Throws when a generated column name would collide with a field (a field
+    /// called `value__lo` beside a quantity `value`), naming both.
+    public init(_ kb: KnowledgeBase) throws(SQLError) {
+        self.kb = kb
+        var tables: [Table] = []
+        for c in kb.collections {
+            if c.name == SQLLayout.metaTable {
+                throw SQLError("collection '\(c.name)' has the name of kbq's metadata table; rename it to push the KB")
+            }
+            var columns = [Column(name: "kbq_row", kind: .row, field: nil)]
+            for (i, f) in c.fields.enumerated() {
+                func add(_ suffix: String, _ kind: Column.Kind) { columns.append(Column(name: f.name + suffix, kind: kind, field: i)) }
+                switch f.type {
+                case .string: add("", .text)
+                case .number(let qualified):
+                    add("", .double)
+                    if qualified || c.qualifiers[i] != nil {
+                        add("__lo", .quantityLow); add("__hi", .quantityHigh)
+                        add("__lo_open", .quantityLowOpen); add("__hi_open", .quantityHighOpen)
+                    }
+                case .percent: add("", .double)
+                case .date:
+                    add("", .text); add("__lo", .dayLow); add("__hi", .dayHigh)
+                    add("__shape", .dateShape); add("__anchor", .dateAnchor)
+                case .bool: add("", .bool)
+                case .hedge: add("", .rank)
+                case .ref: add("", .text); add("__row", .refRow); add("__display", .refDisplay)
+                case .list, .null: add("", .json)
+                }
+            }
+            if c.percentRows != nil { columns.append(Column(name: "kbq_percent", kind: .percentFlag, field: nil)) }
+            var seen: [String: Int] = [:]
+            for col in columns {
+                if let other = seen[col.name] {
+                    let first = other == -1 ? "kbq's own column" : "field '\(c.fields[other].name)'"
+                    throw SQLError("collection '\(c.name)': \(first) and field '\(col.field.map { c.fields[$0].name } ?? col.name)' both need the column '\(col.name)'; rename one to push the KB")
+                }
+                seen[col.name] = col.field ?? -1
+            }
+            tables.append(Table(name: c.name, columns: columns, collection: c))
+        }
+        self.tables = tables
+    }
+
+    /// How many rows `t` holds.
+    public func rowCount(of t: Table) -> Int { t.collection.count }
+
+    /// The table of collection `name`.
+    public func table(_ name: String) -> Table? { tables.first { $0.name == name } }
+
+    // MARK: DDL
+
+    /// The statements that drop the previous tables (those named in `previous`, the
+    /// collections of the KB pushed before, and this KB's), then create this KB's tables and
+    /// metadata. Run them in one transaction with the rows and ``indexStatements(_:)``.
+    public func createStatements(_ d: SQLDialect, dropping previous: [String] = []) -> [String] {
+        var out: [String] = []
+        var dropped = Set<String>()
+        for name in previous + tables.map(\.name) + [SQLLayout.metaTable] where dropped.insert(name).inserted {
+            out.append("DROP TABLE IF EXISTS \(d.quote(name))")
+        }
+        for t in tables {
+            let cols = t.columns.map { "\(d.quote($0.name)) \(sqlType($0.kind, d))\($0.kind == .row ? " NOT NULL" : "")" }
+            out.append("CREATE TABLE \(d.quote(t.name)) (" + cols.joined(separator: ", ") + ")")
+        }
+        out.append("CREATE TABLE \(d.quote(SQLLayout.metaTable)) (\(d.quote("key")) \(d.textType) NOT NULL, \(d.quote("value")) \(d.textType))")
+        return out
+    }
+
+    /// The metadata rows: (key, value).
+    public var metadata: [(key: String, value: String)] {
+        [("version", String(SQLLayout.version)), ("name", kb.name), ("schema", schemaDocument),
+         ("tables", tables.map(\.name).joined(separator: "\n"))]
+    }
+
+    /// The indexes the common clauses need: the row order and the key (unique), every
+    /// reference (navigation, joins), hedges, the day ranges of dates, the measure, and string
+    /// fields with repeated values (`where topic = …`, `group by source`). Built after the
+    /// rows are in, which is faster than keeping them up to date row by row.
+    public func indexStatements(_ d: SQLDialect) -> [String] {
+        var out: [String] = []
+        for t in tables {
+            let c = t.collection
+            func index(_ cols: [String], unique: Bool = false) {
+                let name = "kbq_" + t.name + "_" + cols.joined(separator: "_")
+                out.append("CREATE \(unique ? "UNIQUE " : "")INDEX \(d.quote(name)) ON \(d.quote(t.name)) (" +
+                           cols.map(d.quote).joined(separator: ", ") + ")")
+            }
+            index(["kbq_row"], unique: true)
+            for (i, f) in c.fields.enumerated() {
+                let isKey = c.keyField == i
+                switch f.type {
+                case .ref, .hedge: index([f.name])
+                case .date: index([f.name + "__lo"])
+                case .string:
+                    if isKey { index([f.name], unique: true) }
+                    else if case .string(_, let pool) = c.columns[i], pool.count * 2 < c.count { index([f.name]) }
+                case .number, .percent:
+                    if c.measure == f.name { index([f.name]) }
+                default: break
+                }
+            }
+        }
+        return out
+    }
+
+    private func sqlType(_ k: Column.Kind, _ d: SQLDialect) -> String {
+        switch k {
+        case .row, .refRow, .integer: return d == .spark ? "BIGINT" : "bigint"
+        case .dayLow, .dayHigh, .dateAnchor: return d == .spark ? "INT" : "integer"
+        case .rank, .dateShape: return d == .spark ? "SMALLINT" : "smallint"
+        case .text, .refDisplay, .json: return d.textType
+        case .double, .quantityLow, .quantityHigh: return d.doubleType
+        case .bool, .quantityLowOpen, .quantityHighOpen, .percentFlag: return d == .spark ? "BOOLEAN" : "boolean"
+        }
+    }
+
+    // MARK: The KB's schema
+
+    /// The KB as a KB file (docs/KB-FORMAT.md) with every collection's rows left out: what
+    /// a client loads to check queries against the database.
+    var schemaDocument: String {
+        var s = "{\"kbq\": 1, \"name\": " + jsonQuote(kb.name)
+        if let t = kb.title { s += ", \"title\": " + jsonQuote(t) }
+        let aliases = Dictionary(grouping: kb.hedges.aliases, by: \.value)
+        s += ", \"hedges\": [" + kb.hedges.words.enumerated().map { i, w in
+            guard let a = aliases[i], !a.isEmpty else { return jsonQuote(w) }
+            return "{\"word\": \(jsonQuote(w)), \"aliases\": [" + a.map { jsonQuote($0.key) }.sorted().joined(separator: ", ") + "]}"
+        }.joined(separator: ", ") + "]"
+        s += ", \"collections\": {"
+        s += tables.map { t in
+            let c = t.collection
+            var m = jsonQuote(c.name) + ": {"
+            if let k = c.key { m += "\"key\": \(jsonQuote(k)), " }
+            if let ms = c.measure { m += "\"measure\": \(jsonQuote(ms)), " }
+            m += "\"fields\": {" + c.fields.map { f in
+                jsonQuote(f.name) + ": " + SQLLayout.typeDocument(f)
+            }.joined(separator: ", ") + "}, \"rows\": []}"
+            return m
+        }.joined(separator: ", ")
+        return s + "}}"
+    }
+
+    private static func typeDocument(_ f: Field) -> String {
+        if f.qualifierField != nil || f.upperField != nil {
+            var m = "{\"type\": \"number\""
+            if let q = f.qualifierField { m += ", \"qualifier\": " + jsonQuote(q) }
+            if let u = f.upperField { m += ", \"upper\": " + jsonQuote(u) }
+            return m + "}"
+        }
+        switch f.type {
+        case .ref(let target): return "{\"ref\": \(jsonQuote(target))}"
+        case .list(let element?): return "{\"list\": \(jsonQuote(element.description))}"
+        case .number: return "\"number\""
+        default: return jsonQuote(f.type.description)
+        }
+    }
+
+    // MARK: Rows
+
+    /// `COPY table (columns) FROM STDIN`: PostgreSQL's text format, which ``copyRows(of:from:count:)``
+    /// writes.
+    public func copyStatement(_ t: Table) -> String {
+        "COPY \(SQLDialect.postgres.quote(t.name)) (" + t.columns.map { SQLDialect.postgres.quote($0.name) }.joined(separator: ", ") + ") FROM STDIN"
+    }
+
+    /// Rows `start..<start+count` of `t` in COPY's text format (tab-separated, `\N` for
+    /// null, backslash escapes), so a big collection goes over in bounded chunks.
+    public func copyRows(of t: Table, from start: Int, count: Int) -> [UInt8] {
+        var out: [UInt8] = []
+        let c = t.collection
+        let end = min(c.count, start + max(0, count))
+        guard start < end else { return out }
+        out.reserveCapacity((end - start) * t.columns.count * 8)
+        for r in start..<end {
+            for (j, col) in t.columns.enumerated() {
+                if j > 0 { out.append(0x09) }
+                cell(col, row: r, c, &out)
+            }
+            out.append(0x0A)
+        }
+        return out
+    }
+
+    private func cell(_ col: Column, row r: Int, _ c: KBCollection, _ out: inout [UInt8]) {
+        func null() { out.append(contentsOf: [0x5C, 0x4E]) }
+        func text(_ s: String) {
+            for b in s.utf8 {
+                switch b {
+                case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
+                case 0x09: out.append(contentsOf: [0x5C, 0x74])
+                case 0x0A: out.append(contentsOf: [0x5C, 0x6E])
+                case 0x0D: out.append(contentsOf: [0x5C, 0x72])
+                default: out.append(b)
+                }
+            }
+        }
+        // An open bound is an infinity, which every engine here stores and compares, so that
+        // `value__lo > 5` is false (not unknown) for "under 10".
+        func number(_ x: Double) {
+            if x.isNaN { null() } else if x.isInfinite { text(x > 0 ? "Infinity" : "-Infinity") } else { text(shortestDescription(x)) }
+        }
+        func bool(_ b: Bool) { out.append(b ? 0x74 : 0x66) }
+        switch col.kind {
+        case .row: text(String(r)); return
+        case .percentFlag: bool(c.isPercentRow(r)); return
+        default: break
+        }
+        guard let f = col.field else { null(); return }
+        let v = c.value(row: r, column: f, kb: kb)
+        if v.isNull { null(); return }
+        switch col.kind {
+        case .text:
+            if case .date(let d) = v { text(d.description) } else if case .ref(let ref) = v { text(ref.key) } else { text(v.text) }
+        case .double: v.number.map(number) ?? null()
+        case .bool: if case .bool(let b) = v { bool(b) } else { null() }
+        case .rank: if case .hedge(let rank, _) = v { text(String(rank)) } else { null() }
+        case .json: text(jsonText(v))
+        case .quantityLow, .quantityHigh, .quantityLowOpen, .quantityHighOpen:
+            guard let q = quantity(of: v) else { null(); return }
+            switch col.kind {
+            case .quantityLow: number(q.lo)
+            case .quantityHigh: number(q.hi)
+            case .quantityLowOpen: bool(q.loOpen)
+            default: bool(q.hiOpen)
+            }
+        case .dayLow, .dayHigh, .dateShape, .dateAnchor:
+            guard case .date(let d) = v else { null(); return }
+            switch col.kind {
+            case .dayLow: text(String(d.lo))
+            case .dayHigh: text(String(d.hi))
+            case .dateShape: text(String(d.shape))
+            default: text(String(d.anchor))
+            }
+        case .refRow: if case .ref(let ref) = v { text(String(ref.row)) } else { null() }
+        case .refDisplay: if case .ref(let ref) = v { text(ref.display) } else { null() }
+        case .row, .percentFlag, .integer: null()
+        }
+    }
+}
+
+extension PartialDate {
+    /// Precision, end precision, form and unit in one small number (2 bits each), so that a
+    /// date comes back from SQL exactly as it went in.
+    var shape: Int {
+        Int(precision.rawValue) | Int(hiPrecision.rawValue) << 2 | Int(form.rawValue) << 4 | Int(unit.rawValue) << 6
+    }
+
+    /// The date ``shape`` and the day range describe; nil when the shape is not one kbq writes.
+    init?(lo: Int32, hi: Int32, shape: Int, anchor: Int32) {
+        guard shape >= 0, shape < 256,
+              let p = Precision(rawValue: UInt8(shape & 3)), let hp = Precision(rawValue: UInt8(shape >> 2 & 3)),
+              let form = Form(rawValue: UInt8(shape >> 4 & 3)), let unit = Unit(rawValue: UInt8(shape >> 6 & 3))
+        else { return nil }
+        self.init(year: 1970)
+        self.lo = lo; self.hi = hi; self.precision = p; self.hiPrecision = hp
+        self.form = form; self.unit = unit; self.anchor = anchor
+    }
+}
+
+/// A problem the SQL backend found: a KB it cannot lay out, a query it cannot translate, a
+/// row it cannot read back.
+public struct SQLError: Error, Sendable, CustomStringConvertible {
+    /// What went wrong, in a sentence.
+    public let message: String
+    /// Makes an error.
+    public init(_ message: String) { self.message = message }
+    /// The message.
+    public var description: String { message }
+}
+
+/// A value as JSON for a list column: lists, strings, numbers, bools and null as JSON's own;
+/// anything else as the text it is shown by.
+func jsonText(_ v: Value) -> String {
+    switch v {
+    case .null: return "null"
+    case .bool(let b): return b ? "true" : "false"
+    case .number(let d) where d.isFinite: return shortestDescription(d)
+    case .list(let l): return "[" + l.map(jsonText).joined(separator: ", ") + "]"
+    default: return jsonQuote(v.text)
+    }
+}

@@ -1,0 +1,130 @@
+import CLibPQ
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A failure talking to the database: the server's message (with its SQLSTATE) or the
+/// client's, for the user as it is.
+struct DatabaseError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}
+
+/// One connection to PostgreSQL through libpq. Connection strings and URLs follow libpq's
+/// conventions, environment included (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGSSLMODE …).
+final class Connection {
+    private let handle: OpaquePointer
+
+    /// Opens a connection; throws with libpq's message when it cannot.
+    init(_ conninfo: String) throws(DatabaseError) {
+        guard let h = PQconnectdb(conninfo) else { throw DatabaseError(message: "out of memory opening a connection") }
+        if PQstatus(h) != CONNECTION_OK {
+            let m = Connection.message(PQerrorMessage(h))
+            PQfinish(h)
+            throw DatabaseError(message: "cannot connect to the database: \(m)")
+        }
+        handle = h
+        // The server's notices ("table … does not exist, skipping") are not the user's concern.
+        PQclear(PQexec(h, "SET client_min_messages TO warning"))
+    }
+
+    deinit { PQfinish(handle) }
+
+    private static func message(_ p: UnsafePointer<CChar>?) -> String {
+        guard let p else { return "unknown error" }
+        var s = String(cString: p)
+        while s.last == "\n" || s.last == " " { s.removeLast() }
+        return s
+    }
+
+    /// A lost connection says so, rather than only repeating the last error.
+    private func failure(_ result: OpaquePointer?) -> DatabaseError {
+        var m = result.map { Connection.message(PQresultErrorMessage($0)) } ?? ""
+        if m.isEmpty { m = Connection.message(PQerrorMessage(handle)) }
+        if PQstatus(handle) != CONNECTION_OK { return DatabaseError(message: "the connection to the database was lost: \(m)") }
+        if m.hasPrefix("ERROR:  ") { m.removeFirst(8) }
+        return DatabaseError(message: "the database refused the statement: \(m)")
+    }
+
+    /// Runs statements that return no rows (DDL, BEGIN, COMMIT).
+    func execute(_ sql: String) throws(DatabaseError) {
+        let r = PQexec(handle, sql)
+        defer { PQclear(r) }
+        let s = PQresultStatus(r)
+        guard s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK else { throw failure(r) }
+    }
+
+    /// Runs one query with bind parameters (as text, NULL as nil) and returns its rows as
+    /// text cells. The statement and its parameters travel apart: nothing is spliced.
+    func query(_ sql: String, parameters: [String?] = []) throws(DatabaseError) -> [[String?]] {
+        let cParams = parameters.map { $0.map { strdup($0) } ?? nil }
+        defer { for p in cParams { free(p) } }
+        let values: [UnsafePointer<CChar>?] = cParams.map { $0.map { UnsafePointer($0) } }
+        let r = PQexecParams(handle, sql, Int32(values.count), nil, values, nil, nil, 0)
+        defer { PQclear(r) }
+        let status = PQresultStatus(r)
+        guard status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK else { throw failure(r) }
+        let rows = Int(PQntuples(r)), cols = Int(PQnfields(r))
+        var out: [[String?]] = []
+        out.reserveCapacity(rows)
+        for i in 0..<rows {
+            var row: [String?] = []
+            row.reserveCapacity(cols)
+            for j in 0..<cols {
+                if PQgetisnull(r, Int32(i), Int32(j)) == 1 { row.append(nil) }
+                else { row.append(String(cString: PQgetvalue(r, Int32(i), Int32(j)))) }
+            }
+            out.append(row)
+        }
+        return out
+    }
+
+    /// `COPY … FROM STDIN`: sends what `chunks` yields (text-format rows) until it yields
+    /// nil, then ends the copy.
+    func copyIn(_ statement: String, chunks: () -> [UInt8]?) throws(DatabaseError) {
+        let r = PQexec(handle, statement)
+        let status = PQresultStatus(r)
+        PQclear(r)
+        guard status == PGRES_COPY_IN else { throw failure(nil) }
+        while let chunk = chunks() {
+            if chunk.isEmpty { continue }
+            let sent = chunk.withUnsafeBufferPointer { b in
+                b.withMemoryRebound(to: CChar.self) { PQputCopyData(handle, $0.baseAddress, Int32($0.count)) }
+            }
+            if sent != 1 {
+                _ = PQputCopyEnd(handle, "kbq could not send the rows")
+                throw failure(nil)
+            }
+        }
+        guard PQputCopyEnd(handle, nil) == 1 else { throw failure(nil) }
+        var lastError: DatabaseError?
+        while let res = PQgetResult(handle) {
+            if PQresultStatus(res) != PGRES_COMMAND_OK { lastError = failure(res) }
+            PQclear(res)
+        }
+        if let lastError { throw lastError }
+    }
+
+    /// A handle another thread (the Ctrl-C handler) can use to cancel the running statement
+    /// on the server.
+    func makeCanceller() -> Canceller? {
+        PQgetCancel(handle).map(Canceller.init)
+    }
+}
+
+/// Cancels the statement running on a connection (libpq's PQcancel, safe from a signal
+/// handler's thread).
+final class Canceller: @unchecked Sendable {
+    // @unchecked: PQcancel is documented as safe to call from any thread and from a signal
+    // handler; the object is freed only when the canceller goes.
+    private let cancel: OpaquePointer
+    init(_ c: OpaquePointer) { cancel = c }
+    deinit { PQfreeCancel(cancel) }
+
+    /// Asks the server to cancel; returns whether the request was sent.
+    @discardableResult
+    func cancelRunningStatement() -> Bool {
+        var buffer = [CChar](repeating: 0, count: 256)
+        return PQcancel(cancel, &buffer, 256) == 1
+    }
+}
