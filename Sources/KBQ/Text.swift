@@ -44,7 +44,8 @@ func utf8BOMLength(_ bytes: some Collection<UInt8>) -> Int {
     bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
 }
 
-/// A string as a JSON string literal: control characters (C0, DEL, C1) escaped, so that the
+/// A string as a JSON string literal: control characters (C0, DEL, C1) and bidirectional
+/// controls escaped (as `sanitizeForTerminal` shows them), so that the
 /// text is safe to show on a terminal too.
 func jsonQuote(_ s: String) -> String {
     var out = "\""
@@ -56,7 +57,9 @@ func jsonQuote(_ s: String) -> String {
         case "\r": out += "\\r"
         case "\t": out += "\\t"
         default:
-            if u.value < 0x20 || u.value == 0x7F || (0x80..<0xA0).contains(u.value) {
+            // The characters a terminal is shielded from, bidirectional controls too: an
+            // escape in JSON is the same string to a program.
+            if needsEscapeOnTerminal(u) {
                 let h = String(u.value, radix: 16)
                 out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
             } else {

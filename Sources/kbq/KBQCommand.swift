@@ -124,7 +124,10 @@ struct KBQCommand: ParsableCommand {
             try command.run()
             terminate(.ok)
         } catch {
-            let message = fullMessage(for: error)
+            // The message quotes what was typed (`--x\e[2J`, `-p t=\e]0;X\a`): escaped, line
+            // by line, so an argument cannot drive the terminal it is shown on.
+            let message = fullMessage(for: error).split(separator: "\n", omittingEmptySubsequences: false)
+                .map { sanitizeForTerminal(String($0)) }.joined(separator: "\n")
             if exitCode(for: error).isSuccess {
                 Output.standardOutput.write(message.hasSuffix("\n") ? message : message + "\n")
                 terminate(.ok)

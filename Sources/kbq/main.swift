@@ -11,6 +11,7 @@ import KBQ
 // matters (`kbq -e QUERY` should be about as quick as `sqlite3 :memory: 'select 1'`), so the
 // common flags are read without swift-argument-parser and libedit is touched only by the REPL.
 
+Output.reserveStandardDescriptors()
 let arguments = Array(CommandLine.arguments.dropFirst())
 if DatabaseCommands.asked(arguments) {
     Output.standardError.write("kbq: " + DatabaseCommands.exec(arguments) + "\n")

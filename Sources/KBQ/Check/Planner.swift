@@ -271,7 +271,7 @@ struct Planner {
             let va = fa(row, env), vb = fb(row, env)
             // Intervals stay intervals: over 16,500 + 13,000 is over 29,500.
             if op != .mod, va.isQuantity || vb.isQuantity, let qa = quantity(of: va), let qb = quantity(of: vb) {
-                return Quantity.combine(qa, op, qb).map(Value.init(exactOrInterval:)) ?? .null
+                return Quantity.combine(qa, op, qb).flatMap { $0.unlessOverflowed(qa, qb) }.map(Value.init(exactOrInterval:)) ?? .null
             }
             guard let x = va.number, let y = vb.number else { return .null }
             let v: Double
@@ -389,9 +389,10 @@ struct Planner {
             // compares with dates and year numbers alike.
             try need(a0.type == .date, "a date")
             return Compiled(type: .date, eval: { r, env in
-                // A date relative to another ("days after 2024-10-13") names no year of its own.
-                guard case .date(let d) = x(r, env), !d.isRelative else { return .null }
-                return .date(PartialDate(year: civilFromDays(Int(d.lo)).0))
+                // A date relative to another ("days after 2024-10-13") names no year of its
+                // own; years are 0001 to 9999, as dates are written.
+                guard case .date(let d) = x(r, env), !d.isRelative, case let y = civilFromDays(Int(d.lo)).0, (1...9999).contains(y) else { return .null }
+                return .date(PartialDate(year: y))
             }, range: range)
         case .month, .day:
             try need(a0.type == .date, "a date")

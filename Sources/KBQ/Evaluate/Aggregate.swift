@@ -18,6 +18,11 @@ struct Accumulator {
     /// up to "over 29,500", not to 29,500.
     var loSum = 0.0
     var hiSum = 0.0
+    /// The sums scaled by 2⁻⁶⁴, which cannot overflow: the mean of 1e308 and 1e308 is
+    /// 1e308 even though their sum is past Double's range.
+    var scaledSum = 0.0
+    var scaledLo = 0.0
+    var scaledHi = 0.0
     var loOpen = false
     var hiOpen = false
     /// Whether some value was an interval rather than an exact number.
@@ -30,11 +35,14 @@ struct Accumulator {
 
     enum Reach { case above, below, about }
 
+    static let scale = 0x1p-64
+
     mutating func add(_ v: Value) {
         if v.isNull { return }
         count += 1
         if let n = v.number {
             sum += n
+            scaledSum += n * Accumulator.scale
             numeric += 1
             if case .percent = v { percent = true }
             if n < 0 { negative = true }
@@ -51,11 +59,15 @@ struct Accumulator {
                 if let r, reach == nil || reach == r { reach = r } else { mixedReach = true }
                 loSum += q.lo
                 hiSum += q.hi
+                scaledLo += q.lo * Accumulator.scale
+                scaledHi += q.hi * Accumulator.scale
                 loOpen = loOpen || q.loOpen
                 hiOpen = hiOpen || q.hiOpen
             } else {
                 loSum += n
                 hiSum += n
+                scaledLo += n * Accumulator.scale
+                scaledHi += n * Accumulator.scale
             }
         }
         if minValue.isNull || orderValues(v, minValue) < 0 { minValue = v }
@@ -79,8 +91,9 @@ struct Accumulator {
         case .avg:
             if numeric == 0 { return .null }
             let n = Double(numeric)
-            if qualified { return qualifiedTotal(sum / n, loSum / n, hiSum / n) }
-            return percent ? .percent(sum / n) : .number(sum / n)
+            func mean(_ total: Double, _ scaled: Double) -> Double { total.isFinite ? total / n : scaled / n / Accumulator.scale }
+            if qualified { return qualifiedTotal(mean(sum, scaledSum), mean(loSum, scaledLo), mean(hiSum, scaledHi)) }
+            return percent ? .percent(mean(sum, scaledSum)) : .number(mean(sum, scaledSum))
         case .min: return minValue
         case .max: return maxValue
         case .spread:

@@ -27,7 +27,7 @@ enum JSON: Sendable {
     /// A short rendering for error messages.
     var preview: String {
         switch self {
-        case .string(let s): return "string \"" + (s.count > 40 ? String(s.prefix(40)) + "…" : s) + "\""
+        case .string(let s): return "string \"" + excerpt(s) + "\""
         case .number(let n): return "number \(formatNumber(n).replacingCommas)"
         case .bool(let b): return "\(b)"
         default: return typeName
@@ -290,6 +290,12 @@ private let exactPowersOfTen: [Double] = (0...22).map { p in
     return v
 }
 
+/// Parses a decimal number from a string, as ``parseDouble(_:)-(UnsafeBufferPointer<UInt8>)`` does.
+func parseDouble(_ s: String) -> Double? {
+    var s = s
+    return s.withUTF8 { parseDouble($0) }
+}
+
 /// Parses a decimal number from bytes. Short numbers (up to 15 significant digits and 22
 /// decimals) take an exact fast path; the rest go through the standard library.
 func parseDouble(_ s: UnsafeBufferPointer<UInt8>) -> Double? {
@@ -308,7 +314,18 @@ func parseDouble(_ s: UnsafeBufferPointer<UInt8>) -> Double? {
         }
     }
     guard any else { return nil }
-    if i == s.count, digits <= 15, scale >= 0, scale <= 22, scale >= 0 {
+    // Decimal only: Swift's Double(String) also reads hex ("0x10" is 16), "inf" and "nan",
+    // so the exponent is checked here and anything else after the digits is refused.
+    let mantissaEnd = i
+    if i < s.count, s[i] | 0x20 == UInt8(ascii: "e") {
+        i += 1
+        if i < s.count, s[i] == UInt8(ascii: "-") || s[i] == UInt8(ascii: "+") { i += 1 }
+        let exponentStart = i
+        while i < s.count, isDigit(s[i]) { i += 1 }
+        guard i > exponentStart else { return nil }
+    }
+    guard i == s.count else { return nil }
+    if mantissaEnd == s.count, digits <= 15, scale >= 0, scale <= 22, scale >= 0 {
         let v = Double(mant) / exactPowersOfTen[scale]
         return neg ? -v : v
     }
