@@ -117,7 +117,11 @@ extension Shell {
         let width = min(tableWidth() ?? 100, 100)
         // A syntax line groups its forms with two spaces: it breaks between groups only.
         var text = Shell.wrapped(topic.syntax, width: width, separator: "  ") + "\n\n" + Shell.wrapped(body, width: width) + "\n\n"
-        for e in topic.examples { text += "  example: \(e)\n" }
+        for e in topic.examples {
+            // An example too long for the width goes under its label, wrapped at spaces.
+            text += "  example: \(e)".count <= width ? "  example: \(e)\n"
+                : "  example:\n" + Shell.wrapped(e, width: width - 4).split(separator: "\n").map { "    " + $0 + "\n" }.joined()
+        }
         out.write(text)
     }
 

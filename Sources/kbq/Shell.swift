@@ -137,7 +137,7 @@ final class Shell {
         }
         if interactive { Interrupts.endCancellable() }
         // On a terminal the source line must not wrap, or the caret points at the wrong word.
-        let errWidth = Terminal.columns(err.fd)
+        let errWidth = Terminal.columns(err.fd) ?? environment("COLUMNS").flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil }
         var interrupted = false
         for d in diagnostics {
             // Ctrl-C is no mistake in the text: no caret under the whole statement.
