@@ -46,8 +46,8 @@ func utf8BOMLength(_ bytes: some Collection<UInt8>) -> Int {
 
 /// A string as a JSON string literal: control characters (C0, DEL, C1) and bidirectional
 /// controls escaped (as `sanitizeForTerminal` shows them), so that the
-/// text is safe to show on a terminal too.
-func jsonQuote(_ s: String) -> String {
+/// text is safe to show on a terminal too. The language server writes its JSON with it.
+package func jsonQuote(_ s: String) -> String {
     var out = "\""
     for u in s.unicodeScalars {
         switch u {

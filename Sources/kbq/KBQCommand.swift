@@ -16,6 +16,9 @@ struct KBQCommand: ParsableCommand {
             statements on standard input, and exits with status 0 when all went well, 1 when a \
             query had an error, 2 for a usage error or a knowledge base that cannot be loaded.
 
+            kbq fmt [--check] [FILE…] lays scripts out the canonical way; kbq lsp [--kb FILE] is a \
+            language server for editors (docs/EDITORS.md).
+
             Lines starting with a dot are shell commands (.help, .schema, .format, .load, \
             .read, .timer, .rows, .output, .once, .pager, .headers, .nullvalue, .expanded, \
             .tables, .show, .quit) in scripts as in the interactive shell.

@@ -13,6 +13,12 @@ import KBQ
 
 Output.reserveStandardDescriptors()
 let arguments = Array(CommandLine.arguments.dropFirst())
+// The editor tools are words before any option (a script named `fmt` is run as `./fmt`).
+switch arguments.first {
+case "fmt": terminate(FormatCommand.run(Array(arguments.dropFirst())))
+case "lsp": terminate(LanguageServerCommand.run(Array(arguments.dropFirst())))
+default: break
+}
 if DatabaseCommands.asked(arguments) {
     Output.standardError.write("kbq: " + DatabaseCommands.exec(arguments) + "\n")
     terminate(.usage)

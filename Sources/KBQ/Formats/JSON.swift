@@ -1,6 +1,7 @@
 /// A parsed JSON value. Objects keep their members in document order, so that a KB's
-/// field order is its column order.
-enum JSON: Sendable {
+/// field order is its column order. Visible to the package's executables (the language
+/// server reads JSON-RPC with it), not part of the library's public API.
+package enum JSON: Sendable {
     case null
     case bool(Bool)
     case number(Double)
@@ -19,7 +20,7 @@ enum JSON: Sendable {
         }
     }
 
-    subscript(key: String) -> JSON? {
+    package subscript(key: String) -> JSON? {
         if case .object(let members) = self { return members.first(where: { $0.0 == key })?.1 }
         return nil
     }
@@ -40,14 +41,14 @@ extension String {
 }
 
 /// A JSON syntax error at a byte offset.
-struct JSONSyntaxError: Error {
-    let message: String
-    let offset: Int
+package struct JSONSyntaxError: Error {
+    package let message: String
+    package let offset: Int
 }
 
 /// A strict RFC 8259 parser over bytes, with a nesting bound so hostile files cannot
 /// overflow the stack.
-struct JSONParser {
+package struct JSONParser {
     static let maxDepth = 256
     let bytes: UnsafeBufferPointer<UInt8>
     var pos = 0
@@ -55,7 +56,7 @@ struct JSONParser {
 
     init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
-    static func parse(_ data: [UInt8]) throws(JSONSyntaxError) -> JSON {
+    package static func parse(_ data: [UInt8]) throws(JSONSyntaxError) -> JSON {
         var result: Result<JSON, JSONSyntaxError> = .success(.null)
         data.withUnsafeBufferPointer { buf in
             result = Result { () throws(JSONSyntaxError) -> JSON in try parse(buf) }
