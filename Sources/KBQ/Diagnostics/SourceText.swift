@@ -114,8 +114,8 @@ public struct SourceText: Sendable {
         }
         // A window ends between words where it can, so that the "…" does not stand for the
         // rest of a cut word.
-        if to < lineEnd, let space = bytes[caretEnd..<to].lastIndex(of: 0x20), space > caretEnd { to = space }
-        if from > lineStart, let space = bytes[from..<caretStart].firstIndex(of: 0x20) { from = space + 1 }
+        if to < lineEnd, caretEnd < to, let space = bytes[caretEnd..<to].lastIndex(of: 0x20), space > caretEnd { to = space }
+        if from > lineStart, from < caretStart, let space = bytes[from..<caretStart].firstIndex(of: 0x20) { from = space + 1 }
         func shown(_ a: Int, _ b: Int) -> String { sanitizeForTerminal(String(decoding: bytes[a..<max(a, b)], as: UTF8.self)) }
         var before = shown(from, caretStart), after = shown(caretStart, to)
         var cutBefore = from > lineStart, cutAfter = to < lineEnd
