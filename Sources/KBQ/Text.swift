@@ -69,3 +69,21 @@ package func jsonQuote(_ s: String) -> String {
     }
     return out + "\""
 }
+
+/// The text with curly apostrophes and quotes written straight; every other character kept,
+/// one character for one, so positions in the folded text are positions in the original.
+func foldingQuoteMarks(_ s: String) -> String {
+    guard s.unicodeScalars.contains(where: { quoteMarkFold($0) != nil }) else { return s }
+    var out = String.UnicodeScalarView()
+    for u in s.unicodeScalars { out.append(quoteMarkFold(u) ?? u) }
+    return String(out)
+}
+
+/// The straight mark a curly apostrophe or quote stands for, nil for any other scalar.
+func quoteMarkFold(_ u: Unicode.Scalar) -> Unicode.Scalar? {
+    switch u.value {
+    case 0x2018, 0x2019, 0x201B, 0x02BC, 0x2032: return "'"
+    case 0x201C, 0x201D, 0x201F, 0x2033: return "\""
+    default: return nil
+    }
+}

@@ -5,6 +5,10 @@ struct TableRenderer {
     let color: Bool
     var display = DisplayOptions()
 
+    /// Where a word too long for its column may break: after a hyphen, slash, underscore,
+    /// dot or colon (south-korean-|intelligence, estimates.|source), so no word is cut.
+    static let breaksAfter: Set<UInt8> = [UInt8(ascii: "-"), UInt8(ascii: "/"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: ":")]
+
     /// The narrowest a column is squeezed to before the table gives up fitting.
     static let minColumn = 8
 
@@ -261,7 +265,7 @@ struct TableRenderer {
                 }
                 if head.isEmpty { break }
                 // After a hyphen or a slash when one is in reach, as for ASCII text.
-                if let h = head.lastIndex(where: { $0 == "-" || $0 == "/" || $0 == "_" }), h != head.startIndex {
+                if let h = head.lastIndex(where: { $0.isASCII && TableRenderer.breaksAfter.contains($0.asciiValue ?? 0) }), h != head.startIndex {
                     head = String(head[...h])
                 }
                 lines.append(head)
@@ -298,10 +302,10 @@ struct TableRenderer {
                 }
                 if !current.isEmpty { lines.append(String(decoding: current, as: UTF8.self)); current = [] }
                 // A word longer than the column is split: after a hyphen or a slash when one
-                // (or an underscore) is in reach (south-korean-|intelligence), only else inside it.
+                // (``breaksAfter``) is in reach (south-korean-|intelligence), only else inside it.
                 while piece.count > w && w > 0 {
                     var cut = w
-                    if let h = piece[..<w].lastIndex(where: { $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "_") }), h > 0 { cut = h + 1 }
+                    if let h = piece[..<w].lastIndex(where: { TableRenderer.breaksAfter.contains($0) }), h > 0 { cut = h + 1 }
                     lines.append(String(decoding: UnsafeBufferPointer(rebasing: piece[..<cut]), as: UTF8.self))
                     piece = UnsafeBufferPointer(rebasing: piece[cut...])
                 }
