@@ -37,6 +37,13 @@ import Glibc
         #expect(listed > 40)
     }
 
+    /// `where inferred` alone is a list, not a condition: the error says how to ask it.
+    @Test func whereInferredAloneSaysHowToAskIt() {
+        let d = diagnostic("claims where inferred select id")
+        #expect(d?.kind == .typeMismatch)
+        #expect(d?.notes.contains { $0.contains("where inferred != []") } == true)
+    }
+
     /// The loader refuses a row that lists a field it does not have, or infers without a reason.
     @Test func theCheckAndTheLoaderAgreeOnEveryInferredRow() {
         let r = query("claims where inferred != [] and (reason is null or basis = []) select id")
