@@ -27,6 +27,8 @@
 #include <errno.h>
 #include <langinfo.h>
 #include <poll.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -319,6 +321,51 @@ static inline int kbq_input_waiting(int fd, int milliseconds) {
     int n = poll(&p, 1, milliseconds);
     return n > 0 && (p.revents & POLLIN) != 0;
 }
+
+// Starts `/bin/sh -c command` (a pager) reading from a new pipe; returns its pid and puts
+// the pipe's writing end in `input`, or returns -1.
+static inline pid_t kbq_spawn_reader(const char *command, int *input) {
+    extern char **environ;
+    int fds[2];
+    if (pipe(fds) != 0) return -1;
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, fds[0], STDIN_FILENO);
+    posix_spawn_file_actions_addclose(&actions, fds[0]);
+    posix_spawn_file_actions_addclose(&actions, fds[1]);
+    char *const argv[] = {"sh", "-c", (char *)command, NULL};
+    pid_t pid = -1;
+    int failed = posix_spawn(&pid, "/bin/sh", &actions, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&actions);
+    close(fds[0]);
+    if (failed != 0) {
+        close(fds[1]);
+        return -1;
+    }
+    *input = fds[1];
+    return pid;
+}
+
+// Waits for `pid` to end, through interruptions; its exit status, or -1.
+static inline int kbq_wait_for(pid_t pid) {
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) return -1;
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// SIGPIPE ignored (1) or back to its default (0): a pager that quits early must not end kbq.
+static inline void kbq_ignore_broken_pipes(int ignore) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = ignore ? SIG_IGN : SIG_DFL;
+    sigemptyset(&action.sa_mask);
+    (void)sigaction(SIGPIPE, &action, NULL);
+}
+
+// Drops output written to the terminal `fd` but not yet shown (Ctrl-C while printing).
+static inline void kbq_discard_terminal_output(int fd) { (void)tcflush(fd, TCOFLUSH); }
 
 // The terminal's size, or 0 when `fd` is not a terminal.
 static inline int kbq_terminal_columns(int fd) {

@@ -16,8 +16,29 @@ struct DotCommand {
         DotCommand(name: "read", usage: ".read SCRIPT", summary: "run the statements and commands in a file"),
         DotCommand(name: "timer", usage: ".timer on|off", summary: "print the time each statement takes"),
         DotCommand(name: "rows", usage: ".rows N|all", summary: "the most rows a table shows in this shell (scripts show all)"),
-        DotCommand(name: "quit", usage: ".quit", summary: "leave (also .exit, or Ctrl-D)"),
-        DotCommand(name: "exit", usage: ".exit", summary: "leave"),
+        DotCommand(name: "output", usage: ".output [FILE]", summary: "results go to FILE until .output alone; FILE is written whole or not at all"),
+        DotCommand(name: "once", usage: ".once FILE", summary: "the next statement's results go to FILE, kept only if it succeeds"),
+        DotCommand(name: "pager", usage: ".pager on|off", summary: "results taller than the screen go through $PAGER (less -SFX; PAGER= for none)"),
+        DotCommand(name: "headers", usage: ".headers on|off", summary: "the column names over tables and CSV"),
+        DotCommand(name: "nullvalue", usage: ".nullvalue TEXT", summary: "what a null shows as in tables, CSV and Markdown"),
+        DotCommand(name: "expanded", usage: ".expanded on|off|auto", summary: "one record at a time (auto: when columns do not fit; \\x toggles)"),
+        DotCommand(name: "tables", usage: ".tables", summary: "the names of the collections and let names"),
+        DotCommand(name: "show", usage: ".show", summary: "the current settings"),
+        DotCommand(name: "quit", usage: ".quit", summary: "leave (also .exit, quit, exit, \\q or Ctrl-D)"),
+        DotCommand(name: "exit", usage: ".exit [STATUS]", summary: "leave, with exit status STATUS (0)"),
+    ]
+
+    /// Commands of sqlite3 and psql with no kbq equivalent, and what to use instead.
+    static let foreign: [String: String] = [
+        "width": "kbq fits columns to the terminal; `.expanded on` shows one record at a time",
+        "import": "`.load FILE` loads a CSV or JSON file as a KB",
+        "open": "`.load FILE` loads a KB file",
+        "dump": "`.format json` then a query prints its rows as JSON",
+        "indexes": "kbq has no indexes; `.schema COLLECTION` shows fields",
+        "separator": "`.format csv` writes comma-separated values",
+        "echo": "kbq does not echo statements",
+        "print": "kbq has no .print; a # comment is ignored",
+        "bail": "scripts stop at the first error unless run with --keep-going",
     ]
 
     /// Splits a dot-command line into words; "double" or 'single' quotes keep spaces in a
@@ -47,6 +68,38 @@ struct DotCommand {
         }
         if inWord { words.append((current, start)) }
         return (words, inWord, quote)
+    }
+}
+
+extension DotCommand {
+    /// What a line in another shell's habit means in kbq: psql's backslash commands (`\\d`,
+    /// `\\x`, `\\q`) and the bare words `help`, `exit` and `quit` (when no collection or let
+    /// has that name), as the dot-command line to run; or, for a backslash command kbq has no
+    /// equivalent of, `.\\NAME`, which the dot-commands answer with what to use.
+    static func equivalent(of line: String, names: () -> [String]) -> String? {
+        // Most lines are queries: only a line starting with a backslash or one of the words
+        // is looked at further.
+        guard let first = line.utf8.first(where: { $0 != 0x20 && $0 != 0x09 }),
+              first == UInt8(ascii: "\\") || "hHeEqQ".utf8.contains(first) else { return nil }
+        var text = line.trimmingSpaces
+        if text.hasSuffix(";") { text.removeLast() }
+        text = text.trimmingSpaces
+        switch text.lowercased() {
+        case "help", "\\?", "\\h", "\\help": return names().contains(text) ? nil : ".help"
+        case "exit", "quit", "\\q": return names().contains(text) ? nil : ".quit"
+        default: break
+        }
+        guard text.hasPrefix("\\") else { return nil }
+        let words = text.dropFirst().split(separator: " ", maxSplits: 1).map(String.init)
+        let rest = words.count > 1 ? " " + words[1] : ""
+        switch words.first ?? "" {
+        case "d", "d+", "dt", "l": return (rest.isEmpty ? ".schema" : ".schema") + rest
+        case "x": return ".expanded" + rest
+        case "o": return rest.isEmpty ? ".output" : ".output" + rest
+        case "i", "ir": return ".read" + rest
+        case "timing": return ".timer" + (rest.isEmpty ? " on" : rest)
+        default: return "." + text
+        }
     }
 }
 
@@ -86,19 +139,52 @@ extension Shell {
             }
         case "rows":
             setRows(args, at: location)
+        case "exit" where args.count == 1 && Int32(args[0]).map({ (0...255).contains($0) }) == true:
+            exitStatus = Int32(args[0])
+            quitRequested = true
         case "quit", "exit":
             // A word after it is a slip (".quit now" or a pasted line): say so, and stay.
             guard args.isEmpty else {
-                report("usage: .\(name) (it takes no arguments)", at: location)
+                report(name == "exit" ? "usage: .exit [STATUS] (a number from 0 to 255)" : "usage: .quit (it takes no arguments)", at: location)
                 return false
             }
             quitRequested = true
+        case "output", "once":
+            setOutput(args, once: name == "once", at: location)
+        case "pager":
+            if let on = onOff(args, usage: ".pager on|off", at: location) { pager = on }
+        case "headers", "header":
+            if let on = onOff(args, usage: ".headers on|off", at: location) { display.headers = on }
+        case "nullvalue":
+            guard args.count <= 1 else {
+                report("usage: .nullvalue TEXT (quote TEXT with spaces in it)", at: location)
+                return false
+            }
+            display.nullText = args.first ?? ""
+        case "expanded", "x":
+            setExpanded(args, at: location)
+        case "mode":
+            setMode(args, at: location)
+        case "tables":
+            let names = session.kb.collections.map(\.name) + session.letNames
+            out.write(names.map(sanitizeForTerminal).joined(separator: "  ") + "\n")
+        case "show":
+            showSettings()
+        case let foreignName where DotCommand.foreign[foreignName] != nil:
+            report("kbq has no .\(foreignName)", at: location, notes: [DotCommand.foreign[foreignName] ?? ""])
+            return false
+        case let backslash where backslash.hasPrefix("\\"):
+            report("unknown command '\(backslash)'", at: location,
+                   notes: ["psql's \\d is .schema, \\x is .expanded, \\o is .output, \\q is .quit; .help lists kbq's commands"])
+            return false
         default:
             let names = DotCommand.all.map { "." + $0.name }
             report("unknown command '.\(name)'", at: location, suggestion: closestWord(to: "." + name, in: names),
                    notes: [".help lists the commands"])
             return false
         }
+        // `.once FILE` is for the command or statement after it.
+        if name != "once" { finishOnce(ok: failures == before) }
         return failures == before
     }
 
@@ -114,6 +200,77 @@ extension Shell {
             return
         }
         format = f
+    }
+
+    /// `on` or `off` (also 1/0, true/false, yes/no, as sqlite3 takes them), or a usage error.
+    private func onOff(_ args: [String], usage: String, at location: Location) -> Bool? {
+        switch args.count == 1 ? args[0].lowercased() : "" {
+        case "on", "1", "true", "yes": return true
+        case "off", "0", "false", "no": return false
+        default:
+            report("usage: \(usage)", at: location)
+            return nil
+        }
+    }
+
+    private func setExpanded(_ args: [String], at location: Location) {
+        guard let word = args.first else {
+            // psql's \x with no argument toggles.
+            display.expanded = display.expanded == .on ? .off : .on
+            out.write("expanded: \(display.expanded.rawValue)\n")
+            return
+        }
+        guard args.count == 1, let e = DisplayOptions.Expanded(rawValue: word.lowercased()) else {
+            report("usage: .expanded on|off|auto", at: location)
+            return
+        }
+        display.expanded = e
+    }
+
+    /// sqlite3's `.mode`: the modes kbq has are its formats; the others say what to use.
+    private func setMode(_ args: [String], at location: Location) {
+        guard let word = args.first?.lowercased(), args.count == 1 else {
+            if args.isEmpty { out.write("format: \(format.rawValue)\n") } else { report("usage: .mode table|json|csv|markdown (kbq calls it .format)", at: location) }
+            return
+        }
+        let formats: [String: OutputFormat] = ["table": .table, "box": .table, "column": .table, "columns": .table,
+                                                "json": .json, "csv": .csv, "markdown": .markdown]
+        if let f = formats[word] {
+            format = f
+        } else if word == "line" {
+            display.expanded = .on
+        } else {
+            report("kbq has no '\(word)' mode", at: location,
+                   notes: [".format table|json|csv|markdown (or .mode), and .expanded on for one record at a time"])
+        }
+    }
+
+    private func setOutput(_ args: [String], once: Bool, at location: Location) {
+        let usage = once ? ".once FILE" : ".output [FILE]"
+        guard args.count <= 1, once ? args.count == 1 : true else {
+            report("usage: \(usage)", at: location)
+            return
+        }
+        closeResultFile()
+        guard let path = args.first, path != "stdout", path != "-" else { return }
+        switch ResultFile.create(path, once: once) {
+        case .success(let file): resultFile = file
+        case .failure(let e): report(e.message, at: location)
+        }
+    }
+
+    private func showSettings() {
+        var lines = [
+            "format: \(format.rawValue)",
+            "headers: \(display.headers ? "on" : "off")",
+            "nullvalue: \"\(sanitizeForTerminal(display.nullText))\"",
+            "expanded: \(display.expanded.rawValue)",
+            "rows: \(displayRows.map(String.init) ?? "all")",
+            "pager: \(pager ? (TerminalPrinter.pagerCommand().map { "on (\(sanitizeForTerminal($0)))" } ?? "on (PAGER is empty: none)") : "off")",
+            "timer: \(timer ? "on" : "off")",
+        ]
+        lines.append("output: " + (resultFile.map { "'\(sanitizeForTerminal($0.path))'\($0.once ? " (once)" : "")" } ?? "stdout"))
+        out.write(lines.joined(separator: "\n") + "\n")
     }
 
     private func setRows(_ args: [String], at location: Location) {

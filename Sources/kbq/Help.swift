@@ -25,7 +25,11 @@ extension Shell {
         let width = min(tableWidth() ?? 100, 100)
         // A syntax line groups its forms with two spaces: it breaks between groups only.
         var text = Shell.wrapped(topic.syntax, width: width, separator: "  ") + "\n\n" + Shell.wrapped(body, width: width) + "\n\n"
-        for e in topic.examples { text += "  example: \(e)\n" }
+        for e in topic.examples {
+            // An example too long for the width goes under its label, wrapped at spaces.
+            text += "  example: \(e)".count <= width ? "  example: \(e)\n"
+                : "  example:\n" + Shell.wrapped(e, width: width - 4).split(separator: "\n").map { "    " + $0 + "\n" }.joined()
+        }
         out.write(text)
     }
 
@@ -47,38 +51,56 @@ extension Shell {
 
     private func overview() -> String {
         let commands = DotCommand.all.filter { $0.name != "exit" }
-        let width = commands.map(\.usage.count).max() ?? 0
-        // Wrapped like the topics' text: on a narrow terminal a long line would break inside words.
-        let topics = Shell.wrapped(".help TOPIC shows a clause's syntax and examples (topics: "
-                                   + HelpTopic.all.map { $0.names[0] }.joined(separator: ", ") + ").",
-                                   width: min(tableWidth() ?? 100, 100))
-        var text = """
-            A query starts from a collection or a let name and applies clauses left to right:
-              estimates where topic = "containers" compare source
-
-            Statements:
-              COLLECTION CLAUSE…        query a collection (.schema lists them) or a let name
-              let NAME = QUERY          name a result for later statements
-              describe "NAME"           everything about an entity, by name or alias
-              search "WORDS"            sentences with all the words, anywhere ("…" for a phrase)
-              conflicts                 every topic where sources disagree
-              explain QUERY             the checked plan instead of the rows
-
-            Clauses: where, select, sort by, limit, group by … aggregate, compare, cite, timeline, chart
-            \(topics)
-
-            Commands:
-
-            """
-        for c in commands {
-            text += "  " + c.usage + String(repeating: " ", count: width - c.usage.count + 2) + c.summary + "\n"
+        // Every line fits the width (down to 40 columns): paragraphs wrap at spaces, and a
+        // list's text wraps under itself, or goes under its name when the name leaves no room.
+        let width = min(tableWidth() ?? 100, 100)
+        let paragraph = { (s: String) in Shell.wrapped(s, width: width) + "\n" }
+        func list(_ items: [(String, String)]) -> String {
+            let labelWidth = items.map(\.0.count).max() ?? 0
+            var out = ""
+            for (label, text) in items {
+                if 2 + labelWidth + 2 + 24 <= width {
+                    let lines = Shell.wrapped(text, width: width - labelWidth - 4).split(separator: "\n")
+                    for (n, l) in lines.enumerated() {
+                        let head = n == 0 ? label : ""
+                        out += "  " + head + String(repeating: " ", count: labelWidth - head.count + 2) + l + "\n"
+                    }
+                } else {
+                    out += "  " + label + "\n"
+                    for l in Shell.wrapped(text, width: width - 6).split(separator: "\n") { out += "      " + l + "\n" }
+                }
+            }
+            return out
         }
-        text += """
-
-            Keys: TAB completes names, fields, values, commands and file names; Up and Down recall input;
-            Ctrl-C drops the current input; Ctrl-D on an empty line leaves.
-
-            """
+        var text = paragraph("A query starts from a collection or a let name and applies clauses left to right:")
+        text += "  estimates where topic = \"containers\"\n    compare source\n\n"
+        text += "Statements:\n" + list([
+            ("COLLECTION CLAUSE…", "query a collection (.schema lists them) or a let name"),
+            ("let NAME = QUERY", "name a result for later statements"),
+            ("describe \"NAME\"", "everything about an entity, by name or alias"),
+            ("search \"WORDS\"", "sentences with all the words, anywhere (\"…\" for a phrase)"),
+            ("conflicts", "every topic where sources disagree"),
+            ("explain QUERY", "the checked plan instead of the rows"),
+        ])
+        text += "\n" + paragraph("Clauses: where, select, sort by, limit, group by … aggregate, compare, cite, timeline, chart")
+        text += paragraph(".help TOPIC shows a clause's syntax and examples (topics: "
+                          + HelpTopic.all.map { $0.names[0] }.joined(separator: ", ") + ").")
+        text += "\nCommands:\n" + list(commands.map { ($0.usage, $0.summary) })
+        text += "\n" + paragraph("""
+            Habits of other shells work too: help, quit, exit; psql's \\q, \\d [NAME] (.schema), \\x \
+            (.expanded), \\o FILE (.output); sqlite3's .mode, .tables, .headers, .nullvalue, .exit N.
+            """)
+        text += "\n" + paragraph("""
+            Keys: TAB completes names, fields, values, commands and file names; Up and Down recall \
+            input; Ctrl-C drops the current input, or stops a query or its printing; Ctrl-D on an \
+            empty line leaves, on a continuation line (...>) drops the unfinished statement.
+            """)
+        text += "\n" + paragraph("""
+            Several lines: a statement goes on while a quote or bracket is open (the prompt shows \
+            it: ...\"> ) or a line ends with a backslash. Pasted lines are read as a file's are: a \
+            line starting with a clause word or | continues the statement above it, and the paste \
+            is checked whole before any of it runs.
+            """)
         return text
     }
 }

@@ -88,7 +88,7 @@ enum InputLoop {
                 return false
             }
             let input = reader.readLine(pending: interactive ? pending : "")
-            guard case .line(let line) = input else {
+            guard case .line(let typed) = input else {
                 if case .interrupted = input {
                     pending = ""
                     continue
@@ -105,12 +105,19 @@ enum InputLoop {
             lineNumber += 1
             let lineFirst = lineNumber
             // A line recalled from history can hold a whole multi-line entry.
-            lineNumber += line.utf8.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
+            lineNumber += typed.utf8.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
 
-            if isDotCommand(line), pending.isEmpty || isBlank(pending) || Parser.isComplete(pending) {
+            let atStatementStart = pending.isEmpty || isBlank(pending) || Parser.isComplete(pending)
+            // `\d`, `\x`, `\q`, `help`, `quit`, `exit`: another shell's habits, run as the
+            // kbq command they mean.
+            var line = typed
+            if atStatementStart, let dot = DotCommand.equivalent(of: line, names: { shell.session.kb.collections.map(\.name) + shell.session.letNames }) {
+                line = dot
+            }
+            if isDotCommand(line) || line.hasPrefix(".\\"), atStatementStart {
                 // What a paste held back runs first, then the command.
                 flush()
-                if interactive { reader.entered(line) }
+                if interactive { reader.entered(typed) }
                 if !ok && !shell.keepGoing && !interactive { break }
                 let location = Shell.Location(name: name, line: interactive ? nil : lineFirst)
                 if !shell.runDotCommand(line, at: location) { ok = false }

@@ -20,11 +20,13 @@ struct KBQCommand: ParsableCommand {
             language server for editors (docs/EDITORS.md).
 
             Lines starting with a dot are shell commands (.help, .schema, .format, .load, \
-            .read, .timer, .rows, .quit) in scripts as in the interactive shell.
+            .read, .timer, .rows, .output, .once, .pager, .headers, .nullvalue, .expanded, \
+            .tables, .show, .quit) in scripts as in the interactive shell.
 
             Environment: KBQ_HISTORY names the history file (empty: keep no history); \
             otherwise it is $XDG_STATE_HOME/kbq/history or ~/.local/state/kbq/history. \
-            NO_COLOR turns colour off.
+            NO_COLOR turns colour off. PAGER is the pager for results taller than the \
+            terminal (less -SFX when unset; empty: none).
             """,
         version: "kbq \(kbqVersion)"
     )
@@ -40,6 +42,15 @@ struct KBQCommand: ParsableCommand {
 
     @Option(name: [.customShort("f"), .long], help: "The output format.")
     var format: FormatOption = .table
+
+    @Flag(name: [.customLong("json"), .customLong("json", withSingleDash: true)], help: "Shorthand for --format json (NDJSON: one object a line per result).")
+    var json = false
+    @Flag(name: [.customLong("csv"), .customLong("csv", withSingleDash: true)], help: "Shorthand for --format csv.")
+    var csv = false
+    @Flag(name: [.customLong("markdown"), .customLong("markdown", withSingleDash: true)], help: "Shorthand for --format markdown.")
+    var markdown = false
+    @Flag(name: [.customLong("table"), .customLong("table", withSingleDash: true)], help: "Shorthand for --format table.")
+    var table = false
 
     @Option(name: [.customShort("p"), .customLong("param")],
             help: ArgumentHelp("Bind a query parameter: $name in the query (may be repeated). The value reads as a literal: 14000, 76.6%, 2024-06, \"text\", [\"a\", \"b\"]; anything else is text.", valueName: "name=value"))
@@ -82,6 +93,25 @@ struct KBQCommand: ParsableCommand {
         }
         o.kbPaths = kb
         o.format = format.outputFormat
+        // The last format given wins (-f csv --json is JSON), as the fast parser reads them.
+        if json || csv || markdown || table {
+            var i = 0
+            while i < arguments.count {
+                let a = arguments[i]
+                i += 1
+                if a == "--" { break }
+                if ["-e", "--execute", "-p", "--param", "--kb"].contains(a) {
+                    i += 1
+                } else if a == "-f" || a == "--format", i < arguments.count {
+                    if let f = OutputFormat(rawValue: arguments[i].lowercased()) { o.format = f }
+                    i += 1
+                } else if a.hasPrefix("--format="), let f = OutputFormat(rawValue: a.dropFirst(9).lowercased()) {
+                    o.format = f
+                } else if let f = FastOptionParser.formatShorthand(a) {
+                    o.format = f
+                }
+            }
+        }
         o.parameters = parameters.compactMap(FastOptionParser.parameter)
         o.keepGoing = keepGoing
         return o
@@ -150,9 +180,13 @@ extension KBQCommand {
     }
 }
 
-/// `--format`'s values.
+/// `--format`'s values, in any case (`-f CSV`).
 enum FormatOption: String, CaseIterable, ExpressibleByArgument {
     case table, json, csv, markdown
+
+    init?(argument: String) {
+        self.init(rawValue: argument.lowercased())
+    }
 
     var outputFormat: OutputFormat {
         switch self {

@@ -71,6 +71,8 @@ enum FastOptionParser {
             if a == "--" { onlyFiles = true; continue }
             if a == "-k" || a == "--keep-going" { options.keepGoing = true; continue }
             if a == "--version" { options.showVersion = true; continue }
+            // --json, --csv, --markdown, --table, and sqlite3's -json, -csv …: --format's shorthands.
+            if let f = FastOptionParser.formatShorthand(a) { options.format = f; continue }
             if let n = matches(a, "-e", "--execute") {
                 guard let v = value(a, n) else { return .delegate }
                 expressions += 1
@@ -79,7 +81,7 @@ enum FastOptionParser {
                 guard let v = value(a, n) else { return .delegate }
                 options.kbPaths.append(v)
             } else if let n = matches(a, "-f", "--format") {
-                guard let v = value(a, n), let f = OutputFormat(rawValue: v) else { return .delegate }
+                guard let v = value(a, n), let f = OutputFormat(rawValue: v.lowercased()) else { return .delegate }
                 options.format = f
             } else if let n = matches(a, "-p", "--param") {
                 // A name given twice is refused by the full parser's validation.
@@ -91,6 +93,14 @@ enum FastOptionParser {
             }
         }
         return .run(options)
+    }
+
+    /// The format a shorthand flag names (`--json`, `-json`, `--CSV`), or nil.
+    static func formatShorthand(_ argument: String) -> OutputFormat? {
+        guard argument.hasPrefix("-") else { return nil }
+        let name = argument.hasPrefix("--") ? argument.dropFirst(2) : argument.dropFirst()
+        guard name.count > 1 else { return nil }
+        return OutputFormat(rawValue: name.lowercased())
     }
 
     /// `name=value` (a leading `$` on the name is allowed, as the query writes it).

@@ -9,6 +9,14 @@ import KBQ
 
 /// Runs what the command line asks for and says how it went.
 enum Runner {
+    /// Whether a script argument that cannot be read is more likely a query: it has a space
+    /// or a quote in it, or is a collection's name, and no file of that name exists.
+    static func looksLikeQuery(_ argument: String) -> Bool {
+        guard access(argument, F_OK) != 0 else { return false }
+        if argument.contains(" ") || argument.contains("\"") { return true }
+        return KnowledgeBase.article.collections.contains { $0.name == argument } || argument == "conflicts"
+    }
+
     static func run(_ options: Options) -> ExitStatus {
         let err = Output.standardError
         let interactive = options.inputs.isEmpty && isatty(0) == 1
@@ -24,6 +32,10 @@ enum Runner {
                     scripts.append((path == "-" ? "<stdin>" : path, try Files.readText(path), path == "-" ? nil : Files.identity(path)))
                 } catch {
                     err.write("kbq: \(sanitizeForTerminal(error.description))\n")
+                    // `kbq 'claims limit 1'`: a query given where a file name goes.
+                    if Runner.looksLikeQuery(path) {
+                        err.write("  = help: to run it as a query: kbq -e '\(sanitizeForTerminal(path.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''")))'\n")
+                    }
                     return .usage
                 }
             case .expression(let text, let index):
@@ -64,11 +76,19 @@ enum Runner {
                 return .usage
             }
         }
-        if interactive { return Repl.run(shell) }
-        for script in scripts {
-            let ok = shell.runScript(script.text, name: script.name, file: script.file)
-            if shell.quitRequested || !ok && !options.keepGoing { break }
+        var status = ExitStatus.ok
+        if interactive {
+            status = Repl.run(shell)
+        } else {
+            for script in scripts {
+                let ok = shell.runScript(script.text, name: script.name, file: script.file)
+                if shell.quitRequested || !ok && !options.keepGoing { break }
+            }
+            status = shell.status
         }
-        return shell.status
+        // A file of `.output` still open is complete now.
+        shell.closeResultFile()
+        if let asked = shell.exitStatus { exit(asked) }
+        return interactive ? status : shell.status
     }
 }

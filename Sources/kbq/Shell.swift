@@ -48,10 +48,20 @@ final class Shell {
     var timer = false
     /// The most rows a table shows in the REPL (`nil`: all). Scripts always get every row.
     var displayRows: Int?
+    /// How people's formats show results: `.headers`, `.nullvalue`, `.expanded`.
+    var display = DisplayOptions()
+    /// `.pager on|off`: results taller than the terminal go through `$PAGER`.
+    var pager = true
+    /// `.output FILE` / `.once FILE`: where results go instead of standard output.
+    var resultFile: ResultFile?
+    /// Ctrl-C stopped a result being printed.
+    private var printingStopped = false
     /// The worst outcome so far.
     var status: ExitStatus = .ok
     /// Set by `.quit`: the input loops stop reading.
     var quitRequested = false
+    /// `.exit N`: the exit status asked for, which overrides the one the run earned.
+    var exitStatus: Int32?
     /// How many results were printed, to put a blank line between them.
     private var resultsShown = 0
     /// How deep `.read` is nested: a bound even for scripts that the cycle check cannot
@@ -134,12 +144,47 @@ final class Shell {
         }
         if interactive { Interrupts.endCancellable() }
         // On a terminal the source line must not wrap, or the caret points at the wrong word.
-        let errWidth = Terminal.columns(err.fd)
+        let errWidth = Terminal.columns(err.fd) ?? environment("COLUMNS").flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil }
+        var interrupted = false
         for d in diagnostics {
+            // Ctrl-C is no mistake in the text: no caret under the whole statement.
+            if d.kind == .cancelled && interactive {
+                interrupted = true
+                continue
+            }
             err.write(source.render(d, color: errColor, width: errWidth))
         }
+        if interrupted || printingStopped {
+            err.write((printingStopped ? "\n" : "") + "interrupted (Ctrl-C): \(printingStopped ? "printing stopped" : "the query stopped")\n")
+        }
+        printingStopped = false
         if !diagnostics.isEmpty { fail(.queryError) }
+        finishOnce(ok: diagnostics.isEmpty)
         return diagnostics.isEmpty
+    }
+
+    /// After the statement (or command) that `.once FILE` was for: the file is put in place
+    /// when it succeeded, left as it was when it failed.
+    func finishOnce(ok: Bool) {
+        guard let file = resultFile, file.once else { return }
+        resultFile = nil
+        if ok {
+            if let e = file.commit() { report(e.message, at: nil) }
+        } else {
+            file.discard()
+            err.write("nothing was written to '\(sanitizeForTerminal(file.path))': the statement failed\n")
+        }
+    }
+
+    /// Puts the `.output` file in place (at `.output` with no file, and when kbq ends).
+    func closeResultFile() {
+        guard let file = resultFile else { return }
+        resultFile = nil
+        if file.once {
+            file.discard()
+        } else if let e = file.commit() {
+            report(e.message, at: nil)
+        }
     }
 
     /// Prints one result, a blank line apart from the one before. In the REPL a long table
@@ -147,19 +192,33 @@ final class Shell {
     /// and other formats get every row.
     func show(_ table: ResultTable, format: OutputFormat, width: Int?) {
         var table = table
-        if format == .table, let limit = displayRows, table.rows.count > limit {
+        let file = resultFile
+        if format == .table, file == nil, let limit = displayRows, table.rows.count > limit {
             let total = table.rows.count
             table.rows.removeLast(total - limit)
-            table.notes.append("showing \(limit) of \(total) rows: add `limit`, or `.rows all` to see every row")
+            table.notes.append("showing \(formatNumber(Double(limit))) of \(formatNumber(Double(total))) rows: add `limit`, or `.rows all` to see every row")
         }
-        var text = table.rendered(as: format, width: width, color: outColor, forTerminal: outIsTerminal)
+        var text = table.rendered(as: format, width: width, color: file == nil && outColor,
+                                  forTerminal: file == nil && outIsTerminal, display: display)
         // Bytes, not Characters: CSV ends in "\r\n", one Character that is not "\n", and a
         // CSV file must end with its last record, not with an extra empty line.
         if text.utf8.last != UInt8(ascii: "\n") { text += "\n" }
-        // At a prompt the blank line comes after, so the next prompt stands apart.
-        if interactive { text += "\n" } else if resultsShown > 0 { text = "\n" + text }
+        // JSON is one object a line (NDJSON): nothing between them. Elsewhere a blank line
+        // apart; at a prompt it comes after, so the next prompt stands apart.
+        let spaced = format != .json
+        if let file {
+            if spaced && file.results > 0 { text = "\n" + text }
+            file.results += 1
+            file.write(text)
+            return
+        }
+        if interactive { if spaced { text += "\n" } } else if spaced && resultsShown > 0 { text = "\n" + text }
         resultsShown += 1
-        out.write(text)
+        if interactive && outIsTerminal {
+            if !TerminalPrinter.show(text, on: out, paging: pager) { printingStopped = true }
+        } else {
+            out.write(text)
+        }
         // Results that cannot be written are not computed any further (a long script to a
         // full disk); the failure is said when kbq ends.
         if Output.standardOutputFailure != 0 { quitRequested = true }
@@ -169,7 +228,7 @@ final class Shell {
     /// (what Examples/*.out are recorded at): a report in a file stays readable, and the
     /// machine formats are never cut.
     func tableWidth() -> Int? {
-        if let c = Terminal.columns(out.fd) { return c }
+        if resultFile == nil, let c = Terminal.columns(out.fd) { return c }
         if let c = environment("COLUMNS").flatMap({ Int($0) }), c > 0 { return c }
         return 100
     }

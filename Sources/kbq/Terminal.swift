@@ -23,8 +23,14 @@ struct Output {
 
     func write(_ text: String) {
         if fd == 1 && Output.standardOutputFailure != 0 { return }
+        // A closed descriptor or a full disk: nothing more can be shown.
+        if let code = writeAll(text), fd == 1 { Output.standardOutputFailure = code }
+    }
+
+    /// Writes all of `text`; the errno that stopped it (ENOSPC for a write of nothing), or nil.
+    func writeAll(_ text: String) -> Int32? {
         var text = text
-        text.withUTF8 { buffer in
+        return text.withUTF8 { buffer -> Int32? in
             var offset = 0
             while offset < buffer.count, let base = buffer.baseAddress {
                 let n = systemWrite(fd, base + offset, buffer.count - offset)
@@ -33,11 +39,10 @@ struct Output {
                 } else if n < 0, kbq_errno() == EINTR {
                     continue
                 } else {
-                    // A closed descriptor or a full disk: nothing more can be shown.
-                    if fd == 1 { Output.standardOutputFailure = n < 0 ? kbq_errno() : ENOSPC }
-                    return
+                    return n < 0 ? kbq_errno() : ENOSPC
                 }
             }
+            return nil
         }
     }
 

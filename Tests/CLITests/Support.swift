@@ -40,7 +40,9 @@ final class Scratch {
     /// The environment a child gets: only what kbq reads, pointed into this folder. A `nil`
     /// in `extra` leaves that variable out.
     func environment(_ extra: [String: String?] = [:]) -> [String: String] {
-        var env = ["PATH": "/usr/bin:/bin", "HOME": path, "KBQ_HISTORY": file("history"), "TERM": "xterm"]
+        // PAGER empty: results taller than the terminal are printed, not paged (the pager
+        // tests set their own).
+        var env = ["PATH": "/usr/bin:/bin", "HOME": path, "KBQ_HISTORY": file("history"), "TERM": "xterm", "PAGER": ""]
         for (k, v) in extra { env[k] = v }
         return env
     }
@@ -130,8 +132,9 @@ final class TerminalSession {
 
     /// Types `keys` (control characters included: "\u{03}" is Ctrl-C, "\r" is Return), once
     /// the line editor has the terminal.
-    func send(_ keys: String) {
-        waitForEditor()
+    /// `waitingForEditor: false` sends at once, as keys pressed while a result prints are.
+    func send(_ keys: String, waitingForEditor: Bool = true) {
+        if waitingForEditor { waitForEditor() }
         var bytes = Array(keys.utf8)
         var offset = 0
         while offset < bytes.count {

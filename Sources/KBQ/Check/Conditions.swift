@@ -108,6 +108,15 @@ extension Checker {
         default: ok = false
         }
         if !ok {
+            // `hedge = reported`: a field whose name is near a hedge word was meant as the word.
+            for (h, f) in [(a, b), (b, a)] where h.type == .hedge {
+                guard case .field(let reference) = f.expr.kind else { continue }
+                let name = reference.path.last?.field ?? reference.name
+                guard let word = suggest(name, from: kb.hedges.words) else { continue }
+                throw error(.typeMismatch, "cannot compare a hedge with '\(name)', \(describeType(f.type)) field", at: f.range,
+                            suggestion: "\"\(word)\"",
+                            notes: ["the hedge word is \"\(word)\"; hedges, strongest first: " + kb.hedges.words.joined(separator: " > ")])
+            }
             let bad = b.constant != nil ? b : a.constant != nil ? a : b
             var notes: [String] = []
             if a.type == .date || b.type == .date { notes.append("dates are written 2024, 2024-06 or 2024-06-19, without quotes") }
@@ -121,6 +130,14 @@ extension Checker {
     /// listed; then the `hints` for it (told whether a near name was found).
     mutating func unknownName(_ n: Name, _ scope: RowShape, hints: (_ guessed: Bool) -> [String]) -> Failed {
         let names = scope.columns.map(\.name)
+        // A field of the collection that an earlier `select` left out: that is the fix, not a
+        // near name or quotes.
+        if scope.stored == nil, let origin = scope.origin.flatMap({ kb.collection($0) }),
+           origin.fields.contains(where: { $0.name == n.text }) {
+            return error(.unknownField, "unknown field '\(n.text)': the select before this clause left it out", at: n.range,
+                         notes: ["'\(n.text)' is a field of \(origin.name), but the rows here have only: " + names.joined(separator: ", "),
+                                 "put this clause before the select, or add \(n.text) to the select"])
+        }
         let guess = suggest(n.text, from: names)
         return error(.unknownField, "unknown field '\(n.text)'" + (scope.stored.map { " in \($0)" } ?? ""), at: n.range,
                      suggestion: guess, notes: (guess == nil ? ["fields here: " + names.joined(separator: ", ")] : []) + hints(guess != nil))

@@ -75,7 +75,20 @@ public struct SourceText: Sendable {
             range = SourceRange(end, end)
         }
         let (line, column) = lineColumn(of: range.start)
-        var out = "\(bold)\(name):\(line):\(column): \(red)\(severity)\(reset)\(bold) \(sanitizeForTerminal(d.message))\(reset)\n"
+        // On a terminal the headline and the notes wrap at spaces, under their own text,
+        // rather than at the screen's edge inside a word.
+        let head = "\(name):\(line):\(column): \(severity) "
+        let screenWidth = width
+        var out: String
+        if let width, displayWidth(head.utf8) > width {
+            // A long file name: the place on a line of its own, the message under it.
+            let message = SourceText.folded(sanitizeForTerminal(d.message), width: width, first: 2 + severity.count + 1, indent: 4)
+            out = "\(bold)\(name):\(line):\(column):\(reset)\n  \(red)\(severity)\(reset)\(bold) \(message)\(reset)\n"
+        } else {
+            let message = SourceText.folded(sanitizeForTerminal(d.message), width: width, first: displayWidth(head.utf8), indent: 4)
+            let gap = message.hasPrefix("\n") ? "" : " "
+            out = "\(bold)\(name):\(line):\(column): \(red)\(severity)\(reset)\(bold)\(gap)\(message)\(reset)\n"
+        }
         let gutter = String(line).count
         let pad = String(repeating: " ", count: gutter)
         let lineStart = lineStarts[line - 1]
@@ -99,6 +112,10 @@ public struct SourceText: Sendable {
             while from > lineStart, bytes[from] & 0xC0 == 0x80 { from -= 1 }
             while to < lineEnd, bytes[to] & 0xC0 == 0x80 { to += 1 }
         }
+        // A window ends between words where it can, so that the "…" does not stand for the
+        // rest of a cut word.
+        if to < lineEnd, caretEnd < to, let space = bytes[caretEnd..<to].lastIndex(of: 0x20), space > caretEnd { to = space }
+        if from > lineStart, from < caretStart, let space = bytes[from..<caretStart].firstIndex(of: 0x20) { from = space + 1 }
         func shown(_ a: Int, _ b: Int) -> String { sanitizeForTerminal(String(decoding: bytes[a..<max(a, b)], as: UTF8.self)) }
         var before = shown(from, caretStart), after = shown(caretStart, to)
         var cutBefore = from > lineStart, cutAfter = to < lineEnd
@@ -115,9 +132,40 @@ public struct SourceText: Sendable {
         let width = max(1, min(displayWidth(shown(caretStart, min(caretEnd, to)).utf8), displayWidth(after.utf8)))
         let marks = "^" + String(repeating: "~", count: width - 1)
         out += " \(pad) | \(String(repeating: " ", count: indent))\(green)\(marks)\(reset)\n"
-        for n in d.notes { out += " \(pad) = note: \(sanitizeForTerminal(n))\n" }
+        let noteHead = " \(pad) = note: "
+        for n in d.notes {
+            out += noteHead + SourceText.folded(sanitizeForTerminal(n), width: screenWidth, first: noteHead.count, indent: noteHead.count) + "\n"
+        }
         if let s = d.suggestion { out += " \(pad) = help: did you mean '\(sanitizeForTerminal(s))'?\n" }
         return out
+    }
+
+    /// `text` broken at spaces so that, after `first` columns already taken on its first line
+    /// and `indent` on the others, no line passes `width` (a word longer than a line stands
+    /// alone). Unchanged when `width` is nil or it fits.
+    static func folded(_ text: String, width: Int?, first: Int, indent: Int) -> String {
+        guard let width, first + displayWidth(text.utf8) > width else { return text }
+        var lines: [String] = []
+        var line = ""
+        var used = first
+        // A long head leaves no room: the text starts on the next line.
+        if let w = text.split(separator: " ").first, first + displayWidth(w.utf8) > width {
+            lines.append("")
+            used = indent
+        }
+        for word in text.split(separator: " ") {
+            let w = displayWidth(word.utf8)
+            if !line.isEmpty && used + 1 + w > width {
+                lines.append(line)
+                line = ""
+                used = indent
+            }
+            if !line.isEmpty { line += " "; used += 1 }
+            line += word
+            used += w
+        }
+        lines.append(line)
+        return lines.joined(separator: "\n" + String(repeating: " ", count: indent))
     }
 }
 

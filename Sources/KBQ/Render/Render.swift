@@ -8,13 +8,50 @@ extension ResultTable {
     /// terminal, where an escape sequence in a cell would drive the terminal: CSV fields then
     /// show control characters (line breaks in a field too) the way ``sanitizeForTerminal(_:)``
     /// does.
-    public func rendered(as format: OutputFormat, width: Int? = nil, color: Bool = false, forTerminal: Bool = false) -> String {
+    ///
+    /// `display` holds a shell's settings for people (header line, null text, one record at
+    /// a time); JSON, being for programs, ignores them.
+    public func rendered(as format: OutputFormat, width: Int? = nil, color: Bool = false, forTerminal: Bool = false,
+                         display: DisplayOptions = DisplayOptions()) -> String {
         switch format {
-        case .table: return TableRenderer(result: self, width: width, color: color).render()
+        case .table: return TableRenderer(result: self, width: width, color: color, display: display).render()
         case .json: return JSONRenderer.render(self)
-        case .csv: return CSVRenderer.render(self, escapingControls: forTerminal)
-        case .markdown: return MarkdownRenderer.render(self)
+        case .csv: return CSVRenderer.render(self, escapingControls: forTerminal, display: display)
+        case .markdown: return MarkdownRenderer.render(self, display: display)
         }
+    }
+}
+
+/// How a shell shows results to people, as sqlite3's `.headers` and `.nullvalue` and psql's
+/// `\x` set it. The defaults are kbq's own output.
+public struct DisplayOptions: Sendable, Equatable {
+    /// When a table is shown one record at a time (`name  value` lines) instead of in columns.
+    public enum Expanded: String, Sendable, CaseIterable {
+        /// Only when the columns cannot fit the width without breaking words.
+        case auto
+        /// Always.
+        case on
+        /// Never: columns are squeezed, and long words broken, to fit.
+        case off
+    }
+
+    /// Whether tables and CSV start with the column names (Markdown always does: its syntax
+    /// needs them).
+    public var headers: Bool
+    /// What a null shows as in tables, CSV and Markdown (JSON keeps `null`).
+    public var nullText: String
+    public var expanded: Expanded
+
+    public init(headers: Bool = true, nullText: String = "", expanded: Expanded = .auto) {
+        self.headers = headers
+        self.nullText = nullText
+        self.expanded = expanded
+    }
+
+    /// The text of `value` in a people's format: `text` unless it is null.
+    func text(_ value: Value, _ text: (Value) -> String) -> String {
+        if value.isNull { return nullText }
+        return text(value)
     }
 }
 

@@ -3,6 +3,11 @@ struct TableRenderer {
     let result: ResultTable
     let width: Int?
     let color: Bool
+    var display = DisplayOptions()
+
+    /// Where a word too long for its column may break: after a hyphen, slash, underscore,
+    /// dot or colon (south-korean-|intelligence, estimates.|source), so no word is cut.
+    static let breaksAfter: Set<UInt8> = [UInt8(ascii: "-"), UInt8(ascii: "/"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: ":")]
 
     /// The narrowest a column is squeezed to before the table gives up fitting.
     static let minColumn = 8
@@ -16,13 +21,16 @@ struct TableRenderer {
             for n in result.notes { out += style("note: ", "2") + sanitizeForTerminal(n) + "\n" }
             return out
         }
-        let cells: [[String]] = result.rows.map { $0.map { sanitizeForTerminal($0.text.replacingTabs).replacingNewlines } }
+        let cells: [[String]] = result.rows.map { $0.map { sanitizeForTerminal(display.text($0, \.text).replacingTabs).replacingNewlines } }
         let header = result.columns.map { sanitizeForTerminal($0.name) }
         var widths = header.map { displayWidth($0.utf8) }
         for row in cells { for (i, c) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], displayWidth(c.utf8)) } }
         let natural = widths
         let numeric = result.columns.indices.map { i in
             result.rows.contains { $0[i].isNumeric } && result.rows.allSatisfy { $0[i].isNumeric || $0[i].isNull }
+        }
+        if display.expanded == .on, !cells.isEmpty {
+            return out + expanded(header, cells, width: width ?? 100)
         }
         if let width {
             let sep = 2 * (widths.count - 1)
@@ -37,7 +45,7 @@ struct TableRenderer {
             let soft = header.indices.map { i in
                 numeric[i] ? natural[i] : min(natural[i], max(TableRenderer.minColumn, displayWidth(header[i].utf8), min(20, longestWord[i])))
             }
-            if soft.reduce(0, +) + sep > width && header.count > 1 && !cells.isEmpty {
+            if soft.reduce(0, +) + sep > width && header.count > 1 && !cells.isEmpty && display.expanded == .auto {
                 // Even squeezed to whole words the columns do not fit: one record at a time
                 // (as psql's expanded display) rather than words broken across lines.
                 return out + expanded(header, cells, width: width)
@@ -87,15 +95,17 @@ struct TableRenderer {
             bytes.append(0x0A)
             return String(decoding: bytes, as: UTF8.self)
         }
-        out += line(header, bold: true)
-        var rule: [UInt8] = []
-        for (i, w) in widths.enumerated() {
-            if i > 0 { rule.append(0x20); rule.append(0x20) }
-            appendRule(w, to: &rule)
+        if display.headers {
+            out += line(header, bold: true)
+            var rule: [UInt8] = []
+            for (i, w) in widths.enumerated() {
+                if i > 0 { rule.append(0x20); rule.append(0x20) }
+                appendRule(w, to: &rule)
+            }
+            out += style(String(decoding: rule, as: UTF8.self), "2") + "\n"
         }
-        out += style(String(decoding: rule, as: UTF8.self), "2") + "\n"
         for row in cells { out += line(row, bold: false) }
-        out += style("(\(result.rows.count) row\(result.rows.count == 1 ? "" : "s"))", "2") + "\n"
+        out += style("(\(formatNumber(Double(result.rows.count))) row\(result.rows.count == 1 ? "" : "s"))", "2") + "\n"
         out += trailer(width: width)
         return out
     }
@@ -104,14 +114,52 @@ struct TableRenderer {
     func trailer(width: Int?) -> String {
         var out = ""
         for s in result.summaries {
-            var l = s.title.map { sanitizeForTerminal($0) + ": " } ?? ""
-            l += s.items.map { "\($0.label) \(sanitizeForTerminal($0.value.text.isEmpty ? "–" : $0.value.text))" }.joined(separator: " · ")
-            out += "\n" + l + "\n"
-            if let v = s.verdict { out += style(sanitizeForTerminal(v), v.hasPrefix("conflict") ? "33" : "2") + "\n" }
+            // Items stay whole on a line where they can: lines break between them.
+            var items = s.items.map { "\($0.label) \(sanitizeForTerminal($0.value.text.isEmpty ? "–" : $0.value.text))" }
+            if let t = s.title, !items.isEmpty { items[0] = sanitizeForTerminal(t) + ": " + items[0] }
+            out += "\n" + packed(items, separator: " · ", width: width) + "\n"
+            if let v = s.verdict { out += style(hanging(sanitizeForTerminal(v), width: width, indent: 2), v.hasPrefix("conflict") ? "33" : "2") + "\n" }
         }
-        for n in result.notes { out += style("note: ", "2") + sanitizeForTerminal(n) + "\n" }
+        for n in result.notes {
+            out += style("note: ", "2") + String(hanging("note: " + sanitizeForTerminal(n), width: width, indent: 6).dropFirst(6)) + "\n"
+        }
         if let chart = result.chart { out += "\n" + ChartRenderer(width: width ?? 100, color: color).render(chart) }
         return out
+    }
+
+    /// `text` wrapped at spaces to `width` (whole when nil), lines after the first indented
+    /// by `indent`, so no word is broken across lines.
+    func hanging(_ text: String, width: Int?, indent: Int) -> String {
+        guard let width, displayWidth(text.utf8) > width else { return text }
+        let first = wrap(text, width, maxLines: .max)
+        guard first.count > 1 else { return text }
+        let rest = wrap(first.dropFirst().joined(separator: " "), max(TableRenderer.minColumn, width - indent), maxLines: .max)
+        let pad = String(repeating: " ", count: indent)
+        return ([first[0]] + rest.map { pad + $0 }).joined(separator: "\n")
+    }
+
+    /// `items` joined by `separator`, lines broken between items (and inside an item only
+    /// when it alone is wider than `width`).
+    func packed(_ items: [String], separator: String, width: Int?) -> String {
+        guard let width else { return items.joined(separator: separator) }
+        var lines: [String] = []
+        var line = ""
+        for item in items {
+            let candidate = line.isEmpty ? item : line + separator + item
+            if displayWidth(candidate.utf8) <= width || line.isEmpty {
+                line = candidate
+            } else {
+                lines.append(line)
+                line = item
+            }
+            if displayWidth(line.utf8) > width {
+                let parts = wrap(line, width, maxLines: .max)
+                lines += parts.dropLast()
+                line = parts.last ?? ""
+            }
+        }
+        if !line.isEmpty { lines.append(line) }
+        return lines.joined(separator: "\n")
     }
 
     /// The rows one after another, each a list of `name  value` lines under a rule that
@@ -151,7 +199,8 @@ struct TableRenderer {
             }
         }
         var out = String(decoding: bytes, as: UTF8.self)
-        out += style("(\(result.rows.count) row\(result.rows.count == 1 ? "" : "s"), shown one by one: \(header.count) columns do not fit in \(width))", "2") + "\n"
+        let why = display.expanded == .on ? "" : ": \(header.count) columns do not fit in \(width)"
+        out += style(hanging("(\(formatNumber(Double(result.rows.count))) row\(result.rows.count == 1 ? "" : "s"), shown one by one\(why))", width: width, indent: 1), "2") + "\n"
         out += trailer(width: width)
         return out
     }
@@ -215,6 +264,10 @@ struct TableRenderer {
                     head.append(ch); hw += cw
                 }
                 if head.isEmpty { break }
+                // After a hyphen or a slash when one is in reach, as for ASCII text.
+                if let h = head.lastIndex(where: { $0.isASCII && TableRenderer.breaksAfter.contains($0.asciiValue ?? 0) }), h != head.startIndex {
+                    head = String(head[...h])
+                }
                 lines.append(head)
                 piece = String(piece.dropFirst(head.count))
                 pw = displayWidth(piece.utf8)
@@ -248,10 +301,13 @@ struct TableRenderer {
                     continue
                 }
                 if !current.isEmpty { lines.append(String(decoding: current, as: UTF8.self)); current = [] }
-                // A word longer than the column is split.
+                // A word longer than the column is split: after a hyphen or a slash when one
+                // (``breaksAfter``) is in reach (south-korean-|intelligence), only else inside it.
                 while piece.count > w && w > 0 {
-                    lines.append(String(decoding: UnsafeBufferPointer(rebasing: piece[..<w]), as: UTF8.self))
-                    piece = UnsafeBufferPointer(rebasing: piece[w...])
+                    var cut = w
+                    if let h = piece[..<w].lastIndex(where: { TableRenderer.breaksAfter.contains($0) }), h > 0 { cut = h + 1 }
+                    lines.append(String(decoding: UnsafeBufferPointer(rebasing: piece[..<cut]), as: UTF8.self))
+                    piece = UnsafeBufferPointer(rebasing: piece[cut...])
                 }
                 current = Array(piece)
             }
@@ -278,6 +334,9 @@ struct ChartRenderer {
     let width: Int
     let color: Bool
 
+    /// Wraps labels by the table's rules (at spaces, a long word after a hyphen).
+    private var wrapper: TableRenderer { TableRenderer(result: ResultTable(columns: [], rows: []), width: width, color: false) }
+
     func render(_ chart: Chart) -> String {
         switch chart {
         case .bars(let bars): return renderBars(bars)
@@ -290,20 +349,28 @@ struct ChartRenderer {
         // by a host may hold any Double).
         let bars = bars.filter { $0.value.isFinite }
         guard let maxValue = bars.map({ abs($0.value) }).max(), maxValue > 0 else { return "" }
-        let labelWidth = min(40, bars.map { displayWidth(sanitizeForTerminal($0.label).utf8) }.max() ?? 0)
-        let textWidth = bars.map { displayWidth($0.text.utf8) }.max() ?? 0
-        let barMax = max(10, min(50, width - labelWidth - textWidth - 4))
+        let labels = bars.map { sanitizeForTerminal($0.label) }
+        let longest = labels.map { displayWidth($0.utf8) }.max() ?? 0
+        let textWidth = bars.map { displayWidth(sanitizeForTerminal($0.text).utf8) }.max() ?? 0
+        // Labels beside the bars when they fit with a bar of 10; else each label on a line of
+        // its own above its bar, so a label is never cut inside a word.
+        let beside = longest <= 40 && longest + 2 + 10 + 1 + textWidth <= width
+        let labelWidth = beside ? longest : 0
+        let indent = beside ? labelWidth + 2 : 2
+        let barMax = max(1, min(50, width - indent - textWidth - 2))
         var out = ""
-        for b in bars {
-            var label = sanitizeForTerminal(b.label)
-            if displayWidth(label.utf8) > labelWidth { label = String(label.prefix(labelWidth - 1)) + "…" }
-            let pad = String(repeating: " ", count: max(0, labelWidth - displayWidth(label.utf8)))
+        for (b, label) in zip(bars, labels) {
             let eighths = Int((abs(b.value) / maxValue * Double(barMax) * 8).rounded())
             var bar = String(repeating: "█", count: eighths / 8)
             let partial = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"][eighths % 8]
             bar += partial
             if bar.isEmpty && b.value != 0 { bar = "▏" }
-            out += label + pad + "  " + (color ? "\u{1B}[36m\(bar)\u{1B}[0m" : bar) + " " + sanitizeForTerminal(b.text) + "\n"
+            if beside {
+                out += label + String(repeating: " ", count: max(0, labelWidth - displayWidth(label.utf8))) + "  "
+            } else {
+                out += wrapper.hanging(label, width: width, indent: 2) + "\n  "
+            }
+            out += (color ? "\u{1B}[36m\(bar)\u{1B}[0m" : bar) + " " + sanitizeForTerminal(b.text) + "\n"
         }
         return out
     }
@@ -311,7 +378,11 @@ struct ChartRenderer {
     func renderTimeline(_ marks: [Chart.Mark]) -> String {
         guard let first = marks.map(\.date.lo).min(), let last = marks.map({ $0.date.hi == Int32.max ? $0.date.lo : $0.date.hi }).max() else { return "" }
         let dateWidth = min(26, marks.map { $0.date.description.count }.max() ?? 10)
-        let track = 24
+        // The track shrinks on a narrow screen (down to 8); a label that does not fit beside
+        // it goes on under it, wrapped at spaces, never cut inside a word.
+        let track = max(8, min(24, width - dateWidth - 2 - 14))
+        let labelColumn = dateWidth + 2 + track + 2
+        let room = width - labelColumn
         let span = Double(max(1, last - first))
         var out = ""
         for m in marks {
@@ -324,11 +395,16 @@ struct ChartRenderer {
             for i in startPos...min(track - 1, endPos) { line[i] = "━" }
             line[min(track - 1, startPos)] = "●"
             let lineText = String(line)
-            var label = sanitizeForTerminal(m.label)
-            let room = max(10, width - dateWidth - track - 4)
-            if label.count > room { label = String(label.prefix(room - 1)) + "…" }
-            let row = d + String(repeating: " ", count: max(0, dateWidth - d.count)) + "  " + (color ? "\u{1B}[36m\(lineText)\u{1B}[0m" : lineText) + "  " + label
+            let label = sanitizeForTerminal(m.label)
+            var labelLines = room >= 10 ? wrapper.wrap(label, room, maxLines: .max) : []
+            let row = d + String(repeating: " ", count: max(0, dateWidth - d.count)) + "  " + (color ? "\u{1B}[36m\(lineText)\u{1B}[0m" : lineText)
+                + (labelLines.isEmpty ? "" : "  " + labelLines.removeFirst())
             out += row.trailingSpacesTrimmed + "\n"
+            if room >= 10 {
+                for l in labelLines { out += String(repeating: " ", count: labelColumn) + l + "\n" }
+            } else if !label.isEmpty {
+                out += wrapper.wrap(label, max(TableRenderer.minColumn, width - 2), maxLines: .max).map { "  " + $0 + "\n" }.joined()
+            }
         }
         // The axis names its two ends, by day when they fall in one month.
         let sameMonth = PartialDate.format(first, .month) == PartialDate.format(last, .month)

@@ -1,29 +1,33 @@
 /// Writes JSON without Foundation: one object per result with columns, rows (objects keyed
-/// by column name), and what the clauses added.
+/// by column name), and what the clauses added, on one line: several results are NDJSON, one
+/// object a line, which `json.loads` reads line by line (and a single result is plain JSON).
 enum JSONRenderer {
     static func render(_ r: ResultTable) -> String {
-        var out = "{\n  \"columns\": ["
+        var out = "{\"columns\": ["
         out += r.columns.map { "{\"name\": \(quote($0.name)), \"type\": \(quote($0.type.description))}" }.joined(separator: ", ")
-        out += "],\n  \"rows\": ["
-        if r.rows.isEmpty { out += "]" } else {
-            out += "\n"
-            out += r.rows.map { row in
-                "    {" + zip(r.columns, row).map { "\(quote($0.name)): \(value($1))" }.joined(separator: ", ") + "}"
-            }.joined(separator: ",\n")
-            out += "\n  ]"
-        }
-        if let t = r.title { out += ",\n  \"title\": \(quote(t))" }
-        if !r.notes.isEmpty { out += ",\n  \"notes\": [" + r.notes.map(quote).joined(separator: ", ") + "]" }
+        out += "], \"rows\": ["
+        out += r.rows.map { row in
+            "{" + zip(r.columns, row).map { "\(quote($0.name)): \(value($1))" }.joined(separator: ", ") + "}"
+        }.joined(separator: ", ")
+        out += "]"
+        if let t = r.title { out += ", \"title\": \(quote(t))" }
+        if !r.notes.isEmpty { out += ", \"notes\": [" + r.notes.map(quote).joined(separator: ", ") + "]" }
         if !r.summaries.isEmpty {
-            out += ",\n  \"summaries\": [" + r.summaries.map { s in
+            out += ", \"summaries\": [" + r.summaries.map { s in
                 var o = "{"
                 if let t = s.title { o += "\"title\": \(quote(t)), " }
-                o += s.items.map { "\(quote($0.label)): \(value($0.value))" }.joined(separator: ", ")
+                // Keys are named as columns are (relative_spread), not as the table's labels.
+                o += s.items.map { "\(quote(key($0.label))): \(value($0.value))" }.joined(separator: ", ")
                 if let v = s.verdict { o += ", \"verdict\": \(quote(v))" }
                 return o + "}"
             }.joined(separator: ", ") + "]"
         }
-        return out + "\n}\n"
+        return out + "}\n"
+    }
+
+    /// A label as a JSON key: words joined by underscores, as column names are.
+    static func key(_ label: String) -> String {
+        label.split(separator: " ").joined(separator: "_")
     }
 
     static func value(_ v: Value) -> String {
@@ -58,10 +62,10 @@ enum JSONRenderer {
 enum CSVRenderer {
     /// `escapingControls`: the CSV is shown on a terminal, so control characters in fields
     /// become visible escapes; otherwise every field is written as it is.
-    static func render(_ r: ResultTable, escapingControls: Bool = false) -> String {
+    static func render(_ r: ResultTable, escapingControls: Bool = false, display: DisplayOptions = DisplayOptions()) -> String {
         func cell(_ s: String) -> String { field(escapingControls ? sanitizeForTerminal(s) : s) }
-        var out = r.columns.map { cell($0.name) }.joined(separator: ",") + "\r\n"
-        for row in r.rows { out += row.map { cell($0.plainText) }.joined(separator: ",") + "\r\n" }
+        var out = display.headers ? r.columns.map { cell($0.name) }.joined(separator: ",") + "\r\n" : ""
+        for row in r.rows { out += row.map { cell(display.text($0, \.plainText)) }.joined(separator: ",") + "\r\n" }
         return out
     }
 
@@ -79,14 +83,14 @@ enum CSVRenderer {
 
 /// GitHub-flavoured Markdown tables, with notes and figures as plain lines after them.
 enum MarkdownRenderer {
-    static func render(_ r: ResultTable) -> String {
+    static func render(_ r: ResultTable, display: DisplayOptions = DisplayOptions()) -> String {
         var out = ""
         if let t = r.title { out += "**\(cell(t))**\n\n" }
         guard !r.columns.isEmpty else { return out + r.notes.map { "*\(cell($0))*\n" }.joined() }
         out += "| " + r.columns.map { cell($0.name) }.joined(separator: " | ") + " |\n"
         let numeric = r.columns.indices.map { i in r.rows.contains { $0[i].isNumeric } && r.rows.allSatisfy { $0[i].isNumeric || $0[i].isNull } }
         out += "|" + numeric.map { $0 ? " ---: |" : " --- |" }.joined() + "\n"
-        for row in r.rows { out += "| " + row.map { cell($0.text) }.joined(separator: " | ") + " |\n" }
+        for row in r.rows { out += "| " + row.map { cell(display.text($0, \.text)) }.joined(separator: " | ") + " |\n" }
         for s in r.summaries {
             out += "\n" + (s.title.map { "**\(cell($0))**: " } ?? "") + s.items.map { "\($0.label) \(cell($0.value.text))" }.joined(separator: " · ") + "\n"
             if let v = s.verdict { out += "\n*\(cell(v))*\n" }

@@ -130,6 +130,7 @@ public struct Lexer: Sendable {
             }
             if text == "“" || text == "”" || text == "‘" || text == "’" { hint = "use straight quotes (\" or ') around strings" }
             if text == "&" { hint = "write 'and'" }
+            if text == "~" { hint = "write 'matches' for a pattern (text matches \"x\"), or 'contains' for a part of the text" }
             if text == "!" { hint = "write 'not', or '!=' for not equal" }
             diagnostics.append(Diagnostic(.syntax, "unexpected character '\(shown)'\(codePoint)", at: SourceRange(start, pos), notes: hint.map { [$0] } ?? []))
             return Token(kind: .invalid, range: SourceRange(start, pos))

@@ -96,6 +96,10 @@ public struct Parser: Sendable {
                 default:
                     // The statement is dropped: checked on its own, its head would report a
                     // second, misleading error ("where text" is no condition) for the same slip.
+                    // `value > 10,000`: a thousands separator, not a list.
+                    if peek.symbol == ",", i >= 1, case .number = tokens[i - 1].kind, case .number = peek(1).kind {
+                        throw fail("expected the end of the statement, found ','", notes: ["numbers are written without commas: 10000 or 10_000"])
+                    }
                     throw clauseExpected("expected a clause (where, select, sort by, limit, group by, compare, cite …) or the end of the statement, found \(peek.describe)")
                 }
                 out.append(statement)
@@ -474,7 +478,12 @@ public struct Parser: Sendable {
                 let test = Expr(kind: .call(Name(text: w.lowercased(), range: t.range), [l]), range: l.range.union(t.range))
                 return neg ? Expr(kind: .unary(.not, test), range: test.range) : test
             }
-            guard isKeyword(.null) else { throw fail("expected 'null', 'relative' or 'exact' after 'is', found \(peek.describe)") }
+            guard isKeyword(.null) else {
+                // `hedge is likely`: `is` tests for null only; a value is compared with `=`.
+                var notes: [String] = []
+                if case .identifier(let w) = peek.kind { notes.append("to compare with a value, write: = \(w) (or >= \(w) for a hedge at least that strong)") }
+                throw fail("expected 'null', 'relative' or 'exact' after 'is', found \(peek.describe)", notes: notes)
+            }
             let t = advance()
             return Expr(kind: .isNull(l, negated: neg), range: l.range.union(t.range))
         } else {
@@ -603,6 +612,10 @@ public struct Parser: Sendable {
         case .end, .newline:
             throw fail("expected a value, found \(t.describe)")
         case .symbol("*"):
+            // `count(*)`: the `*` stands inside a call of count.
+            if i >= 2, tokens[i - 1].symbol == "(", case .identifier(let f) = tokens[i - 2].kind, f.lowercased() == "count" {
+                throw fail("expected a value, found '*'", notes: ["count() counts rows: write it with nothing inside"])
+            }
             throw fail("expected a value, found '*'", notes: ["kbq has no '*': a query without select shows every field"])
         default:
             throw fail("expected a value, found \(t.describe)")
