@@ -9,6 +9,8 @@ import KBQ
 //
 //   kbq push postgresql://… [--kb FILE]    the KB's tables, rows, indexes and metadata,
 //                                          in one transaction
+//   kbq --db postgresql://… [-e Q | FILE…]  scripts run as SQL on the pushed KB
+//   kbq --sql [--dialect D] [-e Q | FILE…]  the SQL each query runs, printed
 
 /// How a run ended: 0 ok, 1 a query error, 2 usage, KB, I/O or database error.
 enum Status: Int32 { case ok = 0, queryError = 1, usage = 2 }
@@ -86,5 +88,5 @@ case "push":
         fail(error.message)
     }
 default:
-    fail("unknown command '\(command)'; usage: kbq push DATABASE-URL [--kb FILE]")
+    exit(DatabaseRunner.parse(arguments).run().rawValue)
 }

@@ -61,6 +61,9 @@ public struct Diagnostic: Error, Sendable, Hashable, Codable {
         case cancelled = "cancelled"
         /// A knowledge-base file that cannot be loaded.
         case invalidKB = "invalid-kb"
+        /// A statement the engine it runs on cannot run yet (`kbq --db`: what does not
+        /// translate to SQL, docs/ENGINES.md).
+        case unsupportedOnEngine = "unsupported-on-engine"
     }
 
     /// The kind of problem; stable across releases.

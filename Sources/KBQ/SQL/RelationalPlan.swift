@@ -15,8 +15,16 @@ indirect enum SQLExpr: Sendable {
     case integer(Int)
     case bool(Bool)
     case null
-    /// Bind parameter number `index` (0-based) of the statement.
-    case parameter(Int)
+    /// A string constant the query wrote, quoted and escaped for the dialect (a value the
+    /// user binds at run time is a ``parameter(_:)`` instead).
+    case text(String)
+    /// Whether any row's value is true (an aggregate): `bool_or`, or `max` in SQLite.
+    case anyTrue(SQLExpr)
+    /// `row_number() OVER (ORDER BY …)`: a subquery's order, kept as a column.
+    case rowNumber([SQLOrder])
+    /// A bind parameter: which part of which kbq parameter. The generator numbers them as it
+    /// writes them (``SQLGenerator/parameters``).
+    case parameter(SQLParameterUse)
     /// `a OP b` for `=`, `<>`, `<`, `<=`, `>`, `>=`, `AND`, `OR`, `+`, `-`, `*`, `/`.
     case binary(String, SQLExpr, SQLExpr)
     /// `NOT a`.

@@ -1,8 +1,15 @@
 /// Writes a relational plan as the SQL text of one dialect. One generic generator: the
 /// dialect is asked only where engines differ (quoting, placeholders, NULL order, integer
 /// division, case-insensitive matching, byte-order text).
-struct SQLGenerator {
+///
+/// A class: it numbers bind parameters as it writes them, in the order of the text, so the
+/// statement lists exactly the parameters it reads (`$1` once for each, or `?` each time).
+final class SQLGenerator {
     let dialect: SQLDialect
+    /// The bind parameters written so far, in the order the statement takes them.
+    private(set) var parameters: [SQLParameterUse] = []
+
+    init(dialect: SQLDialect) { self.dialect = dialect }
 
     func select(_ s: RelationalSelect, indent: String = "") -> String {
         let d = dialect
@@ -44,7 +51,15 @@ struct SQLGenerator {
         case .integer(let i): return String(i)
         case .bool(let b): return b ? "TRUE" : "FALSE"
         case .null: return "NULL"
-        case .parameter(let i): return dialect.placeholder(i + 1)
+        case .text(let t): return stringLiteral(t)
+        case .rowNumber(let keys):
+            if keys.isEmpty { return "row_number() OVER ()" }
+            return "row_number() OVER (ORDER BY " + keys.map(order).joined(separator: ", ") + ")"
+        case .anyTrue(let a): return (dialect == .sqlite ? "max(" : "bool_or(") + expr(a) + ")"
+        case .parameter(let use):
+            if dialect.numbersPlaceholders, let i = parameters.firstIndex(of: use) { return dialect.placeholder(i + 1) }
+            parameters.append(use)
+            return dialect.placeholder(parameters.count)
         case .binary(let op, let a, let b): return "(" + expr(a) + " " + op + " " + expr(b) + ")"
         case .not(let a): return "(NOT " + expr(a) + ")"
         case .negate(let a): return "(-" + expr(a) + ")"
@@ -72,6 +87,18 @@ struct SQLGenerator {
             if dialect.integerDivisionTruncates { return "(CAST(\(expr(a)) AS \(dialect.doubleType)) / \(expr(b)))" }
             return "(" + expr(a) + " / " + expr(b) + ")"
         }
+    }
+
+    /// A string constant. Standard SQL doubles the quote; Spark reads backslash escapes in
+    /// literals too, so there a backslash is doubled as well.
+    func stringLiteral(_ t: String) -> String {
+        var out = "'"
+        for c in t {
+            if c == "'" { out += dialect == .spark ? "\\'" : "''" }
+            else if c == "\\" && dialect == .spark { out += "\\\\" }
+            else { out.append(c) }
+        }
+        return out + "'"
     }
 
     private func literalInfinity(_ positive: Bool) -> String {

@@ -59,6 +59,12 @@ public struct SQLLayout: Sendable {
     /// Lays out `kb`. Throws when a generated column name would collide with a field (a field
     /// called `value__lo` beside a quantity `value`), naming both.
     public init(_ kb: KnowledgeBase) throws(SQLError) {
+        try self.init(kb, percentCollections: nil)
+    }
+
+    /// `percentCollections`: the collections whose rows carry `kbq_percent`, as the metadata
+    /// of a pushed KB says (its schema has no rows to tell); nil: as `kb`'s rows say.
+    init(_ kb: KnowledgeBase, percentCollections: Set<String>?) throws(SQLError) {
         self.kb = kb
         var tables: [Table] = []
         for c in kb.collections {
@@ -86,7 +92,7 @@ public struct SQLLayout: Sendable {
                 case .list, .null: add("", .json)
                 }
             }
-            if c.percentRows != nil { columns.append(Column(name: "kbq_percent", kind: .percentFlag, field: nil)) }
+            if percentCollections?.contains(c.name) ?? (c.percentRows != nil) { columns.append(Column(name: "kbq_percent", kind: .percentFlag, field: nil)) }
             var seen: [String: Int] = [:]
             for col in columns {
                 if let other = seen[col.name] {
@@ -128,7 +134,8 @@ public struct SQLLayout: Sendable {
     /// The metadata rows: (key, value).
     public var metadata: [(key: String, value: String)] {
         [("version", String(SQLLayout.version)), ("name", kb.name), ("schema", schemaDocument),
-         ("tables", tables.map(\.name).joined(separator: "\n"))]
+         ("tables", tables.map(\.name).joined(separator: "\n")),
+         ("percent", tables.filter { $0.columns.contains { $0.kind == .percentFlag } }.map(\.name).joined(separator: "\n"))]
     }
 
     /// The indexes the common clauses need: the row order and the key (unique), every
@@ -175,8 +182,14 @@ public struct SQLLayout: Sendable {
 
     // MARK: The KB's schema
 
-    /// The KB as a KB file (docs/KB-FORMAT.md) with every collection's rows left out: what
-    /// a client loads to check queries against the database.
+    /// Collections up to this many rows keep their rows in the metadata too: checking reads
+    /// the names of small collections (a reference compared with "Trump" means the rows that
+    /// answer to that name) and the dictionaries of their text fields (a literal that matches
+    /// nothing is warned about), and a client must check as the file does.
+    public static let rowsKeptForChecking = 4096
+
+    /// The KB as a KB file (docs/KB-FORMAT.md), with the rows of small collections only
+    /// (``rowsKeptForChecking``): what a client loads to check queries against the database.
     var schemaDocument: String {
         var s = "{\"kbq\": 1, \"name\": " + jsonQuote(kb.name)
         if let t = kb.title { s += ", \"title\": " + jsonQuote(t) }
@@ -185,6 +198,17 @@ public struct SQLLayout: Sendable {
             guard let a = aliases[i], !a.isEmpty else { return jsonQuote(w) }
             return "{\"word\": \(jsonQuote(w)), \"aliases\": [" + a.map { jsonQuote($0.key) }.sorted().joined(separator: ", ") + "]}"
         }.joined(separator: ", ") + "]"
+        // A kept collection that refers into one whose rows are not kept would not load (its
+        // references would dangle): its rows go too, until what is kept refers only inside.
+        var kept = Set(kb.collections.filter { $0.count <= SQLLayout.rowsKeptForChecking }.map(\.name))
+        var changed = true
+        while changed {
+            changed = false
+            for c in kb.collections where kept.contains(c.name) {
+                let targets = c.fields.compactMap { f -> String? in if case .ref(let t) = f.type { return t } else { return nil } }
+                if targets.contains(where: { !kept.contains($0) }) { kept.remove(c.name); changed = true }
+            }
+        }
         s += ", \"collections\": {"
         s += tables.map { t in
             let c = t.collection
@@ -193,10 +217,42 @@ public struct SQLLayout: Sendable {
             if let ms = c.measure { m += "\"measure\": \(jsonQuote(ms)), " }
             m += "\"fields\": {" + c.fields.map { f in
                 jsonQuote(f.name) + ": " + SQLLayout.typeDocument(f)
-            }.joined(separator: ", ") + "}, \"rows\": []}"
-            return m
+            }.joined(separator: ", ") + "}, \"rows\": ["
+            if kept.contains(c.name) {
+                m += (0..<c.count).map { r in
+                    "{" + c.fields.indices.map { f in
+                        jsonQuote(c.fields[f].name) + ": " + documentValue(c.value(row: r, column: f, kb: kb), c.fields[f])
+                    }.joined(separator: ", ") + "}"
+                }.joined(separator: ",\n")
+            }
+            return m + "]}"
         }.joined(separator: ", ")
         return s + "}}"
+    }
+
+    /// A value as a KB file writes it, so that loading the document gives it back.
+    private func documentValue(_ v: Value, _ f: Field) -> String {
+        switch v {
+        case .null: return "null"
+        case .number(let d), .percent(let d): return d.isFinite ? shortestDescription(d) : "null"
+        case .quantity(let q): return q.value.isFinite ? shortestDescription(q.value) : "null"
+        case .bool(let b): return b ? "true" : "false"
+        case .ref(let r): return jsonQuote(r.key)
+        case .hedge(_, let w): return jsonQuote(w)
+        case .list(let items): return "[" + items.map { documentValue($0, f) }.joined(separator: ", ") + "]"
+        case .date(let d):
+            switch d.form {
+            case .point: return jsonQuote(d.description)
+            case .span:
+                var m = "{\"from\": " + jsonQuote(PartialDate.format(d.lo, d.precision))
+                if d.hi != Int32.max { m += ", \"to\": " + jsonQuote(PartialDate.format(d.hi, d.hiPrecision, end: true)) }
+                return m + "}"
+            case .after, .before:
+                let by = ["days", "weeks", "months", "years"][Int(d.unit.rawValue)]
+                return "{\"\(d.form == .after ? "after" : "before")\": " + jsonQuote(PartialDate.format(d.anchor, .day)) + ", \"by\": \"\(by)\"}"
+            }
+        default: return jsonQuote(v.text)
+        }
     }
 
     private static func typeDocument(_ f: Field) -> String {
