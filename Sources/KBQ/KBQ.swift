@@ -54,6 +54,9 @@ public enum StatementOutcome: Sendable {
     case result(ResultTable)
     /// `let NAME = …` bound a name; the payload is the name and its row count.
     case bound(name: String, rows: Int)
+    /// A warning found in checking (``Diagnostic/isWarning``), given before any statement
+    /// runs; the statements run all the same.
+    case warning(Diagnostic)
 }
 
 /// An output format for results.

@@ -63,10 +63,17 @@ public final class PreparedQuery: Sendable {
         if !all.isEmpty { throw Diagnostics(Diagnostic.reported(all)) }
         if planned.isEmpty { throw Diagnostics([Diagnostic(.syntax, "the query is empty", at: SourceRange(0, 0))]) }
         self.init(kb: kb, source: SourceText(text, name: name), statements: planned, parameters: planner.parameters,
-                  slots: planner.parameterSlots, patterns: planner.patternParameters)
+                  slots: planner.parameterSlots, patterns: planner.patternParameters, warnings: planner.warnings)
     }
 
-    init(kb: KnowledgeBase, source: SourceText, statements: [PlannedStatement], types: [String: ParamInfo], slots: [String: Int]) {
+    /// What checking found that does not stop the query: a literal that matches no value
+    /// of the field it is compared with (``Diagnostic/Kind/noMatch``). An empty result of
+    /// such a query says so in its notes too.
+    public let warnings: [Diagnostic]
+
+    init(kb: KnowledgeBase, source: SourceText, statements: [PlannedStatement], types: [String: ParamInfo], slots: [String: Int],
+         warnings: [Diagnostic] = []) {
+        self.warnings = warnings
         self.kb = kb
         self.source = source
         self.statements = statements
@@ -90,7 +97,7 @@ public final class PreparedQuery: Sendable {
             if !problems.isEmpty { throw Diagnostics(problems) }
             let env = Env(kb: kb, params: parameters, args: args, lets: [:], limits: limits, cancel: cancel)
             do {
-                return try plan.run(env).result(env)
+                return explained(try plan.run(env).result(env), within: plan.range)
             } catch {
                 var d = error
                 if d.range == nil { d.range = plan.range }
@@ -181,7 +188,7 @@ public final class PreparedQuery: Sendable {
             do {
                 switch st {
                 case .query(let p):
-                    emit(.result(try p.run(env).result(env)))
+                    emit(.result(explained(try p.run(env).result(env), within: p.range)))
                 case .explain(let p):
                     emit(.result(p.explanation))
                 case .bind(let name, let p):
@@ -197,6 +204,17 @@ public final class PreparedQuery: Sendable {
             }
         }
         return (diags, lets)
+    }
+
+    /// An empty result says why, when a warning about the statement explains it.
+    func explained(_ table: ResultTable, within range: SourceRange) -> ResultTable {
+        guard table.rows.isEmpty, !warnings.isEmpty else { return table }
+        var t = table
+        for w in warnings {
+            guard let r = w.range, r.start >= range.start, r.end <= range.end else { continue }
+            t.notes.append("empty because " + w.message)
+        }
+        return t
     }
 
     /// Strings given for date- or hedge-typed parameters are read as dates and hedges.
@@ -307,8 +325,9 @@ public struct Session: Sendable {
 
     /// Checks every statement of `source`, then runs them in order, passing each outcome to
     /// `emit`. If any statement fails to check, nothing runs (unless `keepGoing`, which runs
-    /// the statements that checked and goes on after run-time errors). Returns every
-    /// problem; an empty array means success.
+    /// the statements that checked and goes on after run-time errors). Warnings are given
+    /// to `emit` before anything runs (``StatementOutcome/warning(_:)``) and never stop it.
+    /// Returns every problem; an empty array means success.
     public mutating func run(_ source: SourceText, parameters: [String: Value] = [:], limits: Limits = .none,
                              cancel: CancellationToken? = nil, keepGoing: Bool = false,
                              emit: (StatementOutcome) -> Void) -> [Diagnostic] {
@@ -325,10 +344,12 @@ public struct Session: Sendable {
         checkErrors.sort { ($0.range?.start ?? 0) < ($1.range?.start ?? 0) }
         if !checkErrors.isEmpty && !keepGoing { return Diagnostic.reported(checkErrors) }
         guard !planned.isEmpty else { return Diagnostic.reported(checkErrors) }
+        // Warnings come first, before anything runs, and never stop it.
+        for w in planner.warnings { emit(.warning(w)) }
         var params: [String: (FieldType?, SourceRange)] = [:]
         for (k, v) in planner.parameters { params[k] = v }
         let prepared = PreparedQuery(kb: kb, source: source, statements: planned, parameters: params, slots: planner.parameterSlots,
-                                     patterns: planner.patternParameters)
+                                     patterns: planner.patternParameters, warnings: planner.warnings)
         let (runErrors, bound) = prepared.execute(planned, parameters: parameters, limits: limits, cancel: cancel,
                                                   lets: lets.mapValues(\.rows), keepGoing: keepGoing, emit: emit)
         for st in planned {
@@ -343,9 +364,9 @@ public struct Session: Sendable {
 
 extension PreparedQuery {
     convenience init(kb: KnowledgeBase, source: SourceText, statements: [PlannedStatement], parameters: [String: (FieldType?, SourceRange)],
-                     slots: [String: Int], patterns: Set<String> = []) {
+                     slots: [String: Int], patterns: Set<String> = [], warnings: [Diagnostic] = []) {
         var types: [String: ParamInfo] = [:]
         for (k, v) in parameters { types[k] = ParamInfo(type: v.0, range: v.1, isPattern: patterns.contains(k)) }
-        self.init(kb: kb, source: source, statements: statements, types: types, slots: slots)
+        self.init(kb: kb, source: source, statements: statements, types: types, slots: slots, warnings: warnings)
     }
 }

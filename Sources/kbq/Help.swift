@@ -53,8 +53,12 @@ struct HelpTopic {
                   text: "Everything the KB says about an entity, found by its name or an alias: the rows that refer to it, and the rows that refer to those (the claims a person is the source of).",
                   examples: ["describe \"Pyongyang\"", "describe \"Zelensky\""]),
         HelpTopic(names: ["search"], syntax: "search \"WORDS\"",
-                  text: "Full-text search over the article's sentences.",
-                  examples: ["search \"Kursk\""]),
+                  text: """
+                  The article's sentences that contain every one of the words, anywhere and in any case \
+                  (search "deterrent nuclear" finds "nuclear deterrent"); a part in double quotes is one \
+                  exact phrase (search '"Article 4" treaty'). Each match is marked «like this».
+                  """,
+                  examples: ["search \"Kursk\"", "search \"deterrent nuclear\"", "search '\"military personnel\" Russia'"]),
         HelpTopic(names: ["conflicts"], syntax: "conflicts",
                   text: "Every topic where sources disagree, the largest relative spread first.",
                   examples: ["conflicts"]),
@@ -68,12 +72,15 @@ struct HelpTopic {
                   """,
                   examples: ["claims where hedge >= stated select source.name, text", "claims group by hedge aggregate count()"]),
         HelpTopic(names: ["expressions", "expression", "operators", "functions", "literals"],
-                  syntax: "= != < <= > >=  and or not  [not] in [..]  [not] contains  [not] matches  [not] between … and …  is [not] null  + - * / %",
+                  syntax: "= != < <= > >=  and or not  [not] in [..]  [not] contains  [not] matches  [not] between … and …  is [not] null  is [not] relative  is [not] exact  + - * / %",
                   text: """
                   Literals: "strings", 16500, 16_500, 3e6, 76.6%, dates 2024, 2024-06, 2024-06-19, true, \
                   false, null, [lists], and $name parameters (kbq --param name=value). Functions: lower, \
                   upper, trim, len, substr, replace, concat, abs, round, floor, ceil, year, month, day, \
-                  coalesce, low, high, qualifier, stated, text. Comments start with #.
+                  coalesce, low, high, qualifier, stated, text. `date is relative` holds for a date stated \
+                  from another ("days after 2024-10-13"): its day, month and year are unknown, and a \
+                  comparison with it is maybe unless its anchor decides. `x is exact` holds for a number \
+                  with no qualifier and a date given to the day. Comments start with #.
                   """,
                   examples: ["estimates where value between 10_000 and 20_000 and source.name contains \"intelligence\"",
                              "claims select concat(source.name, \": \", substr(text, 1, 40)) as said limit 3"]),
@@ -145,7 +152,7 @@ extension Shell {
               COLLECTION CLAUSE…        query a collection (.schema lists them) or a let name
               let NAME = QUERY          name a result for later statements
               describe "NAME"           everything about an entity, by name or alias
-              search "WORDS"            full-text search over the article's sentences
+              search "WORDS"            sentences with all the words, anywhere ("…" for a phrase)
               conflicts                 every topic where sources disagree
               explain QUERY             the checked plan instead of the rows
 

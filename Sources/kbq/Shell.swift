@@ -109,6 +109,10 @@ final class Shell {
                 // A note for the person, not a result: on the screen even when results go to
                 // a file, so a pasted script leaves there what running the script prints.
                 if self.interactive { self.screen.write(self.dim("\(name): \(formatNumber(Double(rows))) row\(rows == 1 ? "" : "s")") + "\n") }
+            case .warning(let w):
+                // Before the results: the warning explains what follows. The run still succeeds.
+                self.err.write(source.render(w, color: self.errColor, width: Terminal.columns(self.err.fd)))
+                return
             }
             if self.timer {
                 let now = ContinuousClock.now

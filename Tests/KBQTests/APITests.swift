@@ -452,6 +452,14 @@ private final class RunTimes: Sendable {
             if e.diagnostics.first?.kind == .invalidKB { reached[.invalidKB] = true }
         }
 
+        // A warning: the query is prepared all the same, and says what it found.
+        if let w = (try? PreparedQuery(#"estimates where topic = "shells""#))?.warnings.first, w.isWarning { reached[w.kind] = true }
+        // A statement the SQL backend does not translate yet.
+        var sql = try SQLSession(schema: .article)
+        let unsupported = sql.compile(SourceText("estimates compare source")).diagnostics.map(\.kind)
+        #expect(unsupported == [.unsupportedOnEngine])
+        if unsupported == [.unsupportedOnEngine] { reached[.unsupportedOnEngine] = true }
+
         let unreached = Diagnostic.Kind.allCases.filter { reached[$0] != true }.map(\.rawValue)
         #expect(unreached.isEmpty, "unreached: \(unreached)")
     }
@@ -460,7 +468,8 @@ private final class RunTimes: Sendable {
         #expect(Diagnostic.Kind.allCases.map(\.rawValue) == [
             "syntax", "invalid-literal", "unknown-collection", "unknown-field", "unknown-function", "unknown-hedge",
             "unknown-entity", "type-mismatch", "misplaced-aggregate", "invalid-clause", "unbound-parameter",
-            "limit-exceeded", "too-many-rows", "timeout", "work-limit", "cancelled", "invalid-kb",
+            "limit-exceeded", "too-many-rows", "timeout", "work-limit", "cancelled", "invalid-kb", "no-match",
+            "unsupported-on-engine",
         ])
     }
 
@@ -566,7 +575,9 @@ private final class RunTimes: Sendable {
         // With no rows, the names were squeezed to 8 columns: "value_hi" over "gh".
         let r = try prepare(#"estimates where topic = "none""#).run()
         let lines = r.rendered(as: .table, width: 100).split(separator: "\n").map(String.init)
-        #expect(lines.count == 3)
+        // The last line says why the table is empty ("none" is no topic of an estimate).
+        #expect(lines.count == 4)
+        #expect(lines.last?.hasPrefix("note: empty because no estimates have topic \"none\"") == true)
         #expect(lines[0] == "id  topic  subject  value  value_high  qualifier  unit  period  source  hedge  reported  text  sentence")
         #expect(lines[2] == "(0 rows)")
     }

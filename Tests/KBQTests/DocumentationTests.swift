@@ -24,13 +24,15 @@ func runScript(_ text: String, name: String, format: OutputFormat = .table) -> (
     var session = Session(kb: .article)
     let source = SourceText(text, name: name)
     var results: [String] = []
+    var warnings: [Diagnostic] = []
     let diagnostics = session.run(source) { outcome in
         switch outcome {
         case .result(let table): results.append(table.rendered(as: format, width: 100, color: false))
         case .bound: break
+        case .warning(let w): warnings.append(w)
         }
     }
-    return (results.joined(separator: "\n"), diagnostics.map { source.render($0) }.joined())
+    return (results.joined(separator: "\n"), (warnings + diagnostics).map { source.render($0) }.joined())
 }
 
 /// The package root, found from this file's own path so the tests run from any directory.

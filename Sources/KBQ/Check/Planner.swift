@@ -6,6 +6,8 @@ struct Planner {
     /// `let` names visible to the statement, with the scope of their rows.
     var lets: [String: Scope]
     var diagnostics: [Diagnostic] = []
+    /// Warnings: the query still runs (see ``namedValueComparison(_:_:_:in:)``).
+    var warnings: [Diagnostic] = []
     /// Parameters the plan reads, with the type each is compared against (if known).
     var parameters: [String: (FieldType?, SourceRange)] = [:]
     /// Parameters used as `matches` patterns: checked to compile when a run starts.
@@ -387,14 +389,16 @@ struct Planner {
             // compares with dates and year numbers alike.
             try need(a0.type == .date, "a date")
             return Compiled(type: .date, eval: { r, env in
-                guard case .date(let d) = x(r, env) else { return .null }
+                // A date relative to another ("days after 2024-10-13") names no year of its own.
+                guard case .date(let d) = x(r, env), !d.isRelative else { return .null }
                 return .date(PartialDate(year: civilFromDays(Int(d.lo)).0))
             }, range: range)
         case .month, .day:
             try need(a0.type == .date, "a date")
             return Compiled(type: .number(), eval: { r, env in
                 // A date that does not name its month (or day) has none to give.
-                guard case .date(let d) = x(r, env), d.precision != .year, f == .month || d.precision == .day else { return .null }
+                // Nor does one relative to another: "days after 2024-10-13" has no day 14.
+                guard case .date(let d) = x(r, env), !d.isRelative, d.precision != .year, f == .month || d.precision == .day else { return .null }
                 let (_, m, day) = civilFromDays(Int(d.lo))
                 return .number(Double(f == .month ? m : day))
             }, range: range)
@@ -494,6 +498,8 @@ struct Planner {
                 guard case .quantity(let q) = v else { return v }
                 return q.isPercent ? .percent(q.value) : .number(q.value)
             }, range: range)
+        case .relative, .exact:
+            return try dateTest(f, a0, range: range)
         case .text:
             return Compiled(type: .string, eval: { r, env in
                 let v = x(r, env)

@@ -138,6 +138,7 @@ extension Planner {
 
     mutating func comparison(_ op: BinaryOp, _ l: Expr, _ r: Expr, _ scope: Scope, range: SourceRange) throws(Failed) -> Pred {
         let (a, b) = try comparable(try compile(l, scope, allowUnresolved: true), try compile(r, scope, allowUnresolved: true), op: op.rawValue, range: range, scope: scope)
+        if let named = namedValueComparison(a, op, b, in: scope) ?? namedValueComparison(b, op.flipped, a, in: scope) { return named }
         let hedges = kb.hedges
         // A percent literal (76.6%) is about percentages: against a count of shells it
         // answers unknown rather than comparing 76.6 with 3,000,000.
@@ -172,8 +173,9 @@ extension Planner {
             let v = d[r]
             if v.isNullMarker { return .unknown }
             // compareDates(v, .ge, l) && compareDates(v, .le, h), spelled out.
-            let a: Truth = v.lo >= l.lo ? .yes : v.hi < l.lo ? .no : .maybe
-            let b: Truth = v.hi <= h.hi ? .yes : v.lo > h.hi ? .no : .maybe
+            let vlo = v.knownLo, vhi = v.knownHi
+            let a: Truth = vlo >= l.lo ? .yes : vhi < l.lo ? .no : .maybe
+            let b: Truth = vhi <= h.hi ? .yes : vlo > h.hi ? .no : .maybe
             if a == .no || b == .no { return .no }
             return a == .maybe || b == .maybe ? .maybe : .yes
         }
@@ -439,6 +441,7 @@ extension Planner {
         var preds: [Pred] = []
         for item in items {
             let (p, q) = try comparable(a, try compile(item, scope, allowUnresolved: true), op: "in", range: item.range, scope: scope)
+            if let named = namedValueComparison(p, .eq, q, in: scope, listItem: true) { preds.append(named); continue }
             if let fast = fastComparison(p, .eq, q) { preds.append(fast); continue }
             let fa = p.eval, fb = q.eval
             let hedges = kb.hedges

@@ -41,7 +41,7 @@ struct Compiled {
 /// The built-in functions: name, argument count, and what they do.
 enum Function: String, CaseIterable {
     case lower, upper, len, abs, round, year, month, coalesce, low, high, qualifier, stated, text, trim
-    case floor, ceil, day, substr, replace, concat
+    case floor, ceil, day, substr, replace, concat, relative, exact
     // Aggregates.
     case count, sum, avg, min, max, spread
 
@@ -85,6 +85,8 @@ enum Function: String, CaseIterable {
         case .substr: return "substr(string, start[, length])"
         case .replace: return "replace(string, old, new)"
         case .concat: return "concat(value, …)"
+        case .relative: return "relative(date)"
+        case .exact: return "exact(value)"
         case .count: return "count() or count(value)"
         case .sum: return "sum(number)"
         case .avg: return "avg(number)"

@@ -51,7 +51,8 @@ extension Planner {
         guard let s = kb.collection("sentences"), s.field("text") != nil else {
             throw error(.invalidClause, "search looks through a 'sentences' collection with a 'text' field, and this KB has none", at: range)
         }
-        guard !text.trimmingSpaces.isEmpty else {
+        let terms = SearchTerms(text)
+        guard !terms.terms.isEmpty else {
             throw error(.invalidLiteral, "search needs some text to look for", at: range)
         }
         var cols = [ResultColumn(name: "sentence", type: .ref("sentences"))]
@@ -59,8 +60,8 @@ extension Planner {
         cols.append(ResultColumn(name: "text", type: .string))
         let scope = Scope(columns: cols, stored: nil, origin: s, measure: nil)
         let columns = cols
-        return (scope, "search", "sentences containing \"\(text)\" (any case)", { env throws(Diagnostic) in
-            try searchSentences(s, text, columns: columns, env)
+        return (scope, "search", "sentences containing " + terms.described + " (any case, anywhere)", { env throws(Diagnostic) in
+            try searchSentences(s, terms, columns: columns, env)
         })
     }
 

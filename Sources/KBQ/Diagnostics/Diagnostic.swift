@@ -61,10 +61,17 @@ public struct Diagnostic: Error, Sendable, Hashable, Codable {
         case cancelled = "cancelled"
         /// A knowledge-base file that cannot be loaded.
         case invalidKB = "invalid-kb"
+        /// A warning, not an error: a literal compared with a field matches no value the
+        /// field has (`topic = "shells"`), so the condition can keep no row. The query
+        /// still runs.
+        case noMatch = "no-match"
         /// A statement the engine it runs on cannot run yet (`kbq --db`: what does not
         /// translate to SQL, docs/ENGINES.md).
         case unsupportedOnEngine = "unsupported-on-engine"
     }
+
+    /// Whether this is a warning: shown, but the query still runs and the run succeeds.
+    public var isWarning: Bool { kind == .noMatch }
 
     /// The kind of problem; stable across releases.
     public var kind: Kind

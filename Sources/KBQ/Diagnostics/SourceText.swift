@@ -57,10 +57,12 @@ public struct SourceText: Sendable {
     ///     longer than that is shown as a window around the error that fits, so the
     ///     terminal does not wrap it and move the caret away from what it points at.
     public func render(_ d: Diagnostic, color: Bool = false, width: Int? = nil) -> String {
-        let red = color ? "\u{1B}[1;31m" : "", bold = color ? "\u{1B}[1m" : ""
+        // A warning is drawn as an error is, in yellow and called so.
+        let red = color ? (d.isWarning ? "\u{1B}[1;33m" : "\u{1B}[1;31m") : "", bold = color ? "\u{1B}[1m" : ""
+        let severity = d.isWarning ? "warning:" : "error:"
         let green = color ? "\u{1B}[32m" : "", reset = color ? "\u{1B}[0m" : ""
         guard var range = d.range else {
-            var out = "\(bold)\(name): \(red)error:\(reset)\(bold) \(sanitizeForTerminal(d.message))\(reset)\n"
+            var out = "\(bold)\(name): \(red)\(severity)\(reset)\(bold) \(sanitizeForTerminal(d.message))\(reset)\n"
             for n in d.notes { out += "  = note: \(sanitizeForTerminal(n))\n" }
             if let s = d.suggestion { out += "  = help: did you mean '\(sanitizeForTerminal(s))'?\n" }
             return out
@@ -73,7 +75,7 @@ public struct SourceText: Sendable {
             range = SourceRange(end, end)
         }
         let (line, column) = lineColumn(of: range.start)
-        var out = "\(bold)\(name):\(line):\(column): \(red)error:\(reset)\(bold) \(sanitizeForTerminal(d.message))\(reset)\n"
+        var out = "\(bold)\(name):\(line):\(column): \(red)\(severity)\(reset)\(bold) \(sanitizeForTerminal(d.message))\(reset)\n"
         let gutter = String(line).count
         let pad = String(repeating: " ", count: gutter)
         let lineStart = lineStarts[line - 1]

@@ -102,15 +102,15 @@ func describeEntity(_ entities: KBCollection, _ row: Int, columns: [ResultColumn
     return .table(t)
 }
 
-/// The sentences that contain `text` (any case), with the match marked «like this».
-func searchSentences(_ s: KBCollection, _ text: String, columns: [ResultColumn], _ env: Env) throws(Diagnostic) -> Rows {
+/// The sentences that contain every word and phrase of `terms` (any case), with each match
+/// marked «like this».
+func searchSentences(_ s: KBCollection, _ terms: SearchTerms, columns: [ResultColumn], _ env: Env) throws(Diagnostic) -> Rows {
     try env.tick(s.count)
-    let needle = text.lowercased()
     var out: [[Value]] = []
     var origin: [Int32] = []
     for r in 0..<s.count {
         guard let v = s.value(row: r, field: "text", in: env.kb), case .string(let sentence) = v else { continue }
-        guard let marked = markMatches(sentence, needle) else { continue }
+        guard let marked = terms.marked(sentence) else { continue }
         var row: [Value] = [.ref(s.rowRef(r, kb: env.kb))]
         if columns.count == 3 { row.append(s.value(row: r, field: "paragraph", in: env.kb) ?? .null) }
         row.append(.string(marked))
@@ -118,31 +118,8 @@ func searchSentences(_ s: KBCollection, _ text: String, columns: [ResultColumn],
         origin.append(Int32(r))
     }
     var t = Table(columns: columns, rows: out, origin: origin)
-    t.decorations.notes.append("\(out.count) sentence\(out.count == 1 ? "" : "s") contain\(out.count == 1 ? "s" : "") \"\(text)\"")
+    t.decorations.notes.append("\(out.count) sentence\(out.count == 1 ? "" : "s") contain\(out.count == 1 ? "s" : "") \(terms.described)")
     return .table(t)
-}
-
-/// Marks each occurrence of `needle` in `s` as «match», in any case and with straight and
-/// curly quote marks alike; nil if none.
-func markMatches(_ s: String, _ needle: String) -> String? {
-    let chars = Array(s)
-    let lower = chars.map { Character(foldingQuoteMarks(String($0)).lowercased()) }
-    let n = Array(needle).map { Character(foldingQuoteMarks(String($0)).lowercased()) }
-    guard !n.isEmpty, lower.count >= n.count else { return nil }
-    var out = ""
-    var i = 0
-    var found = false
-    while i < chars.count {
-        if i + n.count <= lower.count, Array(lower[i..<(i + n.count)]) == n {
-            out += "«" + String(chars[i..<(i + n.count)]) + "»"
-            i += n.count
-            found = true
-        } else {
-            out.append(chars[i])
-            i += 1
-        }
-    }
-    return found ? out : nil
 }
 
 /// Topics on which two or more sources give values whose intervals cannot overlap,

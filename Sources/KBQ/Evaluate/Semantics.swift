@@ -60,29 +60,36 @@ func compareIntervals(_ a: Quantity, _ op: BinaryOp, _ b: Quantity) -> Truth {
 
 /// Compares a date with a period: `x >= 2024-06` means x is not before June 2024.
 func compareDates(_ x: PartialDate, _ op: BinaryOp, _ p: PartialDate) -> Truth {
+    // A relative date reaches without end away from its anchor: only the anchor decides.
+    if x.isRelative || p.isRelative { return compareDays(x.knownLo, x.knownHi, op, p.knownLo, p.knownHi) }
+    return compareDays(x.lo, x.hi, op, p.lo, p.hi)
+}
+
+/// Compares the days `xlo...xhi` with the period `plo...phi`.
+func compareDays(_ xlo: Int32, _ xhi: Int32, _ op: BinaryOp, _ plo: Int32, _ phi: Int32) -> Truth {
     switch op {
     case .gt:
-        if x.lo > p.hi { return .yes }
-        if x.hi <= p.hi { return .no }
+        if xlo > phi { return .yes }
+        if xhi <= phi { return .no }
         return .maybe
     case .ge:
-        if x.lo >= p.lo { return .yes }
-        if x.hi < p.lo { return .no }
+        if xlo >= plo { return .yes }
+        if xhi < plo { return .no }
         return .maybe
     case .lt:
-        if x.hi < p.lo { return .yes }
-        if x.lo >= p.lo { return .no }
+        if xhi < plo { return .yes }
+        if xlo >= plo { return .no }
         return .maybe
     case .le:
-        if x.hi <= p.hi { return .yes }
-        if x.lo > p.hi { return .no }
+        if xhi <= phi { return .yes }
+        if xlo > phi { return .no }
         return .maybe
     case .eq:
-        if x.lo >= p.lo && x.hi <= p.hi { return .yes }
-        if x.hi < p.lo || x.lo > p.hi { return .no }
+        if xlo >= plo && xhi <= phi { return .yes }
+        if xhi < plo || xlo > phi { return .no }
         return .maybe
     case .ne:
-        return !compareDates(x, .eq, p)
+        return !compareDays(xlo, xhi, .eq, plo, phi)
     default:
         return .unknown
     }

@@ -59,12 +59,12 @@ struct ColumnScan: Sendable {
     static func between(_ dates: [PartialDate], _ l: PartialDate, _ h: PartialDate) -> ColumnScan {
         ColumnScan(exact: true, test: { r in
             let v = dates[r]
-            return !v.isNullMarker && v.lo >= l.lo && v.hi <= h.hi
+            return !v.isNullMarker && v.knownLo >= l.lo && v.knownHi <= h.hi
         }, range: { lo, hi, out in
             dates.withUnsafeBufferPointer { d in
                 for r in lo..<hi {
                     let v = d[r]
-                    if v.lo >= l.lo && v.hi <= h.hi && !v.isNullMarker { out.append(Int32(truncatingIfNeeded: r)) }
+                    if v.knownLo >= l.lo && v.knownHi <= h.hi && !v.isNullMarker { out.append(Int32(truncatingIfNeeded: r)) }
                 }
             }
         })

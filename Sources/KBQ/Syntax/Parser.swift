@@ -460,7 +460,14 @@ public struct Parser: Sendable {
             _ = advance()
             var neg = false
             if isKeyword(.not) { _ = advance(); neg = true }
-            guard isKeyword(.null) else { throw fail("expected 'null' after 'is', found \(peek.describe)") }
+            // `is relative` and `is exact` are the functions relative(x) and exact(x): the
+            // words are not reserved, so fields may still be called so.
+            if case .identifier(let w) = peek.kind, ["relative", "exact"].contains(w.lowercased()) {
+                let t = advance()
+                let test = Expr(kind: .call(Name(text: w.lowercased(), range: t.range), [l]), range: l.range.union(t.range))
+                return neg ? Expr(kind: .unary(.not, test), range: test.range) : test
+            }
+            guard isKeyword(.null) else { throw fail("expected 'null', 'relative' or 'exact' after 'is', found \(peek.describe)") }
             let t = advance()
             return Expr(kind: .isNull(l, negated: neg), range: l.range.union(t.range))
         } else {

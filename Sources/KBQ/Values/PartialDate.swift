@@ -85,6 +85,16 @@ public struct PartialDate: Sendable, Hashable, Codable, Comparable, CustomString
         if after { lo = anchorDate.hi &+ 1; hi = anchorDate.hi &+ reach } else { hi = anchorDate.lo &- 1; lo = anchorDate.lo &- reach }
     }
 
+    /// Stated from another date ("days after 2024-10-13") rather than on the calendar.
+    public var isRelative: Bool { form == .after || form == .before }
+
+    /// The first day the date may be, as far as the text says. A relative date is only
+    /// known to fall after (or before) its anchor: how far it reaches the other way is not
+    /// given, so comparisons that depend on it answer maybe.
+    var knownLo: Int32 { form == .before ? Int32.min + 1 : lo }
+    /// The last day the date may be (see ``knownLo``); `Int32.max` when open.
+    var knownHi: Int32 { form == .after ? Int32.max : hi }
+
     /// Parses `2024`, `2024-06` or `2024-06-19`.
     public static func parse(_ text: some StringProtocol) -> PartialDate? {
         // Dates are at most ten bytes, so this copy is a small string with no allocation.

@@ -1,0 +1,162 @@
+import Testing
+@testable import KBQ
+
+/// What analysts ask of the article, as issue 14 found them failing: words searched
+/// anywhere, dates stated relative to others, names and aliases in entity-valued fields,
+/// literals that match nothing, units and percents in aggregates.
+@Suite struct WordSearchTests {
+    @Test func everyWordAnywhereInAnyOrder() {
+        let r = query(#"search "deterrent nuclear""#)
+        #expect(texts(r, "sentence") == ["p11.1"])
+        #expect(texts(r, "text").first?.contains("«nuclear» «deterrent»") == true)
+        #expect(r.notes.contains("1 sentence contains \"deterrent\" and \"nuclear\""))
+        // All the words, not any: "Kursk" alone is in two sentences, with "Zelensky" in none.
+        #expect(query(#"search "Kursk""#).rows.count == 2)
+        #expect(query(#"search "Kursk Harris""#).rows.isEmpty)
+    }
+
+    @Test func aQuotedPartIsOneExactPhrase() {
+        #expect(texts(query(#"search '"nuclear deterrent"'"#), "sentence") == ["p11.1"])
+        #expect(query(#"search '"deterrent nuclear"'"#).rows.isEmpty)
+        // Curly quotes mark a phrase too, and a phrase goes with words.
+        #expect(texts(query("search '“nuclear deterrent” Trump'"), "text").first?.contains("«Trump»") == true)
+    }
+
+    @Test func aWordIsFoundWhereAWordStarts() {
+        // "4" is not in "2024"; "shell" is in "shells".
+        #expect(texts(query(#"search "Article 4""#), "sentence") == ["p6.2"])
+        #expect(query(#"search "shell""#).rows.count == query(#"search "shells""#).rows.count)
+        #expect(query(#"search "4""#).rows.allSatisfy { !$0[2].text.contains("«4»") || $0[2].text.contains("Article «4»") })
+    }
+
+    @Test func nothingToLookForIsAnError() {
+        #expect(diagnostic(#"search '""'"#)?.message == "search needs some text to look for")
+    }
+}
+
+@Suite struct RelativeDateTests {
+    /// ev2 is "days after 2024-10-13"; ev1 is 2024-10-13 itself.
+    @Test func isRelativeAndIsExact() {
+        #expect(texts(query("events where date is relative select id"), "id") == ["ev2"])
+        #expect(!texts(query("events where date is not relative select id"), "id").contains("ev2"))
+        #expect(texts(query("events where date is exact select id"), "id") == ["ev1"])
+        #expect(texts(query("estimates where value is not exact select id"), "id") == ["e2", "e3"])
+        #expect(diagnostic("events where action is relative")?.kind == .typeMismatch)
+        // Not reserved: a name may still be `exact`.
+        #expect(query("estimates select value as exact where exact is exact").rows.count == 2)
+    }
+
+    @Test func functionsOfARelativeDateAreUnknown() {
+        let r = query("events where id = \"ev2\" select day(date), month(date), year(date)")
+        #expect(r.rows.first?.allSatisfy(\.isNull) == true)
+        #expect(query("events where id = \"ev1\" select day(date)").rows.first?[0] == .number(13))
+    }
+
+    @Test func comparisonsAreMaybeUnlessTheAnchorDecides() {
+        func ids(_ q: String) -> [String] { texts(query("events where \(q) select id"), "id") }
+        // After its anchor by definition: the anchor decides these.
+        #expect(ids("date > 2024-10-13").contains("ev2"))
+        #expect(!ids("date <= 2024-10-13").contains("ev2"))
+        #expect(!ids("maybe date = 2024-10-12").contains("ev2"))
+        // How many days after is not said: these are maybes, never a made-up yes.
+        #expect(!ids("date < 2024-11-01").contains("ev2"))
+        #expect(ids("maybe date < 2024-11-01").contains("ev2"))
+        #expect(!ids("date = 2024-10").contains("ev2"))
+        #expect(ids("maybe date = 2024-10").contains("ev2"))
+        #expect(!ids("date between 2024-10-14 and 2024-12-31").contains("ev2"))
+        #expect(ids("maybe date between 2024-10-14 and 2024-12-31").contains("ev2"))
+        #expect(!ids("date > 2024-10-20").contains("ev2"))
+    }
+}
+
+/// The warnings checking gives for `text`, before anything runs; the run must succeed.
+func warnings(_ text: String, sourceLocation: SourceLocation = #_sourceLocation) -> [Diagnostic] {
+    var session = Session(kb: .article)
+    var out: [Diagnostic] = []
+    let errors = session.run(SourceText(text, name: "test.kbq")) { if case .warning(let w) = $0 { out.append(w) } }
+    #expect(errors.isEmpty, "a warning must never become an error: \(errors)", sourceLocation: sourceLocation)
+    return out
+}
+
+@Suite struct NamedValueTests {
+    /// Issue 14's queries: each gives the rows `describe` finds for the same name.
+    @Test func theQueriesThatReturnedNothing() {
+        #expect(texts(query(#"claims where source = "Trump" select id"#), "id") == ["c38"])
+        #expect(texts(query(#"events where actor = "Pyongyang" select id"#), "id") == texts(query(#"events where actor = "North Korea" select id"#), "id"))
+        #expect(query(#"events where actor = "Pyongyang""#).rows.count == 7)
+        #expect(query(#"relations where from = "Pyongyang""#).rows.count == query(#"relations where from = "north-korea""#).rows.count)
+        #expect(query(#"relations where from = "Pyongyang""#).rows.count == 12)
+        #expect(texts(query(#"estimates where subject = "NK" select id"#), "id") == ["e1", "e2", "e3", "e5"])
+        #expect(texts(query(#"claims where subject = "Seoul" select id"#), "id") == texts(query(#"claims where subject = "South Korea" select id"#), "id"))
+        #expect(!query(#"claims where subject = "Seoul""#).rows.isEmpty)
+    }
+
+    /// Every reference field of the article KB that points at entities or sources, compared
+    /// with every name, alias and key of a row it refers to (in another case too), keeps
+    /// that row; and `!=` keeps it out.
+    @Test func everyEntityValuedFieldResolvesNamesAndAliases() {
+        let kb = KnowledgeBase.article
+        let planner = Planner(kb: kb, lets: [:])
+        var checked = 0
+        for c in kb.collections {
+            guard let key = c.key else { continue }
+            for f in c.fields {
+                guard case .ref(let t) = f.type, t == "entities" || t == "sources", let target = kb.collection(t),
+                      let fi = c.fields.firstIndex(where: { $0.name == f.name }), case .ref(let refs) = c.columns[fi],
+                      let r = refs.indices.first(where: { refs[$0] >= 0 && Int(refs[$0]) != $0 || c !== target && refs[$0] >= 0 }) else { continue }
+                let id = c.value(row: r, field: key, in: kb)?.text ?? ""
+                for name in planner.names(of: target, row: Int(refs[r])) {
+                    for spelled in [name, name.uppercased()] {
+                        let literal = spelled.replacingOccurrences("\"", "\\\"")
+                        let kept = texts(query("\(c.name) where \(f.name) = \"\(literal)\" select \(key)"), key)
+                        #expect(kept.contains(id), "\(c.name).\(f.name) = \"\(spelled)\" keeps \(id)")
+                        let dropped = texts(query("\(c.name) where \(f.name) != \"\(literal)\" select \(key)"), key)
+                        #expect(!dropped.contains(id), "\(c.name).\(f.name) != \"\(spelled)\" drops \(id)")
+                        #expect(warnings("\(c.name) where \(f.name) = \"\(literal)\"").isEmpty)
+                    }
+                }
+                checked += 1
+            }
+        }
+        // sources.entity, events.actor/target/place/source, estimates.subject/source,
+        // claims.subject/source, relations.from/to/source, recommendations.actor …
+        #expect(checked >= 12)
+    }
+
+    @Test func aSourceIsFoundByItsEntitysNames() {
+        // The source row "trump" is Donald Trump's; "Donald Trump" is the entity's name.
+        #expect(texts(query(#"claims where source = "Donald Trump" select id"#), "id") == ["c38"])
+        #expect(texts(query(#"claims where source in ["Trump", "Zelensky"] select id"#), "id").contains("c38"))
+        // Through a path and in computed rows too.
+        #expect(texts(query(#"claims select id, source where source = "trump""#), "id") == ["c38"])
+    }
+
+    @Test func aLiteralThatMatchesNothingWarns() {
+        let w = warnings(#"estimates where topic = "shells""#)
+        #expect(w.count == 1)
+        #expect(w.first?.kind == .noMatch)
+        #expect(w.first?.isWarning == true)
+        #expect(w.first?.message == #"no estimates have topic "shells"; did you mean "artillery shells"?"#)
+        // The result says why it is empty.
+        #expect(query(#"estimates where topic = "shells""#).notes.contains { $0.hasPrefix("empty because no estimates have topic") })
+        let caseHint = warnings(#"estimates where topic = "Containers""#)
+        #expect(caseHint.first?.message == #"no estimates have topic "Containers"; did you mean "containers"?"#)
+        #expect(caseHint.first?.notes.first?.contains("case by case") == true)
+        #expect(warnings(#"claims where source = "Trumpp""#).first?.message.hasPrefix(#"no claims have source "Trumpp""#) == true)
+        #expect(warnings(#"estimates where topic in ["containers", "shels"]"#).count == 1)
+        #expect(warnings(#"claims where topic != "tretay""#).first?.notes.last == "the condition holds for every row that has a topic")
+    }
+
+    @Test func noWarningForAValueThatExists() {
+        // Every topic, unit and hedge-free text value the dictionaries hold.
+        for (c, f) in [("estimates", "topic"), ("estimates", "unit"), ("claims", "topic"), ("relations", "relation"), ("sources", "kind")] {
+            for v in Set(texts(query("\(c) where \(f) is not null select \(f)"), f)) {
+                #expect(warnings("\(c) where \(f) = \"\(v)\"").isEmpty, "\(c).\(f) = \"\(v)\"")
+                #expect(warnings("\(c) where \(f) in [\"\(v)\"]").isEmpty)
+            }
+        }
+        // A parameter is not known until the run.
+        #expect((try? PreparedQuery(#"estimates where topic = $t"#))?.warnings.isEmpty == true)
+        #expect((try? PreparedQuery(#"estimates where topic = "shells""#))?.warnings.count == 1)
+    }
+}
