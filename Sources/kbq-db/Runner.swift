@@ -2,6 +2,22 @@
 import Glibc
 #endif
 import KBQ
+import Synchronization
+
+/// Ctrl-C while a statement runs cancels it on the server (libpq's PQcancel, which a signal
+/// handler may call), rather than leaving it running after kbq is gone.
+enum Interrupt {
+    static let requested = Atomic<Bool>(false)
+    // A signal handler cannot capture context: the statement's canceller is kept here.
+    nonisolated(unsafe) static var cancel: Canceller?
+
+    static func install() {
+        signal(SIGINT) { _ in
+            Interrupt.requested.store(true, ordering: .relaxed)
+            if let c = Interrupt.cancel { c.cancelRunningStatement() } else { _exit(130) }
+        }
+    }
+}
 
 /// `kbq --db URL …` and `kbq --sql …`: the script runner over SQL. Scripts are read and
 /// checked as the file's runner does (nothing runs when any statement has an error); each
@@ -86,6 +102,7 @@ struct DatabaseRunner {
 
     /// Runs every input; returns the exit status.
     func run() -> Status {
+        Interrupt.install()
         var connection: Connection?
         var session: SQLSession
         if let database {
@@ -111,7 +128,7 @@ struct DatabaseRunner {
             let source = SourceText(input.text, name: input.name)
             let (statements, problems) = session.compile(source)
             for d in problems { writeError(source.render(d)) }
-            if !problems.isEmpty { status = .queryError; if keepGoing { continue } else { break } }
+            if problems.contains(where: { !$0.isWarning }) { status = .queryError; if keepGoing { continue } else { break } }
             for st in statements where st.kind == .query {
                 let arguments: [String?]
                 do { arguments = try st.arguments(parameters) } catch {
@@ -122,9 +139,14 @@ struct DatabaseRunner {
                 var text: String
                 if let connection {
                     do {
+                        Interrupt.cancel = connection.makeCanceller()
+                        defer { Interrupt.cancel = nil }
                         let rows = try connection.query(st.sql, parameters: arguments)
                         text = try st.result(rows).rendered(as: format, width: format == .table ? width : nil)
                     } catch let e as DatabaseError {
+                        if Interrupt.requested.load(ordering: .relaxed) {
+                            fail("cancelled: the server stopped the statement", .queryError)
+                        }
                         fail(e.message)
                     } catch {
                         fail(String(describing: error))

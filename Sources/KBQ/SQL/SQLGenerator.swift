@@ -55,6 +55,20 @@ final class SQLGenerator {
         case .rowNumber(let keys):
             if keys.isEmpty { return "row_number() OVER ()" }
             return "row_number() OVER (ORDER BY " + keys.map(order).joined(separator: ", ") + ")"
+        case .firstBy(let x, let keys):
+            switch dialect {
+            case .postgres: return "(array_agg(\(expr(x)) ORDER BY " + keys.map(order).joined(separator: ", ") + "))[1]"
+            case .duckdb: return "first(\(expr(x)) ORDER BY " + keys.map(order).joined(separator: ", ") + ")"
+            case .spark, .sqlite:
+                // No ordered aggregate: the least of (nulls last, keys…, x) structs, by position.
+                var fields: [String] = []
+                for (i, k) in keys.enumerated() {
+                    fields.append("'n\(i)', \(expr(k.expr)) IS NULL")
+                    fields.append("'k\(i)', " + (k.descending ? "-(\(expr(k.expr)))" : expr(k.expr)))
+                }
+                fields.append("'v', \(expr(x))")
+                return "element_at(array_sort(collect_list(named_struct(" + fields.joined(separator: ", ") + "))), 1).v"
+            }
         case .anyTrue(let a): return (dialect == .sqlite ? "max(" : "bool_or(") + expr(a) + ")"
         case .parameter(let use):
             if dialect.numbersPlaceholders, let i = parameters.firstIndex(of: use) { return dialect.placeholder(i + 1) }
@@ -74,14 +88,16 @@ final class SQLGenerator {
             case .spark, .sqlite: return "(instr(lower(\(expr(a))), lower(\(expr(b)))) > 0)"
             case .duckdb: return "(strpos(lower(\(expr(a))), lower(\(expr(b)))) > 0)"
             }
+        case .inIntegers(let x, let values):
+            return "(" + expr(x) + " IN (" + values.map(String.init).joined(separator: ", ") + "))"
         case .caseWhen(let arms, let otherwise):
             return "CASE" + arms.map { " WHEN " + expr($0.0) + " THEN " + expr($0.1) }.joined() + " ELSE " + expr(otherwise) + " END"
         case .binaryText(let a):
             switch dialect {
             case .postgres: return expr(a) + " COLLATE \"C\""
-            case .duckdb: return expr(a) + " COLLATE binary"
             case .sqlite: return expr(a) + " COLLATE BINARY"
-            case .spark: return expr(a)  // Spark compares strings by their UTF-8 bytes already.
+            // Spark and DuckDB (without a collation set) compare strings by their bytes already.
+            case .spark, .duckdb: return expr(a)
             }
         case .divide(let a, let b):
             if dialect.integerDivisionTruncates { return "(CAST(\(expr(a)) AS \(dialect.doubleType)) / \(expr(b)))" }

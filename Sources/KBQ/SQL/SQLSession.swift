@@ -46,11 +46,14 @@ public struct SQLSession: Sendable {
         self.layout = try SQLLayout(kb, percentCollections: percent)
     }
 
-    /// Checks `source` and translates every statement. A script with any problem translates
-    /// none (the diagnostics say what and where), as the file's runner runs none.
+    /// Checks `source` and translates every statement. A script with any error translates
+    /// none (the diagnostics say what and where), as the file's runner runs none; warnings
+    /// come back beside the statements.
     public mutating func compile(_ source: SourceText) -> (statements: [SQLStatement], diagnostics: [Diagnostic]) {
         let script = check(source: source.text, kb: schema, lets: shapes)
-        if script.hasErrors { return ([], script.diagnostics) }
+        // Warnings (a literal that matches nothing) are shown and the script still runs.
+        let warnings = script.warnings
+        if script.hasErrors { return ([], (script.diagnostics + warnings).sorted { ($0.range?.start ?? 0) < ($1.range?.start ?? 0) }) }
         var out: [SQLStatement] = []
         var frames = self.frames, shapes = self.shapes
         var types: [String: FieldType] = [:]
@@ -62,23 +65,23 @@ public struct SQLSession: Sendable {
                 case .query(let q):
                     let f = try t.frame(q, lets: frames)
                     out.append(SQLStatement(kind: .query, select: t.finished(f), columns: f, output: q.output, translator: t,
-                                            dialect: dialect, range: st.range))
+                                            dialect: dialect, range: st.range, warnings: warnings))
                 case .let(let name, let q):
                     frames[name] = try t.frame(q, lets: frames)
                     shapes[name] = q.output
                     out.append(SQLStatement(kind: .bind(name), select: nil, columns: nil, output: q.output, translator: t,
-                                            dialect: dialect, range: st.range))
+                                            dialect: dialect, range: st.range, warnings: []))
                 case .explain(let q):
                     throw Diagnostic(.unsupportedOnEngine, "explain does not run in SQL yet", at: q.range,
                                      notes: ["kbq --sql -e QUERY prints the SQL a query runs"])
                 }
             } catch {
-                return ([], [error])
+                return ([], warnings + [error])
             }
         }
         self.frames = frames
         self.shapes = shapes
-        return (out, [])
+        return (out, warnings)
     }
 }
 
@@ -102,10 +105,13 @@ public struct SQLStatement: Sendable {
     private let uses: [SQLParameterUse]
     private let outputs: [SQLOutputColumn]
     private let hedges: HedgeScale
+    /// The warnings about this statement: an empty result says why, as on the file.
+    private let warnings: [Diagnostic]
 
     init(kind: Kind, select: RelationalSelect?, columns: SQLTranslator.Frame?, output: RowShape, translator: SQLTranslator,
-         dialect: SQLDialect, range: SourceRange) {
+         dialect: SQLDialect, range: SourceRange, warnings: [Diagnostic]) {
         self.kind = kind
+        self.warnings = warnings.filter { w in w.range.map { $0.start >= range.start && $0.end <= range.end } ?? false }
         let generator = SQLGenerator(dialect: dialect)
         self.sql = select.map { generator.select($0) } ?? ""
         self.range = range
@@ -190,6 +196,8 @@ public struct SQLStatement: Sendable {
             }
             values.append(out)
         }
-        return ResultTable(columns: outputs.map(\.column), rows: values)
+        var table = ResultTable(columns: outputs.map(\.column), rows: values)
+        if values.isEmpty { table.notes += warnings.map { "empty because " + $0.message } }
+        return table
     }
 }

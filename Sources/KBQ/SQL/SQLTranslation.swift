@@ -107,7 +107,8 @@ struct SQLTranslator {
                     parts = .number(col(f.name), percent: percent)
                 }
             case .date:
-                parts = .date(lo: col(f.name + "__lo"), hi: col(f.name + "__hi"), shape: col(f.name + "__shape"), anchor: col(f.name + "__anchor"))
+                parts = .date(lo: col(f.name + "__lo"), hi: col(f.name + "__hi"), start: col(f.name + "__start"), end: col(f.name + "__end"),
+                              shape: col(f.name + "__shape"), anchor: col(f.name + "__anchor"))
             case .hedge: parts = .hedge(col(f.name))
             case .ref(let target):
                 parts = .ref(collection: target, key: col(f.name), row: col(f.name + "__row"), display: col(f.name + "__display"))
@@ -214,7 +215,9 @@ struct SQLTranslator {
             let type = e.type == .null ? parameterTypes[name] ?? .string : e.type
             switch type {
             case .date:
+                // A parameter is a year, month or day: never relative, so its range is its period.
                 return SQLColumnValue(type: .date, parts: .date(lo: parameter(name, .dayLow), hi: parameter(name, .dayHigh),
+                                                                 start: parameter(name, .dayLow), end: parameter(name, .dayHigh),
                                                                  shape: parameter(name, .dateShape), anchor: parameter(name, .dateAnchor)))
             case .hedge: return SQLColumnValue(type: .hedge, parts: .hedge(parameter(name, .rank)))
             case .number, .percent: return SQLColumnValue(type: .number(), parts: .number(parameter(name, .value), percent: nil))
@@ -260,6 +263,27 @@ struct SQLTranslator {
             case .abs, .floor, .ceil:
                 guard args.count == 1 else { break }
                 return SQLColumnValue(type: e.type, parts: .number(.call(fn.rawValue, [try plainNumber(args[0], &f)]), percent: nil))
+            case .stated, .low, .high, .qualifier:
+                guard args.count == 1 else { break }
+                let v = try value(args[0], &f)
+                guard case .quantity(let stated, let word, _, let lo, let hi, _, _, let percent) = v.parts else {
+                    // Not an interval: stated, low and high are the number itself, and there is no qualifier.
+                    if fn == .qualifier { return SQLColumnValue(type: .string, parts: .single(.null)) }
+                    return v
+                }
+                switch fn {
+                case .stated: return SQLColumnValue(type: e.type, parts: .number(stated, percent: percent))
+                case .qualifier:
+                    guard let word else { return SQLColumnValue(type: .string, parts: .single(.null)) }
+                    // As Quantity reads the word: lower case, no spaces around it; none is null.
+                    let w = SQLExpr.call("lower", [.call("trim", [word])])
+                    return SQLColumnValue(type: .string, parts: .single(.caseWhen([(.binary("=", w, .text("")), .null)], w)))
+                default:
+                    // An open end has no number: null, as on the file.
+                    let bound = fn == .low ? lo : hi
+                    let finite = SQLExpr.caseWhen([(.or(.binary("=", bound, .number(.infinity)), .binary("=", bound, .number(-.infinity))), .null)], bound)
+                    return SQLColumnValue(type: e.type, parts: .number(finite, percent: percent))
+                }
             default: break
             }
             throw unsupported("\(fn.rawValue)()", e.range)
@@ -277,7 +301,8 @@ struct SQLTranslator {
         case .bool(let b): return SQLColumnValue(type: .bool, parts: .single(.bool(b)))
         case .hedge(let rank, _): return SQLColumnValue(type: .hedge, parts: .hedge(.integer(rank)))
         case .date(let d):
-            return SQLColumnValue(type: .date, parts: .date(lo: .integer(Int(d.lo)), hi: .integer(Int(d.hi)),
+            return SQLColumnValue(type: .date, parts: .date(lo: .integer(Int(d.comparedFrom)), hi: .integer(Int(d.comparedTo)),
+                                                             start: .integer(Int(d.lo)), end: .integer(Int(d.hi)),
                                                              shape: .integer(d.shape), anchor: .integer(Int(d.anchor))))
         case .quantity(let q):
             return SQLColumnValue(type: type, parts: .quantity(value: .number(q.value), qualifier: .text(q.qualifier), upper: nil,
@@ -318,7 +343,7 @@ struct SQLTranslator {
             return [key(.call("lower", [x])), key(.binaryText(x))]
         case .ref(_, _, _, let display): return [key(.call("lower", [display])), key(.binaryText(display))]
         case .single(let x), .number(let x, _), .quantity(let x, _, _, _, _, _, _, _): return [key(x)]
-        case .date(let lo, let hi, _, _): return [key(lo), key(hi)]
+        case .date(_, _, let start, let end, _, _): return [key(start), key(end)]
         // A stronger hedge (a smaller rank) sorts later.
         case .hedge(let r): return [key(r, !descending)]
         }
@@ -335,10 +360,22 @@ struct SQLTranslator {
             guard let first = v.named.first?.expr else { throw unsupported("count of this", a.range) }
             return SQLColumnValue(type: a.type, parts: .number(.call("count", [first]), percent: nil))
         }
+        if a.function == .min || a.function == .max, case .quantity = v.parts {
+            // The interval of the row with the least (greatest) stated number, first in row
+            // order among equals: what the file's min and max give, qualifier and all.
+            guard let row = f.row else { throw unsupported("\(a.function.rawValue)() of an interval after a group", a.range) }
+            guard case .quantity(let stated, _, _, _, _, _, _, _) = v.parts else { throw unsupported("this", a.range) }
+            let keys = [SQLOrder(expr: stated, descending: a.function == .max), SQLOrder(expr: row, descending: false)]
+            var picked = v
+            picked.parts = v.reading { SQLExpr.firstBy($0, keys) }
+            return picked
+        }
         let x: SQLExpr, percent: SQLExpr?
         switch v.parts {
         case .number(let e, let p): x = e; percent = p.map(SQLExpr.anyTrue)
         case .single(let e) where v.type == .percent: x = e; percent = nil
+        // The spread of intervals is that of their stated numbers, as compare's spread.
+        case .quantity(let e, _, _, _, _, _, _, let p) where a.function == .spread: x = e; percent = p.map(SQLExpr.anyTrue)
         default: throw unsupported("\(a.function.rawValue)() of \(v.type)", a.range)
         }
         let result: SQLExpr
@@ -395,6 +432,14 @@ struct SQLTranslator {
             let v = try value(e, &f)
             guard case .single(let x) = v.parts, v.type == .bool || v.type == .null else { throw unsupported("this condition", e.range) }
             return (x, x)
+        case .refersTo(let x, let collection, let rows, let negated):
+            // The rows the name picked when the query was checked: their positions are the
+            // tables' kbq_row (checking reads the same small collections, in the same order).
+            let v = try value(x, &f)
+            guard case .ref(let target, _, let row, _) = v.parts, target == collection else { throw unsupported("this reference", e.range) }
+            let p: SQLExpr = rows.isEmpty ? .caseWhen([(.isNull(row, negated: false), .null)], .bool(false))
+                : .inIntegers(row, rows.sorted())
+            return negated ? (.not(p), .not(p)) : (p, p)
         case .matches: throw unsupported("matches", e.range)
         case .inValues: throw unsupported("in with a list parameter", e.range)
         default: throw unsupported("this condition", e.range)
@@ -411,7 +456,7 @@ struct SQLTranslator {
             return interval(op, lo: lo, hi: hi, loOpen: lop, hiOpen: hip, p)
         case (_, .quantity):
             return try compare(op.flipped, b, a, range)
-        case (.date(let xl, let xh, _, _), .date(let pl, let ph, _, _)):
+        case (.date(let xl, let xh, _, _, _, _), .date(let pl, let ph, _, _, _, _)):
             return dates(op, xl, xh, pl, ph)
         case (.hedge(let r), .hedge(let s)):
             // A stronger hedge (smaller rank) is greater: a op b ⇔ b.rank op a.rank.

@@ -16,8 +16,9 @@ struct SQLColumnValue: Sendable {
         /// An interval quantity: shown from value, qualifier and upper; compared by its bounds.
         case quantity(value: SQLExpr, qualifier: SQLExpr?, upper: SQLExpr?, lo: SQLExpr, hi: SQLExpr,
                       loOpen: SQLExpr, hiOpen: SQLExpr, percent: SQLExpr?)
-        /// A partial date: its day range, with its shape and anchor to show it exactly.
-        case date(lo: SQLExpr, hi: SQLExpr, shape: SQLExpr, anchor: SQLExpr)
+        /// A partial date: the day range comparisons read; the period's days, to sort it; its
+        /// shape and anchor, to show it exactly.
+        case date(lo: SQLExpr, hi: SQLExpr, start: SQLExpr, end: SQLExpr, shape: SQLExpr, anchor: SQLExpr)
         /// A hedge, by rank.
         case hedge(SQLExpr)
         /// A reference: the row's key, its `kbq_row`, and its display text.
@@ -36,7 +37,8 @@ struct SQLColumnValue: Sendable {
             out += [("__lo", lo), ("__hi", hi), ("__lo_open", lop), ("__hi_open", hip)]
             if let p { out.append(("__pct", p)) }
             return out
-        case .date(let lo, let hi, let shape, let anchor): return [("__lo", lo), ("__hi", hi), ("__shape", shape), ("__anchor", anchor)]
+        case .date(let lo, let hi, let start, let end, let shape, let anchor):
+            return [("__lo", lo), ("__hi", hi), ("__start", start), ("__end", end), ("__shape", shape), ("__anchor", anchor)]
         case .hedge(let e): return [("", e)]
         case .ref(_, let key, let row, let display): return [("", key), ("__row", row), ("__display", display)]
         }
@@ -57,11 +59,28 @@ struct SQLColumnValue: Sendable {
             let v = next(), qq = q.map { _ in next() }, uu = u.map { _ in next() }
             let lo = next(), hi = next(), lop = next(), hip = next()
             copy.parts = .quantity(value: v, qualifier: qq, upper: uu, lo: lo, hi: hi, loOpen: lop, hiOpen: hip, percent: p.map { _ in next() })
-        case .date: copy.parts = .date(lo: next(), hi: next(), shape: next(), anchor: next())
+        case .date: copy.parts = .date(lo: next(), hi: next(), start: next(), end: next(), shape: next(), anchor: next())
         case .hedge: copy.parts = .hedge(next())
         case .ref(let c, _, _, _): copy.parts = .ref(collection: c, key: next(), row: next(), display: next())
         }
         return copy
+    }
+
+    /// The same column with every SQL expression passed through `transform` (an aggregate
+    /// over each of its parts).
+    func reading(_ transform: (SQLExpr) -> SQLExpr) -> Parts {
+        switch parts {
+        case .single(let e): return .single(transform(e))
+        case .number(let e, let p): return .number(transform(e), percent: p.map(transform))
+        case .quantity(let v, let q, let u, let lo, let hi, let lop, let hip, let p):
+            return .quantity(value: transform(v), qualifier: q.map(transform), upper: u.map(transform), lo: transform(lo), hi: transform(hi),
+                             loOpen: transform(lop), hiOpen: transform(hip), percent: p.map(transform))
+        case .date(let lo, let hi, let start, let end, let shape, let anchor):
+            return .date(lo: transform(lo), hi: transform(hi), start: transform(start), end: transform(end),
+                         shape: transform(shape), anchor: transform(anchor))
+        case .hedge(let r): return .hedge(transform(r))
+        case .ref(let c, let k, let r, let d): return .ref(collection: c, key: transform(k), row: transform(r), display: transform(d))
+        }
     }
 
     /// What a decoder needs to turn this column's cells back into values.
@@ -100,7 +119,7 @@ struct SQLOutputColumn: Sendable {
             case .text, .bool, .percent, .list, .hedge: return 1
             case .number(let p): return p ? 2 : 1
             case .quantity(let q, let u, let p): return 5 + (q ? 1 : 0) + (u ? 1 : 0) + (p ? 1 : 0)
-            case .date: return 4
+            case .date: return 6
             case .ref: return 3
             }
         }
@@ -158,8 +177,9 @@ struct SQLOutputColumn: Sendable {
             let q = Quantity(x, qualifier: word, upper: upper, percent: percent) ?? Quantity(exactly: x, percent: percent)
             return q.isExact && q.isPercent ? .percent(x) : .quantity(q)
         case .date:
-            let hi = it.next() ?? nil, shape = it.next() ?? nil, anchor = it.next() ?? nil
-            guard let lo = try int(first) else { return .null }
+            _ = it.next()
+            let start = it.next() ?? nil, hi = it.next() ?? nil, shape = it.next() ?? nil, anchor = it.next() ?? nil
+            guard first != nil, let lo = try int(start) else { return .null }
             guard let h = try int(hi), let s = try int(shape), let a = try int(anchor),
                   let d = PartialDate(lo: Int32(clamping: lo), hi: Int32(clamping: h), shape: s, anchor: Int32(clamping: a))
             else { throw SQLError("the database gave an incomplete date for column '\(column.name)'") }
