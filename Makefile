@@ -53,6 +53,28 @@ release: deps
 
 test: deps
 	$(SWIFT) test
+	@$(MAKE) --no-print-directory test-editors
+
+# The editor tests (Tests/Editors): `kbq lsp` driven end to end by a real LSP client
+# (pytest-lsp), and the TextMate grammar checked on the Examples. Their Python packages live
+# in a virtual environment of their own, .build-python/, which `make editor-deps` makes
+# (.ci/run does). Without them the tests say they were skipped; under CI=true they fail.
+EDITOR_PYTHON := $(CURDIR)/.build-python/bin/python
+.PHONY: editor-deps test-editors
+editor-deps:
+	@if ! $(EDITOR_PYTHON) -c 'import pytest_lsp, lsprotocol' 2>/dev/null; then \
+		echo "installing pytest-lsp and lsprotocol into .build-python/"; \
+		python3 -m venv .build-python && \
+		$(EDITOR_PYTHON) -m pip install --quiet --disable-pip-version-check 'pytest-lsp==1.0.1' 'lsprotocol==2025.0.0'; \
+	fi
+
+test-editors:
+	@if ! $(EDITOR_PYTHON) -c 'import pytest_lsp, lsprotocol' 2>/dev/null; then \
+		if [ "$${CI:-}" = true ]; then echo "test-editors: pytest-lsp is missing (make editor-deps)" >&2; exit 1; fi; \
+		echo "test-editors: SKIPPED, pytest-lsp is not installed (make editor-deps installs it)"; \
+	else \
+		cd Tests/Editors && KBQ_BINARY="$$($(SWIFT) build --show-bin-path)/kbq" $(EDITOR_PYTHON) -m pytest -q -p no:cacheprovider; \
+	fi
 
 run: release
 	@"$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/kbq"

@@ -64,7 +64,9 @@ let package = Package(
         // Depends on the example so that building the tests builds the binary they run.
         .testTarget(
             name: "KBQTests",
-            dependencies: ["KBQ", "kbq-embed-example"]
+            dependencies: ["KBQ", "kbq-embed-example"],
+            // The golden checked forms of Examples/ (CheckedQueryTests), read from the source tree.
+            exclude: ["CheckedGolden"]
         ),
         // Pseudo-terminals and child processes for the CLI tests (Glibc does not export
         // posix_openpt and friends to Swift).

@@ -23,9 +23,9 @@ import time
 
 QUESTIONS = {
     "Q1": ['estimates where topic = "topic-0042" sort by id'],
-    "Q2": ['estimates where topic = "topic-0042" group by source aggregate count() as n, min(value) as lo, '
+    "Q2": ['estimates where topic = "topic-0042" select source, value group by source aggregate count() as n, min(value) as lo, '
            'max(value) as hi, avg(stated(value)) as mean',
-           'estimates where topic = "topic-0042" aggregate count() as n, spread(value) as spread'],
+           'estimates where topic = "topic-0042" select value aggregate count() as n, spread(value) as spread'],
     "Q3": ['estimates group by topic aggregate count() as n sort by n desc, topic limit 10'],
     "Q4": ['estimates where text contains "artillery" aggregate count() as n'],
     "Q5": ['estimates where date between 2024-06-01 and 2024-10-31 and unit = "containers" sort by date, id limit 20'],

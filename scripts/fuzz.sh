@@ -48,7 +48,8 @@ build_target() {
     cp "$dir/main.swift" "$snap/FuzzMain.swift"
     echo "fuzz.sh: building $t-fuzzer" >&2
     # -g for symbolized stacks in crash reports; lld keeps the ASan link quiet.
-    nice -n 10 swiftc -sanitize=fuzzer,address -parse-as-library -O -g -use-ld=lld \
+    # -package-name: the engine has declarations of package access (JSON, for the kbq tools).
+    nice -n 10 swiftc -sanitize=fuzzer,address -parse-as-library -O -g -use-ld=lld -package-name kbq \
         -module-name KBQ -o "$bin" $(find "$snap" -name '*.swift' | sort)
     mv "$stamp.new" "$stamp"
 }

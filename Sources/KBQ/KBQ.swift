@@ -1,13 +1,19 @@
 import Synchronization
 
-// kbq's pipeline, stage by stage:
+// kbq's pipeline, stage by stage, a folder each:
 //
-//   query text ──Lexer──▶ tokens ──Parser──▶ statements (syntax tree)
-//              ──Planner (Check/)──▶ checked plan ──run (Evaluate/)──▶ ResultTable
-//              ──Render/──▶ table, JSON, CSV or Markdown text
+//   query text ──Lexer (Syntax/)──▶ tokens ──Parser (Syntax/)──▶ statements (syntax tree)
+//              ──check (Check/)──▶ CheckedScript: the checked query as typed data
+//              ──Lowering (Evaluate/)──▶ plan: closures and column-scan fast paths
+//              ──run (Evaluate/)──▶ ResultTable ──Render/──▶ table, JSON, CSV or Markdown text
 //
-// `Session.run` reads top to bottom as that whole story. Nothing runs unless every stage
-// before it succeeded: a script with an error in any statement runs none of them.
+// Beneath them all, Values/ (Value, Quantity, PartialDate, collections, ResultTable) and
+// Pattern/ (the linear-time pattern engine); beside them, Formats/, Loading/, Snapshot/
+// and Article/ make knowledge bases, and Complete/ offers what may be typed. `check`
+// (Check/Check.swift) is the one entry both `PreparedQuery` and `Session` use; explain,
+// completion and a SQL backend read its output. Checking reads the KB's schema and
+// dictionaries, never its rows or the clock. Nothing runs unless every stage before it
+// succeeded: a script with an error in any statement runs none of them.
 
 /// Bounds for one run of a query, for queries that come from people you do not trust.
 public struct Limits: Sendable, Hashable {

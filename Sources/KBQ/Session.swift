@@ -10,6 +10,8 @@ public final class PreparedQuery: Sendable {
     public let source: SourceText
     /// The parameters the query reads (`$name`), sorted.
     public let parameterNames: [String]
+    /// The checked statements, as data: what explain, an editor or a SQL backend read.
+    public let checked: CheckedScript
     let statements: [PlannedStatement]
     let parameterTypes: [String: ParamInfo]
     /// How many slots the plan reads parameters from (``Env/args``).
@@ -53,35 +55,32 @@ public final class PreparedQuery: Sendable {
     /// Parses and checks `text` against `kb`. Throws every problem found, each with its
     /// range; nothing is left half-prepared.
     public convenience init(_ text: String, kb: KnowledgeBase = .article, name: String = "<query>") throws(Diagnostics) {
-        let (statements, syntax) = Parser.parse(text)
-        var planner = Planner(kb: kb, lets: [:])
-        var planned: [PlannedStatement] = []
-        for st in statements {
-            if let p = try? planner.plan(st) { planned.append(p) }
-        }
-        let all = (syntax + planner.diagnostics).sorted { ($0.range?.start ?? 0) < ($1.range?.start ?? 0) }
-        if !all.isEmpty { throw Diagnostics(Diagnostic.reported(all)) }
-        if planned.isEmpty { throw Diagnostics([Diagnostic(.syntax, "the query is empty", at: SourceRange(0, 0))]) }
-        self.init(kb: kb, source: SourceText(text, name: name), statements: planned, parameters: planner.parameters,
-                  slots: planner.parameterSlots, patterns: planner.patternParameters, warnings: planner.warnings)
+        let checked = check(source: text, kb: kb)
+        if !checked.diagnostics.isEmpty { throw Diagnostics(Diagnostic.reported(checked.diagnostics)) }
+        if checked.statements.isEmpty { throw Diagnostics([Diagnostic(.syntax, "the query is empty", at: SourceRange(0, 0))]) }
+        self.init(kb: kb, source: SourceText(text, name: name), checked: checked)
     }
 
     /// What checking found that does not stop the query: a literal that matches no value
     /// of the field it is compared with (``Diagnostic/Kind/noMatch``). An empty result of
     /// such a query says so in its notes too.
-    public let warnings: [Diagnostic]
+    public var warnings: [Diagnostic] { checked.warnings }
 
-    init(kb: KnowledgeBase, source: SourceText, statements: [PlannedStatement], types: [String: ParamInfo], slots: [String: Int],
-         warnings: [Diagnostic] = []) {
-        self.warnings = warnings
+    /// Lowers a checked script into runnable plans.
+    init(kb: KnowledgeBase, source: SourceText, checked: CheckedScript) {
+        let lowering = Lowering(kb: kb)
         self.kb = kb
         self.source = source
-        self.statements = statements
+        self.checked = checked
+        self.statements = checked.statements.map { lowering.plan($0) }
+        var types: [String: ParamInfo] = [:]
+        for p in checked.parameters { types[p.name] = ParamInfo(type: p.type, range: p.range, isPattern: p.isPattern) }
         self.parameterTypes = types
         self.parameterNames = types.keys.sorted()
-        self.slotCount = slots.count
-        self.checkOrder = types.sorted { $0.key < $1.key }.map {
-            ParamCheck(name: $0.key, info: $0.value, check: $0.value.check, slot: slots[$0.key])
+        self.slotCount = checked.parameters.count
+        self.checkOrder = checked.parameters.map {
+            let info = types[$0.name] ?? ParamInfo(type: $0.type, range: $0.range)
+            return ParamCheck(name: $0.name, info: info, check: info.check, slot: $0.slot)
         }
         self.coerces = types.values.contains { $0.type == .date || $0.type == .hedge }
     }
@@ -302,10 +301,11 @@ extension Value {
 public struct Session: Sendable {
     /// The knowledge base queries run against.
     public var kb: KnowledgeBase {
-        didSet { lets = [:]; letScopes = [:] }
+        didSet { lets = [:]; letShapes = [:] }
     }
     var lets: [String: RowsBox] = [:]
-    var letScopes: [String: ScopeBox] = [:]
+    /// The shape of each `let` name's rows, for checking the next input.
+    public private(set) var letShapes: [String: RowShape] = [:]
 
     struct RowsBox: @unchecked Sendable { let rows: Rows }
 
@@ -318,10 +318,12 @@ public struct Session: Sendable {
     public var letNames: [String] { lets.keys.sorted() }
 
     /// The columns of a `let` name's rows.
-    public func columns(ofLet name: String) -> [ResultColumn]? { letScopes[name]?.scope.columns }
+    public func columns(ofLet name: String) -> [ResultColumn]? { letShapes[name]?.columns }
 
     /// The collection a `let` name's rows come from, when they are still its rows.
-    public func collection(ofLet name: String) -> KBCollection? { letScopes[name].flatMap { $0.scope.stored ?? $0.scope.origin } }
+    public func collection(ofLet name: String) -> KBCollection? {
+        letShapes[name].flatMap { ($0.stored ?? $0.origin).flatMap { kb.collection($0) } }
+    }
 
     /// Checks every statement of `source`, then runs them in order, passing each outcome to
     /// `emit`. If any statement fails to check, nothing runs (unless `keepGoing`, which runs
@@ -331,42 +333,25 @@ public struct Session: Sendable {
     public mutating func run(_ source: SourceText, parameters: [String: Value] = [:], limits: Limits = .none,
                              cancel: CancellationToken? = nil, keepGoing: Bool = false,
                              emit: (StatementOutcome) -> Void) -> [Diagnostic] {
-        let (statements, syntax) = Parser.parse(source.text)
-        var planner = Planner(kb: kb, lets: letScopes.mapValues(\.scope))
-        var planned: [PlannedStatement] = []
-        var checkErrors = syntax
         // With syntax errors the statements that parsed are still checked, so that one run
         // reports every independent problem; none of them runs unless `keepGoing`.
-        for st in statements {
-            if let p = try? planner.plan(st) { planned.append(p) }
-        }
-        checkErrors += planner.diagnostics
-        checkErrors.sort { ($0.range?.start ?? 0) < ($1.range?.start ?? 0) }
+        let checked = check(source: source.text, kb: kb, lets: letShapes)
+        let checkErrors = checked.diagnostics
         if !checkErrors.isEmpty && !keepGoing { return Diagnostic.reported(checkErrors) }
-        guard !planned.isEmpty else { return Diagnostic.reported(checkErrors) }
+        guard !checked.statements.isEmpty else { return Diagnostic.reported(checkErrors) }
         // Warnings come first, before anything runs, and never stop it.
-        for w in planner.warnings { emit(.warning(w)) }
-        var params: [String: (FieldType?, SourceRange)] = [:]
-        for (k, v) in planner.parameters { params[k] = v }
-        let prepared = PreparedQuery(kb: kb, source: source, statements: planned, parameters: params, slots: planner.parameterSlots,
-                                     patterns: planner.patternParameters, warnings: planner.warnings)
+        for w in checked.warnings { emit(.warning(w)) }
+        let prepared = PreparedQuery(kb: kb, source: source, checked: checked)
+        let planned = prepared.statements
         let (runErrors, bound) = prepared.execute(planned, parameters: parameters, limits: limits, cancel: cancel,
                                                   lets: lets.mapValues(\.rows), keepGoing: keepGoing, emit: emit)
         for st in planned {
             if case .bind(let name, let p) = st, let rows = bound[name] {
                 lets[name] = RowsBox(rows: rows)
-                letScopes[name] = p.output
+                letShapes[name] = p.checked.output
             }
         }
         return Diagnostic.reported(checkErrors + runErrors)
     }
 }
 
-extension PreparedQuery {
-    convenience init(kb: KnowledgeBase, source: SourceText, statements: [PlannedStatement], parameters: [String: (FieldType?, SourceRange)],
-                     slots: [String: Int], patterns: Set<String> = [], warnings: [Diagnostic] = []) {
-        var types: [String: ParamInfo] = [:]
-        for (k, v) in parameters { types[k] = ParamInfo(type: v.0, range: v.1, isPattern: patterns.contains(k)) }
-        self.init(kb: kb, source: source, statements: statements, types: types, slots: slots, warnings: warnings)
-    }
-}

@@ -44,9 +44,10 @@ func utf8BOMLength(_ bytes: some Collection<UInt8>) -> Int {
     bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
 }
 
-/// A string as a JSON string literal: control characters (C0, DEL, C1) escaped, so that the
-/// text is safe to show on a terminal too.
-func jsonQuote(_ s: String) -> String {
+/// A string as a JSON string literal: control characters (C0, DEL, C1) and bidirectional
+/// controls escaped (as `sanitizeForTerminal` shows them), so that the
+/// text is safe to show on a terminal too. The language server writes its JSON with it.
+package func jsonQuote(_ s: String) -> String {
     var out = "\""
     for u in s.unicodeScalars {
         switch u {
@@ -56,7 +57,9 @@ func jsonQuote(_ s: String) -> String {
         case "\r": out += "\\r"
         case "\t": out += "\\t"
         default:
-            if u.value < 0x20 || u.value == 0x7F || (0x80..<0xA0).contains(u.value) {
+            // The characters a terminal is shielded from, bidirectional controls too: an
+            // escape in JSON is the same string to a program.
+            if needsEscapeOnTerminal(u) {
                 let h = String(u.value, radix: 16)
                 out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
             } else {
@@ -65,4 +68,22 @@ func jsonQuote(_ s: String) -> String {
         }
     }
     return out + "\""
+}
+
+/// The text with curly apostrophes and quotes written straight; every other character kept,
+/// one character for one, so positions in the folded text are positions in the original.
+func foldingQuoteMarks(_ s: String) -> String {
+    guard s.unicodeScalars.contains(where: { quoteMarkFold($0) != nil }) else { return s }
+    var out = String.UnicodeScalarView()
+    for u in s.unicodeScalars { out.append(quoteMarkFold(u) ?? u) }
+    return String(out)
+}
+
+/// The straight mark a curly apostrophe or quote stands for, nil for any other scalar.
+func quoteMarkFold(_ u: Unicode.Scalar) -> Unicode.Scalar? {
+    switch u.value {
+    case 0x2018, 0x2019, 0x201B, 0x02BC, 0x2032: return "'"
+    case 0x201C, 0x201D, 0x201F, 0x2033: return "\""
+    default: return nil
+    }
 }

@@ -6,6 +6,7 @@ import Musl
 import Darwin
 #endif
 import CEditLine
+import KBQ
 
 /// Finds completions: given the text of the entry so far and the cursor (a UTF-8 byte
 /// offset), the offset where the word being completed starts and its replacements.
@@ -112,7 +113,7 @@ final class EditLineReader: LineReader {
     func entered(_ entry: String) {
         guard !entry.utf8.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0A }) else { return }
         _ = kbq_history_enter(api, history, entry)
-        historyFile?.save(adding: entry, else: history, api: api)
+        historyFile?.save(adding: entry)
     }
 
     /// Whether more input is already waiting: the rest of a paste, not a person's next key.
@@ -183,6 +184,12 @@ final class EditLineReader: LineReader {
         guard start >= 0, start <= cursor, !candidates.isEmpty else { return UInt8(CC_REFRESH_BEEP) }
         let typed = String(decoding: lineBytes[start..<cursor], as: UTF8.self)
 
+        // A name holding a control or a bidirectional character (a file `x\e]0;…\a.json`,
+        // an entity with `\e[2J`) is listed escaped, never put raw into the line.
+        if candidates.contains(where: { sanitizeForTerminal($0) != $0 }) {
+            list(candidates)
+            return UInt8(CC_REDISPLAY)
+        }
         if candidates.count == 1, let only = candidates.first {
             // A path, a call or a list goes on; so does a folder, into its files.
             let closesWord = !(only.hasSuffix(".") || only.hasSuffix("(") || only.hasSuffix("[") || only.hasSuffix("/"))
@@ -216,7 +223,7 @@ final class EditLineReader: LineReader {
 
     /// Prints candidates in columns under the line; libedit then redraws the prompt.
     private func list(_ candidates: [String]) {
-        let shown = candidates.prefix(200)
+        let shown = candidates.prefix(200).map(sanitizeForTerminal)
         let width = (shown.map(\.count).max() ?? 0) + 2
         let columns = max(1, (Terminal.columns(outputFD) ?? 80) / max(1, width))
         var text = "\n"
@@ -253,10 +260,21 @@ private let completeFunction: @convention(c) (OpaquePointer?, Int32) -> UInt8 = 
 /// then renamed over the old one), so a crash or a kill loses nothing and never leaves a
 /// half-written file. Each write is the file as it is now plus the new entry, so sessions
 /// open side by side keep each other's entries (the last to write does not win).
+///
+/// kbq reads and writes the file itself rather than through libedit's history_save, which
+/// ignores write errors: on a full disk it renamed a torn file over the good one. Here
+/// every write, the fsync and the close are checked, and on any failure the old file stays
+/// as it was. The file is libedit's format (a `_HiStOrY_V2_` line, then one entry a line,
+/// spaces and line breaks written as octal escapes); a file of plain lines (another tool's,
+/// or one written by hand, CRLF or LF) is read line by line, and none of its entries is
+/// dropped. A history file that is a symbolic link is written through to its target.
 final class HistoryFile {
     let path: String
     /// A history that cannot be saved is said once, not after every entry.
     private var warned = false
+    /// The most entries kept.
+    static let maxEntries = 1000
+    static let header = "_HiStOrY_V2_"
 
     init(path: String) {
         self.path = path
@@ -277,30 +295,191 @@ final class HistoryFile {
     }
 
     func load(into history: OpaquePointer, api: UnsafePointer<kbq_editline>) {
-        _ = kbq_history_load(api, history, path)
+        guard case .success(let entries) = read() else { return }
+        for e in entries { _ = kbq_history_enter(api, history, e) }
     }
 
-    /// Writes the file as it is on disk now with `entry` after it; or, if no history can be
-    /// made for that, the session's own `history`.
-    func save(adding entry: String, else history: OpaquePointer, api: UnsafePointer<kbq_editline>) {
-        guard let merged = kbq_history_init(api) else { return save(history, api: api) }
-        defer { kbq_history_end(api, merged) }
-        _ = kbq_history_set_size(api, merged, 1000)
-        _ = kbq_history_set_unique(api, merged, 1)
-        _ = kbq_history_load(api, merged, path)  // none yet: the entry alone
-        _ = kbq_history_enter(api, merged, entry)
-        save(merged, api: api)
+    /// Writes the file as it is on disk now with `entry` after it. When the file is there
+    /// but cannot be read, it is left alone: writing only this session's entries over it
+    /// would lose the rest.
+    func save(adding entry: String) {
+        switch read() {
+        case .failure(let error):
+            warn(error.reason)
+        case .success(var entries):
+            if entries.last != entry { entries.append(entry) }
+            if entries.count > HistoryFile.maxEntries { entries.removeFirst(entries.count - HistoryFile.maxEntries) }
+            if let reason = write(entries) { warn(reason) }
+        }
     }
 
-    func save(_ history: OpaquePointer, api: UnsafePointer<kbq_editline>) {
-        let directory = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
-        if !directory.isEmpty { _ = Files.makeDirectories(directory) }
-        let temporary = "\(path).\(getpid()).tmp"
-        if kbq_history_save(api, history, temporary) >= 0, rename(temporary, path) == 0 { return }
-        let reason = errorText(kbq_errno())
-        unlink(temporary)
+    private func warn(_ reason: String) {
         guard !warned else { return }
         warned = true
-        Output.standardError.write("kbq: cannot save the history to '\(path)': \(reason)\n")
+        Output.standardError.write("kbq: cannot save the history to '\(sanitizeForTerminal(path))': \(reason)\n")
     }
+
+    /// The entries on disk, oldest first (none when there is no file yet), or why they
+    /// cannot be read.
+    func read() -> Result<[String], HistoryError> {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 {
+            let e = kbq_errno()
+            return e == ENOENT ? .success([]) : .failure(HistoryError(errorText(e)))
+        }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n > 0 {
+                bytes += chunk[0..<n]
+                // A history is a thousand short lines; a file this large is not one.
+                if bytes.count > 64 << 20 { return .failure(HistoryError("the file is larger than 64 MiB; is it a history file?")) }
+            } else if n == 0 {
+                break
+            } else if kbq_errno() != EINTR {
+                return .failure(HistoryError(errorText(kbq_errno())))
+            }
+        }
+        return .success(HistoryFile.entries(of: bytes))
+    }
+
+    /// The entries of a history file's bytes: libedit's format, or plain lines.
+    static func entries(of bytes: [UInt8]) -> [String] {
+        var lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: true).map { line in
+            line.last == 0x0D ? line.dropLast() : line
+        }
+        guard let first = lines.first, String(decoding: first, as: UTF8.self) == header else {
+            return lines.filter { !$0.isEmpty }.map { String(decoding: $0, as: UTF8.self) }
+        }
+        lines.removeFirst()
+        return lines.filter { !$0.isEmpty }.map { String(decoding: unvis($0), as: UTF8.self) }
+    }
+
+    /// The bytes of the file for `entries`: each entry on a line, with backslashes, spaces,
+    /// tabs, line breaks and other control characters as octal escapes, which libedit's
+    /// strunvis reads back.
+    static func contents(of entries: [String]) -> [UInt8] {
+        var out = Array((header + "\n").utf8)
+        for e in entries {
+            for b in e.utf8 {
+                if b == UInt8(ascii: "\\") {
+                    out += [b, b]
+                } else if b <= 0x20 || b == 0x7F {
+                    out += [UInt8(ascii: "\\"), 0x30 + (b >> 6), 0x30 + ((b >> 3) & 7), 0x30 + (b & 7)]
+                } else {
+                    out.append(b)
+                }
+            }
+            out.append(0x0A)
+        }
+        return out
+    }
+
+    /// Decodes a line libedit wrote with strvis: `\\`, octal `\040`, `\^C`, `\M-x`, `\M^x`
+    /// and the C escapes (`\n`, `\t`, `\s` …).
+    static func unvis(_ line: some Collection<UInt8>) -> [UInt8] {
+        let s = Array(line)
+        var out: [UInt8] = []
+        var i = 0
+        func isOctal(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x37 }
+        while i < s.count {
+            let c = s[i]
+            i += 1
+            guard c == UInt8(ascii: "\\"), i < s.count else { out.append(c); continue }
+            let e = s[i]
+            i += 1
+            switch e {
+            case 0x30...0x37:
+                var v = Int(e - 0x30), n = 1
+                while n < 3, i < s.count, isOctal(s[i]) { v = v * 8 + Int(s[i] - 0x30); i += 1; n += 1 }
+                out.append(UInt8(truncatingIfNeeded: v))
+            case UInt8(ascii: "M"):
+                guard i + 1 < s.count else { out.append(e); continue }
+                if s[i] == UInt8(ascii: "-") { out.append(s[i + 1] | 0x80); i += 2 }
+                else if s[i] == UInt8(ascii: "^") { out.append((s[i + 1] == UInt8(ascii: "?") ? 0x7F : s[i + 1] & 0x1F) | 0x80); i += 2 }
+                else { out.append(e) }
+            case UInt8(ascii: "^"):
+                guard i < s.count else { out.append(e); continue }
+                out.append(s[i] == UInt8(ascii: "?") ? 0x7F : s[i] & 0x1F)
+                i += 1
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "a"): out.append(0x07)
+            case UInt8(ascii: "v"): out.append(0x0B)
+            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "s"): out.append(0x20)
+            case UInt8(ascii: "E"): out.append(0x1B)
+            case UInt8(ascii: "$"): break  // strvis's marker of a hidden character
+            default: out.append(e)
+            }
+        }
+        return out
+    }
+
+    /// Writes `entries` to a temporary file beside the history's target and renames it
+    /// over the target; nil when that worked, else why not (and the old file is as it was).
+    func write(_ entries: [String]) -> String? {
+        let target = HistoryFile.target(of: path)
+        let directory = target.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+        if !directory.isEmpty { _ = Files.makeDirectories(directory) }
+        let temporary = "\(target).\(getpid()).tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else { return errorText(kbq_errno()) }
+        func fail(_ code: Int32) -> String {
+            close(fd)
+            unlink(temporary)
+            return errorText(code)
+        }
+        // The old file's permissions carry over.
+        var info = stat()
+        if stat(target, &info) == 0 { _ = fchmod(fd, info.st_mode & 0o7777) }
+        let bytes = HistoryFile.contents(of: entries)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBufferPointer { b in b.baseAddress.map { Glibc.write(fd, $0 + offset, b.count - offset) } ?? 0 }
+            if n > 0 { offset += n } else if n < 0 && kbq_errno() == EINTR { continue } else { return fail(n < 0 ? kbq_errno() : ENOSPC) }
+        }
+        // A full disk may show only when the data reaches it.
+        if fsync(fd) != 0 { return fail(kbq_errno()) }
+        if close(fd) != 0 {
+            let e = kbq_errno()
+            unlink(temporary)
+            return errorText(e)
+        }
+        if rename(temporary, target) != 0 {
+            let e = kbq_errno()
+            unlink(temporary)
+            return errorText(e)
+        }
+        return nil
+    }
+
+    /// Where a chain of symbolic links from `path` ends: the history is written through a
+    /// link, as shells write theirs, not over it.
+    static func target(of path: String) -> String {
+        var p = path
+        for _ in 0..<40 {
+            var buffer = [CChar](repeating: 0, count: 4097)
+            let n = readlink(p, &buffer, 4096)
+            guard n > 0 else { return p }
+            let link = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if link.hasPrefix("/") {
+                p = link
+            } else {
+                let dir = p.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+                p = dir.isEmpty && !p.hasPrefix("/") ? link : dir + "/" + link
+            }
+        }
+        return p
+    }
+}
+
+/// Why the history file cannot be read.
+struct HistoryError: Error {
+    let reason: String
+    init(_ reason: String) { self.reason = reason }
 }

@@ -28,9 +28,11 @@ struct HelpTopic {
         HelpTopic(names: ["group", "group by", "aggregate"], syntax: "group by EXPR, … [aggregate FUNCTION(…) [as NAME], …]",
                   text: """
                   One row per group; aggregate computes count(), sum, avg, min, max or spread over each \
-                  group. `aggregate` alone summarises all rows.
+                  group. `aggregate` alone summarises all rows. Values in different units are never added \
+                  up: group by unit, or keep one unit with where. A sum of intervals is an interval \
+                  (over 16,500 and 13,000 sum to over 29,500); sum(stated(value)) adds the numbers as written.
                   """,
-                  examples: ["claims group by hedge aggregate count()", "estimates aggregate count(), max(value)"]),
+                  examples: ["claims group by hedge aggregate count()", "estimates where unit = \"containers\" aggregate count(), max(value)"]),
         HelpTopic(names: ["compare"], syntax: "compare FIELD [on MEASURE]",
                   text: """
                   Sets the values of each group side by side, with min, max, spread, ratio and relative \

@@ -16,6 +16,9 @@ struct KBQCommand: ParsableCommand {
             statements on standard input, and exits with status 0 when all went well, 1 when a \
             query had an error, 2 for a usage error or a knowledge base that cannot be loaded.
 
+            kbq fmt [--check] [FILE…] lays scripts out the canonical way; kbq lsp [--kb FILE] is a \
+            language server for editors (docs/EDITORS.md).
+
             Lines starting with a dot are shell commands (.help, .schema, .format, .load, \
             .read, .timer, .rows, .quit) in scripts as in the interactive shell.
 
@@ -99,7 +102,10 @@ struct KBQCommand: ParsableCommand {
             try command.run()
             terminate(.ok)
         } catch {
-            let message = fullMessage(for: error)
+            // The message quotes what was typed (`--x\e[2J`, `-p t=\e]0;X\a`): escaped, line
+            // by line, so an argument cannot drive the terminal it is shown on.
+            let message = fullMessage(for: error).split(separator: "\n", omittingEmptySubsequences: false)
+                .map { sanitizeForTerminal(String($0)) }.joined(separator: "\n")
             if exitCode(for: error).isSuccess {
                 Output.standardOutput.write(message.hasSuffix("\n") ? message : message + "\n")
                 terminate(.ok)

@@ -21,6 +21,11 @@ enum ExitStatus: Int32, Comparable {
 
 /// Ends the process with `status`.
 func terminate(_ status: ExitStatus) -> Never {
+    let failure = Output.standardOutputFailure
+    if failure != 0 {
+        Output.standardError.write("kbq: cannot write to standard output: \(errorText(failure))\n")
+        exit(max(status, .usage).rawValue)
+    }
     exit(status.rawValue)
 }
 
@@ -148,6 +153,9 @@ final class Shell {
         if interactive { text += "\n" } else if resultsShown > 0 { text = "\n" + text }
         resultsShown += 1
         out.write(text)
+        // Results that cannot be written are not computed any further (a long script to a
+        // full disk); the failure is said when kbq ends.
+        if Output.standardOutputFailure != 0 { quitRequested = true }
     }
 
     /// Tables fit the terminal they are shown on. Elsewhere they are $COLUMNS wide, or 100

@@ -15,7 +15,14 @@ struct Output {
     static let standardOutput = Output(fd: 1)
     static let standardError = Output(fd: 2)
 
+    /// The error of the first write to standard output that failed (a full disk, a closed
+    /// descriptor), or 0. Once set, nothing more is written there, and kbq ends with exit
+    /// status 2 saying so (``terminate(_:)``), as sqlite3 and jq do: a result that never
+    /// reached its file is a failure, not a success.
+    nonisolated(unsafe) static var standardOutputFailure: Int32 = 0
+
     func write(_ text: String) {
+        if fd == 1 && Output.standardOutputFailure != 0 { return }
         var text = text
         text.withUTF8 { buffer in
             var offset = 0
@@ -26,8 +33,24 @@ struct Output {
                 } else if n < 0, kbq_errno() == EINTR {
                     continue
                 } else {
-                    return  // A closed pipe or a full disk: nothing more can be shown.
+                    // A closed descriptor or a full disk: nothing more can be shown.
+                    if fd == 1 { Output.standardOutputFailure = n < 0 ? kbq_errno() : ENOSPC }
+                    return
                 }
+            }
+        }
+    }
+
+    /// Keeps descriptors 1 and 2 taken when kbq was started with one closed (`>&-`): a file
+    /// kbq opens later (a KB, the history) would otherwise get the number, and results
+    /// would be written into it. /dev/null opened for reading refuses every write, which
+    /// ``write(_:)`` reports.
+    static func reserveStandardDescriptors() {
+        for fd: Int32 in [1, 2] where fcntl(fd, F_GETFD) < 0 && kbq_errno() == EBADF {
+            let null = open("/dev/null", O_RDONLY)
+            if null >= 0 && null != fd {
+                _ = dup2(null, fd)
+                close(null)
             }
         }
     }

@@ -11,7 +11,14 @@ import KBQ
 // matters (`kbq -e QUERY` should be about as quick as `sqlite3 :memory: 'select 1'`), so the
 // common flags are read without swift-argument-parser and libedit is touched only by the REPL.
 
+Output.reserveStandardDescriptors()
 let arguments = Array(CommandLine.arguments.dropFirst())
+// The editor tools are words before any option (a script named `fmt` is run as `./fmt`).
+switch arguments.first {
+case "fmt": terminate(FormatCommand.run(Array(arguments.dropFirst())))
+case "lsp": terminate(LanguageServerCommand.run(Array(arguments.dropFirst())))
+default: break
+}
 if DatabaseCommands.asked(arguments) {
     Output.standardError.write("kbq: " + DatabaseCommands.exec(arguments) + "\n")
     terminate(.usage)

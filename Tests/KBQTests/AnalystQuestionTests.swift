@@ -96,7 +96,7 @@ func warnings(_ text: String, sourceLocation: SourceLocation = #_sourceLocation)
     /// that row; and `!=` keeps it out.
     @Test func everyEntityValuedFieldResolvesNamesAndAliases() {
         let kb = KnowledgeBase.article
-        let planner = Planner(kb: kb, lets: [:])
+        let checker = Checker(kb: kb, lets: [:])
         var checked = 0
         for c in kb.collections {
             guard let key = c.key else { continue }
@@ -105,7 +105,7 @@ func warnings(_ text: String, sourceLocation: SourceLocation = #_sourceLocation)
                       let fi = c.fields.firstIndex(where: { $0.name == f.name }), case .ref(let refs) = c.columns[fi],
                       let r = refs.indices.first(where: { refs[$0] >= 0 && Int(refs[$0]) != $0 || c !== target && refs[$0] >= 0 }) else { continue }
                 let id = c.value(row: r, field: key, in: kb)?.text ?? ""
-                for name in planner.names(of: target, row: Int(refs[r])) {
+                for name in checker.names(of: target, row: Int(refs[r])) {
                     for spelled in [name, name.uppercased()] {
                         let literal = spelled.replacingOccurrences("\"", "\\\"")
                         let kept = texts(query("\(c.name) where \(f.name) = \"\(literal)\" select \(key)"), key)
@@ -158,5 +158,50 @@ func warnings(_ text: String, sourceLocation: SourceLocation = #_sourceLocation)
         // A parameter is not known until the run.
         #expect((try? PreparedQuery(#"estimates where topic = $t"#))?.warnings.isEmpty == true)
         #expect((try? PreparedQuery(#"estimates where topic = "shells""#))?.warnings.count == 1)
+    }
+}
+
+@Suite struct UnitAndIntervalAggregateTests {
+    @Test func valuesInDifferentUnitsAreNeverAddedUp() {
+        // Shells, containers and a poll's percent once summed to 3,029,576.6%.
+        for agg in ["sum(stated(value))", "sum(value)", "avg(value)", "max(value)", "min(value)", "spread(value)"] {
+            let d = diagnostic("estimates aggregate \(agg)")
+            #expect(d?.kind == .typeMismatch, "\(agg)")
+            #expect(d?.message.contains("values in different units (") == true, "\(agg): \(d?.message ?? "")")
+            #expect(d?.notes.first?.contains("group by unit") == true)
+        }
+        // Grouped by unit, or one unit kept: each sum is of one unit.
+        let byUnit = query("estimates group by unit aggregate sum(value) as total")
+        #expect(byUnit.rows.first { $0[0].text == "containers" }?[1].text == "over 29,500")
+        #expect(byUnit.rows.first { $0[0].text == "percent" }?[1].text == "76.6%")
+        #expect(query(#"estimates where unit = "shells" aggregate sum(value)"#).rows.first?[0].text == "over 3,000,000")
+        // count() counts rows, whatever their units.
+        #expect(query("estimates aggregate count()").rows.first?[0] == .number(5))
+        // A group whose rows share a unit is fine even when others do not.
+        #expect(query("estimates group by topic aggregate sum(value)").rows.count == 4)
+    }
+
+    @Test func aPercentTimesAPercentIsNoPercent() {
+        let d = diagnostic("estimates select 50% * 50%")
+        #expect(d?.message == "a percent times a percent is not a percent")
+        #expect(query("estimates select 50% * 0.5 as share limit 1").rows.first?[0] == .percent(25))
+        #expect(query("estimates select 76.6% * 2 as twice limit 1").rows.first?[0] == .percent(153.2))
+    }
+
+    @Test func aSumOfIntervalsIsAnInterval() {
+        // (16,500, open) + 13,000 = (29,500, open).
+        let r = query(#"estimates where topic = "containers" aggregate sum(value), avg(value), sum(stated(value))"#)
+        guard case .quantity(let q)? = r.rows.first?[0] else { Issue.record("not an interval: \(r.rows)"); return }
+        #expect(q.lo == 29_500 && q.loOpen && q.hi == .infinity)
+        #expect(r.rows.first?[1].text == "over 14,750")
+        #expect(r.rows.first?[2] == .number(29_500))
+    }
+
+    @Test func aSumThatCouldBeAnythingSaysWhyAndPointsToStated() {
+        // over 12,000,000 and under -33,000: the sum can be any value at all.
+        let r = query("estimates where value is not exact select value * (len(topic) - 12) as v aggregate sum(v), sum(stated(v))")
+        #expect(r.rows.first?[0].text == "any value")
+        #expect(r.rows.first?[1] == .number(11_967_000))
+        #expect(r.notes.contains("sum(v) is any value: its intervals reach without end both ways; sum(stated(v)) uses the numbers as stated"))
     }
 }

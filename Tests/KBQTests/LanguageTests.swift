@@ -75,7 +75,7 @@ import Testing
         let keyOrdered = query("claims group by topic aggregate count() as n select topic, n sort by n desc, topic")
         #expect(skipped.rows == keyOrdered.rows && skipped.rows.count > 10)
         #expect(query("explain claims group by topic aggregate count() as n sort by n desc, topic")
-            .rendered(as: .table, width: 200).contains("(in the order of the sort that follows)"))
+            .rendered(as: .table, width: 200).contains("in the order of the sort that follows"))
         // A sort that leaves ties keeps key order among them (sanctions before treaty, 6 each).
         let ties = texts(query("claims group by topic aggregate count() as n sort by n desc"), "topic")
         #expect(try #require(ties.firstIndex(of: "sanctions")) < #require(ties.firstIndex(of: "treaty")))

@@ -1,21 +1,17 @@
-extension Planner {
-    mutating func planGroup(_ keys: [SelectItem], _ aggs: [SelectItem], _ scope: Scope,
-                            sortedAfter: Set<String> = []) throws(Failed) -> (Step, Scope) {
-        var keyEvals: [Eval] = []
-        var cols: [ResultColumn] = []
-        var fastKey: (KBCollection, StringIDs, StringPool)?
+extension Checker {
+    mutating func checkGroup(_ keys: [SelectItem], _ aggs: [SelectItem], _ scope: RowShape, range: SourceRange) throws(Failed) -> CheckedClause.Kind {
+        var checkedKeys: [CheckedColumn] = []
+        var names: [String] = []
         for k in keys {
-            let c = try compile(k.expr, scope)
-            keyEvals.append(c.eval)
-            cols.append(ResultColumn(name: columnName(k), type: c.type))
-            if keys.count == 1, let (col, fi) = c.column, case .string(let ids, let pool) = col.columns[fi] { fastKey = (col, ids, pool) }
+            checkedKeys.append(CheckedColumn(name: columnName(k), expr: try check(k.expr, scope)))
+            names.append(columnName(k))
         }
-        var specs: [AggregateSpec] = []
+        var checkedAggs: [CheckedAggregate] = []
         for a in aggs {
-            guard case .call(let name, let args) = a.expr.kind, let f = Function(rawValue: name.text.lowercased()), f.isAggregate else {
-                if case .call(let name, _) = a.expr.kind, Function(rawValue: name.text.lowercased()) == nil {
+            guard case .call(let name, let args) = a.expr.kind, let f = BuiltinFunction(rawValue: name.text.lowercased()), f.isAggregate else {
+                if case .call(let name, _) = a.expr.kind, BuiltinFunction(rawValue: name.text.lowercased()) == nil {
                     throw error(.unknownFunction, "unknown aggregate '\(name.text)'", at: name.range,
-                                suggestion: suggest(name.text, from: Function.allCases.filter(\.isAggregate).map(\.rawValue)),
+                                suggestion: suggest(name.text, from: BuiltinFunction.allCases.filter(\.isAggregate).map(\.rawValue)),
                                 notes: ["aggregates: count(), sum(x), avg(x), min(x), max(x), spread(x)"])
                 }
                 throw error(.misplacedAggregate, "after 'aggregate' each item must be one aggregate call such as count() or max(value)", at: a.expr.range,
@@ -24,9 +20,9 @@ extension Planner {
             guard f.arity.contains(args.count) else {
                 throw error(.typeMismatch, "\(f.rawValue) takes \(f == .count ? "0 or 1 argument" : "1 argument"): \(f.signature)", at: a.expr.range)
             }
-            var arg: Compiled?
+            var arg: CheckedExpr?
             if let x = args.first {
-                let c = try compile(x, scope)
+                let c = try check(x, scope)
                 if [.sum, .avg, .spread].contains(f), !(c.type.isNumeric || c.type == .null) {
                     throw error(.typeMismatch, "\(f.rawValue) needs numbers, not \(describeType(c.type))", at: x.range, notes: [f.signature])
                 }
@@ -43,46 +39,30 @@ extension Planner {
             case .spread: type = arg?.type == .percent ? .percent : .number()
             default: type = arg?.type ?? .null
             }
-            specs.append(AggregateSpec(function: f, argument: arg?.eval, type: type))
-            cols.append(ResultColumn(name: columnName(a), type: type))
+            checkedAggs.append(CheckedAggregate(name: columnName(a), function: f, argument: arg, type: type, text: render(a.expr), range: a.expr.range))
+            names.append(columnName(a))
         }
-        if keys.isEmpty && specs.isEmpty {
-            throw error(.invalidClause, "'aggregate' needs at least one aggregate such as count()", at: SourceRange(0, 0))
+        if keys.isEmpty && checkedAggs.isEmpty {
+            throw error(.invalidClause, "'aggregate' needs at least one aggregate such as count()", at: range)
         }
-        let names = uniqueNames(cols.map(\.name))
-        for i in cols.indices { cols[i].name = names[i] }
-        // Groups differ in some key, so a sort over every key never ties two of them: the
-        // order it gives is the whole order, and key order first would be work thrown away.
-        let ordered = keys.isEmpty || !cols.prefix(keys.count).allSatisfy { sortedAfter.contains($0.name) }
-        let detail = (keys.isEmpty ? "" : "by " + keys.map { render($0.expr) }.joined(separator: ", ") + " ") +
-            (aggs.isEmpty ? "" : "aggregate " + aggs.map { render($0.expr) }.joined(separator: ", ")) +
-            (ordered ? "" : " (in the order of the sort that follows)")
-        let columns = cols
-        let fk = fastKey
-        let keysCopy = keyEvals
-        let specsCopy = specs
-        return (Step(name: keys.isEmpty ? "aggregate" : "group", detail: detail, run: { rows, env throws(Diagnostic) in
-            try groupRows(rows, keys: keysCopy, fastKey: fk, aggregates: specsCopy, columns: columns, inKeyOrder: ordered, env)
-        }), Scope(columns: cols, stored: nil, origin: nil, measure: nil))
+        let unique = uniqueNames(names)
+        for i in checkedKeys.indices { checkedKeys[i].name = unique[i] }
+        for i in checkedAggs.indices { checkedAggs[i].name = unique[checkedKeys.count + i] }
+        return .group(keys: checkedKeys, aggregates: checkedAggs)
     }
 
-    func numericFields(_ scope: Scope) -> [String] { scope.columns.filter { $0.type.isNumeric }.map(\.name) }
+    func numericFields(_ scope: RowShape) -> [String] { scope.columns.filter { $0.type.isNumeric }.map(\.name) }
 
     /// Which fields a measure could be, or that there are none.
-    func numericNote(_ scope: Scope) -> String {
+    func numericNote(_ scope: RowShape) -> String {
         let numeric = numericFields(scope)
         return numeric.isEmpty ? "no numeric field is in scope" : "numeric fields here: " + numeric.joined(separator: ", ")
     }
 
     /// The column of the scope named `name` with a type accepted by `ok`.
-    func column(_ scope: Scope, _ name: String, _ ok: (FieldType) -> Bool) -> Int? {
+    func column(_ scope: RowShape, _ name: String, _ ok: (FieldType) -> Bool) -> Int? {
         guard let i = scope.index(of: name), ok(scope.columns[i].type) else { return nil }
         return i
-    }
-
-    func reader(_ scope: Scope, _ i: Int) -> Eval {
-        if let c = scope.stored { return columnReader(c, i) }
-        return { r, env in env.table[r][i] }
     }
 
     func isSentenceRef(_ t: FieldType) -> Bool {
@@ -93,30 +73,14 @@ extension Planner {
         }
     }
 
-    /// A stored column as integers that are equal exactly when the values are (see
-    /// ``CompareIDs``); -1 for null. Nil for columns without such a form.
-    func integerForm(_ c: KBCollection, _ f: Int) -> (@Sendable (Int) -> Int)? {
-        switch c.columns[f] {
-        case .ref(let targets):
-            return { r in Int(targets[r]) < 0 ? -1 : Int(targets[r]) }
-        case .string(let ids, let pool) where pool.isDistinct:
-            return { r in ids[r] == StringPool.null ? -1 : Int(ids[r]) }
-        case .hedge(let ranks):
-            let known = c.hedges.words.count
-            return { r in Int(ranks[r]) >= known ? -1 : Int(ranks[r]) }
-        default:
-            return nil
-        }
-    }
-
-    mutating func planCompare(_ field: Expr, _ on: Expr?, _ scope: Scope, range: SourceRange) throws(Failed) -> (Step, Scope) {
-        let key = try compile(field, scope)
+    mutating func checkCompare(_ field: Expr, _ on: Expr?, _ scope: RowShape, range: SourceRange) throws(Failed) -> CheckedClause.Kind {
+        let key = try check(field, scope)
         if case .list = key.type { throw error(.invalidClause, "compare groups by one value per row; \(render(field)) is a list", at: field.range) }
-        let measure: Compiled
+        let measure: CheckedExpr
         if let on {
-            measure = try compile(on, scope)
+            measure = try check(on, scope)
         } else if let m = scope.measure, let mi = scope.index(of: m) {
-            measure = Compiled(type: scope.columns[mi].type, eval: reader(scope, mi), range: field.range)
+            measure = column(mi, scope, range: field.range)
         } else {
             throw error(.invalidClause, "compare needs a measure: name one with 'on FIELD'", at: range,
                         suggestion: numericFields(scope).first.map { "compare \(render(field)) on \($0)" }, notes: [numericNote(scope)])
@@ -125,81 +89,35 @@ extension Planner {
             throw error(.invalidClause, "compare needs a numeric measure; \(on.map(render) ?? "the measure") is \(describeType(measure.type))",
                         at: on?.range ?? range, notes: [numericNote(scope)])
         }
-        let hedgeCol = column(scope, "hedge") { $0 == .hedge }
-        let sentenceCol = column(scope, "sentence", isSentenceRef)
-        let unitCol = column(scope, "unit") { $0 == .string }
-        var sentenceType: FieldType = .null
-        if let s = sentenceCol {
-            if case .list = scope.columns[s].type { sentenceType = scope.columns[s].type } else { sentenceType = .list(scope.columns[s].type) }
-        }
-        var cols = [ResultColumn(name: columnName(SelectItem(expr: field, alias: nil)), type: key.type),
-                    ResultColumn(name: "n", type: .number()),
-                    ResultColumn(name: on.map { columnName(SelectItem(expr: $0, alias: nil)) } ?? scope.measure ?? "value", type: measure.type)]
-        if unitCol != nil { cols.append(ResultColumn(name: "unit", type: .string)) }
-        if hedgeCol != nil { cols.append(ResultColumn(name: "hedge", type: .hedge)) }
-        if sentenceCol != nil { cols.append(ResultColumn(name: "sentence", type: sentenceType)) }
-        let names = uniqueNames(cols.map(\.name))
-        for i in cols.indices { cols[i].name = names[i] }
-        var ids: CompareIDs?
-        if let c = scope.stored, let (kc, kf) = key.column, kc === c, let keyID = integerForm(c, kf) {
-            let unitID = unitCol.flatMap { integerForm(c, $0) }
-            let hedgeID = hedgeCol.flatMap { integerForm(c, $0) }
-            if (unitCol == nil) == (unitID == nil) && (hedgeCol == nil) == (hedgeID == nil) {
-                ids = CompareIDs(key: keyID, unit: unitID, hedge: hedgeID)
-            }
-        }
-        let spec = CompareSpec(key: key.eval, measure: measure.eval, hedge: hedgeCol.map { reader(scope, $0) },
-                               sentence: sentenceCol.map { reader(scope, $0) }, unit: unitCol.map { reader(scope, $0) },
-                               columns: cols, measureName: on.map(render) ?? scope.measure ?? "value", ids: ids)
-        let detail = render(field) + " on " + (on.map(render) ?? scope.measure ?? "?") + (unitCol != nil ? ", kept apart by unit" : "")
-        let next = Scope(columns: cols, stored: nil, origin: nil, measure: names[2])
-        return (Step(name: "compare", detail: detail, run: { rows, env throws(Diagnostic) in
-            try compareRows(rows, spec, env)
-        }), next)
+        return .compare(key: key, measure: measure, measureName: on.map(render) ?? scope.measure ?? "value",
+                        unit: column(scope, "unit") { $0 == .string }, hedge: column(scope, "hedge") { $0 == .hedge },
+                        sentence: column(scope, "sentence", isSentenceRef))
     }
 
-    mutating func planCite(_ scope: Scope, range: SourceRange) throws(Failed) -> (Step, Scope) {
-        var cols = scope.columns
-        if let si = column(scope, "sentence", isSentenceRef) {
-            let read = reader(scope, si)
-            cols.append(ResultColumn(name: "paragraph", type: .number()))
-            cols.append(ResultColumn(name: "quote", type: .string))
-            let columns = cols
-            return (Step(name: "cite", detail: "adds the text of each row's sentence", run: { rows, env throws(Diagnostic) in
-                try citeRows(rows, columns: columns, env) { r, env in read(r, env) }
-            }), Scope(columns: cols, stored: nil, origin: scope.origin, measure: scope.measure))
+    mutating func checkCite(_ scope: RowShape, range: SourceRange) throws(Failed) -> CheckedClause.Kind {
+        if let si = column(scope, "sentence", isSentenceRef) { return .cite(.column(si)) }
+        let origin = scope.origin.flatMap { kb.collection($0) }
+        if let o = origin, let sf = o.fields.firstIndex(where: { $0.name == "sentence" && isSentenceRef($0.type) }) {
+            return .cite(.origin(collection: o.name, index: sf, field: "sentence"))
         }
-        if let o = scope.origin, let sf = o.fields.firstIndex(where: { $0.name == "sentence" && isSentenceRef($0.type) }) {
-            cols.append(ResultColumn(name: "paragraph", type: .number()))
-            cols.append(ResultColumn(name: "quote", type: .string))
-            let columns = cols
-            let kb = self.kb
-            let stored = scope.stored != nil
-            return (Step(name: "cite", detail: "adds the text of each row's sentence (from \(o.name).sentence)", run: { rows, env throws(Diagnostic) in
-                try citeRows(rows, columns: columns, env) { r, env in
-                    if stored { return o.value(row: r, column: sf, kb: kb) }
-                    guard case .table(let t) = rows, let origin = t.origin, r < origin.count else { return .null }
-                    return o.value(row: Int(origin[r]), column: sf, kb: kb)
-                }
-            }), Scope(columns: cols, stored: nil, origin: scope.origin, measure: scope.measure))
-        }
-        let what = (scope.stored ?? scope.origin).map { "\($0.name) has" } ?? "these rows have"
-        if let c = scope.stored ?? scope.origin, c.field("text") != nil, c.field("paragraph") != nil {
+        let c = scope.stored.flatMap { kb.collection($0) } ?? origin
+        let what = c.map { "\($0.name) has" } ?? "these rows have"
+        if let c, c.field("text") != nil, c.field("paragraph") != nil {
             throw error(.invalidClause, "cite adds each row's sentence, and rows of \(c.name) are sentences already", at: range)
         }
         throw error(.invalidClause, "cite needs rows with a 'sentence' field, and \(what) none", at: range,
                     notes: ["cite before a select that drops 'sentence', or select it too"])
     }
 
-    mutating func planTimeline(_ field: Expr?, _ scope: Scope, range: SourceRange) throws(Failed) -> (Step, Scope) {
-        let date: Compiled
+    mutating func checkTimeline(_ field: Expr?, _ scope: RowShape, range: SourceRange) throws(Failed) -> CheckedClause.Kind {
+        let date: CheckedExpr
         if let field {
-            date = try compile(field, scope)
+            date = try check(field, scope)
             guard date.type == .date else {
                 throw error(.typeMismatch, "timeline needs a date, and \(render(field)) is \(describeType(date.type))", at: field.range)
             }
         } else if let i = column(scope, "date", { $0 == .date }) ?? scope.columns.firstIndex(where: { $0.type == .date }) {
-            date = Compiled(type: .date, eval: reader(scope, i), range: range)
+            date = column(i, scope, range: range)
         } else {
             throw error(.invalidClause, "timeline needs a date field, and there is none here", at: range,
                         notes: ["fields here: " + scope.columns.map(\.name).joined(separator: ", ")])
@@ -207,39 +125,30 @@ extension Planner {
         let labelNames = ["description", "action", "text", "title", "name", "topic"]
         var label: Int?
         for n in labelNames where label == nil { label = column(scope, n) { $0 == .string } }
-        let labelEval = label.map { reader(scope, $0) }
-        let d = date.eval
-        return (Step(name: "timeline", detail: "sort by \(field.map(render) ?? "date"), draw the dates", run: { rows, env throws(Diagnostic) in
-            try timelineRows(rows, date: d, label: labelEval, env)
-        }), Scope(columns: scope.columns, stored: scope.stored, origin: scope.origin, measure: scope.measure))
+        return .timeline(date: date, label: label)
     }
 
-    mutating func planChart(_ labelExpr: Expr?, _ on: Expr?, _ scope: Scope, range: SourceRange) throws(Failed) -> (Step, Scope) {
-        let label: Compiled
-        if let labelExpr { label = try compile(labelExpr, scope) } else if let i = scope.columns.firstIndex(where: {
+    mutating func checkChart(_ labelExpr: Expr?, _ on: Expr?, _ scope: RowShape, range: SourceRange) throws(Failed) -> CheckedClause.Kind {
+        let label: CheckedExpr
+        if let labelExpr { label = try check(labelExpr, scope) } else if let i = scope.columns.firstIndex(where: {
             if case .ref = $0.type { return true }
             return $0.type == .string && $0.name != "id"
         }) {
-            label = Compiled(type: scope.columns[i].type, eval: reader(scope, i), range: range)
+            label = column(i, scope, range: range)
         } else {
             throw error(.invalidClause, "chart needs a label field: write 'chart FIELD on MEASURE'", at: range)
         }
-        let measure: Compiled
-        if let on { measure = try compile(on, scope) } else if let m = scope.measure, let mi = scope.index(of: m) {
-            measure = Compiled(type: scope.columns[mi].type, eval: reader(scope, mi), range: range)
+        let measure: CheckedExpr
+        if let on { measure = try check(on, scope) } else if let m = scope.measure, let mi = scope.index(of: m) {
+            measure = column(mi, scope, range: range)
         } else if let i = scope.columns.lastIndex(where: { $0.type.isNumeric }) {
-            measure = Compiled(type: scope.columns[i].type, eval: reader(scope, i), range: range)
+            measure = column(i, scope, range: range)
         } else {
             throw error(.invalidClause, "chart needs a numeric measure: write 'chart FIELD on MEASURE'", at: range)
         }
         guard measure.type.isNumeric else {
             throw error(.typeMismatch, "chart needs a numeric measure, not \(describeType(measure.type))", at: on?.range ?? range)
         }
-        let l = label.eval, m = measure.eval
-        let unit = column(scope, "unit") { $0 == .string }.map { reader(scope, $0) }
-        return (Step(name: "chart", detail: "bars of \(on.map(render) ?? "the measure")", run: { rows, env throws(Diagnostic) in
-            try chartRows(rows, label: l, measure: m, unit: unit, env)
-        }), scope)
+        return .chart(label: label, measure: measure, unit: column(scope, "unit") { $0 == .string })
     }
 }
-

@@ -1,159 +1,162 @@
-extension Planner {
-    /// Checks and compiles one statement.
-    mutating func plan(_ st: Statement) throws(Failed) -> PlannedStatement {
+extension Checker {
+    /// Checks one statement.
+    mutating func check(_ st: Statement) throws(Failed) -> CheckedStatement {
         switch st.kind {
-        case .query(let q): return .query(try plan(q))
-        case .explain(let q): return .explain(try plan(q))
+        case .query(let q): return CheckedStatement(kind: .query(try check(q)), range: st.range)
+        case .explain(let q): return CheckedStatement(kind: .explain(try check(q)), range: st.range)
         case .let(let name, let q):
             if kb.collection(name.text) != nil {
                 throw error(.invalidClause, "'\(name.text)' is a collection of the KB; choose another name for the let", at: name.range)
             }
-            let p = try plan(q)
-            lets[name.text] = p.output.scope
-            return .bind(name.text, p)
+            let checked = try check(q)
+            lets[name.text] = checked.output
+            return CheckedStatement(kind: .let(name.text, checked), range: st.range)
         }
     }
 
-    mutating func plan(_ q: Query) throws(Failed) -> QueryPlan {
-        var (scope, sourceName, detail, source) = try planSource(q.source)
-        var steps: [Step] = []
-        var failed = false
-        for (i, c) in q.clauses.enumerated() {
-            // `sort by … limit N`: the sort need only find the first N rows.
-            var keep: Int?
-            func count(_ e: Expr) -> Int? {
-                guard case .literal(.number(let n)) = e.kind, n >= 0, n == n.rounded(), n < 1e9 else { return nil }
-                return Int(n)
-            }
-            if case .sort = c.kind, i + 1 < q.clauses.count, case .limit(let e, let offset) = q.clauses[i + 1].kind, let n = count(e) {
-                // With an offset, the first N after M: the sort needs M + N.
-                if let offset { keep = count(offset).map { n + $0 } } else { keep = n }
-            }
-            // `group by k … sort by …, k`: a sort over every group key decides the whole
-            // order, so the groups need not be put in key order first.
-            var sortedAfter: Set<String> = []
-            if case .group = c.kind, i + 1 < q.clauses.count, case .sort(let keys) = q.clauses[i + 1].kind {
-                for k in keys { if case .path(let names) = k.expr.kind, names.count == 1 { sortedAfter.insert(names[0].text) } }
-            }
+    mutating func check(_ q: Query) throws(Failed) -> CheckedQuery {
+        let source = try checkSource(q.source)
+        var scope = source.output
+        var clauses: [CheckedClause] = []
+        for c in q.clauses {
             do {
-                let (step, next) = try planClause(c, scope, keep: keep, sortedAfter: sortedAfter)
-                steps.append(step)
-                scope = next
+                let kind = try checkClause(c, scope)
+                scope = try shape(after: kind, scope, clause: c)
+                clauses.append(CheckedClause(kind: kind, output: scope, range: c.range))
             } catch {
                 // Later clauses depend on this one's output: checking them would only
                 // report follow-on errors.
-                failed = true
-                break
+                throw error
             }
         }
-        if failed { throw Failed() }
-        return QueryPlan(sourceName: sourceName, sourceDetail: detail, source: source, steps: steps, output: ScopeBox(scope: scope), range: q.range)
+        return CheckedQuery(source: source, clauses: clauses, range: q.range)
     }
 
-    mutating func planSource(_ s: QuerySource) throws(Failed) -> (Scope, String, String, @Sendable (Env) throws(Diagnostic) -> Rows) {
+    mutating func checkSource(_ s: QuerySource) throws(Failed) -> CheckedSource {
         switch s {
         case .name(let n):
             if let c = kb.collection(n.text) {
-                return (Scope.of(c), "scan", "\(c.name) (\(c.count) rows)", { _ in .stored(c, nil) })
+                let shape = RowShape(columns: c.fields.map { ResultColumn(name: $0.name, type: $0.type) }, stored: c.name, origin: c.name,
+                                     measure: c.measure)
+                return CheckedSource(kind: .collection(c.name), output: shape, range: n.range)
             }
-            if let scope = lets[n.text] {
-                let name = n.text
-                return (scope, "let", name, { env throws(Diagnostic) in
-                    guard let rows = env.lets[name] else { throw Diagnostic(.unknownCollection, "'\(name)' is not bound in this run", at: n.range) }
-                    return rows
-                })
+            if let shape = lets[n.text] {
+                return CheckedSource(kind: .letName(n.text), output: shape, range: n.range)
             }
             let names = kb.collections.map(\.name) + lets.keys.sorted()
             throw error(.unknownCollection, "unknown collection '\(n.text)'", at: n.range, suggestion: suggest(n.text, from: names),
                         notes: ["collections: " + kb.collections.map(\.name).joined(separator: ", ") + (lets.isEmpty ? "" : "; let names: " + lets.keys.sorted().joined(separator: ", "))])
         case .describe(let name, let range):
-            return try planDescribe(name, range)
+            return try checkDescribe(name, range)
         case .search(let text, let range):
-            return try planSearch(text, range)
+            return try checkSearch(text, range)
         case .conflicts(let range):
-            return try planConflicts(range)
+            return try checkConflicts(range)
         }
     }
 
-    /// - Parameters:
-    ///   - keep: a `limit` right after a `sort`: the sort need only find that many rows.
-    ///   - sortedAfter: the plain column names a `sort` right after a `group` orders by.
-    mutating func planClause(_ c: Clause, _ scope: Scope, keep: Int? = nil, sortedAfter: Set<String> = []) throws(Failed) -> (Step, Scope) {
+    mutating func checkClause(_ c: Clause, _ scope: RowShape) throws(Failed) -> CheckedClause.Kind {
         switch c.kind {
         case .where(let e, let maybe):
-            let p = try predicate(e, scope)
-            let keep: Truth = maybe ? .maybe : .yes
-            // Stored columns compared with constants also get a form that scans whole columns.
-            let scan = maybe ? nil : columnScan(e, scope)
-            return (Step(name: maybe ? "filter (yes or maybe)" : "filter", detail: render(e), run: { rows, env throws(Diagnostic) in
-                try filter(rows, p, keep: keep, scan: scan, env)
-            }), scope)
+            return .filter(try condition(e, scope), keepMaybe: maybe)
         case .select(let items):
-            return try planSelect(items, scope)
+            var cols: [CheckedColumn] = []
+            let names = uniqueNames(items.map(columnName))
+            var failure: Failed?
+            for (i, item) in items.enumerated() {
+                do { cols.append(CheckedColumn(name: names[i], expr: try check(item.expr, scope))) } catch { failure = error }
+            }
+            if let failure { throw failure }
+            return .select(cols)
         case .sort(let keys):
-            var compiled: [(Eval, Bool)] = []
+            var checked: [CheckedSortKey] = []
             for k in keys {
-                let c = try compile(k.expr, scope)
+                let c = try check(k.expr, scope)
                 if case .list = c.type {
                     throw error(.typeMismatch, "cannot sort by a list", at: k.expr.range)
                 }
-                compiled.append((c.eval, k.descending))
+                checked.append(CheckedSortKey(expr: c, descending: k.descending))
             }
-            let detail = keys.map { render($0.expr) + ($0.descending ? " desc" : "") }.joined(separator: ", ")
-            let sortKeys = compiled
-            return (Step(name: "sort", detail: detail + " (nulls last)" + (keep.map { ", first \($0) only" } ?? ""),
-                         run: { rows, env throws(Diagnostic) in
-                try sortRows(rows, sortKeys, env, keep: keep)
-            }), scope)
+            return .sort(checked)
         case .limit(let e, let offset):
-            let (count, countText) = try rowCount(e, scope, for: "limit")
-            if let offset {
-                let (skip, skipText) = try rowCount(offset, scope, for: "offset")
-                return (Step(name: "limit", detail: "\(countText) offset \(skipText)", run: { rows, env throws(Diagnostic) in
-                    limitRows(rows, try count(env), skipping: try skip(env))
-                }), scope)
-            }
-            return (Step(name: "limit", detail: countText, run: { rows, env throws(Diagnostic) in
-                limitRows(rows, try count(env))
-            }), scope)
+            let count = try rowCount(e, scope, for: "limit")
+            return .limit(count, offset: try offset.map { (o) throws(Failed) in try rowCount(o, scope, for: "offset") })
         case .group(let keys, let aggs):
-            return try planGroup(keys, aggs, scope, sortedAfter: sortedAfter)
+            return try checkGroup(keys, aggs, scope, range: c.keywordRange)
         case .aggregate(let aggs):
-            return try planGroup([], aggs, scope)
+            return try checkGroup([], aggs, scope, range: c.keywordRange)
         case .compare(let field, let on):
-            return try planCompare(field, on, scope, range: c.range)
+            return try checkCompare(field, on, scope, range: c.range)
         case .cite:
-            return try planCite(scope, range: c.keywordRange)
+            return try checkCite(scope, range: c.keywordRange)
         case .timeline(let field):
-            return try planTimeline(field, scope, range: c.keywordRange)
+            return try checkTimeline(field, scope, range: c.keywordRange)
         case .chart(let label, let on):
-            return try planChart(label, on, scope, range: c.keywordRange)
+            return try checkChart(label, on, scope, range: c.keywordRange)
         }
     }
 
+    /// The rows a clause gives, from the rows it is given.
+    mutating func shape(after kind: CheckedClause.Kind, _ scope: RowShape, clause: Clause) throws(Failed) -> RowShape {
+        switch kind {
+        case .filter, .limit, .chart: return scope
+        case .sort: return RowShape(columns: scope.columns, stored: scope.stored, origin: scope.origin, measure: scope.measure)
+        case .timeline: return scope
+        case .select(let cols):
+            var next = RowShape(columns: cols.map { ResultColumn(name: $0.name, type: $0.expr.type) }, stored: nil, origin: scope.origin, measure: nil)
+            if let m = scope.measure, let mi = scope.index(of: m) {
+                // The measure survives a select that keeps it under its own name.
+                if let k = cols.firstIndex(where: { if case .field(let f) = $0.expr.kind { return f.path.isEmpty && f.name == m }; return false }),
+                   cols[k].expr.type == scope.columns[mi].type { next.measure = cols[k].name }
+            }
+            return next
+        case .group(let keys, let aggs):
+            let cols = keys.map { ResultColumn(name: $0.name, type: $0.expr.type) } + aggs.map { ResultColumn(name: $0.name, type: $0.type) }
+            return RowShape(columns: cols)
+        case .compare(let key, let measure, _, let unit, let hedge, let sentence):
+            var cols = [ResultColumn(name: compareKeyName(clause), type: key.type),
+                        ResultColumn(name: "n", type: .number()),
+                        ResultColumn(name: compareMeasureName(clause, scope), type: measure.type)]
+            if unit != nil { cols.append(ResultColumn(name: "unit", type: .string)) }
+            if hedge != nil { cols.append(ResultColumn(name: "hedge", type: .hedge)) }
+            if let s = sentence {
+                let t = scope.columns[s].type
+                if case .list = t { cols.append(ResultColumn(name: "sentence", type: t)) } else { cols.append(ResultColumn(name: "sentence", type: .list(t))) }
+            }
+            let names = uniqueNames(cols.map(\.name))
+            for i in cols.indices { cols[i].name = names[i] }
+            return RowShape(columns: cols, measure: names[2])
+        case .cite:
+            let cols = scope.columns + [ResultColumn(name: "paragraph", type: .number()), ResultColumn(name: "quote", type: .string)]
+            return RowShape(columns: cols, origin: scope.origin, measure: scope.measure)
+        }
+    }
+
+    func compareKeyName(_ c: Clause) -> String {
+        guard case .compare(let field, _) = c.kind else { return "key" }
+        return columnName(SelectItem(expr: field, alias: nil))
+    }
+
+    func compareMeasureName(_ c: Clause, _ scope: RowShape) -> String {
+        guard case .compare(_, let on) = c.kind else { return "value" }
+        return on.map { columnName(SelectItem(expr: $0, alias: nil)) } ?? scope.measure ?? "value"
+    }
+
     /// The number of rows `limit` or `offset` names: a whole number of 0 or more, written
-    /// in the query or given as a `$parameter` (checked when the run binds it); and how
-    /// explain shows it.
-    mutating func rowCount(_ e: Expr, _ scope: Scope, for word: String) throws(Failed) -> (@Sendable (Env) throws(Diagnostic) -> Int, String) {
-        let c = try compile(e, scope)
+    /// in the query or given as a `$parameter` (checked when the run binds it).
+    mutating func rowCount(_ e: Expr, _ scope: RowShape, for word: String) throws(Failed) -> CheckedRowCount {
+        let c = try check(e, scope)
         if let v = c.constant {
             guard let n = v.number, n >= 0, n == n.rounded(), n <= 1e15 else {
                 throw error(.typeMismatch, "\(word) needs a whole number of rows, 0 or more", at: e.range)
             }
-            let count = Int(n)
-            return ({ _ in count }, "\(count)")
+            return .constant(Int(n))
         }
-        guard let p = c.parameter else {
+        guard case .parameter(let p, let slot) = c.kind else {
             throw error(.typeMismatch, "\(word) needs a number (or a $parameter), not an expression over rows", at: e.range)
         }
         parameters[p] = (.number(), e.range)
-        let range = e.range
-        return ({ env throws(Diagnostic) in
-            guard let n = env.params[p]?.number, n >= 0, n == n.rounded(), n <= 1e15 else {
-                throw Diagnostic(.unboundParameter, "$\(p) must be a whole number of rows for \(word)", at: range)
-            }
-            return Int(n)
-        }, "$\(p)")
+        return .parameter(name: p, slot: slot, range: e.range)
     }
 
     /// A column name for an expression: the last step of a path, else the function name.
@@ -176,33 +179,6 @@ extension Planner {
             seen[n] = k + 1
             return k == 0 ? n : "\(n)_\(k + 1)"
         }
-    }
-
-    mutating func planSelect(_ items: [SelectItem], _ scope: Scope) throws(Failed) -> (Step, Scope) {
-        var evals: [Eval] = []
-        var cols: [ResultColumn] = []
-        let names = uniqueNames(items.map(columnName))
-        var failure: Failed?
-        for (i, item) in items.enumerated() {
-            do {
-                let c = try compile(item.expr, scope)
-                evals.append(c.eval)
-                cols.append(ResultColumn(name: names[i], type: c.type))
-            } catch { failure = error }
-        }
-        if let failure { throw failure }
-        var next = Scope(columns: cols, stored: nil, origin: scope.origin, measure: nil)
-        if let m = scope.measure, let mi = scope.index(of: m) {
-            // The measure survives a select that keeps it under its own name.
-            if let k = items.firstIndex(where: { if case .path(let n) = $0.expr.kind { return n.count == 1 && n[0].text == m }; return false }),
-               cols[k].type == scope.columns[mi].type { next.measure = names[k] }
-        }
-        let detail = zip(items, names).map { render($0.expr) + ($0.alias != nil ? " as \($1)" : "") }.joined(separator: ", ")
-        let columns = cols
-        let itemEvals = evals
-        return (Step(name: "select", detail: detail, run: { rows, env throws(Diagnostic) in
-            try project(rows, columns, itemEvals, env)
-        }), next)
     }
 }
 

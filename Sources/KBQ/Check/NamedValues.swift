@@ -7,7 +7,7 @@
 /// with the nearest values: a query that returns no rows must not look like "the article
 /// does not say". Only the KB's schema and its dictionaries of interned strings are read,
 /// never a collection's rows, except the names of a small referenced collection.
-extension Planner {
+extension Checker {
     /// A referenced collection up to this many rows has its names matched at check time;
     /// past it, a reference compares by key or display text as it runs.
     static let namedTargetRows = 4096
@@ -16,29 +16,21 @@ extension Planner {
     static let nearValueStrings = 100_000
 
     /// The condition for `a op b` when it compares a reference field with a name, as the
-    /// set of referenced rows that name picks; and the warning when a literal compared
-    /// with a stored text or reference field matches nothing. Nil when the comparison is
-    /// none of those (the caller compiles it as before).
-    mutating func namedValueComparison(_ a: Compiled, _ op: BinaryOp, _ b: Compiled, in scope: Scope, listItem: Bool = false) -> Pred? {
+    /// rows that name picks (``CheckedExpr/Kind/refersTo(_:collection:rows:negated:)``); and
+    /// the warning when a literal compared with a stored text or reference field matches
+    /// nothing. Nil when the comparison is none of those (the caller keeps it as it is).
+    mutating func namedValueComparison(_ a: CheckedExpr, _ op: BinaryOp, _ b: CheckedExpr, in scope: RowShape, listItem: Bool = false,
+                                       range: SourceRange) -> CheckedExpr? {
         guard op == .eq || op == .ne, case .string(let literal)? = b.constant else { return nil }
-        if case .ref(let targetName) = a.type, let target = kb.collection(targetName), target.count <= Planner.namedTargetRows {
+        if case .ref(let targetName) = a.type, let target = kb.collection(targetName), target.count <= Checker.namedTargetRows {
             let hits = rowsNamed(literal, in: target)
             if !hits.contains(true) { warnNoMatch(a, literal, names: names(of: target), at: b.range, in: scope, op: listItem ? nil : op) }
-            let isEq = op == .eq
-            if let (c, fi) = a.column, case .ref(let targets) = c.columns[fi] {
-                return { r, _ in
-                    let t = targets[r]
-                    return t < 0 || Int(t) >= hits.count ? .unknown : Truth(hits[Int(t)] == isEq)
-                }
-            }
-            let f = a.eval, name = target.name
-            return { r, env in
-                guard case .ref(let ref) = f(r, env) else { return .unknown }
-                return Truth((ref.collection == name && ref.row < hits.count && hits[ref.row]) == isEq)
-            }
+            let rows = hits.indices.filter { hits[$0] }
+            return CheckedExpr(.refersTo(a, collection: target.name, rows: rows, negated: op == .ne), type: .bool, range: range)
         }
-        if let (c, fi) = a.column, case .string(_, let pool) = c.columns[fi], pool.isDistinct, pool.lookup(literal) == nil {
-            let values = pool.count <= Planner.nearValueStrings ? (0..<pool.count).map { pool[UInt32($0)] } : []
+        if let (name, fi) = a.storedColumn, let c = kb.collection(name), case .string(_, let pool) = c.columns[fi], pool.isDistinct,
+           pool.lookup(literal) == nil {
+            let values = pool.count <= Checker.nearValueStrings ? (0..<pool.count).map { pool[UInt32($0)] } : []
             warnNoMatch(a, literal, names: values, at: b.range, in: scope, op: listItem ? nil : op)
         }
         return nil
@@ -48,16 +40,16 @@ extension Planner {
     /// case and with either kind of quote mark; a row with an `entity` reference also by
     /// its entity's names (the source "Trump" is Donald Trump's).
     func rowsNamed(_ name: String, in target: KBCollection) -> [Bool] {
-        let want = Planner.folded(name)
+        let want = Checker.folded(name)
         var hits = [Bool](repeating: false, count: target.count)
         let entityFields = target.fields.enumerated().compactMap { i, f -> (Int, KBCollection)? in
             guard f.name == "entity", case .ref(let t) = f.type, let tc = kb.collection(t), tc !== target,
-                  tc.count <= Planner.namedTargetRows else { return nil }
+                  tc.count <= Checker.namedTargetRows else { return nil }
             return (i, tc)
         }
         let entityHits = entityFields.map { rowsNamed(name, in: $0.1) }
         for r in 0..<target.count {
-            if names(of: target, row: r).contains(where: { Planner.folded($0) == want }) { hits[r] = true; continue }
+            if names(of: target, row: r).contains(where: { Checker.folded($0) == want }) { hits[r] = true; continue }
             for (k, (fi, _)) in entityFields.enumerated() {
                 if case .ref(let refs) = target.columns[fi], refs[r] >= 0, Int(refs[r]) < entityHits[k].count, entityHits[k][Int(refs[r])] {
                     hits[r] = true
@@ -91,14 +83,15 @@ extension Planner {
     /// Records that `literal` matches no value of the field `a` reads, with the values
     /// nearest to it.
     /// `op` is nil for an item of an `in` list.
-    mutating func warnNoMatch(_ a: Compiled, _ literal: String, names: [String], at range: SourceRange, in scope: Scope, op: BinaryOp?) {
-        let field = a.column.map { $0.0.fields[$0.1].name } ?? "that field"
-        let collection = a.column?.0.name ?? scope.stored?.name ?? "rows"
-        let near = Planner.nearest(literal, among: names)
+    mutating func warnNoMatch(_ a: CheckedExpr, _ literal: String, names: [String], at range: SourceRange, in scope: RowShape, op: BinaryOp?) {
+        let column = a.storedColumn.flatMap { c in kb.collection(c.collection).map { ($0, c.field) } }
+        let field = column.map { $0.0.fields[$0.1].name } ?? "that field"
+        let collection = column?.0.name ?? scope.stored ?? "rows"
+        let near = Checker.nearest(literal, among: names)
         var message = "no \(collection) have \(field) \"\(sanitizeForTerminal(literal))\""
         if !near.isEmpty { message += "; did you mean " + near.map { "\"\(sanitizeForTerminal($0))\"" }.joined(separator: " or ") + "?" }
         var notes: [String] = []
-        if let first = near.first, Planner.folded(first) == Planner.folded(literal), case .string = a.type {
+        if let first = near.first, Checker.folded(first) == Checker.folded(literal), case .string = a.type {
             notes.append("text compares case by case: \"\(sanitizeForTerminal(literal))\" is not \"\(sanitizeForTerminal(first))\"")
         }
         switch op {

@@ -308,7 +308,7 @@ struct CompletionContext {
     static let aggregates = ["count()", "sum(", "avg(", "min(", "max(", "spread("]
     /// The functions of a row (not the aggregates), offered beside the fields where a value
     /// may start in a select item or an argument.
-    static let functions = Function.allCases.filter { !$0.isAggregate }.map { $0.rawValue + "(" }
+    static let functions = BuiltinFunction.allCases.filter { !$0.isAggregate }.map { $0.rawValue + "(" }
 
     /// The tokens of the comma-separated item the cursor is in.
     func currentItem(_ tokens: ArraySlice<Token>) -> (item: ArraySlice<Token>, isFirst: Bool) {

@@ -160,17 +160,21 @@ func scalarWidth(_ s: Unicode.Scalar) -> Int {
 }
 
 /// Replaces control characters (escape sequences among them) with visible escapes, so text
-/// from a query or a KB file can never drive the terminal it is printed on.
+/// from a query or a KB file can never drive the terminal it is printed on. Invisible
+/// characters that change how the text around them reads are escaped too: the
+/// bidirectional controls (U+202A–202E, U+2066–2069, U+200E, U+200F, U+061C), which make
+/// `Reuters\u{202E} (retracted)` display reversed, the zero-width space U+200B, a byte order
+/// mark U+FEFF inside the text, and the line and paragraph separators U+2028, U+2029.
 public func sanitizeForTerminal(_ s: String) -> String {
     var needs = false
-    for u in s.unicodeScalars where u.value < 0x20 && u != "\t" || u.value == 0x7F || (0x80..<0xA0).contains(u.value) {
+    for u in s.unicodeScalars where needsEscapeOnTerminal(u) {
         needs = true
         break
     }
     guard needs else { return s }
     var out = ""
     for u in s.unicodeScalars {
-        if (u.value < 0x20 && u != "\t") || u.value == 0x7F || (0x80..<0xA0).contains(u.value) {
+        if needsEscapeOnTerminal(u) {
             switch u {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
@@ -182,4 +186,25 @@ public func sanitizeForTerminal(_ s: String) -> String {
         }
     }
     return out
+}
+
+/// Whether `sanitizeForTerminal` shows `u` as an escape.
+@inline(__always)
+func needsEscapeOnTerminal(_ u: Unicode.Scalar) -> Bool {
+    let v = u.value
+    if v < 0xA0 { return (v < 0x20 && v != 0x09) || v >= 0x7F }
+    if v < 0x061C { return false }
+    switch v {
+    case 0x061C, 0x200B, 0x200E, 0x200F, 0x2028...0x202E, 0x2066...0x2069, 0xFEFF: return true
+    default: return false
+    }
+}
+
+/// What an error message may show of text read from a file: at most `limit` characters,
+/// escaped, with `…` when cut. A KB pointed at a file of secrets echoes no more of it than
+/// this (docs/KB-FORMAT.md says so).
+func excerpt(_ s: some StringProtocol, limit: Int = 40) -> String {
+    var cut = String(s.prefix(limit))
+    if cut.count < s.count { cut += "…" }
+    return sanitizeForTerminal(cut)
 }

@@ -1,9 +1,52 @@
+/// What an aggregate computes over a group's values.
+enum Aggregation: String, Sendable {
+    case count, sum, avg, min, max, spread
+}
+
 /// One aggregate of `group by … aggregate`.
 struct AggregateSpec: Sendable {
-    let function: Function
+    let function: Aggregation
     /// The argument; nil for `count()`.
     let argument: Eval?
     let type: FieldType
+    /// The unit of each row's value, when the rows carry one and the groups do not keep
+    /// units apart: values in different units are never added up, nor set against each
+    /// other by min or max.
+    var unit: UnitReader? = nil
+    /// The aggregate as written, and where, for the error that refuses mixed units.
+    var text = ""
+    var range: SourceRange? = nil
+
+    /// Adds row `r` of the run to `acc`.
+    @inline(__always)
+    func add(_ r: Int, to acc: inout Accumulator, _ env: Env) {
+        guard let argument else { return }
+        let v = argument(r, env)
+        if let unit, !v.isNull { acc.note(unit: unit, row: r, env) }
+        acc.add(v)
+    }
+
+    /// The error for a group whose values are in several units.
+    func mixed(_ acc: Accumulator) -> Diagnostic? {
+        let what: String
+        let how: String
+        if acc.units.count > 1 {
+            what = "values in different units (" + acc.units.joined(separator: ", ") + (acc.moreUnits ? ", …" : "") + ")"
+            how = "add 'group by unit', or keep one unit with 'where unit = \"\(acc.units[0])\"'"
+        } else {
+            return nil
+        }
+        let verb = function == .sum || function == .avg ? "adds up" : "compares"
+        return Diagnostic(.typeMismatch, "\(text) \(verb) \(what)", at: range, notes: [how])
+    }
+}
+
+/// How an aggregate reads each row's unit.
+enum UnitReader: Sendable {
+    /// A stored text column, read as interned ids.
+    case stored(StringIDs, StringPool)
+    /// Any other column, read as values.
+    case computed(Eval)
 }
 
 /// Running state of one aggregate over one group.
@@ -18,6 +61,11 @@ struct Accumulator {
     /// up to "over 29,500", not to 29,500.
     var loSum = 0.0
     var hiSum = 0.0
+    /// The sums scaled by 2⁻⁶⁴, which cannot overflow: the mean of 1e308 and 1e308 is
+    /// 1e308 even though their sum is past Double's range.
+    var scaledSum = 0.0
+    var scaledLo = 0.0
+    var scaledHi = 0.0
     var loOpen = false
     var hiOpen = false
     /// Whether some value was an interval rather than an exact number.
@@ -27,16 +75,44 @@ struct Accumulator {
     var reach: Reach?
     var mixedReach = false
     var negative = false
+    /// The units the values came in (the first few), when the rows carry units.
+    var units: [String] = []
+    var moreUnits = false
+    /// How many values were percents.
+    var percentValues = 0
+
+    /// The interned ids of the units met, for a stored unit column: each row is an
+    /// integer compared with a few, not a string made.
+    var unitIDs: [UInt32] = []
+
+    mutating func note(unit: UnitReader, row r: Int, _ env: Env) {
+        switch unit {
+        case .stored(let ids, let pool):
+            let id = ids[r]
+            if unitIDs.contains(id) { return }
+            unitIDs.append(id)
+            if units.count < 4 { units.append(id == StringPool.null ? "no unit" : pool[id]) } else { moreUnits = true }
+        case .computed(let f):
+            let v = f(r, env)
+            let u = v.isNull ? "no unit" : v.text
+            if units.contains(u) { return }
+            if units.count < 4 { units.append(u) } else { moreUnits = true }
+        }
+    }
 
     enum Reach { case above, below, about }
+
+    static let scale = 0x1p-64
 
     mutating func add(_ v: Value) {
         if v.isNull { return }
         count += 1
         if let n = v.number {
             sum += n
+            scaledSum += n * Accumulator.scale
             numeric += 1
-            if case .percent = v { percent = true }
+            if case .percent = v { percent = true; percentValues += 1 }
+            if case .quantity(let q) = v, q.isPercent { percentValues += 1 }
             if n < 0 { negative = true }
             if case .quantity(let q) = v, !q.isExact {
                 qualified = true
@@ -51,11 +127,15 @@ struct Accumulator {
                 if let r, reach == nil || reach == r { reach = r } else { mixedReach = true }
                 loSum += q.lo
                 hiSum += q.hi
+                scaledLo += q.lo * Accumulator.scale
+                scaledHi += q.hi * Accumulator.scale
                 loOpen = loOpen || q.loOpen
                 hiOpen = hiOpen || q.hiOpen
             } else {
                 loSum += n
                 hiSum += n
+                scaledLo += n * Accumulator.scale
+                scaledHi += n * Accumulator.scale
             }
         }
         if minValue.isNull || orderValues(v, minValue) < 0 { minValue = v }
@@ -63,13 +143,16 @@ struct Accumulator {
     }
 
     /// Like arithmetic, an aggregate that overflows (a sum of values near 1e308) is null.
-    func result(_ f: Function, rows: Int) -> Value {
+    func result(_ f: Aggregation, rows: Int) -> Value {
         let v = unchecked(f, rows: rows)
         if let n = v.number, !n.isFinite { return .null }
         return v
     }
 
-    private func unchecked(_ f: Function, rows: Int) -> Value {
+    private func unchecked(_ f: Aggregation, rows: Int) -> Value {
+        // Percents among plain numbers (rows whose unit was dropped on purpose) add up to
+        // a number: 76.6% and 3,000,000 shells are not 3,000,076.6%.
+        let percent = self.percent && percentValues >= numeric
         switch f {
         case .count: return .number(Double(rows))
         case .sum:
@@ -79,8 +162,9 @@ struct Accumulator {
         case .avg:
             if numeric == 0 { return .null }
             let n = Double(numeric)
-            if qualified { return qualifiedTotal(sum / n, loSum / n, hiSum / n) }
-            return percent ? .percent(sum / n) : .number(sum / n)
+            func mean(_ total: Double, _ scaled: Double) -> Double { total.isFinite ? total / n : scaled / n / Accumulator.scale }
+            if qualified { return qualifiedTotal(mean(sum, scaledSum), mean(loSum, scaledLo), mean(hiSum, scaledHi)) }
+            return percent ? .percent(mean(sum, scaledSum)) : .number(mean(sum, scaledSum))
         case .min: return minValue
         case .max: return maxValue
         case .spread:
@@ -88,7 +172,6 @@ struct Accumulator {
             // 16,500 and 13,000.
             guard let lo = minValue.number, let hi = maxValue.number else { return .null }
             return percent ? .percent(hi - lo) : .number(hi - lo)
-        default: return .null
         }
     }
 
@@ -96,6 +179,7 @@ struct Accumulator {
     /// same way from its stated number, the result is the stated total with that word (over
     /// 29,500; about 1,380.2); otherwise the interval its bounds give, as arithmetic does.
     private func qualifiedTotal(_ stated: Double, _ lo: Double, _ hi: Double) -> Value {
+        let percent = self.percent && percentValues >= numeric
         if lo.isNaN || hi.isNaN || stated.isNaN { return .null }
         if let reach, !mixedReach {
             let word: String
@@ -143,7 +227,7 @@ func groupRows(_ rows: Rows, keys: [Eval], fastKey: (KBCollection, StringIDs, St
                 try env.tick(end - i)
                 rowCounts[0] += end - i
                 for k in i..<end {
-                    for (a, spec) in aggregates.enumerated() { if let f = spec.argument { accs[0][a].add(f(idx[k], env)) } }
+                    for (a, spec) in aggregates.enumerated() { spec.add(idx[k], to: &accs[0][a], env) }
                 }
                 i = end
             }
@@ -173,7 +257,7 @@ func groupRows(_ rows: Rows, keys: [Eval], fastKey: (KBCollection, StringIDs, St
                     groupOf[slot] = Int32(g)
                 }
                 rowCounts[g] += 1
-                for (a, spec) in aggregates.enumerated() { if let f = spec.argument { accs[g][a].add(f(r, env)) } }
+                for (a, spec) in aggregates.enumerated() { spec.add(r, to: &accs[g][a], env) }
             }
             i = end
         }
@@ -190,7 +274,7 @@ func groupRows(_ rows: Rows, keys: [Eval], fastKey: (KBCollection, StringIDs, St
                 if let existing = groupOf[key] { g = existing } else { g = newGroup(key); groupOf[key] = g }
                 rowCounts[g] += 1
                 if needsValues {
-                    for (a, spec) in aggregates.enumerated() { if let f = spec.argument { accs[g][a].add(f(r, env)) } }
+                    for (a, spec) in aggregates.enumerated() { spec.add(r, to: &accs[g][a], env) }
                 }
             }
             i = end
@@ -207,6 +291,7 @@ func groupRows(_ rows: Rows, keys: [Eval], fastKey: (KBCollection, StringIDs, St
     }
     var out: [[Value]] = []
     out.reserveCapacity(order.count)
+    var unbounded: [Int] = []
     for (k, g) in order.enumerated() {
         // As many groups as rows, at worst: a long step that still stops when told to.
         if k % tickEvery == tickEvery - 1 { try env.checkStop() }
@@ -215,13 +300,23 @@ func groupRows(_ rows: Rows, keys: [Eval], fastKey: (KBCollection, StringIDs, St
             if spec.function == .count && spec.argument != nil {
                 row.append(.number(Double(accs[g][a].count)))
             } else {
-                row.append(accs[g][a].result(spec.function, rows: rowCounts[g]))
+                if spec.function != .count, let d = spec.mixed(accs[g][a]) { throw d }
+                let v = accs[g][a].result(spec.function, rows: rowCounts[g])
+                if case .quantity(let q) = v, q.lo == -.infinity, q.hi == .infinity, !unbounded.contains(a) { unbounded.append(a) }
+                row.append(v)
             }
         }
         out.append(row)
     }
     var t = Table(columns: columns, rows: out)
     if case .table(let old) = rows { t.decorations = old.decorations }
+    for a in unbounded {
+        // Intervals that reach without end both ways (over one value, under another) add up
+        // to any value at all: say so, and how to add the numbers as the article states them.
+        let arg = aggregates[a].text.firstIndex(of: "(").map { String(aggregates[a].text[aggregates[a].text.index(after: $0)...].dropLast()) } ?? "value"
+        t.decorations.notes.append("\(aggregates[a].text) is any value: its intervals reach without end both ways; "
+                                   + "\(aggregates[a].function.rawValue)(stated(\(arg))) uses the numbers as stated")
+    }
     return .table(t)
 }
 

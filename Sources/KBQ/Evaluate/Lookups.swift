@@ -172,3 +172,46 @@ func findConflicts(_ collections: [KBCollection], columns: [ResultColumn], _ env
         "\(found.count) topic\(found.count == 1 ? "" : "s") where sources give values that cannot all be right")
     return .table(t)
 }
+
+/// `describe NAME`: the entity with that name, alias or id (any case), and every row that
+/// refers to it; an error with the nearest names when no entity has it.
+func describe(_ name: String, columns: [ResultColumn], at range: SourceRange, _ env: Env) throws(Diagnostic) -> Rows {
+    guard let entities = env.kb.collection("entities") else {
+        throw Diagnostic(.invalidClause, "describe needs an 'entities' collection, and this KB has none", at: range)
+    }
+    guard let row = try findEntity(name, in: entities, env) else {
+        throw Diagnostic(.unknownEntity, "no entity is called '\(name)'", at: range,
+                         suggestion: suggest(name, from: try entityNames(entities, env)),
+                         notes: ["describe looks up entity names and aliases; search \"\(name)\" looks through the sentences"])
+    }
+    return try describeEntity(entities, row, columns: columns, env)
+}
+
+/// The row of the entity with this name, alias or id, compared case-insensitively.
+func findEntity(_ name: String, in e: KBCollection, _ env: Env) throws(Diagnostic) -> Int? {
+    let kb = env.kb
+    // "Russia's Kursk Oblast" finds the alias the article writes "Russia’s Kursk Oblast".
+    func folded(_ s: String) -> String { foldingQuoteMarks(s).lowercased() }
+    let want = folded(name).trimmingSpaces
+    for r in 0..<e.count {
+        if r % tickEvery == tickEvery - 1 { try env.tick(tickEvery) }
+        for f in ["id", "name"] {
+            if let v = e.value(row: r, field: f, in: kb), folded(v.text) == want { return r }
+        }
+        if case .list(let aliases)? = e.value(row: r, field: "aliases", in: kb),
+           aliases.contains(where: { folded($0.text) == want }) { return r }
+    }
+    return nil
+}
+
+/// Every entity's name and aliases, for a suggestion.
+func entityNames(_ e: KBCollection, _ env: Env) throws(Diagnostic) -> [String] {
+    let kb = env.kb
+    var out: [String] = []
+    for r in 0..<e.count {
+        if r % tickEvery == tickEvery - 1 { try env.tick(tickEvery) }
+        if let v = e.value(row: r, field: "name", in: kb) { out.append(v.text) }
+        if case .list(let aliases)? = e.value(row: r, field: "aliases", in: kb) { out += aliases.map(\.text) }
+    }
+    return out
+}

@@ -75,7 +75,7 @@ enum Truth: UInt8, Sendable {
 final class Env {
     let kb: KnowledgeBase
     let params: [String: Value]
-    /// The parameters' values by slot (``Planner/parameterSlots``), as rows read them.
+    /// The parameters' values by slot (``CheckedParameter/slot``), as rows read them.
     private let args: Arguments
     /// How many parameter slots the run has.
     let argCount: Int

@@ -171,18 +171,6 @@ func ordered(_ c: Int, _ op: BinaryOp) -> Bool {
     }
 }
 
-extension BinaryOp {
-    var flipped: BinaryOp {
-        switch self {
-        case .lt: return .gt
-        case .le: return .ge
-        case .gt: return .lt
-        case .ge: return .le
-        default: return self
-        }
-    }
-}
-
 extension String {
     /// The order people expect in a sorted list: case does not split it ("experts" sorts
     /// before "Volodymyr Zelensky"); exact bytes break ties so the order is total.
@@ -319,22 +307,4 @@ func containsText(_ hay: String, _ needle: String) -> Bool {
 /// tell them apart.
 func hasQuoteMarks(_ s: String) -> Bool {
     s.unicodeScalars.contains { quoteMarkFold($0) != nil || $0 == "'" || $0 == "\"" }
-}
-
-/// The text with curly apostrophes and quotes written straight; every other character kept,
-/// one character for one, so positions in the folded text are positions in the original.
-func foldingQuoteMarks(_ s: String) -> String {
-    guard s.unicodeScalars.contains(where: { quoteMarkFold($0) != nil }) else { return s }
-    var out = String.UnicodeScalarView()
-    for u in s.unicodeScalars { out.append(quoteMarkFold(u) ?? u) }
-    return String(out)
-}
-
-/// The straight mark a curly apostrophe or quote stands for, nil for any other scalar.
-func quoteMarkFold(_ u: Unicode.Scalar) -> Unicode.Scalar? {
-    switch u.value {
-    case 0x2018, 0x2019, 0x201B, 0x02BC, 0x2032: return "'"
-    case 0x201C, 0x201D, 0x201F, 0x2033: return "\""
-    default: return nil
-    }
 }

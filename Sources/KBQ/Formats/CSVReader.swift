@@ -27,6 +27,8 @@ struct CSVReader: ~Copyable {
     private(set) var line = 1
     /// The line the last record read started on.
     private(set) var recordLine = 1
+    /// Whether the start of the file was looked at for UTF-16 or UTF-32.
+    private var checkedEncoding = false
     /// Unescaped bytes of the current record's quoted fields.
     private var scratch: [UInt8] = []
 
@@ -75,6 +77,13 @@ struct CSVReader: ~Copyable {
     /// Reads one record's field ranges into `fields` (see ``withField(_:_:)``). Returns false
     /// at the end of the file.
     mutating func record(_ fields: inout [(Int, Int)]) throws(KBLoadError) -> Bool {
+        if !checkedEncoding {
+            checkedEncoding = true
+            while length < 256 && !eof { try fill() }
+            if let encoding = wideEncoding(UnsafeBufferPointer(start: buffer, count: length)) {
+                throw KBLoadError(file: name, problems: [KBProblem(path: "\(name):1", message: notUTF8Message(encoding))])
+            }
+        }
         while true {
             fields.removeAll(keepingCapacity: true)
             scratch.removeAll(keepingCapacity: true)
@@ -156,8 +165,12 @@ struct CSVReader: ~Copyable {
                 if i + 1 < n { return (b[i + 1] == lf ? i + 2 : i + 1, newlines) }
                 return eof ? (i + 1, newlines) : nil
             default:
-                // Text after a closing quote is dropped up to the next separator.
-                while i < n, b[i] != comma, b[i] != lf, b[i] != cr { i += 1 }
+                // Text after a closing quote (`"x"tail`, `"he said "hi" and bye"`) is kept
+                // as it stands, as Python's csv module and DuckDB keep it: the field reads
+                // `xtail`. Only a quoted field gets here, so its bytes end the scratch.
+                let (s0, _) = fields[fields.count - 1]
+                while i < n, b[i] != comma, b[i] != lf, b[i] != cr { scratch.append(b[i]); i += 1 }
+                fields[fields.count - 1] = (s0, scratch.count - (-1 - s0))
                 guard i < n else { return nil }
                 if b[i] == comma { i += 1; continue }
                 if b[i] == lf { return (i + 1, newlines) }
@@ -189,12 +202,17 @@ struct CSVReader: ~Copyable {
         var header = rec.map { text($0) }
         if let first = header.first, first.hasPrefix("\u{FEFF}") { header[0] = String(first.dropFirst()) }
         var map = [Int](repeating: -1, count: header.count)
+        // By name through a dictionary: a header of 100,000 columns matched field by field
+        // took minutes.
+        var fieldIndex: [String: Int] = [:]
+        for (fi, f) in fields.enumerated() where fieldIndex[f.name] == nil { fieldIndex[f.name] = fi }
+        var mapped = [Bool](repeating: false, count: fields.count)
         for (ci, h) in header.enumerated() {
-            if let fi = fields.firstIndex(where: { $0.name == h }) { map[ci] = fi } else {
-                problems.add("\(name):1", "column '\(h)' is not a field of the collection" + (suggest(h, from: fields.map(\.name)).map { "; did you mean '\($0)'?" } ?? ""))
+            if let fi = fieldIndex[h] { map[ci] = fi; mapped[fi] = true } else {
+                problems.add("\(name):1", "column '\(excerpt(h))' is not a field of the collection" + (suggest(h, from: fields.map(\.name)).map { "; did you mean '\($0)'?" } ?? ""))
             }
         }
-        for (fi, f) in fields.enumerated() where !map.contains(fi) {
+        for (fi, f) in fields.enumerated() where !mapped[fi] {
             problems.add("\(name):1", "no column for field '\(f.name)'")
         }
         guard problems.isEmpty else { return }
@@ -255,7 +273,7 @@ enum NDJSONReader {
         var index: [String: Int] = [:]
         for (i, f) in fields.enumerated() { index[f.name] = i }
         try forEachRow(input, name: name, problems: &problems) { members, path, problems in
-            KBLoader.append(members, fields: fields, index: index, to: &builders, path: path, problems: &problems) { "unknown field '\($0)'" }
+            KBLoader.append(members, fields: fields, index: index, to: &builders, path: path, problems: &problems) { "unknown field '\(excerpt($0))'" }
             return problems.omitted == 0
         }
     }
@@ -312,7 +330,12 @@ enum NDJSONReader {
             start = min(length, end + 1)
             scanned = start
             lineNo += 1
-            if lineNo == 1 { line = UnsafeBufferPointer(rebasing: line[utf8BOMLength(line)...]) }
+            if lineNo == 1 {
+                if let encoding = wideEncoding(UnsafeBufferPointer(start: buffer, count: length)) {
+                    throw KBLoadError(file: name, problems: [KBProblem(path: "\(name):1", message: notUTF8Message(encoding))])
+                }
+                line = UnsafeBufferPointer(rebasing: line[utf8BOMLength(line)...])
+            }
             if isBlank(line) { continue }
             let path = "\(name):\(lineNo)"
             let row: JSON

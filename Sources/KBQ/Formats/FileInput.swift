@@ -126,3 +126,29 @@ func resolvePath(_ p: String, relativeTo dir: String) -> String {
     if p.hasPrefix("/") || dir.isEmpty { return p }
     return dir + "/" + p
 }
+
+/// The encoding a file starting with `bytes` looks like when it is UTF-16 or UTF-32 rather
+/// than UTF-8 (by its byte order mark, or by the zero bytes ASCII text has in them), for
+/// an error that says so: read as UTF-8 it would be a column named `��i\u{0}d\u{0}`.
+func wideEncoding(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+    let n = bytes.count
+    func starts(_ p: [UInt8]) -> Bool { n >= p.count && p.indices.allSatisfy { bytes[$0] == p[$0] } }
+    if starts([0xFF, 0xFE, 0, 0]) { return "UTF-32 (little-endian)" }
+    if starts([0, 0, 0xFE, 0xFF]) { return "UTF-32 (big-endian)" }
+    if starts([0xFF, 0xFE]) { return "UTF-16 (little-endian)" }
+    if starts([0xFE, 0xFF]) { return "UTF-16 (big-endian)" }
+    // No mark: ASCII text in UTF-16 has a zero byte in every other place.
+    let sample = min(n, 256) & ~3
+    guard sample >= 4 else { return nil }
+    var evenZeros = 0, oddZeros = 0
+    for i in 0..<sample where bytes[i] == 0 { if i & 1 == 0 { evenZeros += 1 } else { oddZeros += 1 } }
+    let half = sample / 2
+    if oddZeros * 4 >= half * 3 && evenZeros * 4 < half { return "UTF-16 (little-endian)" }
+    if evenZeros * 4 >= half * 3 && oddZeros * 4 < half { return "UTF-16 (big-endian)" }
+    return nil
+}
+
+/// The problem to report for a file of `encoding`.
+func notUTF8Message(_ encoding: String) -> String {
+    "the file is not UTF-8: it looks like \(encoding) (save it as UTF-8)"
+}

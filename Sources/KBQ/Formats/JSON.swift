@@ -1,6 +1,7 @@
 /// A parsed JSON value. Objects keep their members in document order, so that a KB's
-/// field order is its column order.
-enum JSON: Sendable {
+/// field order is its column order. Visible to the package's executables (the language
+/// server reads JSON-RPC with it), not part of the library's public API.
+package enum JSON: Sendable {
     case null
     case bool(Bool)
     case number(Double)
@@ -19,7 +20,7 @@ enum JSON: Sendable {
         }
     }
 
-    subscript(key: String) -> JSON? {
+    package subscript(key: String) -> JSON? {
         if case .object(let members) = self { return members.first(where: { $0.0 == key })?.1 }
         return nil
     }
@@ -27,7 +28,7 @@ enum JSON: Sendable {
     /// A short rendering for error messages.
     var preview: String {
         switch self {
-        case .string(let s): return "string \"" + (s.count > 40 ? String(s.prefix(40)) + "…" : s) + "\""
+        case .string(let s): return "string \"" + excerpt(s) + "\""
         case .number(let n): return "number \(formatNumber(n).replacingCommas)"
         case .bool(let b): return "\(b)"
         default: return typeName
@@ -40,14 +41,14 @@ extension String {
 }
 
 /// A JSON syntax error at a byte offset.
-struct JSONSyntaxError: Error {
-    let message: String
-    let offset: Int
+package struct JSONSyntaxError: Error {
+    package let message: String
+    package let offset: Int
 }
 
 /// A strict RFC 8259 parser over bytes, with a nesting bound so hostile files cannot
 /// overflow the stack.
-struct JSONParser {
+package struct JSONParser {
     static let maxDepth = 256
     let bytes: UnsafeBufferPointer<UInt8>
     var pos = 0
@@ -55,7 +56,7 @@ struct JSONParser {
 
     init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
-    static func parse(_ data: [UInt8]) throws(JSONSyntaxError) -> JSON {
+    package static func parse(_ data: [UInt8]) throws(JSONSyntaxError) -> JSON {
         var result: Result<JSON, JSONSyntaxError> = .success(.null)
         data.withUnsafeBufferPointer { buf in
             result = Result { () throws(JSONSyntaxError) -> JSON in try parse(buf) }
@@ -290,6 +291,12 @@ private let exactPowersOfTen: [Double] = (0...22).map { p in
     return v
 }
 
+/// Parses a decimal number from a string, as ``parseDouble(_:)-(UnsafeBufferPointer<UInt8>)`` does.
+func parseDouble(_ s: String) -> Double? {
+    var s = s
+    return s.withUTF8 { parseDouble($0) }
+}
+
 /// Parses a decimal number from bytes. Short numbers (up to 15 significant digits and 22
 /// decimals) take an exact fast path; the rest go through the standard library.
 func parseDouble(_ s: UnsafeBufferPointer<UInt8>) -> Double? {
@@ -308,7 +315,18 @@ func parseDouble(_ s: UnsafeBufferPointer<UInt8>) -> Double? {
         }
     }
     guard any else { return nil }
-    if i == s.count, digits <= 15, scale >= 0, scale <= 22, scale >= 0 {
+    // Decimal only: Swift's Double(String) also reads hex ("0x10" is 16), "inf" and "nan",
+    // so the exponent is checked here and anything else after the digits is refused.
+    let mantissaEnd = i
+    if i < s.count, s[i] | 0x20 == UInt8(ascii: "e") {
+        i += 1
+        if i < s.count, s[i] == UInt8(ascii: "-") || s[i] == UInt8(ascii: "+") { i += 1 }
+        let exponentStart = i
+        while i < s.count, isDigit(s[i]) { i += 1 }
+        guard i > exponentStart else { return nil }
+    }
+    guard i == s.count else { return nil }
+    if mantissaEnd == s.count, digits <= 15, scale >= 0, scale <= 22, scale >= 0 {
         let v = Double(mant) / exactPowersOfTen[scale]
         return neg ? -v : v
     }

@@ -71,8 +71,8 @@ enum CSVInference {
         var problems = ProblemList()
         var seen = Set<String>()
         for (i, h) in header.enumerated() {
-            if !KBLoader.isIdentifier(h) { problems.add("\(path):1", "column \(i + 1) '\(h)' is not an identifier (letters, digits, _)") }
-            if !seen.insert(h).inserted { problems.add("\(path):1", "column '\(h)' appears twice") }
+            if !KBLoader.isIdentifier(h) { problems.add("\(path):1", "column \(i + 1) '\(excerpt(h))' is not an identifier (letters, digits, _)") }
+            if !seen.insert(h).inserted { problems.add("\(path):1", "column '\(excerpt(h))' appears twice") }
         }
         if !problems.isEmpty { throw KBLoadError(file: path, problems: problems.items, omitted: problems.omitted) }
         var fields: [Field] = []

@@ -125,12 +125,12 @@ enum JSONInference {
             // at the same place is cheaper than hashing it (a tenth of loading a big file).
             guard let i = j < fields.count && fields[j].name == k ? j : index[k] else {
                 // Only past the first rows, which `load` then types again from every row.
-                problems.add("\(path).\(k)", "field '\(k)' was not among the rows the types were inferred from")
+                problems.add("\(path).\(excerpt(k))", "field '\(excerpt(k))' was not among the rows the types were inferred from")
                 continue
             }
             // JSON leaves a repeated name to the reader (some keep the first, some the
             // last): keeping either would drop a value without a word, as a KB file refuses.
-            if given[i] { problems.add("\(path).\(k)", "field '\(k)' is given twice in this row"); continue }
+            if given[i] { problems.add("\(path).\(excerpt(k))", "field '\(excerpt(k))' is given twice in this row"); continue }
             given[i] = true
             switch (fields[i].type, v) {
             case (.string, .number(let d)):
@@ -186,8 +186,8 @@ enum JSONInference {
         var built: [(name: String, fields: [Field], builders: [ColumnBuilder])] = []
         var seen = Set<String>()
         for g in groups {
-            if !KBLoader.isIdentifier(g.name) { problems.add(g.path, "collection name '\(g.name)' is not an identifier (letters, digits, _)") }
-            if !seen.insert(g.name).inserted { problems.add(g.path, "collection '\(g.name)' is given twice") }
+            if !KBLoader.isIdentifier(g.name) { problems.add(g.path, "collection name '\(excerpt(g.name))' is not an identifier (letters, digits, _)") }
+            if !seen.insert(g.name).inserted { problems.add(g.path, "collection '\(excerpt(g.name))' is given twice") }
             // The row at `r`, or nil with the problem said.
             func row(_ r: Int, _ problems: inout ProblemList) -> [(String, JSON)]? {
                 let path = "\(g.path)[\(r)]"

@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Reads a KB document (docs/KB-FORMAT.md) into a ``KnowledgeBase``, checking everything
 /// and collecting every problem with its JSON path before deciding: a KB is either loaded
 /// whole or refused whole.
@@ -32,6 +40,9 @@ struct KBLoader {
 
     mutating func load(json data: [UInt8], name defaultName: String) throws(KBLoadError) -> KnowledgeBase {
         // Lines and columns are counted after a byte order mark, as an editor shows them.
+        if let encoding = data.withUnsafeBufferPointer({ wideEncoding(UnsafeBufferPointer(rebasing: $0.prefix(256))) }) {
+            throw KBLoadError(file: file, problems: [KBProblem(path: "$", message: notUTF8Message(encoding))])
+        }
         let start = utf8BOMLength(data)
         // Bare data is read row by row, never as one tree (see JSONInference).
         if let kb = try JSONInference.load(bytes: data, from: start, name: defaultName, file: file) { return kb }
@@ -51,9 +62,10 @@ struct KBLoader {
         guard case .object(let top) = doc else {
             throw KBLoadError(file: file, problems: [KBProblem(path: "$", message: "expected an object with \"kbq\" and \"collections\", found \(doc.preview)")])
         }
+        refuseRepeatedMembers(top, path: "$")
         let knownTop: Set<String> = ["kbq", "name", "title", "hedges", "collections", "description", "source"]
         for (k, _) in top where !knownTop.contains(k) {
-            problems.add("$.\(k)", "unknown member (expected kbq, name, title, hedges, collections)" + (suggest(k, from: knownTop).map { "; did you mean '\($0)'?" } ?? ""))
+            problems.add("$.\(excerpt(k))", "unknown member (expected kbq, name, title, hedges, collections)" + (suggest(k, from: knownTop).map { "; did you mean '\($0)'?" } ?? ""))
         }
         switch doc["kbq"] {
         case .number(1)?: break
@@ -102,6 +114,18 @@ struct KBLoader {
         return (line, col)
     }
 
+    /// A member given twice (`"rows"`, `"collections"` …) is refused with its path: a JSON
+    /// parser may keep either value, and keeping one would drop the other unsaid. (Rows
+    /// and fields declared twice are said where they are read.)
+    mutating func refuseRepeatedMembers(_ members: [(String, JSON)], path: String) {
+        guard members.count > 1 else { return }
+        var seen = Set<String>()
+        var said = Set<String>()
+        for (k, _) in members where !seen.insert(k).inserted && said.insert(k).inserted {
+            problems.add("\(path).\(excerpt(k))", "\"\(excerpt(k))\" is given twice; give it once")
+        }
+    }
+
     mutating func parseHedges(_ j: JSON?) -> HedgeScale {
         guard let j else { return .standard }
         guard case .array(let items) = j, !items.isEmpty else {
@@ -123,8 +147,13 @@ struct KBLoader {
             default: problems.add("$.hedges[\(i)]", "expected a hedge word, found \(item.preview)")
             }
         }
-        if words.count > 250 { problems.add("$.hedges", "at most 250 hedge words") }
         if Set(words.map { $0.lowercased() }).count != words.count { problems.add("$.hedges", "a hedge word is listed twice") }
+        if words.count > HedgeScale.maxWords {
+            // A rank is one byte: the rows are checked against the first words only, so a
+            // word past the bound is an unknown hedge word, never a rank that does not fit.
+            problems.add("$.hedges", "\(words.count) hedge words; at most \(HedgeScale.maxWords)")
+            return HedgeScale(words: Array(words.prefix(HedgeScale.maxWords)), aliases: aliases.filter { $0.value < HedgeScale.maxWords })
+        }
         return HedgeScale(words: words, aliases: aliases)
     }
 
@@ -145,9 +174,10 @@ struct KBLoader {
         switch j {
         case .string(let s):
             if let t = simple(s) { return (t, nil, nil) }
-            problems.add(path, "unknown type '\(s)'" + (suggest(s, from: names).map { "; did you mean '\($0)'?" } ?? "") + " (types: \(names.joined(separator: ", ")))")
+            problems.add(path, "unknown type '\(excerpt(s))'" + (suggest(s, from: names).map { "; did you mean '\($0)'?" } ?? "") + " (types: \(names.joined(separator: ", ")))")
             return nil
         case .object(let members):
+            refuseRepeatedMembers(members, path: path)
             if case .string(let target)? = j["ref"] {
                 if members.count != 1 { problems.add(path, "a reference type is {\"ref\": \"collection\"} alone") }
                 return (.ref(target), nil, nil)
@@ -179,9 +209,10 @@ struct KBLoader {
 
     mutating func parseSpec(_ name: String, _ def: JSON, path: String) -> Spec? {
         guard case .object(let members) = def else { problems.add(path, "expected a collection object, found \(def.preview)"); return nil }
+        refuseRepeatedMembers(members, path: path)
         let known: Set<String> = ["fields", "key", "measure", "rows", "file", "description", "display"]
         for (k, _) in members where !known.contains(k) {
-            problems.add("\(path).\(k)", "unknown member of a collection" + (suggest(k, from: known).map { "; did you mean '\($0)'?" } ?? " (fields, key, measure, rows, file)"))
+            problems.add("\(path).\(excerpt(k))", "unknown member of a collection" + (suggest(k, from: known).map { "; did you mean '\($0)'?" } ?? " (fields, key, measure, rows, file)"))
         }
         guard case .object(let fdefs)? = def["fields"], !fdefs.isEmpty else {
             problems.add("\(path).fields", "a collection needs a non-empty \"fields\" object")
@@ -242,7 +273,13 @@ struct KBLoader {
                 problems.add("\(spec.path).file", "this KB was given as bytes, with no folder to read files from")
                 return spec.fields.map { ColumnBuilder(field: $0, hedges: hedges, capacity: 0) }
             }
-            let path = resolvePath(f, relativeTo: baseDirectory)
+            let path: String
+            switch confined(f, in: baseDirectory) {
+            case .success(let p): path = p
+            case .failure(let refusal):
+                problems.add("\(spec.path).file", refusal.message)
+                return spec.fields.map { ColumnBuilder(field: $0, hedges: hedges, capacity: 0) }
+            }
             do {
                 let input = try FileInput(path: path, regularFileOnly: true)
                 let lower = f.lowercased()
@@ -318,7 +355,7 @@ struct KBLoader {
             for (r, id) in ids.enumerated() {
                 if id == StringPool.null { problems.add(KBLoader.rowPath(spec, r, key), "the key '\(key)' is null"); continue }
                 if firstRow[Int(id)] >= 0 {
-                    problems.add(KBLoader.rowPath(spec, r, key), "duplicate key '\(pool[id])' (also in row \(firstRow[Int(id)]))")
+                    problems.add(KBLoader.rowPath(spec, r, key), "duplicate key '\(excerpt(pool[id]))' (also in row \(firstRow[Int(id)]))")
                 } else {
                     firstRow[Int(id)] = Int32(r)
                 }
@@ -334,7 +371,7 @@ struct KBLoader {
                 for id in 0..<pool.count where Quantity.kind(of: pool[UInt32(id)].lowercased().trimmingSpaces) == nil { bad[id] = true }
                 for (r, id) in ids.enumerated() where id != StringPool.null && bad[Int(id)] {
                     let word = pool[id]
-                    problems.add(KBLoader.rowPath(spec, r, q), "unknown qualifier '\(word)'" + (suggest(word, from: Quantity.words.keys.filter { !$0.isEmpty }).map { "; did you mean '\($0)'?" } ?? "") + " (qualifiers: over, at least, under, up to, about, between …)")
+                    problems.add(KBLoader.rowPath(spec, r, q), "unknown qualifier '\(excerpt(word))'" + (suggest(word, from: Quantity.words.keys.filter { !$0.isEmpty }).map { "; did you mean '\($0)'?" } ?? "") + " (qualifiers: over, at least, under, up to, about, between …)")
                 }
                 // "between" needs its upper bound, at or above the value: without one the row
                 // would read back as an exact number under a "between" label.
@@ -412,4 +449,37 @@ struct KBLoader {
     static func rowPath(_ spec: Spec, _ r: Int, _ field: String) -> String {
         "\(spec.path).rows[\(r)].\(field)"
     }
+}
+
+struct FileRefusal: Error {
+    let message: String
+}
+
+/// The path of a KB's rows file `name`, read from the KB's folder `base` and nowhere else:
+/// no absolute path, no `..`, and no link that leads out of the folder (a KB from
+/// elsewhere must not read the user's other files, `/proc/self/environ` among them).
+func confined(_ name: String, in base: String) -> Result<String, FileRefusal> {
+    if name.hasPrefix("/") {
+        return .failure(FileRefusal(message: "'\(excerpt(name))' is an absolute path; a KB reads its rows files from its own folder only"))
+    }
+    if name.split(separator: "/").contains("..") {
+        return .failure(FileRefusal(message: "'\(excerpt(name))' reaches out of the KB's folder with '..'; a KB reads its rows files from its own folder only"))
+    }
+    let path = resolvePath(name, relativeTo: base)
+    // Links are followed to where they lead, which must still be inside the folder. A file
+    // that is not there is left to the open, which says so.
+    guard let real = realPath(path) else { return .success(path) }
+    guard let folder = realPath(base.isEmpty ? "." : base) else { return .success(path) }
+    let inside = folder == "/" ? real.hasPrefix("/") : real.hasPrefix(folder + "/")
+    if !inside {
+        return .failure(FileRefusal(message: "'\(excerpt(name))' is a link to a file outside the KB's folder; a KB reads its rows files from its own folder only"))
+    }
+    return .success(path)
+}
+
+/// The absolute path with every link resolved, or nil when it does not exist.
+private func realPath(_ path: String) -> String? {
+    guard let resolved = realpath(path, nil) else { return nil }
+    defer { free(resolved) }
+    return String(cString: resolved)
 }

@@ -68,7 +68,7 @@ enum CSVRenderer {
     static func field(_ s: String) -> String {
         // A leading = + - @ would be run as a formula by spreadsheets: quote it with a tick.
         var s = s
-        if let f = s.first, "=+@".contains(f) || (f == "-" && Double(s) == nil) { s = "'" + s }
+        if let f = s.first, "=+@".contains(f) || (f == "-" && parseDouble(s) == nil) { s = "'" + s }
         if s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
             return "\"" + s.replacingOccurrences("\"", "\"\"") + "\""
         }

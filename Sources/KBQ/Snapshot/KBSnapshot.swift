@@ -303,7 +303,7 @@ enum KBSnapshot {
             starts.append(start)
             start += length
         }
-        guard start == data.count else { return nil }
+        guard start == data.count, words.count <= HedgeScale.maxWords else { return nil }
         return Header(name: name, title: title, hedges: HedgeScale(words: words, aliases: aliases),
                       names: names, rows: rows, starts: starts, rowsByName: rowsByName)
     }

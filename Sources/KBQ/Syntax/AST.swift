@@ -97,6 +97,17 @@ public enum BinaryOp: String, Sendable, Hashable {
     case mod = "%"
 
     var isComparison: Bool { [.eq, .ne, .lt, .le, .gt, .ge].contains(self) }
+
+    /// The comparison with its operands swapped: `a < b` is `b > a`.
+    var flipped: BinaryOp {
+        switch self {
+        case .lt: return .gt
+        case .le: return .ge
+        case .gt: return .lt
+        case .ge: return .le
+        default: return self
+        }
+    }
 }
 
 /// One item of `select`: an expression and the column name it gets.

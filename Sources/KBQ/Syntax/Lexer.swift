@@ -110,6 +110,7 @@ public struct Lexer: Sendable {
             let text = String(decoding: bytes[start..<pos], as: UTF8.self)
             var shown = sanitizeForTerminal(text)
             var hint: String?
+            var codePoint = ""
             // A character that shows as nothing (a zero-width space, a no-break space pasted
             // from a web page) would be a blank between quotes: name it by its code.
             if let u = text.unicodeScalars.first, text.unicodeScalars.count == 1,
@@ -117,10 +118,20 @@ public struct Lexer: Sendable {
                 shown = "\\u{" + String(u.value, radix: 16) + "}"
                 hint = "an invisible character; delete it, or type a plain space"
             }
+            if hint == nil, let u = text.unicodeScalars.first, text.unicodeScalars.count == 1, u.value >= 0x80, u.value != 0xFFFD {
+                // Name a character from outside ASCII by its code point: a Cyrillic 'е'
+                // in `еstimates` looks exactly like the Latin 'e' it stands in for.
+                let code = String(u.value, radix: 16, uppercase: true)
+                codePoint = " (U+" + String(repeating: "0", count: max(0, 4 - code.count)) + code
+                    + (u.properties.name.map { " " + $0 } ?? "") + ")"
+                if let latin = latinLookalike(u) {
+                    hint = "it looks like the Latin letter '\(latin)' but is not one; type '\(latin)' instead"
+                }
+            }
             if text == "“" || text == "”" || text == "‘" || text == "’" { hint = "use straight quotes (\" or ') around strings" }
             if text == "&" { hint = "write 'and'" }
             if text == "!" { hint = "write 'not', or '!=' for not equal" }
-            diagnostics.append(Diagnostic(.syntax, "unexpected character '\(shown)'", at: SourceRange(start, pos), notes: hint.map { [$0] } ?? []))
+            diagnostics.append(Diagnostic(.syntax, "unexpected character '\(shown)'\(codePoint)", at: SourceRange(start, pos), notes: hint.map { [$0] } ?? []))
             return Token(kind: .invalid, range: SourceRange(start, pos))
         }
     }
@@ -273,4 +284,25 @@ public struct Lexer: Sendable {
         }
         return Token(kind: .date(date), range: SourceRange(start, end))
     }
+}
+
+/// The ASCII letter a letter from another script is drawn like (Cyrillic 'е' and 'е', Greek
+/// 'Ο', fullwidth 'ｅ'), if any: the hint for a name typed or pasted with one.
+func latinLookalike(_ u: Unicode.Scalar) -> Character? {
+    let v = u.value
+    if (0xFF21...0xFF3A).contains(v) || (0xFF41...0xFF5A).contains(v) {
+        return Unicode.Scalar(v - 0xFEE0).map(Character.init)
+    }
+    let table: [UInt32: Character] = [
+        // Cyrillic
+        0x0430: "a", 0x0435: "e", 0x043E: "o", 0x0440: "p", 0x0441: "c", 0x0443: "y", 0x0445: "x",
+        0x0455: "s", 0x0456: "i", 0x0458: "j", 0x04BB: "h", 0x0501: "d", 0x051B: "q", 0x051D: "w",
+        0x0410: "A", 0x0412: "B", 0x0415: "E", 0x041A: "K", 0x041C: "M", 0x041D: "H", 0x041E: "O",
+        0x0420: "P", 0x0421: "C", 0x0422: "T", 0x0423: "Y", 0x0425: "X", 0x0405: "S", 0x0406: "I", 0x0408: "J",
+        // Greek
+        0x03BF: "o", 0x03BD: "v", 0x03B9: "i", 0x0391: "A", 0x0392: "B", 0x0395: "E", 0x0396: "Z",
+        0x0397: "H", 0x0399: "I", 0x039A: "K", 0x039C: "M", 0x039D: "N", 0x039F: "O", 0x03A1: "P",
+        0x03A4: "T", 0x03A5: "Y", 0x03A7: "X",
+    ]
+    return table[v]
 }

@@ -101,6 +101,11 @@ struct ColumnBuilder {
         reserve(rows: expectedRows, bytes: 0)
     }
 
+    /// The scale's words for a message: the first dozen of a long scale.
+    static func listing(_ hedges: HedgeScale) -> String {
+        hedges.words.prefix(12).joined(separator: ", ") + (hedges.words.count > 12 ? " … (\(hedges.words.count) words)" : "")
+    }
+
     /// Appends a JSON value; on a type error appends null and records the problem.
     mutating func append(_ v: JSON, path: @autoclosure () -> String, problems: inout ProblemList) {
         func wrong(_ expected: String) {
@@ -126,9 +131,9 @@ struct ColumnBuilder {
             count += 1
         case .hedge:
             guard case .string(let s) = v else { return wrong("a hedge word") }
-            guard let r = hedges.rank(of: s) else {
+            guard let r = hedges.rank(of: s), r < HedgeScale.maxWords else {
                 let hint = suggest(s, from: hedges.words).map { " (did you mean '\($0)'?)" } ?? ""
-                problems.add(path(), "unknown hedge word '\(s)'\(hint); the KB's hedge words are: \(hedges.words.joined(separator: ", "))")
+                problems.add(path(), "unknown hedge word '\(excerpt(s))'\(hint); the KB's hedge words are: \(ColumnBuilder.listing(hedges))")
                 appendNull()
                 return
             }
@@ -202,7 +207,7 @@ struct ColumnBuilder {
                 text = UnsafeBufferPointer(rebasing: s[0..<(s.count - 1)])
             }
             guard let d = parseDouble(text), d.isFinite else {
-                problems.add(path(), "expected a number, found \"\(String(decoding: s.prefix(40), as: UTF8.self))\"")
+                problems.add(path(), "expected a number, found \"\(excerpt(String(decoding: s.prefix(200), as: UTF8.self)))\"")
                 appendNull()
                 return
             }
@@ -210,7 +215,7 @@ struct ColumnBuilder {
             count += 1
         case .date:
             guard let d = PartialDate.parse(utf8: s) else {
-                problems.add(path(), "expected a date (2024, 2024-06 or 2024-06-19), found \"\(String(decoding: s.prefix(40), as: UTF8.self))\"")
+                problems.add(path(), "expected a date (2024, 2024-06 or 2024-06-19), found \"\(excerpt(String(decoding: s.prefix(200), as: UTF8.self)))\"")
                 appendNull()
                 return
             }
@@ -219,14 +224,15 @@ struct ColumnBuilder {
         case .bool:
             let t = String(decoding: s, as: UTF8.self).lowercased()
             if t == "true" || t == "false" { append(.bool(t == "true"), path: path(), problems: &problems) } else {
-                problems.add(path(), "expected true or false, found \"\(String(t.prefix(40)))\"")
+                problems.add(path(), "expected true or false, found \"\(excerpt(t))\"")
                 appendNull()
             }
         case .hedge:
             // A handful of words repeated a million times: rank each distinct word once.
             let w = Int(hedgeWords.intern(s))
             if w == hedgeRanks.count {
-                hedgeRanks.append(Int16(hedges.rank(of: String(decoding: s, as: UTF8.self)) ?? -1))
+                let rank = hedges.rank(of: String(decoding: s, as: UTF8.self)) ?? -1
+                hedgeRanks.append(Int16(rank < HedgeScale.maxWords ? rank : -1))
             }
             let r = hedgeRanks[w]
             if r >= 0 {

@@ -151,7 +151,10 @@ public struct PartialDate: Sendable, Hashable, Codable, Comparable, CustomString
     static func format(_ days: Int32, _ p: Precision, end: Bool = false) -> String {
         let (y, m, d) = civilFromDays(Int(days))
         func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        let year = y < 1000 ? String(repeating: "0", count: 4 - String(y).count) + String(y) : String(y)
+        // Four digits, as dates are read; a year before 1 (a relative date reaching back
+        // past 0001) as ISO 8601 writes it, with its sign: -0010, never "0-10".
+        let digits = String(y.magnitude)
+        let year = (y < 0 ? "-" : "") + String(repeating: "0", count: max(0, 4 - digits.count)) + digits
         switch p {
         case .year: return year
         case .month: return "\(year)-\(two(m))"

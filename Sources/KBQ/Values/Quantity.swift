@@ -304,3 +304,16 @@ extension Quantity {
         return Quantity(lo: 0, hi: top, loOpen: false, hiOpen: topOpen, percent: isPercent)
     }
 }
+
+extension Quantity {
+    /// This result of arithmetic on `a` and `b`, or nil when it overflowed: a bound that
+    /// went past Double's range (`value * 1e308` is (∞, ∞), not "any"), as a plain number
+    /// that overflows is null. A bound that was open-ended in an operand ("over 16,500")
+    /// stays open-ended.
+    func unlessOverflowed(_ a: Quantity, _ b: Quantity) -> Quantity? {
+        if lo == .infinity || hi == -.infinity || lo.isNaN || hi.isNaN { return nil }
+        let operandsBounded = a.lo.isFinite && a.hi.isFinite && b.lo.isFinite && b.hi.isFinite
+        if operandsBounded && !(lo.isFinite && hi.isFinite) { return nil }
+        return self
+    }
+}

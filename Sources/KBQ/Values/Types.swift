@@ -70,6 +70,10 @@ public struct HedgeScale: Sendable, Hashable {
     /// Other spellings that read as one of the words.
     public let aliases: [String: Int]
 
+    /// The most words a scale may have: a hedge is stored as its rank in one byte (255 is
+    /// null), and a KB or a ``KnowledgeBase/Builder`` with a longer scale is refused.
+    public static let maxWords = 250
+
     /// The scale used when a KB declares none.
     public static let standard = HedgeScale(
         words: ["confirmed", "stated", "reportedly", "by some estimates", "likely", "claimed", "unknown"],

@@ -1,0 +1,316 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CEditLine
+import KBQ
+
+/// A problem the server reports, with the LSP severity it is shown with.
+struct ReportedProblem {
+    var diagnostic: Diagnostic
+    /// 1 error, 2 warning, 3 information.
+    var severity: Int
+}
+
+/// A `let` name of a document: where it is bound, and where statements start from it.
+struct LetBinding {
+    let name: String
+    let nameRange: SourceRange
+    let statement: Statement
+    var references: [SourceRange] = []
+}
+
+/// A span of the document whose queries are checked against one KB (`.load` starts another).
+struct KBSpan {
+    let range: SourceRange
+    let kb: KnowledgeBase
+}
+
+/// A KB file read, or why it could not be.
+enum KBLoad {
+    case loaded(KnowledgeBase)
+    case failed(String)
+}
+
+/// Loads the KB files a document names, once per file version.
+final class KBCache {
+    private var loaded: [String: (stamp: String, kb: KnowledgeBase)] = [:]
+
+    /// The KB in `path`, or the loader's message.
+    func kb(at path: String) -> KBLoad {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return .failed("cannot read '\(path)': \(String(cString: strerror(kbq_errno())))") }
+        let stamp = "\(info.st_size)-\(info.st_mtim.tv_sec)-\(info.st_mtim.tv_nsec)"
+        if let hit = loaded[path], hit.stamp == stamp { return .loaded(hit.kb) }
+        do {
+            let kb = try KnowledgeBase(contentsOfFile: path)
+            if loaded.count > 32 { loaded.removeAll() }
+            loaded[path] = (stamp, kb)
+            return .loaded(kb)
+        } catch {
+            return .failed(String(describing: error).trimmingCharacters(" \n"))
+        }
+    }
+}
+
+/// What the server knows about one version of a document: its pieces, tokens, statements,
+/// the KB each part is checked against, and the problems found. Built on the library's
+/// public API: ``ScriptPiece``, ``Lexer``, ``Parser`` and ``PreparedQuery``.
+final class DocumentAnalysis {
+    let uri: String
+    let version: Int
+    let text: String
+    let index: LineIndex
+    let pieces: [ScriptPiece]
+    /// The text with dot-command lines blanked: what the engine reads.
+    let queryText: String
+    let tokens: [Token]
+    let statements: [Statement]
+    private(set) var spans: [KBSpan] = []
+    private(set) var problems: [ReportedProblem] = []
+    private(set) var lets: [LetBinding] = []
+    private var completionSessions: [Int: Session] = [:]
+
+    init(uri: String, version: Int, text: String, defaultKB: KnowledgeBase, cache: KBCache, workspaceRoot: String?) {
+        self.uri = uri
+        self.version = version
+        self.text = text
+        index = LineIndex(text)
+        pieces = ScriptPiece.split(text)
+        queryText = ScriptPiece.queryText(text, pieces: pieces)
+        tokens = Lexer.tokenize(queryText).tokens
+        statements = Parser.parse(queryText).statements
+        readDotCommands(defaultKB: defaultKB, cache: cache, workspaceRoot: workspaceRoot)
+        check()
+        findLets()
+    }
+
+    /// The file a `file:` URI names, if it is one.
+    static func path(ofURI uri: String) -> String? {
+        guard uri.hasPrefix("file://") else { return nil }
+        var bytes: [UInt8] = []
+        let raw = Array(uri.utf8.dropFirst(7))
+        var i = 0
+        while i < raw.count {
+            if raw[i] == UInt8(ascii: "%"), i + 2 < raw.count, let v = UInt8(String(decoding: raw[(i + 1)...(i + 2)], as: UTF8.self), radix: 16) {
+                bytes.append(v)
+                i += 3
+            } else {
+                bytes.append(raw[i])
+                i += 1
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    // MARK: - Dot-commands and KBs
+
+    private func readDotCommands(defaultKB: KnowledgeBase, cache: KBCache, workspaceRoot: String?) {
+        var kb = defaultKB
+        var start = 0
+        let bytes = index.bytes
+        let known = DotCommand.all.map(\.name) + ["attach"]
+        for piece in pieces where piece.kind == .dotCommand {
+            var end = piece.range.end
+            while end > piece.range.start, bytes[end - 1] == 0x0A || bytes[end - 1] == 0x0D { end -= 1 }
+            let line = String(decoding: bytes[piece.range.start..<end], as: UTF8.self)
+            let lineRange = SourceRange(piece.range.start, end)
+            let words = DotCommand.words(line)
+            guard let first = words.first else { continue }
+            let name = String(first.dropFirst())
+            if !known.contains(name) {
+                problems.append(ReportedProblem(diagnostic: Diagnostic(.syntax, "unknown command '.\(name)'", at: lineRange,
+                                                                       suggestion: Diagnostic.suggestion(for: name, among: known).map { "." + $0 }),
+                                                severity: 1))
+                continue
+            }
+            if name == "attach" {
+                problems.append(ReportedProblem(diagnostic: Diagnostic(.invalidKB, "the language server does not read .attach yet: the queries after it are checked without the attached KB", at: lineRange),
+                                                severity: 3))
+                continue
+            }
+            guard name == "load", words.count == 2 else { continue }
+            switch cache.kb(at: resolve(words[1], workspaceRoot: workspaceRoot)) {
+            case .loaded(let loaded):
+                spans.append(KBSpan(range: SourceRange(start, piece.range.start), kb: kb))
+                kb = loaded
+                start = piece.range.end
+            case .failed(let message):
+                problems.append(ReportedProblem(diagnostic: Diagnostic(.invalidKB, message + " (the queries after it are checked against the KB before it)", at: lineRange),
+                                                severity: 1))
+            }
+        }
+        spans.append(KBSpan(range: SourceRange(start, bytes.count), kb: kb))
+    }
+
+    /// A relative path is read from the document's folder, as a script run from there reads it.
+    private func resolve(_ path: String, workspaceRoot: String?) -> String {
+        if path.hasPrefix("/") { return path }
+        if let file = DocumentAnalysis.path(ofURI: uri), let slash = file.lastIndex(of: "/") {
+            return String(file[...slash]) + path
+        }
+        if let root = workspaceRoot { return root + "/" + path }
+        return path
+    }
+
+    /// The KB the queries at `offset` are checked against.
+    func kb(at offset: Int) -> KnowledgeBase {
+        spans.last { $0.range.start <= offset }?.kb ?? spans[0].kb
+    }
+
+    // MARK: - Checking
+
+    private func check() {
+        let bytes = Array(queryText.utf8)
+        if bytes.count > Lexer.maxSourceBytes {
+            // The engine reads none of it; its diagnostic says why.
+            problems += Lexer.tokenize(queryText).diagnostics.map { ReportedProblem(diagnostic: $0, severity: 1) }
+            return
+        }
+        for span in spans {
+            // Each span is checked as a text of the document's length, the rest blanked, so
+            // that every range is the document's own.
+            var piece = bytes
+            if spans.count > 1 {
+                for i in piece.indices where (i < span.range.start || i >= span.range.end) && piece[i] != 0x0A { piece[i] = 0x20 }
+            }
+            let hasStatement = tokens.contains { t in
+                guard t.range.start >= span.range.start, t.range.start < span.range.end else { return false }
+                switch t.kind {
+                case .newline, .end: return false
+                default: return true
+                }
+            }
+            guard hasStatement else { continue }
+            do throws(Diagnostics) {
+                _ = try PreparedQuery(String(decoding: piece, as: UTF8.self), kb: span.kb, name: uri)
+            } catch {
+                problems += error.items.map { ReportedProblem(diagnostic: $0, severity: DocumentAnalysis.severity(of: $0)) }
+            }
+        }
+        // A statement that starts from a `let` name whose own statement has an error is not
+        // reported as well: the name is bound in the document, and its error is the one to fix.
+        let bound = statements.compactMap { st -> (String, Int)? in if case .let(let n, _) = st.kind { return (n.text, n.range.start) } else { return nil } }
+        problems.removeAll { p in
+            guard p.diagnostic.kind == .unknownCollection, let r = p.diagnostic.range else { return false }
+            let name = text(r)
+            return bound.contains { $0.0 == name && $0.1 < r.start }
+        }
+        problems.sort { ($0.diagnostic.range?.start ?? 0) < ($1.diagnostic.range?.start ?? 0) }
+    }
+
+    /// Every diagnostic of the engine is an error today; warnings get their own severity when
+    /// the engine marks them.
+    static func severity(of d: Diagnostic) -> Int { 1 }
+
+    // MARK: - Let names
+
+    private func findLets() {
+        var current: [String: Int] = [:]
+        for st in statements {
+            let query: Query
+            switch st.kind {
+            case .query(let q), .explain(let q): query = q
+            case .let(_, let q): query = q
+            }
+            if case .name(let n) = query.source, let i = current[n.text] { lets[i].references.append(n.range) }
+            if case .let(let name, _) = st.kind {
+                lets.append(LetBinding(name: name.text, nameRange: name.range, statement: st))
+                current[name.text] = lets.count - 1
+            }
+        }
+    }
+
+    /// The `let` binding whose name or a use of it is at `offset`.
+    func letBinding(at offset: Int) -> LetBinding? {
+        lets.first { b in
+            contains(b.nameRange, offset) || b.references.contains { contains($0, offset) }
+        }
+    }
+
+    /// The binding a statement starting from `name` at `offset` reads (the last before it).
+    func letBinding(named name: String, before offset: Int) -> LetBinding? {
+        lets.last { $0.name == name && $0.statement.range.end <= offset }
+    }
+
+    func contains(_ r: SourceRange, _ offset: Int) -> Bool { r.start <= offset && offset <= r.end }
+
+    /// A session for completing at `offset`: the KB there, with the document's `let`
+    /// statements before the statement at `offset` bound (run under untrusted limits), so
+    /// that their names and columns are offered.
+    func completionSession(at offset: Int) -> Session {
+        let kb = self.kb(at: offset)
+        let span = spans.last { $0.range.start <= offset }?.range ?? SourceRange(0, index.bytes.count)
+        let before = lets.filter { $0.statement.range.end < offset && $0.statement.range.start >= span.start }
+        if let cached = completionSessions[before.count] { return cached }
+        var session = Session(kb: kb)
+        let bytes = Array(queryText.utf8)
+        for b in before {
+            let r = b.statement.range
+            let text = String(decoding: bytes[r.start..<min(r.end, bytes.count)], as: UTF8.self)
+            _ = session.run(SourceText(text), limits: .untrusted) { _ in }
+        }
+        if completionSessions.count > 64 { completionSessions.removeAll() }
+        completionSessions[before.count] = session
+        return session
+    }
+
+    // MARK: - Tokens and scope
+
+    /// The index of the token at `offset` (a cursor just after a word counts as on it).
+    func tokenIndex(at offset: Int) -> Int? {
+        var lo = 0, hi = tokens.count - 1
+        while lo <= hi {
+            let mid = (lo + hi) / 2
+            let r = tokens[mid].range
+            if offset < r.start { hi = mid - 1 } else if offset >= r.end { lo = mid + 1 } else { return meaningful(mid) }
+        }
+        // Just past the end of a word.
+        if lo > 0, tokens[lo - 1].range.end == offset { return meaningful(lo - 1) }
+        return nil
+    }
+
+    private func meaningful(_ i: Int) -> Int? {
+        switch tokens[i].kind {
+        case .newline, .end, .invalid: return nil
+        default: return i
+        }
+    }
+
+    /// The statement whose range holds `offset`.
+    func statement(at offset: Int) -> Statement? {
+        statements.first { $0.range.start <= offset && offset <= $0.range.end }
+    }
+
+    /// The collection a statement starts from, following `let` names to the collection
+    /// their rows come from.
+    func collection(of statement: Statement) -> KBCollection? {
+        var st = statement
+        let kb = self.kb(at: statement.range.start)
+        for _ in 0...lets.count {
+            let query: Query
+            switch st.kind {
+            case .query(let q), .explain(let q), .let(_, let q): query = q
+            }
+            guard case .name(let n) = query.source else {
+                if case .describe = query.source { return nil }
+                return nil
+            }
+            if let c = kb.collection(n.text) { return c }
+            guard let b = letBinding(named: n.text, before: st.range.start) else { return nil }
+            st = b.statement
+        }
+        return nil
+    }
+
+    /// The text of a range of the document.
+    func text(_ r: SourceRange) -> String {
+        let bytes = index.bytes
+        let s = min(max(0, r.start), bytes.count), e = min(max(s, r.end), bytes.count)
+        return String(decoding: bytes[s..<e], as: UTF8.self)
+    }
+}
+

@@ -1,0 +1,121 @@
+import Foundation
+import Testing
+@testable import KBQ
+
+// The checked query (Check/CheckedQuery.swift) as data: the printed form of every
+// Example's checked script is compared with a golden file in CheckedGolden/ (re-recorded
+// with KBQ_RECORD=1, which still fails, as DocumentationTests does), and the layers stay
+// apart: Check/ names nothing of Evaluate/.
+
+private let root: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+private var recording: Bool { ProcessInfo.processInfo.environment["KBQ_RECORD"] == "1" }
+
+/// One script of Examples/, for the golden test of its checked form.
+struct CheckedExample: CustomTestStringConvertible, Sendable {
+    let name: String
+    var testDescription: String { "Examples/\(name).kbq" }
+
+    static func all() -> [CheckedExample] {
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("Examples").path)) ?? []
+        return files.filter { $0.hasSuffix(".kbq") }.sorted().map { CheckedExample(name: String($0.dropLast(4))) }
+    }
+}
+
+@Suite struct CheckedQueryTests {
+    @Test(arguments: CheckedExample.all())
+    func exampleChecksAsRecorded(_ example: CheckedExample) throws {
+        let text = try String(contentsOf: root.appendingPathComponent("Examples/\(example.name).kbq"), encoding: .utf8)
+        let printed = check(source: text, kb: .article).printed(ranges: true)
+        let golden = root.appendingPathComponent("Tests/KBQTests/CheckedGolden/\(example.name).checked")
+        if recording {
+            try printed.write(to: golden, atomically: true, encoding: .utf8)
+            Issue.record("recorded CheckedGolden/\(example.name).checked because KBQ_RECORD=1; run again without it to compare")
+            return
+        }
+        let expected = try #require(try? String(contentsOf: golden, encoding: .utf8), "CheckedGolden/\(example.name).checked is missing; record it with KBQ_RECORD=1")
+        if let diff = firstDifference(expected: expected, actual: printed) {
+            Issue.record("CheckedGolden/\(example.name).checked:\(diff.line): differs from the checked form:\n\(diff.lines)")
+        }
+    }
+
+    @Test func everyExampleHasAGoldenFileAndNoOther() throws {
+        let examples = Set(CheckedExample.all().map(\.name))
+        #expect(examples.count >= 18)
+        let files = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("Tests/KBQTests/CheckedGolden").path)
+        for f in files { #expect(examples.contains(String(f.dropLast(".checked".count))), "CheckedGolden/\(f) has no example") }
+    }
+
+    @Test func checkingIsAValue() {
+        // The same text against the same KB checks to equal data; a prepared query exposes it.
+        let text = "estimates where topic = $t and value > 1000 compare source on value"
+        let a = check(source: text, kb: .article), b = check(source: text, kb: .article)
+        #expect(a == b && a.diagnostics.isEmpty)
+        let prepared = try? PreparedQuery(text)
+        #expect(prepared?.checked == a)
+        #expect(a.parameters.map(\.name) == ["t"] && a.parameters.first?.type == .string)
+    }
+
+    @Test func fieldsAndFunctionsAreResolved() throws {
+        let script = check(source: #"estimates where lower(source.name) = "u.s. intelligence" select topic, 2 * value as twice"#, kb: .article)
+        let query = try #require(script.statements.first?.query)
+        guard case .filter(let cond, false) = query.clauses[0].kind,
+              case .compare(.eq, let lhs, let rhs) = cond.kind, case .call(.lower, let args) = lhs.kind,
+              case .field(let ref) = args[0].kind else {
+            Issue.record("unexpected shape: \(query.printed())")
+            return
+        }
+        let estimates = try #require(KnowledgeBase.article.collection("estimates"))
+        #expect(ref.collection == "estimates" && ref.name == "source" && ref.column == estimates.fields.firstIndex { $0.name == "source" })
+        #expect(ref.path.map(\.collection) == ["sources"] && ref.path.map(\.field) == ["name"])
+        #expect(rhs.constant == .string("u.s. intelligence") && rhs.type == .string)
+        // Every node carries its range: the call's covers its text.
+        let text = #"estimates where lower(source.name) = "u.s. intelligence" select topic, 2 * value as twice"#
+        let call = Array(text.utf8)[lhs.range.start..<lhs.range.end]
+        #expect(String(decoding: call, as: UTF8.self) == "lower(source.name)")
+        #expect(query.output.columns.map(\.name) == ["topic", "twice"])
+    }
+
+    @Test func hedgeWordsAndYearsAreConvertedWhereTheyAreCompared() throws {
+        let script = check(source: "claims where hedge >= stated\nevents where date >= 2024", kb: .article)
+        #expect(script.diagnostics.isEmpty)
+        let printed = script.printed()
+        #expect(printed.contains("hedge(stated #1)"))
+        #expect(printed.contains("(>= events.date#") && printed.contains(" 2024:date)"))
+    }
+
+    /// Check/ depends on Syntax and the value model only: no type or function that
+    /// Evaluate/ declares is named there, and the runtime of aggregates does not use the
+    /// checker's function enum.
+    @Test func checkNamesNothingOfEvaluate() throws {
+        let evaluate = root.appendingPathComponent("Sources/KBQ/Evaluate")
+        let check = root.appendingPathComponent("Sources/KBQ/Check")
+        func swiftFiles(_ dir: URL) throws -> [URL] {
+            try FileManager.default.contentsOfDirectory(at: dir, includingPropertiesForKeys: nil).filter { $0.pathExtension == "swift" }
+        }
+        var declared = Set<String>()
+        // Top-level declarations only (no indentation): members are reached through their types.
+        let declaration = try Regex(#"(?m)^(?:final )?(?:struct|enum|class|typealias|func|protocol)\s+([A-Za-z_][A-Za-z0-9_]*)"#)
+        for f in try swiftFiles(evaluate) {
+            let text = try String(contentsOf: f, encoding: .utf8)
+            for m in text.matches(of: declaration) { if let name = m.output[1].substring { declared.insert(String(name)) } }
+        }
+        #expect(declared.isSuperset(of: ["Env", "Rows", "Eval", "Pred", "sortRows", "Lowering", "PlanStep", "QueryPlan", "Truth"]))
+        for f in try swiftFiles(check) {
+            let text = try String(contentsOf: f, encoding: .utf8)
+            let range = NSRange(text.startIndex..., in: text)
+            var shared: [String] = []
+            for name in declared.sorted() {
+                // A type by its whole name; a free function by a call that is not a method,
+                // an enum case or a declaration of the same word (`.filter(`, `case describe(`).
+                let pattern = name.first?.isUppercase == true
+                    ? "\\b\(name)\\b"
+                    : "(?<![.\\w])(?<!case )(?<!func )\(name)\\("
+                let regex = try NSRegularExpression(pattern: pattern)
+                if regex.firstMatch(in: text, range: range) != nil { shared.append(name) }
+            }
+            #expect(shared.isEmpty, "Check/\(f.lastPathComponent) names Evaluate/'s \(shared)")
+        }
+        let aggregate = try String(contentsOf: evaluate.appendingPathComponent("Aggregate.swift"), encoding: .utf8)
+        #expect(!aggregate.contains("BuiltinFunction") && !aggregate.contains("Function)") && !aggregate.contains(": Function"))
+    }
+}
