@@ -12,6 +12,11 @@ enum Interrupt {
     nonisolated(unsafe) static var cancel: Canceller?
 
     static func install() {
+        // A parent may have left SIGINT blocked (the mask is inherited across exec).
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigprocmask(SIG_UNBLOCK, &set, nil)
         signal(SIGINT) { _ in
             Interrupt.requested.store(true, ordering: .relaxed)
             if let c = Interrupt.cancel { c.cancelRunningStatement() } else { _exit(130) }
@@ -130,14 +135,14 @@ struct DatabaseRunner {
             for d in problems { writeError(source.render(d)) }
             if problems.contains(where: { !$0.isWarning }) { status = .queryError; if keepGoing { continue } else { break } }
             for st in statements where st.kind == .query {
-                let arguments: [String?]
-                do { arguments = try st.arguments(parameters) } catch {
-                    writeError(source.render(error))
-                    status = .queryError
-                    if keepGoing { continue } else { return status }
-                }
                 var text: String
                 if let connection {
+                    let arguments: [String?]
+                    do { arguments = try st.arguments(parameters) } catch {
+                        writeError(source.render(error))
+                        status = .queryError
+                        if keepGoing { continue } else { return status }
+                    }
                     do {
                         Interrupt.cancel = connection.makeCanceller()
                         defer { Interrupt.cancel = nil }
