@@ -5,6 +5,7 @@
 #                and a pseudo-terminal)
 #   make release the release kbq: one static executable (see RELEASE_FLAGS)
 #   make run     the REPL on the built-in article KB (release build, built when needed)
+#   make mcp     the release kbq-mcp beside the release kbq (`kbq mcp`, docs/AGENTS.md)
 
 SWIFT ?= swift
 # The release kbq is one static executable: it starts about 1.5 ms sooner than with
@@ -29,7 +30,7 @@ RELEASE_FLAGS := -c release -Xswiftc -static-executable -Xswiftc -use-ld=lld -Xc
 	-Xswiftc -Xfrontend -Xswiftc -function-sections \
 	-Xlinker --symbol-ordering-file=$(CURDIR)/scripts/startup-order.txt -Xlinker --no-warn-symbol-ordering
 
-.PHONY: build release test run deps
+.PHONY: build release test run deps mcp
 
 # libedit's headers come from Debian's libedit-dev, libpq's (for kbq-db) from libpq-dev;
 # install them only when they are missing.
@@ -51,21 +52,32 @@ release: deps
 	$(SWIFT) build -c release --scratch-path .build/kbq-db --product kbq-db
 	cp .build/kbq-db/release/kbq-db "$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/kbq-db"
 
-test: deps
+test: deps editor-deps
 	$(SWIFT) test
 	@$(MAKE) --no-print-directory test-editors
+	KBQ_BIN="$$($(SWIFT) build --show-bin-path)/kbq" $(EDITOR_PYTHON) -m pytest -q -p no:cacheprovider Tests/Agents
+
+# kbq-mcp links the MCP SDK and Foundation, so it is built as an ordinary release program (not
+# the static kbq's flags) in a build folder of its own, and copied beside kbq, where `kbq mcp`
+# looks for it (Sources/kbq/Subcommands.swift).
+mcp: release
+	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build/kbq-mcp --product kbq-mcp
+	cp "$$($(SWIFT) build -c release --static-swift-stdlib --scratch-path .build/kbq-mcp --show-bin-path)/kbq-mcp" \
+		"$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/kbq-mcp"
 
 # The editor tests (Tests/Editors): `kbq lsp` driven end to end by a real LSP client
-# (pytest-lsp), and the TextMate grammar checked on the Examples. Their Python packages live
-# in a virtual environment of their own, .build-python/, which `make editor-deps` makes
-# (.ci/run does). Without them the tests say they were skipped; under CI=true they fail.
+# (pytest-lsp), and the TextMate grammar checked on the Examples; the agent tests
+# (Tests/Agents): `kbq mcp` driven by the official MCP client. Their Python packages live in a
+# virtual environment of their own, .build-python/, which `make editor-deps` makes from PyPI
+# when they are missing (`make test` and .ci/run do). Without them the editor tests say they
+# were skipped; under CI=true they fail.
 EDITOR_PYTHON := $(CURDIR)/.build-python/bin/python
 .PHONY: editor-deps test-editors
 editor-deps:
-	@if ! $(EDITOR_PYTHON) -c 'import pytest_lsp, lsprotocol' 2>/dev/null; then \
-		echo "installing pytest-lsp and lsprotocol into .build-python/"; \
+	@if ! $(EDITOR_PYTHON) -c 'import pytest_lsp, lsprotocol, mcp' 2>/dev/null; then \
+		echo "installing pytest-lsp, lsprotocol and mcp into .build-python/"; \
 		python3 -m venv .build-python && \
-		$(EDITOR_PYTHON) -m pip install --quiet --disable-pip-version-check 'pytest-lsp==1.0.1' 'lsprotocol==2025.0.0'; \
+		$(EDITOR_PYTHON) -m pip install --quiet --disable-pip-version-check 'pytest-lsp==1.0.1' 'lsprotocol==2025.0.0' 'mcp==2.3.0'; \
 	fi
 
 test-editors:

@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "KBQ", targets: ["KBQ"]),
         .executable(name: "kbq", targets: ["kbq"]),
+        .executable(name: "kbq-mcp", targets: ["kbq-mcp"]),
         .executable(name: "kbq-db", targets: ["kbq-db"]),
     ],
     dependencies: [
@@ -16,6 +17,9 @@ let package = Package(
         // `swift package generate-documentation --target KBQ`: the DocC catalog in
         // Sources/KBQ/KBQ.docc. A plugin only; nothing links it.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        // `kbq mcp`: the Model Context Protocol server for AI agents (Sources/kbq-mcp), a
+        // program of its own so that `kbq` does not link it (Sources/kbq/Subcommands.swift).
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
     ],
     targets: [
         // The engine: no I/O beyond reading a KB file it is asked to load, never prints.
@@ -31,6 +35,11 @@ let package = Package(
         .executableTarget(
             name: "kbq",
             dependencies: ["KBQ", "CEditLine", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        // `kbq mcp`: answers AI agents' questions over MCP, each row with its citation.
+        .executableTarget(
+            name: "kbq-mcp",
+            dependencies: ["KBQ", .product(name: "MCP", package: "swift-sdk")]
         ),
         // libpq, PostgreSQL's C client, for kbq-db alone.
         .systemLibrary(
@@ -78,7 +87,7 @@ let package = Package(
         // pseudo-terminal.
         .testTarget(
             name: "CLITests",
-            dependencies: ["kbq", "kbq-db", "KBQ", "CPseudoTerminal"]
+            dependencies: ["kbq", "kbq-mcp", "kbq-db", "KBQ", "CPseudoTerminal"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -19,10 +19,7 @@ case "fmt": terminate(FormatCommand.run(Array(arguments.dropFirst())))
 case "lsp": terminate(LanguageServerCommand.run(Array(arguments.dropFirst())))
 default: break
 }
-if DatabaseCommands.asked(arguments) {
-    Output.standardError.write("kbq: " + DatabaseCommands.exec(arguments) + "\n")
-    terminate(.usage)
-}
+ExternalCommand.runIfNamed(arguments)
 let options: Options
 switch FastOptionParser.parse(arguments) {
 case .run(let parsed): options = parsed

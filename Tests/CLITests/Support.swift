@@ -66,7 +66,7 @@ private func free(_ strings: [UnsafeMutablePointer<CChar>?]) {
 /// Runs kbq with pipes for its standard streams (so it is the script runner), feeding it
 /// `input`. The run is killed after `timeout` seconds.
 func kbq(_ arguments: [String], input: String = "", scratch: Scratch, environment: [String: String?] = [:],
-         directory: String? = nil, timeout: Double = 60) -> Run {
+         directory: String? = nil, timeout: Double = 60, binary kbqBinary: String = kbqBinary) -> Run {
     let argv = cStrings([kbqBinary] + arguments)
     let envp = cStrings(scratch.environment(environment).map { "\($0.key)=\($0.value)" })
     defer { free(argv); free(envp) }

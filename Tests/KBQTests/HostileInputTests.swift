@@ -27,11 +27,8 @@ private func kinds(_ text: String, kb: KnowledgeBase = .article, limits: Limits 
     run(text, kb: kb, limits: limits).diagnostics.map(\.kind)
 }
 
-/// How long `body` takes, in seconds.
-private func seconds(_ body: () -> Void) -> Double {
-    let d = ContinuousClock().measure(body)
-    return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
-}
+/// How long `body` takes, in seconds of this thread's CPU time (see ``threadCPUSeconds``).
+private func seconds(_ body: () -> Void) -> Double { threadCPUSeconds(body) }
 
 private func refused(_ bytes: [UInt8]) -> [KBProblem] {
     do throws(KBLoadError) {

@@ -1,5 +1,23 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 @testable import KBQ
+
+/// The CPU time, in seconds, that the calling thread spends in `body`. A bound on it is a
+/// bound on the work done (linear, not quadratic or exponential) that holds however busy
+/// the machine is: the wall clock also counts the time other processes and tests had the
+/// cores, and made such bounds fail on a loaded machine.
+func threadCPUSeconds(_ body: () throws -> Void) rethrows -> Double {
+    func now() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+    }
+    let start = now()
+    try body()
+    return now() - start
+}
 
 /// Runs `text` on the article KB (or `kb`) and returns its last result; fails the test on
 /// any diagnostic.

@@ -466,3 +466,10 @@ struct CompletionContext {
         }
     }
 }
+
+extension String {
+    /// The text as a kbq string literal: in double quotes, with the escapes the lexer reads
+    /// (`\"`, `\\`, `\n`, `\t`), so that any text stays one literal. For hosts that put a
+    /// user's words into a query they build (`describe`, `search`).
+    public var kbqLiteral: String { Completion.quoted(self, quote: "\"") }
+}

@@ -117,7 +117,7 @@ func searchSentences(_ s: KBCollection, _ terms: SearchTerms, columns: [ResultCo
         out.append(row)
         origin.append(Int32(r))
     }
-    var t = Table(columns: columns, rows: out, origin: origin)
+    var t = Table(columns: columns, rows: out, origin: origin, originCollection: s)
     t.decorations.notes.append("\(out.count) sentence\(out.count == 1 ? "" : "s") contain\(out.count == 1 ? "s" : "") \(terms.described)")
     return .table(t)
 }

@@ -23,6 +23,8 @@ struct Table: Sendable {
     /// For each row, the stored row it came from (kept by `select`, `sort`, `limit`), so
     /// `cite` can still find its sentence.
     var origin: [Int32]?
+    /// The collection ``origin`` indexes, when there is one.
+    var originCollection: KBCollection?
     var decorations = Decorations()
 }
 

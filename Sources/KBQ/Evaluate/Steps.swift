@@ -368,9 +368,12 @@ func project(_ rows: Rows, _ columns: [ResultColumn], _ evals: [Eval], _ env: En
     }
     var t = Table(columns: columns, rows: out)
     switch rows {
-    case .stored: t.origin = idx.map { Int32($0) }
+    case .stored(let c, _):
+        t.origin = idx.map { Int32($0) }
+        t.originCollection = c
     case .table(let old):
         t.origin = old.origin
+        t.originCollection = old.originCollection
         t.decorations = old.decorations
     }
     return .table(t)
@@ -398,7 +401,7 @@ func materialize(_ rows: Rows, _ env: Env) -> Table {
                 out.append(row)
             }
         }
-        return Table(columns: cols, rows: out, origin: idx.map { Int32($0) })
+        return Table(columns: cols, rows: out, origin: idx.map { Int32($0) }, originCollection: c)
     }
 }
 
@@ -471,6 +474,10 @@ extension Rows {
         swap(&r.notes, &t.decorations.notes)
         swap(&r.summaries, &t.decorations.summaries)
         swap(&r.chart, &t.decorations.chart)
+        if let c = t.originCollection, t.origin?.count == r.rows.count {
+            swap(&r.originRows, &t.origin)
+            r.originCollection = c.name
+        }
         return r
     }
 }

@@ -98,3 +98,15 @@ enum MarkdownRenderer {
         sanitizeForTerminal(s).replacingOccurrences("\\", "\\\\").replacingOccurrences("|", "\\|").replacingOccurrences("\n", " ")
     }
 }
+
+extension Value {
+    /// The value as kbq's JSON output writes it (`--format json`): numbers as numbers, a
+    /// quantity that is not exact as an object with its bounds, qualifier and text, a date,
+    /// hedge or reference as its text. For hosts that write their own JSON around results.
+    public var jsonText: String { JSONRenderer.value(self) }
+}
+
+extension String {
+    /// The text as a JSON string, quoted and escaped as kbq's JSON output writes strings.
+    public var jsonQuoted: String { JSONRenderer.quote(self) }
+}

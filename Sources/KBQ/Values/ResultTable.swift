@@ -290,6 +290,23 @@ public struct ResultTable: Sendable, Hashable, Codable {
     public var summaries: [Summary]
     /// A chart, for `compare`, `timeline` and `chart`.
     public var chart: Chart?
+    /// The collection whose stored rows the result's rows still are, one to one (through
+    /// `where`, `sort`, `limit`, `select`, `cite`), or nil when the rows were made anew
+    /// (`group`, `compare`, `describe` …). See ``originRow(_:)``.
+    public internal(set) var originCollection: String?
+    /// Kept as the evaluator keeps it: moved into the result, not converted per run.
+    var originRows: [Int32]?
+
+    /// The position, in ``originCollection``, of the stored row that result row `i` is
+    /// (nil when the result has no origin or `i` is out of range): what a host needs to
+    /// cite each row with its sentence, source and hedge.
+    public func originRow(_ i: Int) -> Int? {
+        guard let rows = originRows, i >= 0, i < rows.count else { return nil }
+        return Int(rows[i])
+    }
+
+    // The origin is not part of a result's JSON: it is a position in one loaded KB.
+    enum CodingKeys: String, CodingKey { case columns, rows, title, notes, summaries, chart }
 
     /// Makes a result.
     public init(columns: [ResultColumn], rows: [[Value]], title: String? = nil, notes: [String] = [],
