@@ -10,7 +10,9 @@ struct DotCommand {
         DotCommand(name: "help", usage: ".help [TOPIC]", summary: "this text, or the syntax and an example of a clause or statement"),
         DotCommand(name: "schema", usage: ".schema [COLLECTION]", summary: "the collections, or one collection's fields and types"),
         DotCommand(name: "format", usage: ".format table|json|csv|markdown", summary: "how results are printed"),
-        DotCommand(name: "load", usage: ".load FILE", summary: "load a KB file (JSON or CSV); a bad file keeps the current KB"),
+        DotCommand(name: "load", usage: ".load FILE|article", summary: "load a KB file (JSON, CSV) instead; article: the built-in KB"),
+        DotCommand(name: "attach", usage: ".attach FILE [as NAME]", summary: "add a KB file's collections beside the current ones"),
+        DotCommand(name: "detach", usage: ".detach NAME", summary: "remove the collections .attach added under NAME"),
         DotCommand(name: "read", usage: ".read SCRIPT", summary: "run the statements and commands in a file"),
         DotCommand(name: "timer", usage: ".timer on|off", summary: "print the time each statement takes"),
         DotCommand(name: "rows", usage: ".rows N|all", summary: "the most rows a table shows in this shell (scripts show all)"),
@@ -65,6 +67,10 @@ extension Shell {
             setFormat(args, at: location)
         case "load":
             load(args, at: location)
+        case "attach":
+            attach(args, at: location)
+        case "detach":
+            detach(args, at: location)
         case "read":
             guard args.count == 1 else {
                 report("usage: .read SCRIPT", at: location)
@@ -129,8 +135,10 @@ extension Shell {
             return
         }
         do {
-            let kb = try KnowledgeBase(contentsOfFile: args[0])
+            let kb = try Shell.openKB(args[0])
             let hadLets = !session.letNames.isEmpty
+            attachments = []
+            base = kb
             session = Session(kb: kb)
             let rows = kb.collections.reduce(0) { $0 + $1.count }
             // A KB's name is the file's text: shown escaped, as results are.
@@ -201,4 +209,79 @@ extension Shell {
 /// the engine's own "did you mean", so the shell and the language suggest alike.
 func closestWord(to word: String, in candidates: [String]) -> String? {
     Diagnostic.suggestion(for: word, among: candidates)
+}
+
+extension Shell {
+    /// The KB a path names: the built-in article KB for `article` (unless a file has that
+    /// name), else the file.
+    static func openKB(_ path: String) throws -> KnowledgeBase {
+        if path == "article" && Files.identity(path) == nil { return KnowledgeBase.article }
+        return try KnowledgeBase(contentsOfFile: path)
+    }
+
+    /// `.attach FILE [as NAME]`: the file's collections beside the current KB's.
+    fileprivate func attach(_ args: [String], at location: Location) {
+        guard args.count == 1 || args.count == 3 && args[1].lowercased() == "as" else {
+            report("usage: .attach FILE [as NAME]", at: location)
+            return
+        }
+        let name = args.count == 3 ? args[2] : nil
+        let other: KnowledgeBase
+        do {
+            other = try Shell.openKB(args[0])
+        } catch {
+            var text = String(describing: error)
+            if !text.hasSuffix("\n") { text += "\n" }
+            err.write(text)
+            fail(.usage)
+            return
+        }
+        do {
+            let hadLets = !session.letNames.isEmpty
+            let (label, added) = try attachKB(other, as: name)
+            var message = "attached \(sanitizeForTerminal(label)): " + added.map(sanitizeForTerminal).joined(separator: ", ")
+            if hadLets { message += " (let names were cleared)" }
+            if interactive { out.write(dim(message) + "\n") }
+        } catch {
+            report(error.message, at: location, notes: error.notes)
+        }
+    }
+
+    /// Puts `other`'s collections beside the session's; returns the label `.detach` takes
+    /// and the collections added.
+    func attachKB(_ other: KnowledgeBase, as name: String?) throws(AttachError) -> (String, [String]) {
+        let label = name ?? other.name
+        if attachments.contains(where: { $0.label == label }) {
+            throw AttachError(message: "'\(label)' is already attached", notes: ["attach it under another name: .attach FILE as NAME, or .detach \(label) first"])
+        }
+        let kb = try session.kb.attaching(other, as: name)
+        let before = Set(session.kb.collections.map(\.name))
+        attachments.append((label, other, name))
+        session = Session(kb: kb)
+        return (label, kb.collections.map(\.name).filter { !before.contains($0) })
+    }
+
+    /// `.detach NAME`: the current KB without what `.attach` added under NAME.
+    fileprivate func detach(_ args: [String], at location: Location) {
+        guard args.count == 1 else {
+            report("usage: .detach NAME", at: location)
+            return
+        }
+        guard let i = attachments.firstIndex(where: { $0.label == args[0] }) else {
+            report("nothing is attached as '\(args[0])'", at: location, suggestion: closestWord(to: args[0], in: attachments.map(\.label)),
+                   notes: [attachments.isEmpty ? "nothing is attached" : "attached: " + attachments.map(\.label).joined(separator: ", ")])
+            return
+        }
+        attachments.remove(at: i)
+        // The base is the KB before the first attachment; the others are attached again.
+        var kb = base
+        do {
+            for a in attachments { kb = try kb.attaching(a.kb, as: a.name) }
+        } catch {
+            report(error.message, at: location, notes: error.notes)
+            return
+        }
+        session = Session(kb: kb)
+        if interactive { out.write(dim("detached \(sanitizeForTerminal(args[0]))") + "\n") }
+    }
 }

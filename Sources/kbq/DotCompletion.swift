@@ -49,7 +49,7 @@ enum DotCompletion {
             choices = ["on", "off"]
         case "rows":
             choices = ["all"]
-        case "load", "read":
+        case "load", "read", "attach":
             // A name with a space is quoted, and a file (not a folder) gets its closing quote.
             return (start, files(startingWith: typed).map { path in
                 guard let q = quote ?? (path.contains(" ") ? "\"" : nil) else { return path }

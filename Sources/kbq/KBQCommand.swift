@@ -39,9 +39,9 @@ struct KBQCommand: ParsableCommand {
     var expressions: [String] = []
 
     @Option(name: .customLong("kb"),
-            help: ArgumentHelp("Load this knowledge base instead of the built-in article KB: a KB file (docs/KB-FORMAT.md), or bare rows as CSV, NDJSON or JSON, types inferred.", valueName: "file"),
+            help: ArgumentHelp("Load this knowledge base instead of the built-in article KB: a KB file (docs/KB-FORMAT.md), or bare rows as CSV, NDJSON or JSON, types inferred. Given again, each further KB is attached beside the first (`--kb article` is the built-in one).", valueName: "file"),
             completion: .file(extensions: ["json", "csv", "tsv"]))
-    var kb: String?
+    var kb: [String] = []
 
     @Option(name: [.customShort("f"), .long], help: "The output format.")
     var format: FormatOption = .table
@@ -85,7 +85,7 @@ struct KBQCommand: ParsableCommand {
         } else {
             o.inputs = files + queries
         }
-        o.kbPath = kb
+        o.kbPaths = kb
         o.format = format.outputFormat
         o.parameters = parameters.compactMap(FastOptionParser.parameter)
         o.keepGoing = keepGoing

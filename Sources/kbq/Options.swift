@@ -11,14 +11,16 @@ enum ScriptInput: Equatable {
 /// What the command line asks for.
 struct Options: Equatable {
     var inputs: [ScriptInput] = []
-    var kbPath: String?
+    /// `--kb` in order: the first is the KB (`article` is the built-in one), the others are
+    /// attached beside it.
+    var kbPaths: [String] = []
     var format: OutputFormat = .table
     var parameters: [(name: String, value: String)] = []
     var keepGoing = false
     var showVersion = false
 
     static func == (a: Options, b: Options) -> Bool {
-        a.inputs == b.inputs && a.kbPath == b.kbPath && a.format == b.format && a.keepGoing == b.keepGoing
+        a.inputs == b.inputs && a.kbPaths == b.kbPaths && a.format == b.format && a.keepGoing == b.keepGoing
             && a.showVersion == b.showVersion
             && a.parameters.map(\.name) == b.parameters.map(\.name) && a.parameters.map(\.value) == b.parameters.map(\.value)
     }
@@ -75,7 +77,7 @@ enum FastOptionParser {
                 options.inputs.append(.expression(v, index: expressions))
             } else if let n = matches(a, nil, "--kb") {
                 guard let v = value(a, n) else { return .delegate }
-                options.kbPath = v
+                options.kbPaths.append(v)
             } else if let n = matches(a, "-f", "--format") {
                 guard let v = value(a, n), let f = OutputFormat(rawValue: v) else { return .delegate }
                 options.format = f

@@ -42,21 +42,28 @@ enum Runner {
         var parameters: [String: Value] = [:]
         for p in options.parameters { parameters[p.name] = Value.parse(literal: p.value) }
 
-        let kb: KnowledgeBase
-        if let path = options.kbPath {
+        // The first --kb is the KB; each later one is attached beside it.
+        var kbs: [KnowledgeBase] = []
+        for path in options.kbPaths.isEmpty ? ["article"] : options.kbPaths {
             do {
-                kb = try KnowledgeBase(contentsOfFile: path)
+                kbs.append(try Shell.openKB(path))
             } catch {
                 let text = String(describing: error)
                 err.write(text.hasSuffix("\n") ? text : text + "\n")
                 return .usage
             }
-        } else {
-            kb = KnowledgeBase.article
         }
 
-        let shell = Shell(session: Session(kb: kb), format: options.format, parameters: parameters,
+        let shell = Shell(session: Session(kb: kbs[0]), format: options.format, parameters: parameters,
                           keepGoing: options.keepGoing, interactive: interactive)
+        for (other, path) in zip(kbs.dropFirst(), options.kbPaths.dropFirst()) {
+            do {
+                _ = try shell.attachKB(other, as: nil)
+            } catch {
+                err.write("kbq: cannot attach \(sanitizeForTerminal(path)): \(error.description)\n")
+                return .usage
+            }
+        }
         if interactive { return Repl.run(shell) }
         for script in scripts {
             let ok = shell.runScript(script.text, name: script.name, file: script.file)

@@ -34,6 +34,12 @@ func terminate(_ status: ExitStatus) -> Never {
 /// results and diagnostics become text.
 final class Shell {
     var session: Session
+    /// The KB that `.attach` puts collections beside (the article KB, or what `.load` or
+    /// the first `--kb` loaded).
+    var base: KnowledgeBase
+    /// What `.attach` and the later `--kb`s added, in order: the label `.detach` takes, the
+    /// KB, and the name it was attached as.
+    var attachments: [(label: String, kb: KnowledgeBase, name: String?)] = []
     var format: OutputFormat
     let parameters: [String: Value]
     let keepGoing: Bool
@@ -71,6 +77,7 @@ final class Shell {
 
     init(session: Session, format: OutputFormat, parameters: [String: Value], keepGoing: Bool, interactive: Bool) {
         self.session = session
+        self.base = session.kb
         self.format = format
         self.parameters = parameters
         self.keepGoing = keepGoing
