@@ -64,7 +64,8 @@ struct PushTests {
         let scratch = try Scratch()
         let run = kbq(["push", db.url], scratch: scratch)
         #expect(run.status == 0, "\(run.error)")
-        #expect(run.output == "pushed article: 9 collections, 255 rows to \(db.url)\n")
+        let article = KnowledgeBase.article.collections
+        #expect(run.output == "pushed article: \(article.count) collections, \(article.reduce(0) { $0 + $1.count }) rows to \(db.url)\n")
         for c in KnowledgeBase.article.collections {
             #expect(try db.query("SELECT count(*) FROM \"\(c.name)\"") == String(c.count), "rows of \(c.name)")
         }
