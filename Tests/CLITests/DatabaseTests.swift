@@ -198,7 +198,7 @@ struct DatabaseQueryTests {
         ("entities where kind = \"person\" select name, aliases, description", []),
         ("entities select name, lower(name) as l, upper(kind) as k sort by l limit 5", []),
         ("sentences where paragraph * 2 - 1 > 40 select id, paragraph / 4 as quarter", []),
-        ("documents select id, date, note", []),
+        ("documents select id, date", []),
         ("estimates where topic = $t select id, value", ["-p", "t=containers"]),
         ("estimates where value > $v select id", ["-p", "v=1e4"]),
         ("events where date >= $d select id, date", ["-p", "d=2024-06"]),
