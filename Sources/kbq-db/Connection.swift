@@ -124,7 +124,7 @@ final class Canceller: @unchecked Sendable {
     /// Asks the server to cancel; returns whether the request was sent.
     @discardableResult
     func cancelRunningStatement() -> Bool {
-        var buffer = [CChar](repeating: 0, count: 256)
-        return PQcancel(cancel, &buffer, 256) == 1
+        // On the stack: this runs in a signal handler, where allocating is not safe.
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 256) { PQcancel(cancel, $0.baseAddress, 256) == 1 }
     }
 }

@@ -9,6 +9,10 @@ import KBQ
 //
 //   kbq push postgresql://… [--kb FILE]    the KB's tables, rows, indexes and metadata,
 //                                          in one transaction
+//   kbq --db postgresql://… [-e Q | FILE…]  scripts run as SQL on the pushed KB
+//   kbq --sql [--dialect D] [-e Q | FILE…]  the SQL each query runs, printed
+//   kbq export DIR [--kb FILE] [--dialect D] the KB's tables as CSV files and their
+//                                          CREATE TABLE statements, for another engine
 
 /// How a run ended: 0 ok, 1 a query error, 2 usage, KB, I/O or database error.
 enum Status: Int32 { case ok = 0, queryError = 1, usage = 2 }
@@ -85,6 +89,8 @@ case "push":
     } catch {
         fail(error.message)
     }
+case "export":
+    Export.run(Array(arguments.dropFirst()))
 default:
-    fail("unknown command '\(command)'; usage: kbq push DATABASE-URL [--kb FILE]")
+    exit(DatabaseRunner.parse(arguments).run().rawValue)
 }

@@ -23,6 +23,11 @@ struct KBQCommand: ParsableCommand {
             .read, .timer, .rows, .output, .once, .pager, .headers, .nullvalue, .expanded, \
             .tables, .show, .quit) in scripts as in the interactive shell.
 
+            Databases (docs/ENGINES.md; run by kbq-db, beside kbq): kbq push URL [--kb FILE] \
+            puts a KB into PostgreSQL; kbq --db URL [-e QUERY | SCRIPT …] runs queries there; \
+            kbq --sql [--dialect postgres|spark|duckdb|sqlite] -e QUERY prints their SQL; \
+            kbq export DIR [--dialect D] writes the tables as CSV.
+
             Environment: KBQ_HISTORY names the history file (empty: keep no history); \
             otherwise it is $XDG_STATE_HOME/kbq/history or ~/.local/state/kbq/history. \
             NO_COLOR turns colour off. PAGER is the pager for results taller than the \

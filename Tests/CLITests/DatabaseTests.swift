@@ -12,7 +12,7 @@ let databaseTestsEnabled = testDatabaseServer != nil || runningInCI
 
 /// A database of its own for one test on the test server, dropped when the test ends, so
 /// tests that push run side by side.
-final class TestDatabase {
+final class TestDatabase: Sendable {
     let url: String
     private let server: String
     private let name: String
@@ -64,7 +64,8 @@ struct PushTests {
         let scratch = try Scratch()
         let run = kbq(["push", db.url], scratch: scratch)
         #expect(run.status == 0, "\(run.error)")
-        #expect(run.output == "pushed article: 9 collections, 255 rows to \(db.url)\n")
+        let article = KnowledgeBase.article.collections
+        #expect(run.output == "pushed article: \(article.count) collections, \(article.reduce(0) { $0 + $1.count }) rows to \(db.url)\n")
         for c in KnowledgeBase.article.collections {
             #expect(try db.query("SELECT count(*) FROM \"\(c.name)\"") == String(c.count), "rows of \(c.name)")
         }
@@ -75,13 +76,20 @@ struct PushTests {
         #expect(try db.query("SELECT period, period__lo, period__hi FROM estimates WHERE id = 'e2'") == "since 2022|18993|2147483647")
         #expect(try db.query("SELECT hedge, source, source__display FROM estimates WHERE id = 'e5'") == "1|south-korea|South Korea")
         #expect(try db.query("SELECT count(*) FROM estimates WHERE kbq_percent") == "1")
-        // The schema kept beside the rows loads as a KB with the same collections and fields.
+        // The schema kept beside the rows loads as a KB with the same collections and fields,
+        // and (for checking names and literals as the file does) the rows of small collections.
         let schema = try db.query("SELECT value FROM kbq_meta WHERE key = 'schema'")
         let kb = try KnowledgeBase(json: Array(schema.utf8))
         #expect(kb.collections.map(\.name) == KnowledgeBase.article.collections.map(\.name))
         for c in kb.collections {
-            #expect(c.fields == KnowledgeBase.article.collection(c.name)?.fields, "fields of \(c.name)")
-            #expect(c.count == 0)
+            let original = KnowledgeBase.article.collection(c.name)
+            #expect(c.fields == original?.fields, "fields of \(c.name)")
+            #expect(c.count == original?.count)
+            for r in 0..<c.count {
+                for f in c.fields {
+                    #expect(c.value(row: r, field: f.name, in: kb) == original?.value(row: r, field: f.name, in: .article), "\(c.name)[\(r)].\(f.name)")
+                }
+            }
         }
         #expect(kb.hedges == KnowledgeBase.article.hedges)
         // The common clauses have indexes.
@@ -132,4 +140,291 @@ struct PushTests {
         #expect(usage.status == 2)
         #expect(usage.error.hasPrefix("kbq: usage: kbq push DATABASE-URL"))
     }
+}
+
+/// The article KB pushed once into a database of its own, shared by the query tests.
+let pushedArticle: Result<TestDatabase, DatabaseTestError> = {
+    do {
+        let db = try TestDatabase()
+        let run = kbq(["push", db.url], scratch: try Scratch())
+        guard run.status == 0 else { return .failure(DatabaseTestError("push failed: \(run.error)")) }
+        return .success(db)
+    } catch let e as DatabaseTestError {
+        return .failure(e)
+    } catch {
+        return .failure(DatabaseTestError("\(error)"))
+    }
+}()
+
+@Suite(.enabled(if: databaseTestsEnabled, "needs KBQ_TEST_PG (a PostgreSQL server; .ci/run starts one)"))
+struct DatabaseQueryTests {
+    /// Queries whose rows PostgreSQL must give exactly as the file does: each of kbq's
+    /// semantics the SQL carries (intervals with `where` and `where maybe`, day ranges,
+    /// hedge ranks, references by key or name, case-insensitive `contains`, stable sorts
+    /// with NULLs last, limits before and after filters, `let`, parameters).
+    static let corpus: [(query: String, parameters: [String])] = [
+        ("estimates", []),
+        ("estimates where value > 10000 select topic, value, source", []),
+        ("estimates where maybe value > 20000 select topic, value, source", []),
+        ("estimates where value between 15000 and 20000 select topic, value", []),
+        ("estimates where maybe value between 15000 and 20000 select topic, value", []),
+        ("estimates where not (value > 4e6) select id, value", []),
+        ("estimates where maybe not (value >= 3e6) select id, value", []),
+        ("estimates where value = 13000 or value != 16500 select id, value", []),
+        ("estimates where maybe value = 16600 select id, value", []),
+        ("estimates where value is null select id, topic", []),
+        ("estimates where unit = \"percent\" and value > 75% select topic, value", []),
+        ("events where date > 2024-10-13 select id, date", []),
+        ("events where maybe date <= 2024-10-20 select id, date", []),
+        ("events where date = 2024 select id, date", []),
+        ("events where maybe date < 2024-10-20 select id, date sort by date desc", []),
+        ("events where maybe date != 2024-06 select id, date sort by date desc, id", []),
+        ("events where date is not null select date, action, actor, hedge sort by date", []),
+        ("claims where hedge < stated select id, hedge, source, text sort by hedge desc, id", []),
+        ("claims where hedge >= \"by some estimates\" select id, hedge sort by hedge, id limit 7", []),
+        ("claims where source = \"Ukrainian intelligence\" select id, source", []),
+        ("claims where source = \"ukrainian-intelligence\" select id", []),
+        ("claims where source = \"Trump\" or source in [\"Zelensky\", \"nobody\"] select id, source", []),
+        ("claims where source != \"the article\" and topic = \"nuclear weapons\" select id", []),
+        ("claims where source != \"the article\" select source, hedge, text sort by source, hedge desc", []),
+        ("claims where text contains \"KURSK\" select id, text", []),
+        ("claims where text contains \"100%\" select id", []),
+        ("claims where sentence.paragraph >= 20 select id, hedge, text, sentence", []),
+        ("claims where topic in [\"south korean opinion\", \"nuclear\"] select id, topic sort by topic desc", []),
+        ("claims where topic not in [\"south korean opinion\"] select id limit 5", []),
+        ("claims sort by topic limit 10 where hedge >= stated select id, topic", []),
+        ("claims limit 20 offset 5 sort by id desc select id", []),
+        ("relations select from, relation, to, since sort by since desc, from", []),
+        ("entities where kind = \"person\" select name, aliases, description", []),
+        ("entities select name, lower(name) as l, upper(kind) as k sort by l limit 5", []),
+        ("sentences where paragraph * 2 - 1 > 40 select id, paragraph / 4 as quarter", []),
+        ("documents select id, date", []),
+        ("estimates where topic = $t select id, value", ["-p", "t=containers"]),
+        ("estimates where value > $v select id", ["-p", "v=1e4"]),
+        ("events where date >= $d select id, date", ["-p", "d=2024-06"]),
+        ("claims where hedge >= $h select id limit $n", ["-p", "h=stated", "-p", "n=3"]),
+        ("let big = estimates where value > 10000\nbig where maybe value > 20000 select id\nbig select topic", []),
+        ("claims group by source aggregate count() as claims sort by claims desc, source", []),
+        ("claims group by source, hedge aggregate count() as n where n > 1 sort by n desc", []),
+        ("claims aggregate count() as n, count(reported) as r", []),
+        ("sentences group by paragraph aggregate count() as n, min(position) as first, max(position) as last, avg(position) as mean, spread(position) as sp sort by n desc, paragraph limit 5", []),
+        ("claims where hedge <= likely group by topic aggregate count() as hedged sort by hedged desc, topic", []),
+        ("claims group by hedge aggregate count() as claims sort by hedge desc", []),
+        ("events group by place aggregate count() as n", []),
+        ("claims limit 30 group by hedge aggregate count() as n select hedge, n * 2 as twice", []),
+        ("estimates select id, value, qualifier(value) as q, low(value) as lo, high(value) as hi, stated(value) as s", []),
+        ("estimates group by unit aggregate count() as n, min(value) as lo, max(value) as hi, spread(value) as sp", []),
+        ("estimates group by unit aggregate min(value) as lo, max(value) as hi, avg(stated(value)) as mean, sum(value_high) as s", []),
+    ]
+
+    @Test(arguments: corpus.indices)
+    func theDatabaseGivesTheFilesRows(_ i: Int) throws {
+        let db = try pushedArticle.get()
+        let (query, parameters) = DatabaseQueryTests.corpus[i]
+        let scratch = try Scratch()
+        for format in ["table", "json"] {
+            let file = kbq(parameters + ["--format", format, "-e", query], scratch: scratch)
+            let sql = kbq(parameters + ["--format", format, "--db", db.url, "-e", query], scratch: scratch)
+            #expect(file.status == 0, "\(query): \(file.error)")
+            // Warnings too (a literal that matches nothing): checking reads the same names.
+            #expect(sql.error == file.error, "\(query)")
+            #expect(sql.status == 0)
+            #expect(sql.output == file.output, "\(query) (\(format)):\n\(difference(file.output, sql.output))")
+        }
+    }
+
+    /// Every Example either gives, through the database, exactly the output it gives from the
+    /// file, or says which statement does not run in SQL yet and prints nothing. The list of
+    /// those that match only grows.
+    @Test func everyExampleGivesTheFilesOutputOrSaysWhatDoesNotRunYet() throws {
+        let db = try pushedArticle.get()
+        let scratch = try Scratch()
+        let examples = try FileManager.default.contentsOfDirectory(atPath: packageRoot.appendingPathComponent("Examples").path)
+            .filter { $0.hasSuffix(".kbq") }.sorted()
+        var matched: [String] = []
+        for name in examples {
+            let path = "Examples/" + name
+            let file = kbq([path], scratch: scratch, directory: packageRoot.path)
+            let sql = kbq(["--db", db.url, path], scratch: scratch, directory: packageRoot.path)
+            if sql.output == file.output && sql.error == file.error && sql.status == file.status {
+                matched.append(name)
+            } else {
+                #expect(sql.status == 1 && sql.output.isEmpty && sql.error.contains("does not run in SQL yet"),
+                        "\(name): \(sql.error)\n\(difference(file.output, sql.output))")
+            }
+        }
+        let mustMatch = ["02-shell-estimate.kbq", "03-treaty-article-4.kbq", "05-what-each-source-claims.kbq", "06-hedged-claims.kbq",
+                         "07-recommendations.kbq", "10-nuclear-poll.kbq", "11-who-supplies-whom.kbq", "13-where-maybe-intervals.kbq",
+                         "14-hedge-order.kbq", "15-times-kept-apart.kbq", "18-group-by.kbq", "20-people.kbq", "21-error-typo.kbq",
+                         "22-error-nothing-runs.kbq"]
+        #expect(Set(mustMatch).isSubset(of: matched), "matched: \(matched)")
+    }
+
+    @Test func unsupportedStatementsSayWhereAndNothingRuns() throws {
+        let db = try pushedArticle.get()
+        let scratch = try Scratch()
+        let run = kbq(["--db", db.url, "-e", "estimates select id\nestimates compare source"], scratch: scratch)
+        #expect(run.status == 1)
+        #expect(run.output.isEmpty)
+        #expect(run.error.hasPrefix("-e:2:11: error: compare does not run in SQL yet"), "\(run.error)")
+    }
+
+    @Test func serverErrorsAndBadDatabasesAreClearErrorsWithStatus2() throws {
+        let scratch = try Scratch()
+        let down = kbq(["--db", "postgresql://kbq@127.0.0.1:1/none", "-e", "estimates"], scratch: scratch)
+        #expect(down.status == 2)
+        #expect(down.error.hasPrefix("kbq: cannot connect to the database"), "\(down.error)")
+        let empty = try TestDatabase()
+        let none = kbq(["--db", empty.url, "-e", "estimates"], scratch: scratch)
+        #expect(none.status == 2)
+        #expect(none.error == "kbq: the database holds no kbq KB (no kbq_meta table): push one with kbq push URL [--kb FILE]\n")
+        // A table dropped behind kbq's back: the server's own message, status 2.
+        #expect(kbq(["push", empty.url], scratch: scratch).status == 0)
+        _ = try empty.query("DROP TABLE estimates")
+        let gone = kbq(["--db", empty.url, "-e", "estimates select id"], scratch: scratch)
+        #expect(gone.status == 2)
+        #expect(gone.error.hasPrefix("kbq: the database refused the statement: relation \"estimates\" does not exist"), "\(gone.error)")
+    }
+}
+
+@Suite(.enabled(if: databaseTestsEnabled, "needs KBQ_TEST_PG (a PostgreSQL server; .ci/run starts one)"))
+struct DatabaseCancelTests {
+    /// Ctrl-C while the server runs a statement cancels it there: a statement waiting on a
+    /// lock another session holds ends at once, and kbq says so.
+    @Test func ctrlCCancelsTheStatementOnTheServer() throws {
+        let db = try TestDatabase()
+        let scratch = try Scratch()
+        #expect(kbq(["push", db.url], scratch: scratch).status == 0)
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
+        holder.arguments = ["-X", "-q", "-d", db.url, "-c", "BEGIN; LOCK TABLE estimates IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(20);"]
+        holder.standardOutput = FileHandle.nullDevice
+        try holder.run()
+        defer { holder.terminate(); holder.waitUntilExit() }
+        // Wait until the lock is held (a loaded machine may take seconds to start psql).
+        try waitFor("the lock", db, "SELECT count(*) FROM pg_locks WHERE mode = 'AccessExclusiveLock' AND relation = 'estimates'::regclass")
+        let run = Process()
+        run.executableURL = URL(fileURLWithPath: kbqBinary)
+        run.arguments = ["--db", db.url, "-e", "estimates select id"]
+        run.environment = scratch.environment()
+        let err = Pipe()
+        run.standardError = err
+        run.standardOutput = FileHandle.nullDevice
+        try run.run()
+        // Wait until the statement waits on the lock, then interrupt.
+        try waitFor("kbq's statement", db, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+        let started = Date()
+        run.interrupt()
+        run.waitUntilExit()
+        #expect(Date().timeIntervalSince(started) < 5)
+        #expect(run.terminationStatus == 1)
+        #expect(String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) == "kbq: cancelled: the server stopped the statement\n")
+        #expect(try db.query("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'") == "0")
+    }
+}
+
+/// Polls `sql` until it counts more than zero, for at most a minute.
+func waitFor(_ what: String, _ db: TestDatabase, _ sql: String) throws {
+    let deadline = Date().addingTimeInterval(60)
+    while try db.query(sql) == "0" {
+        guard Date() < deadline else { throw DatabaseTestError("\(what) never showed on the server") }
+        usleep(50_000)
+    }
+}
+
+@Suite struct SQLTextTests {
+    /// `--sql` needs no database: the SQL of each dialect, parameters bound, never spliced.
+    @Test func sqlIsPrintedPerDialectWithBindParameters() throws {
+        let scratch = try Scratch()
+        let q = "estimates where topic = $t and value > 1e4 sort by source desc limit 2"
+        let pg = kbq(["--sql", "-e", q], scratch: scratch)
+        #expect(pg.status == 0, "\(pg.error)")
+        #expect(pg.output.contains("(\"t1\".\"topic\" = $1)"), "\(pg.output)")
+        #expect(pg.output.contains("DESC NULLS LAST"))
+        #expect(pg.output.hasPrefix("-- bind parameters: $t"))
+        let spark = kbq(["--sql", "--dialect", "spark", "-e", q], scratch: scratch)
+        #expect(spark.output.contains("(`t1`.`topic` = ?)"), "\(spark.output)")
+        #expect(!spark.output.contains("DESC NULLS LAST"))
+        let text = kbq(["--sql", "--dialect", "spark", "-e", #"claims where text contains "it's \\ 100%" select id"#], scratch: scratch)
+        #expect(text.output.contains(#"lower('it\'s \\ 100%')"#), "\(text.output)")
+        let bad = kbq(["--sql", "--dialect", "oracle", "-e", "claims"], scratch: scratch)
+        #expect(bad.status == 2)
+        #expect(bad.error == "kbq: --dialect takes one of postgres, spark, duckdb, sqlite; got 'oracle'\n")
+    }
+}
+
+/// The same corpus on DuckDB (its Python module) and on Spark SQL (pyspark, local mode: the
+/// engine a cluster runs): the article KB's tables written as CSV (as `kbq export` writes
+/// them), each query's SQL in the engine's dialect run there, and the rows read back by the
+/// decoder PostgreSQL's rows go through must render exactly as the file's.
+@Suite struct CrossEngineTests {
+    @Test(arguments: [SQLDialect.duckdb, .spark])
+    func theCorpusGivesTheFilesRows(on dialect: SQLDialect) throws {
+        let module = dialect == .duckdb ? "duckdb" : "pyspark"
+        guard pythonHas(module) else {
+            if runningInCI { Issue.record("CI=true but python3 cannot import \(module): .ci/run installs it") }
+            return
+        }
+        let scratch = try Scratch()
+        let layout = try SQLLayout(.article)
+        let schema = layout.createStatements(dialect).joined(separator: ";\n") + ";\n"
+        try schema.write(toFile: scratch.file("schema.sql"), atomically: true, encoding: .utf8)
+        for t in layout.tables {
+            let bytes = layout.csvHeader(of: t) + layout.copyRows(of: t, from: 0, count: Int.max, format: .csv)
+            #expect(FileManager.default.createFile(atPath: scratch.file(t.name + ".csv"), contents: Data(bytes)))
+        }
+        // Each script's statements, translated for the engine.
+        var scripts: [(query: String, statements: [SQLStatement])] = []
+        for (query, parameters) in DatabaseQueryTests.corpus where parameters.isEmpty {
+            var session = try SQLSession(schema: .article, dialect: dialect)
+            let (statements, problems) = session.compile(SourceText(query))
+            #expect(problems.filter { !$0.isWarning }.isEmpty, "\(query): \(problems)")
+            scripts.append((query, statements.filter { $0.kind == .query }))
+        }
+        let sql = scripts.flatMap { $0.statements.map(\.sql) }
+        try JSONSerialization.data(withJSONObject: sql).write(to: URL(fileURLWithPath: scratch.file("queries.json")))
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", packageRoot.appendingPathComponent("scripts/cross-engine.py").path,
+                       "--engine", module == "duckdb" ? "duckdb" : "spark", "--data", scratch.path, "--queries", scratch.file("queries.json")]
+        p.currentDirectoryURL = URL(fileURLWithPath: scratch.path)
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        let answers = try #require(try JSONSerialization.jsonObject(with: data) as? [[String: Any]])
+        var next = answers.makeIterator()
+        for (query, statements) in scripts {
+            var shown: [String] = []
+            for st in statements {
+                guard let answer = next.next() else {
+                    Issue.record("\(query): \(dialect) gave fewer answers than statements")
+                    break
+                }
+                guard let rows = answer["rows"] as? [[Any]] else {
+                    Issue.record("\(query): \(dialect) refused \(st.sql): \(answer["error"] ?? "")")
+                    continue
+                }
+                let cells = rows.map { $0.map { $0 as? String } }
+                shown.append(try st.result(cells).rendered(as: .table, width: 100))
+            }
+            let file = kbq(["-e", query], scratch: scratch)
+            let engine = shown.map { $0.hasSuffix("\n") ? $0 : $0 + "\n" }.joined(separator: "\n")
+            #expect(engine == file.output, "\(query) on \(dialect):\n\(difference(file.output, engine))")
+        }
+    }
+}
+
+/// Whether python3 can import `module`.
+func pythonHas(_ module: String) -> Bool {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = ["python3", "-c", "import \(module)"]
+    p.standardError = FileHandle.nullDevice
+    guard (try? p.run()) != nil else { return false }
+    p.waitUntilExit()
+    return p.terminationStatus == 0
 }

@@ -458,6 +458,11 @@ private final class RunTimes: Sendable {
 
         // A warning: the query is prepared all the same, and says what it found.
         if let w = (try? PreparedQuery(#"estimates where topic = "shells""#))?.warnings.first, w.isWarning { reached[w.kind] = true }
+        // A statement the SQL backend does not translate yet.
+        var sql = try SQLSession(schema: .article)
+        let unsupported = sql.compile(SourceText("estimates compare source")).diagnostics.map(\.kind)
+        #expect(unsupported == [.unsupportedOnEngine])
+        if unsupported == [.unsupportedOnEngine] { reached[.unsupportedOnEngine] = true }
 
         let unreached = Diagnostic.Kind.allCases.filter { reached[$0] != true }.map(\.rawValue)
         #expect(unreached.isEmpty, "unreached: \(unreached)")
@@ -468,6 +473,7 @@ private final class RunTimes: Sendable {
             "syntax", "invalid-literal", "unknown-collection", "unknown-field", "unknown-function", "unknown-hedge",
             "unknown-entity", "type-mismatch", "misplaced-aggregate", "invalid-clause", "unbound-parameter",
             "limit-exceeded", "too-many-rows", "timeout", "work-limit", "cancelled", "invalid-kb", "no-match",
+            "unsupported-on-engine",
         ])
     }
 

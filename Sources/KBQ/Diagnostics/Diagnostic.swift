@@ -65,6 +65,9 @@ public struct Diagnostic: Error, Sendable, Hashable, Codable {
         /// field has (`topic = "shells"`), so the condition can keep no row. The query
         /// still runs.
         case noMatch = "no-match"
+        /// A statement the engine it runs on cannot run yet (`kbq --db`: what does not
+        /// translate to SQL, docs/ENGINES.md).
+        case unsupportedOnEngine = "unsupported-on-engine"
     }
 
     /// Whether this is a warning: shown, but the query still runs and the run succeeds.

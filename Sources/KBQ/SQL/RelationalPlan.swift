@@ -15,8 +15,19 @@ indirect enum SQLExpr: Sendable {
     case integer(Int)
     case bool(Bool)
     case null
-    /// Bind parameter number `index` (0-based) of the statement.
-    case parameter(Int)
+    /// A string constant the query wrote, quoted and escaped for the dialect (a value the
+    /// user binds at run time is a ``parameter(_:)`` instead).
+    case text(String)
+    /// The value of `x` in the first row of a group in `order` (an aggregate): the row
+    /// `min` and `max` of intervals pick, qualifier and all.
+    case firstBy(SQLExpr, [SQLOrder])
+    /// Whether any row's value is true (an aggregate): `bool_or`, or `max` in SQLite.
+    case anyTrue(SQLExpr)
+    /// `row_number() OVER (ORDER BY …)`: a subquery's order, kept as a column.
+    case rowNumber([SQLOrder])
+    /// A bind parameter: which part of which kbq parameter. The generator numbers them as it
+    /// writes them (``SQLGenerator/parameters``).
+    case parameter(SQLParameterUse)
     /// `a OP b` for `=`, `<>`, `<`, `<=`, `>`, `>=`, `AND`, `OR`, `+`, `-`, `*`, `/`.
     case binary(String, SQLExpr, SQLExpr)
     /// `NOT a`.
@@ -31,6 +42,8 @@ indirect enum SQLExpr: Sendable {
     case countAll
     /// Case-insensitive substring test: `a` contains `b`.
     case containsText(SQLExpr, SQLExpr)
+    /// `x IN (1, 2, …)`: whole numbers the translation found (rows a name picked).
+    case inIntegers(SQLExpr, [Int])
     /// `CASE WHEN c THEN v … ELSE e END`.
     case caseWhen([(SQLExpr, SQLExpr)], SQLExpr)
     /// A text compared byte by byte (PostgreSQL's `COLLATE "C"`), for the tie-break of sorts.

@@ -14,14 +14,19 @@ public enum SQLDialect: String, Sendable, CaseIterable {
     /// How a bind parameter is written: `$1` in PostgreSQL and DuckDB, `?` in Spark and
     /// SQLite (positional, in the order ``SQLStatement/parameters`` lists them).
     func placeholder(_ position: Int) -> String {
+        numbersPlaceholders ? "$\(position)" : "?"
+    }
+
+    /// Whether placeholders are numbered (`$1` may be read twice) or positional (`?`).
+    var numbersPlaceholders: Bool {
         switch self {
-        case .postgres, .duckdb: return "$\(position)"
-        case .spark, .sqlite: return "?"
+        case .postgres, .duckdb: return true
+        case .spark, .sqlite: return false
         }
     }
 
-    /// An identifier quoted for this dialect. Identifiers are quoted always (a field may be called `from` or `order`): double quotes
-    /// in the standard, backticks in Spark.
+    /// An identifier quoted for this dialect. Identifiers are quoted always (a field may be
+    /// called `from` or `order`): double quotes in the standard, backticks in Spark.
     public func quoted(_ identifier: String) -> String { quote(identifier) }
 
     func quote(_ identifier: String) -> String {

@@ -1,8 +1,15 @@
 /// Writes a relational plan as the SQL text of one dialect. One generic generator: the
 /// dialect is asked only where engines differ (quoting, placeholders, NULL order, integer
 /// division, case-insensitive matching, byte-order text).
-struct SQLGenerator {
+///
+/// A class: it numbers bind parameters as it writes them, in the order of the text, so the
+/// statement lists exactly the parameters it reads (`$1` once for each, or `?` each time).
+final class SQLGenerator {
     let dialect: SQLDialect
+    /// The bind parameters written so far, in the order the statement takes them.
+    private(set) var parameters: [SQLParameterUse] = []
+
+    init(dialect: SQLDialect) { self.dialect = dialect }
 
     func select(_ s: RelationalSelect, indent: String = "") -> String {
         let d = dialect
@@ -44,7 +51,29 @@ struct SQLGenerator {
         case .integer(let i): return String(i)
         case .bool(let b): return b ? "TRUE" : "FALSE"
         case .null: return "NULL"
-        case .parameter(let i): return dialect.placeholder(i + 1)
+        case .text(let t): return stringLiteral(t)
+        case .rowNumber(let keys):
+            if keys.isEmpty { return "row_number() OVER ()" }
+            return "row_number() OVER (ORDER BY " + keys.map(order).joined(separator: ", ") + ")"
+        case .firstBy(let x, let keys):
+            switch dialect {
+            case .postgres: return "(array_agg(\(expr(x)) ORDER BY " + keys.map(order).joined(separator: ", ") + "))[1]"
+            case .duckdb: return "first(\(expr(x)) ORDER BY " + keys.map(order).joined(separator: ", ") + ")"
+            case .spark, .sqlite:
+                // No ordered aggregate: the least of (nulls last, keys…, x) structs, by position.
+                var fields: [String] = []
+                for (i, k) in keys.enumerated() {
+                    fields.append("'n\(i)', \(expr(k.expr)) IS NULL")
+                    fields.append("'k\(i)', " + (k.descending ? "-(\(expr(k.expr)))" : expr(k.expr)))
+                }
+                fields.append("'v', \(expr(x))")
+                return "element_at(array_sort(collect_list(named_struct(" + fields.joined(separator: ", ") + "))), 1).v"
+            }
+        case .anyTrue(let a): return (dialect == .sqlite ? "max(" : "bool_or(") + expr(a) + ")"
+        case .parameter(let use):
+            if dialect.numbersPlaceholders, let i = parameters.firstIndex(of: use) { return dialect.placeholder(i + 1) }
+            parameters.append(use)
+            return dialect.placeholder(parameters.count)
         case .binary(let op, let a, let b): return "(" + expr(a) + " " + op + " " + expr(b) + ")"
         case .not(let a): return "(NOT " + expr(a) + ")"
         case .negate(let a): return "(-" + expr(a) + ")"
@@ -59,19 +88,33 @@ struct SQLGenerator {
             case .spark, .sqlite: return "(instr(lower(\(expr(a))), lower(\(expr(b)))) > 0)"
             case .duckdb: return "(strpos(lower(\(expr(a))), lower(\(expr(b)))) > 0)"
             }
+        case .inIntegers(let x, let values):
+            return "(" + expr(x) + " IN (" + values.map(String.init).joined(separator: ", ") + "))"
         case .caseWhen(let arms, let otherwise):
             return "CASE" + arms.map { " WHEN " + expr($0.0) + " THEN " + expr($0.1) }.joined() + " ELSE " + expr(otherwise) + " END"
         case .binaryText(let a):
             switch dialect {
             case .postgres: return expr(a) + " COLLATE \"C\""
-            case .duckdb: return expr(a) + " COLLATE binary"
             case .sqlite: return expr(a) + " COLLATE BINARY"
-            case .spark: return expr(a)  // Spark compares strings by their UTF-8 bytes already.
+            // Spark and DuckDB (without a collation set) compare strings by their bytes already.
+            case .spark, .duckdb: return expr(a)
             }
         case .divide(let a, let b):
             if dialect.integerDivisionTruncates { return "(CAST(\(expr(a)) AS \(dialect.doubleType)) / \(expr(b)))" }
             return "(" + expr(a) + " / " + expr(b) + ")"
         }
+    }
+
+    /// A string constant. Standard SQL doubles the quote; Spark reads backslash escapes in
+    /// literals too, so there a backslash is doubled as well.
+    func stringLiteral(_ t: String) -> String {
+        var out = "'"
+        for c in t {
+            if c == "'" { out += dialect == .spark ? "\\'" : "''" }
+            else if c == "\\" && dialect == .spark { out += "\\\\" }
+            else { out.append(c) }
+        }
+        return out + "'"
     }
 
     private func literalInfinity(_ positive: Bool) -> String {

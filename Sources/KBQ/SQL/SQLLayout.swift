@@ -5,9 +5,11 @@
 //   string, number, percent, bool  one column of the same name
 //   quantity (interval)            f (the stated value) and f__lo, f__hi, f__lo_open, f__hi_open
 //                                  (an open end is -Infinity or Infinity)
-//   date (partial)                 f (as kbq writes it: "2024-06", "since 2022") and the day
-//                                  range f__lo, f__hi (days since 1970-01-01), with
-//                                  f__shape and f__anchor to rebuild it exactly
+//   date (partial)                 f (as kbq writes it: "2024-06", "since 2022"); the day range
+//                                  comparisons read, f__lo, f__hi (days since 1970-01-01;
+//                                  a relative date reaches without end away from its anchor);
+//                                  and f__start, f__end, f__shape, f__anchor to sort it and
+//                                  rebuild it exactly
 //   hedge                          f as its rank on the KB's scale (0 is the strongest)
 //   reference                      f as the referenced row's key, f__row its kbq_row, and
 //                                  f__display the text the row is shown by
@@ -41,7 +43,7 @@ public struct SQLLayout: Sendable {
             case row, percentFlag
             case text, double, bool, rank, json
             case quantityLow, quantityHigh, quantityLowOpen, quantityHighOpen
-            case dayLow, dayHigh, dateShape, dateAnchor
+            case dayLow, dayHigh, dayStart, dayEnd, dateShape, dateAnchor
             case refRow, refDisplay
             case integer
         }
@@ -59,6 +61,12 @@ public struct SQLLayout: Sendable {
     /// Lays out `kb`. Throws when a generated column name would collide with a field (a field
     /// called `value__lo` beside a quantity `value`), naming both.
     public init(_ kb: KnowledgeBase) throws(SQLError) {
+        try self.init(kb, percentCollections: nil)
+    }
+
+    /// `percentCollections`: the collections whose rows carry `kbq_percent`, as the metadata
+    /// of a pushed KB says (its schema has no rows to tell); nil: as `kb`'s rows say.
+    init(_ kb: KnowledgeBase, percentCollections: Set<String>?) throws(SQLError) {
         self.kb = kb
         var tables: [Table] = []
         for c in kb.collections {
@@ -78,7 +86,7 @@ public struct SQLLayout: Sendable {
                     }
                 case .percent: add("", .double)
                 case .date:
-                    add("", .text); add("__lo", .dayLow); add("__hi", .dayHigh)
+                    add("", .text); add("__lo", .dayLow); add("__hi", .dayHigh); add("__start", .dayStart); add("__end", .dayEnd)
                     add("__shape", .dateShape); add("__anchor", .dateAnchor)
                 case .bool: add("", .bool)
                 case .hedge: add("", .rank)
@@ -86,7 +94,7 @@ public struct SQLLayout: Sendable {
                 case .list, .null: add("", .json)
                 }
             }
-            if c.percentRows != nil { columns.append(Column(name: "kbq_percent", kind: .percentFlag, field: nil)) }
+            if percentCollections?.contains(c.name) ?? (c.percentRows != nil) { columns.append(Column(name: "kbq_percent", kind: .percentFlag, field: nil)) }
             var seen: [String: Int] = [:]
             for col in columns {
                 if let other = seen[col.name] {
@@ -128,7 +136,8 @@ public struct SQLLayout: Sendable {
     /// The metadata rows: (key, value).
     public var metadata: [(key: String, value: String)] {
         [("version", String(SQLLayout.version)), ("name", kb.name), ("schema", schemaDocument),
-         ("tables", tables.map(\.name).joined(separator: "\n"))]
+         ("tables", tables.map(\.name).joined(separator: "\n")),
+         ("percent", tables.filter { $0.columns.contains { $0.kind == .percentFlag } }.map(\.name).joined(separator: "\n"))]
     }
 
     /// The indexes the common clauses need: the row order and the key (unique), every
@@ -165,7 +174,7 @@ public struct SQLLayout: Sendable {
     private func sqlType(_ k: Column.Kind, _ d: SQLDialect) -> String {
         switch k {
         case .row, .refRow, .integer: return d == .spark ? "BIGINT" : "bigint"
-        case .dayLow, .dayHigh, .dateAnchor: return d == .spark ? "INT" : "integer"
+        case .dayLow, .dayHigh, .dayStart, .dayEnd, .dateAnchor: return d == .spark ? "INT" : "integer"
         case .rank, .dateShape: return d == .spark ? "SMALLINT" : "smallint"
         case .text, .refDisplay, .json: return d.textType
         case .double, .quantityLow, .quantityHigh: return d.doubleType
@@ -175,8 +184,14 @@ public struct SQLLayout: Sendable {
 
     // MARK: The KB's schema
 
-    /// The KB as a KB file (docs/KB-FORMAT.md) with every collection's rows left out: what
-    /// a client loads to check queries against the database.
+    /// Collections up to this many rows keep their rows in the metadata too: checking reads
+    /// the names of small collections (a reference compared with "Trump" means the rows that
+    /// answer to that name) and the dictionaries of their text fields (a literal that matches
+    /// nothing is warned about), and a client must check as the file does.
+    public static let rowsKeptForChecking = 4096
+
+    /// The KB as a KB file (docs/KB-FORMAT.md), with the rows of small collections only
+    /// (``rowsKeptForChecking``): what a client loads to check queries against the database.
     var schemaDocument: String {
         var s = "{\"kbq\": 1, \"name\": " + jsonQuote(kb.name)
         if let t = kb.title { s += ", \"title\": " + jsonQuote(t) }
@@ -185,6 +200,17 @@ public struct SQLLayout: Sendable {
             guard let a = aliases[i], !a.isEmpty else { return jsonQuote(w) }
             return "{\"word\": \(jsonQuote(w)), \"aliases\": [" + a.map { jsonQuote($0.key) }.sorted().joined(separator: ", ") + "]}"
         }.joined(separator: ", ") + "]"
+        // A kept collection that refers into one whose rows are not kept would not load (its
+        // references would dangle): its rows go too, until what is kept refers only inside.
+        var kept = Set(kb.collections.filter { $0.count <= SQLLayout.rowsKeptForChecking }.map(\.name))
+        var changed = true
+        while changed {
+            changed = false
+            for c in kb.collections where kept.contains(c.name) {
+                let targets = c.fields.compactMap { f -> String? in if case .ref(let t) = f.type { return t } else { return nil } }
+                if targets.contains(where: { !kept.contains($0) }) { kept.remove(c.name); changed = true }
+            }
+        }
         s += ", \"collections\": {"
         s += tables.map { t in
             let c = t.collection
@@ -193,10 +219,42 @@ public struct SQLLayout: Sendable {
             if let ms = c.measure { m += "\"measure\": \(jsonQuote(ms)), " }
             m += "\"fields\": {" + c.fields.map { f in
                 jsonQuote(f.name) + ": " + SQLLayout.typeDocument(f)
-            }.joined(separator: ", ") + "}, \"rows\": []}"
-            return m
+            }.joined(separator: ", ") + "}, \"rows\": ["
+            if kept.contains(c.name) {
+                m += (0..<c.count).map { r in
+                    "{" + c.fields.indices.map { f in
+                        jsonQuote(c.fields[f].name) + ": " + documentValue(c.value(row: r, column: f, kb: kb), c.fields[f])
+                    }.joined(separator: ", ") + "}"
+                }.joined(separator: ",\n")
+            }
+            return m + "]}"
         }.joined(separator: ", ")
         return s + "}}"
+    }
+
+    /// A value as a KB file writes it, so that loading the document gives it back.
+    private func documentValue(_ v: Value, _ f: Field) -> String {
+        switch v {
+        case .null: return "null"
+        case .number(let d), .percent(let d): return d.isFinite ? shortestDescription(d) : "null"
+        case .quantity(let q): return q.value.isFinite ? shortestDescription(q.value) : "null"
+        case .bool(let b): return b ? "true" : "false"
+        case .ref(let r): return jsonQuote(r.key)
+        case .hedge(_, let w): return jsonQuote(w)
+        case .list(let items): return "[" + items.map { documentValue($0, f) }.joined(separator: ", ") + "]"
+        case .date(let d):
+            switch d.form {
+            case .point: return jsonQuote(d.description)
+            case .span:
+                var m = "{\"from\": " + jsonQuote(PartialDate.format(d.lo, d.precision))
+                if d.hi != Int32.max { m += ", \"to\": " + jsonQuote(PartialDate.format(d.hi, d.hiPrecision, end: true)) }
+                return m + "}"
+            case .after, .before:
+                let by = ["days", "weeks", "months", "years"][Int(d.unit.rawValue)]
+                return "{\"\(d.form == .after ? "after" : "before")\": " + jsonQuote(PartialDate.format(d.anchor, .day)) + ", \"by\": \"\(by)\"}"
+            }
+        default: return jsonQuote(v.text)
+        }
     }
 
     private static func typeDocument(_ f: Field) -> String {
@@ -222,27 +280,50 @@ public struct SQLLayout: Sendable {
         "COPY \(SQLDialect.postgres.quote(t.name)) (" + t.columns.map { SQLDialect.postgres.quote($0.name) }.joined(separator: ", ") + ") FROM STDIN"
     }
 
-    /// Rows `start..<start+count` of `t` in COPY's text format (tab-separated, `\N` for
-    /// null, backslash escapes), so a big collection goes over in bounded chunks.
-    public func copyRows(of t: Table, from start: Int, count: Int) -> [UInt8] {
+    /// How rows are written: PostgreSQL's COPY text format (tab-separated, `\N` for null,
+    /// backslash escapes), or CSV (RFC 4180, every text quoted, `\N` for null, booleans as
+    /// `true`/`false`) that DuckDB, Spark and SQLite read.
+    public enum RowFormat: Sendable {
+        /// `COPY … FROM STDIN` text.
+        case copyText
+        /// CSV with `\N` for null.
+        case csv
+    }
+
+    /// Rows `start..<start+count` of `t`, so that a big collection goes out in bounded chunks.
+    public func copyRows(of t: Table, from start: Int, count: Int, format: RowFormat = .copyText) -> [UInt8] {
         var out: [UInt8] = []
         let c = t.collection
         let end = min(c.count, start + max(0, count))
         guard start < end else { return out }
         out.reserveCapacity((end - start) * t.columns.count * 8)
+        let separator: UInt8 = format == .csv ? 0x2C : 0x09
         for r in start..<end {
             for (j, col) in t.columns.enumerated() {
-                if j > 0 { out.append(0x09) }
-                cell(col, row: r, c, &out)
+                if j > 0 { out.append(separator) }
+                cell(col, row: r, c, format, &out)
             }
             out.append(0x0A)
         }
         return out
     }
 
-    private func cell(_ col: Column, row r: Int, _ c: KBCollection, _ out: inout [UInt8]) {
+    /// The CSV header of `t`: its column names.
+    public func csvHeader(of t: Table) -> [UInt8] {
+        Array((t.columns.map(\.name).joined(separator: ",") + "\n").utf8)
+    }
+
+    private func cell(_ col: Column, row r: Int, _ c: KBCollection, _ format: RowFormat, _ out: inout [UInt8]) {
         func null() { out.append(contentsOf: [0x5C, 0x4E]) }
+        /// A number, a flag: no character that needs escaping.
+        func raw(_ s: String) { out.append(contentsOf: s.utf8) }
         func text(_ s: String) {
+            if format == .csv {
+                out.append(0x22)
+                for b in s.utf8 { if b == 0x22 { out.append(0x22) }; out.append(b) }
+                out.append(0x22)
+                return
+            }
             for b in s.utf8 {
                 switch b {
                 case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
@@ -256,11 +337,11 @@ public struct SQLLayout: Sendable {
         // An open bound is an infinity, which every engine here stores and compares, so that
         // `value__lo > 5` is false (not unknown) for "under 10".
         func number(_ x: Double) {
-            if x.isNaN { null() } else if x.isInfinite { text(x > 0 ? "Infinity" : "-Infinity") } else { text(shortestDescription(x)) }
+            if x.isNaN { null() } else if x.isInfinite { raw(x > 0 ? "Infinity" : "-Infinity") } else { raw(shortestDescription(x)) }
         }
-        func bool(_ b: Bool) { out.append(b ? 0x74 : 0x66) }
+        func bool(_ b: Bool) { raw(format == .csv ? (b ? "true" : "false") : (b ? "t" : "f")) }
         switch col.kind {
-        case .row: text(String(r)); return
+        case .row: raw(String(r)); return
         case .percentFlag: bool(c.isPercentRow(r)); return
         default: break
         }
@@ -272,7 +353,7 @@ public struct SQLLayout: Sendable {
             if case .date(let d) = v { text(d.description) } else if case .ref(let ref) = v { text(ref.key) } else { text(v.text) }
         case .double: v.number.map(number) ?? null()
         case .bool: if case .bool(let b) = v { bool(b) } else { null() }
-        case .rank: if case .hedge(let rank, _) = v { text(String(rank)) } else { null() }
+        case .rank: if case .hedge(let rank, _) = v { raw(String(rank)) } else { null() }
         case .json: text(jsonText(v))
         case .quantityLow, .quantityHigh, .quantityLowOpen, .quantityHighOpen:
             guard let q = quantity(of: v) else { null(); return }
@@ -282,15 +363,17 @@ public struct SQLLayout: Sendable {
             case .quantityLowOpen: bool(q.loOpen)
             default: bool(q.hiOpen)
             }
-        case .dayLow, .dayHigh, .dateShape, .dateAnchor:
+        case .dayLow, .dayHigh, .dayStart, .dayEnd, .dateShape, .dateAnchor:
             guard case .date(let d) = v else { null(); return }
             switch col.kind {
-            case .dayLow: text(String(d.lo))
-            case .dayHigh: text(String(d.hi))
-            case .dateShape: text(String(d.shape))
-            default: text(String(d.anchor))
+            case .dayLow: raw(String(d.comparedFrom))
+            case .dayHigh: raw(String(d.comparedTo))
+            case .dayStart: raw(String(d.lo))
+            case .dayEnd: raw(String(d.hi))
+            case .dateShape: raw(String(d.shape))
+            default: raw(String(d.anchor))
             }
-        case .refRow: if case .ref(let ref) = v { text(String(ref.row)) } else { null() }
+        case .refRow: if case .ref(let ref) = v { raw(String(ref.row)) } else { null() }
         case .refDisplay: if case .ref(let ref) = v { text(ref.display) } else { null() }
         case .row, .percentFlag, .integer: null()
         }
@@ -298,6 +381,13 @@ public struct SQLLayout: Sendable {
 }
 
 extension PartialDate {
+    /// The first and last day comparisons read: the period's, except that a relative date
+    /// ("days after 2024-10-13") is only known to fall after (before) its anchor, so it
+    /// reaches without end the other way and comparisons that depend on that answer maybe,
+    /// as Evaluate's compareDates answers.
+    var comparedFrom: Int32 { form == .before ? Int32.min + 1 : lo }
+    var comparedTo: Int32 { form == .after ? Int32.max : hi }
+
     /// Precision, end precision, form and unit in one small number (2 bits each), so that a
     /// date comes back from SQL exactly as it went in.
     var shape: Int {

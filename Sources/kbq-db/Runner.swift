@@ -1,0 +1,218 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import KBQ
+import Synchronization
+
+/// Ctrl-C while a statement runs cancels it on the server (libpq's PQcancel, which a signal
+/// handler may call), rather than leaving it running after kbq is gone.
+enum Interrupt {
+    static let requested = Atomic<Bool>(false)
+    // A signal handler cannot capture context: the statement's canceller is kept here.
+    nonisolated(unsafe) static var cancel: Canceller?
+
+    static func install() {
+        // A parent may have left SIGINT blocked (the mask is inherited across exec).
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigprocmask(SIG_UNBLOCK, &set, nil)
+        signal(SIGINT) { _ in
+            Interrupt.requested.store(true, ordering: .relaxed)
+            if let c = Interrupt.cancel { c.cancelRunningStatement() } else { _exit(130) }
+        }
+    }
+}
+
+/// `kbq --db URL …` and `kbq --sql …`: the script runner over SQL. Scripts are read and
+/// checked as the file's runner does (nothing runs when any statement has an error); each
+/// query runs as one SQL statement on the server, and its rows render as from the file.
+struct DatabaseRunner {
+    var database: String?
+    var printSQL = false
+    var dialect: SQLDialect = .postgres
+    var kbPath: String?
+    var inputs: [(name: String, text: String)] = []
+    var format: OutputFormat = .table
+    var parameters: [String: Value] = [:]
+    var keepGoing = false
+
+    static let usage = "usage: kbq --db DATABASE-URL [-e QUERY | SCRIPT …] [--format F] [--param name=value]\n" +
+        "       kbq --sql [--dialect postgres|spark|duckdb|sqlite] [--kb FILE] [-e QUERY | SCRIPT …]"
+
+    /// Reads the command line; fails with status 2 on anything it does not take.
+    static func parse(_ arguments: [String]) -> DatabaseRunner {
+        var r = DatabaseRunner()
+        var i = 0
+        var expressions: [String] = []
+        var files: [String] = []
+        var order: [Bool] = []
+        func value(_ a: String, _ name: String) -> String {
+            if a.hasPrefix(name + "=") { return String(a.dropFirst(name.count + 1)) }
+            guard i + 1 < arguments.count else { fail("\(name) needs a value\n\(usage)") }
+            i += 1
+            return arguments[i]
+        }
+        var onlyFiles = false
+        while i < arguments.count {
+            let a = arguments[i]
+            defer { i += 1 }
+            if onlyFiles || a == "-" || !a.hasPrefix("-") { files.append(a); order.append(false); continue }
+            switch a.split(separator: "=", maxSplits: 1).first.map(String.init) ?? a {
+            case "--": onlyFiles = true
+            case "--db": r.database = value(a, "--db")
+            case "--sql": r.printSQL = true
+            case "--dialect":
+                let d = value(a, "--dialect")
+                guard let dialect = SQLDialect(rawValue: d) else {
+                    fail("--dialect takes one of " + SQLDialect.allCases.map(\.rawValue).joined(separator: ", ") + "; got '\(d)'")
+                }
+                r.dialect = dialect
+            case "--kb": r.kbPath = value(a, "--kb")
+            case "-e", "--execute":
+                expressions.append(value(a, a.hasPrefix("--") ? "--execute" : "-e"))
+                order.append(true)
+            case "-f", "--format":
+                let f = value(a, a.hasPrefix("--") ? "--format" : "-f")
+                guard let format = OutputFormat(rawValue: f) else { fail("--format takes table, json, csv or markdown; got '\(f)'") }
+                r.format = format
+            case "-p", "--param":
+                let p = value(a, a.hasPrefix("--") ? "--param" : "-p")
+                guard let eq = p.firstIndex(of: "=") else { fail("--param expects name=value; got '\(p)'") }
+                var name = String(p[..<eq])
+                if name.hasPrefix("$") { name.removeFirst() }
+                if r.parameters[name] != nil { fail("--param \(name) is given twice; give each parameter once") }
+                r.parameters[name] = Value.parse(literal: String(p[p.index(after: eq)...]))
+            case "-k", "--keep-going": r.keepGoing = true
+            default: fail("unknown option '\(a)'\n\(usage)")
+            }
+        }
+        if r.database == nil && !r.printSQL { fail(usage) }
+        if r.database != nil && r.printSQL { fail("--sql prints the SQL without running it; give --db or --sql, not both") }
+        if r.database != nil && r.kbPath != nil { fail("--db reads the KB pushed to the database; --kb chooses a KB to push or to print SQL for") }
+        var e = expressions.makeIterator(), f = files.makeIterator()
+        for isExpression in order {
+            if isExpression, let text = e.next() {
+                r.inputs.append((expressions.count == 1 ? "-e" : "-e#\(r.inputs.count + 1)", text))
+            } else if !isExpression, let path = f.next() {
+                r.inputs.append((path == "-" ? "<stdin>" : path, readFile(path)))
+            }
+        }
+        if r.inputs.isEmpty {
+            if isatty(0) == 1 { fail("the REPL does not run on a database yet: give -e QUERY or a script") }
+            r.inputs.append(("<stdin>", readFile("-")))
+        }
+        return r
+    }
+
+    /// Runs every input; returns the exit status.
+    func run() -> Status {
+        Interrupt.install()
+        var connection: Connection?
+        var session: SQLSession
+        if let database {
+            do {
+                let c = try Connection(database)
+                let metadata = try DatabaseRunner.metadata(of: c)
+                do { session = try SQLSession(metadata: metadata, dialect: dialect) } catch { fail(error.message) }
+                connection = c
+            } catch {
+                fail(error.message)
+            }
+        } else {
+            var kb = KnowledgeBase.article
+            if let kbPath {
+                do { kb = try KnowledgeBase(contentsOfFile: kbPath) } catch { fail(String(describing: error)) }
+            }
+            do { session = try SQLSession(schema: kb, dialect: dialect) } catch { fail(error.message) }
+        }
+        let width = DatabaseRunner.tableWidth()
+        var shown = 0
+        var status = Status.ok
+        for input in inputs {
+            let source = SourceText(input.text, name: input.name)
+            let (statements, problems) = session.compile(source)
+            for d in problems { writeError(source.render(d)) }
+            if problems.contains(where: { !$0.isWarning }) { status = .queryError; if keepGoing { continue } else { break } }
+            for st in statements where st.kind == .query {
+                var text: String
+                if let connection {
+                    let arguments: [String?]
+                    do { arguments = try st.arguments(parameters) } catch {
+                        writeError(source.render(error))
+                        status = .queryError
+                        if keepGoing { continue } else { return status }
+                    }
+                    do {
+                        Interrupt.cancel = connection.makeCanceller()
+                        defer { Interrupt.cancel = nil }
+                        let rows = try connection.query(st.sql, parameters: arguments)
+                        text = try st.result(rows).rendered(as: format, width: format == .table ? width : nil)
+                    } catch let e as DatabaseError {
+                        if Interrupt.requested.load(ordering: .relaxed) {
+                            fail("cancelled: the server stopped the statement", .queryError)
+                        }
+                        fail(e.message)
+                    } catch {
+                        fail(String(describing: error))
+                    }
+                } else {
+                    text = DatabaseRunner.printable(st, dialect: dialect)
+                }
+                if text.utf8.last != UInt8(ascii: "\n") { text += "\n" }
+                if shown > 0 { text = "\n" + text }
+                shown += 1
+                print(text, terminator: "")
+            }
+        }
+        return status
+    }
+
+    /// The SQL of a statement as `--sql` prints it: which kbq parameter each bind parameter
+    /// takes, then the statement.
+    static func printable(_ st: SQLStatement, dialect: SQLDialect) -> String {
+        var out = ""
+        if !st.parameterNames.isEmpty {
+            out += "-- bind parameters: " + st.parameterNames.map { "$" + $0 }.joined(separator: ", ") + " (kbq --db binds them from --param)\n"
+        }
+        return out + st.sql + ";\n"
+    }
+
+    /// The metadata `kbq push` kept beside the rows (the KB's schema among it).
+    static func metadata(of c: Connection) throws(DatabaseError) -> [String: String] {
+        let exists = try c.query("SELECT to_regclass($1) IS NOT NULL", parameters: [SQLLayout.metaTable])
+        guard exists.first?.first == "t" else {
+            throw DatabaseError(message: "the database holds no kbq KB (no \(SQLLayout.metaTable) table): push one with kbq push URL [--kb FILE]")
+        }
+        var values: [String: String] = [:]
+        for r in try c.query("SELECT key, value FROM \(SQLDialect.postgres.quoted(SQLLayout.metaTable))") where r.count == 2 {
+            if let k = r[0], let v = r[1] { values[k] = v }
+        }
+        return values
+    }
+
+    /// As kbq's: the terminal's width, else $COLUMNS, else 100 (what Examples/*.out are recorded at).
+    static func tableWidth() -> Int {
+        var size = winsize()
+        if ioctl(1, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
+        if let c = getenv("COLUMNS").flatMap({ Int(String(cString: $0)) }), c > 0 { return c }
+        return 100
+    }
+}
+
+/// A script's text; a file that cannot be read is a usage error.
+func readFile(_ path: String) -> String {
+    let fd = path == "-" ? 0 : open(path, O_RDONLY)
+    guard fd >= 0 else { fail("cannot read \(path): \(String(cString: strerror(errno)))") }
+    defer { if fd != 0 { close(fd) } }
+    var bytes: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = read(fd, &buffer, buffer.count)
+        if n < 0 { fail("cannot read \(path): \(String(cString: strerror(errno)))") }
+        if n == 0 { break }
+        bytes += buffer[0..<n]
+        if bytes.count > 1 << 20 { fail("\(path) is over the 1 MiB of query text kbq runs") }
+    }
+    return String(decoding: bytes, as: UTF8.self)
+}
