@@ -61,6 +61,9 @@ struct HelpTopic {
                   exact phrase (search '"Article 4" treaty'). Each match is marked «like this».
                   """,
                   examples: ["search \"Kursk\"", "search \"deterrent nuclear\"", "search '\"military personnel\" Russia'"]),
+        HelpTopic(names: ["union", ","], syntax: "COLLECTION, COLLECTION, … CLAUSE…",
+                  text: "Several collections one after another: a collection column, then the fields they all share with one type; clauses apply to all the rows.",
+                  examples: ["claims, estimates, events where hedge < stated select collection, id, source, hedge"]),
         HelpTopic(names: ["conflicts"], syntax: "conflicts",
                   text: "Every topic where sources disagree, the largest relative spread first.",
                   examples: ["conflicts"]),
@@ -152,6 +155,7 @@ extension Shell {
 
             Statements:
               COLLECTION CLAUSE…        query a collection (.schema lists them) or a let name
+              C1, C2, … CLAUSE…         several collections at once, with their shared fields
               let NAME = QUERY          name a result for later statements
               describe "NAME"           everything about an entity, by name or alias
               search "WORDS"            sentences with all the words, anywhere ("…" for a phrase)
