@@ -122,6 +122,35 @@ private func bodies(_ output: String) -> [[String: Any]] {
         #expect(reply(8)?["result"] != nil)
     }
 
+    @Test func aLargeDocumentIsAnsweredInBoundedTime() throws {
+        // 5,000 `let`s, each used with a hedge word, and 40 `.load` lines of a small KB:
+        // semantic tokens, completion and hover read them without work that grows with the
+        // square of the document.
+        let kbPath = try scratch.write("small.kb.json", #"{"kbq": 1, "collections": {"t": {"fields": {"id": "string"}, "rows": [{"id": "a"}]}}}"#)
+        var text = ""
+        for i in 0..<5_000 { text += "let a\(i) = estimates where hedge >= stated\na\(i) where hedge >= likely\n" }
+        for _ in 0..<40 { text += ".load \(kbPath)\nt where id = \"a\"\n" }
+        let escaped = text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
+        let uri = "file:///tmp/large.kbq"
+        var input = message(#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"capabilities":{}}}"#)
+        input += message(#"{"jsonrpc":"2.0","method":"textDocument/didOpen","params":{"textDocument":{"uri":"\#(uri)","version":1,"text":"\#(escaped)"}}}"#)
+        input += message(#"{"jsonrpc":"2.0","id":2,"method":"textDocument/semanticTokens/full","params":{"textDocument":{"uri":"\#(uri)"}}}"#)
+        input += message(#"{"jsonrpc":"2.0","id":3,"method":"textDocument/completion","params":{"textDocument":{"uri":"\#(uri)"},"position":{"line":9999,"character":15}}}"#)
+        input += message(#"{"jsonrpc":"2.0","id":4,"method":"textDocument/hover","params":{"textDocument":{"uri":"\#(uri)"},"position":{"line":9999,"character":1}}}"#)
+        input += message(#"{"jsonrpc":"2.0","id":5,"method":"shutdown"}"#) + message(#"{"jsonrpc":"2.0","method":"exit"}"#)
+        let started = Date()
+        let r = kbq(["lsp"], input: input, scratch: scratch, timeout: 60)
+        #expect(!r.timedOut)
+        #expect(r.status == 0, "\(r.error)")
+        let replies = bodies(r.output)
+        for id in 2...5 { #expect(replies.contains { ($0["id"] as? Int) == id && $0["result"] != nil }, "no answer to \(id)") }
+        let published = replies.first { ($0["method"] as? String) == "textDocument/publishDiagnostics" }
+        let items = (published?["params"] as? [String: Any])?["diagnostics"] as? [[String: Any]] ?? []
+        #expect(items.contains { ($0["code"] as? String) == "limit-exceeded" }, "the .load lines past the bound are noted")
+        #expect(!items.contains { ($0["severity"] as? Int) == 1 }, "\(items.prefix(3))")
+        #expect(Date().timeIntervalSince(started) < 30)
+    }
+
     @Test func unknownArgumentsAreUsageErrors() {
         let r = kbq(["lsp", "--frobnicate"], scratch: scratch)
         #expect(r.status == 2)

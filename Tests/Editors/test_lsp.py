@@ -277,3 +277,12 @@ async def test_a_stream_of_malformed_messages_leaves_the_server_answering(client
     assert far is None
     fields = await complete(client, uri, text, "estimates where ")
     assert "topic" in fields
+
+
+async def test_a_warning_is_reported_as_a_warning(client: LanguageClient):
+    uri = "untitled:warning.kbq"
+    text = 'estimates where topic = "shels" select topic\n'
+    diagnostics = await open_document(client, uri, text)
+    assert [d.code for d in diagnostics] == ["no-match"], diagnostics
+    assert diagnostics[0].severity == types.DiagnosticSeverity.Warning
+    assert diagnostics[0].range.start == position_of(text, '= "shels"', after=2)

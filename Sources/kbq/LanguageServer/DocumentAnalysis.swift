@@ -72,7 +72,20 @@ final class DocumentAnalysis {
     private(set) var spans: [KBSpan] = []
     private(set) var problems: [ReportedProblem] = []
     private(set) var lets: [LetBinding] = []
+    /// Where each name a query starts from begins (a collection or `let` name).
+    private(set) var sourceNameStarts: Set<Int> = []
+    /// Where each `let` name is written: true where it is bound, false where it is used.
+    private(set) var letNameRoles: [Int: Bool] = [:]
+    /// The bindings of each `let` name, as indices into `lets`, in source order.
+    private var letsByName: [String: [Int]] = [:]
     private var completionSessions: [Int: Session] = [:]
+
+    /// The most `.load` lines whose KB the queries after them are checked against.
+    static let maxLoads = 16
+    /// The most `let` statements completion binds to offer their names and columns.
+    static let maxCompletionLets = 200
+    /// What completion may spend binding a document's `let` names, in all.
+    static let completionLimits = Limits(maxRows: 100_000, maxSeconds: 0.25, maxWork: 20_000_000, maxTextBytes: 16 << 20)
 
     init(uri: String, version: Int, text: String, defaultKB: KnowledgeBase, cache: KBCache, workspaceRoot: String?) {
         self.uri = uri
@@ -133,6 +146,12 @@ final class DocumentAnalysis {
                 continue
             }
             guard name == "load", words.count == 2 else { continue }
+            // Each KB is a check of the whole text: a bounded number of them.
+            if spans.count >= DocumentAnalysis.maxLoads {
+                problems.append(ReportedProblem(diagnostic: Diagnostic(.limitExceeded, "more than \(DocumentAnalysis.maxLoads) .load lines: the queries after this one are checked against the KB before it", at: lineRange),
+                                                severity: 3))
+                continue
+            }
             switch cache.kb(at: resolve(words[1], workspaceRoot: workspaceRoot)) {
             case .loaded(let loaded):
                 spans.append(KBSpan(range: SourceRange(start, piece.range.start), kb: kb))
@@ -186,7 +205,8 @@ final class DocumentAnalysis {
             }
             guard hasStatement else { continue }
             do throws(Diagnostics) {
-                _ = try PreparedQuery(String(decoding: piece, as: UTF8.self), kb: span.kb, name: uri)
+                let checked = try PreparedQuery(String(decoding: piece, as: UTF8.self), kb: span.kb, name: uri)
+                problems += checked.warnings.map { ReportedProblem(diagnostic: $0, severity: DocumentAnalysis.severity(of: $0)) }
             } catch {
                 problems += error.items.map { ReportedProblem(diagnostic: $0, severity: DocumentAnalysis.severity(of: $0)) }
             }
@@ -202,9 +222,8 @@ final class DocumentAnalysis {
         problems.sort { ($0.diagnostic.range?.start ?? 0) < ($1.diagnostic.range?.start ?? 0) }
     }
 
-    /// Every diagnostic of the engine is an error today; warnings get their own severity when
-    /// the engine marks them.
-    static func severity(of d: Diagnostic) -> Int { 1 }
+    /// LSP's severity: 2 for the engine's warnings (the query still runs), else 1, an error.
+    static func severity(of d: Diagnostic) -> Int { d.isWarning ? 2 : 1 }
 
     // MARK: - Let names
 
@@ -216,10 +235,18 @@ final class DocumentAnalysis {
             case .query(let q), .explain(let q): query = q
             case .let(_, let q): query = q
             }
-            if case .name(let n) = query.source, let i = current[n.text] { lets[i].references.append(n.range) }
+            if case .name(let n) = query.source {
+                sourceNameStarts.insert(n.range.start)
+                if let i = current[n.text] {
+                    lets[i].references.append(n.range)
+                    letNameRoles[n.range.start] = false
+                }
+            }
             if case .let(let name, _) = st.kind {
                 lets.append(LetBinding(name: name.text, nameRange: name.range, statement: st))
                 current[name.text] = lets.count - 1
+                letsByName[name.text, default: []].append(lets.count - 1)
+                letNameRoles[name.range.start] = true
             }
         }
     }
@@ -233,7 +260,13 @@ final class DocumentAnalysis {
 
     /// The binding a statement starting from `name` at `offset` reads (the last before it).
     func letBinding(named name: String, before offset: Int) -> LetBinding? {
-        lets.last { $0.name == name && $0.statement.range.end <= offset }
+        guard let indices = letsByName[name] else { return nil }
+        var lo = 0, hi = indices.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if lets[indices[mid]].statement.range.end <= offset { lo = mid + 1 } else { hi = mid }
+        }
+        return lo > 0 ? lets[indices[lo - 1]] : nil
     }
 
     func contains(_ r: SourceRange, _ offset: Int) -> Bool { r.start <= offset && offset <= r.end }
@@ -244,17 +277,23 @@ final class DocumentAnalysis {
     func completionSession(at offset: Int) -> Session {
         let kb = self.kb(at: offset)
         let span = spans.last { $0.range.start <= offset }?.range ?? SourceRange(0, index.bytes.count)
-        let before = lets.filter { $0.statement.range.end < offset && $0.statement.range.start >= span.start }
-        if let cached = completionSessions[before.count] { return cached }
+        // The `let`s nearest the cursor, a bounded number: a name bound further up is still
+        // checked, but its columns are not offered.
+        let before = lets.filter { $0.statement.range.end < offset && $0.statement.range.start >= span.start }.suffix(DocumentAnalysis.maxCompletionLets)
+        let key = before.last?.statement.range.start ?? -1
+        if let cached = completionSessions[key] { return cached }
+        // One run for all of them: the limits bound the whole run, however many there are.
         var session = Session(kb: kb)
         let bytes = Array(queryText.utf8)
-        for b in before {
+        let script = before.map { b in
             let r = b.statement.range
-            let text = String(decoding: bytes[r.start..<min(r.end, bytes.count)], as: UTF8.self)
-            _ = session.run(SourceText(text), limits: .untrusted) { _ in }
+            return String(decoding: bytes[r.start..<min(r.end, bytes.count)], as: UTF8.self)
+        }.joined(separator: "\n")
+        if !script.isEmpty {
+            _ = session.run(SourceText(script), limits: DocumentAnalysis.completionLimits, keepGoing: true) { _ in }
         }
         if completionSessions.count > 64 { completionSessions.removeAll() }
-        completionSessions[before.count] = session
+        completionSessions[key] = session
         return session
     }
 
@@ -282,7 +321,14 @@ final class DocumentAnalysis {
 
     /// The statement whose range holds `offset`.
     func statement(at offset: Int) -> Statement? {
-        statements.first { $0.range.start <= offset && offset <= $0.range.end }
+        // Statements are in source order: the last one starting at or before `offset`.
+        var lo = 0, hi = statements.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if statements[mid].range.start <= offset { lo = mid + 1 } else { hi = mid }
+        }
+        guard lo > 0, offset <= statements[lo - 1].range.end else { return nil }
+        return statements[lo - 1]
     }
 
     /// The collection a statement starts from, following `let` names to the collection
@@ -290,7 +336,8 @@ final class DocumentAnalysis {
     func collection(of statement: Statement) -> KBCollection? {
         var st = statement
         let kb = self.kb(at: statement.range.start)
-        for _ in 0...lets.count {
+        // A chain of `let` names is followed a bounded number of steps.
+        for _ in 0...min(lets.count, 64) {
             let query: Query
             switch st.kind {
             case .query(let q), .explain(let q), .let(_, let q): query = q

@@ -105,12 +105,7 @@ extension LanguageServer {
 
     /// Whether token `i` is the name a query starts from.
     func isSource(_ doc: DocumentAnalysis, _ i: Int) -> Bool {
-        doc.statements.contains { st in
-            let q: Query
-            switch st.kind { case .query(let x), .explain(let x), .let(_, let x): q = x }
-            if case .name(let n) = q.source { return n.range == doc.tokens[i].range }
-            return false
-        }
+        doc.sourceNameStarts.contains(doc.tokens[i].range.start)
     }
 
     /// The collection whose field the path step at token `i` (after a `.`) names.
@@ -285,6 +280,13 @@ extension LanguageServer {
         let bytes = doc.index.bytes
         var previousEnd = 0
         let tokens = doc.tokens
+        // The collection of each statement a hedge word is in, worked out once per statement.
+        var owners: [Int: KBCollection?] = [:]
+        func isField(_ name: String, at offset: Int) -> Bool {
+            guard let st = doc.statement(at: offset) else { return false }
+            if owners[st.range.start] == nil { owners[st.range.start] = .some(doc.collection(of: st)) }
+            return owners[st.range.start]??.field(name) != nil
+        }
         for (i, t) in tokens.enumerated() {
             // A comment is in the gap before a token.
             var p = previousEnd
@@ -297,11 +299,11 @@ extension LanguageServer {
                 spans.append((t.range, k == .true || k == .false || k == .null ? type("number") : type("keyword"), 0))
             case .identifier(let name):
                 if case .symbol("(") = next { spans.append((t.range, type("function"), 0)); continue }
-                if let b = doc.letBinding(at: t.range.start), b.nameRange == t.range || b.references.contains(t.range) {
-                    spans.append((t.range, type("variable"), b.nameRange == t.range ? 1 : 0))
+                if let role = doc.letNameRoles[t.range.start] {
+                    spans.append((t.range, type("variable"), role ? 1 : 0))
                 } else if isSource(doc, i) {
                     spans.append((t.range, type("class"), 0))
-                } else if doc.kb(at: t.range.start).hedges.rank(of: name) != nil, !isField(doc, name, at: t.range.start) {
+                } else if doc.kb(at: t.range.start).hedges.rank(of: name) != nil, !isField(name, at: t.range.start) {
                     spans.append((t.range, type("enumMember"), 0))
                 } else {
                     spans.append((t.range, type("property"), 0))
@@ -335,10 +337,7 @@ extension LanguageServer {
         return .make([("data", .array(data))])
     }
 
-    func isField(_ doc: DocumentAnalysis, _ name: String, at offset: Int) -> Bool {
-        guard let st = doc.statement(at: offset), let c = doc.collection(of: st) else { return false }
-        return c.field(name) != nil
-    }
+
 }
 
 extension DocumentAnalysis {
