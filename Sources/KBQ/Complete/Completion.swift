@@ -16,6 +16,57 @@ public enum Completion {
     ///   replaces `line[replaceFrom..<cursor]`), and the candidates, sorted. String values
     ///   come quoted, so a candidate can replace an open string with its closing quote.
     public static func candidates(for line: String, cursor: Int, session: Session) -> (replaceFrom: Int, candidates: [String]) {
+        let (from, texts, _) = complete(line, cursor: cursor, session: session)
+        return (from, texts)
+    }
+
+    /// The completions at byte offset `cursor` of `line`, typed: each with its kind, the
+    /// type of a field, and a one-line description, for an editor's completion list.
+    public static func items(for line: String, cursor: Int, session: Session) -> (replaceFrom: Int, items: [CompletionItem]) {
+        let (from, texts, offer) = complete(line, cursor: cursor, session: session)
+        let lets = Set(session.letNames + offer.lets)
+        let items = texts.map { text -> CompletionItem in
+            if text.hasPrefix("\"") || text.hasPrefix("'") { return CompletionItem(text: text, kind: .value, type: nil, doc: "a value the KB holds here") }
+            let bare = text.hasPrefix("`") && text.hasSuffix("`") && text.count > 1 ? String(text.dropFirst().dropLast()) : text
+            if let t = offer.fields[bare] { return CompletionItem(text: text, kind: .field, type: t, doc: "field (\(t))") }
+            if text.hasSuffix("(") || text.hasSuffix("()"), let f = BuiltinFunction(rawValue: String(text.prefix { $0 != "(" })) {
+                return CompletionItem(text: text, kind: .function, type: nil, doc: f.signature + ": " + f.summary)
+            }
+            if lets.contains(bare), let columns = session.columns(ofLet: bare) ?? offer.letColumns[bare] {
+                return CompletionItem(text: text, kind: .let, type: nil, doc: "let name: " + columns.map(\.name).joined(separator: ", "))
+            }
+            if let c = session.kb.collection(bare) {
+                return CompletionItem(text: text, kind: .collection, type: nil, doc: "collection of \(c.count) rows: " + c.fields.map(\.name).joined(separator: ", "))
+            }
+            return CompletionItem(text: text, kind: .keyword, type: nil, doc: keywordDoc(text))
+        }
+        return (from, items)
+    }
+
+    /// One line on a keyword offered for completion.
+    static func keywordDoc(_ word: String) -> String {
+        switch word {
+        case "where": return "keeps the rows for which a condition holds"
+        case "select": return "chooses and computes the columns"
+        case "sort by": return "orders the rows (asc or desc), nulls last"
+        case "limit": return "keeps the first N rows"
+        case "group by": return "one row per value of the keys, with aggregates"
+        case "aggregate": return "folds the rows into count(), sum(x), avg(x), min(x), max(x), spread(x)"
+        case "compare": return "one row per value, side by side, with the spread between them"
+        case "cite": return "adds each row's supporting sentence"
+        case "timeline": return "sorts by date and draws the dates"
+        case "chart": return "draws a bar per row"
+        case "let": return "names a query's rows for later statements"
+        case "explain": return "shows the checked plan instead of running it"
+        case "describe": return "everything about an entity, by name or alias"
+        case "search": return "the article's sentences that contain the words"
+        case "conflicts": return "every topic on which sources disagree"
+        default: return "keyword"
+        }
+    }
+
+    /// The completions, with what the context knew of their names.
+    static func complete(_ line: String, cursor: Int, session: Session) -> (Int, [String], CompletionOffer) {
         var bytes = Array(line.utf8)
         var cursor = min(max(0, cursor), bytes.count)
         // Never split a character.
@@ -26,7 +77,7 @@ public enum Completion {
         if case .end = tokens.last?.kind { tokens.removeLast() }
 
         let typing = Typing(tokens: &tokens, bytes: bytes, cursor: cursor)
-        let context = CompletionContext(session: session)
+        let context = CompletionContext(session: session, before: bytes)
         let offered = context.offer(statement: currentStatement(tokens))
 
         switch typing {
@@ -38,13 +89,13 @@ public enum Completion {
             let prose = context.proseFields(of: currentStatement(tokens))
             let plain = words.filter { !prose.contains($0) }
             if words.count > 1, !plain.isEmpty, plain.count < words.count { words = plain }
-            return (start, words)
+            return (start, words, offered)
         case .string(let content, let quote, let start):
             let quoteText = String(UnicodeScalar(quote))
             let matching = offered.values.filter { $0.lowercased().hasPrefix(content.lowercased()) }
-            return (start, unique(matching.map { quoted($0, quote: quoteText) }))
+            return (start, unique(matching.map { quoted($0, quote: quoteText) }), offered)
         case .nothing:
-            return (cursor, unique(offered.words + offered.values.map { quoted($0, quote: "\"") }))
+            return (cursor, unique(offered.words + offered.values.map { quoted($0, quote: "\"") }), offered)
         }
     }
 
@@ -152,15 +203,49 @@ public enum Completion {
     }
 }
 
-/// What fits at the cursor: words (names, keywords, fields) and string values (unquoted).
+/// One completion, typed: what an editor shows in its list.
+public struct CompletionItem: Sendable, Hashable {
+    /// What an item is.
+    public enum Kind: String, Sendable, Hashable {
+        /// A field of the rows at the cursor (or of a referenced collection, after `.`).
+        case field
+        /// A collection of the KB.
+        case collection
+        /// A built-in function (the text ends with `(`).
+        case function
+        /// A keyword or clause word.
+        case keyword
+        /// A value the KB holds, quoted.
+        case value
+        /// A name a `let` bound.
+        case `let`
+    }
+    /// The text that replaces what is typed.
+    public var text: String
+    /// What it is.
+    public var kind: Kind
+    /// A field's type.
+    public var type: FieldType?
+    /// One line about it.
+    public var doc: String
+}
+
+/// What fits at the cursor: words (names, keywords, fields) and string values (unquoted),
+/// with the types of the fields among the words and the `let` names of the text before.
 struct CompletionOffer {
     var words: [String] = []
     var values: [String] = []
+    var fields: [String: FieldType] = [:]
+    var lets: [String] = []
+    var letColumns: [String: [ResultColumn]] = [:]
 }
 
 /// The names a statement can see, and the analysis of where in it the cursor is.
 struct CompletionContext {
     let session: Session
+    /// The entry's text before the cursor (earlier statements included: a `let` there is
+    /// in scope).
+    let before: [UInt8]
     var kb: KnowledgeBase { session.kb }
 
     /// `sort by` and `group by` complete whole: `by` is all that can follow.
@@ -168,13 +253,41 @@ struct CompletionContext {
     static let statementWords = ["let", "explain", "describe", "search", "conflicts"]
     static let afterOperand = ["and", "or", "in", "not", "contains", "matches", "between", "is"]
 
-    /// The fields of what a statement starts from, with their types.
+    /// The fields the checker says the rows have at the cursor, with their types.
     struct Scope {
         var fields: [(name: String, type: FieldType)] = []
         /// The collection whose values `distinctStrings` can list.
         var collection: KBCollection?
 
         func type(of name: String) -> FieldType? { fields.first { $0.name == name }?.type }
+    }
+
+    /// The scope the checker gives the rows flowing into the clause that starts at byte
+    /// `clauseStart` of the statement that starts at byte `statementStart`: the text before
+    /// the clause is checked (with the statements before it, whose `let`s it may use). When
+    /// that text does not check, the clause before it is tried, and so on back to the source
+    /// (`clauseStarts`, latest first); nil when not even the source checks.
+    func checkedScope(statementStart: Int, clauseStarts: [Int]) -> Scope? {
+        for end in clauseStarts where end >= statementStart && end <= before.count {
+            let text = String(decoding: before[..<end], as: UTF8.self)
+            let checked = check(source: text, kb: kb, lets: session.letShapes)
+            guard let last = checked.statements.last, last.range.start >= statementStart,
+                  !checked.diagnostics.contains(where: { ($0.range?.start ?? 0) >= statementStart }) else { continue }
+            let shape = last.query.output
+            return Scope(fields: shape.columns.map { ($0.name, $0.type) },
+                         collection: (shape.stored ?? shape.origin).flatMap { kb.collection($0) })
+        }
+        return nil
+    }
+
+    /// The `let` names the statements before `statementStart` bind, with their rows' shapes,
+    /// as the checker reads them.
+    func letShapes(before statementStart: Int) -> [String: RowShape] {
+        guard statementStart > 0, statementStart <= before.count else { return [:] }
+        let checked = check(source: String(decoding: before[..<statementStart], as: UTF8.self), kb: kb, lets: session.letShapes)
+        var out: [String: RowShape] = [:]
+        for st in checked.statements { if case .let(let name, let q) = st.kind { out[name] = q.output } }
+        return out
     }
 
     /// Fields of the statement's collection whose values are running text: quotes and
@@ -195,16 +308,6 @@ struct CompletionContext {
         return out
     }
 
-    func scope(of name: String) -> Scope {
-        if let c = kb.collection(name) {
-            return Scope(fields: c.fields.map { ($0.name, $0.type) }, collection: c)
-        }
-        if let columns = session.columns(ofLet: name) {
-            return Scope(fields: columns.map { ($0.name, $0.type) }, collection: session.collection(ofLet: name))
-        }
-        return Scope()
-    }
-
     func offer(statement: ArraySlice<Token>) -> CompletionOffer {
         var s = statement
         if s.first?.keyword == .explain { s = s.dropFirst() }
@@ -213,10 +316,15 @@ struct CompletionContext {
             guard s.count >= 3, s[s.startIndex + 2].symbol == "=" else { return CompletionOffer() }
             s = s.dropFirst(3)
         }
+        let statementStart = statement.first?.range.start ?? before.count
         guard let head = s.first else {
-            var words = kb.collections.map(\.name) + session.letNames
+            let earlier = letShapes(before: statementStart)
+            var words = kb.collections.map(\.name) + session.letNames + earlier.keys.sorted()
             if statement.isEmpty { words += CompletionContext.statementWords } else if statement.first?.keyword == .explain { words += ["describe", "search", "conflicts"] }
-            return CompletionOffer(words: words)
+            var offer = CompletionOffer(words: words)
+            offer.lets = earlier.keys.sorted()
+            offer.letColumns = earlier.mapValues(\.columns)
+            return offer
         }
         let rest = s.dropFirst()
         switch head.kind {
@@ -226,9 +334,9 @@ struct CompletionContext {
         case .keyword(.search):
             return rest.isEmpty ? CompletionOffer() : CompletionOffer(words: CompletionContext.clauseWords)
         case .keyword(.conflicts):
-            return clauses(rest, scope: Scope())
-        case .identifier(let name):
-            return clauses(rest, scope: scope(of: name))
+            return clauses(rest, statementStart: statementStart, source: head)
+        case .identifier:
+            return clauses(rest, statementStart: statementStart, source: head)
         default:
             return CompletionOffer()
         }
@@ -244,8 +352,9 @@ struct CompletionContext {
 
     /// Finds the clause the cursor is in (the last clause keyword outside brackets) and
     /// offers what may follow what has been typed of it.
-    func clauses(_ tokens: ArraySlice<Token>, scope: Scope) -> CompletionOffer {
+    func clauses(_ tokens: ArraySlice<Token>, statementStart: Int, source: Token) -> CompletionOffer {
         var clauseStart: Int?
+        var starts: [Int] = [source.range.end]
         var depth = 0
         for i in tokens.indices {
             switch tokens[i].kind {
@@ -253,12 +362,22 @@ struct CompletionContext {
             case .symbol(")"), .symbol("]"): depth = max(0, depth - 1)
             case .keyword(let k) where depth == 0 && k.isClauseStart:
                 clauseStart = i
+                starts.append(tokens[i].range.start)
             default: break
             }
         }
         guard let start = clauseStart, let keyword = tokens[start].keyword else {
             return CompletionOffer(words: CompletionContext.clauseWords)
         }
+        // The rows flowing into this clause, as the checker sees them.
+        let scope = checkedScope(statementStart: statementStart, clauseStarts: starts.reversed()) ?? Scope()
+        var offer = clause(keyword, tokens, start: start, scope: scope)
+        for f in scope.fields where offer.fields[f.name] == nil { offer.fields[f.name] = f.type }
+        return offer
+    }
+
+    /// What may follow what has been typed of the clause that starts at `tokens[start]`.
+    func clause(_ keyword: Keyword, _ tokens: ArraySlice<Token>, start: Int, scope: Scope) -> CompletionOffer {
         let body = tokens[(start + 1)...].filter { if case .newline = $0.kind { return false } else { return true } }
         let fields = scope.fields.map { Completion.nameInQuery($0.name) }
         let afterClause = CompletionContext.clauseWords
@@ -348,7 +467,9 @@ struct CompletionContext {
         case .symbol("."):
             // A path through references: the fields of the referenced collection.
             guard let c = pathTarget(Array(beforeLast), scope: scope) else { return CompletionOffer() }
-            return CompletionOffer(words: c.fields.map { Completion.nameInQuery($0.name) })
+            var offer = CompletionOffer(words: c.fields.map { Completion.nameInQuery($0.name) })
+            for f in c.fields { offer.fields[f.name] = f.type }
+            return offer
         case .symbol(let op) where ["=", "!=", "<", "<=", ">", ">="].contains(op):
             guard let values = stringValues(of: Array(beforeLast), scope: scope) else { return CompletionOffer(words: fields) }
             return CompletionOffer(values: values)
