@@ -121,7 +121,7 @@ struct Citer {
 
     /// The provenance fields a row of the KB may carry beside `sentence`, `source` and
     /// `hedge` (docs/KB-FORMAT.md): shown with the citation when present.
-    static let provenanceFields = ["attribution", "inferred", "inference", "basis", "reported"]
+    static let provenanceFields = ["inferred", "reason", "basis", "reported"]
 
     /// A sentence as a citation gives it: its id and its text.
     func sentence(_ s: RowRef) -> JSONText {

@@ -82,8 +82,11 @@ def test_headline_question_gives_both_estimates_with_their_sentences():
         data = answer(result)
         [table] = data["results"]
         rows = {r["source"]: r for r in table["rows"]}
-        assert set(rows) == {"U.S. intelligence", "South Korean intelligence"}
-        us, sk = rows["U.S. intelligence"], rows["South Korean intelligence"]
+        assert set(rows) == {"U.S. intelligence", "South Korea"}
+        us, sk = rows["U.S. intelligence"], rows["South Korea"]
+        # The U.S. attribution is the KB's reading of p15.2, and says so; South Korea's is stated.
+        assert us["inferred"] == ["source"] and us["citation"]["inferred"] == ["source"] and sk["inferred"] == []
+        assert any(n.startswith("inferred: the source of e3 (U.S. intelligence)") for n in table["notes"])
         assert us["value"]["qualifier"] == "over" and us["value"]["low"] == 16500 and us["value"]["text"] == "over 16,500"
         assert sk["value"] == 13000
         [us_sentence] = us["citation"]["sentences"]
@@ -105,7 +108,8 @@ def test_rows_that_are_stored_rows_cite_their_own_row():
         for r in rows:
             assert r["citation"]["collection"] == "claims"
             assert r["citation"]["sentences"][0]["id"].startswith("p")
-            assert r["citation"]["hedge"] in ("stated", "confirmed")
+            assert r["citation"]["hedge"] == "stated"
+            assert "inferred" in r["citation"]
     run(lambda: with_session(body))
 
 

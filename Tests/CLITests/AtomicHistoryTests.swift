@@ -54,7 +54,7 @@ private func entries(_ bytes: [UInt8]) -> [String] {
         let history = scratch.file("history")
         let kbq = try TerminalSession(scratch: scratch, environment: ["KBQ_HISTORY": history])
         try kbq.expect("kbq> ")
-        kbq.send("sources limit 1\r")
+        kbq.send("sources limit 1 select id\r")
         try kbq.expect("(1 row)")
         try kbq.expect("kbq> ")
         let first = try #require(snapshot(history))
@@ -63,12 +63,12 @@ private func entries(_ bytes: [UInt8]) -> [String] {
         // shows; replacing the file leaves it alone.
         #expect(link(history, history + ".before") == 0)
         let before = inode(history)
-        kbq.send("sources limit 2\r")
+        kbq.send("sources limit 2 select id\r")
         try kbq.expect("(2 rows)")
         try kbq.expect("kbq> ")
         #expect(inode(history) != before)
         #expect(snapshot(history + ".before") == first)
-        #expect(entries(snapshot(history) ?? []).last == "sources limit 2")
+        #expect(entries(snapshot(history) ?? []).last == "sources limit 2 select id")
         // No temporary file is left beside it.
         let left = try FileManager.default.contentsOfDirectory(atPath: scratch.path).filter { $0.hasSuffix(".tmp") }
         #expect(left.isEmpty)
@@ -82,11 +82,11 @@ private func entries(_ bytes: [UInt8]) -> [String] {
         let b = try TerminalSession(scratch: scratch, environment: ["KBQ_HISTORY": history])
         try a.expect("kbq> ")
         try b.expect("kbq> ")
-        try a.enter("sources limit 1", expecting: "(1 row)")
-        try b.enter("sources limit 2", expecting: "(2 rows)")
-        try a.enter("sources limit 3", expecting: "(3 rows)")
+        try a.enter("sources limit 1 select id", expecting: "(1 row)")
+        try b.enter("sources limit 2 select id", expecting: "(2 rows)")
+        try a.enter("sources limit 3 select id", expecting: "(3 rows)")
         // Each write was the file as it stood plus the new entry: B's is kept between A's.
-        #expect(entries(snapshot(history) ?? []) == ["sources limit 1", "sources limit 2", "sources limit 3"])
+        #expect(entries(snapshot(history) ?? []) == ["sources limit 1 select id", "sources limit 2 select id", "sources limit 3 select id"])
         for s in [a, b] {
             s.send("\u{04}")
             #expect(s.waitForExit() == 0)

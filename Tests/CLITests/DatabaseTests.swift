@@ -73,7 +73,7 @@ struct PushTests {
         #expect(try db.query("SELECT value, value__lo, value__hi, value__lo_open, value__hi_open FROM estimates WHERE id = 'e3'")
                 == "16500|16500|Infinity|t|f")
         #expect(try db.query("SELECT period, period__lo, period__hi FROM estimates WHERE id = 'e2'") == "since 2022|18993|2147483647")
-        #expect(try db.query("SELECT hedge, source, source__display FROM estimates WHERE id = 'e5'") == "1|south-korean-intelligence|South Korean intelligence")
+        #expect(try db.query("SELECT hedge, source, source__display FROM estimates WHERE id = 'e5'") == "1|south-korea|South Korea")
         #expect(try db.query("SELECT count(*) FROM estimates WHERE kbq_percent") == "1")
         // The schema kept beside the rows loads as a KB with the same collections and fields.
         let schema = try db.query("SELECT value FROM kbq_meta WHERE key = 'schema'")

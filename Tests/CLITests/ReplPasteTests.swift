@@ -27,7 +27,7 @@ private let examplesWithoutErrors: [String] = {
         kbq.send("estimates\n  where topic = \"containers\"\n  | select source, value\n")
         let shown = try kbq.expect("(2 rows)")
         #expect(!shown.contains("error"), "\(shown)")
-        #expect(shown.contains("South Korean intelligence"))
+        #expect(shown.contains("U.S. intelligence") && shown.contains("South Korea"))
         try kbq.expect("kbq> ")
         kbq.send("\u{04}")
         #expect(kbq.waitForExit() == 0)

@@ -160,8 +160,8 @@ private func entries(_ path: String) -> [String] {
         // The last plain line is recalled with the up arrow.
         kbq.send("\u{1B}[A\r")
         try kbq.expect("(1 row, shown one by one")
-        try kbq.enter("sources limit 3", expecting: "(3 rows)")
-        #expect(entries(history) == ["sources limit 1", "sources limit 2", "events limit 1", "sources limit 3"])
+        try kbq.enter("sources limit 3 select id", expecting: "(3 rows)")
+        #expect(entries(history) == ["sources limit 1", "sources limit 2", "events limit 1", "sources limit 3 select id"])
         kbq.send("\u{04}")
         #expect(kbq.waitForExit() == 0)
     }
@@ -173,9 +173,9 @@ private func entries(_ path: String) -> [String] {
         #expect(symlink("real-history", link) == 0)
         let kbq = try TerminalSession(scratch: scratch, environment: ["KBQ_HISTORY": link])
         try kbq.expect("kbq> ")
-        try kbq.enter("sources limit 2", expecting: "(2 rows)")
+        try kbq.enter("sources limit 2 select id", expecting: "(2 rows)")
         #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: link)) == "real-history")
-        #expect(entries(target) == ["sources limit 1", "sources limit 2"])
+        #expect(entries(target) == ["sources limit 1", "sources limit 2 select id"])
         kbq.send("\u{04}")
         #expect(kbq.waitForExit() == 0)
     }

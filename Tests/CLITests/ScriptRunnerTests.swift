@@ -12,7 +12,7 @@ import Testing
     @Test func queryWithDashE() {
         let r = kbq(["-e", #"estimates where topic = "containers" compare source"#], scratch: scratch)
         #expect(r.status == 0, "\(r.error)")
-        #expect(r.output.contains("South Korean intelligence"))
+        #expect(r.output.contains("South Korea        1       13,000"))
         #expect(r.output.contains("spread 3,500"))
         #expect(r.error.isEmpty)
     }
@@ -104,7 +104,7 @@ import Testing
         let lines = r.output.split(whereSeparator: \.isNewline)
         #expect(lines.first == "source,value")
         #expect(lines.count == 3)
-        #expect(r.output.contains("South Korean intelligence,13000"))
+        #expect(r.output.contains("South Korea,13000"))
     }
 
     @Test func parameters() {

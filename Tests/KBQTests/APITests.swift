@@ -81,7 +81,7 @@ private let slowerParameters: [String: Value] = ["values": .list((0..<10_000).ma
         let q = try prepare("estimates where topic = $t compare source")
         #expect(q.parameterNames == ["t"])
         let containers = try q.run(parameters: ["t": .string("containers")])
-        #expect(columnTexts(containers, "source") == ["U.S. intelligence", "South Korean intelligence"])
+        #expect(columnTexts(containers, "source") == ["U.S. intelligence", "South Korea"])
         #expect(containers.summaries.first?["spread"] == .number(3_500))
         let shells = try q.run(parameters: ["t": .string("artillery shells")])
         #expect(shells.rows.count == 1)
@@ -506,7 +506,7 @@ private final class RunTimes: Sendable {
 @Suite struct ResultTests {
     @Test func resultsAreTypedAndCodableToJSON() throws {
         let r = try prepare("estimates where topic = $t compare source").run(parameters: ["t": .string("containers")])
-        #expect(r.columns.map(\.name) == ["source", "n", "value", "unit", "hedge", "sentence"])
+        #expect(r.columns.map(\.name) == ["source", "n", "value", "unit", "hedge", "sentence", "inferred"])
         #expect(r.columns.first?.type == .ref("sources"))
         let value = try #require(r.columnIndex("value"))
         #expect(r.rows.map { $0[value].number } == [16_500, 13_000])
@@ -526,7 +526,7 @@ private final class RunTimes: Sendable {
         #expect(columns.compactMap { $0["type"] as? String } == r.columns.map(\.type.description))
         let rows = try #require(object["rows"] as? [[Any]])
         #expect(rows.count == 2)
-        #expect(rows.compactMap { $0.first as? String } == ["U.S. intelligence", "South Korean intelligence"])
+        #expect(rows.compactMap { $0.first as? String } == ["U.S. intelligence", "South Korea"])
         #expect((rows[1][value] as? Double) == 13_000)
         #expect(((rows[0][value] as? [String: Any])?["qualifier"] as? String) == "over")
 
@@ -549,11 +549,11 @@ private final class RunTimes: Sendable {
         let narrow = r.rendered(as: .table, width: 100)
         #expect(narrow.hasPrefix("─[ row 1 ]─"))
         #expect(narrow.contains("\n─[ row 2 ]─"))
-        #expect(narrow.contains("(2 rows, shown one by one: 11 columns do not fit in 100)"))
+        #expect(narrow.contains("(2 rows, shown one by one: 14 columns do not fit in 100)"))
         // Every value is there, each on its own line after its column's name.
         let lines = narrow.split(separator: "\n").map(String.init)
         #expect(lines.contains("hedge        reportedly"))
-        #expect(lines.contains("hedge        confirmed"))
+        #expect(lines.contains("hedge        stated"))
         #expect(lines.allSatisfy { $0.count <= 100 })
         let description = try #require(r.column("description")?.first?.text)
         let shown = lines.filter { $0.hasPrefix("description") || $0.hasPrefix("             ") }
@@ -576,7 +576,7 @@ private final class RunTimes: Sendable {
         // The last line says why the table is empty ("none" is no topic of an estimate).
         #expect(lines.count == 4)
         #expect(lines.last?.hasPrefix("note: empty because no estimates have topic \"none\"") == true)
-        #expect(lines[0] == "id  topic  subject  value  value_high  qualifier  unit  period  source  hedge  reported  text  sentence")
+        #expect(lines[0] == "id  topic  subject  value  value_high  qualifier  unit  period  source  via  hedge  reported  text  sentence  inferred  reason  basis")
         #expect(lines[2] == "(0 rows)")
     }
 

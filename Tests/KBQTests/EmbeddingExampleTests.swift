@@ -61,7 +61,7 @@ private func run(_ path: String, _ arguments: [String] = [], in directory: Strin
         // The comparison: both sources with their values, and the spread from the typed summary.
         #expect(output.contains("== containers comparison =="))
         #expect(output.contains("U.S. intelligence"))
-        #expect(output.contains("South Korean intelligence"))
+        #expect(output.contains("South Korea"))
         #expect(output.contains("over 16,500"))
         #expect(output.contains("13,000"))
         #expect(output.contains("spread 3,500"))   // the rendered table

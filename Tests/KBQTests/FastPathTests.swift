@@ -179,7 +179,7 @@ import Testing
     @Test func articleContainersThroughTheFastPaths() throws {
         let r = try run("estimates where topic = $t compare source", ["t": .string("containers")], kb: .article)
         #expect(r.rows.count == 2)
-        #expect(r.summaries.first?.verdict?.hasPrefix("conflict: U.S. intelligence (over 16,500) and South Korean intelligence (13,000)") == true)
+        #expect(r.summaries.first?.verdict?.hasPrefix("conflict: U.S. intelligence (over 16,500) and South Korea (13,000)") == true)
         if case .bars(let bars) = r.chart {
             #expect(bars.map(\.text) == ["over 16,500", "13,000"])
         } else {

@@ -6,7 +6,7 @@ import Testing
     @Test func whereAndSelectWithPathsAndAliases() {
         let r = query(#"estimates where topic = "containers" select source.name as who, source.kind, value"#)
         #expect(r.columns.map(\.name) == ["who", "source_kind", "value"])
-        #expect(Set(texts(r, "who")) == ["U.S. intelligence", "South Korean intelligence"])
+        #expect(Set(texts(r, "who")) == ["U.S. intelligence", "South Korea"])
     }
 
     @Test func pipesAreOptionalAndStatementsSpanLines() {
@@ -85,8 +85,8 @@ import Testing
 
     @Test func compareShowsTheHeadlineExample() {
         let r = query(#"estimates where topic = "containers" compare source"#)
-        #expect(r.columns.map(\.name) == ["source", "n", "value", "unit", "hedge", "sentence"])
-        #expect(texts(r, "source") == ["U.S. intelligence", "South Korean intelligence"])
+        #expect(r.columns.map(\.name) == ["source", "n", "value", "unit", "hedge", "sentence", "inferred"])
+        #expect(texts(r, "source") == ["U.S. intelligence", "South Korea"])
         let s = r.summaries.first
         #expect(s?["spread"] == .number(3_500))
         #expect(s?["relative spread"] == .percent(21))
@@ -140,7 +140,7 @@ import Testing
         let r = query("events where date >= 2024-06 timeline")
         let dates = texts(r, "date")
         #expect(dates.first == "2024-06")
-        #expect(dates.contains("days after 2024-10-13"))
+        #expect(dates.contains("2024-10-13") && dates.contains("2024-11"))
         guard case .timeline(let marks)? = r.chart else { Issue.record("no timeline"); return }
         #expect(marks.count == r.rows.count)
         #expect(marks.map(\.date) == marks.map(\.date).sorted())
@@ -179,7 +179,7 @@ import Testing
 
     @Test func describeCountsInGoodEnglish() {
         #expect(query(#"describe "Putin""#).notes.last == "1 row in the KB refers to Vladimir Putin")
-        #expect(query(#"describe "Kursk""#).notes.last == "2 rows in the KB refer to Kursk Oblast")
+        #expect(query(#"describe "Kursk""#).notes.last == "3 rows in the KB refer to Kursk Oblast")
     }
 
     @Test func letNamesFlowIntoLaterStatements() {
@@ -204,7 +204,7 @@ import Testing
 
     @Test func conflictsFindsTheContainers() {
         let r = query("conflicts")
-        #expect(Set(texts(r, "source")) == ["U.S. intelligence", "South Korean intelligence"])
+        #expect(Set(texts(r, "source")) == ["U.S. intelligence", "South Korea"])
         #expect(texts(r, "topic").allSatisfy { $0 == "containers" })
     }
 

@@ -75,3 +75,19 @@ func writeFile(_ path: String, _ text: String) {
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// The text of a file of this repository (`docs/ARTICLE-KB.md`), found from this source
+/// file's own path; nil when it cannot be read.
+func repositoryFile(_ relative: String, from source: String = #filePath) -> String? {
+    let dir = "/" + source.split(separator: "/").dropLast(3).joined(separator: "/")
+    guard let f = fopen(dir + "/" + relative, "r") else { return nil }
+    defer { fclose(f) }
+    var bytes: [UInt8] = []
+    var buf = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = fread(&buf, 1, buf.count, f)
+        if n <= 0 { break }
+        bytes += buf[0..<n]
+    }
+    return String(decoding: bytes, as: UTF8.self)
+}

@@ -89,9 +89,21 @@ extension Checker {
             throw error(.invalidClause, "compare needs a numeric measure; \(on.map(render) ?? "the measure") is \(describeType(measure.type))",
                         at: on?.range ?? range, notes: [numericNote(scope)])
         }
+        // When the rows say which of their fields are inferred, compare says it too, for the fields shown.
+        var provenance: CheckedProvenance?
+        if let ii = column(scope, "inferred", { $0 == .list(.string) }) {
+            func fieldName(_ e: CheckedExpr) -> String? {
+                if case .field(let f) = e.kind, f.path.isEmpty { return f.name }
+                return nil
+            }
+            let keyField = fieldName(key)
+            let shown = [keyField, fieldName(measure), "unit", "hedge", "sentence"].compactMap { $0 }
+            provenance = CheckedProvenance(inferred: ii, reason: column(scope, "reason") { $0 == .string }, id: scope.index(of: "id"),
+                                           shown: shown, keyField: keyField)
+        }
         return .compare(key: key, measure: measure, measureName: on.map(render) ?? scope.measure ?? "value",
                         unit: column(scope, "unit") { $0 == .string }, hedge: column(scope, "hedge") { $0 == .hedge },
-                        sentence: column(scope, "sentence", isSentenceRef))
+                        sentence: column(scope, "sentence", isSentenceRef), provenance: provenance)
     }
 
     mutating func checkCite(_ scope: RowShape, range: SourceRange) throws(Failed) -> CheckedClause.Kind {

@@ -291,6 +291,21 @@ public enum CheckedRowCount: Sendable, Hashable {
 }
 
 /// Where `cite` finds each row's sentence.
+/// Where `compare` reads what its rows infer (docs/KB-FORMAT.md, "Stated or inferred"):
+/// column indexes into the rows flowing in, and the fields compare shows, by name.
+public struct CheckedProvenance: Sendable, Hashable {
+    /// The `inferred` column (a list of field names).
+    public let inferred: Int
+    /// The `reason` and key columns, for the notes.
+    public let reason: Int?
+    public let id: Int?
+    /// The fields compare shows (the compared field, the measure, unit, hedge, sentence):
+    /// only their inferences are its business.
+    public let shown: [String]
+    /// The compared field's name, when it is a field of the rows.
+    public let keyField: String?
+}
+
 public enum CheckedCiteSource: Sendable, Hashable {
     /// Column `index` of the rows flowing in.
     case column(Int)
@@ -315,7 +330,8 @@ public struct CheckedClause: Sendable, Hashable {
         case group(keys: [CheckedColumn], aggregates: [CheckedAggregate])
         /// `compare KEY on MEASURE`: the unit, hedge and sentence columns are those of the
         /// rows flowing in that compare keeps beside the values (indexes into them).
-        case compare(key: CheckedExpr, measure: CheckedExpr, measureName: String, unit: Int?, hedge: Int?, sentence: Int?)
+        case compare(key: CheckedExpr, measure: CheckedExpr, measureName: String, unit: Int?, hedge: Int?, sentence: Int?,
+                     provenance: CheckedProvenance?)
         /// `cite` adds paragraph and quote from each row's sentence.
         case cite(CheckedCiteSource)
         /// `timeline`: sorted by `date`, drawn with the label column (an index), if any.

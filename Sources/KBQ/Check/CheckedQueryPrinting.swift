@@ -114,8 +114,8 @@ extension CheckedClause {
             let a = aggs.map { "\($0.name) = (\($0.function.rawValue)\($0.argument.map { " " + p($0) } ?? "")):\($0.type)" }
                 .joined(separator: ", ")
             return keys.isEmpty ? ("aggregate", a) : ("group", "by " + k + (aggs.isEmpty ? "" : " aggregate " + a))
-        case .compare(let key, let measure, let name, let unit, let hedge, let sentence):
-            let kept = [col(unit, "unit"), col(hedge, "hedge"), col(sentence, "sentence")].compactMap { $0 }
+        case .compare(let key, let measure, let name, let unit, let hedge, let sentence, let provenance):
+            let kept = [col(unit, "unit"), col(hedge, "hedge"), col(sentence, "sentence"), col(provenance?.inferred, "inferred")].compactMap { $0 }
             return ("compare", p(key) + " on \(name) = " + p(measure) + (kept.isEmpty ? "" : ", keeping " + kept.joined(separator: ", ")))
         case .cite(let from):
             switch from {

@@ -115,7 +115,7 @@ extension Checker {
         case .group(let keys, let aggs):
             let cols = keys.map { ResultColumn(name: $0.name, type: $0.expr.type) } + aggs.map { ResultColumn(name: $0.name, type: $0.type) }
             return RowShape(columns: cols)
-        case .compare(let key, let measure, _, let unit, let hedge, let sentence):
+        case .compare(let key, let measure, _, let unit, let hedge, let sentence, let provenance):
             var cols = [ResultColumn(name: compareKeyName(clause), type: key.type),
                         ResultColumn(name: "n", type: .number()),
                         ResultColumn(name: compareMeasureName(clause, scope), type: measure.type)]
@@ -125,6 +125,7 @@ extension Checker {
                 let t = scope.columns[s].type
                 if case .list = t { cols.append(ResultColumn(name: "sentence", type: t)) } else { cols.append(ResultColumn(name: "sentence", type: .list(t))) }
             }
+            if provenance != nil { cols.append(ResultColumn(name: "inferred", type: .list(.string))) }
             let names = uniqueNames(cols.map(\.name))
             for i in cols.indices { cols[i].name = names[i] }
             return RowShape(columns: cols, measure: names[2])

@@ -33,8 +33,10 @@ extension Checker {
         default:
             let c = try check(e, scope)
             guard c.type == .bool || c.type == .null else {
-                throw error(.typeMismatch, "expected a condition (true or false), found \(describeType(c.type))", at: e.range,
-                            notes: ["for example: where topic = \"containers\""])
+                // A list (`inferred`, `aliases`) reads as a question of what it holds.
+                var example = "for example: where topic = \"containers\""
+                if case .list = c.type { example = "a list is tested by what it holds: where \(render(e)) != [] (not empty), where \(render(e)) contains \"…\"" }
+                throw error(.typeMismatch, "expected a condition (true or false), found \(describeType(c.type))", at: e.range, notes: [example])
             }
             return c
         }

@@ -9,7 +9,7 @@ extension Checker {
         let cols = [ResultColumn(name: "collection", type: .string), ResultColumn(name: "id", type: .string),
                     ResultColumn(name: "role", type: .string), ResultColumn(name: "what", type: .string),
                     ResultColumn(name: "source", type: .string), ResultColumn(name: "hedge", type: .hedge),
-                    ResultColumn(name: "sentence", type: sentenceType)]
+                    ResultColumn(name: "sentence", type: sentenceType), ResultColumn(name: "inferred", type: .list(.string))]
         return CheckedSource(kind: .describe(name), output: RowShape(columns: cols), range: range)
     }
 

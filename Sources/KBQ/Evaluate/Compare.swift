@@ -11,10 +11,13 @@ struct CompareSpec: Sendable {
     let groupLabel: String
     /// Integer forms of the key, unit, hedge and sentence, when all are stored columns.
     let ids: CompareIDs?
+    /// What the compared rows say they infer, when their collection says (an extra column).
+    let provenance: CompareProvenance?
 
     init(key: @escaping Eval, measure: @escaping Eval, hedge: Eval?, sentence: Eval?, unit: Eval?,
-         columns: [ResultColumn], measureName: String, ids: CompareIDs? = nil) {
+         columns: [ResultColumn], measureName: String, ids: CompareIDs? = nil, provenance: CompareProvenance? = nil) {
         self.ids = ids
+        self.provenance = provenance
         self.key = key
         self.measure = measure
         self.hedge = hedge
@@ -24,6 +27,19 @@ struct CompareSpec: Sendable {
         self.measureName = measureName
         self.groupLabel = plural(columns[0].name)
     }
+}
+
+/// Reads the provenance fields (docs/KB-FORMAT.md, "Stated or inferred") of the compared
+/// rows: which of the fields compare shows are inferred, and why, so that a value the KB
+/// infers (an attribution) is never shown as if its source stated it.
+struct CompareProvenance: Sendable {
+    let inferred: Eval
+    let reason: Eval?
+    let id: Eval?
+    /// The fields compare shows, by name: only their inferences are its business.
+    let shown: [String]
+    /// The compared field's name, when it is a field of the rows.
+    let keyField: String?
 }
 
 /// A stored row's key, unit and hedge as integers: equal values have equal
@@ -68,6 +84,9 @@ final class CompareGroup {
     var hedgeRow = -1
     var firstRow = -1
     var moreRows: [Int] = []
+    /// The shown fields any of the group's rows infer, and a note for each such row.
+    var inferred: [String] = []
+    var inferredNotes: [String] = []
 
     init(key: Value, block: Int) {
         self.key = key
@@ -84,6 +103,17 @@ final class CompareGroup {
         if high.map({ q.value > $0.value }) ?? true { high = q }
         if spanLo.map({ q.lo < $0.lo }) ?? true { spanLo = q }
         if spanHi.map({ q.hi > $0.hi }) ?? true { spanHi = q }
+    }
+
+    func addProvenance(_ p: CompareProvenance, row r: Int, _ env: Env) {
+        guard case .list(let fields) = p.inferred(r, env), !fields.isEmpty else { return }
+        let shown = fields.map(\.text).filter { p.shown.contains($0) }
+        guard !shown.isEmpty else { return }
+        for f in shown where !inferred.contains(f) { inferred.append(f) }
+        let id = p.id.map { $0(r, env).text } ?? ""
+        let reason = p.reason.map { $0(r, env) }.flatMap { $0.isNull ? nil : $0.text } ?? ""
+        let what = shown.count == 1 && shown[0] == p.keyField ? " (\(key.text))" : ""
+        inferredNotes.append("inferred: the \(shown.joined(separator: " and ")) of \(id.isEmpty ? "a row" : id)\(what) — \(reason)")
     }
 
     func addSentence(_ s: Value) {
@@ -182,6 +212,7 @@ func compareRows(_ rows: Rows, _ spec: CompareSpec, _ env: Env) throws(Diagnosti
                 }
             }
             if let read = spec.sentence { building[g].addSentence(read(r, env)) }
+            if let p = spec.provenance { building[g].addProvenance(p, row: r, env) }
         }
     }
     var out: [[Value]] = []
@@ -221,6 +252,10 @@ func compareRows(_ rows: Rows, _ spec: CompareSpec, _ env: Env) throws(Diagnosti
             if hasUnit { row.append(unit) }
             if spec.hedge != nil { row.append(g.hedge) }
             if spec.sentence != nil { row.append(g.sentences) }
+            if spec.provenance != nil {
+                row.append(.list(g.inferred.map(Value.string)))
+                notes += g.inferredNotes
+            }
             out.append(row)
             if let v = g.high?.value, v.isFinite {
                 if manyUnits {
@@ -262,7 +297,7 @@ private func groupStoredRows(_ sel: [Int32]?, count n: Int, _ spec: CompareSpec,
     // released around every call.
     let keyID = ids.key, unitID = ids.unit, hedgeRank = ids.hedge
     let readKey = spec.key, readMeasure = spec.measure, readUnit = spec.unit
-    let hasSentence = spec.sentence != nil
+    let hasSentence = spec.sentence != nil || spec.provenance != nil
     for k in 0..<n {
         let r: Int
         if let sel { r = Int(sel[k]) } else { r = k }
@@ -314,6 +349,10 @@ private func groupStoredRows(_ sel: [Int32]?, count n: Int, _ spec: CompareSpec,
         if let readSentence = spec.sentence, group.firstRow >= 0 {
             group.addSentence(readSentence(group.firstRow, env))
             for r in group.moreRows { group.addSentence(readSentence(r, env)) }
+        }
+        if let p = spec.provenance, group.firstRow >= 0 {
+            group.addProvenance(p, row: group.firstRow, env)
+            for r in group.moreRows { group.addProvenance(p, row: r, env) }
         }
     }
 }
@@ -417,13 +456,20 @@ func plural(_ word: String) -> String {
     return word + "s"
 }
 
-/// Adds each row's paragraph and sentence text.
-func citeRows(_ rows: Rows, columns: [ResultColumn], _ env: Env, sentence: (Int, Env) -> Value) throws(Diagnostic) -> Rows {
+/// Adds each row's paragraph and sentence text; and, for a row of `origin` that has fields
+/// the KB infers rather than the source states, a note saying which, why, and from what.
+func citeRows(_ rows: Rows, columns: [ResultColumn], _ env: Env, origin: KBCollection?, sentence: (Int, Env) -> Value) throws(Diagnostic) -> Rows {
     var t = materialize(rows, env)
     env.table = t.rows
     let idx = rowIndexes(rows)
     try env.tick(idx.count)
+    var inferred: [String] = []
     for (k, r) in idx.enumerated() {
+        if let origin {
+            var row: Int?
+            if case .stored = rows { row = r } else if case .table(let from) = rows, let o = from.origin, k < o.count { row = Int(o[k]) }
+            if let row, row >= 0, row < origin.count, let p = rowProvenance(origin, row, env.kb), !p.fields.isEmpty { inferred.append("inferred: " + p.note) }
+        }
         let s: Value
         if case .stored = rows { s = sentence(r, env) } else { s = sentence(k, env) }
         let refs: [RowRef]
@@ -443,6 +489,7 @@ func citeRows(_ rows: Rows, columns: [ResultColumn], _ env: Env, sentence: (Int,
         t.rows[k].append(quotes.isEmpty ? .null : .string(quotes.joined(separator: " / ")))
     }
     t.columns = columns
+    t.decorations.notes += inferred
     return .table(t)
 }
 

@@ -4,7 +4,7 @@ func rowSummary(_ c: KBCollection, _ r: Int, _ kb: KnowledgeBase) -> String {
     for f in ["text", "description", "title"] {
         if let v = c.value(row: r, field: f, in: kb), !v.isNull { return v.text }
     }
-    let skip: Set<String> = ["id", "sentence", "source", "hedge", "document"]
+    let skip: Set<String> = ["id", "sentence", "source", "hedge", "document", "inferred", "reason", "basis"]
     var parts: [String] = []
     for (i, f) in c.fields.enumerated() where !skip.contains(f.name) {
         switch f.type {
@@ -16,6 +16,31 @@ func rowSummary(_ c: KBCollection, _ r: Int, _ kb: KnowledgeBase) -> String {
         }
     }
     return parts.joined(separator: " ")
+}
+
+/// What a row says of its own fields (docs/KB-FORMAT.md, "Stated or inferred"): the fields
+/// the KB infers rather than its source states, why, and the sentences the inference rests
+/// on; nil when the row's collection does not say.
+struct RowProvenance {
+    var id: String
+    var fields: [String]
+    var reason: String
+    var basis: [String]
+
+    /// "e3: source — the article gives … (rests on p4.3, p15.2)", for notes.
+    var note: String {
+        "\(id): \(fields.joined(separator: ", ")) — \(reason) " +
+            (basis.isEmpty ? "(from outside the text)" : "(rests on \(basis.joined(separator: ", ")))")
+    }
+}
+
+func rowProvenance(_ c: KBCollection, _ r: Int, _ kb: KnowledgeBase) -> RowProvenance? {
+    guard c.field("inferred")?.type == .list(.string), case .list(let fields)? = c.value(row: r, field: "inferred", in: kb) else { return nil }
+    var basis: [String] = []
+    if case .list(let b)? = c.value(row: r, field: "basis", in: kb) { basis = b.map(\.text) }
+    let reason = c.value(row: r, field: "reason", in: kb).flatMap { $0.isNull ? nil : $0.text } ?? ""
+    let id = c.key.flatMap { c.value(row: r, field: $0, in: kb) }?.text ?? String(r + 1)
+    return RowProvenance(id: id, fields: fields.map(\.text), reason: reason, basis: basis)
 }
 
 /// Every row of every collection that refers to the entity, with its source, hedge and
@@ -48,7 +73,8 @@ func describeEntity(_ entities: KBCollection, _ row: Int, columns: [ResultColumn
         var sentence = c.value(row: r, field: "sentence", in: kb) ?? .null
         if case .ref(let ref) = sentence, ref.collection != "sentences" { sentence = .null }
         let id = c.key.flatMap { c.value(row: r, field: $0, in: kb) }?.text ?? String(r + 1)
-        out.append([.string(c.name), .string(id), .string(role), .string(what), source, hedge, sentence])
+        out.append([.string(c.name), .string(id), .string(role), .string(what), source, hedge, sentence,
+                    rowProvenance(c, r, kb).map { .list($0.fields.map(Value.string)) } ?? .null])
     }
     /// The fields of `c` that refer to rows of `target`.
     func refFields(_ c: KBCollection, to target: String) -> [(Int, Field)] {
@@ -98,6 +124,7 @@ func describeEntity(_ entities: KBCollection, _ row: Int, columns: [ResultColumn
         t.decorations.notes.append("also called: " + aliases.map(\.text).joined(separator: ", "))
     }
     if let d = entities.value(row: row, field: "description", in: kb), !d.isNull { t.decorations.notes.append(d.text) }
+    if let p = rowProvenance(entities, row, kb), !p.fields.isEmpty { t.decorations.notes.append("inferred: " + p.note) }
     t.decorations.notes.append("\(formatNumber(Double(out.count))) row\(out.count == 1 ? " in the KB refers" : "s in the KB refer") to \(name)")
     return .table(t)
 }
@@ -126,7 +153,7 @@ func searchSentences(_ s: KBCollection, _ terms: SearchTerms, columns: [ResultCo
 /// largest relative spread first, one row per source.
 func findConflicts(_ collections: [KBCollection], columns: [ResultColumn], _ env: Env) throws(Diagnostic) -> Rows {
     let kb = env.kb
-    struct Side { var source: String; var value: Quantity; var hedge: Value; var sentence: Value }
+    struct Side { var source: String; var value: Quantity; var hedge: Value; var sentence: Value; var inferred: RowProvenance? }
     var groups: [[String]: [Side]] = [:]
     var order: [[String]] = []
     for c in collections {
@@ -143,7 +170,9 @@ func findConflicts(_ collections: [KBCollection], columns: [ResultColumn], _ env
             if case .ref(let ref) = sentence, ref.collection != "sentences" { sentence = .null }
             let hedge = c.field("hedge")?.type == .hedge ? (c.value(row: r, field: "hedge", in: kb) ?? .null) : .null
             if groups[key] == nil { order.append(key) }
-            groups[key, default: []].append(Side(source: source, value: q, hedge: hedge, sentence: sentence))
+            // A side whose source or value the KB infers says so: the conflict rests on it.
+            let inferred = rowProvenance(c, r, kb).flatMap { p in p.fields.contains { $0 == "source" || $0 == m } ? p : nil }
+            groups[key, default: []].append(Side(source: source, value: q, hedge: hedge, sentence: sentence, inferred: inferred))
         }
     }
     var found: [(key: [String], sides: [Side], spread: Double, relative: Double)] = []
@@ -161,8 +190,10 @@ func findConflicts(_ collections: [KBCollection], columns: [ResultColumn], _ env
     }
     found.sort { $0.relative > $1.relative }
     var out: [[Value]] = []
+    var inferred: [String] = []
     for f in found {
         for s in f.sides {
+            if let p = s.inferred { inferred.append("inferred: " + p.note) }
             out.append([.string(f.key[0]), f.key[1].isEmpty ? .null : .string(f.key[1]), .string(s.source), .quantity(s.value),
                         s.hedge, s.sentence, .number(f.spread), .percent(f.relative.rounded())])
         }
@@ -170,6 +201,7 @@ func findConflicts(_ collections: [KBCollection], columns: [ResultColumn], _ env
     var t = Table(columns: columns, rows: out)
     t.decorations.notes.append(found.isEmpty ? "no topic has sources that disagree" :
         "\(found.count) topic\(found.count == 1 ? "" : "s") where sources give values that cannot all be right")
+    t.decorations.notes += inferred
     return .table(t)
 }
 

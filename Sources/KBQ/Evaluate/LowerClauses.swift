@@ -108,7 +108,7 @@ extension Lowering {
             })
         case .group(let keys, let aggs):
             return group(keys, aggs, input, output: c.output, sortedAfter: sortedAfter)
-        case .compare(let key, let measure, let measureName, let unit, let hedge, let sentence):
+        case .compare(let key, let measure, let measureName, let unit, let hedge, let sentence, let provenance):
             var ids: CompareIDs?
             if let s = stored(input), let (kc, kf) = storedColumn(key), kc === s, let keyID = integerForm(s, kf) {
                 let unitID = unit.flatMap { integerForm(s, $0) }
@@ -119,7 +119,11 @@ extension Lowering {
             }
             let spec = CompareSpec(key: eval(key, input), measure: eval(measure, input), hedge: hedge.map { reader(input, $0) },
                                    sentence: sentence.map { reader(input, $0) }, unit: unit.map { reader(input, $0) },
-                                   columns: c.output.columns, measureName: measureName, ids: ids)
+                                   columns: c.output.columns, measureName: measureName, ids: ids,
+                                   provenance: provenance.map { p in
+                                       CompareProvenance(inferred: reader(input, p.inferred), reason: p.reason.map { reader(input, $0) },
+                                                         id: p.id.map { reader(input, $0) }, shown: p.shown, keyField: p.keyField)
+                                   })
             return PlanStep(how: ids != nil ? "groups the stored rows by integer keys" : "groups the rows by value", run: { rows, env throws(Diagnostic) in
                 try compareRows(rows, spec, env)
             })
@@ -128,15 +132,16 @@ extension Lowering {
             switch from {
             case .column(let i):
                 let read = reader(input, i)
+                let origin = stored(input) ?? input.origin.flatMap { kb.collection($0) }
                 return PlanStep(how: "reads each row's sentence", run: { rows, env throws(Diagnostic) in
-                    try citeRows(rows, columns: columns, env) { r, env in read(r, env) }
+                    try citeRows(rows, columns: columns, env, origin: origin) { r, env in read(r, env) }
                 })
             case .origin(let name, let sf, _):
                 guard let o = kb.collection(name) else { return PlanStep(how: "nothing", run: { rows, _ in rows }) }
                 let kb = self.kb
                 let isStored = stored(input) != nil
                 return PlanStep(how: "reads each row's sentence from the \(name) row it comes from", run: { rows, env throws(Diagnostic) in
-                    try citeRows(rows, columns: columns, env) { r, env in
+                    try citeRows(rows, columns: columns, env, origin: o) { r, env in
                         if isStored { return o.value(row: r, column: sf, kb: kb) }
                         guard case .table(let t) = rows, let origin = t.origin, r < origin.count else { return .null }
                         return o.value(row: Int(origin[r]), column: sf, kb: kb)

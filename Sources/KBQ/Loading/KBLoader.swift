@@ -362,6 +362,7 @@ struct KBLoader {
             }
             keyPools[spec.name] = (ids, pool)
         }
+        checkProvenance(built, keys: keyPools)
         // Qualifier words must be known.
         for (spec, builders) in built {
             for f in spec.fields {
