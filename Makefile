@@ -52,10 +52,32 @@ release: deps
 	$(SWIFT) build -c release --scratch-path .build/kbq-db --product kbq-db
 	cp .build/kbq-db/release/kbq-db "$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/kbq-db"
 
-test: deps editor-deps
+test: deps editor-deps difftest-deps
 	$(SWIFT) test
 	@$(MAKE) --no-print-directory test-editors
 	KBQ_BIN="$$($(SWIFT) build --show-bin-path)/kbq" $(EDITOR_PYTHON) -m pytest -q -p no:cacheprovider Tests/Agents
+	@$(MAKE) --no-print-directory difftest DIFF_QUERIES=300
+
+# make difftest [DIFF_QUERIES=N] [DIFF_SEED=S]: kbq's differential test (Tests/differential/):
+# N random queries over six shapes of generated data, run by kbq and, as SQL written to
+# kbq's documented semantics, by SQLite and DuckDB; fails on any row that differs, and
+# prints the coverage of clauses and operators. `make test` runs 300 of them. DuckDB's
+# Python module comes from PyPI into .build-python/ (`make difftest-deps`, which `make test`
+# runs); without it only SQLite answers, and under CI=true the test fails.
+DIFF_QUERIES ?= 4800
+DIFF_SEED ?= 1
+.PHONY: difftest difftest-deps
+difftest-deps:
+	@if ! $(EDITOR_PYTHON) -c 'import duckdb' 2>/dev/null; then \
+		echo "installing duckdb into .build-python/"; \
+		[ -x $(EDITOR_PYTHON) ] || python3 -m venv .build-python; \
+		$(EDITOR_PYTHON) -m pip install --quiet --disable-pip-version-check duckdb; \
+	fi
+
+difftest:
+	$(SWIFT) build --product kbq
+	@python=python3; [ -x $(EDITOR_PYTHON) ] && python=$(EDITOR_PYTHON); \
+	$$python Tests/differential/kbqdiff.py --kbq "$$($(SWIFT) build --show-bin-path)/kbq" --queries $(DIFF_QUERIES) --seed $(DIFF_SEED)
 
 # kbq-mcp links the MCP SDK and Foundation, so it is built as an ordinary release program (not
 # the static kbq's flags) in a build folder of its own, and copied beside kbq, where `kbq mcp`

@@ -74,7 +74,6 @@ struct Accumulator {
     /// all "up to", all "about"), the sum is the stated sum with that word.
     var reach: Reach?
     var mixedReach = false
-    var negative = false
     /// The units the values came in (the first few), when the rows carry units.
     var units: [String] = []
     var moreUnits = false
@@ -113,7 +112,6 @@ struct Accumulator {
             numeric += 1
             if case .percent = v { percent = true; percentValues += 1 }
             if case .quantity(let q) = v, q.isPercent { percentValues += 1 }
-            if n < 0 { negative = true }
             if case .quantity(let q) = v, !q.isExact {
                 qualified = true
                 if q.isPercent { percent = true }
@@ -186,8 +184,10 @@ struct Accumulator {
             switch reach {
             case .above: word = loOpen ? "over" : "at least"
             case .below: word = hiOpen ? "under" : "up to"
-            // ±10% of each positive value is ±10% of their sum; with negatives it is not.
-            case .about: word = negative ? "" : "about"
+            // "About" only when the bounds are ±10% of the total: about 10 and about 20 sum
+            // to about 30, but about 10 and 5 to [14, 16], not about 15 (13.5 to 16.5), and
+            // with negatives the bands do not add up either. The interval's bounds decide.
+            case .about: word = ""
             }
             if !word.isEmpty, let q = Quantity(stated, qualifier: word, percent: percent) { return .quantity(q) }
         }

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// How values compare: numbers and quantities as intervals, dates as the periods they name,
 /// hedges by their rank, references by key or display text. Comparisons answer yes, no,
 /// maybe (an interval straddles) or unknown (a null took part).
@@ -172,63 +178,35 @@ func ordered(_ c: Int, _ op: BinaryOp) -> Bool {
 }
 
 extension String {
-    /// The order people expect in a sorted list: case does not split it ("experts" sorts
-    /// before "Volodymyr Zelensky"); exact bytes break ties so the order is total.
-    func compareForSort(_ o: String) -> Int {
-        if self == o { return 0 }
-        if let c = String.compareASCIIForSort(self, o) { return c }
-        let a = lowercased(), b = o.lowercased()
-        if a != b { return a < b ? -1 : 1 }
-        return self < o ? -1 : 1
-    }
-
-    /// `compareForSort` for two ASCII strings, without making lowercased copies (a sort
-    /// compares each string many times); nil when either is not ASCII.
-    private static func compareASCIIForSort(_ a: String, _ b: String) -> Int? {
-        // Read in place: `withUTF8` would need copies of both strings (two retains and two
-        // releases per comparison of a sort).
-        let result = a.utf8.withContiguousStorageIfAvailable { x in
-            b.utf8.withContiguousStorageIfAvailable { y -> Int? in
-                var firstDifference = 0
-                let n = Swift.min(x.count, y.count)
-                for i in 0..<n {
-                    let p = x[i], q = y[i]
-                    if p | q >= 0x80 { return nil }
-                    if firstDifference == 0 {
-                        let fp = foldByte(p), fq = foldByte(q)
-                        if fp != fq { firstDifference = fp < fq ? -1 : 1 }
-                    }
+    /// The one order of text: by UTF-8 bytes, as SQL's C collation (capitals before small
+    /// letters, "Banana" before "apple"). `=`, `<`, `between`, `sort by`, `group by`'s key
+    /// order and `min`/`max` all follow it (REFERENCE, "Order, nulls and percents"), so a
+    /// sorted list, a range and the least value never disagree.
+    func compareText(_ o: String) -> Int {
+        var x = self, y = o
+        return x.withUTF8 { p in
+            y.withUTF8 { q in
+                let n = Swift.min(p.count, q.count)
+                if n > 0, let pb = p.baseAddress, let qb = q.baseAddress {
+                    let c = memcmp(pb, qb, n)
+                    if c != 0 { return c < 0 ? -1 : 1 }
                 }
-                if x[n...].contains(where: { $0 >= 0x80 }) || y[n...].contains(where: { $0 >= 0x80 }) { return nil }
-                if firstDifference != 0 { return firstDifference }
-                if x.count != y.count { return x.count < y.count ? -1 : 1 }
-                // Equal but for case: the bytes decide (ASCII order is byte order).
-                for i in 0..<n where x[i] != y[i] { return x[i] < y[i] ? -1 : 1 }
-                return 0
+                return p.count == q.count ? 0 : p.count < q.count ? -1 : 1
             }
         }
-        // Not stored contiguously (bridged): nil, and the caller's general path decides.
-        if case .some(.some(let c)) = result { return c }
-        return nil
-    }
-
-    /// Byte-wise order: stable, fast, and the same on every machine.
-    func compareText(_ o: String) -> Int {
-        if self == o { return 0 }
-        return self < o ? -1 : 1
     }
 }
 
 /// Orders values for `sort by`; nulls are handled by the caller (always last).
 func orderValues(_ a: Value, _ b: Value) -> Int {
     switch (a, b) {
-    case (.string(let x), .string(let y)): return x.compareForSort(y)
+    case (.string(let x), .string(let y)): return x.compareText(y)
     case (.date(let x), .date(let y)): return x < y ? -1 : y < x ? 1 : 0
     case (.hedge(let r, _), .hedge(let s, _)): return r > s ? -1 : r < s ? 1 : 0
     case (.bool, .bool), (.bool, .maybe), (.maybe, .bool), (.maybe, .maybe):
         // false, then maybe, then true.
         return a.truthRank < b.truthRank ? -1 : a.truthRank > b.truthRank ? 1 : 0
-    case (.ref(let x), .ref(let y)): return x.display.compareForSort(y.display)
+    case (.ref(let x), .ref(let y)): return x.display.compareText(y.display)
     case (.list(let x), .list(let y)):
         for (p, q) in zip(x, y) {
             let c = orderValues(p, q)

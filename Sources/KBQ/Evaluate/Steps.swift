@@ -318,7 +318,7 @@ enum SortColumn {
             case (nil, _): return 1
             case (_, nil): return -1
             case (let x?, let y?):
-                let c = x.compareForSort(y)
+                let c = x.compareText(y)
                 return desc ? -c : c
             }
         case .dates(let v, let desc):

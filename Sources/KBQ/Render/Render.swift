@@ -27,15 +27,13 @@ extension Value {
         }
     }
 
-    /// The value for machines: numbers without grouping (16500), text as is.
+    /// The value for machines: the words a table shows, numbers without grouping ("over
+    /// 16500", "76.6%", "any value"), text as is.
     var plainText: String {
         switch self {
         case .number(let v): return shortestDescription(v)
-        case .percent(let v): return shortestDescription(v)
-        case .quantity(let q):
-            if q.isExact { return shortestDescription(q.value) }
-            if q.qualifier == "between" { return "between \(shortestDescription(q.value)) and \(shortestDescription(q.hi))" }
-            return "\(q.qualifier) \(shortestDescription(q.value))"
+        case .percent(let v): return shortestDescription(v) + "%"
+        case .quantity(let q): return q.written { shortestDescription($0) + (q.isPercent ? "%" : "") }
         case .list(let l): return l.map(\.plainText).joined(separator: "; ")
         default: return text
         }

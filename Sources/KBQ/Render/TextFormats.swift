@@ -67,8 +67,9 @@ enum CSVRenderer {
 
     static func field(_ s: String) -> String {
         // A leading = + - @ would be run as a formula by spreadsheets: quote it with a tick.
+        // A negative number or percent (-5, -5%) is data, not a formula.
         var s = s
-        if let f = s.first, "=+@".contains(f) || (f == "-" && parseDouble(s) == nil) { s = "'" + s }
+        if let f = s.first, "=+@".contains(f) || (f == "-" && parseDouble(s.hasSuffix("%") ? String(s.dropLast()) : s) == nil) { s = "'" + s }
         if s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
             return "\"" + s.replacingOccurrences("\"", "\"\"") + "\""
         }

@@ -50,7 +50,8 @@ public final class KBCollection: Sendable {
     /// `Int: Hashable`), about 0.25 million instructions of kbq's start-up.
     let qualifiers: [(Int?, Int?)?]
     let hedges: HedgeScale
-    /// Per row, whether the row's `unit` field says "percent": its numbers print as 76.6%.
+    /// Per row, whether the row's `unit` field is `percent` or `%` (exactly, as REFERENCE's
+    /// "Order, nulls and percents" says): its numbers are percents and print as 76.6%.
     let percentRows: [Bool]?
 
     convenience init(name: String, fields: [Field], columns: [ColumnData], count: Int, key: String?, measure: String?, hedges: HedgeScale) {
@@ -83,12 +84,11 @@ public final class KBCollection: Sendable {
         qualifiers = q
         if let u = index["unit"], case .string(let ids, let pool) = columns[u], !pool.isDistinct {
             // Equal strings may have different ids: mark them all.
-            var marks = pool.marks(equalToAny: ["percent"])
-            if !marks.contains(true) { marks = pool.marks(equalToAny: ["%"]) }
+            let marks = pool.marks(equalToAny: ["percent", "%"])
             percentRows = marks.contains(true) ? ids.map { $0 != StringPool.null && marks[Int($0)] } : nil
-        } else if let u = index["unit"], case .string(let ids, let pool) = columns[u],
-           let pid = pool.lookup("percent") ?? pool.lookup("%") {
-            percentRows = ids.map { $0 == pid }
+        } else if let u = index["unit"], case .string(let ids, let pool) = columns[u] {
+            let percent = pool.lookup("percent"), sign = pool.lookup("%")
+            percentRows = percent == nil && sign == nil ? nil : ids.map { $0 == percent || $0 == sign }
         } else {
             percentRows = nil
         }
@@ -118,7 +118,9 @@ public final class KBCollection: Sendable {
             if fields[f].type == .percent { return .percent(x) }
             if let (qf, uf) = qualifiers[f] {
                 let q = quantity(row: row, value: x, qualifierField: qf, upperField: uf)
-                return q.isExact && q.isPercent ? .percent(x) : .quantity(q)
+                // An exact quantity is its number, so `5`, `exactly 5` and `about 0`-style
+                // points compare, group and print alike (a percent stays a percent).
+                return Value(exactOrInterval: q)
             }
             return isPercentRow(row) ? .percent(x) : .number(x)
         case .date(let d):

@@ -65,6 +65,9 @@ public struct Quantity: Sendable, Hashable, Codable, CustomStringConvertible {
             hi = upper
         case nil: return nil
         }
+        // A single point is exact whatever word stated it: `exactly 5` is 5, and so is
+        // `about 0` (±10% of 0), so `qualifier()` is null for both and they group with 5, 0.
+        if isExact { word = .exact }
     }
 
     enum Kind { case exact, above, atLeast, below, atMost, about, between }
@@ -96,12 +99,17 @@ public struct Quantity: Sendable, Hashable, Codable, CustomStringConvertible {
     }
 
     /// "over 16,500", "13,000", "76.6%", "between 10 and 20".
-    public var description: String {
-        let n = formatNumber(value, percent: isPercent)
-        if qualifier.isEmpty { return n }
+    public var description: String { written { formatNumber($0, percent: isPercent) } }
+
+    /// The quantity in words, its numbers written by `number`: the table shows
+    /// "over 16,500", CSV the same words with "over 16500" (`Value.plainText`). A single
+    /// point has no word (the qualifier of `exactly 5` or `about 0` says nothing more).
+    func written(_ number: (Double) -> String) -> String {
+        let n = number(value)
+        if qualifier.isEmpty || isExact { return n }
         if qualifier == "between" {
             if !hi.isFinite { return "\(n) or more" }
-            return "between \(formatNumber(lo, percent: isPercent)) and \(formatNumber(hi, percent: isPercent))"
+            return "between \(number(lo)) and \(number(hi))"
         }
         if qualifier == "any" { return "any value" }
         return "\(qualifier) \(n)"
@@ -194,6 +202,8 @@ struct QualifierWord: Sendable, Hashable {
 }
 
 func shortestDescription(_ v: Double) -> String {
+    // -0 (from -(0) or 0 × -1) is written 0, as a table shows it.
+    if v == 0 { return "0" }
     var s = "\(v)"
     if s.hasSuffix(".0") { s.removeLast(2) }
     return s
@@ -239,11 +249,29 @@ extension Quantity {
         self.loOpen = loOpen && lo.isFinite
         self.hiOpen = hiOpen && hi.isFinite
         switch (lo.isFinite, hi.isFinite) {
-        case (true, true): word = lo == hi ? .exact : QualifierWord("between")
+        case (true, true):
+            if lo == hi {
+                word = .exact
+            } else if let mid = Quantity.aboutMidpoint(lo: lo, hi: hi, loOpen: loOpen, hiOpen: hiOpen) {
+                word = QualifierWord("about"); value = mid
+            } else {
+                word = QualifierWord("between")
+            }
         case (true, false): word = QualifierWord(loOpen ? "over" : "at least")
         case (false, true): word = QualifierWord(hiOpen ? "under" : "up to"); value = hi
         case (false, false): word = QualifierWord("any"); value = 0
         }
+    }
+
+    /// The number m when [lo, hi] is exactly "about m" (m ± 10% of m, both ends reached), so
+    /// the word of a computed interval says that interval: -(about 10) and (about 10) × 2 are
+    /// about -10 and about 20, but (about 10) + 7 is [16, 18], which "about 17" would widen.
+    static func aboutMidpoint(lo: Double, hi: Double, loOpen: Bool, hiOpen: Bool) -> Double? {
+        if loOpen || hiOpen { return nil }
+        let mid = lo / 2 + hi / 2
+        guard mid != 0, mid.isFinite else { return nil }
+        let half = hi / 2 - lo / 2, band = abs(mid) * 0.1
+        return abs(half - band) <= abs(mid) * 1e-12 ? mid : nil
     }
 
     /// Interval arithmetic: the set of results of `op` over every pair of values the two
@@ -285,14 +313,9 @@ extension Quantity {
 
 extension Quantity {
     /// The interval of `-x` for every `x` this quantity allows: -(over 16,500) is
-    /// under -16,500. A band around a number ("about") keeps its word.
+    /// under -16,500, -(about 10) about -10.
     var negated: Quantity {
-        if Quantity.kind(of: qualifier) == .about {
-            var q = self
-            q.value = -value; q.lo = -hi; q.hi = -lo
-            return q
-        }
-        return Quantity(lo: -hi, hi: -lo, loOpen: hiOpen, hiOpen: loOpen, percent: isPercent)
+        Quantity(lo: -hi, hi: -lo, loOpen: hiOpen, hiOpen: loOpen, percent: isPercent)
     }
 
     /// The interval of `|x|` for every `x` this quantity allows.
