@@ -76,6 +76,7 @@ extension Shell {
         text += "  estimates where topic = \"containers\"\n    compare source\n\n"
         text += "Statements:\n" + list([
             ("COLLECTION CLAUSE…", "query a collection (.schema lists them) or a let name"),
+            ("C1, C2, … CLAUSE…", "several collections at once, with their shared fields"),
             ("let NAME = QUERY", "name a result for later statements"),
             ("describe \"NAME\"", "everything about an entity, by name or alias"),
             ("search \"WORDS\"", "sentences with all the words, anywhere (\"…\" for a phrase)"),

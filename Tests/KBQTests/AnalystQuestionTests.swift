@@ -206,3 +206,32 @@ func warnings(_ text: String, sourceLocation: SourceLocation = #_sourceLocation)
         #expect(r.notes.contains("sum(v) is any value: its intervals reach without end both ways; sum(stated(v)) uses the numbers as stated"))
     }
 }
+
+@Suite struct CollectionListTests {
+    @Test func theHedgeQuestionAcrossCollections() {
+        let r = query("claims, estimates, events where hedge < stated select collection, id, hedge")
+        #expect(r.columns.map(\.name) == ["collection", "id", "hedge"])
+        // The same rows as one query per collection.
+        var expected: [String] = []
+        for c in ["claims", "estimates", "events"] { expected += texts(query("\(c) where hedge < stated select id"), "id") }
+        #expect(texts(r, "id") == expected)
+        #expect(Set(texts(r, "collection")) == ["claims", "estimates", "events"])
+    }
+
+    @Test func onlySharedFieldsOfOneTypeAreKept() {
+        let r = query("claims, events limit 1")
+        // Every field both have (provenance included), and none only one has.
+        #expect(Array(r.columns.map(\.name).prefix(4)) == ["collection", "id", "source", "hedge"])
+        #expect(!r.columns.contains { $0.name == "text" || $0.name == "description" })
+        #expect(diagnostic("claims, events where text contains \"x\"")?.kind == .unknownField)
+        // Names resolve through the shared reference fields too.
+        #expect(texts(query(#"claims, events where source = "Zelensky" select id"#), "id").count == texts(query(#"claims where source = "Zelensky" select id"#), "id").count + texts(query(#"events where source = "Zelensky" select id"#), "id").count)
+    }
+
+    @Test func badListsAreErrors() {
+        #expect(diagnostic("claims, nothing")?.kind == .unknownCollection)
+        #expect(diagnostic("claims, claims")?.message == "'claims' is listed twice")
+        #expect(diagnostic("documents, recommendations where x = 1")?.kind == .unknownField)
+        #expect(diagnostic("claims,")?.kind == .syntax)
+    }
+}

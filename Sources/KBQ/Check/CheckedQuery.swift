@@ -362,6 +362,8 @@ public struct CheckedSource: Sendable, Hashable {
         case search(String)
         /// Topics on which sources disagree, in these collections.
         case conflicts([String])
+        /// The rows of these collections one after another, with the fields they share.
+        case union([String])
     }
     /// Which source.
     public var kind: Kind

@@ -94,6 +94,7 @@ extension CheckedSource {
         case .describe(let name): return ("describe", "everything that refers to \(printedValue(.string(name)))")
         case .search(let text): return ("search", "sentences containing \(printedValue(.string(text))) (any case)")
         case .conflicts(let cs): return ("conflicts", "topics in " + cs.joined(separator: ", ") + " on which sources give values that cannot all be right")
+        case .union(let cs): return ("union", cs.joined(separator: ", ") + ", one after another, with the fields they share")
         }
     }
 }

@@ -53,6 +53,8 @@ extension Checker {
             return try checkSearch(text, range)
         case .conflicts(let range):
             return try checkConflicts(range)
+        case .union(let names):
+            return try checkUnion(names)
         }
     }
 

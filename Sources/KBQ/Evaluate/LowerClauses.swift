@@ -63,6 +63,11 @@ extension Lowering {
             return ("groups each collection's rows by topic and unit", { env throws(Diagnostic) in
                 try findConflicts(collections, columns: columns, env)
             })
+        case .union(let names):
+            let collections = names.compactMap { kb.collection($0) }
+            return ("each collection's rows in turn, the shared fields boxed", { env throws(Diagnostic) in
+                try unionRows(collections, columns: columns, env)
+            })
         }
     }
 

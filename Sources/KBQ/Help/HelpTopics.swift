@@ -65,6 +65,9 @@ public struct HelpTopic: Sendable, Hashable {
                   exact phrase (search '"Article 4" treaty'). Each match is marked «like this».
                   """,
                   examples: ["search \"Kursk\"", "search \"deterrent nuclear\"", "search '\"military personnel\" Russia'"]),
+        HelpTopic(names: ["union", ","], syntax: "COLLECTION, COLLECTION, … CLAUSE…",
+                  text: "Several collections one after another: a collection column, then the fields they all share with one type; clauses apply to all the rows.",
+                  examples: ["claims, estimates, events where hedge < stated select collection, id, source, hedge"]),
         HelpTopic(names: ["conflicts"], syntax: "conflicts",
                   text: "Every topic where sources disagree, the largest relative spread first.",
                   examples: ["conflicts"]),

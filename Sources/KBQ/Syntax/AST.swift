@@ -169,6 +169,9 @@ public enum QuerySource: Sendable, Hashable {
     case search(String, SourceRange)
     /// `conflicts`: topics on which sources disagree.
     case conflicts(SourceRange)
+    /// `claims, estimates, events`: the rows of several collections, one after another,
+    /// with the fields they share.
+    case union([Name])
 }
 
 /// A query: a source and a pipeline of clauses.

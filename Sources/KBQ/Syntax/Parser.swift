@@ -216,7 +216,15 @@ public struct Parser: Sendable {
         case .keyword(.conflicts):
             source = .conflicts(advance().range)
         case .identifier(let n):
-            source = .name(Name(text: n, range: advance().range))
+            let first = Name(text: n, range: advance().range)
+            var names = [first]
+            // `claims, estimates, events`: a comma after a name lists more collections.
+            while isSymbol(",") {
+                _ = advance()
+                guard case .identifier(let m) = peek.kind else { throw fail("expected a collection name after ',', found \(peek.describe)") }
+                names.append(Name(text: m, range: advance().range))
+            }
+            source = names.count == 1 ? .name(first) : .union(names)
         case .keyword(let k) where k.isClauseStart:
             throw fail("a query starts with a collection or a let name, not '\(k.rawValue)'", notes: ["for example: estimates \(k.rawValue) …"])
         default:

@@ -19,6 +19,7 @@ extension Query {
         case .describe(let s, _): head = "(describe \(s.debugDescription))"
         case .search(let s, _): head = "(search \(s.debugDescription))"
         case .conflicts: head = "(conflicts)"
+        case .union(let names): head = "(union " + names.map(\.text).joined(separator: " ") + ")"
         }
         return "(query \(head)" + clauses.map { " " + $0.shape }.joined() + ")"
     }
