@@ -75,6 +75,7 @@ struct SQLTranslator {
         case .describe: throw unsupported("describe", q.source.range)
         case .search: throw unsupported("search", q.source.range)
         case .conflicts: throw unsupported("conflicts", q.source.range)
+        case .union: throw unsupported("several collections in one query", q.source.range)
         }
         for c in q.clauses { f = try apply(c, to: f) }
         return f
