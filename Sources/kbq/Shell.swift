@@ -58,6 +58,12 @@ final class Shell {
     private var printingStopped = false
     /// The worst outcome so far.
     var status: ExitStatus = .ok
+
+    /// How wide diagnostics (errors and warnings alike) are drawn: the terminal's width, or
+    /// `$COLUMNS` when standard error is not a terminal.
+    var diagnosticWidth: Int? {
+        Terminal.columns(err.fd) ?? environment("COLUMNS").flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil }
+    }
     /// Set by `.quit`: the input loops stop reading.
     var quitRequested = false
     /// `.exit N`: the exit status asked for, which overrides the one the run earned.
@@ -133,7 +139,7 @@ final class Shell {
                 if self.interactive { self.screen.write(self.dim("\(name): \(formatNumber(Double(rows))) row\(rows == 1 ? "" : "s")") + "\n") }
             case .warning(let w):
                 // Before the results: the warning explains what follows. The run still succeeds.
-                self.err.write(source.render(w, color: self.errColor, width: Terminal.columns(self.err.fd)))
+                self.err.write(source.render(w, color: self.errColor, width: self.diagnosticWidth))
                 return
             }
             if self.timer {
@@ -144,7 +150,7 @@ final class Shell {
         }
         if interactive { Interrupts.endCancellable() }
         // On a terminal the source line must not wrap, or the caret points at the wrong word.
-        let errWidth = Terminal.columns(err.fd) ?? environment("COLUMNS").flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil }
+        let errWidth = diagnosticWidth
         var interrupted = false
         for d in diagnostics {
             // Ctrl-C is no mistake in the text: no caret under the whole statement.

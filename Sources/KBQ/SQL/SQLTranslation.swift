@@ -7,7 +7,7 @@
 //     An interval is compared by its bounds and open flags, a partial date by its day range,
 //     a hedge by its rank, a reference by its key or display text.
 //   - rows keep the order kbq gives them: `sort by` is stable (ties in row order, then the
-//     earlier sort), strings sort case-insensitively then by bytes, NULLs last both ways.
+//     earlier sort), strings sort by their bytes, NULLs last both ways.
 //   - a clause that cannot extend the current SELECT (a filter or sort after a limit) wraps
 //     it as a subquery that keeps its order as a row number.
 
@@ -350,9 +350,9 @@ struct SQLTranslator {
         func key(_ x: SQLExpr, _ desc: Bool = descending) -> SQLOrder { SQLOrder(expr: x, descending: desc) }
         switch v.parts {
         case .single(let x) where v.type == .string:
-            // What compareForSort does: case does not split the order; bytes break ties.
-            return [key(.call("lower", [x])), key(.binaryText(x))]
-        case .ref(_, _, _, let display): return [key(.call("lower", [display])), key(.binaryText(display))]
+            // Text sorts by its bytes, as kbq sorts it (REFERENCE, "Order, nulls and percents").
+            return [key(.binaryText(x))]
+        case .ref(_, _, _, let display): return [key(.binaryText(display))]
         case .single(let x), .number(let x, _), .quantity(let x, _, _, _, _, _, _, _): return [key(x)]
         case .date(_, _, let start, let end, _, _): return [key(start), key(end)]
         // A stronger hedge (a smaller rank) sorts later.
