@@ -160,7 +160,8 @@ struct DatabaseRunner {
                     text = DatabaseRunner.printable(st, dialect: dialect)
                 }
                 if text.utf8.last != UInt8(ascii: "\n") { text += "\n" }
-                if shown > 0 { text = "\n" + text }
+                // As kbq prints them: JSON results one a line (NDJSON), others a blank line apart.
+                if shown > 0 && format != .json { text = "\n" + text }
                 shown += 1
                 print(text, terminator: "")
             }
