@@ -79,12 +79,13 @@ difftest:
 	@python=python3; [ -x $(EDITOR_PYTHON) ] && python=$(EDITOR_PYTHON); \
 	$$python Tests/differential/kbqdiff.py --kbq "$$($(SWIFT) build --show-bin-path)/kbq" --queries $(DIFF_QUERIES) --seed $(DIFF_SEED)
 
-# kbq-mcp links the MCP SDK and Foundation, so it is built as an ordinary release program (not
+# kbq-mcp links the MCP SDK and Foundation (with its networking part, whose static form needs
+# libcurl), so it is built as an ordinary, dynamically linked release program (not
 # the static kbq's flags) in a build folder of its own, and copied beside kbq, where `kbq mcp`
 # looks for it (Sources/kbq/Subcommands.swift).
 mcp: release
-	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build/kbq-mcp --product kbq-mcp
-	cp "$$($(SWIFT) build -c release --static-swift-stdlib --scratch-path .build/kbq-mcp --show-bin-path)/kbq-mcp" \
+	$(SWIFT) build -c release --scratch-path .build/kbq-mcp --product kbq-mcp
+	cp "$$($(SWIFT) build -c release --scratch-path .build/kbq-mcp --show-bin-path)/kbq-mcp" \
 		"$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/kbq-mcp"
 
 # The editor tests (Tests/Editors): `kbq lsp` driven end to end by a real LSP client
