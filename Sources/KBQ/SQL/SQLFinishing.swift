@@ -23,7 +23,7 @@ extension SQLStatement {
         for (table, fetch) in zip(fetched, fetches) {
             guard let name = fetch.collection else { continue }
             if table.rows.count > f.rowLimit {
-                throw Diagnostic(.tooManyRows, "\(f.construct) does not run in \(f.engine)'s SQL, and kbq finishes it over at most \(f.rowLimit) rows of a collection; '\(name)' gives more",
+                throw Diagnostic(.unsupportedOnEngine, "\(f.construct) does not run in \(f.engine)'s SQL, and kbq finishes it over at most \(f.rowLimit) rows of a collection; '\(name)' gives more",
                                  at: range, notes: ["narrow it with 'where' first, so that the database picks fewer rows"])
             }
             rows[name] = table.rows
