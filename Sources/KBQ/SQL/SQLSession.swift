@@ -109,8 +109,8 @@ public struct SQLSession: Sendable {
     }
 
     /// The `let` texts a query needs run before it, and the collections it and they read
-    /// (nil: every collection, as `describe`, `search` and `conflicts` do, and `cite`, which
-    /// reads the sentences and documents a row rests on).
+    /// (nil: every collection, as `describe`, `search` and `conflicts` do, and `cite`, `follow`
+    /// and `referrers`, which read the rows a row refers to or is referred to by).
     static func reads(_ q: CheckedQuery, lets: [String: (texts: [String], collections: Set<String>?)],
                       kb: KnowledgeBase) -> (texts: [String], collections: Set<String>?) {
         var texts: [String] = []
@@ -128,7 +128,10 @@ public struct SQLSession: Sendable {
         case .union(let names): names.forEach(add)
         case .describe, .search, .conflicts: collections = nil
         }
-        if q.clauses.contains(where: { if case .cite = $0.kind { return true }; return false }) { collections = nil }
+        // cite reads sentences and documents, referrers the collections that point back.
+        if q.clauses.contains(where: {
+            switch $0.kind { case .cite, .follow, .referrers: return true; default: return false }
+        }) { collections = nil }
         return (texts, collections)
     }
 
