@@ -77,4 +77,37 @@ import Testing
         #expect(d.status == 2)
         #expect(d.error.contains("\(bad) is damaged:") && d.error.contains("checksum mismatch"))
     }
+
+    /// The commands README shows for compiled files, run as written (in a folder with a
+    /// shipments.csv), each exiting 0.
+    @Test func theREADMEExamplesRun() throws {
+        let readme = try String(contentsOf: packageRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        let lines = readme.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let start = try #require(lines.firstIndex { $0.hasPrefix("A KB queried by many scripts") })
+        var commands: [[String]] = []
+        for line in lines[start...].dropFirst(3) {
+            guard line.hasPrefix("    kbq ") else { break }
+            // The command before its comment, split into words; 'single quotes' keep spaces.
+            let text = line.components(separatedBy: "  #")[0].trimmingCharacters(in: .whitespaces)
+            var words: [String] = [], word = "", quoted = false, inWord = false
+            for c in text {
+                if c == "'" { quoted.toggle(); inWord = true } else if c == " " && !quoted {
+                    if inWord { words.append(word) }
+                    word = ""; inWord = false
+                } else { word.append(c); inWord = true }
+            }
+            if inWord { words.append(word) }
+            commands.append(Array(words.dropFirst()))
+        }
+        #expect(commands.count == 4)
+        _ = try scratch.write("shipments.csv", "id,topic,count,unit\ns1,containers,12000,containers\ns2,artillery shells,2000000,shells\n")
+        var last = ""
+        for c in commands {
+            let r = kbq(c, scratch: scratch, directory: scratch.path)
+            #expect(r.status == 0, "\(c): \(r.error)")
+            last = r.output
+        }
+        #expect(FileManager.default.fileExists(atPath: scratch.file("article.kbqdb")))
+        #expect(last.contains("2"))
+    }
 }
