@@ -110,6 +110,7 @@ query_seeds() {
     printf 'estimates where value > 1e309\n' | seed "$out"
     printf 'events where date >= 2024-06 sort by date timeline\n' | seed "$out"
     printf 'estimates chart topic on value\n' | seed "$out"
+    printf 'let s = claims select source sort by source\ns follow source referrers claims.source follow subject referrers claims.about\n' | seed "$out"
     echo "fuzz.sh: $(ls "$out" | wc -l) query seeds" >&2
 }
 
