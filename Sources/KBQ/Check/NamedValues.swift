@@ -95,7 +95,17 @@ extension Checker {
             notes.append("text compares case by case: \"\(sanitizeForTerminal(literal))\" is not \"\(sanitizeForTerminal(first))\"")
         }
         switch op {
-        case .eq?: notes.append("the condition can keep no row, so the result will be empty for that reason")
+        case .eq?:
+            notes.append("the condition can keep no row, so the result will be empty for that reason")
+            // A word rather than a value ("nuclear" for a topic): say how to look for it.
+            if case .string = a.type, Checker.folded(near.first ?? "") != Checker.folded(literal) {
+                let quoted = "\"" + sanitizeForTerminal(literal).replacingOccurrences("\"", "\\\"") + "\""
+                let text = field != "text" && scope.index(of: "text").map { scope.columns[$0].type == .string } == true
+                notes.append("for the rows whose \(field) holds it as a part: \(field) contains \(quoted)" + (text ? "; whose text mentions it: text contains \(quoted)" : ""))
+            }
+            if near.isEmpty && names.count <= 30 && !names.isEmpty {
+                notes.append("\(collection) have \(field): " + names.sorted().map { "\"\(sanitizeForTerminal($0))\"" }.joined(separator: ", "))
+            }
         case .ne?: notes.append("the condition holds for every row that has a \(field)")
         default: notes.append("this item of the list matches no row")
         }
@@ -117,6 +127,8 @@ extension Checker {
             if vw.isSuperset(of: words) || words.isSuperset(of: vw) && !vw.isEmpty { add(v) }
         }
         if out.isEmpty, let s = suggest(word, from: values) { add(s) }
+        // Part of a longer word: "nuclear" in "denuclearization".
+        if out.isEmpty && w.count >= 4 { for v in values where folded(v).contains(w) { add(v) } }
         // A slip inside one word of a longer value: "shels" for "artillery shells".
         if out.isEmpty {
             for v in values where folded(v).split(separator: " ").contains(where: { vw in words.contains { suggest(String($0), from: [String(vw)]) != nil } }) {
