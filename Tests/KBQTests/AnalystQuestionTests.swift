@@ -163,6 +163,14 @@ func warnings(_ text: String, sourceLocation: SourceLocation = #_sourceLocation)
         #expect(warnings(#"estimates where topic = "Containers""#).first?.notes.contains { $0.contains("holds it as a part") } == false)
     }
 
+    @Test func aNameOfAnotherFieldsRowsSaysWhichField() {
+        // Ukrainian intelligence reported the arrival: it is an event's source, no actor.
+        let w = warnings(#"events where actor = "Ukrainian intelligence""#).first
+        #expect(w?.message == #"no events have actor "Ukrainian intelligence""#)
+        #expect(w?.notes.first == #""Ukrainian intelligence" is one of sources, which source refers to: source = "Ukrainian intelligence""#)
+        #expect(texts(query(#"events where source = "Ukrainian intelligence" select id"#), "id") == ["ev2"])
+    }
+
     @Test func noWarningForAValueThatExists() {
         // Every topic, unit and hedge-free text value the dictionaries hold.
         for (c, f) in [("estimates", "topic"), ("estimates", "unit"), ("claims", "topic"), ("relations", "relation"), ("sources", "kind")] {
