@@ -11,8 +11,6 @@ public enum Keyword: String, Sendable, CaseIterable {
 
     /// Keywords that begin a clause: a line starting with one continues the statement above.
     public static let clauseStarts: Set<Keyword> = [.where, .select, .sort, .limit, .group, .aggregate, .compare, .cite, .timeline, .chart, .follow, .referrers]
-    /// Keywords that begin a statement.
-    public static let statementStarts: Set<Keyword> = [.let, .explain, .describe, .search, .conflicts]
 
     /// Whether this keyword is one of ``clauseStarts``. The parser asks this of every
     /// statement: a switch, because building the first `Set<Keyword>` makes the Swift runtime
