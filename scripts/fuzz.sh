@@ -2,7 +2,7 @@
 # Builds and runs kbq's libFuzzer targets (Fuzz/*/main.swift):
 #
 #   query  query text -> lexer, parser, checker, evaluator on the article KB, renderers
-#   kb     bytes      -> JSON KB loader, and the CSV reader with type inference
+#   kb     bytes      -> JSON KB loader, the CSV reader with type inference, compiled KB files
 #
 # Usage: scripts/fuzz.sh [SECONDS] [TARGET...]      (default: 60 seconds, both targets)
 #        scripts/fuzz.sh build                      (only build)
@@ -162,6 +162,19 @@ EOF
     # high, share, date, ok, hedge, tags, other), as CSV and as NDJSON.
     printf 'id,value,qualifier,high,share,date,ok,hedge,tags,other\r\na,3e6,over,,76.6%%,2024-06,true,likely,x,b\r\nb,10,between,20,,2024,false,may,,a\r\n' | seed "$out"
     printf '{"id": "a", "value": 3e6, "qualifier": "over", "high": null, "share": 76.6, "date": "2024-06", "ok": true, "hedge": "may", "tags": ["x"], "other": "b"}\n{"id": "b", "value": 10, "qualifier": "between", "high": 20, "share": null, "date": "2024", "ok": false, "hedge": "unknown", "tags": [], "other": "a"}\n' | seed "$out"
+    # Compiled KB files (kbq build) of the article KB and of a CSV seed, when a kbq is built
+    # (make test builds one before CI's fuzz run): the target opens its input as one too.
+    kbq_bin=
+    for b in .build/debug/kbq .build/release/kbq; do [ -x "$b" ] && { kbq_bin=$b; break; }; done
+    if [ -n "$kbq_bin" ]; then
+        tmp=$(mktemp -d)
+        printf 'id,topic,value,qualifier,date,hedge,ok\ne1,containers,16500,about,2024-06,reportedly,true\ne2,shells,3e6,over,2024,likely,\n' > "$tmp/rows.csv"
+        "$kbq_bin" build -o "$tmp/article.kbqdb" >/dev/null && seed "$out" < "$tmp/article.kbqdb"
+        "$kbq_bin" build --kb "$tmp/rows.csv" -o "$tmp/rows.kbqdb" >/dev/null && seed "$out" < "$tmp/rows.kbqdb"
+        rm -rf "$tmp"
+    else
+        echo "fuzz.sh: no kbq built (.build/debug/kbq): no compiled KB seeds" >&2
+    fi
     echo "fuzz.sh: $(ls "$out" | wc -l) KB seeds" >&2
 }
 

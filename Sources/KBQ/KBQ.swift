@@ -11,7 +11,7 @@ import Synchronization
 // Beneath them all, Values/ (Value, Quantity, PartialDate, collections, ResultTable),
 // Pattern/ (the linear-time pattern engine) and Diagnostics/ (positioned errors and their
 // rendering); beside them, Formats/, Loading/, Snapshot/ and Article/ make knowledge
-// bases, Complete/ offers what may be typed and Help/ holds `.help`'s topics. `check`
+// bases, Compiled/ writes and maps compiled KB files (`kbq build`), Complete/ offers what may be typed and Help/ holds `.help`'s topics. `check`
 // (Check/Check.swift) is the one entry both `PreparedQuery` and `Session` use; explain,
 // completion, hover and SQL/ read its output, and Check/ names nothing of Evaluate/.
 // Checking reads the KB's schema and dictionaries, never the clock, and of its rows only

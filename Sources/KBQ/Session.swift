@@ -40,7 +40,8 @@ public struct Session: Sendable {
         // Checking counts against the run's time: one clock from the text to the results.
         let started = ContinuousClock.now
         let checked = check(source: source.text, kb: kb, lets: letShapes, limits: limits, cancel: cancel, started: started)
-        let checkErrors = checked.diagnostics
+        // Checking reads a KB's dictionaries: a damaged one stops the run here.
+        let checkErrors = checked.diagnostics + (kb.damageDiagnostic().map { [$0] } ?? [])
         if !checkErrors.isEmpty && !keepGoing { return Diagnostic.reported(checkErrors) }
         guard !checked.statements.isEmpty else { return Diagnostic.reported(checkErrors) }
         // Warnings come first, before anything runs, and never stop it.
