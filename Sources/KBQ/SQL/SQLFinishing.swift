@@ -4,7 +4,7 @@
 // collection filtered by its leading `where` clauses), and kbq's own engine finishes the
 // statement over them, so that its output is the file's exactly (verdicts, notes, charts).
 //
-// This file reaches up to the prepared query (Session.swift): finishing is the one place
+// This file reaches up to the prepared query (PreparedQuery.swift): finishing is the one place
 // the SQL backend runs kbq's evaluator, over a KB it rebuilds from the rows read.
 
 extension SQLStatement {
