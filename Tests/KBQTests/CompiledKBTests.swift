@@ -226,8 +226,8 @@ import Testing
         }
     }
 
-    /// Text over a megabyte: read where it lies in the file (not copied), its checksum taken
-    /// a chunk at a time; a byte changed in a later chunk is still found.
+    /// Text over a megabyte: its checksum is taken a chunk at a time; a byte changed in a
+    /// later chunk is still found.
     @Test func longTextIsReadInPlaceAndCheckedByChunks() throws {
         let dir = temporaryDirectory(#function)
         var csv = "id,text\n"

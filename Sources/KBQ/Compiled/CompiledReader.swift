@@ -202,10 +202,7 @@ enum CompiledFile {
         }
         switch layout {
         case .string(let mode, let b, let o, let t, let idSection):
-            // The strings' bytes are read where they lie in the file; offsets, index and ids
-            // are copied (they are checked value by value, and they are a fraction of it).
-            let text = UnsafeRawBufferPointer(rebasing: file.bytes[b.range]).bindMemory(to: UInt8.self)
-            guard let pool = StringPool(modeTag: mode, bytes: PoolBytes(mapped: text, keeper: file), offsets: file.array(o, of: UInt32.self),
+            guard let pool = StringPool(modeTag: mode, bytes: file.array(b, of: UInt8.self), offsets: file.array(o, of: UInt32.self),
                                         table: file.array(t, of: UInt32.self)) else {
                 return damaged(o, "the string offsets or the hash index point outside the strings")
             }

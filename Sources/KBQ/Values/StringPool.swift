@@ -28,7 +28,7 @@ struct StringPool: Sendable {
         case plain
     }
 
-    private(set) var bytes = PoolBytes()
+    private(set) var bytes: [UInt8] = []
     /// `offsets[i]..<offsets[i+1]` are the bytes of string `i`.
     private var offsets: [UInt32] = [0]
     /// Open-addressing hash index of string ids + 1 (0 is an empty slot); empty unless hashed.
@@ -468,7 +468,7 @@ extension StringPool {
 
     func write(to w: inout SnapshotWriter) {
         w.u8(modeTag)
-        w.bytes(bytes.withUnsafeBufferPointer { Array($0) })
+        w.bytes(bytes)
         w.u32s(offsets)
         w.u32s(table)
     }
@@ -476,14 +476,14 @@ extension StringPool {
     /// A pool as ``write(to:)`` left it: its index comes back as it was, not rebuilt.
     init?(from r: inout SnapshotReader) {
         guard let m = r.u8(), let bytes = r.bytes(), let offsets = r.u32s(), let table = r.u32s() else { return nil }
-        self.init(modeTag: m, bytes: PoolBytes(bytes), offsets: offsets, table: table)
+        self.init(modeTag: m, bytes: bytes, offsets: offsets, table: table)
     }
 
     /// A pool from its parts as they were stored, if they make one that every read stays
     /// inside of: offsets from 0 to the end of the bytes, never decreasing; a hash index
     /// only when hashed, its entries ids + 1 or 0, with an empty slot (a lookup of a string
     /// that is not there walks to one).
-    init?(modeTag m: UInt8, bytes: PoolBytes, offsets: [UInt32], table: [UInt32]) {
+    init?(modeTag m: UInt8, bytes: [UInt8], offsets: [UInt32], table: [UInt32]) {
         guard m <= 2, let first = offsets.first, first == 0, offsets.last.map({ Int($0) == bytes.count }) == true else { return nil }
         let ordered = offsets.withUnsafeBufferPointer { o in
             var ok = true
@@ -503,51 +503,6 @@ extension StringPool {
         self.offsets = offsets
         self.table = table
         expected = offsets.count - 1
-    }
-}
-
-/// The bytes of a pool's strings: an array the pool appends to, or the bytes of a compiled
-/// KB file mapped into memory, read where they lie (a million rows of text are not copied
-/// when the file is opened); appending to mapped bytes copies them first.
-struct PoolBytes: @unchecked Sendable {
-    // @unchecked: mapped bytes are never written, and `keeper` keeps them mapped.
-    private var owned: [UInt8]
-    private var mapped: UnsafeBufferPointer<UInt8>?
-    private var keeper: AnyObject?
-
-    init(_ bytes: [UInt8] = []) {
-        owned = bytes
-    }
-
-    /// Bytes that stay valid as long as `keeper` lives.
-    init(mapped: UnsafeBufferPointer<UInt8>, keeper: AnyObject) {
-        owned = []
-        self.mapped = mapped
-        self.keeper = keeper
-    }
-
-    var count: Int { mapped?.count ?? owned.count }
-
-    @inline(__always)
-    func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
-        if let mapped { return try body(mapped) }
-        return try owned.withUnsafeBufferPointer(body)
-    }
-
-    mutating func append(contentsOf s: UnsafeBufferPointer<UInt8>) {
-        if mapped != nil { own() }
-        owned.append(contentsOf: s)
-    }
-
-    mutating func reserveCapacity(_ n: Int) {
-        if mapped != nil { own() }
-        owned.reserveCapacity(n)
-    }
-
-    private mutating func own() {
-        owned = withUnsafeBufferPointer { Array($0) }
-        mapped = nil
-        keeper = nil
     }
 }
 
