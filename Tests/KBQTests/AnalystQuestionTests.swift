@@ -124,6 +124,34 @@ func warnings(_ text: String, sourceLocation: SourceLocation = #_sourceLocation)
         #expect(checked >= 12)
     }
 
+    /// Names resolve wherever an entity-valued field is read: in a list, through a path, in
+    /// a let's rows and in the rows follow and referrers give.
+    @Test func namesResolveInListsPathsLetsAndHops() {
+        let kb = KnowledgeBase.article
+        let checker = Checker(kb: kb, lets: [:])
+        var checked = 0
+        for c in kb.collections {
+            guard let key = c.key else { continue }
+            for f in c.fields {
+                guard case .ref(let t) = f.type, t == "entities" || t == "sources", let target = kb.collection(t),
+                      case .ref(let refs)? = c.fieldIndex[f.name].map({ c.columns[$0] }),
+                      let r = refs.indices.first(where: { refs[$0] >= 0 && !(c === target && Int(refs[$0]) == $0) }),
+                      let alias = checker.names(of: target, row: Int(refs[r])).last(where: { $0 != target.value(row: Int(refs[r]), field: "id", in: kb)?.text }) else { continue }
+                let id = c.value(row: r, field: key, in: kb)?.text ?? ""
+                let literal = alias.replacingOccurrences("\"", "\\\"")
+                #expect(texts(query("\(c.name) where \(f.name) in [\"\(literal)\", \"nobody\"] select \(key)"), key).contains(id), "\(c.name).\(f.name) in [\(alias)]")
+                #expect(texts(query("let x = \(c.name) select \(key), \(f.name)\nx where \(f.name) = \"\(literal)\" select \(key)"), key).contains(id), "let x: \(f.name) = \(alias)")
+                // After a hop the rows are stored again: the field resolves as on the collection.
+                #expect(texts(query("\(c.name) where \(key) = \"\(id)\" follow \(f.name) referrers \(c.name).\(f.name) where \(f.name) = \"\(literal)\" select \(key)"), key).contains(id),
+                        "follow then referrers: \(c.name).\(f.name) = \(alias)")
+                checked += 1
+            }
+        }
+        #expect(checked >= 12)
+        // Through a path: the source's entity, by the entity's alias.
+        #expect(texts(query(#"estimates where source.entity in ["Washington", "Seoul"] select id"#), "id") == ["e3", "e5"])
+    }
+
     @Test func aSourceIsFoundByItsEntitysNames() {
         // The source row "trump" is Donald Trump's; "Donald Trump" is the entity's name.
         #expect(texts(query(#"claims where source = "Donald Trump" select id"#), "id") == ["c38"])
