@@ -348,6 +348,117 @@ def large_targets(sizes, json_sizes, json_res, json_mem, large, res, mem, csvs, 
     return L
 
 
+# Data at rest: a fresh process answering from a database file built beforehand — kbq's
+# compiled KB (`kbq build`), sqlite3's database with indexes, DuckDB's own database file —
+# instead of loading the CSV. Kept apart from the rest so the sections of other work merge.
+
+AT_REST_INDEXES = ["create index estimates_topic on estimates(topic);",
+                   "create index estimates_date on estimates(date);"]
+
+
+def at_rest_sizes(sizes):
+    """1M rows and up (10M when KBQ_BENCH_SIZES has it); else the largest size asked for."""
+    return [n for n in sizes if n >= 1000000] or [max(sizes)]
+
+
+def newer(path, than):
+    return os.path.exists(path) and os.path.getmtime(path) >= os.path.getmtime(than)
+
+
+def at_rest_files(tools, csv):
+    """The three database files beside the CSV: kbq's rebuilt every run (its format follows
+    the kbq built), sqlite3's and DuckDB's kept while newer than the CSV. Returns their paths
+    and kbq's build time."""
+    d = os.path.dirname(csv)
+    kbqdb, sqlite_db, duck_db = (os.path.join(d, "estimates" + ext) for ext in (".kbqdb", ".sqlite", ".duckdb"))
+    t0 = time.time()
+    run([tools.kbq, "build", "--kb", csv, "-o", kbqdb])
+    build = time.time() - t0
+    if not newer(sqlite_db, csv):
+        tmp = sqlite_db + ".tmp"
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        run(["sqlite3", tmp, ".read " + os.path.join(tools.peers, "schema.sql"), ".mode csv",
+             ".import --skip 1 " + csv + " estimates"] + AT_REST_INDEXES + ["analyze;"])
+        os.rename(tmp, sqlite_db)
+    if not newer(duck_db, csv):
+        tmp = duck_db + ".tmp"
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        run([tools.duckdb, tmp, "-c", "create table estimates as select * from read_csv('%s');" % csv])
+        os.rename(tmp, duck_db)
+    return kbqdb, sqlite_db, duck_db, build
+
+
+def at_rest_open_ms(tools, kbqdb):
+    """Median time to open the compiled file (map, header, schema), from kbq-bench --open."""
+    f = run([tools.bench, "--open", kbqdb, "--runs", "200", "--seconds", "1"]).strip().split("\t")
+    return float(f[2])
+
+
+def data_at_rest(tools, sizes, csvs, quick):
+    print("== data at rest: a fresh process answering from a database file", flush=True)
+    res = {}
+    for n in at_rest_sizes(sizes):
+        kbqdb, sqlite_db, duck_db, build = at_rest_files(tools, csvs[n])
+        for q in QUESTIONS:
+            if run(tools.kbq_cmd(kbqdb, q, "json")) != run(tools.kbq_cmd(csvs[n], q, "json")):
+                raise SystemExit("bench: kbq answers %s differently from %s than from the CSV" % (q, kbqdb))
+        times, mem = {}, {}
+        for q in QUESTIONS:
+            qfile = os.path.join(tools.peers, q.lower() + ".sql")
+            cmds = [("kbq", tools.kbq_cmd(kbqdb, q)),
+                    ("sqlite3", " ".join(["sqlite3", "-readonly", sh_quote(sqlite_db), sh_quote(".read " + qfile)])),
+                    ("duckdb", " ".join([sh_quote(tools.duckdb), "-readonly", sh_quote(duck_db), "-c", sh_quote(open(qfile).read())]))]
+            times[q] = hyperfine(cmds, (3 if quick else 10) if n <= 1000000 else (3 if quick else 5), 1 if quick else 2)
+            mem[q] = {name: peak_kib(cmd) for name, cmd in cmds}
+            print("  %-9d %s  kbq %s  sqlite3 %s  duckdb %s" % (n, q, ms(times[q]["kbq"]), ms(times[q]["sqlite3"]),
+                                                           ms(times[q]["duckdb"])), flush=True)
+        res[n] = {"times": times, "mem": mem, "open": at_rest_open_ms(tools, kbqdb), "build": build,
+                  "size": {k: os.path.getsize(p) for k, p in (("kbq", kbqdb), ("sqlite3", sqlite_db), ("duckdb", duck_db))}}
+        print("  %-9d open %.3f ms, build %s" % (n, res[n]["open"], ms(build)), flush=True)
+    return res
+
+
+def data_at_rest_report(res):
+    L = ["### Data at rest: a fresh process answers from a database file", "",
+         "kbq: `kbq --kb estimates.kbqdb -e …`, the file written beforehand by `kbq build --kb estimates.csv -o "
+         "estimates.kbqdb`; sqlite3: `sqlite3 -readonly estimates.sqlite '.read qN.sql'` on the table of schema.sql "
+         "with indexes on topic (Q1–Q3) and on date (Q5) (`%s`, then `analyze`); DuckDB: `duckdb -readonly "
+         "estimates.duckdb -c …` on a table made by `create table … as select * from read_csv(…)`. Every file in the "
+         "page cache (warm-up runs first). kbq's answers from the compiled file were checked to be byte for byte its "
+         "answers from the CSV." % " ".join(AT_REST_INDEXES), "",
+         "| rows | question | kbq | sqlite3 | DuckDB | kbq/sqlite3 | kbq/DuckDB | peak kbq | peak sqlite3 | peak DuckDB |",
+         "|---|---|---|---|---|---|---|---|---|---|"]
+    for n, r in res.items():
+        for q in QUESTIONS:
+            f, m = r["times"][q], r["mem"][q]
+            L.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                "{:,}".format(n), q, ms(f["kbq"]), ms(f["sqlite3"]), ms(f["duckdb"]), ratio(f["kbq"], f["sqlite3"]),
+                ratio(f["kbq"], f["duckdb"]), mib(m["kbq"]), mib(m["sqlite3"]), mib(m["duckdb"])))
+    L.append("")
+    for n, r in res.items():
+        L.append("- %s rows: opening the compiled file (map, header, schema; `kbq-bench --open`) %.3f ms; `kbq build` "
+                 "%s; files: kbq %s, sqlite3 %s, DuckDB %s." % (
+                     "{:,}".format(n), r["open"], ms(r["build"]), mib(r["size"]["kbq"] / 1024),
+                     mib(r["size"]["sqlite3"] / 1024), mib(r["size"]["duckdb"] / 1024)))
+    L.append("")
+    return L
+
+
+def data_at_rest_targets(res, verdict):
+    L = []
+    for n, r in res.items():
+        worst_s = max(r["times"][q]["kbq"] / r["times"][q]["sqlite3"] for q in QUESTIONS)
+        worst_d = max(r["times"][q]["kbq"] / r["times"][q]["duckdb"] for q in QUESTIONS)
+        missed = [q for q in QUESTIONS if r["times"][q]["kbq"] > min(r["times"][q]["sqlite3"], r["times"][q]["duckdb"])]
+        L.append("- Data at rest, %s rows, Q1–Q5 each at most sqlite3's and DuckDB's time from their own files: %s "
+                 "(worst ratios %.2f and %.2f%s); opening the file under 5 ms: %s (%.3f ms)." % (
+                     "{:,}".format(n), verdict(not missed), worst_s, worst_d,
+                     "; missed on " + ", ".join(missed) if missed else "", verdict(r["open"] < 5), r["open"]))
+    return L
+
+
 # ---------------------------------------------------------------------------------------
 # Report.
 
@@ -453,6 +564,8 @@ def main():
     json_sizes, json_fresh, json_mem = measure_json(tools, a, sizes, csvs)
     large_fresh, large_mem = measure_large(tools, a, large, csvs)
 
+    at_rest = data_at_rest(tools, sizes, csvs, a.quick)
+
     print("== library: the CSV loaded once", flush=True)
     lib, duck = {}, {}
     for n in sizes:
@@ -521,6 +634,7 @@ def main():
     L.append("Prepared query on the article KB (`estimates where topic = $t compare source`, one core): "
              "**{:,} runs/s** ({:.2f} µs a run).".format(prepared, per_run))
     L.append("")
+    L += data_at_rest_report(at_rest)
     L.append("### Targets")
     L.append("")
 
@@ -549,6 +663,7 @@ def main():
                 "{:,}".format(a_), "{:,}".format(b_), grow, fr, lr))
         L.append("- Linear in rows: " + "; ".join(steps) + ".")
     L += large_targets(sizes, json_sizes, json_fresh, json_mem, large, large_fresh, large_mem, csvs, lib, duck)
+    L += data_at_rest_targets(at_rest, verdict)
     L.append("")
     L.append(END)
     section = "\n".join(L)

@@ -2,7 +2,7 @@
 # Builds and runs kbq's libFuzzer targets (Fuzz/*/main.swift):
 #
 #   query  query text -> lexer, parser, checker, evaluator on the article KB, renderers
-#   kb     bytes      -> JSON KB loader, and the CSV reader with type inference
+#   kb     bytes      -> JSON KB loader, the CSV reader with type inference, compiled KB files
 #
 # Usage: scripts/fuzz.sh [SECONDS] [TARGET...]      (default: 60 seconds, both targets)
 #        scripts/fuzz.sh build                      (only build)
@@ -110,6 +110,7 @@ query_seeds() {
     printf 'estimates where value > 1e309\n' | seed "$out"
     printf 'events where date >= 2024-06 sort by date timeline\n' | seed "$out"
     printf 'estimates chart topic on value\n' | seed "$out"
+    printf 'let s = claims select source sort by source\ns follow source referrers claims.source follow subject referrers claims.about\n' | seed "$out"
     echo "fuzz.sh: $(ls "$out" | wc -l) query seeds" >&2
 }
 
@@ -166,6 +167,19 @@ EOF
     # and a field given twice, for the mutator to break in every way.
     printf '[{"id": "a", "value": 1.5e3, "ok": true, "date": "2024-06", "hedge": "likely", "text": "q\\"\\u00e9\\ud83d\\ude00"},\n {"id": "b", "value": -0.0, "ok": null, "date": "2024", "hedge": "stated", "text": ""},\n {"id": "c", "value": null, "ok": false, "date": null, "hedge": null, "text": ["x"], "text": "y"}]\n' | seed "$out"
     printf '{"collections": {"e": [{"id": "a", "value": 1}, {"value": 2E-2, "id": "b"}], "s": [{"id": "x", "name": "\\t"}]}}\n' | seed "$out"
+    # Compiled KB files (kbq build) of the article KB and of a CSV seed, when a kbq is built
+    # (make test builds one before CI's fuzz run): the target opens its input as one too.
+    kbq_bin=
+    for b in .build/debug/kbq .build/release/kbq; do [ -x "$b" ] && { kbq_bin=$b; break; }; done
+    if [ -n "$kbq_bin" ]; then
+        tmp=$(mktemp -d)
+        printf 'id,topic,value,qualifier,date,hedge,ok\ne1,containers,16500,about,2024-06,reportedly,true\ne2,shells,3e6,over,2024,likely,\n' > "$tmp/rows.csv"
+        "$kbq_bin" build -o "$tmp/article.kbqdb" >/dev/null && seed "$out" < "$tmp/article.kbqdb"
+        "$kbq_bin" build --kb "$tmp/rows.csv" -o "$tmp/rows.kbqdb" >/dev/null && seed "$out" < "$tmp/rows.kbqdb"
+        rm -rf "$tmp"
+    else
+        echo "fuzz.sh: no kbq built (.build/debug/kbq): no compiled KB seeds" >&2
+    fi
     echo "fuzz.sh: $(ls "$out" | wc -l) KB seeds" >&2
 }
 

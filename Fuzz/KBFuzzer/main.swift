@@ -1,7 +1,9 @@
 // libFuzzer target: bytes as a KB file, through the JSON KB loader (whose rows, and bare
 // JSON rows, go through JSONRowScanner, checked against the full parser) and, as further
-// readings of the same bytes, the CSV and NDJSON readers with type inference (through a temporary
-// file, as `kbq --kb data.csv` reads it). A KB that loads is queried a little, so that
+// readings of the same bytes, the CSV and NDJSON readers with type inference (through a
+// temporary file, as `kbq --kb data.csv` reads it), and as a compiled KB file (`kbq build`),
+// opened with its checksums and without (so that mutations reach the bounds checks behind
+// them); a JSON KB that loads is also compiled and opened again. A KB that loads is queried a little, so that
 // what the loader accepted is also something the engine can run on. scripts/fuzz.sh
 // compiles this file together with Sources/KBQ into one module.
 
@@ -16,6 +18,8 @@ private let directory: String = {
 }()
 private let csvPath = directory + "/fuzz.csv"
 private let ndjsonPath = directory + "/fuzz.ndjson"
+private let compiledPath = directory + "/fuzz.kbqdb"
+private let recompiledPath = directory + "/again.kbqdb"
 
 /// KB files whose rows are the fuzzed bytes, read as CSV and as NDJSON against declared
 /// fields of every type.
@@ -89,6 +93,14 @@ public func kbFuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> 
     do throws(KBLoadError) {
         let kb = try KnowledgeBase(json: bytes, name: "fuzz.kb.json")
         exercise(kb)
+        if (try? kb.writeCompiled(to: recompiledPath)) != nil {
+            do throws(KBLoadError) {
+                exercise(try KnowledgeBase(contentsOfCompiledFile: recompiledPath))
+            } catch {
+                fputs("a KB compiled by writeCompiled does not open: \(error)\n", stderr)
+                abort()
+            }
+        }
     } catch {
         let text = error.description
         if text.utf8.contains(0x1B) { fputs("raw ESC in a KB error\n", stderr); abort() }
@@ -105,6 +117,16 @@ public func kbFuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> 
         } catch {
             if error.description.utf8.contains(0x1B) { fputs("raw ESC in an error loading \(kbPath)\n", stderr); abort() }
             if error.problems.isEmpty { fputs("\(kbPath) refused with no problem listed\n", stderr); abort() }
+        }
+    }
+    if writeFile(compiledPath, bytes) {
+        for verifying in [true, false] {
+            do throws(KBLoadError) {
+                exercise(try KnowledgeBase(compiledFile: compiledPath, verifyingChecksums: verifying))
+            } catch {
+                if error.description.utf8.contains(0x1B) { fputs("raw ESC in an error opening a compiled KB\n", stderr); abort() }
+                if error.problems.isEmpty { fputs("a compiled KB refused with no problem listed\n", stderr); abort() }
+            }
         }
     }
     return 0

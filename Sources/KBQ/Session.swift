@@ -101,8 +101,10 @@ public final class PreparedQuery: Sendable {
             let (args, problems) = bindParameters(parameters)
             if !problems.isEmpty { throw Diagnostics(problems) }
             let env = Env(kb: kb, params: parameters, args: args, lets: [:], limits: limits, cancel: cancel)
-            do {
-                return explained(try plan.run(env).result(env).bounded(by: limits, at: plan.range), within: plan.range)
+            do throws(Diagnostic) {
+                let table = try plan.run(env).result(env).bounded(by: limits, at: plan.range)
+                if let d = kb.damageDiagnostic() { throw d }
+                return explained(table, within: plan.range)
             } catch {
                 var d = error
                 if d.range == nil { d.range = plan.range }
@@ -195,13 +197,19 @@ public final class PreparedQuery: Sendable {
                               work: work, builtText: text)
                 defer { work = env.work; text = env.builtText }
                 do throws(Diagnostic) {
+                    // A column of a compiled file found damaged as the statement read it
+                    // fails the statement, rather than answer from a column of nulls.
                     switch st {
                     case .query(let p):
-                        emit(.result(explained(try p.run(env).result(env).bounded(by: limits, at: p.range), within: p.range)))
+                        let table = try p.run(env).result(env).bounded(by: limits, at: p.range)
+                        if let d = kb.damageDiagnostic() { throw d }
+                        emit(.result(explained(table, within: p.range)))
                     case .explain(let p):
                         emit(.result(p.explanation))
                     case .bind(let name, let p):
-                        return .success((name, try p.run(env)))
+                        let rows = try p.run(env)
+                        if let d = kb.damageDiagnostic() { throw d }
+                        return .success((name, rows))
                     }
                     return .success(nil)
                 } catch {
@@ -356,7 +364,8 @@ public struct Session: Sendable {
         // Checking counts against the run's time: one clock from the text to the results.
         let started = ContinuousClock.now
         let checked = check(source: source.text, kb: kb, lets: letShapes, limits: limits, cancel: cancel, started: started)
-        let checkErrors = checked.diagnostics
+        // Checking reads a KB's dictionaries: a damaged one stops the run here.
+        let checkErrors = checked.diagnostics + (kb.damageDiagnostic().map { [$0] } ?? [])
         if !checkErrors.isEmpty && !keepGoing { return Diagnostic.reported(checkErrors) }
         guard !checked.statements.isEmpty else { return Diagnostic.reported(checkErrors) }
         // Warnings come first, before anything runs, and never stop it.

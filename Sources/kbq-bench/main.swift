@@ -11,12 +11,13 @@ import Darwin
 // sqlite3's (docs/PERFORMANCE.md).
 //
 //   kbq-bench [--csv FILE] [--runs N] [--seconds S] [--prepared-seconds S]
-//             [--only Q1,Q3,prepared] [--cpu] [--answers]
+//             [--only Q1,Q3,prepared] [--cpu] [--answers] [--open FILE.kbqdb]
 //
 // Output: one tab-separated line per figure —
 //   load  FILE  ROWS  MS  PEAK_MIB
 //   Q1    MEDIAN_MS  RUNS  ROWS  QUERY
 //   prepared  RUNS_PER_SECOND  MICROSECONDS_PER_RUN  QUERY
+//   open  FILE  MEDIAN_MS  RUNS       (--open: opening a compiled KB file, header and schema)
 
 /// The five peer questions in kbq: each is the statements one SQL file runs.
 ///
@@ -41,6 +42,7 @@ let preparedText = "estimates where topic = $t compare source"
 
 struct Arguments {
     var csv: String?
+    var compiled: String?
     var runs = 200
     var seconds = 1.0
     var preparedSeconds = 2.0
@@ -60,6 +62,7 @@ struct Arguments {
         while i < args.count {
             switch args[i] {
             case "--csv": csv = next()
+            case "--open": compiled = next()
             case "--runs": runs = Int(next()) ?? runs
             case "--seconds": seconds = Double(next()) ?? seconds
             case "--prepared-seconds": preparedSeconds = Double(next()) ?? preparedSeconds
@@ -67,7 +70,7 @@ struct Arguments {
             case "--cpu": cpu = true
             case "--only": only = Set(next().split(separator: ",").map(String.init))
             case "-h", "--help":
-                print("usage: kbq-bench [--csv FILE] [--runs N] [--seconds S] [--prepared-seconds S] [--only Q1,Q3,prepared] [--cpu] [--answers]")
+                print("usage: kbq-bench [--csv FILE] [--runs N] [--seconds S] [--prepared-seconds S] [--only Q1,Q3,prepared] [--cpu] [--answers] [--open FILE.kbqdb]")
                 exit(0)
             default: fail("unknown argument \(args[i])")
             }
@@ -123,6 +126,16 @@ func measure(runs: Int, budget: Double, _ body: () throws -> Void) rethrows -> (
         samples.append(now() - t0)
     }
     return (median(samples), samples.count)
+}
+
+if let path = args.compiled {
+    // What `--kb FILE.kbqdb` costs before any column is read: map, header, schema.
+    var opened: [KnowledgeBase] = []
+    let (t, n) = measure(runs: args.runs, budget: args.seconds) {
+        do { opened.append(try KnowledgeBase(contentsOfCompiledFile: path)) } catch { fail("\(error)") }
+        if opened.count > 16 { opened.removeAll() }
+    }
+    print("open\t\(path)\t\(fixed(t * 1000, 3))\t\(n)")
 }
 
 if let csv = args.csv {

@@ -3,7 +3,7 @@ import KBQ
 /// What a tool call answers: JSON for the model, and whether it is an error (a tool error in
 /// MCP's sense: the model reads it and may try again, the session goes on).
 struct Answer {
-    var json: JSONText
+    var json: JSON
     var isError: Bool
 }
 
@@ -23,8 +23,8 @@ struct Answerer: Sendable {
         let shown = min(max(requested ?? defaultRows, 0), maxRows)
         let source = SourceText(text, name: name)
         var session = Session(kb: kb)
-        var results: [JSONText] = []
-        var warnings: [JSONText] = []
+        var results: [JSON] = []
+        var warnings: [JSON] = []
         let problems = session.run(source, parameters: parameters, limits: limits) { outcome in
             switch outcome {
             case .result(let table): results.append(answer(table, shown: shown))
@@ -36,7 +36,7 @@ struct Answerer: Sendable {
                 warnings.append(problem(d, in: source))
             }
         }
-        let warned: [(String, JSONText)] = warnings.isEmpty ? [] : [("warnings", .array(warnings))]
+        let warned: [(String, JSON)] = warnings.isEmpty ? [] : [("warnings", .array(warnings))]
         if !problems.isEmpty {
             return Answer(json: .object([("error", .string(problems.map { source.render($0) }.joined(separator: "\n"))),
                                          ("problems", .array(problems.map { problem($0, in: source) }))] + warned),
@@ -47,18 +47,18 @@ struct Answerer: Sendable {
 
     /// One result: columns, rows (each an object in column order with its citation), what was
     /// left out, and kbq's notes and figures.
-    func answer(_ table: ResultTable, shown: Int) -> JSONText {
+    func answer(_ table: ResultTable, shown: Int) -> JSON {
         let citer = Citer(kb: kb, table: table)
-        var rows: [JSONText] = []
+        var rows: [JSON] = []
         for (i, row) in table.rows.prefix(shown).enumerated() {
-            var fields: [(String, JSONText)] = zip(table.columns, row).map { ($0.name, JSONText.value($1)) }
+            var fields: [(String, JSON)] = zip(table.columns, row).map { ($0.name, JSON($1)) }
             if let citation = citer.citation(row: i) {
                 let key = table.columnIndex("citation") == nil ? "citation" : "citation_"
                 fields.append((key, citation))
             }
             rows.append(.object(fields))
         }
-        var out: [(String, JSONText)] = []
+        var out: [(String, JSON)] = []
         if let title = table.title { out.append(("title", .string(title))) }
         out.append(("columns", .array(table.columns.map { .object([("name", .string($0.name)), ("type", .string($0.type.description))]) })))
         out.append(("rows", .array(rows)))
@@ -74,9 +74,9 @@ struct Answerer: Sendable {
         if !table.notes.isEmpty { out.append(("notes", .strings(table.notes))) }
         if !table.summaries.isEmpty {
             out.append(("summaries", .array(table.summaries.map { s in
-                var pairs: [(String, JSONText)] = []
+                var pairs: [(String, JSON)] = []
                 if let t = s.title { pairs.append(("title", .string(t))) }
-                pairs.append(("figures", .object(s.items.map { ($0.label, JSONText.value($0.value)) })))
+                pairs.append(("figures", .object(s.items.map { ($0.label, JSON($0.value)) })))
                 if let v = s.verdict { pairs.append(("verdict", .string(v))) }
                 return .object(pairs)
             })))
@@ -86,8 +86,8 @@ struct Answerer: Sendable {
 
     /// A problem as a model can act on it: where (line and column, from 1), what, the
     /// suggested fix, and the message as kbq prints it, caret and all.
-    func problem(_ d: Diagnostic, in source: SourceText) -> JSONText {
-        var pairs: [(String, JSONText)] = [("kind", .string(d.kind.rawValue)), ("message", .string(d.message))]
+    func problem(_ d: Diagnostic, in source: SourceText) -> JSON {
+        var pairs: [(String, JSON)] = [("kind", .string(d.kind.rawValue)), ("message", .string(d.message))]
         if let r = d.range {
             let (line, column) = source.lineColumn(of: r.start)
             pairs.append(("line", .int(line)))
@@ -124,16 +124,16 @@ struct Citer {
     static let provenanceFields = ["inferred", "reason", "basis", "reported"]
 
     /// A sentence as a citation gives it: its id and its text.
-    func sentence(_ s: RowRef) -> JSONText {
-        var pairs: [(String, JSONText)] = [("id", .string(s.key))]
+    func sentence(_ s: RowRef) -> JSON {
+        var pairs: [(String, JSON)] = [("id", .string(s.key))]
         if let sentences, s.collection == sentences.name, let text = sentences.value(row: s.row, field: "text", in: kb), !text.isNull {
-            pairs.append(("text", .value(text)))
+            pairs.append(("text", JSON(text)))
         }
         return .object(pairs)
     }
 
-    func citation(row i: Int) -> JSONText? {
-        var pairs: [(String, JSONText)] = []
+    func citation(row i: Int) -> JSON? {
+        var pairs: [(String, JSON)] = []
         let stored: (KBCollection, Int)? = origin.flatMap { c in table.originRow(i).map { (c, $0) } }
         func field(_ name: String) -> KBQ.Value? {
             if let (c, r) = stored, let v = c.value(row: r, field: name, in: kb) { return v }
@@ -142,9 +142,9 @@ struct Citer {
         }
         if let (c, r) = stored {
             pairs.append(("collection", .string(c.name)))
-            if let key = c.key, let id = c.value(row: r, field: key, in: kb), !id.isNull { pairs.append(("id", .value(id))) }
+            if let key = c.key, let id = c.value(row: r, field: key, in: kb), !id.isNull { pairs.append(("id", JSON(id))) }
         }
-        var cited: [JSONText] = []
+        var cited: [JSON] = []
         switch field("sentence") {
         case .ref(let s)?: cited = [sentence(s)]
         case .list(let items)?:
@@ -153,7 +153,7 @@ struct Citer {
         }
         if !cited.isEmpty { pairs.append(("sentences", .array(cited))) }
         for name in ["source", "hedge"] + Citer.provenanceFields {
-            if let v = field(name), !v.isNull { pairs.append((name, .value(v))) }
+            if let v = field(name), !v.isNull { pairs.append((name, JSON(v))) }
         }
         return pairs.isEmpty ? nil : .object(pairs)
     }

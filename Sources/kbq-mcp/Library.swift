@@ -100,15 +100,15 @@ struct Library: Sendable {
 
     /// Collections, fields and types; the hedge scale, strongest first; the values of the
     /// fields questions are usually asked by.
-    func schema() -> JSONText {
-        let collections: [JSONText] = kb.collections.map { c in
-            var pairs: [(String, JSONText)] = [("name", .string(c.name)), ("rows", .int(c.count))]
+    func schema() -> JSON {
+        let collections: [JSON] = kb.collections.map { c in
+            var pairs: [(String, JSON)] = [("name", .string(c.name)), ("rows", .int(c.count))]
             if let k = c.key { pairs.append(("key", .string(k))) }
             if let m = c.measure { pairs.append(("measure", .string(m))) }
             pairs.append(("fields", .object(c.fields.map { ($0.name, .string($0.type.description)) })))
             // The values questions are usually asked by, so that `where topic = "…"` is
             // written with a value that exists.
-            let values: [(String, JSONText)] = ["topic", "unit", "kind", "relation"].compactMap { name in
+            let values: [(String, JSON)] = ["topic", "unit", "kind", "relation"].compactMap { name in
                 guard c.field(name)?.type == .string else { return nil }
                 let v = c.distinctStrings(of: name, limit: 200)
                 return v.isEmpty ? nil : (name, .strings(v))
@@ -116,7 +116,7 @@ struct Library: Sendable {
             if !values.isEmpty { pairs.append(("values", .object(values))) }
             return .object(pairs)
         }
-        var pairs: [(String, JSONText)] = [("kb", .string(kb.name))]
+        var pairs: [(String, JSON)] = [("kb", .string(kb.name))]
         if let t = kb.title { pairs.append(("title", .string(t))) }
         pairs.append(("collections", .array(collections)))
         pairs.append(("hedges", .object([("strongest_first", .strings(kb.hedges.words)),

@@ -49,9 +49,14 @@ enum DotCompletion {
             choices = ["on", "off"]
         case "rows":
             choices = ["all"]
+        case "detach":
+            // The labels .attach gave, newest first: what is detached most often.
+            choices = shell.attachments.reversed().map(\.label)
         case "load", "read", "attach":
             // A name with a space is quoted, and a file (not a folder) gets its closing quote.
-            return (start, files(startingWith: typed).map { path in
+            // `article` names the built-in KB to .load and .attach (when no file has that name).
+            let builtIn = command != "read" && quote == nil && "article".hasPrefix(typed) ? ["article"] : []
+            return (start, builtIn + files(startingWith: typed).filter { !builtIn.contains($0) }.map { path in
                 guard let q = quote ?? (path.contains(" ") ? "\"" : nil) else { return path }
                 return q + path + (path.hasSuffix("/") ? "" : q)
             })

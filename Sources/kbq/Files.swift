@@ -72,7 +72,32 @@ enum Files {
                 throw FileError(path: path, reason: errorText(kbq_errno()))
             }
         }
-        return String(decoding: bytes, as: UTF8.self)
+        return try decode(bytes, path: path)
+    }
+
+    /// The script's text. A script that is not UTF-8 is refused, saying where: decoded
+    /// anyway, a UTF-16 file would be an "unexpected character" at every other byte, and a
+    /// Latin-1 é in a string literal would silently become U+FFFD and match nothing.
+    static func decode(_ bytes: [UInt8], path: String) throws(FileError) -> String {
+        if let encoding = bytes.withUnsafeBufferPointer(wideEncoding) {
+            throw FileError(path: path, reason: notUTF8Message(encoding))
+        }
+        var line = 1, lineStart = 0, i = 0
+        var decoder = UTF8()
+        var it = bytes.makeIterator()
+        while true {
+            let before = i
+            switch decoder.decode(&it) {
+            case .scalarValue(let u):
+                i += UTF8.width(u)
+                if u == "\n" { line += 1; lineStart = i }
+            case .emptyInput:
+                return String(decoding: bytes, as: UTF8.self)
+            case .error:
+                let hex = "0x" + String(bytes[before], radix: 16, uppercase: true)
+                throw FileError(path: path, reason: "it is not UTF-8: line \(line), column \(before - lineStart + 1) has the byte \(hex), which UTF-8 does not allow there (save the file as UTF-8)")
+            }
+        }
     }
 
     /// Which file `path` is, whatever name leads to it (`./a.kbq`, a link), or `nil` when it

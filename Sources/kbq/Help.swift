@@ -83,7 +83,7 @@ extension Shell {
             ("conflicts", "every topic where sources disagree"),
             ("explain QUERY", "the checked plan instead of the rows"),
         ])
-        text += "\n" + paragraph("Clauses: where, select, sort by, limit, group by … aggregate, compare, cite, timeline, chart")
+        text += "\n" + paragraph("Clauses: where, select, sort by, limit, group by … aggregate, compare, cite, timeline, chart, follow (to the rows a reference points at), referrers (the rows that point at these)")
         text += paragraph(".help TOPIC shows a clause's syntax and examples (topics: "
                           + HelpTopic.all.map { $0.names[0] }.joined(separator: ", ") + ").")
         text += "\nCommands:\n" + list(commands.map { ($0.usage, $0.summary) })

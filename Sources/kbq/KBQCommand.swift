@@ -19,6 +19,11 @@ struct KBQCommand: ParsableCommand {
             kbq fmt [--check] [FILE…] lays scripts out the canonical way; kbq lsp [--kb FILE] is a \
             language server for editors (docs/EDITORS.md).
 
+            kbq build -o FILE.kbqdb [--kb FILE…] writes the KB (the article KB by default) as a \
+            compiled file, which --kb FILE.kbqdb opens without parsing; a truncated or damaged \
+            one, or one of another format version, is refused with exit status 2 \
+            (docs/KB-FORMAT.md, "Compiled KB files").
+
             Lines starting with a dot are shell commands (.help, .schema, .format, .load, \
             .read, .timer, .rows, .output, .once, .pager, .headers, .nullvalue, .expanded, \
             .tables, .show, .quit) in scripts as in the interactive shell.
@@ -41,8 +46,8 @@ struct KBQCommand: ParsableCommand {
     var expressions: [String] = []
 
     @Option(name: .customLong("kb"),
-            help: ArgumentHelp("Load this knowledge base instead of the built-in article KB: a KB file (docs/KB-FORMAT.md), or bare rows as CSV, NDJSON or JSON, types inferred. Given again, each further KB is attached beside the first (`--kb article` is the built-in one).", valueName: "file"),
-            completion: .file(extensions: ["json", "csv", "tsv"]))
+            help: ArgumentHelp("Load this knowledge base instead of the built-in article KB: a KB file (docs/KB-FORMAT.md), a compiled .kbqdb file (kbq build), or bare rows as CSV, NDJSON or JSON, types inferred. Given again, each further KB is attached beside the first (`--kb article` is the built-in one).", valueName: "file"),
+            completion: .file(extensions: ["json", "csv", "tsv", "kbqdb"]))
     var kb: [String] = []
 
     @Option(name: [.customShort("f"), .long], help: "The output format.")

@@ -164,7 +164,8 @@ final class Shell {
             err.write((printingStopped ? "\n" : "") + "interrupted (Ctrl-C): \(printingStopped ? "printing stopped" : "the query stopped")\n")
         }
         printingStopped = false
-        if !diagnostics.isEmpty { fail(.queryError) }
+        // A damaged compiled KB is a KB error, as one refused at open is.
+        if !diagnostics.isEmpty { fail(diagnostics.contains { $0.kind == .invalidKB } ? .usage : .queryError) }
         finishOnce(ok: diagnostics.isEmpty)
         return diagnostics.isEmpty
     }

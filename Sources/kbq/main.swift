@@ -17,6 +17,7 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
 case "fmt": terminate(FormatCommand.run(Array(arguments.dropFirst())))
 case "lsp": terminate(LanguageServerCommand.run(Array(arguments.dropFirst())))
+case "build": terminate(BuildCommand.run(Array(arguments.dropFirst())))
 default: break
 }
 ExternalCommand.runIfNamed(arguments)

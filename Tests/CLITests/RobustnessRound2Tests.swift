@@ -115,6 +115,28 @@ private func entries(_ path: String) -> [String] {
         #expect(r.error.contains("the file is not UTF-8: it looks like UTF-16 (little-endian) (save it as UTF-8)"), "\(r.error)")
     }
 
+    @Test func aScriptThatIsNotUTF8IsRefusedSayingWhere() throws {
+        // UTF-16 without a byte order mark (as some editors save it), run as a file, from
+        // standard input and through .read: one error naming the encoding, not an
+        // "unexpected character" per byte.
+        let u16 = scratch.file("u16.kbq")
+        let bytes = Array("estimates limit 1\n".utf8).flatMap { [$0, 0] as [UInt8] }
+        #expect(FileManager.default.createFile(atPath: u16, contents: Data(bytes)))
+        for args in [[u16], ["-e", ".read \(u16)"]] {
+            let r = kbq(args, scratch: scratch)
+            #expect(r.status == 2, "\(args)")
+            #expect(r.error.contains("'\(u16)': the file is not UTF-8: it looks like UTF-16 (little-endian) (save it as UTF-8)"), "\(r.error)")
+            #expect(!r.error.contains("unexpected character"))
+        }
+        // Latin-1: the é of a comment on line 2 is named by line, column and byte.
+        let latin1 = scratch.file("latin1.kbq")
+        #expect(FileManager.default.createFile(atPath: latin1, contents: Data(Array("estimates limit 1\n-- caf".utf8) + [0xE9, 0x0A])))
+        let r = kbq([latin1], scratch: scratch)
+        #expect(r.status == 2)
+        #expect(r.output.isEmpty, "nothing of a script that cannot be read is run")
+        #expect(r.error.contains("it is not UTF-8: line 2, column 7 has the byte 0xE9"), "\(r.error)")
+    }
+
     @Test func completionListsHostileFileNamesEscaped() throws {
         try scratch.write("x\u{1B}]0;PWNED\u{07}.json", "{}")
         try scratch.write("x\u{202E}b.json", "{}")

@@ -118,6 +118,30 @@ struct CheckedExample: CustomTestStringConvertible, Sendable {
         let aggregate = try String(contentsOf: evaluate.appendingPathComponent("Aggregate.swift"), encoding: .utf8)
         #expect(!aggregate.contains("BuiltinFunction") && !aggregate.contains("Function)") && !aggregate.contains(": Function"))
     }
+
+    /// The pipeline as KBQ.swift draws it and README describes it names every folder of the
+    /// library, and no folder that is not there: a stage added or moved must be drawn.
+    @Test func thePipelineDescriptionsNameEveryFolder() throws {
+        let library = root.appendingPathComponent("Sources/KBQ")
+        let folders = try FileManager.default.contentsOfDirectory(atPath: library.path)
+            .filter { !$0.hasSuffix(".docc") && !$0.hasSuffix(".swift") && !$0.hasPrefix(".") }
+        #expect(folders.count >= 14)
+        let diagram = try String(contentsOf: library.appendingPathComponent("KBQ.swift"), encoding: .utf8)
+            .split(separator: "\n").prefix { $0.hasPrefix("//") || $0.hasPrefix("import") || $0.isEmpty }.joined(separator: "\n")
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        let section = readme.split(separator: "## ").first { $0.hasPrefix("How it is built") }.map(String.init) ?? ""
+        for folder in folders {
+            #expect(diagram.contains(folder + "/"), "KBQ.swift's diagram does not name \(folder)/")
+            #expect(section.contains(folder + "/"), "README's 'How it is built' does not name \(folder)/")
+        }
+        let named = try Regex(#"\b([A-Z][A-Za-z]+)/"#)
+        for text in [diagram, section] {
+            for m in text.matches(of: named) {
+                guard let name = m.output[1].substring.map(String.init), !["Sources"].contains(name) else { continue }
+                #expect(folders.contains(name), "\(name)/ is described but Sources/KBQ has no such folder")
+            }
+        }
+    }
 }
 
 /// Checking reads the schema and the dictionaries, never the rows: a query checks as fast

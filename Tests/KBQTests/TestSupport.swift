@@ -92,8 +92,7 @@ func repositoryFile(_ relative: String, from source: String = #filePath) -> Stri
     return String(decoding: bytes, as: UTF8.self)
 }
 
-/// A small deterministic generator (SplitMix64), so that a failing random case can be found
-/// again from its seed.
+/// A small seeded generator, so that a failure names inputs that can be made again.
 struct SplitMix {
     var state: UInt64
     init(seed: UInt64) { state = seed }

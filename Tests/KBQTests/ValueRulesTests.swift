@@ -101,3 +101,41 @@ import Testing
         #expect(diagnostic("t select year(d) + 1", kb: kb)?.kind == .typeMismatch)
     }
 }
+
+/// The MCP server builds its answers from `JSON(value)` and `kbq --format json` writes
+/// `JSONRenderer.value`: one value must read the same in both, for every value the article
+/// KB stores and for the quantities arithmetic makes (open bounds, percents, infinities).
+@Suite struct JSONTreeAgreementTests {
+    func agree(_ v: Value, sourceLocation: SourceLocation = #_sourceLocation) {
+        let written = JSONRenderer.value(v)
+        guard let parsed = try? JSONParser.parse(Array(written.utf8)) else {
+            Issue.record("kbq's JSON output for \(v) does not parse: \(written)", sourceLocation: sourceLocation)
+            return
+        }
+        #expect(parsed.text == JSON(v).text, "\(v)", sourceLocation: sourceLocation)
+    }
+
+    @Test func everyStoredValueOfTheArticleKB() {
+        let kb = KnowledgeBase.article
+        var seen = 0
+        for c in kb.collections {
+            for f in c.fields.indices {
+                for r in 0..<c.count {
+                    agree(c.value(row: r, column: f, kb: kb))
+                    seen += 1
+                }
+            }
+        }
+        #expect(seen > 1000)
+    }
+
+    @Test func computedQuantitiesAndLists() {
+        let r = query("""
+            estimates where value is not null select value, value * 1e308 as huge, value / 3 as third limit 20
+            """)
+        let spread = query("estimates group by topic aggregate spread(value) as s")
+        #expect(r.rows.count == 4 && spread.rows.count > 1)
+        for row in r.rows + spread.rows { for v in row { agree(v) } }
+        agree(.list([.number(1.5), .string("a\"b"), .null, .maybe, .percent(12.5)]))
+    }
+}

@@ -7,7 +7,8 @@
 //     └ CheckedQuery         source ─▶ clauses, left to right; `output` is the final RowShape
 //       ├ CheckedSource      .collection / .letName / .describe / .search / .conflicts, + shape
 //       └ CheckedClause      .filter / .select / .sort / .limit / .group / .compare / .cite /
-//                            .timeline / .chart, each with the RowShape it outputs
+//                            .timeline / .chart / .follow / .referrers, each with the
+//                            RowShape it outputs
 //         └ CheckedExpr      a typed tree: every node has `type` and `range`
 //              .constant(Value)         literals already parsed and converted where the
 //                                       place says so (a year against a date is a date,
@@ -314,6 +315,17 @@ public enum CheckedCiteSource: Sendable, Hashable {
     case origin(collection: String, index: Int, field: String)
 }
 
+/// A reference field that points into another collection: field `field` (at `index`) of
+/// `collection`. `referrers` follows such links backwards.
+public struct ReferenceLink: Sendable, Hashable {
+    /// The collection whose rows hold the reference.
+    public var collection: String
+    /// The field's index among the collection's fields.
+    public var index: Int
+    /// The field's name.
+    public var field: String
+}
+
 /// A checked clause.
 public struct CheckedClause: Sendable, Hashable {
     /// The clause kinds.
@@ -338,6 +350,14 @@ public struct CheckedClause: Sendable, Hashable {
         case timeline(date: CheckedExpr, label: Int?)
         /// `chart`: bars of `measure` labelled by `label`, with a unit column (an index), if any.
         case chart(label: CheckedExpr, measure: CheckedExpr, unit: Int?)
+        /// `follow REF`: each row becomes the row of `collection` its reference points at,
+        /// once each, in the order first reached; rows whose reference is null lead nowhere.
+        case follow(CheckedExpr, collection: String)
+        /// `referrers`: the rows whose `links` point at one of the rows flowing in (rows of
+        /// `target`), in their collections' order. `listed`: every collection's, shown as
+        /// `describe` shows them (and, as there, what refers to those in turn); otherwise
+        /// the stored rows of the one collection named.
+        case referrers(target: String, links: [ReferenceLink], listed: Bool)
     }
 
     /// Which clause.

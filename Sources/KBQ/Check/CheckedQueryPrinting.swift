@@ -125,6 +125,10 @@ extension CheckedClause {
         case .timeline(let date, let label): return ("timeline", "by " + p(date) + (label.map { ", labelled by #\($0)" } ?? ""))
         case .chart(let label, let measure, let unit):
             return ("chart", "bars of " + p(measure) + " labelled by " + p(label) + (unit.map { ", unit #\($0)" } ?? ""))
+        case .follow(let ref, let c): return ("follow", p(ref) + " to rows of " + c)
+        case .referrers(let target, let links, let listed):
+            return ("referrers", "rows of \(target) referred to by " + links.map { "\($0.collection).\($0.field)#\($0.index)" }.joined(separator: ", ")
+                        + (listed ? ", listed as describe lists them" : ""))
         }
     }
 }

@@ -96,6 +96,10 @@ extension Checker {
             return try checkTimeline(field, scope, range: c.keywordRange)
         case .chart(let label, let on):
             return try checkChart(label, on, scope, range: c.keywordRange)
+        case .follow(let e):
+            return try checkFollow(e, scope).0
+        case .referrers(let collection, let field):
+            return try checkReferrers(collection, field, scope, range: c.keywordRange).0
         }
     }
 
@@ -105,6 +109,11 @@ extension Checker {
         case .filter, .limit, .chart: return scope
         case .sort: return RowShape(columns: scope.columns, stored: scope.stored, origin: scope.origin, measure: scope.measure)
         case .timeline: return scope
+        case .follow(_, let name):
+            return kb.collection(name).map(storedShape) ?? RowShape(columns: [])
+        case .referrers(_, let links, let listed):
+            if listed { return referrerListShape() }
+            return links.first.flatMap { kb.collection($0.collection) }.map(storedShape) ?? RowShape(columns: [])
         case .select(let cols):
             var next = RowShape(columns: cols.map { ResultColumn(name: $0.name, type: $0.expr.type) }, stored: nil, origin: scope.origin, measure: nil)
             if let m = scope.measure, let mi = scope.index(of: m) {

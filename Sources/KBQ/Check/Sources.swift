@@ -5,12 +5,7 @@ extension Checker {
         guard kb.collection("entities") != nil else {
             throw error(.invalidClause, "describe needs an 'entities' collection, and this KB has none", at: range)
         }
-        let sentenceType: FieldType = kb.collection("sentences") != nil ? .ref("sentences") : .null
-        let cols = [ResultColumn(name: "collection", type: .string), ResultColumn(name: "id", type: .string),
-                    ResultColumn(name: "role", type: .string), ResultColumn(name: "what", type: .string),
-                    ResultColumn(name: "source", type: .string), ResultColumn(name: "hedge", type: .hedge),
-                    ResultColumn(name: "sentence", type: sentenceType), ResultColumn(name: "inferred", type: .list(.string))]
-        return CheckedSource(kind: .describe(name), output: RowShape(columns: cols), range: range)
+        return CheckedSource(kind: .describe(name), output: referrerListShape(describing: true), range: range)
     }
 
     mutating func checkSearch(_ text: String, _ range: SourceRange) throws(Failed) -> CheckedSource {

@@ -56,6 +56,8 @@ public enum Completion {
         case "cite": return "adds each row's supporting sentence"
         case "timeline": return "sorts by date and draws the dates"
         case "chart": return "draws a bar per row"
+        case "follow": return "goes to the rows a reference points at"
+        case "referrers": return "the rows that refer to these rows"
         case "let": return "names a query's rows for later statements"
         case "explain": return "shows the checked plan instead of running it"
         case "describe": return "everything about an entity, by name or alias"
@@ -161,7 +163,7 @@ public enum Completion {
         switch t.kind {
         case .identifier, .string, .number, .percent, .date, .parameter: return true
         case .symbol(let s): return s == ")" || s == "]"
-        case .keyword(let k): return [.cite, .timeline, .chart, .conflicts, .asc, .desc, .null, .true, .false].contains(k)
+        case .keyword(let k): return [.cite, .timeline, .chart, .conflicts, .referrers, .asc, .desc, .null, .true, .false].contains(k)
         default: return false
         }
     }
@@ -249,7 +251,7 @@ struct CompletionContext {
     var kb: KnowledgeBase { session.kb }
 
     /// `sort by` and `group by` complete whole: `by` is all that can follow.
-    static let clauseWords = ["where", "select", "sort by", "limit", "group by", "aggregate", "compare", "cite", "timeline", "chart"]
+    static let clauseWords = ["where", "select", "sort by", "limit", "group by", "aggregate", "compare", "cite", "timeline", "chart", "follow", "referrers"]
     static let statementWords = ["let", "explain", "describe", "search", "conflicts"]
     static let afterOperand = ["and", "or", "in", "not", "contains", "matches", "between", "is"]
 
@@ -335,8 +337,21 @@ struct CompletionContext {
             return rest.isEmpty ? CompletionOffer() : CompletionOffer(words: CompletionContext.clauseWords)
         case .keyword(.conflicts):
             return clauses(rest, statementStart: statementStart, source: head)
-        case .identifier:
-            return clauses(rest, statementStart: statementStart, source: head)
+        case .identifier(let first):
+            // `claims, estimates, …`: after a comma, the collections not listed yet; the
+            // clauses then start after the last name.
+            var rest = rest, last = head, listed = [first]
+            while rest.first?.symbol == "," {
+                rest = rest.dropFirst()
+                guard let next = rest.first else {
+                    return CompletionOffer(words: kb.collections.map(\.name).filter { !listed.contains($0) })
+                }
+                guard case .identifier(let name) = next.kind else { return CompletionOffer() }
+                listed.append(name)
+                last = next
+                rest = rest.dropFirst()
+            }
+            return clauses(rest, statementStart: statementStart, source: last)
         default:
             return CompletionOffer()
         }
@@ -362,7 +377,11 @@ struct CompletionContext {
             case .symbol(")"), .symbol("]"): depth = max(0, depth - 1)
             case .keyword(let k) where depth == 0 && k.isClauseStart:
                 clauseStart = i
-                starts.append(tokens[i].range.start)
+                // The rows flowing in are those of the text before the clause, without the
+                // `|` that joins it: "… | where" is checked as "…", not as an error.
+                var j = i - 1
+                while j >= tokens.startIndex, case .newline = tokens[j].kind { j -= 1 }
+                starts.append(j >= tokens.startIndex && tokens[j].symbol == "|" ? tokens[j].range.start : tokens[i].range.start)
             default: break
             }
         }
@@ -418,6 +437,20 @@ struct CompletionContext {
             if body.isEmpty || body.last.map(isOffset) == true { return CompletionOffer() }
             return CompletionOffer(words: (body.contains(where: isOffset) ? [] : ["offset"]) + afterClause)
         case .cite:
+            return CompletionOffer(words: afterClause)
+        case .follow:
+            // The references of the rows: where follow can go.
+            if body.isEmpty { return CompletionOffer(words: scope.fields.filter { $0.type.referenceTarget != nil }.map { Completion.nameInQuery($0.name) }) }
+            return expression(body[...], scope: scope, endWords: afterClause)
+        case .referrers:
+            // referrers [COLLECTION[.FIELD]]: the collections, then the fields, that refer
+            // to the rows in scope.
+            guard let target = scope.collection?.name else { return CompletionOffer(words: afterClause) }
+            func refFields(_ c: KBCollection) -> [String] { c.fields.filter { $0.type.referenceTarget == target }.map { Completion.nameInQuery($0.name) } }
+            if body.isEmpty { return CompletionOffer(words: kb.collections.filter { !refFields($0).isEmpty }.map(\.name) + afterClause) }
+            if body.count == 2, body.last?.symbol == ".", case .identifier(let name)? = body.first?.kind, let c = kb.collection(name) {
+                return CompletionOffer(words: refFields(c))
+            }
             return CompletionOffer(words: afterClause)
         default:
             return CompletionOffer(words: afterClause)

@@ -46,75 +46,29 @@ func rowProvenance(_ c: KBCollection, _ r: Int, _ kb: KnowledgeBase) -> RowProve
 /// Every row of every collection that refers to the entity, with its source, hedge and
 /// sentence; and the rows that refer to those in turn, so the claims whose source is the
 /// entity's row in `sources` are found too (what Zelensky said, not only what he did).
+/// An entity that is part of another (a relation "part of": a treaty's article) is read
+/// with the whole: what refers to the whole follows, its role marked "via KIND" (what
+/// refers to the treaty, for Article 4: its signatories).
 func describeEntity(_ entities: KBCollection, _ row: Int, columns: [ResultColumn], _ env: Env) throws(Diagnostic) -> Rows {
     let kb = env.kb
-    var out: [[Value]] = []
-    // A row that refers in two ways (the actor of an event and its source) is listed once
-    // with both roles.
-    var listed: [String: [Int: Int]] = [:]
-    var roles: [[String]] = []
-    func add(_ c: KBCollection, _ r: Int, role: String) {
-        if let i = listed[c.name]?[r] {
-            if !roles[i].contains(role) { roles[i].append(role) }
-            return
-        }
-        listed[c.name, default: [:]][r] = out.count
-        roles.append([role])
-        var what = rowSummary(c, r, kb)
-        if let m = c.measure, let v = c.value(row: r, field: m, in: kb) {
-            if v.isNull {
-                what += " — no value given"
-            } else if !what.contains(v.text) {
-                what += " — \(v.text)"
-            }
-        }
-        let source = c.value(row: r, field: "source", in: kb).map { $0.isNull ? Value.null : .string($0.text) } ?? .null
-        let hedge = c.field("hedge")?.type == .hedge ? (c.value(row: r, field: "hedge", in: kb) ?? .null) : .null
-        var sentence = c.value(row: r, field: "sentence", in: kb) ?? .null
-        if case .ref(let ref) = sentence, ref.collection != "sentences" { sentence = .null }
-        let id = c.key.flatMap { c.value(row: r, field: $0, in: kb) }?.text ?? String(r + 1)
-        out.append([.string(c.name), .string(id), .string(role), .string(what), source, hedge, sentence,
-                    rowProvenance(c, r, kb).map { .list($0.fields.map(Value.string)) } ?? .null])
+    var list = ReferrerList(kb: kb, withTarget: false)
+    var wanted = [Bool](repeating: false, count: entities.count)
+    wanted[row] = true
+    try list.collect(to: entities, wanted, env)
+    let direct = list.rows.count
+    var wholeNotes: [String] = []
+    list.skip = (true, (entities, row))
+    for (whole, relation) in wholes(of: row, in: entities, kb) {
+        var w = [Bool](repeating: false, count: entities.count)
+        w[whole] = true
+        let kind = entities.value(row: whole, field: "kind", in: kb).flatMap { $0.isNull ? nil : $0.text } ?? "whole"
+        let before = list.rows.count
+        try list.collect(to: entities, w, env) { "via \(kind): \($0)" }
+        let more = list.rows.count - before
+        wholeNotes.append("via \(kind): \(formatNumber(Double(more))) more row\(more == 1 ? " refers" : "s refer") to \(entities.rowRef(whole, kb: kb).display), "
+                          + "which \(entities.rowRef(row, kb: kb).display) is part of (\(relation))")
     }
-    /// The fields of `c` that refer to rows of `target`.
-    func refFields(_ c: KBCollection, to target: String) -> [(Int, Field)] {
-        c.fields.enumerated().filter { if case .ref(let t) = $0.element.type { return t == target }; return false }
-    }
-    // First the rows that refer to the entity; remember them by collection for the second
-    // pass (one scan of each collection, whatever the number of rows found).
-    // The entities' own collection counts too (an ally, a parent organisation), all but
-    // the entity's row: it is what is described, not something that refers to it.
-    var found: [String: Set<Int32>] = [:]
-    for c in kb.collections {
-        let fields = refFields(c, to: entities.name)
-        guard !fields.isEmpty else { continue }
-        try env.tick(c.count)
-        for r in 0..<c.count where !(c === entities && r == row) {
-            for (fi, f) in fields {
-                guard case .ref(let rows) = c.columns[fi], rows[r] == Int32(row) else { continue }
-                add(c, r, role: f.name)
-                found[c.name, default: []].insert(Int32(r))
-            }
-        }
-    }
-    // Only rows of other collections lead on: an entity that refers to this one (an ally)
-    // is listed, but what refers to that entity is its own story, for its own describe.
-    found[entities.name] = nil
-    for c in kb.collections where c !== entities {
-        let fields = found.keys.sorted().flatMap { target in refFields(c, to: target).map { (target, $0.0, $0.1) } }
-        guard !fields.isEmpty else { continue }
-        try env.tick(c.count)
-        for r in 0..<c.count {
-            for (target, fi, f) in fields {
-                guard case .ref(let refs) = c.columns[fi], let hits = found[target], hits.contains(refs[r]) else { continue }
-                // A row that refers to itself (a cycle of one) reaches the entity only
-                // through what it already is: it is no second way of referring.
-                if target == c.name && refs[r] == Int32(r) { continue }
-                add(c, r, role: f.name)
-            }
-        }
-    }
-    for i in out.indices where roles[i].count > 1 { out[i][2] = .string(roles[i].joined(separator: ", ")) }
+    let out = list.rows
     var t = Table(columns: columns, rows: out)
     let name = entities.rowRef(row, kb: kb).display
     var title = name
@@ -125,8 +79,23 @@ func describeEntity(_ entities: KBCollection, _ row: Int, columns: [ResultColumn
     }
     if let d = entities.value(row: row, field: "description", in: kb), !d.isNull { t.decorations.notes.append(d.text) }
     if let p = rowProvenance(entities, row, kb), !p.fields.isEmpty { t.decorations.notes.append("inferred: " + p.note) }
-    t.decorations.notes.append("\(formatNumber(Double(out.count))) row\(out.count == 1 ? " in the KB refers" : "s in the KB refer") to \(name)")
+    t.decorations.notes.append("\(formatNumber(Double(direct))) row\(direct == 1 ? " in the KB refers" : "s in the KB refer") to \(name)")
+    t.decorations.notes += wholeNotes
     return .table(t)
+}
+
+/// The entities that entity `row` is part of, by the relations that say so ("part of",
+/// from the entity to the whole), with each relation's key.
+func wholes(of row: Int, in entities: KBCollection, _ kb: KnowledgeBase) -> [(Int, String)] {
+    guard let rel = kb.collection("relations"), let fi = rel.fieldIndex["from"], let ti = rel.fieldIndex["to"], let ri = rel.fieldIndex["relation"],
+          rel.fields[fi].type == .ref(entities.name), rel.fields[ti].type == .ref(entities.name),
+          case .ref(let from) = rel.columns[fi], case .ref(let to) = rel.columns[ti] else { return [] }
+    var out: [(Int, String)] = []
+    for r in 0..<rel.count where Int(from[r]) == row && to[r] >= 0 && Int(to[r]) != row {
+        guard rel.value(row: r, column: ri, kb: kb).text.lowercased() == "part of", !out.contains(where: { $0.0 == Int(to[r]) }) else { continue }
+        out.append((Int(to[r]), rel.rowRef(r, kb: kb).key))
+    }
+    return out
 }
 
 /// The sentences that contain every word and phrase of `terms` (any case), with each match

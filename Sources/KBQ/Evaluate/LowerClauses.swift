@@ -160,6 +160,24 @@ extension Lowering {
             return PlanStep(how: "draws a bar per row", run: { rows, env throws(Diagnostic) in
                 try chartRows(rows, label: l, measure: m, unit: u, env)
             })
+        case .follow(let ref, let name):
+            guard let target = kb.collection(name) else { let columns = c.output.columns; return PlanStep(how: "nothing: no such collection", run: { _, _ in .table(Table(columns: columns, rows: [])) }) }
+            let read = eval(ref, input)
+            return PlanStep(how: "reads each row's reference, keeping each row of \(name) once", run: { rows, env throws(Diagnostic) in
+                try followRows(rows, read, target: target, env)
+            })
+        case .referrers(let name, let links, let listed):
+            guard let target = kb.collection(name) else { let columns = c.output.columns; return PlanStep(how: "nothing: no such collection", run: { _, _ in .table(Table(columns: columns, rows: [])) }) }
+            let range = c.range
+            if listed {
+                let columns = c.output.columns
+                return PlanStep(how: "scans every collection's references to \(name), then what refers to the rows found", run: { rows, env throws(Diagnostic) in
+                    try referrerList(rows, target: target, columns: columns, at: range, env)
+                })
+            }
+            return PlanStep(how: "scans \(links.first?.collection ?? "")'s references to \(name)", run: { rows, env throws(Diagnostic) in
+                try referrerRows(rows, target: target, links: links, at: range, env)
+            })
         }
     }
 

@@ -170,7 +170,7 @@ func resolvePath(_ p: String, relativeTo dir: String) -> String {
 /// The encoding a file starting with `bytes` looks like when it is UTF-16 or UTF-32 rather
 /// than UTF-8 (by its byte order mark, or by the zero bytes ASCII text has in them), for
 /// an error that says so: read as UTF-8 it would be a column named `��i\u{0}d\u{0}`.
-func wideEncoding(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+package func wideEncoding(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
     let n = bytes.count
     func starts(_ p: [UInt8]) -> Bool { n >= p.count && p.indices.allSatisfy { bytes[$0] == p[$0] } }
     if starts([0xFF, 0xFE, 0, 0]) { return "UTF-32 (little-endian)" }
@@ -189,7 +189,7 @@ func wideEncoding(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
 }
 
 /// The problem to report for a file of `encoding`.
-func notUTF8Message(_ encoding: String) -> String {
+package func notUTF8Message(_ encoding: String) -> String {
     "the file is not UTF-8: it looks like \(encoding) (save it as UTF-8)"
 }
 

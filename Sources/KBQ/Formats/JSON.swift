@@ -36,6 +36,66 @@ package enum JSON: Sendable {
     }
 }
 
+/// Writing JSON, and reading parsed JSON, for the package's executables (the language
+/// server's JSON-RPC, the MCP server's answers): one writer, so both speak the same JSON.
+/// Objects keep their members in the order given: an answer's row objects list their
+/// fields in the result's column order, as `kbq --format json` does.
+extension JSON {
+    /// An integer as a JSON number (exact up to 2^53, far beyond any count kbq writes).
+    package static func int(_ n: Int) -> JSON { .number(Double(n)) }
+
+    /// An array of strings.
+    package static func strings(_ items: [String]) -> JSON { .array(items.map(JSON.string)) }
+
+    /// An object from pairs, leaving out members whose value is nil.
+    package static func make(_ members: [(String, JSON?)]) -> JSON {
+        .object(members.compactMap { k, v in v.map { (k, $0) } })
+    }
+
+    /// Compact JSON text (one line): integers without a fraction, other numbers in their
+    /// shortest round-tripping form as kbq's JSON output writes them, non-finite as null.
+    package var text: String {
+        var out = ""
+        write(to: &out)
+        return out
+    }
+
+    private func write(to out: inout String) {
+        switch self {
+        case .null: out += "null"
+        case .bool(let b): out += b ? "true" : "false"
+        case .number(let n):
+            if n == n.rounded(), abs(n) < 1e15 { out += String(Int(n)) } else if n.isFinite { out += shortestDescription(n) } else { out += "null" }
+        case .string(let s): out += jsonQuote(s)
+        case .array(let items):
+            out += "["
+            for (i, item) in items.enumerated() {
+                if i > 0 { out += "," }
+                item.write(to: &out)
+            }
+            out += "]"
+        case .object(let members):
+            out += "{"
+            for (i, (key, value)) in members.enumerated() {
+                if i > 0 { out += "," }
+                out += jsonQuote(key)
+                out += ":"
+                value.write(to: &out)
+            }
+            out += "}"
+        }
+    }
+
+    package var string: String? { if case .string(let s) = self { return s }; return nil }
+    package var int: Int? {
+        if case .number(let n) = self, n == n.rounded(), abs(n) < 1e15 { return Int(n) }
+        return nil
+    }
+    package var bool: Bool? { if case .bool(let b) = self { return b }; return nil }
+    package var array: [JSON]? { if case .array(let a) = self { return a }; return nil }
+    package var isObject: Bool { if case .object = self { return true }; return false }
+}
+
 extension String {
     var replacingCommas: String { String(self.filter { $0 != "," }) }
 }

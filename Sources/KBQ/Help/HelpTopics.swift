@@ -52,12 +52,30 @@ public struct HelpTopic: Sendable, Hashable {
         HelpTopic(names: ["chart"], syntax: "chart [LABEL [on MEASURE]]",
                   text: "Draws a bar chart of the measure under the table.",
                   examples: ["estimates where unit = \"containers\" chart source on value"]),
+        HelpTopic(names: ["follow"], syntax: "follow REFERENCE",
+                  text: """
+                  Goes to the rows a reference points at: each row becomes the row its reference names \
+                  (each once, in the order first reached), and the clauses after it read that collection. \
+                  Rows whose reference is empty lead nowhere.
+                  """,
+                  examples: ["relations where relation = \"signed\" follow from select name, kind",
+                             "claims where hedge = claimed follow source.entity"]),
+        HelpTopic(names: ["referrers"], syntax: "referrers  referrers COLLECTION  referrers COLLECTION.FIELD",
+                  text: """
+                  The rows that refer to the rows flowing in. With COLLECTION.FIELD (or COLLECTION, any of \
+                  its fields that refers here), the rows of that collection, as stored, so every clause \
+                  reads them; alone, every row of every collection that refers to one of these rows, as \
+                  describe lists them, with refers_to naming which. With follow, a multi-hop question \
+                  fits in one statement.
+                  """,
+                  examples: ["sources where name = \"South Korea\" referrers",
+                             "entities where name = \"Treaty on the Comprehensive Strategic Partnership\" referrers relations.to where relation = \"signed\" follow from"]),
         HelpTopic(names: ["let"], syntax: "let NAME = QUERY",
                   text: "Names a result; later statements query it like a collection.",
                   examples: ["let shipments = estimates where topic in [\"containers\", \"artillery shells\"]"]),
         HelpTopic(names: ["describe"], syntax: "describe \"NAME\"",
-                  text: "Everything the KB says about an entity, found by its name or an alias: the rows that refer to it, and the rows that refer to those (the claims a person is the source of).",
-                  examples: ["describe \"Pyongyang\"", "describe \"Zelensky\""]),
+                  text: "Everything the KB says about an entity, found by its name or an alias: the rows that refer to it, and the rows that refer to those (the claims a person is the source of); for a part of something (a relation \"part of\": a treaty's article), what refers to the whole too, marked \"via KIND\".",
+                  examples: ["describe \"Pyongyang\"", "describe \"Zelensky\"", "describe \"Article 4\""]),
         HelpTopic(names: ["search"], syntax: "search \"WORDS\"",
                   text: """
                   The article's sentences that contain every one of the words, anywhere and in any case \

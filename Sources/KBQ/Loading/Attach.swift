@@ -42,7 +42,8 @@ extension KnowledgeBase {
                               notes: ["attach it under another name: .attach FILE as NAME"])
         }
         let moved = other.collections.map { c in c.renamed(renamed) }
-        return KnowledgeBase(name: self.name + "+" + (name ?? other.name), title: title, collections: collections + moved, hedges: hedges)
+        return KnowledgeBase(name: self.name + "+" + (name ?? other.name), title: title, collections: collections + moved, hedges: hedges,
+                             damage: damage + other.damage)
     }
 
     static func isIdentifier(_ s: String) -> Bool {

@@ -2,12 +2,17 @@ extension KnowledgeBase {
     /// Loads a KB file: a JSON KB document (docs/KB-FORMAT.md); or bare data, with field
     /// types inferred from its rows: a `.csv` or `.ndjson`/`.jsonl` file (one collection
     /// named after the file), a JSON array of row objects, or `{"collections": {"NAME":
-    /// [row objects]}}`.
+    /// [row objects]}}`; or a compiled KB file (`.kbqdb`, or any file that starts as one),
+    /// opened as ``init(contentsOfCompiledFile:)`` opens it.
     ///
     /// Throws a ``KBLoadError`` listing every problem with its JSON path; nothing is
     /// half-loaded.
     public convenience init(contentsOfFile path: String) throws(KBLoadError) {
         let lower = path.lowercased()
+        if lower.hasSuffix(".kbqdb") || CompiledFile.looksCompiled(path) {
+            try self.init(contentsOfCompiledFile: path)
+            return
+        }
         if lower.hasSuffix(".csv") || lower.hasSuffix(".tsv") {
             let kb = try CSVInference.load(path: path)
             self.init(name: kb.name, title: kb.title, collections: kb.collections, hedges: kb.hedges)

@@ -58,6 +58,36 @@ enum JSONRenderer {
     static func quote(_ s: String) -> String { jsonQuote(s) }
 }
 
+extension JSON {
+    /// A kbq value as a JSON tree of the same shape `JSONRenderer.value` writes (numbers as
+    /// numbers, a quantity with its bounds and qualifier, a date, hedge or reference as its
+    /// text), for programs that build JSON documents around values (the MCP server).
+    /// RenderTests checks that the two agree.
+    package init(_ v: Value) {
+        func bound(_ d: Double) -> JSON { d.isFinite ? .number(d) : .null }
+        switch v {
+        case .null: self = .null
+        case .bool(let b): self = .bool(b)
+        case .maybe: self = .string("maybe")
+        case .number(let d), .percent(let d): self = bound(d)
+        case .quantity(let q):
+            if q.isExact { self = bound(q.value); return }
+            var o: [(String, JSON)] = [("value", bound(q.value)), ("qualifier", .string(q.qualifier)),
+                                       ("low", bound(q.lo)), ("high", bound(q.hi))]
+            if q.loOpen { o.append(("lowOpen", .bool(true))) }
+            if q.hiOpen { o.append(("highOpen", .bool(true))) }
+            if q.isPercent { o.append(("percent", .bool(true))) }
+            o.append(("text", .string(q.description)))
+            self = .object(o)
+        case .string(let s): self = .string(s)
+        case .date(let d): self = .string(d.description)
+        case .hedge(_, let w): self = .string(w)
+        case .list(let l): self = .array(l.map(JSON.init))
+        case .ref(let r): self = .string(r.display)
+        }
+    }
+}
+
 /// RFC 4180 CSV: a header row, then one line per row; numbers without grouping.
 enum CSVRenderer {
     /// `escapingControls`: the CSV is shown on a terminal, so control characters in fields

@@ -174,6 +174,8 @@ struct SQLTranslator {
         case .cite: throw unsupported("cite", c.range)
         case .timeline: throw unsupported("timeline", c.range)
         case .chart: throw unsupported("chart", c.range)
+        case .follow: throw unsupported("follow", c.range)
+        case .referrers: throw unsupported("referrers", c.range)
         }
         return f
     }

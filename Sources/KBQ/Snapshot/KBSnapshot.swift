@@ -149,13 +149,7 @@ enum KBSnapshot {
         w.u32(version)
         w.u64(sourceHash)
         w.u64(hashProbe)
-        w.string(kb.name)
-        w.optional(kb.title)
-        w.u64(UInt64(kb.hedges.words.count))
-        for word in kb.hedges.words { w.string(word) }
-        let aliases = kb.hedges.aliases.sorted { $0.key < $1.key }
-        w.u64(UInt64(aliases.count))
-        for (alias, rank) in aliases { w.string(alias); w.u64(UInt64(rank)) }
+        encodeNameAndHedges(kb, &w)
         let bodies = kb.collections.map { c in
             var b = SnapshotWriter()
             b.optional(c.key)
@@ -185,6 +179,32 @@ enum KBSnapshot {
         }
         for body in bodies { w.append(body) }
         return w.out
+    }
+
+    /// The KB's name, title and hedge scale with its aliases (snapshots and compiled files).
+    static func encodeNameAndHedges(_ kb: KnowledgeBase, _ w: inout SnapshotWriter) {
+        w.string(kb.name)
+        w.optional(kb.title)
+        w.u64(UInt64(kb.hedges.words.count))
+        for word in kb.hedges.words { w.string(word) }
+        let aliases = kb.hedges.aliases.sorted { $0.key < $1.key }
+        w.u64(UInt64(aliases.count))
+        for (alias, rank) in aliases { w.string(alias); w.u64(UInt64(rank)) }
+    }
+
+    /// What ``encodeNameAndHedges(_:_:)`` wrote, if it reads back with at most
+    /// `HedgeScale.maxWords` words and every alias on the scale.
+    static func decodeNameAndHedges(_ r: inout SnapshotReader) -> (name: String, title: String?, hedges: HedgeScale)? {
+        guard let name = r.string(), let title = r.optional(), let nWords = r.count(), nWords <= HedgeScale.maxWords else { return nil }
+        var words: [String] = []
+        for _ in 0..<nWords { guard let s = r.string() else { return nil }; words.append(s) }
+        guard let nAliases = r.count() else { return nil }
+        var aliases: [String: Int] = [:]
+        for _ in 0..<nAliases {
+            guard let s = r.string(), let rank = r.u64(), rank < UInt64(words.count) else { return nil }
+            aliases[s] = Int(rank)
+        }
+        return (name, title, HedgeScale(words: words, aliases: aliases))
     }
 
     static func encode(_ t: FieldType, _ w: inout SnapshotWriter) {
@@ -277,16 +297,7 @@ enum KBSnapshot {
     static func header(_ data: UnsafeRawBufferPointer, sourceHash: UInt64) -> Header? {
         var r = SnapshotReader(data: data)
         guard r.u32() == magic, r.u32() == version, r.u64() == sourceHash, r.u64() == hashProbe,
-              let name = r.string(), let title = r.optional(), let nWords = r.count() else { return nil }
-        var words: [String] = []
-        for _ in 0..<nWords { guard let s = r.string() else { return nil }; words.append(s) }
-        guard let nAliases = r.count() else { return nil }
-        var aliases: [String: Int] = [:]
-        for _ in 0..<nAliases {
-            guard let s = r.string(), let rank = r.u64(), rank < UInt64(words.count) else { return nil }
-            aliases[s] = Int(rank)
-        }
-        guard let nCollections = r.count() else { return nil }
+              let (name, title, hedges) = decodeNameAndHedges(&r), let nCollections = r.count() else { return nil }
         var names: [String] = [], rows: [Int] = [], lengths: [Int] = []
         var rowsByName: [String: Int] = [:]
         for _ in 0..<nCollections {
@@ -303,8 +314,8 @@ enum KBSnapshot {
             starts.append(start)
             start += length
         }
-        guard start == data.count, words.count <= HedgeScale.maxWords else { return nil }
-        return Header(name: name, title: title, hedges: HedgeScale(words: words, aliases: aliases),
+        guard start == data.count else { return nil }
+        return Header(name: name, title: title, hedges: hedges,
                       names: names, rows: rows, starts: starts, rowsByName: rowsByName)
     }
 
@@ -414,7 +425,7 @@ enum KBSnapshot {
         }
     }
 
-    private static func decodeType(_ r: inout SnapshotReader, depth: Int) -> FieldType? {
+    static func decodeType(_ r: inout SnapshotReader, depth: Int) -> FieldType? {
         guard depth < 4, let tag = r.u8() else { return nil }
         switch tag {
         case 0: return .string
@@ -432,7 +443,7 @@ enum KBSnapshot {
         }
     }
 
-    private static func decodeColumn(_ r: inout SnapshotReader, rows: Int) -> ColumnData? {
+    static func decodeColumn(_ r: inout SnapshotReader, rows: Int) -> ColumnData? {
         guard let tag = r.u8() else { return nil }
         switch tag {
         case 0:

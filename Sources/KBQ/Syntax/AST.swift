@@ -150,6 +150,11 @@ public struct Clause: Sendable, Hashable {
         case timeline(Expr?)
         /// `chart [LABEL] [on MEASURE]`.
         case chart(Expr?, on: Expr?)
+        /// `follow REFERENCE`: each row becomes the row its reference points at.
+        case follow(Expr)
+        /// `referrers [COLLECTION[.FIELD]]`: the rows that refer to the rows flowing in (of
+        /// that collection, through that field, when named).
+        case referrers(collection: Name?, field: Name?)
     }
     /// Which clause.
     public var kind: Kind

@@ -125,7 +125,7 @@ public struct Parser: Sendable {
         "take": ("limit", "KQL's take is: limit N"),
         "top": ("limit", "the largest N: sort by FIELD desc limit N"),
         "from": (nil, "a query starts with the collection: claims where … select …"),
-        "join": (nil, "follow a reference with '.': estimates select source.name, sentence.text"),
+        "join": ("follow", "follow a reference with '.' (estimates select source.name), or go to the rows it points at with 'follow source'; the rows that point at these: 'referrers'"),
     ]
 
     /// The hint for a word another query language would use where a clause should be.
@@ -346,6 +346,24 @@ public struct Parser: Sendable {
                 }
             }
             return done(.chart(e, on: on))
+        case .follow:
+            let e = try expr()
+            lastEnd = e.range
+            return done(.follow(e))
+        case .referrers:
+            // `referrers`, `referrers claims`, `referrers claims.source`: the collection and
+            // field are names, not a path to follow, so they are read here.
+            guard case .identifier(let c) = peek.kind else { return done(.referrers(collection: nil, field: nil)) }
+            let collection = Name(text: c, range: advance().range)
+            lastEnd = collection.range
+            var field: Name?
+            if isSymbol(".") {
+                _ = advance()
+                guard case .identifier(let f) = peek.kind else { throw fail("expected a field name after '\(c).', found \(peek.describe)") }
+                field = Name(text: f, range: advance().range)
+                lastEnd = field?.range ?? lastEnd
+            }
+            return done(.referrers(collection: collection, field: field))
         default:
             throw fail("expected a clause")
         }

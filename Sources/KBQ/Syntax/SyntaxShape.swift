@@ -41,6 +41,8 @@ extension Clause {
         case .cite: return "(cite)"
         case .timeline(let e): return "(timeline" + (e.map { " " + $0.shape } ?? "") + ")"
         case .chart(let e, let on): return "(chart" + (e.map { " " + $0.shape } ?? "") + (on.map { " on \($0.shape)" } ?? "") + ")"
+        case .follow(let e): return "(follow \(e.shape))"
+        case .referrers(let c, let f): return "(referrers" + (c.map { " " + $0.text } ?? "") + (f.map { "." + $0.text } ?? "") + ")"
         }
     }
 }

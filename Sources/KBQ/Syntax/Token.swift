@@ -2,15 +2,15 @@
 /// name is written in backquotes (\`limit\`).
 public enum Keyword: String, Sendable, CaseIterable {
     /// A word of a clause: `where`, `select`, `sort by`, `limit`, `group by`, `aggregate`,
-    /// `compare … on`, `cite`, `timeline`, `chart`.
-    case `where`, select, sort, by, limit, group, aggregate, compare, on, cite, timeline, chart
+    /// `compare … on`, `cite`, `timeline`, `chart`, `follow`, `referrers`.
+    case `where`, select, sort, by, limit, group, aggregate, compare, on, cite, timeline, chart, follow, referrers
     /// A word that begins a statement: `let`, `explain`, `describe`, `search`, `conflicts`.
     case `let`, explain, describe, search, conflicts
     /// A word of an expression: operators, literals, `as`, `asc`/`desc`, `maybe`.
     case and, or, not, `in`, contains, matches, between, `is`, null, `true`, `false`, `as`, asc, desc, maybe
 
     /// Keywords that begin a clause: a line starting with one continues the statement above.
-    public static let clauseStarts: Set<Keyword> = [.where, .select, .sort, .limit, .group, .aggregate, .compare, .cite, .timeline, .chart]
+    public static let clauseStarts: Set<Keyword> = [.where, .select, .sort, .limit, .group, .aggregate, .compare, .cite, .timeline, .chart, .follow, .referrers]
     /// Keywords that begin a statement.
     public static let statementStarts: Set<Keyword> = [.let, .explain, .describe, .search, .conflicts]
 
@@ -20,7 +20,7 @@ public enum Keyword: String, Sendable, CaseIterable {
     /// million instructions, a tenth of `kbq -e QUERY`).
     public var isClauseStart: Bool {
         switch self {
-        case .where, .select, .sort, .limit, .group, .aggregate, .compare, .cite, .timeline, .chart: return true
+        case .where, .select, .sort, .limit, .group, .aggregate, .compare, .cite, .timeline, .chart, .follow, .referrers: return true
         default: return false
         }
     }

@@ -180,25 +180,31 @@ public final class KnowledgeBase: Sendable {
     /// The collections of a snapshot, decoded on first use (the article KB); nil when they
     /// are all in `loaded`.
     private let lazy: LazyCollections?
+    /// Where parts of a compiled file found damaged when first read are recorded (its columns
+    /// are checked when first read, not when the file is opened): one log per compiled file
+    /// this KB's collections come from, none for other KBs.
+    let damage: [DamageLog]
 
-    init(name: String, title: String?, collections: [KBCollection], hedges: HedgeScale) {
+    init(name: String, title: String?, collections: [KBCollection], hedges: HedgeScale, damage: [DamageLog] = []) {
         self.name = name
         self.title = title
         self.loaded = collections
         self.lazy = nil
         self.hedges = hedges
+        self.damage = damage
         var m: [String: Int] = [:]
         for (i, c) in collections.enumerated() { m[c.name] = i }
         byName = m
     }
 
     /// A KB whose collections, named `names` in order, are made when first asked for.
-    init(name: String, title: String?, names: [String], collections: LazyCollections, hedges: HedgeScale) {
+    init(name: String, title: String?, names: [String], collections: LazyCollections, hedges: HedgeScale, damage: [DamageLog] = []) {
         self.name = name
         self.title = title
         self.loaded = []
         self.lazy = collections
         self.hedges = hedges
+        self.damage = damage
         var m: [String: Int] = [:]
         for (i, n) in names.enumerated() { m[n] = i }
         byName = m

@@ -194,3 +194,9 @@ func civilFromDays(_ z0: Int) -> (Int, Int, Int) {
     let m = mp < 10 ? mp + 3 : mp - 9
     return (m <= 2 ? y + 1 : y, m, d)
 }
+
+// Compiled KB files copy date columns whole (CompiledFormat.datesAreRecords).
+extension PartialDate: BitwiseCopyable {}
+extension PartialDate.Precision: BitwiseCopyable {}
+extension PartialDate.Form: BitwiseCopyable {}
+extension PartialDate.Unit: BitwiseCopyable {}

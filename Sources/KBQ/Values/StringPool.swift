@@ -507,8 +507,14 @@ extension Int {
 // MARK: snapshots (see KBSnapshot.swift)
 
 extension StringPool {
+    /// The pool's mode as one byte: 0 ordered, 1 hashed, 2 plain (snapshots, compiled files).
+    var modeTag: UInt8 { mode == .ordered ? 0 : mode == .hashed ? 1 : 2 }
+    /// The offsets and the hash index as they are, for writing them out.
+    var storedOffsets: [UInt32] { offsets }
+    var storedTable: [UInt32] { table }
+
     func write(to w: inout SnapshotWriter) {
-        w.u8(mode == .ordered ? 0 : mode == .hashed ? 1 : 2)
+        w.u8(modeTag)
         w.bytes(bytes)
         w.u32s(offsets)
         w.u32s(table)
@@ -516,11 +522,30 @@ extension StringPool {
 
     /// A pool as ``write(to:)`` left it: its index comes back as it was, not rebuilt.
     init?(from r: inout SnapshotReader) {
-        guard let m = r.u8(), m <= 2, let bytes = r.bytes(), let offsets = r.u32s(), let table = r.u32s(),
-              let first = offsets.first, first == 0, offsets.last.map({ Int($0) == bytes.count }) == true,
-              zip(offsets, offsets.dropFirst()).allSatisfy({ $0 <= $1 }) else { return nil }
+        guard let m = r.u8(), let bytes = r.bytes(), let offsets = r.u32s(), let table = r.u32s() else { return nil }
+        self.init(modeTag: m, bytes: bytes, offsets: offsets, table: table)
+    }
+
+    /// A pool from its parts as they were stored, if they make one that every read stays
+    /// inside of: offsets from 0 to the end of the bytes, never decreasing; a hash index
+    /// only when hashed, its entries ids + 1 or 0, with an empty slot (a lookup of a string
+    /// that is not there walks to one).
+    init?(modeTag m: UInt8, bytes: [UInt8], offsets: [UInt32], table: [UInt32]) {
+        guard m <= 2, let first = offsets.first, first == 0, offsets.last.map({ Int($0) == bytes.count }) == true else { return nil }
+        let ordered = offsets.withUnsafeBufferPointer { o in
+            var ok = true
+            for i in 1..<o.count { ok = ok && o[i - 1] <= o[i] }
+            return ok
+        }
+        guard ordered else { return nil }
         mode = m == 0 ? .ordered : m == 1 ? .hashed : .plain
-        guard (mode == .hashed) != table.isEmpty, table.allSatisfy({ Int($0) <= offsets.count - 1 }) else { return nil }
+        let strings = UInt32(truncatingIfNeeded: offsets.count - 1)
+        let tableOK = table.withUnsafeBufferPointer { t in
+            var ok = true, empty = false
+            for e in t { ok = ok && e <= strings; empty = empty || e == 0 }
+            return ok && (t.isEmpty || empty)
+        }
+        guard (mode == .hashed) != table.isEmpty, tableOK else { return nil }
         self.bytes = bytes
         self.offsets = offsets
         self.table = table
@@ -533,6 +558,12 @@ extension StringIDs {
         w.u8(isIdentity ? 1 : 0)
         w.u64(UInt64(rows))
         if !isIdentity { w.u32s(stored) }
+    }
+
+    /// `rows` rows whose id is their row number.
+    init(identityRows n: Int) {
+        self.init()
+        rows = n
     }
 
     init?(from r: inout SnapshotReader, strings: Int) {

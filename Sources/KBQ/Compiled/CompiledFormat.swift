@@ -1,0 +1,103 @@
+import Synchronization
+
+// A compiled KB file (`kbq build -o FILE.kbqdb`): a loaded KB as it lies in memory, so that
+// a fresh process opens it and answers at once instead of parsing CSV or JSON again.
+//
+// Layout (docs/KB-FORMAT.md, "Compiled KB files"), little-endian:
+//
+//   header    64 bytes: magic, format version, byte-order mark, hash probe, file length,
+//             where the schema section is, its checksum, and a checksum of the header
+//   sections  each column's arrays as they lie in memory, each starting on an 8-byte
+//             boundary: numbers as f64, dates as 16-byte records, bools and hedge ranks as
+//             bytes, references as i32 row numbers, string pools as their bytes, u32 offsets
+//             and u32 hash index (so no index is rebuilt), string ids as u32
+//   schema    at the end: the KB's name, title, hedge scale with aliases, and per collection
+//             its name, rows, key, measure and fields, each field with its column's kind and
+//             where each of its sections is, with the section's length and checksum
+//
+// What is checked when: opening reads the header and the schema only (a few kilobytes
+// whatever the rows), checks both checksums, the format version, the byte order and the
+// file's length, and that every section lies inside the file and has the size its rows
+// call for. A column's sections are checked (checksum, then every offset, id, reference and
+// rank inside its bounds) the first time a query reads that column, and copied then into
+// the arrays the engine scans; a damaged one is recorded in the KB's damage log and the
+// statement that read it fails with an invalid-kb error instead of answering.
+
+/// The compiled KB format's constants.
+enum CompiledFormat {
+    /// "KBQDB", then CR LF and ^Z as PNG does: a file passed through a text-mode copy that
+    /// rewrites line ends is refused at its first bytes.
+    static let magic: [UInt8] = [0x4B, 0x42, 0x51, 0x44, 0x42, 0x0D, 0x0A, 0x1A]
+    /// Bumped whenever the layout changes; a file of another version is refused with a
+    /// request to rebuild it.
+    static let version: UInt32 = 1
+    /// Written in the writer's byte order: it reads back as itself only in the same order.
+    static let byteOrderMark: UInt32 = 0x0A0B_0C0D
+    static let headerSize = 64
+    static let alignment = 8
+    /// The bytes of one date record.
+    static let dateSize = 16
+
+    /// Column kinds in the schema.
+    enum Kind: UInt8 {
+        case string = 0, number, date, bool, hedge, ref, list
+    }
+
+    /// The checksum of a section: KBSnapshot's four-lane FNV over 8-byte words, seeded with
+    /// the length. Any one changed word changes it (each step is a bijection of the lane).
+    static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        KBSnapshot.hash(bytes.bindMemory(to: UInt8.self))
+    }
+
+    /// Whether `PartialDate` lies in memory as a file's date record does (lo, hi, precision,
+    /// hi precision, form, unit, anchor, 16 bytes): then dates are copied whole, else field
+    /// by field.
+    static let datesAreRecords: Bool = {
+        typealias D = PartialDate
+        return MemoryLayout<D>.size == dateSize && MemoryLayout<D>.stride == dateSize
+            && MemoryLayout<D>.offset(of: \D.lo) == 0 && MemoryLayout<D>.offset(of: \D.hi) == 4
+            && MemoryLayout<D>.offset(of: \D.precision) == 8 && MemoryLayout<D>.offset(of: \D.hiPrecision) == 9
+            && MemoryLayout<D>.offset(of: \D.form) == 10 && MemoryLayout<D>.offset(of: \D.unit) == 11
+            && MemoryLayout<D>.offset(of: \D.anchor) == 12
+    }()
+}
+
+/// Where one section lies in a compiled file.
+struct SectionRef: Sendable {
+    let offset: Int
+    let length: Int
+    let checksum: UInt64
+
+    var range: Range<Int> { offset..<(offset + length) }
+}
+
+/// Parts of a compiled file found damaged after it was opened: a column is checked the first
+/// time it is read, inside a query that cannot throw there, so the problem is kept here and
+/// the statement's end turns it into an error (``KnowledgeBase/damageDiagnostic()``).
+final class DamageLog: Sendable {
+    let file: String
+    private let problems = Mutex<[KBProblem]>([])
+
+    init(file: String) { self.file = file }
+
+    func record(_ p: KBProblem) {
+        problems.withLock { if $0.count < KBLoadError.maxProblems { $0.append(p) } }
+    }
+
+    var recorded: [KBProblem] { problems.withLock { $0 } }
+}
+
+extension KnowledgeBase {
+    /// The error a statement ends with when a column it read was found damaged: nil while
+    /// every column read so far was whole (always, for a KB not from a compiled file).
+    func damageDiagnostic() -> Diagnostic? {
+        for log in damage {
+            let found = log.recorded
+            guard let first = found.first else { continue }
+            return Diagnostic(.invalidKB, "\(log.file) is damaged: \(first.path): \(first.message)",
+                              notes: (found.count > 1 ? ["and \(found.count - 1) more damaged part(s)"] : [])
+                                + ["rebuild it from its source: kbq build -o FILE --kb SOURCE"])
+        }
+        return nil
+    }
+}

@@ -1,0 +1,368 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// Opening a compiled KB file (CompiledFormat.swift says what is checked when).
+
+/// A file mapped into memory, read-only, unmapped when the last column made from it is.
+final class MappedFile: @unchecked Sendable {
+    // @unchecked: the mapping is never written, and unmapped only in deinit.
+    let bytes: UnsafeRawBufferPointer
+
+    init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    deinit {
+        if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
+    }
+
+    /// Whether section `s`'s bytes still have the checksum they were written with.
+    func holds(_ s: SectionRef) -> Bool {
+        CompiledFormat.checksum(UnsafeRawBufferPointer(rebasing: bytes[s.range])) == s.checksum
+    }
+
+    /// Section `s` copied into an array of `T` (its length is a multiple of T's, checked when
+    /// the file was opened).
+    func array<T: BitwiseCopyable>(_ s: SectionRef, of _: T.Type) -> [T] {
+        let n = s.length / MemoryLayout<T>.stride
+        guard n > 0, let base = bytes.baseAddress else { return [] }
+        return [T](unsafeUninitializedCapacity: n) { buffer, count in
+            if let target = buffer.baseAddress {
+                UnsafeMutableRawPointer(target).copyMemory(from: base + s.offset, byteCount: n * MemoryLayout<T>.stride)
+            }
+            count = n
+        }
+    }
+}
+
+/// The schema section of a compiled file, read at open.
+struct CompiledSchema: Sendable {
+    enum ColumnLayout: Sendable {
+        case string(mode: UInt8, bytes: SectionRef, offsets: SectionRef, table: SectionRef, ids: SectionRef?)
+        case number(SectionRef), date(SectionRef), bool(SectionRef), hedge(SectionRef), ref(SectionRef), list(SectionRef)
+    }
+    struct Collection: Sendable {
+        let name: String
+        let rows: Int
+        let key: String?
+        let measure: String?
+        let fields: [Field]
+        let columns: [ColumnLayout]
+    }
+    let name: String
+    let title: String?
+    let hedges: HedgeScale
+    let collections: [Collection]
+}
+
+extension KnowledgeBase {
+    /// Opens a compiled KB file written by ``writeCompiled(to:)`` (`kbq build`): maps it into
+    /// memory and reads its header and schema; each column is checked and made ready the
+    /// first time a query reads it. A file that is truncated, damaged, of another format
+    /// version or of another byte order is refused with a ``KBLoadError`` saying what and
+    /// where; a column found damaged later fails the statement that read it
+    /// (``Diagnostic/Kind/invalidKB``).
+    public convenience init(contentsOfCompiledFile path: String) throws(KBLoadError) {
+        try self.init(compiledFile: path, verifyingChecksums: true)
+    }
+
+    /// As ``init(contentsOfCompiledFile:)``; without checksums only for the fuzz target,
+    /// whose mutations would otherwise never get past them to the bounds checks behind.
+    convenience init(compiledFile path: String, verifyingChecksums: Bool) throws(KBLoadError) {
+        let file = try CompiledFile.map(path)
+        let schema = try CompiledFile.schema(of: file, path: path, verifyingChecksums: verifyingChecksums)
+        let log = DamageLog(file: path)
+        var rowsByName: [String: Int] = [:]
+        for c in schema.collections { rowsByName[c.name] = c.rows }
+        let context = CompiledFile.Context(file: file, log: log, hedgeWords: schema.hedges.words.count,
+                                           rowsByName: rowsByName, verifyingChecksums: verifyingChecksums)
+        let collections = LazyCollections(count: schema.collections.count) { i in
+            let c = schema.collections[i]
+            let columns = Columns(count: c.fields.count) { j in
+                CompiledFile.column(c.columns[j], field: c.fields[j], of: c, context)
+            }
+            return KBCollection(name: c.name, fields: c.fields, columns: columns, count: c.rows, key: c.key,
+                                measure: c.measure, hedges: schema.hedges)
+        }
+        self.init(name: schema.name, title: schema.title, names: schema.collections.map(\.name), collections: collections,
+                  hedges: schema.hedges, damage: [log])
+    }
+}
+
+enum CompiledFile {
+    static func refusal(_ path: String, _ place: String, _ message: String) -> KBLoadError {
+        KBLoadError(file: path, problems: [KBProblem(path: place, message: message)])
+    }
+
+    /// Whether the file at `path` starts as a compiled KB does.
+    static func looksCompiled(_ path: String) -> Bool {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var head = [UInt8](repeating: 0, count: CompiledFormat.magic.count)
+        let n = head.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        return n == head.count && head == CompiledFormat.magic
+    }
+
+    static func map(_ path: String) throws(KBLoadError) -> MappedFile {
+        let input = try FileInput(path: path, regularFileOnly: true)
+        guard let size = input.size else { throw refusal(path, "$", "cannot read the size of \(path)") }
+        guard size > 0 else {
+            throw refusal(path, "header", "the file is empty: not a compiled KB (kbq build -o FILE.kbqdb writes one)")
+        }
+        guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, input.fd, 0), base != UnsafeMutableRawPointer(bitPattern: -1) else {
+            throw refusal(path, "$", "cannot map \(path) into memory: \(String(cString: strerror(errno)))")
+        }
+        return MappedFile(bytes: UnsafeRawBufferPointer(start: base, count: size))
+    }
+
+    /// The header and schema, checked; every section's place checked against the file.
+    static func schema(of file: MappedFile, path: String, verifyingChecksums: Bool) throws(KBLoadError) -> CompiledSchema {
+        let data = file.bytes
+        let size = data.count
+        let magic = CompiledFormat.magic
+        let head = Array(data.prefix(magic.count))
+        guard head == Array(magic.prefix(head.count)) else {
+            throw refusal(path, "header (bytes 0..<8)", "not a compiled KB file: it does not start with KBQDB (kbq build -o FILE.kbqdb writes one)")
+        }
+        let headerSize = CompiledFormat.headerSize
+        guard size >= headerSize else {
+            throw refusal(path, "header (bytes 0..<\(headerSize))", "truncated: the file is \(size) bytes, shorter than the \(headerSize)-byte header")
+        }
+        func u32(_ at: Int) -> UInt32 { UInt32(littleEndian: data.loadUnaligned(fromByteOffset: at, as: UInt32.self)) }
+        func u64(_ at: Int) -> UInt64 { UInt64(littleEndian: data.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
+        let rebuild = "rebuild it with this kbq: kbq build -o \(path) --kb SOURCE"
+        guard data.loadUnaligned(fromByteOffset: 12, as: UInt32.self) == CompiledFormat.byteOrderMark else {
+            throw refusal(path, "header (bytes 12..<16)", "written on a machine of the other byte order (or damaged); \(rebuild)")
+        }
+        let version = u32(8)
+        guard version == CompiledFormat.version else {
+            throw refusal(path, "header (bytes 8..<12)",
+                          "format version \(version), and this kbq reads version \(CompiledFormat.version); \(rebuild)")
+        }
+        guard !verifyingChecksums || CompiledFormat.checksum(UnsafeRawBufferPointer(rebasing: data[0..<56])) == u64(56) else {
+            throw refusal(path, "header (bytes 0..<\(headerSize))", "checksum mismatch: the header is damaged; \(rebuild)")
+        }
+        guard u64(16) == KBSnapshot.hashProbe else {
+            throw refusal(path, "header (bytes 16..<24)", "written by a kbq that hashes strings differently; \(rebuild)")
+        }
+        let length = u64(24)
+        guard length == UInt64(size) else {
+            let what = length > UInt64(size) ? "truncated: the file is \(size) bytes, and was written with \(length)"
+                : "the file is \(size) bytes, and was written with \(length): bytes were added at its end"
+            throw refusal(path, "header (bytes 24..<32)", what)
+        }
+        let schemaOffset = u64(32), schemaLength = u64(40)
+        guard schemaOffset >= UInt64(headerSize), schemaOffset <= UInt64(size), schemaLength == UInt64(size) - schemaOffset else {
+            throw refusal(path, "header (bytes 32..<48)", "the schema's place (\(schemaOffset), \(schemaLength) bytes) is not the end of the file; \(rebuild)")
+        }
+        let schemaRange = Int(schemaOffset)..<size
+        let schemaPlace = "schema (bytes \(schemaRange.lowerBound)..<\(schemaRange.upperBound))"
+        let schemaBytes = UnsafeRawBufferPointer(rebasing: data[schemaRange])
+        guard !verifyingChecksums || CompiledFormat.checksum(schemaBytes) == u64(48) else {
+            throw refusal(path, schemaPlace, "checksum mismatch: the schema is damaged; \(rebuild)")
+        }
+        var reader = SchemaReader(r: SnapshotReader(data: schemaBytes), sectionsEnd: Int(schemaOffset))
+        guard let schema = reader.schema() else {
+            throw refusal(path, schemaPlace + " at byte \(schemaRange.lowerBound + reader.r.pos)",
+                          "\(reader.problem); \(rebuild)")
+        }
+        return schema
+    }
+
+    /// What a column reads from: the mapped file, and what its values are checked against.
+    struct Context: Sendable {
+        let file: MappedFile
+        let log: DamageLog
+        let hedgeWords: Int
+        let rowsByName: [String: Int]
+        let verifyingChecksums: Bool
+    }
+
+    /// A column made from its sections, if they hold what was written and every value in
+    /// them is in bounds; otherwise the damage is logged and the column is all null.
+    static func column(_ layout: CompiledSchema.ColumnLayout, field: Field, of c: CompiledSchema.Collection,
+                       _ context: Context) -> ColumnData {
+        let rows = c.rows
+        func damaged(_ s: SectionRef, _ message: String) -> ColumnData {
+            context.log.record(KBProblem(path: "\(c.name).\(field.name) (bytes \(s.offset)..<\(s.offset + s.length))", message: message))
+            return KBSnapshot.nullColumn(field.type, rows: rows)
+        }
+        let file = context.file
+        var sections: [SectionRef] = []
+        switch layout {
+        case .string(_, let b, let o, let t, let ids): sections = [b, o, t] + (ids.map { [$0] } ?? [])
+        case .number(let s), .date(let s), .bool(let s), .hedge(let s), .ref(let s), .list(let s): sections = [s]
+        }
+        if context.verifyingChecksums {
+            for s in sections where !file.holds(s) { return damaged(s, "checksum mismatch: the bytes differ from those written") }
+        }
+        switch layout {
+        case .string(let mode, let b, let o, let t, let idSection):
+            guard let pool = StringPool(modeTag: mode, bytes: file.array(b, of: UInt8.self), offsets: file.array(o, of: UInt32.self),
+                                        table: file.array(t, of: UInt32.self)) else {
+                return damaged(o, "the string offsets or the hash index point outside the strings")
+            }
+            guard let idSection else {
+                guard rows <= pool.count else { return damaged(o, "fewer strings than rows") }
+                return .string(ids: StringIDs(identityRows: rows), pool: pool)
+            }
+            let ids = file.array(idSection, of: UInt32.self)
+            let n = UInt32(truncatingIfNeeded: pool.count)
+            guard !ids.contains(where: { $0 != StringPool.null && $0 >= n }) else { return damaged(idSection, "a string id is past the pool") }
+            return .string(ids: StringIDs(ids), pool: pool)
+        case .number(let s):
+            return .number(file.array(s, of: Double.self))
+        case .date(let s):
+            // Every record's precision, form and unit must be one the enums have.
+            let records = UnsafeRawBufferPointer(rebasing: file.bytes[s.range])
+            var ok = true
+            for r in stride(from: 0, to: records.count, by: CompiledFormat.dateSize) {
+                ok = ok && records[r + 8] <= 2 && records[r + 9] <= 2 && records[r + 10] <= 3 && records[r + 11] <= 3
+            }
+            guard ok else { return damaged(s, "a date record has an unknown precision, form or unit") }
+            if CompiledFormat.datesAreRecords { return .date(file.array(s, of: PartialDate.self)) }
+            var dates: [PartialDate] = []
+            dates.reserveCapacity(rows)
+            for r in stride(from: 0, to: records.count, by: CompiledFormat.dateSize) {
+                var x = PartialDate(year: 1970)
+                x.lo = Int32(littleEndian: records.loadUnaligned(fromByteOffset: r, as: Int32.self))
+                x.hi = Int32(littleEndian: records.loadUnaligned(fromByteOffset: r + 4, as: Int32.self))
+                x.precision = PartialDate.Precision(rawValue: records[r + 8]) ?? .year
+                x.hiPrecision = PartialDate.Precision(rawValue: records[r + 9]) ?? .year
+                x.form = PartialDate.Form(rawValue: records[r + 10]) ?? .point
+                x.unit = PartialDate.Unit(rawValue: records[r + 11]) ?? .days
+                x.anchor = Int32(littleEndian: records.loadUnaligned(fromByteOffset: r + 12, as: Int32.self))
+                dates.append(x)
+            }
+            return .date(dates)
+        case .bool(let s):
+            let b = file.array(s, of: UInt8.self)
+            guard !b.contains(where: { $0 > 2 }) else { return damaged(s, "a bool is neither 0, 1 nor 2 (null)") }
+            return .bool(b)
+        case .hedge(let s):
+            let h = file.array(s, of: UInt8.self)
+            guard !h.contains(where: { $0 != 255 && Int($0) >= context.hedgeWords }) else {
+                return damaged(s, "a hedge rank is past the KB's \(context.hedgeWords) hedge words")
+            }
+            return .hedge(h)
+        case .ref(let s):
+            guard case .ref(let target) = field.type, let n = context.rowsByName[target] else {
+                return damaged(s, "a reference column of a field that is no reference")
+            }
+            let refs = file.array(s, of: Int32.self)
+            guard !refs.contains(where: { $0 < -1 || Int($0) >= n }) else { return damaged(s, "a reference is past the \(n) rows of \(target)") }
+            return .ref(refs)
+        case .list(let s):
+            var r = SnapshotReader(data: UnsafeRawBufferPointer(rebasing: file.bytes[s.range]))
+            guard let column = KBSnapshot.decodeColumn(&r, rows: rows), case .list = column, r.pos == r.data.count else {
+                return damaged(s, "the list values do not read back")
+            }
+            return column
+        }
+    }
+}
+
+/// Reads the schema section; on a problem, says what in `problem` and returns nil.
+private struct SchemaReader {
+    var r: SnapshotReader
+    /// Sections lie between the header and the schema.
+    let sectionsEnd: Int
+    var problem = "it does not read back"
+
+    mutating func fail<T>(_ message: String) -> T? {
+        problem = message
+        return nil
+    }
+
+    mutating func schema() -> CompiledSchema? {
+        guard let (name, title, hedges) = KBSnapshot.decodeNameAndHedges(&r) else {
+            return fail("the KB's name and hedge scale do not read back")
+        }
+        guard let nCollections = r.count() else { return nil }
+        var collections: [CompiledSchema.Collection] = []
+        var seen = Set<String>()
+        for _ in 0..<nCollections {
+            guard let c = collection() else { return nil }
+            guard seen.insert(c.name).inserted else { return fail("two collections are called '\(c.name)'") }
+            collections.append(c)
+        }
+        guard r.pos == r.data.count else { return fail("bytes after the last collection") }
+        for c in collections {
+            for f in c.fields {
+                if case .ref(let target) = f.type, !seen.contains(target) {
+                    return fail("\(c.name).\(f.name) refers to '\(target)', which is no collection of the file")
+                }
+            }
+        }
+        return CompiledSchema(name: name, title: title, hedges: hedges, collections: collections)
+    }
+
+    mutating func collection() -> CompiledSchema.Collection? {
+        guard let name = r.string(), let rows = r.u64(), rows <= UInt64(Int32.max), let key = r.optional(), let measure = r.optional(),
+              let nFields = r.count() else { return fail("a collection's header does not read back") }
+        var fields: [Field] = []
+        var columns: [CompiledSchema.ColumnLayout] = []
+        for _ in 0..<nFields {
+            guard let fname = r.string(), let type = KBSnapshot.decodeType(&r, depth: 0), let q = r.optional(), let u = r.optional() else {
+                return fail("a field of \(name) does not read back")
+            }
+            let field = Field(name: fname, type: type, qualifierField: q, upperField: u)
+            guard let column = column(for: field, rows: Int(rows), in: name) else { return nil }
+            fields.append(field)
+            columns.append(column)
+        }
+        return CompiledSchema.Collection(name: name, rows: Int(rows), key: key, measure: measure, fields: fields, columns: columns)
+    }
+
+    /// A column's layout, each section inside the file with the size its kind and rows call for.
+    mutating func column(for field: Field, rows: Int, in collection: String) -> CompiledSchema.ColumnLayout? {
+        let place = "\(collection).\(field.name)"
+        guard let tag = r.u8(), let kind = CompiledFormat.Kind(rawValue: tag) else { return fail("\(place): an unknown column kind") }
+        let expected: CompiledFormat.Kind
+        switch field.type {
+        case .string: expected = .string
+        case .number, .percent, .null: expected = .number
+        case .date: expected = .date
+        case .bool: expected = .bool
+        case .hedge: expected = .hedge
+        case .ref: expected = .ref
+        case .list: expected = .list
+        }
+        guard kind == expected else { return fail("\(place): a column of kind \(kind) for a field of type \(field.type)") }
+        /// The next section, if it lies inside the file and holds `elements` of `size` bytes
+        /// (`elements` nil: any whole number of them).
+        func section(_ size: Int, _ elements: Int?) -> SectionRef? {
+            guard let offset = r.u64(), let length = r.u64(), let sum = r.u64() else { return fail("\(place): a section's place does not read back") }
+            guard offset >= UInt64(CompiledFormat.headerSize), offset % UInt64(CompiledFormat.alignment) == 0,
+                  offset <= UInt64(sectionsEnd), length <= UInt64(sectionsEnd) - offset else {
+                return fail("\(place): a section (\(offset), \(length) bytes) lies outside the file's sections")
+            }
+            guard length % UInt64(size) == 0, elements.map({ UInt64($0) * UInt64(size) == length }) ?? true else {
+                return fail("\(place): a section of \(length) bytes, where \(rows) rows call for \(elements.map { String($0 * size) } ?? "a multiple of \(size)")")
+            }
+            return SectionRef(offset: Int(offset), length: Int(length), checksum: sum)
+        }
+        switch kind {
+        case .string:
+            guard let mode = r.u8(), mode <= 2 else { return fail("\(place): an unknown string pool mode") }
+            guard let bytes = section(1, nil), let offsets = section(4, nil), offsets.length >= 4, let table = section(4, nil),
+                  let identity = r.u8(), identity <= 1 else { return fail(problem.hasPrefix(place) ? problem : "\(place): a string pool does not read back") }
+            var ids: SectionRef?
+            if identity == 0 {
+                guard let s = section(4, rows) else { return nil }
+                ids = s
+            }
+            return .string(mode: mode, bytes: bytes, offsets: offsets, table: table, ids: ids)
+        case .number: return section(8, rows).map { .number($0) }
+        case .date: return section(CompiledFormat.dateSize, rows).map { .date($0) }
+        case .bool: return section(1, rows).map { .bool($0) }
+        case .hedge: return section(1, rows).map { .hedge($0) }
+        case .ref: return section(4, rows).map { .ref($0) }
+        case .list: return section(1, nil).map { .list($0) }
+        }
+    }
+}

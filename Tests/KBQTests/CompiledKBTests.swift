@@ -1,0 +1,228 @@
+import Foundation
+import Testing
+@testable import KBQ
+
+/// Compiled KB files (`kbq build`): what comes back from one answers as the KB it was
+/// written from, and a file that is cut short, damaged or of another version is refused
+/// with the place it went wrong, never read out of bounds.
+@Suite struct CompiledKBTests {
+    /// Every statement's result as text, or the diagnostics' kinds and messages.
+    static func answers(_ statements: [String], kb: KnowledgeBase) -> [String] {
+        statements.map { s in
+            var session = Session(kb: kb)
+            var out: [String] = []
+            let diags = session.run(SourceText(s, name: "t.kbq")) { outcome in
+                if case .result(let r) = outcome { out.append(r.rendered(as: .json, width: 200)) }
+            }
+            return diags.isEmpty ? out.joined(separator: "\n") : "error: " + diags.map { "\($0.kind): \($0.message)" }.joined(separator: "; ")
+        }
+    }
+
+    /// Whole collections, and queries that use their dictionaries, references, hedges,
+    /// qualifiers and lists.
+    static func articleStatements(_ kb: KnowledgeBase) -> [String] {
+        kb.collections.map(\.name) + [
+            "estimates where topic = \"containers\" compare source",
+            "estimates where hedge >= stated select topic, value, source.name",
+            "conflicts", "describe \"Pyongyang\"", "search \"Kursk\"",
+            "events where date >= 2024-06 sort by date",
+            "claims where hedge in [\"reportedly\", \"likely\"] select source.name, text",
+            "entities where aliases contains \"DPRK\"",
+            "estimates group by topic aggregate count(), max(value)",
+            "estimates where inferred contains \"source\"",
+        ]
+    }
+
+    static func write(_ kb: KnowledgeBase, _ name: String) throws -> String {
+        let path = temporaryDirectory(name) + "/kb.kbqdb"
+        try kb.writeCompiled(to: path)
+        return path
+    }
+
+    @Test func theArticleKBComesBackWhole() throws {
+        let kb = KnowledgeBase.article
+        let path = try Self.write(kb, #function)
+        let back = try KnowledgeBase(contentsOfFile: path)
+        #expect(back.name == kb.name && back.title == kb.title && back.hedges == kb.hedges)
+        #expect(back.collections.map(\.name) == kb.collections.map(\.name))
+        for (a, b) in zip(kb.collections, back.collections) {
+            #expect(a.fields == b.fields && a.key == b.key && a.measure == b.measure && a.count == b.count, "\(a.name)")
+        }
+        let statements = Self.articleStatements(kb)
+        let expected = Self.answers(statements, kb: kb)
+        #expect(!expected.contains { $0.hasPrefix("error:") }, "\(expected.filter { $0.hasPrefix("error:") })")
+        #expect(Self.answers(statements, kb: back) == expected)
+    }
+
+    /// Strings of each pool kind (a key in order, repeated categories, near-unique text),
+    /// numbers, dates, bools and nulls, from a CSV with its types inferred.
+    @Test func aCSVKBComesBackWhole() throws {
+        let dir = temporaryDirectory(#function)
+        var csv = "id,topic,text,value,date,ok\n"
+        for i in 0..<5_000 {
+            let date = i % 7 == 0 ? "" : "2024-\(String(format: "%02d", i % 12 + 1))-\(String(format: "%02d", i % 28 + 1))"
+            csv += "r\(String(format: "%05d", i)),t\(i * 7919 % 41),\"row \(i) says \(i % 3 == 0 ? "artillery" : "shells")\",\(i % 11 == 0 ? "" : String(Double(i) * 1.5)),\(date),\(i % 5 == 0 ? "" : i % 2 == 0 ? "true" : "false")\n"
+        }
+        writeFile(dir + "/rows.csv", csv)
+        let kb = try KnowledgeBase(contentsOfFile: dir + "/rows.csv")
+        let path = dir + "/rows.kbqdb"
+        try kb.writeCompiled(to: path)
+        let back = try KnowledgeBase(contentsOfCompiledFile: path)
+        let statements = ["rows", "rows where topic = \"t7\" sort by id", "rows group by topic aggregate count() as n, avg(value) sort by n desc, topic",
+                          "rows where text contains \"artillery\" aggregate count() as n",
+                          "rows where date between 2024-06-01 and 2024-10-31 and ok = true sort by date, id limit 20",
+                          "rows where value is null aggregate count()", "rows where id = \"r04321\""]
+        let expected = Self.answers(statements, kb: kb)
+        #expect(!expected.contains { $0.hasPrefix("error:") }, "\(expected.filter { $0.hasPrefix("error:") })")
+        #expect(Self.answers(statements, kb: back) == expected)
+        // And from the compiled file again, written from what was opened.
+        try back.writeCompiled(to: dir + "/again.kbqdb")
+        #expect(Self.answers(statements, kb: try KnowledgeBase(contentsOfFile: dir + "/again.kbqdb")) == expected)
+    }
+
+    /// Every section's first and last byte, as places to cut a file.
+    static func boundaries(_ path: String) throws -> [Int] {
+        let file = try CompiledFile.map(path)
+        let schema = try CompiledFile.schema(of: file, path: path, verifyingChecksums: true)
+        var cuts = [0, 1, 8, 63, 64, file.bytes.count - 1]
+        for c in schema.collections {
+            for layout in c.columns {
+                var sections: [SectionRef] = []
+                switch layout {
+                case .string(_, let b, let o, let t, let ids): sections = [b, o, t] + (ids.map { [$0] } ?? [])
+                case .number(let s), .date(let s), .bool(let s), .hedge(let s), .ref(let s), .list(let s): sections = [s]
+                }
+                for s in sections { cuts += [s.offset, s.offset + s.length] }
+            }
+        }
+        return Array(Set(cuts)).sorted()
+    }
+
+    @Test func aFileCutAtAnySectionBoundaryIsRefusedAtOpen() throws {
+        let path = try Self.write(.article, #function)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        let cuts = try Self.boundaries(path)
+        #expect(cuts.count > 50)
+        let cut = path + ".cut"
+        for n in cuts where n < bytes.count {
+            try bytes.prefix(n).write(to: URL(fileURLWithPath: cut))
+            do throws(KBLoadError) {
+                _ = try KnowledgeBase(contentsOfCompiledFile: cut)
+                Issue.record("a file cut at \(n) of \(bytes.count) bytes was opened")
+            } catch {
+                let text = error.description
+                #expect(text.contains(cut) && (text.contains("truncated") || text.contains("empty") || n < 64), "\(n): \(text)")
+            }
+        }
+    }
+
+    /// A byte changed anywhere is refused at open (header, schema) or by the first statement
+    /// that reads its column; a change in the padding between sections changes nothing.
+    @Test func aChangedByteIsRefusedOrHarmless() throws {
+        let path = try Self.write(.article, #function)
+        let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        let statements = Self.articleStatements(.article)
+        let expected = Self.answers(statements, kb: .article)
+        var rng = SplitMix(seed: 21)
+        let damaged = path + ".flip"
+        var refusedAtOpen = 0, refusedLater = 0
+        for _ in 0..<120 {
+            var bytes = original
+            let at = Int(rng.next() % UInt64(bytes.count))
+            bytes[at] ^= UInt8(1 << (rng.next() % 8))
+            try Data(bytes).write(to: URL(fileURLWithPath: damaged))
+            let kb: KnowledgeBase
+            do throws(KBLoadError) {
+                kb = try KnowledgeBase(contentsOfCompiledFile: damaged)
+            } catch {
+                #expect(!error.problems.isEmpty && error.description.contains(damaged))
+                refusedAtOpen += 1
+                continue
+            }
+            let got = Self.answers(statements, kb: kb)
+            if got != expected {
+                refusedLater += 1
+                #expect(got.contains { $0.contains("invalidKB") && $0.contains("is damaged") }, "byte \(at): answers changed without an error")
+            }
+        }
+        #expect(refusedAtOpen > 0 && refusedLater > 0)
+    }
+
+    /// With checksums off (as the fuzz target opens files), a changed byte in a column must
+    /// still be caught by the bounds checks behind them, or be a value like any other.
+    @Test func withoutChecksumsDamageStaysInBounds() throws {
+        let path = try Self.write(.article, #function)
+        let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        let statements = Self.articleStatements(.article)
+        var rng = SplitMix(seed: 7)
+        let damaged = path + ".flip"
+        for _ in 0..<150 {
+            var bytes = original
+            for _ in 0..<3 {
+                let at = 64 + Int(rng.next() % UInt64(bytes.count - 64))
+                bytes[at] = UInt8(truncatingIfNeeded: rng.next())
+            }
+            try Data(bytes).write(to: URL(fileURLWithPath: damaged))
+            guard let kb = try? KnowledgeBase(compiledFile: damaged, verifyingChecksums: false) else { continue }
+            _ = Self.answers(statements, kb: kb)
+        }
+    }
+
+    @Test func anotherFormatVersionIsRefusedWithARequestToRebuild() throws {
+        let path = try Self.write(.article, #function)
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        bytes[8] = 2
+        // A well-formed header of version 2: refused for its version, not as damaged.
+        let sum = bytes.withUnsafeBytes { CompiledFormat.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<56])) }
+        withUnsafeBytes(of: sum.littleEndian) { for i in 0..<8 { bytes[56 + i] = $0[i] } }
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        #expect(throws: KBLoadError.self) { try KnowledgeBase(contentsOfCompiledFile: path) }
+        do throws(KBLoadError) {
+            _ = try KnowledgeBase(contentsOfCompiledFile: path)
+        } catch {
+            #expect(error.problems.first?.message.contains("format version 2, and this kbq reads version 1") == true)
+            #expect(error.problems.first?.message.contains("rebuild it") == true)
+        }
+    }
+
+    @Test func aDamagedColumnFailsTheStatementThatReadsIt() throws {
+        let path = try Self.write(.article, #function)
+        let file = try CompiledFile.map(path)
+        let schema = try CompiledFile.schema(of: file, path: path, verifyingChecksums: true)
+        guard let estimates = schema.collections.first(where: { $0.name == "estimates" }),
+              let v = estimates.fields.firstIndex(where: { $0.name == "value" }),
+              case .number(let section) = estimates.columns[v] else { Issue.record("no estimates.value"); return }
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        bytes[section.offset + 3] ^= 0x10
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let kb = try KnowledgeBase(contentsOfCompiledFile: path)
+        // Other collections answer; the one with the damaged column does not.
+        #expect(diagnostics("sources limit 1", kb: kb).isEmpty)
+        let d = diagnostics("estimates where value > 1000", kb: kb)
+        #expect(d.first?.kind == .invalidKB)
+        #expect(d.first?.message.contains("estimates.value (bytes \(section.offset)..<\(section.offset + section.length)): checksum mismatch") == true)
+        // The prepared-query path says so too.
+        #expect(throws: Diagnostics.self) { try PreparedQuery("estimates limit 1", kb: kb).run() }
+    }
+
+    @Test func writingWhereNothingCanBeWrittenLeavesNothing() throws {
+        let dir = temporaryDirectory(#function)
+        #expect(throws: KBWriteError.self) { try KnowledgeBase.article.writeCompiled(to: dir + "/no/such/folder/kb.kbqdb") }
+        // A folder in the way: the file is written, the rename refused, the temporary removed.
+        mkdir(dir + "/taken.kbqdb", 0o755)
+        #expect(throws: KBWriteError.self) { try KnowledgeBase.article.writeCompiled(to: dir + "/taken.kbqdb") }
+        let left = try FileManager.default.contentsOfDirectory(atPath: dir)
+        #expect(left == ["taken.kbqdb"])
+    }
+
+    @Test func notACompiledFileSaysSo() throws {
+        let dir = temporaryDirectory(#function)
+        writeFile(dir + "/x.kbqdb", "id,value\n1,2\n")
+        do throws(KBLoadError) {
+            _ = try KnowledgeBase(contentsOfFile: dir + "/x.kbqdb")
+            Issue.record("a CSV named .kbqdb was opened")
+        } catch {
+            #expect(error.description.contains("not a compiled KB file"))
+        }
+    }
+}
