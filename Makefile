@@ -125,6 +125,12 @@ startup-order: deps
 release-flags:
 	@echo '$(RELEASE_FLAGS)'
 
+# make embed: after editing Sources/KBQ/Article/article.kb.json, compiles it into the binary
+# (ArticleKBData.swift) and rewrites the start-up snapshot; ArticleKBTests fails until it runs.
+.PHONY: embed
+embed: deps
+	scripts/embed-article-kb.sh
+
 # make fuzz [FUZZ_SECONDS=N]: builds the libFuzzer targets (Fuzz/) and runs each for N
 # seconds side by side; fails on any crash or timeout (scripts/fuzz.sh says more).
 FUZZ_SECONDS ?= 60

@@ -56,6 +56,29 @@ import Testing
         #expect(g.error.contains("unknown collection 'mine'"))
     }
 
+    @Test func tabCompletesWhatDetachTakesAndTheCollectionsOfAList() throws {
+        let kbq = try TerminalSession(scratch: scratch)
+        try kbq.expect("kbq> ")
+        kbq.send(".attach \(shipments) as mine\r")
+        try kbq.expect("kbq> ")
+        // .detach takes what .attach added: its labels, not file names.
+        kbq.send(".detach m\t")
+        try kbq.expect(".detach mine ")
+        kbq.send("\r")
+        try kbq.expect("detached mine")
+        // The built-in KB is a name .load takes beside the files.
+        kbq.send(".load artic\t")
+        try kbq.expect(".load article ")
+        kbq.send("\u{03}")
+        // After a comma, the collections not listed yet.
+        kbq.send("claims, est\t")
+        try kbq.expect("claims, estimates ")
+        kbq.send("where hedge < stated aggregate count()\r")
+        try kbq.expect("20")
+        kbq.send("\u{04}")
+        #expect(kbq.waitForExit() == 0)
+    }
+
     @Test func detachOfNothingAndLoadArticle() throws {
         let bad = try scratch.write("u.kbq", ".attach \(shipments) as mine\n.detach mien\n")
         let r = kbq([bad], scratch: scratch)

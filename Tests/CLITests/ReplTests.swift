@@ -245,7 +245,7 @@ private let containersResult = "relative spread 21%"
         try kbq.expect("North Korea (country)")
         // A non-ASCII word reaches the engine intact.
         kbq.send("describe \"Pyöngyang\"\r")
-        try kbq.expect("no entity is called 'Pyöngyang'")
+        try kbq.expect("no entity or source is called 'Pyöngyang'")
         kbq.send("\u{04}")
         #expect(kbq.waitForExit() == 0)
     }

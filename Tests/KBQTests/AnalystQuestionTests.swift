@@ -148,6 +148,29 @@ func warnings(_ text: String, sourceLocation: SourceLocation = #_sourceLocation)
         #expect(warnings(#"claims where topic != "tretay""#).first?.notes.last == "the condition holds for every row that has a topic")
     }
 
+    @Test func aWordForAValueSaysHowToLookForTheWord() {
+        // "nuclear" is no topic: the warning points to the topic that holds it, to
+        // `contains`, and, the topics being few, lists them.
+        let w = warnings(#"claims where topic = "nuclear""#)
+        #expect(w.first?.message == #"no claims have topic "nuclear"; did you mean "denuclearization"?"#)
+        #expect(w.first?.notes.contains(#"for the rows whose topic holds it as a part: topic contains "nuclear"; whose text mentions it: text contains "nuclear""#) == true)
+        let war = warnings(#"claims where topic = "war""#).first
+        #expect(war?.notes.last?.hasPrefix(#"claims have topic: "alliance", "arms transfers", "china""#) == true)
+        // What the notes propose finds rows.
+        #expect(!query(#"claims where topic contains "nuclear""#).rows.isEmpty)
+        #expect(!query(#"claims where text contains "war""#).rows.isEmpty)
+        // Only a case slip: no such notes, the value is the answer.
+        #expect(warnings(#"estimates where topic = "Containers""#).first?.notes.contains { $0.contains("holds it as a part") } == false)
+    }
+
+    @Test func aNameOfAnotherFieldsRowsSaysWhichField() {
+        // Ukrainian intelligence reported the arrival: it is an event's source, no actor.
+        let w = warnings(#"events where actor = "Ukrainian intelligence""#).first
+        #expect(w?.message == #"no events have actor "Ukrainian intelligence""#)
+        #expect(w?.notes.first == #""Ukrainian intelligence" is one of sources, which source refers to: source = "Ukrainian intelligence""#)
+        #expect(texts(query(#"events where source = "Ukrainian intelligence" select id"#), "id") == ["ev2"])
+    }
+
     @Test func noWarningForAValueThatExists() {
         // Every topic, unit and hedge-free text value the dictionaries hold.
         for (c, f) in [("estimates", "topic"), ("estimates", "unit"), ("claims", "topic"), ("relations", "relation"), ("sources", "kind")] {

@@ -17,8 +17,7 @@ import Glibc
 
     /// Joining each paragraph's sentences gives back the article, line for line.
     @Test func holdsEverySentenceOfTheArticle() throws {
-        let path = String(#filePath).split(separator: "/").dropLast(3).joined(separator: "/")
-        guard let f = fopen("/" + path + "/../shared/article.txt", "r") ?? fopen("/work/shared/article.txt", "r") else {
+        guard let f = fopen(repositoryRoot + "/../shared/article.txt", "r") ?? fopen("/work/shared/article.txt", "r") else {
             Issue.record("article.txt not found beside the repository")
             return
         }

@@ -7,7 +7,7 @@ import Testing
 // with KBQ_RECORD=1, which still fails, as DocumentationTests does), and the layers stay
 // apart: Check/ names nothing of Evaluate/.
 
-private let root: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+private let root = URL(fileURLWithPath: repositoryRoot)
 private var recording: Bool { ProcessInfo.processInfo.environment["KBQ_RECORD"] == "1" }
 
 /// One script of Examples/, for the golden test of its checked form.

@@ -27,7 +27,7 @@ import Testing
 
     @Test(arguments: CheckedExample.all())
     func everyFieldOfferedIsAcceptedByTheChecker(_ example: CheckedExample) throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: repositoryRoot)
         let text = try String(contentsOf: root.appendingPathComponent("Examples/\(example.name).kbq"), encoding: .utf8)
         let bytes = Array(text.utf8)
         let session = Session()

@@ -35,11 +35,7 @@ func runScript(_ text: String, name: String, format: OutputFormat = .table) -> (
     return (results.joined(separator: "\n"), (warnings + diagnostics).map { source.render($0) }.joined())
 }
 
-/// The package root, found from this file's own path so the tests run from any directory.
-private let packageRoot: URL = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent()  // KBQTests
-    .deletingLastPathComponent()  // Tests
-    .deletingLastPathComponent()
+private let packageRoot = URL(fileURLWithPath: repositoryRoot)
 
 private var isRecording: Bool { ProcessInfo.processInfo.environment["KBQ_RECORD"] == "1" }
 

@@ -4,11 +4,7 @@ import Testing
 // Runs the example host program (Examples/Embedding, product `kbq-embed-example`) and checks
 // what it prints, so the example cannot stop building or drift from the API.
 
-/// The package root, from this file's path.
-private let root = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent()  // KBQTests
-    .deletingLastPathComponent()  // Tests
-    .deletingLastPathComponent()
+private let root = URL(fileURLWithPath: repositoryRoot)
 
 /// The example binary: beside the running test bundle (KBQTests depends on the example, so
 /// building the tests builds it, whatever `--scratch-path` says), else in `.build/debug`, else

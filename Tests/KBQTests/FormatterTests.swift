@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import KBQ
 
-private let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+private let packageRoot = URL(fileURLWithPath: repositoryRoot)
 
 /// The syntax trees of a script's statements without their ranges (dot-command lines
 /// blanked), or nil when it does not parse.

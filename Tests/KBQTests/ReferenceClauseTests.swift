@@ -70,6 +70,27 @@ import Testing
         #expect(!texts(query(#"describe "the treaty""#), "role").contains { $0.hasPrefix("via") })
     }
 
+    @Test func whatRefersToASentenceLeadsNowhereFurther() {
+        // The rows read from p6.2, not also every claim about an entity first named there.
+        let r = query(#"sentences where id = "p6.2" referrers"#)
+        #expect(texts(r, "id") == ["article-4", "c20", "r15", "r16"])
+        #expect(Set(texts(r, "role")) == ["sentence"])
+    }
+
+    @Test func describeFindsASourceThatIsNoEntity() {
+        // "U.S. intelligence" asserts things; it has a row in sources, none in entities.
+        let r = query(#"describe "U.S. intelligence""#)
+        #expect(texts(r, "id") == ["e3"])
+        #expect(r.title == "U.S. intelligence (intelligence)")
+        #expect(r.notes.contains { $0.hasPrefix("a source, not an entity") && $0.hasSuffix(#"describe "United States" for the entity it is"#) })
+        // By alias too; an entity of that name comes first.
+        #expect(texts(query(#"describe "many experts""#), "id") == ["c47", "c48"])
+        #expect(query(#"describe "Trump""#).title == "Donald Trump (person)")
+        let d = diagnostic(#"describe "Russian Presiden""#)
+        #expect(d?.message == "no entity or source is called 'Russian Presiden'")
+        #expect(d?.suggestion == "Russian President Vladimir Putin")
+    }
+
     @Test func mistakesAreCheckedErrors() {
         let notRef = diagnostic("claims follow topic")
         #expect(notRef?.kind == .typeMismatch)

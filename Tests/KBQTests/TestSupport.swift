@@ -76,11 +76,13 @@ func writeFile(_ path: String, _ text: String) {
 import Glibc
 #endif
 
+/// The repository's root folder, found from this source file's own path (Tests/KBQTests/).
+let repositoryRoot: String = "/" + #filePath.split(separator: "/").dropLast(3).joined(separator: "/")
+
 /// The text of a file of this repository (`docs/ARTICLE-KB.md`), found from this source
 /// file's own path; nil when it cannot be read.
-func repositoryFile(_ relative: String, from source: String = #filePath) -> String? {
-    let dir = "/" + source.split(separator: "/").dropLast(3).joined(separator: "/")
-    guard let f = fopen(dir + "/" + relative, "r") else { return nil }
+func repositoryFile(_ relative: String) -> String? {
+    guard let f = fopen(repositoryRoot + "/" + relative, "r") else { return nil }
     defer { fclose(f) }
     var bytes: [UInt8] = []
     var buf = [UInt8](repeating: 0, count: 65536)

@@ -24,7 +24,10 @@ extension Checker {
         guard op == .eq || op == .ne, case .string(let literal)? = b.constant else { return nil }
         if case .ref(let targetName) = a.type, let target = kb.collection(targetName), target.count <= Checker.namedTargetRows {
             let hits = rowsNamed(literal, in: target)
-            if !hits.contains(true) { warnNoMatch(a, literal, names: names(of: target), at: b.range, in: scope, op: listItem ? nil : op) }
+            if !hits.contains(true) {
+                warnNoMatch(a, literal, names: names(of: target), at: b.range, in: scope, op: listItem ? nil : op,
+                            elsewhere: otherReference(named: literal, than: target, in: scope))
+            }
             let rows = hits.indices.filter { hits[$0] }
             return CheckedExpr(.refersTo(a, collection: target.name, rows: rows, negated: op == .ne), type: .bool, range: range)
         }
@@ -80,22 +83,48 @@ extension Checker {
 
     static func folded(_ s: String) -> String { foldingQuoteMarks(s).lowercased().trimmingSpaces }
 
+    /// Another reference field of the rows whose collection has a row of that name: "Ukrainian
+    /// intelligence" is no actor of an event, but it is an event's source.
+    func otherReference(named literal: String, than target: KBCollection, in scope: RowShape) -> (field: String, collection: String)? {
+        for col in scope.columns {
+            guard case .ref(let t) = col.type, t != target.name, let other = kb.collection(t), other.count <= Checker.namedTargetRows,
+                  rowsNamed(literal, in: other).contains(true) else { continue }
+            return (col.name, other.name)
+        }
+        return nil
+    }
+
     /// Records that `literal` matches no value of the field `a` reads, with the values
-    /// nearest to it.
+    /// nearest to it; `elsewhere` is another field of the rows that the name is a value of.
     /// `op` is nil for an item of an `in` list.
-    mutating func warnNoMatch(_ a: CheckedExpr, _ literal: String, names: [String], at range: SourceRange, in scope: RowShape, op: BinaryOp?) {
+    mutating func warnNoMatch(_ a: CheckedExpr, _ literal: String, names: [String], at range: SourceRange, in scope: RowShape, op: BinaryOp?,
+                              elsewhere: (field: String, collection: String)? = nil) {
         let column = a.storedColumn.flatMap { c in kb.collection(c.collection).map { ($0, c.field) } }
         let field = column.map { $0.0.fields[$0.1].name } ?? "that field"
         let collection = column?.0.name ?? scope.stored ?? "rows"
-        let near = Checker.nearest(literal, among: names)
+        // A name of another field's rows: that field is the hint, not a near spelling.
+        let near = elsewhere == nil ? Checker.nearest(literal, among: names) : []
         var message = "no \(collection) have \(field) \"\(sanitizeForTerminal(literal))\""
         if !near.isEmpty { message += "; did you mean " + near.map { "\"\(sanitizeForTerminal($0))\"" }.joined(separator: " or ") + "?" }
         var notes: [String] = []
+        if let elsewhere {
+            notes.append("\"\(sanitizeForTerminal(literal))\" is one of \(elsewhere.collection), which \(elsewhere.field) refers to: \(elsewhere.field) = \"\(sanitizeForTerminal(literal))\"")
+        }
         if let first = near.first, Checker.folded(first) == Checker.folded(literal), case .string = a.type {
             notes.append("text compares case by case: \"\(sanitizeForTerminal(literal))\" is not \"\(sanitizeForTerminal(first))\"")
         }
         switch op {
-        case .eq?: notes.append("the condition can keep no row, so the result will be empty for that reason")
+        case .eq?:
+            notes.append("the condition can keep no row, so the result will be empty for that reason")
+            // A word rather than a value ("nuclear" for a topic): say how to look for it.
+            if case .string = a.type, Checker.folded(near.first ?? "") != Checker.folded(literal) {
+                let quoted = "\"" + sanitizeForTerminal(literal).replacingOccurrences("\"", "\\\"") + "\""
+                let text = field != "text" && scope.index(of: "text").map { scope.columns[$0].type == .string } == true
+                notes.append("for the rows whose \(field) holds it as a part: \(field) contains \(quoted)" + (text ? "; whose text mentions it: text contains \(quoted)" : ""))
+            }
+            if near.isEmpty && names.count <= 30 && !names.isEmpty {
+                notes.append("\(collection) have \(field): " + names.sorted().map { "\"\(sanitizeForTerminal($0))\"" }.joined(separator: ", "))
+            }
         case .ne?: notes.append("the condition holds for every row that has a \(field)")
         default: notes.append("this item of the list matches no row")
         }
@@ -117,6 +146,8 @@ extension Checker {
             if vw.isSuperset(of: words) || words.isSuperset(of: vw) && !vw.isEmpty { add(v) }
         }
         if out.isEmpty, let s = suggest(word, from: values) { add(s) }
+        // Part of a longer word: "nuclear" in "denuclearization".
+        if out.isEmpty && w.count >= 4 { for v in values where folded(v).contains(w) { add(v) } }
         // A slip inside one word of a longer value: "shels" for "artillery shells".
         if out.isEmpty {
             for v in values where folded(v).split(separator: " ").contains(where: { vw in words.contains { suggest(String($0), from: [String(vw)]) != nil } }) {

@@ -251,8 +251,9 @@ struct CompletionContext {
     var kb: KnowledgeBase { session.kb }
 
     /// `sort by` and `group by` complete whole: `by` is all that can follow.
-    static let clauseWords = ["where", "select", "sort by", "limit", "group by", "aggregate", "compare", "cite", "timeline", "chart", "follow", "referrers"]
-    static let statementWords = ["let", "explain", "describe", "search", "conflicts"]
+    // From the grammar's own lists, so a clause or statement added there is offered here.
+    static let clauseWords = Keyword.clauses.map(\.written)
+    static let statementWords = Keyword.statements.map(\.rawValue)
     static let afterOperand = ["and", "or", "in", "not", "contains", "matches", "between", "is"]
 
     /// The fields the checker says the rows have at the cursor, with their types.
@@ -457,7 +458,7 @@ struct CompletionContext {
         }
     }
 
-    static let aggregates = ["count()", "sum(", "avg(", "min(", "max(", "spread("]
+    static let aggregates = BuiltinFunction.allCases.filter(\.isAggregate).map { $0 == .count ? "count()" : $0.rawValue + "(" }
     /// The functions of a row (not the aggregates), offered beside the fields where a value
     /// may start in a select item or an argument.
     static let functions = BuiltinFunction.allCases.filter { !$0.isAggregate }.map { $0.rawValue + "(" }

@@ -127,13 +127,17 @@ struct ReferrerList {
     /// Lists the rows that refer to the `wanted` rows of `target` (its own rows too, all
     /// but a wanted row itself), then the rows of other collections that refer to those in
     /// turn: the claims whose source is a person's row in `sources` are what that person
-    /// said. What refers to a row of `target` found on the way is its own story: it does
-    /// not lead on. `role` makes each line's role (the field's name by default).
+    /// said. What refers to a row of `target` found on the way is its own story, and rows
+    /// that refer to a sentence lead nowhere. `role` makes each line's role (the field's
+    /// name by default).
     mutating func collect(to target: KBCollection, _ wanted: [Bool], _ env: Env, role: (String) -> String = { $0 }) throws(Diagnostic) {
         let kb = self.kb
         func display(_ r: Int) -> String { target.rowRef(r, kb: kb).display }
-        // Rows found, by collection: the rows of `target` each refers to.
+        // Rows found that lead on, by collection, with the rows of `target` each refers to (a
+        // source stands for its entity); never what refers to a sentence: the rows read from
+        // it are no stand-in for it.
         var found: [String: [Int32: [Int]]] = [:]
+        let leadsOn = !(target.field("text") != nil && target.field("paragraph") != nil)
         for c in kb.collections {
             let fields = refFields(c, to: target.name)
             guard !fields.isEmpty else { continue }
@@ -144,7 +148,7 @@ struct ReferrerList {
                     let t = Int(refs[r])
                     guard t >= 0, t < wanted.count, wanted[t], !(c === target && (t == r || wanted[r])) else { continue }
                     add(c, r, role: role(f.name), to: t, display(t))
-                    found[c.name, default: [:]][Int32(r), default: []].append(t)
+                    if leadsOn { found[c.name, default: [:]][Int32(r), default: []].append(t) }
                 }
             }
         }

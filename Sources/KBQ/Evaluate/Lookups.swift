@@ -78,6 +78,11 @@ func describeEntity(_ entities: KBCollection, _ row: Int, columns: [ResultColumn
         t.decorations.notes.append("also called: " + aliases.map(\.text).joined(separator: ", "))
     }
     if let d = entities.value(row: row, field: "description", in: kb), !d.isNull { t.decorations.notes.append(d.text) }
+    if entities.name == "sources" {
+        var note = "a source, not an entity: the rows it is the source of, and what else refers to it"
+        if let e = entities.value(row: row, field: "entity", in: kb), !e.isNull { note += "; describe \"\(e.text)\" for the entity it is" }
+        t.decorations.notes.append(note)
+    }
     if let p = rowProvenance(entities, row, kb), !p.fields.isEmpty { t.decorations.notes.append("inferred: " + p.note) }
     t.decorations.notes.append("\(formatNumber(Double(direct))) row\(direct == 1 ? " in the KB refers" : "s in the KB refer") to \(name)")
     t.decorations.notes += wholeNotes
@@ -175,18 +180,21 @@ func findConflicts(_ collections: [KBCollection], columns: [ResultColumn], _ env
     return .table(t)
 }
 
-/// `describe NAME`: the entity with that name, alias or id (any case), and every row that
-/// refers to it; an error with the nearest names when no entity has it.
+/// `describe NAME`: the entity with that name, alias or id (any case), else the source,
+/// and every row that refers to it; an error with the nearest names when none has it.
 func describe(_ name: String, columns: [ResultColumn], at range: SourceRange, _ env: Env) throws(Diagnostic) -> Rows {
     guard let entities = env.kb.collection("entities") else {
         throw Diagnostic(.invalidClause, "describe needs an 'entities' collection, and this KB has none", at: range)
     }
-    guard let row = try findEntity(name, in: entities, env) else {
-        throw Diagnostic(.unknownEntity, "no entity is called '\(name)'", at: range,
-                         suggestion: suggest(name, from: try entityNames(entities, env)),
-                         notes: ["describe looks up entity names and aliases; search \"\(name)\" looks through the sentences"])
-    }
-    return try describeEntity(entities, row, columns: columns, env)
+    if let row = try findEntity(name, in: entities, env) { return try describeEntity(entities, row, columns: columns, env) }
+    // Who asserts things has a name too ("U.S. intelligence"), and no entity row of its own.
+    let sources = env.kb.collection("sources").flatMap { $0.field("name") != nil ? $0 : nil }
+    if let sources, let row = try findEntity(name, in: sources, env) { return try describeEntity(sources, row, columns: columns, env) }
+    var names = try entityNames(entities, env)
+    if let sources { names += try entityNames(sources, env) }
+    throw Diagnostic(.unknownEntity, "no entity\(sources == nil ? "" : " or source") is called '\(name)'", at: range,
+                     suggestion: suggest(name, from: names),
+                     notes: ["describe looks up the names and aliases of entities\(sources == nil ? "" : " and sources"); search \"\(name)\" looks through the sentences"])
 }
 
 /// The row of the entity with this name, alias or id, compared case-insensitively.

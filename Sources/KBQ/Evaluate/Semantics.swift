@@ -110,8 +110,6 @@ func quantity(of v: Value) -> Quantity? {
     }
 }
 
-func lowerASCII(_ s: String) -> String { s.lowercased() }
-
 /// Compares two values under the KB's hedge scale. Mismatched kinds that the checker let
 /// through (parameters) compare as unknown.
 func compareValues(_ a: Value, _ op: BinaryOp, _ b: Value, hedges: HedgeScale) -> Truth {

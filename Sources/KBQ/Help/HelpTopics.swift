@@ -74,7 +74,7 @@ public struct HelpTopic: Sendable, Hashable {
                   text: "Names a result; later statements query it like a collection.",
                   examples: ["let shipments = estimates where topic in [\"containers\", \"artillery shells\"]"]),
         HelpTopic(names: ["describe"], syntax: "describe \"NAME\"",
-                  text: "Everything the KB says about an entity, found by its name or an alias: the rows that refer to it, and the rows that refer to those (the claims a person is the source of); for a part of something (a relation \"part of\": a treaty's article), what refers to the whole too, marked \"via KIND\".",
+                  text: "Everything the KB says about an entity, found by its name or an alias: the rows that refer to it, and the rows that refer to those (the claims a person is the source of); for a part of something (a relation \"part of\": a treaty's article), what refers to the whole too, marked \"via KIND\". A source that is no entity (\"U.S. intelligence\") is described as well: the rows it is the source of.",
                   examples: ["describe \"Pyongyang\"", "describe \"Zelensky\"", "describe \"Article 4\""]),
         HelpTopic(names: ["search"], syntax: "search \"WORDS\"",
                   text: """

@@ -9,12 +9,23 @@ public enum Keyword: String, Sendable, CaseIterable {
     /// A word of an expression: operators, literals, `as`, `asc`/`desc`, `maybe`.
     case and, or, not, `in`, contains, matches, between, `is`, null, `true`, `false`, `as`, asc, desc, maybe
 
-    /// Keywords that begin a clause: a line starting with one continues the statement above.
-    public static let clauseStarts: Set<Keyword> = [.where, .select, .sort, .limit, .group, .aggregate, .compare, .cite, .timeline, .chart, .follow, .referrers]
+    /// Keywords that begin a clause, in the order a reference lists them: a line starting
+    /// with one continues the statement above. Completion offers them as ``written``.
+    public static let clauses: [Keyword] = [.where, .select, .sort, .limit, .group, .aggregate, .compare, .cite, .timeline, .chart, .follow, .referrers]
+    /// Keywords that begin a clause, as a set.
+    public static let clauseStarts = Set(clauses)
     /// Keywords that begin a statement.
-    public static let statementStarts: Set<Keyword> = [.let, .explain, .describe, .search, .conflicts]
+    public static let statements: [Keyword] = [.let, .explain, .describe, .search, .conflicts]
 
-    /// Whether this keyword is one of ``clauseStarts``. The parser asks this of every
+    /// The keyword as a clause is written: `sort by` and `group by` with their `by`.
+    public var written: String {
+        switch self {
+        case .sort, .group: return rawValue + " by"
+        default: return rawValue
+        }
+    }
+
+    /// Whether this keyword is one of ``clauses`` (a test holds the two together). The parser asks this of every
     /// statement: a switch, because building the first `Set<Keyword>` makes the Swift runtime
     /// search every protocol conformance in the binary for `Keyword: Hashable` (about 0.25
     /// million instructions, a tenth of `kbq -e QUERY`).

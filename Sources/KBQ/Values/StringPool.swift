@@ -261,35 +261,6 @@ struct StringPool: Sendable {
         table = []
     }
 
-    /// Makes a pool that is not distinct distinct again: builds the index and returns, for
-    /// each id, the id of the first string equal to it (nil when every string is different,
-    /// so ids need no change).
-    mutating func makeDistinct() -> [UInt32]? {
-        guard !isDistinct else { return nil }
-        mode = .hashed
-        var t = [UInt32](repeating: 0, count: StringPool.slots(for: count))
-        var canonical: [UInt32]? = nil
-        let n = t.count
-        for id in 0..<count {
-            withBytes(UInt32(id)) { s in
-                var slot = StringPool.reduce(StringPool.hash(s), n)
-                while true {
-                    let entry = t[slot]
-                    if entry == 0 { t[slot] = UInt32(id + 1); return }
-                    if equals(Int(entry - 1), s) {
-                        if canonical == nil { canonical = (0..<count).map { UInt32($0) } }
-                        canonical![id] = entry - 1
-                        return
-                    }
-                    slot += 1
-                    if slot == n { slot = 0 }
-                }
-            }
-        }
-        table = t
-        return canonical
-    }
-
     /// Once loading is done. Spare capacity is left alone: pages never written are not
     /// resident, and copying a large pool to trim it would double its memory for a moment.
     mutating func seal() {}
@@ -494,14 +465,6 @@ func memcmpBytes(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int)
         i += 1
     }
     return true
-}
-
-extension Int {
-    var nextPowerOfTwo: Int {
-        var v = 1
-        while v < self && v < (1 << 40) { v <<= 1 }
-        return v
-    }
 }
 
 // MARK: snapshots (see KBSnapshot.swift)

@@ -148,3 +148,20 @@ extension Value: Codable {
         else { self = .list(try c.decode([Value].self)) }
     }
 }
+
+extension Value {
+    /// "a string", "a number" …, for messages.
+    var kindName: String {
+        switch self {
+        case .null: return "null"
+        case .bool, .maybe: return "a bool"
+        case .number, .quantity: return "a number"
+        case .percent: return "a percent"
+        case .string: return "a string"
+        case .date: return "a date"
+        case .hedge: return "a hedge"
+        case .list: return "a list"
+        case .ref: return "a reference"
+        }
+    }
+}
