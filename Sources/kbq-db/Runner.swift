@@ -36,8 +36,10 @@ struct DatabaseRunner {
     var format: OutputFormat = .table
     var parameters: [String: Value] = [:]
     var keepGoing = false
+    /// The most rows kbq reads of a collection to finish a statement SQL does not express whole.
+    var finishRows: Int?
 
-    static let usage = "usage: kbq --db DATABASE-URL [-e QUERY | SCRIPT …] [--format F] [--param name=value]\n" +
+    static let usage = "usage: kbq --db DATABASE-URL [-e QUERY | SCRIPT …] [--format F] [--param name=value] [--finish-rows N]\n" +
         "       kbq --sql [--dialect postgres|spark|duckdb|sqlite] [--kb FILE] [-e QUERY | SCRIPT …]"
 
     /// Reads the command line; fails with status 2 on anything it does not take.
@@ -84,6 +86,10 @@ struct DatabaseRunner {
                 if r.parameters[name] != nil { fail("--param \(name) is given twice; give each parameter once") }
                 r.parameters[name] = Value.parse(literal: String(p[p.index(after: eq)...]))
             case "-k", "--keep-going": r.keepGoing = true
+            case "--finish-rows":
+                let n = value(a, "--finish-rows")
+                guard let rows = Int(n), rows >= 0 else { fail("--finish-rows takes a whole number of rows; got '\(n)'") }
+                r.finishRows = rows
             default: fail("unknown option '\(a)'\n\(usage)")
             }
         }
@@ -126,6 +132,7 @@ struct DatabaseRunner {
             }
             do { session = try SQLSession(schema: kb, dialect: dialect) } catch { fail(error.message) }
         }
+        if let finishRows { session.finishingRowLimit = finishRows }
         let width = DatabaseRunner.tableWidth()
         var shown = 0
         var status = Status.ok
@@ -146,8 +153,22 @@ struct DatabaseRunner {
                     do {
                         Interrupt.cancel = connection.makeCanceller()
                         defer { Interrupt.cancel = nil }
-                        let rows = try connection.query(st.sql, parameters: arguments)
-                        text = try st.result(rows).rendered(as: format, width: format == .table ? width : nil)
+                        if st.isFinishedInKBQ {
+                            // The database picks the rows; kbq finishes the statement over them.
+                            var tables: [ResultTable] = []
+                            for fetch in st.fetches {
+                                let rows = try connection.query(fetch.sql, parameters: try fetch.arguments(parameters))
+                                tables.append(try fetch.result(rows))
+                            }
+                            text = try st.finish(tables, parameters: parameters).rendered(as: format, width: format == .table ? width : nil)
+                        } else {
+                            let rows = try connection.query(st.sql, parameters: arguments)
+                            text = try st.result(rows).rendered(as: format, width: format == .table ? width : nil)
+                        }
+                    } catch let d as Diagnostic {
+                        writeError(source.render(d))
+                        status = .queryError
+                        if keepGoing { continue } else { return status }
                     } catch let e as DatabaseError {
                         if Interrupt.requested.load(ordering: .relaxed) {
                             fail("cancelled: the server stopped the statement", .queryError)
@@ -172,6 +193,10 @@ struct DatabaseRunner {
     /// The SQL of a statement as `--sql` prints it: which kbq parameter each bind parameter
     /// takes, then the statement.
     static func printable(_ st: SQLStatement, dialect: SQLDialect) -> String {
+        if st.isFinishedInKBQ {
+            return "-- kbq finishes this statement over the rows these statements read\n" +
+                st.fetches.map { printable($0, dialect: dialect) }.joined()
+        }
         var out = ""
         if !st.parameterNames.isEmpty {
             out += "-- bind parameters: " + st.parameterNames.map { "$" + $0 }.joined(separator: ", ") + " (kbq --db binds them from --param)\n"

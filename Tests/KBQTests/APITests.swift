@@ -458,11 +458,20 @@ private final class RunTimes: Sendable {
 
         // A warning: the query is prepared all the same, and says what it found.
         if let w = (try? PreparedQuery(#"estimates where topic = "shells""#))?.warnings.first, w.isWarning { reached[w.kind] = true }
-        // A statement the SQL backend does not translate yet.
+        // A statement SQL does not express whole, over more rows than kbq finishes one over.
         var sql = try SQLSession(schema: .article)
-        let unsupported = sql.compile(SourceText("estimates compare source")).diagnostics.map(\.kind)
-        #expect(unsupported == [.unsupportedOnEngine])
-        if unsupported == [.unsupportedOnEngine] { reached[.unsupportedOnEngine] = true }
+        sql.finishingRowLimit = 1
+        let compare = sql.compile(SourceText("estimates compare source")).statements
+        #expect(compare.count == 1 && compare.allSatisfy(\.isFinishedInKBQ))
+        let twoRows = ResultTable(columns: [ResultColumn(name: "id", type: .string)], rows: [[.string("a")], [.string("b")]])
+        do {
+            _ = try compare.first?.finish(compare.first?.fetches.map { _ in twoRows } ?? [])
+            Issue.record("more rows than the bound were finished")
+        } catch {
+            #expect(error.kind == .unsupportedOnEngine)
+            #expect(error.message.hasPrefix("compare does not run in PostgreSQL's SQL"), "\(error.message)")
+            if error.kind == .unsupportedOnEngine { reached[.unsupportedOnEngine] = true }
+        }
 
         let unreached = Diagnostic.Kind.allCases.filter { reached[$0] != true }.map(\.rawValue)
         #expect(unreached.isEmpty, "unreached: \(unreached)")

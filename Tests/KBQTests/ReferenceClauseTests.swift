@@ -109,12 +109,16 @@ import Testing
         #expect(diagnostic("entities referrers claims.")?.kind == .syntax)
     }
 
-    @Test func sqlRefusesThemByName() throws {
+    /// SQL does not express them whole: kbq finishes them over the rows of every collection
+    /// the database gives it (those pointing back among them).
+    @Test func sqlHandsThemToKBQOverTheRowsTheyRead() throws {
         var sql = try SQLSession(schema: .article)
-        for (q, word) in [("relations follow from", "follow"), ("entities referrers claims", "referrers"), ("entities referrers", "referrers")] {
-            let d = sql.compile(SourceText(q)).diagnostics
-            #expect(d.map(\.kind) == [.unsupportedOnEngine], "\(q)")
-            #expect(d.first?.message == "\(word) does not run in SQL yet", "\(q)")
+        for q in ["relations follow from", "entities referrers claims", "entities referrers"] {
+            let (statements, d) = sql.compile(SourceText(q))
+            #expect(d.isEmpty, "\(q): \(d)")
+            #expect(statements.count == 1 && statements.allSatisfy(\.isFinishedInKBQ), "\(q)")
+            let read = Set(statements.first?.fetches.compactMap(\.collection) ?? [])
+            #expect(read.isSuperset(of: ["claims", "entities", "relations"]), "\(q): \(read)")
         }
     }
 

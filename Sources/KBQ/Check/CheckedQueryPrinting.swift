@@ -127,8 +127,8 @@ extension CheckedClause {
             return ("chart", "bars of " + p(measure) + " labelled by " + p(label) + (unit.map { ", unit #\($0)" } ?? ""))
         case .follow(let ref, let c): return ("follow", p(ref) + " to rows of " + c)
         case .referrers(let target, let links, let listed):
-            return ("referrers", "rows of \(target) referred to by " + links.map { "\($0.collection).\($0.field)#\($0.index)" }.joined(separator: ", ")
-                        + (listed ? ", listed as describe lists them" : ""))
+            return ("referrers", "rows whose " + links.map { "\($0.collection).\($0.field)#\($0.index)" }.joined(separator: ", ")
+                        + " points at these rows of \(target)" + (listed ? ", listed as describe lists them" : ""))
         }
     }
 }

@@ -65,8 +65,8 @@ public struct Diagnostic: Error, Sendable, Hashable, Codable {
         /// field has (`topic = "shells"`), so the condition can keep no row. The query
         /// still runs.
         case noMatch = "no-match"
-        /// A statement the engine it runs on cannot run yet (`kbq --db`: what does not
-        /// translate to SQL, docs/ENGINES.md).
+        /// A statement the engine it runs on cannot run (`kbq --db`: one SQL does not
+        /// express whole, over more rows than kbq finishes one over; docs/ENGINES.md).
         case unsupportedOnEngine = "unsupported-on-engine"
     }
 

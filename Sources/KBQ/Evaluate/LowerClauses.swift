@@ -175,7 +175,7 @@ extension Lowering {
                     try referrerList(rows, target: target, columns: columns, at: range, env)
                 })
             }
-            return PlanStep(how: "scans \(links.first?.collection ?? "")'s references to \(name)", run: { rows, env throws(Diagnostic) in
+            return PlanStep(how: "scans the references of \(links.first?.collection ?? "") to \(name)", run: { rows, env throws(Diagnostic) in
                 try referrerRows(rows, target: target, links: links, at: range, env)
             })
         }

@@ -56,6 +56,16 @@ public enum SQLDialect: String, Sendable, CaseIterable {
         }
     }
 
+    /// The engine's name, for messages.
+    public var engineName: String {
+        switch self {
+        case .postgres: return "PostgreSQL"
+        case .spark: return "Spark SQL"
+        case .duckdb: return "DuckDB"
+        case .sqlite: return "SQLite"
+        }
+    }
+
     /// The type of a text column.
     var textType: String { self == .spark ? "STRING" : "text" }
 

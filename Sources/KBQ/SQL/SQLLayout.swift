@@ -193,13 +193,6 @@ public struct SQLLayout: Sendable {
     /// The KB as a KB file (docs/KB-FORMAT.md), with the rows of small collections only
     /// (``rowsKeptForChecking``): what a client loads to check queries against the database.
     var schemaDocument: String {
-        var s = "{\"kbq\": 1, \"name\": " + jsonQuote(kb.name)
-        if let t = kb.title { s += ", \"title\": " + jsonQuote(t) }
-        let aliases = Dictionary(grouping: kb.hedges.aliases, by: \.value)
-        s += ", \"hedges\": [" + kb.hedges.words.enumerated().map { i, w in
-            guard let a = aliases[i], !a.isEmpty else { return jsonQuote(w) }
-            return "{\"word\": \(jsonQuote(w)), \"aliases\": [" + a.map { jsonQuote($0.key) }.sorted().joined(separator: ", ") + "]}"
-        }.joined(separator: ", ") + "]"
         // A kept collection that refers into one whose rows are not kept would not load (its
         // references would dangle): its rows go too, until what is kept refers only inside.
         var kept = Set(kb.collections.filter { $0.count <= SQLLayout.rowsKeptForChecking }.map(\.name))
@@ -211,6 +204,22 @@ public struct SQLLayout: Sendable {
                 if targets.contains(where: { !kept.contains($0) }) { kept.remove(c.name); changed = true }
             }
         }
+        return document { c in
+            guard kept.contains(c.name) else { return [] }
+            return (0..<c.count).map { r in c.fields.indices.map { c.value(row: r, column: $0, kb: kb) } }
+        }
+    }
+
+    /// The KB as a KB file whose collections hold the rows `rows` gives (each row's values in
+    /// field order): the schema document, or a KB rebuilt from rows a database gave back.
+    func document(rows: (KBCollection) -> [[Value]]) -> String {
+        var s = "{\"kbq\": 1, \"name\": " + jsonQuote(kb.name)
+        if let t = kb.title { s += ", \"title\": " + jsonQuote(t) }
+        let aliases = Dictionary(grouping: kb.hedges.aliases, by: \.value)
+        s += ", \"hedges\": [" + kb.hedges.words.enumerated().map { i, w in
+            guard let a = aliases[i], !a.isEmpty else { return jsonQuote(w) }
+            return "{\"word\": \(jsonQuote(w)), \"aliases\": [" + a.map { jsonQuote($0.key) }.sorted().joined(separator: ", ") + "]}"
+        }.joined(separator: ", ") + "]"
         s += ", \"collections\": {"
         s += tables.map { t in
             let c = t.collection
@@ -220,13 +229,9 @@ public struct SQLLayout: Sendable {
             m += "\"fields\": {" + c.fields.map { f in
                 jsonQuote(f.name) + ": " + SQLLayout.typeDocument(f)
             }.joined(separator: ", ") + "}, \"rows\": ["
-            if kept.contains(c.name) {
-                m += (0..<c.count).map { r in
-                    "{" + c.fields.indices.map { f in
-                        jsonQuote(c.fields[f].name) + ": " + documentValue(c.value(row: r, column: f, kb: kb), c.fields[f])
-                    }.joined(separator: ", ") + "}"
-                }.joined(separator: ",\n")
-            }
+            m += rows(c).map { row in
+                "{" + zip(c.fields, row).map { f, v in jsonQuote(f.name) + ": " + documentValue(v, f) }.joined(separator: ", ") + "}"
+            }.joined(separator: ",\n")
             return m + "]}"
         }.joined(separator: ", ")
         return s + "}}"

@@ -21,6 +21,13 @@ public struct SQLSession: Sendable {
     private let layout: SQLLayout
     private var frames: [String: SQLTranslator.Frame] = [:]
     private var shapes: [String: RowShape] = [:]
+    /// Each `let` as kbq finishes a statement that reads it: its text, with the `let`s it
+    /// reads before it, and the collections they read (nil: every collection).
+    private var letScripts: [String: (texts: [String], collections: Set<String>?)] = [:]
+    /// The most rows kbq reads from the database to finish one statement that SQL does not
+    /// express whole (`compare`, `cite`, `describe` …): a bound on the memory and time it
+    /// takes, past which the statement is refused, naming what and where.
+    public var finishingRowLimit = 1_000_000
 
     /// Starts a session over the tables ``SQLLayout`` makes of `kb` (for `--sql`: the SQL a
     /// query would run on `kb` pushed).
@@ -55,25 +62,41 @@ public struct SQLSession: Sendable {
         let warnings = script.warnings
         if script.hasErrors { return ([], (script.diagnostics + warnings).sorted { ($0.range?.start ?? 0) < ($1.range?.start ?? 0) }) }
         var out: [SQLStatement] = []
-        var frames = self.frames, shapes = self.shapes
+        var frames = self.frames, shapes = self.shapes, letScripts = self.letScripts
         var types: [String: FieldType] = [:]
         for p in script.parameters { if let t = p.type { types[p.name] = t } }
-        for st in script.statements {
+        let bytes = Array(source.text.utf8)
+        // A statement's text runs to where the next begins: the range of `search "x"` ends
+        // before its string.
+        let starts = script.statements.map(\.range.start) + [bytes.count]
+        func text(_ i: Int) -> String {
+            let start = min(starts[i], bytes.count)
+            return String(decoding: bytes[start..<max(start, min(starts[i + 1], bytes.count))], as: UTF8.self)
+        }
+        for (i, st) in script.statements.enumerated() {
             var t = SQLTranslator(layout: layout, parameterTypes: types)
             do throws(Diagnostic) {
                 switch st.kind {
                 case .query(let q):
-                    let f = try t.frame(q, lets: frames)
-                    out.append(SQLStatement(kind: .query, select: t.finished(f), columns: f, output: q.output, translator: t,
-                                            dialect: dialect, range: st.range, warnings: warnings))
+                    do {
+                        let f = try t.frame(q, lets: frames)
+                        out.append(SQLStatement(kind: .query, select: t.finished(f), columns: f, output: q.output, translator: t,
+                                                dialect: dialect, range: st.range, warnings: warnings))
+                    } catch where error.kind == .unsupportedOnEngine {
+                        out.append(try finishedInKBQ(st, text(i), why: error, lets: letScripts, warnings: warnings, source: source))
+                    }
                 case .let(let name, let q):
-                    frames[name] = try t.frame(q, lets: frames)
+                    // A let SQL does not express is read by kbq, as the statements that use it are.
+                    if let f = try? t.frame(q, lets: frames) { frames[name] = f } else { frames[name] = nil }
                     shapes[name] = q.output
+                    let (texts, collections) = SQLSession.reads(q, lets: letScripts, kb: schema)
+                    letScripts[name] = (texts + [text(i)], collections)
                     out.append(SQLStatement(kind: .bind(name), select: nil, columns: nil, output: q.output, translator: t,
                                             dialect: dialect, range: st.range, warnings: []))
-                case .explain(let q):
-                    throw Diagnostic(.unsupportedOnEngine, "explain does not run in SQL yet", at: q.range,
-                                     notes: ["kbq --sql -e QUERY prints the SQL a query runs"])
+                case .explain:
+                    // explain shows the plan kbq runs in memory, here over the rows it reads.
+                    let why = Diagnostic(.unsupportedOnEngine, "explain", at: st.range)
+                    out.append(try finishedInKBQ(st, text(i), why: why, lets: letScripts, warnings: warnings, source: source))
                 }
             } catch {
                 return ([], warnings + [error])
@@ -81,7 +104,77 @@ public struct SQLSession: Sendable {
         }
         self.frames = frames
         self.shapes = shapes
+        self.letScripts = letScripts
         return (out, warnings)
+    }
+
+    /// The `let` texts a query needs run before it, and the collections it and they read
+    /// (nil: every collection, as `describe`, `search` and `conflicts` do, and `cite`, `follow`
+    /// and `referrers`, which read the rows a row refers to or is referred to by).
+    static func reads(_ q: CheckedQuery, lets: [String: (texts: [String], collections: Set<String>?)],
+                      kb: KnowledgeBase) -> (texts: [String], collections: Set<String>?) {
+        var texts: [String] = []
+        var collections: Set<String>? = []
+        func add(_ name: String) {
+            if let l = lets[name] {
+                for t in l.texts where !texts.contains(t) { texts.append(t) }
+                if let c = l.collections { collections?.formUnion(c) } else { collections = nil }
+            } else {
+                collections?.insert(name)
+            }
+        }
+        switch q.source.kind {
+        case .collection(let name), .letName(let name): add(name)
+        case .union(let names): names.forEach(add)
+        case .describe, .search, .conflicts: collections = nil
+        }
+        // cite reads sentences and documents, referrers the collections that point back.
+        if q.clauses.contains(where: {
+            switch $0.kind { case .cite, .follow, .referrers: return true; default: return false }
+        }) { collections = nil }
+        return (texts, collections)
+    }
+
+    /// A statement SQL does not express whole, finished by kbq's own engine over the rows it
+    /// reads from the database: every collection the statement reads (and those they refer
+    /// to), in KB order; the statement's collection filtered there by its leading `where`
+    /// clauses when nothing else reads it.
+    private func finishedInKBQ(_ st: CheckedStatement, _ text: String, why: Diagnostic,
+                               lets: [String: (texts: [String], collections: Set<String>?)],
+                               warnings: [Diagnostic], source: SourceText) throws(Diagnostic) -> SQLStatement {
+        let q = st.query
+        let (texts, reads) = SQLSession.reads(q, lets: lets, kb: schema)
+        // The collections read, with those they refer to and the sentences provenance rests on.
+        var needed = reads ?? Set(schema.collections.map(\.name))
+        var pending = Array(needed)
+        while let name = pending.popLast() {
+            guard let c = schema.collection(name) else { continue }
+            var targets = c.fields.compactMap { f -> String? in if case .ref(let t) = f.type { return t } else { return nil } }
+            if c.fields.contains(where: { $0.name == "basis" }), schema.collection("sentences") != nil { targets.append("sentences") }
+            for t in targets where needed.insert(t).inserted { pending.append(t) }
+        }
+        let referenced = Set(needed.flatMap { name in
+            schema.collection(name)?.fields.compactMap { f -> String? in if case .ref(let t) = f.type { return t } else { return nil } } ?? []
+        })
+        var pushable: String?
+        if case .query = st.kind, texts.isEmpty, case .collection(let name) = q.source.kind, !referenced.contains(name) { pushable = name }
+        var fetches: [SQLStatement] = []
+        for c in schema.collections where needed.contains(c.name) {
+            var t = SQLTranslator(layout: layout)
+            let f = try t.fetch(c.name, filteredBy: c.name == pushable ? q.clauses : [], limit: finishingRowLimit + 1, at: q.source.range)
+            let shape = RowShape(columns: c.fields.map { ResultColumn(name: $0.name, type: $0.type) }, stored: c.name)
+            var fetch = SQLStatement(kind: .query, select: t.finished(f), columns: f, output: shape, translator: t,
+                                     dialect: dialect, range: st.range, warnings: [])
+            fetch.collection = c.name
+            fetches.append(fetch)
+        }
+        var s = SQLStatement(kind: .query, select: nil, columns: nil, output: q.output, translator: SQLTranslator(layout: layout),
+                             dialect: dialect, range: st.range, warnings: warnings)
+        let construct = why.message.hasSuffix(" does not run in SQL yet") ? String(why.message.dropLast(24)) : why.message
+        s.fetches = fetches
+        s.finishing = SQLStatement.Finishing(lets: texts, statement: text, sourceName: source.name, layout: layout,
+                                             rowLimit: finishingRowLimit, construct: construct, engine: dialect.engineName)
+        return s
     }
 }
 
@@ -107,6 +200,28 @@ public struct SQLStatement: Sendable {
     private let hedges: HedgeScale
     /// The warnings about this statement: an empty result says why, as on the file.
     private let warnings: [Diagnostic]
+    /// For a statement SQL does not express whole (`compare`, `cite`, `describe`, `search`,
+    /// `conflicts`, `timeline`, `explain` …): the statements that read the rows kbq finishes
+    /// it over, one per collection it reads. Run each, hand their results (``result(_:)``
+    /// of each) to ``finish(_:parameters:)``. Empty when ``sql`` gives the answer itself.
+    public internal(set) var fetches: [SQLStatement] = []
+    /// What kbq runs over the fetched rows.
+    var finishing: Finishing?
+    /// For one of ``fetches``: the collection whose rows it reads.
+    public internal(set) var collection: String?
+
+    /// A statement kbq runs in memory over rows read from the database.
+    struct Finishing: Sendable {
+        /// The `let` statements it reads, in order, then the statement itself.
+        var lets: [String]
+        var statement: String
+        var sourceName: String
+        var layout: SQLLayout
+        var rowLimit: Int
+        /// What SQL does not express ("compare"), and the engine, for the row limit's error.
+        var construct: String
+        var engine: String
+    }
 
     init(kind: Kind, select: RelationalSelect?, columns: SQLTranslator.Frame?, output: RowShape, translator: SQLTranslator,
          dialect: SQLDialect, range: SourceRange, warnings: [Diagnostic]) {

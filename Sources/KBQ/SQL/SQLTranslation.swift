@@ -81,6 +81,21 @@ struct SQLTranslator {
         return f
     }
 
+    /// Every field of collection `name` in KB order, filtered by as many of the leading
+    /// `where` clauses of `clauses` as translate, at most `limit` rows: what kbq reads from
+    /// the database to finish a statement SQL does not express whole.
+    mutating func fetch(_ name: String, filteredBy clauses: [CheckedClause], limit: Int, at range: SourceRange) throws(Diagnostic) -> Frame {
+        var f = try stored(name, range)
+        for c in clauses {
+            guard case .filter = c.kind else { break }
+            // A filter that does not translate is left to kbq, with all that follows it.
+            do { f = try apply(c, to: f) } catch { break }
+        }
+        f.select.limit = .integer(limit)
+        f.limited = true
+        return f
+    }
+
     private mutating func stored(_ name: String, _ range: SourceRange) throws(Diagnostic) -> Frame {
         guard layout.table(name) != nil else { throw unsupported("collection '\(name)'", range) }
         let a = alias("t")
