@@ -73,6 +73,25 @@ import Glibc
         #expect(query("conflicts").notes.contains { $0.hasPrefix("inferred: e3: source —") })
     }
 
+    /// A prepared compare keeps what each stored row infers between runs (it was most of the
+    /// cost of a run): every run, with either parameter, says the same as a fresh query, and
+    /// a compare over a let's computed rows (whose numbers change) reads its rows afresh.
+    @Test func aPreparedCompareSaysTheSameInferenceOnEveryRun() throws {
+        let prepared = try PreparedQuery("estimates where topic = $t compare source", kb: .article)
+        for topic in ["containers", "artillery shells", "containers", "troops", "containers"] {
+            let fresh = query("estimates where topic = \"\(topic)\" compare source")
+            let run = try prepared.run(parameters: ["t": .string(topic)])
+            #expect(run.notes == fresh.notes, "\(topic)")
+            #expect(run.rows.map { $0.map(\.text) } == fresh.rows.map { $0.map(\.text) }, "\(topic)")
+        }
+        let viaLet = query("""
+            let picked = estimates where topic = "containers" sort by id desc
+            picked compare source
+            """)
+        #expect(texts(viaLet, "inferred") == ["source", ""])
+        #expect(viaLet.notes.contains { $0.hasPrefix("inferred: the source of e3 (U.S. intelligence)") })
+    }
+
     @Test func recommendationsAreAddressedToTheUnitedStatesAndItsAllies() {
         let r = query("recommendations select id, actor.name, allies.name, inferred, basis")
         #expect(r.rows.count == 4)

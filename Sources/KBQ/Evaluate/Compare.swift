@@ -1,3 +1,5 @@
+import Synchronization
+
 /// What `compare` reads from each row.
 struct CompareSpec: Sendable {
     let key: Eval
@@ -32,7 +34,7 @@ struct CompareSpec: Sendable {
 /// Reads the provenance fields (docs/KB-FORMAT.md, "Stated or inferred") of the compared
 /// rows: which of the fields compare shows are inferred, and why, so that a value the KB
 /// infers (an attribution) is never shown as if its source stated it.
-struct CompareProvenance: Sendable {
+final class CompareProvenance: Sendable {
     let inferred: Eval
     let reason: Eval?
     let id: Eval?
@@ -40,6 +42,43 @@ struct CompareProvenance: Sendable {
     let shown: [String]
     /// The compared field's name, when it is a field of the rows.
     let keyField: String?
+    /// What each stored row infers, once read: a prepared query run many times would
+    /// otherwise write the same note (a few hundred bytes of reason) on every run, which
+    /// doubled the cost of a run of `compare` on the article KB. Only stored rows are kept
+    /// (their numbers mean the same row on every run), and at most `memoRows` of them.
+    private let memo = Mutex<[Int: Inference?]>([:])
+    static let memoRows = 4096
+
+    /// A row's inferred fields among those shown, and the note that says why.
+    struct Inference: Sendable {
+        let fields: [String]
+        let note: String
+    }
+
+    init(inferred: @escaping Eval, reason: Eval?, id: Eval?, shown: [String], keyField: String?) {
+        self.inferred = inferred
+        self.reason = reason
+        self.id = id
+        self.shown = shown
+        self.keyField = keyField
+    }
+
+    /// What row `r` infers of the shown fields (nil: nothing), its group's key being `key`.
+    func inference(row r: Int, key: Value, stored: Bool, _ env: Env) -> Inference? {
+        if stored, let known = memo.withLock({ $0[r] }) { return known }
+        var found: Inference?
+        if case .list(let fields) = inferred(r, env), !fields.isEmpty {
+            let named = fields.map(\.text).filter { shown.contains($0) }
+            if !named.isEmpty {
+                let id = self.id.map { $0(r, env).text } ?? ""
+                let reason = self.reason.map { $0(r, env) }.flatMap { $0.isNull ? nil : $0.text } ?? ""
+                let what = named.count == 1 && named[0] == keyField ? " (\(key.text))" : ""
+                found = Inference(fields: named, note: "inferred: the \(named.joined(separator: " and ")) of \(id.isEmpty ? "a row" : id)\(what) — \(reason)")
+            }
+        }
+        if stored { memo.withLock { if $0.count < CompareProvenance.memoRows { $0[r] = .some(found) } } }
+        return found
+    }
 }
 
 /// A stored row's key, unit and hedge as integers: equal values have equal
@@ -105,15 +144,11 @@ final class CompareGroup {
         if spanHi.map({ q.hi > $0.hi }) ?? true { spanHi = q }
     }
 
-    func addProvenance(_ p: CompareProvenance, row r: Int, _ env: Env) {
-        guard case .list(let fields) = p.inferred(r, env), !fields.isEmpty else { return }
-        let shown = fields.map(\.text).filter { p.shown.contains($0) }
-        guard !shown.isEmpty else { return }
-        for f in shown where !inferred.contains(f) { inferred.append(f) }
-        let id = p.id.map { $0(r, env).text } ?? ""
-        let reason = p.reason.map { $0(r, env) }.flatMap { $0.isNull ? nil : $0.text } ?? ""
-        let what = shown.count == 1 && shown[0] == p.keyField ? " (\(key.text))" : ""
-        inferredNotes.append("inferred: the \(shown.joined(separator: " and ")) of \(id.isEmpty ? "a row" : id)\(what) — \(reason)")
+    /// `stored`: `r` is a stored row's number, the same row on every run.
+    func addProvenance(_ p: CompareProvenance, row r: Int, stored: Bool = false, _ env: Env) {
+        guard let found = p.inference(row: r, key: key, stored: stored, env) else { return }
+        for f in found.fields where !inferred.contains(f) { inferred.append(f) }
+        inferredNotes.append(found.note)
     }
 
     func addSentence(_ s: Value) {
@@ -370,8 +405,8 @@ private func groupStoredRows(_ sel: [Int32]?, count n: Int, _ spec: CompareSpec,
             for r in group.moreRows { group.addSentence(readSentence(r, env)) }
         }
         if let p = spec.provenance, group.firstRow >= 0 {
-            group.addProvenance(p, row: group.firstRow, env)
-            for r in group.moreRows { group.addProvenance(p, row: r, env) }
+            group.addProvenance(p, row: group.firstRow, stored: true, env)
+            for r in group.moreRows { group.addProvenance(p, row: r, stored: true, env) }
         }
     }
 }
