@@ -85,7 +85,8 @@ import Testing
         let lines = readme.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         let start = try #require(lines.firstIndex { $0.hasPrefix("A KB queried by many scripts") })
         var commands: [[String]] = []
-        for line in lines[start...].dropFirst(3) {
+        // The indented block after that paragraph.
+        for line in lines[start...].drop(while: { !$0.hasPrefix("    kbq ") }) {
             guard line.hasPrefix("    kbq ") else { break }
             // The command before its comment, split into words; 'single quotes' keep spaces.
             let text = line.components(separatedBy: "  #")[0].trimmingCharacters(in: .whitespaces)

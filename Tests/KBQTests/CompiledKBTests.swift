@@ -225,4 +225,28 @@ import Testing
             #expect(error.description.contains("not a compiled KB file"))
         }
     }
+
+    /// Text over a megabyte: its checksum is taken a chunk at a time; a byte changed in a
+    /// later chunk is still found.
+    @Test func longTextIsReadInPlaceAndCheckedByChunks() throws {
+        let dir = temporaryDirectory(#function)
+        var csv = "id,text\n"
+        for i in 0..<40_000 { csv += "r\(i),\"row \(i): \(i % 97 == 0 ? "artillery" : "shells") moved by rail across the border\"\n" }
+        writeFile(dir + "/rows.csv", csv)
+        let kb = try KnowledgeBase(contentsOfFile: dir + "/rows.csv")
+        let path = dir + "/rows.kbqdb"
+        try kb.writeCompiled(to: path)
+        let statements = ["rows where text contains \"ARTILLERY\" aggregate count() as n", "rows where id = \"r39999\" select text"]
+        let expected = Self.answers(statements, kb: kb)
+        #expect(Self.answers(statements, kb: try KnowledgeBase(contentsOfCompiledFile: path)) == expected)
+        let file = try CompiledFile.map(path)
+        let schema = try CompiledFile.schema(of: file, path: path, verifyingChecksums: true)
+        guard case .string(_, let text, _, _, _)? = schema.collections.first?.columns.last else { Issue.record("no text column"); return }
+        #expect(text.length > CompiledFormat.checksumChunk)
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        bytes[text.offset + CompiledFormat.checksumChunk + 10] ^= 0x01
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let d = diagnostics(statements[0], kb: try KnowledgeBase(contentsOfCompiledFile: path))
+        #expect(d.first?.kind == .invalidKB && d.first?.message.contains("rows.text") == true)
+    }
 }

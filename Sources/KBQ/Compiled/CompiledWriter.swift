@@ -113,7 +113,10 @@ private struct SectionOutput {
         case .string(let ids, let pool):
             schema.u8(CompiledFormat.Kind.string.rawValue)
             schema.u8(pool.modeTag)
-            try section(pool.bytes)
+            let failed: KBWriteError? = pool.bytes.withUnsafeBufferPointer { b in
+                do throws(KBWriteError) { try section(b); return nil } catch { return error }
+            }
+            if let failed { throw failed }
             try section(pool.storedOffsets)
             try section(pool.storedTable)
             if let a = ids.array {
@@ -161,13 +164,19 @@ private struct SectionOutput {
     /// An array's bytes as they lie in memory, on an 8-byte boundary; its place, length and
     /// checksum into the schema.
     mutating func section<T: BitwiseCopyable>(_ a: [T]) throws(KBWriteError) {
+        let failed: KBWriteError? = a.withUnsafeBufferPointer { b in
+            do throws(KBWriteError) { try section(b); return nil } catch { return error }
+        }
+        if let failed { throw failed }
+    }
+
+    mutating func section<T: BitwiseCopyable>(_ a: UnsafeBufferPointer<T>) throws(KBWriteError) {
         try align()
         let offset = position
-        try raw(a)
-        let sum = a.withUnsafeBytes { CompiledFormat.checksum($0) }
+        try raw(UnsafeRawBufferPointer(a))
         schema.u64(UInt64(offset))
         schema.u64(UInt64(position - offset))
-        schema.u64(sum)
+        schema.u64(CompiledFormat.checksum(UnsafeRawBufferPointer(a)))
     }
 
     mutating func align() throws(KBWriteError) {
@@ -177,19 +186,21 @@ private struct SectionOutput {
 
     /// Writes the bytes of `a` as they lie in memory.
     mutating func raw<T: BitwiseCopyable>(_ a: [T]) throws(KBWriteError) {
-        let fd = self.fd
-        let (written, failed) = a.withUnsafeBytes { b -> (Int, Bool) in
-            var done = 0
-            while done < b.count, let base = b.baseAddress {
-                let n = Glibc.write(fd, base + done, min(b.count - done, 1 << 30))
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { return (done, true) }
-                done += n
-            }
-            return (done, false)
+        let failed: KBWriteError? = a.withUnsafeBytes { b in
+            do throws(KBWriteError) { try raw(b); return nil } catch { return error }
         }
-        position += written
-        if failed { throw failure() }
+        if let failed { throw failed }
+    }
+
+    mutating func raw(_ b: UnsafeRawBufferPointer) throws(KBWriteError) {
+        var done = 0
+        while done < b.count, let base = b.baseAddress {
+            let n = Glibc.write(fd, base + done, min(b.count - done, 1 << 30))
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { position += done; throw failure() }
+            done += n
+        }
+        position += done
     }
 
     /// Zeros up to `end` bytes from the file's start.
