@@ -9,6 +9,9 @@ no 0, unknown NULL). kbq runs each data shape's queries as one script (`--format
 SQLite (Python's sqlite3, always there) and DuckDB (its Python module, when installed)
 run the SQL; the rows are compared one by one, in order, after `normalise_row`.
 
+With --db URL (a PostgreSQL server), each data shape is also pushed there (`kbq push`) and
+every query must give through `kbq --db` exactly the CSV rows kbq gives from the file.
+
 Deterministic: the same --seed gives the same data, queries and verdict.
 
     python3 Tests/differential/kbqdiff.py --kbq .build/debug/kbq --queries 300 --seed 1
@@ -897,13 +900,15 @@ def run_sql(db, sql):
     return db.execute(sql).fetchall()
 
 
-def run_kbq(kbq, csv_path, queries):
-    """Runs the queries as one script; returns one list of CSV rows per query, or raises."""
+def run_kbq(kbq, csv_path, queries, db=None):
+    """Runs the queries as one script, on the CSV file or (db: a libpq URL the CSV was pushed
+    to) through `kbq --db`; returns one list of CSV rows per query, or raises."""
     with tempfile.NamedTemporaryFile("w", suffix=".kbq", delete=False) as f:
         f.write("\n".join(queries) + "\n")
         script = f.name
     try:
-        p = subprocess.run([kbq, "--kb", csv_path, "--format", "csv", script], capture_output=True, timeout=600)
+        source = ["--db", db] if db else ["--kb", csv_path]
+        p = subprocess.run([kbq] + source + ["--format", "csv", script], capture_output=True, timeout=600)
     finally:
         os.unlink(script)
     if p.returncode != 0:
@@ -924,18 +929,47 @@ def run_kbq(kbq, csv_path, queries):
     return [list(csv.reader(io.StringIO("\n".join(b))))[1:] for b in blocks]
 
 
+class pushed_database:
+    """A database of its own on the server `server` names (dropped at the end), into which
+    each data shape is pushed with `kbq push` in turn."""
+
+    def __init__(self, server):
+        self.server = server
+        self.name = "kbqdiff_%d" % os.getpid()
+        self.url = server.rsplit("/", 1)[0] + "/" + self.name
+        self.psql("DROP DATABASE IF EXISTS %s" % self.name, "CREATE DATABASE %s" % self.name)
+
+    def psql(self, *sql):
+        args = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", self.server]
+        for s in sql:
+            args += ["-c", s]
+        subprocess.run(args, check=True, capture_output=True)
+
+    def push(self, kbq, csv_path):
+        p = subprocess.run([kbq, "push", self.url, "--kb", csv_path], capture_output=True, timeout=600)
+        if p.returncode != 0:
+            raise RuntimeError("kbq push failed: " + p.stderr.decode(errors="replace"))
+
+    def drop(self):
+        self.psql("DROP DATABASE IF EXISTS %s WITH (FORCE)" % self.name)
+
+
 def main():
-    ap = argparse.ArgumentParser(description="kbq's differential test against SQLite and DuckDB")
+    ap = argparse.ArgumentParser(description="kbq's differential test against SQLite and DuckDB (and PostgreSQL "
+                                             "through kbq --db)")
     ap.add_argument("--kbq", required=True, help="the kbq executable")
     ap.add_argument("--queries", type=int, default=300, help="queries in all, spread over the data shapes")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--show", type=int, default=10, help="mismatches to print in full")
+    ap.add_argument("--db", help="a PostgreSQL server (libpq URL): each data shape is pushed to a database of its "
+                                 "own there, and every query must give through `kbq --db` the rows it gives on the file")
     args = ap.parse_args()
     if not os.access(args.kbq, os.X_OK):
         print(f"kbqdiff: {args.kbq} is not an executable", file=sys.stderr)
         return 2
     coverage = Counter()
-    engines = ["sqlite"] + (["duckdb"] if duckdb_db([]) is not None else [])
+    engines = ["sqlite"] + (["duckdb"] if duckdb_db([]) is not None else []) + (["postgres"] if args.db else [])
+    database = pushed_database(args.db) if args.db else None
     if os.environ.get("CI") == "true" and "duckdb" not in engines:
         print("kbqdiff: the duckdb Python module is missing (CI installs it: .ci/run)", file=sys.stderr)
         return 1
@@ -954,6 +988,17 @@ def main():
             gen = Gen(rng, shape, coverage)
             made = [gen.query() for _ in range(per_shape)]
             got = run_kbq(args.kbq, path, [m[0] for m in made])
+            if database:
+                # The same queries through PostgreSQL: kbq's own rows, exactly.
+                database.push(args.kbq, path)
+                on_db = run_kbq(args.kbq, path, [m[0] for m in made], db=database.url)
+                for (k, s, kinds), krows, drows in zip(made, got, on_db):
+                    compared["postgres"] += 1
+                    if krows != drows:
+                        first = next((i for i, (a, b) in enumerate(zip(krows, drows)) if a != b), min(len(krows), len(drows)))
+                        mismatches.append((shape, "postgres", k, "(kbq --sql -e QUERY prints it)", len(krows), len(drows), first,
+                                           krows[first] if first < len(krows) else None,
+                                           drows[first] if first < len(drows) else None))
             for (k, s, kinds), krows in zip(made, got):
                 total += 1
                 mine = [normalise_row(kinds, r) for r in krows]
@@ -969,6 +1014,8 @@ def main():
                         mismatches.append((shape, name, k, s, len(mine), len(theirs), first,
                                            mine[first] if first < len(mine) else None,
                                            theirs[first] if first < len(theirs) else None))
+    if database:
+        database.drop()
     for m in mismatches[:args.show]:
         shape, name, k, s, nm, nt, first, a, b = m
         print(f"MISMATCH [{shape}, {name}] {k}\n  sql: {s}\n  kbq {nm} rows, {name} {nt} rows; "

@@ -273,16 +273,21 @@ struct SQLTranslator {
             }
             return v
         case .negate(let a):
-            let x = try plainNumber(a, &f)
-            return SQLColumnValue(type: e.type, parts: .number(.negate(x), percent: nil))
+            let (x, p) = try numberAndPercent(a, &f)
+            return numeric(e.type, .negate(x), percent: p)
         case .arithmetic(let op, let a, let b):
             if op == .mod { throw unsupported("%", e.range) }
-            let x = try plainNumber(a, &f), y = try plainNumber(b, &f)
+            let (x, pa) = try numberAndPercent(a, &f), (y, pb) = try numberAndPercent(b, &f)
             let r: SQLExpr = switch op {
             case .div: .divide(x, y)
             default: .binary(op.rawValue, x, y)
             }
-            return SQLColumnValue(type: e.type, parts: .number(r, percent: nil))
+            // As the file's arithmetic: a percent stays a percent, but for a percent divided
+            // by a percent; a plain number becomes one when added to, taken from or
+            // multiplied by a percent.
+            var percent: SQLExpr? = pa.map { op == .div ? SQLExpr.and($0, .not(pb ?? .bool(false))) : $0 }
+            if let pb, op == .add || op == .sub || op == .mul { percent = percent.map { .or($0, pb) } ?? pb }
+            return numeric(e.type, r, percent: percent)
         case .call(let fn, let args):
             switch fn {
             case .lower, .upper, .trim:
@@ -290,11 +295,12 @@ struct SQLTranslator {
                 return SQLColumnValue(type: .string, parts: .single(.call(fn.rawValue, [try text(args[0], &f)])))
             case .abs, .floor, .ceil:
                 guard args.count == 1 else { break }
-                return SQLColumnValue(type: e.type, parts: .number(.call(fn.rawValue, [try plainNumber(args[0], &f)]), percent: nil))
+                let (x, p) = try numberAndPercent(args[0], &f)
+                return numeric(e.type, .call(fn.rawValue, [x]), percent: p)
             case .stated, .low, .high, .qualifier:
                 guard args.count == 1 else { break }
                 let v = try value(args[0], &f)
-                guard case .quantity(let stated, let word, _, let lo, let hi, _, _, let percent) = v.parts else {
+                guard case .quantity(let stated, let word, _, let lo, let hi, let loOpen, let hiOpen, let percent) = v.parts else {
                     // Not an interval: stated, low and high are the number itself, and there is no qualifier.
                     if fn == .qualifier { return SQLColumnValue(type: .string, parts: .single(.null)) }
                     return v
@@ -303,9 +309,11 @@ struct SQLTranslator {
                 case .stated: return SQLColumnValue(type: e.type, parts: .number(stated, percent: percent))
                 case .qualifier:
                     guard let word else { return SQLColumnValue(type: .string, parts: .single(.null)) }
-                    // As Quantity reads the word: lower case, no spaces around it; none is null.
+                    // As Quantity reads the word: lower case, no spaces around it; none is null,
+                    // and so is the word of an exact number ("exactly 5" is the number 5).
                     let w = SQLExpr.call("lower", [.call("trim", [word])])
-                    return SQLColumnValue(type: .string, parts: .single(.caseWhen([(.binary("=", w, .text("")), .null)], w)))
+                    let exact = SQLExpr.and(.binary("=", lo, hi), .and(.not(loOpen), .not(hiOpen)))
+                    return SQLColumnValue(type: .string, parts: .single(.caseWhen([(.or(.binary("=", w, .text("")), exact), .null)], w)))
                 default:
                     // An open end has no number: null, as on the file.
                     let bound = fn == .low ? lo : hi
@@ -340,15 +348,23 @@ struct SQLTranslator {
         }
     }
 
-    /// A number without an interval (arithmetic on intervals is not translated yet).
-    private mutating func plainNumber(_ e: CheckedExpr, _ f: inout Frame) throws(Diagnostic) -> SQLExpr {
+    /// A number without an interval, and whether it is a percent (nil: never).
+    private mutating func numberAndPercent(_ e: CheckedExpr, _ f: inout Frame) throws(Diagnostic) -> (SQLExpr, SQLExpr?) {
         let v = try value(e, &f)
         switch v.parts {
-        case .number(let x, _): return x
-        case .single(let x) where v.type == .percent: return x
-        case .single(.null): return .null
+        case .number(let x, let p): return (x, p)
+        case .single(let x) where v.type == .percent: return (x, .bool(true))
+        case .single(.null): return (.null, nil)
         default: throw unsupported("arithmetic on \(v.type)", e.range)
         }
+    }
+
+    /// A computed number: a percent when the checker says so, else a number that is a
+    /// percent on the rows where `percent` holds.
+    private func numeric(_ type: FieldType, _ x: SQLExpr, percent: SQLExpr?) -> SQLColumnValue {
+        if type == .percent { return SQLColumnValue(type: .percent, parts: .single(x)) }
+        if case .bool(false)? = percent { return SQLColumnValue(type: type, parts: .number(x, percent: nil)) }
+        return SQLColumnValue(type: type, parts: .number(x, percent: percent))
     }
 
     /// Text to compare or search: a string, or a reference's display text.
@@ -474,8 +490,22 @@ struct SQLTranslator {
         }
     }
 
-    /// `a op b` on two columns of comparable types, with kbq's meaning.
+    /// `a op b` on two columns of comparable types, with kbq's meaning. A percent literal
+    /// asks about percents: against a number that is no percent the answer is unknown.
     private func compare(_ op: BinaryOp, _ a: SQLColumnValue, _ b: SQLColumnValue, _ range: SourceRange) throws(Diagnostic) -> (yes: SQLExpr, possible: SQLExpr) {
+        func percentOnly(_ x: SQLColumnValue, _ literal: SQLColumnValue) -> SQLExpr? {
+            guard literal.type == .percent, case .single(.number) = literal.parts else { return nil }
+            switch x.parts {
+            case .number(_, let p), .quantity(_, _, _, _, _, _, _, let p): return p ?? .bool(false)
+            default: return nil
+            }
+        }
+        let r = try compareValues(op, a, b, range)
+        guard let gate = percentOnly(a, b) ?? percentOnly(b, a) else { return r }
+        return (.caseWhen([(gate, r.yes)], .null), .caseWhen([(gate, r.possible)], .null))
+    }
+
+    private func compareValues(_ op: BinaryOp, _ a: SQLColumnValue, _ b: SQLColumnValue, _ range: SourceRange) throws(Diagnostic) -> (yes: SQLExpr, possible: SQLExpr) {
         let sqlOp = op == .ne ? "<>" : op.rawValue
         func plain(_ x: SQLExpr, _ y: SQLExpr) -> (SQLExpr, SQLExpr) { let p = SQLExpr.binary(sqlOp, x, y); return (p, p) }
         switch (a.parts, b.parts) {
