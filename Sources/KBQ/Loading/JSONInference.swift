@@ -169,22 +169,20 @@ enum JSONInference {
     /// Nil when the bytes are not a bare document (or not valid JSON: the full parser then
     /// says where).
     static func load(bytes buf: UnsafeBufferPointer<UInt8>, name: String, file: String, release: (Int) -> Void) throws(KBLoadError) -> KnowledgeBase? {
-        do {
-            guard let found = BareJSONScanner.scan(buf, release: release) else { return nil }
-            release(buf.count)
-            let groups = found.map { g in
-                Group(name: g.name ?? BareData.collectionName(fromFile: name), path: g.name.map { "$.collections.\($0)" } ?? "$", count: g.rows.count,
-                      row: { (r: Int) throws(JSONSyntaxError) -> JSON in
-                          do throws(JSONSyntaxError) { return try JSONParser.parse(UnsafeBufferPointer(rebasing: buf[g.rows[r]])) } catch {
-                              throw JSONSyntaxError(message: error.message, offset: g.rows[r].lowerBound + error.offset)
-                          }
-                      },
-                      bytes: { UnsafeBufferPointer(rebasing: buf[g.rows[$0]]) },
-                      offset: { g.rows[$0].lowerBound },
-                      lineColumn: { KBLoader.lineColumn(buf, $0) })
-            }
-            return try load(groups, name: name, file: file, release: release)
+        guard let found = BareJSONScanner.scan(buf, release: release) else { return nil }
+        release(buf.count)
+        let groups = found.map { g in
+            Group(name: g.name ?? BareData.collectionName(fromFile: name), path: g.name.map { "$.collections.\($0)" } ?? "$", count: g.rows.count,
+                  row: { (r: Int) throws(JSONSyntaxError) -> JSON in
+                      do throws(JSONSyntaxError) { return try JSONParser.parse(UnsafeBufferPointer(rebasing: buf[g.rows[r]])) } catch {
+                          throw JSONSyntaxError(message: error.message, offset: g.rows[r].lowerBound + error.offset)
+                      }
+                  },
+                  bytes: { UnsafeBufferPointer(rebasing: buf[g.rows[$0]]) },
+                  offset: { g.rows[$0].lowerBound },
+                  lineColumn: { KBLoader.lineColumn(buf, $0) })
         }
+        return try load(groups, name: name, file: file, release: release)
     }
 
     /// Builders for inferred fields: text other than an `id` is never looked up by value,
