@@ -96,8 +96,12 @@ def kbq_answers(tools, csv, q):
 
 
 def sqlite_answers(tools, csv, q):
-    out = run(tools.sqlite_cmd(csv, q, json_out=True))
     # sqlite3 prints one JSON array per statement.
+    return json_values(run(tools.sqlite_cmd(csv, q, json_out=True)))
+
+
+def json_values(out):
+    """The JSON values printed one after another in `out` (one per statement)."""
     dec, i, results = json.JSONDecoder(), 0, []
     while i < len(out):
         while i < len(out) and out[i].isspace():
@@ -114,16 +118,8 @@ def duckdb_answers(tools, csv, q):
     qtext = open(os.path.join(tools.peers, q.lower() + ".sql")).read()
     script = "create table estimates as select * from read_csv('%s');\n.mode json\n%s" % (csv, qtext)
     out = subprocess.run([tools.duckdb], input=script, capture_output=True, text=True, check=True).stdout
-    dec, i, results = json.JSONDecoder(), 0, []
-    while i < len(out):
-        while i < len(out) and out[i].isspace():
-            i += 1
-        if i >= len(out):
-            break
-        obj, i = dec.raw_decode(out, i)
-        results.append(obj)
     # DuckDB's json mode prints dates as text and decimals as numbers, as sqlite3's does.
-    return results
+    return json_values(out)
 
 
 def close(a, b):
