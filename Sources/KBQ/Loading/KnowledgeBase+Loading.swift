@@ -24,10 +24,11 @@ extension KnowledgeBase {
             return
         }
         let input = try FileInput(path: path)
-        let data = try input.readAll(limit: KBLoader.maxJSONBytes)
         var loader = KBLoader(file: path, baseDirectory: directoryOf(path))
         let stem = path.split(separator: "/").last.map(String.init) ?? path
-        let kb = try loader.load(json: data, name: String(stem.split(separator: ".").first ?? Substring(stem)))
+        let kb = try input.withBytes(limit: KBLoader.maxJSONBytes) { (data, release) throws(KBLoadError) -> KnowledgeBase in
+            try loader.load(json: data, name: String(stem.split(separator: ".").first ?? Substring(stem)), release: release)
+        }
         self.init(name: kb.name, title: kb.title, collections: kb.collections, hedges: kb.hedges)
     }
 

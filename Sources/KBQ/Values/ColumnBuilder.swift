@@ -182,6 +182,23 @@ struct ColumnBuilder {
         count += 1
     }
 
+    /// Appends the rows of another builder of the same field (a later part of the same file,
+    /// read side by side with this one). False, with nothing appended, when the text of the
+    /// two would not fit one column.
+    mutating func append(contentsOf other: ColumnBuilder) -> Bool {
+        switch kind {
+        case .string, .ref:
+            guard let (base, map) = pool.absorb(other.pool) else { return false }
+            ids.append(contentsOf: other.ids, base: base, map: map)
+        case .number: numbers.append(contentsOf: other.numbers)
+        case .date: dates.append(contentsOf: other.dates)
+        case .bool, .hedge: small.append(contentsOf: other.small)
+        case .list: lists.append(contentsOf: other.lists)
+        }
+        count += other.count
+        return true
+    }
+
     /// Appends a field read from CSV: empty text is null; other text is read by the field's type.
     mutating func append(csv s: UnsafeBufferPointer<UInt8>, path: @autoclosure () -> String, problems: inout ProblemList) {
         if s.isEmpty { appendNull(); return }
@@ -244,6 +261,54 @@ struct ColumnBuilder {
         case .list:
             append(.string(String(decoding: s, as: UTF8.self)), path: path(), problems: &problems)
         }
+    }
+
+    /// Whether a scalar read by ``JSONRowScanner`` (its string's bytes in `bytes`) goes into
+    /// this column as it stands, with nothing to say: true also readies it (a date parsed,
+    /// a hedge word ranked) for ``append(scanned:bytes:)``. False for anything the
+    /// value-by-value ``append(_:path:problems:)`` (or the lenient bare-data append) would
+    /// say something about or convert, so that the row takes that path instead.
+    mutating func ready(_ v: inout ScannedJSON, bytes: UnsafeBufferPointer<UInt8>, lenient: Bool) -> Bool {
+        if v.kind == .null { return true }
+        // Bare data: "" outside a text field is null.
+        if lenient && v.kind == .string && v.count == 0 && kind != .string { v.kind = .null; return true }
+        switch kind {
+        case .string, .ref:
+            return v.kind == .string && pool.bytes.count + bytes.count <= StringPool.maxBytes
+        case .number:
+            return v.kind == .number
+        case .bool:
+            return v.kind == .bool
+        case .date:
+            guard v.kind == .string, let d = PartialDate.parse(utf8: bytes) else { return false }
+            v.date = d
+            return true
+        case .hedge:
+            guard v.kind == .string else { return false }
+            let w = Int(hedgeWords.intern(bytes))
+            if w == hedgeRanks.count {
+                let rank = hedges.rank(of: String(decoding: bytes, as: UTF8.self)) ?? -1
+                hedgeRanks.append(Int16(rank < HedgeScale.maxWords ? rank : -1))
+            }
+            let r = hedgeRanks[w]
+            v.number = Double(r)
+            return r >= 0
+        case .list:
+            return false
+        }
+    }
+
+    /// Appends a scalar that ``ready(_:bytes:lenient:)`` took.
+    mutating func append(scanned v: ScannedJSON, bytes: UnsafeBufferPointer<UInt8>) {
+        if v.kind == .null { appendNull(); return }
+        switch kind {
+        case .string, .ref: appendID(pool.intern(bytes)); return
+        case .number: numbers.append(v.number)
+        case .bool, .hedge: small.append(UInt8(v.number))
+        case .date: dates.append(v.date)
+        case .list: lists.append(nil)
+        }
+        count += 1
     }
 
     static func isUTF8(_ s: UnsafeBufferPointer<UInt8>) -> Bool {

@@ -229,6 +229,32 @@ struct StringPool: Sendable {
         table = t
     }
 
+    /// Adds the strings of `other` (the same column read in another part of a file, side by
+    /// side with this one) and says what `other`'s ids become: each plus `base` when its
+    /// strings could be appended as they are (`map` nil), else `map[id]`. Nil when the two
+    /// together would hold more than ``maxBytes``.
+    mutating func absorb(_ other: StringPool) -> (base: UInt32, map: [UInt32]?)? {
+        guard bytes.count + other.bytes.count <= StringPool.maxBytes else { return nil }
+        let base = UInt32(count)
+        // Appended whole: when neither part deduplicates, or when both are in strictly
+        // increasing order and `other` starts after this one ends (ids written in order).
+        var whole = !isDistinct || !other.isDistinct
+        if whole && isDistinct { dropIndex() }
+        if mode == .ordered && other.mode == .ordered {
+            whole = count == 0 || other.count == 0 || other.withBytes(0) { compare(UInt32(count - 1), $0) < 0 }
+        }
+        if whole {
+            let shift = UInt32(truncatingIfNeeded: bytes.count)
+            bytes.append(contentsOf: other.bytes)
+            offsets.reserveCapacity(offsets.count + other.count)
+            for o in other.offsets.dropFirst() { offsets.append(o + shift) }
+            return (base, nil)
+        }
+        var map = [UInt32](repeating: 0, count: other.count)
+        for id in 0..<other.count { map[id] = other.withBytes(UInt32(id)) { intern($0) } }
+        return (0, map)
+    }
+
     /// Stops indexing: from now on strings are appended as read. Ids given so far stay valid.
     mutating func dropIndex() {
         mode = .plain
@@ -389,6 +415,27 @@ struct StringIDs: RandomAccessCollection, Sendable {
         }
         stored.append(id)
         rows += 1
+    }
+
+    /// Appends the ids of another part of the column, each plus `base` or through `map`
+    /// (see ``StringPool/absorb(_:)``); null stays null.
+    mutating func append(contentsOf other: StringIDs, base: UInt32, map: [UInt32]?) {
+        if isIdentity && other.isIdentity && map == nil && base == UInt32(truncatingIfNeeded: rows) {
+            rows += other.rows
+            return
+        }
+        if isIdentity {
+            stored.reserveCapacity(Swift.max(reserved, rows + other.rows))
+            stored.append(contentsOf: (0..<rows).lazy.map { UInt32(truncatingIfNeeded: $0) })
+            isIdentity = false
+        } else {
+            stored.reserveCapacity(rows + other.rows)
+        }
+        for i in 0..<other.rows {
+            let id = other[i]
+            stored.append(id == StringPool.null ? id : map.map { $0[Int(id)] } ?? id &+ base)
+        }
+        rows += other.rows
     }
 
     mutating func reserveCapacity(_ n: Int) {
