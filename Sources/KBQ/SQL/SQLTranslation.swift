@@ -414,13 +414,26 @@ struct SQLTranslator {
             picked.parts = v.reading { SQLExpr.firstBy($0, keys) }
             return picked
         }
-        let x: SQLExpr, percent: SQLExpr?
+        let x: SQLExpr, rowPercent: SQLExpr?
         switch v.parts {
-        case .number(let e, let p): x = e; percent = p.map(SQLExpr.anyTrue)
-        case .single(let e) where v.type == .percent: x = e; percent = nil
+        case .number(let e, let p): x = e; rowPercent = p
+        case .single(let e) where v.type == .percent: x = e; rowPercent = nil
         // The spread of intervals is that of their stated numbers, as compare's spread.
-        case .quantity(let e, _, _, _, _, _, _, let p) where a.function == .spread: x = e; percent = p.map(SQLExpr.anyTrue)
+        case .quantity(let e, _, _, _, _, _, _, let p) where a.function == .spread: x = e; rowPercent = p
         default: throw unsupported("\(a.function.rawValue)() of \(v.type)", a.range)
+        }
+        // As the file's aggregates: min and max are the value of the row they pick (a
+        // percent when that row's is); a sum, mean or spread is a percent only when every
+        // value is one (76.6% and 3,000,000 shells are not 3,000,076.6%).
+        var percent: SQLExpr?
+        if let p = rowPercent {
+            switch a.function {
+            case .min, .max:
+                guard let row = f.row else { throw unsupported("\(a.function.rawValue)() of numbers some of which are percents, after a group", a.range) }
+                percent = .firstBy(p, [SQLOrder(expr: x, descending: a.function == .max), SQLOrder(expr: row, descending: false)])
+            default:
+                percent = .allTrue(.caseWhen([(.isNull(x, negated: true), p)], .null))
+            }
         }
         let result: SQLExpr
         switch a.function {
