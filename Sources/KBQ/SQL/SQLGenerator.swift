@@ -100,8 +100,10 @@ final class SQLGenerator {
             case .spark, .duckdb: return expr(a)
             }
         case .divide(let a, let b):
-            if dialect.integerDivisionTruncates { return "(CAST(\(expr(a)) AS \(dialect.doubleType)) / \(expr(b)))" }
-            return "(" + expr(a) + " / " + expr(b) + ")"
+            // kbq's x / 0 is null; PostgreSQL (and Spark in ANSI mode) would refuse the statement.
+            let divisor = "NULLIF(" + expr(b) + ", 0)"
+            if dialect.integerDivisionTruncates { return "(CAST(\(expr(a)) AS \(dialect.doubleType)) / \(divisor))" }
+            return "(" + expr(a) + " / " + divisor + ")"
         }
     }
 
