@@ -232,7 +232,7 @@ public final class PreparedQuery: Sendable {
     }
 
     /// An empty result says why, when a warning about the statement explains it.
-    func explained(_ table: ResultTable, within range: SourceRange) -> ResultTable {
+    func explained(_ table: consuming ResultTable, within range: SourceRange) -> ResultTable {
         guard table.rows.isEmpty, !warnings.isEmpty else { return table }
         var t = table
         for w in warnings {
