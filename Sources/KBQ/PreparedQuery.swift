@@ -1,3 +1,5 @@
+import KBQPattern
+
 /// The version of kbq.
 public let kbqVersion = "0.1.0"
 
