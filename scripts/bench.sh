@@ -5,6 +5,8 @@
 # from apt, DuckDB's CLI from PyPI), generates 10k/100k/1M rows with ../shared/bench/gen.py
 # into /tmp/kbbench, checks that kbq answers every question as sqlite3 does, then measures
 # everything in one run and writes the tables into docs/PERFORMANCE.md (scripts/bench.py).
+# Then the PostgreSQL rows: `kbq --db` beside psql on a server of its own (scripts/bench-pg.py,
+# at KBQ_BENCH_PG_SIZES rows; by default KBQ_BENCH_SIZES when set, else 1M and 10M).
 #
 # Environment: KBQ_BENCH_DATA (default /tmp/kbbench), KBQ_BENCH_SIZES (default
 # "10000 100000 1000000"; with 10000000, ten million rows are measured against DuckDB:
@@ -101,6 +103,24 @@ for n in $sizes; do
     fi
 done
 
-exec python3 "$here/scripts/bench.py" --kbq "$bin/kbq" --build-flags "$flags" --kbq-bench "$bin/kbq-bench" \
+python3 "$here/scripts/bench.py" --kbq "$bin/kbq" --build-flags "$flags" --kbq-bench "$bin/kbq-bench" \
     --duckdb "$duckdb" --peers "$peers" --data "$data" --sizes "$sizes" --doc "$here/docs/PERFORMANCE.md" \
     ${KBQ_BENCH_QUICK:+--quick}
+
+# PostgreSQL rows (scripts/bench-pg.py): `kbq --db` beside psql on a throwaway server, at
+# KBQ_BENCH_PG_SIZES rows (default 1M and 10M). kbq-db is built as `make release` builds it
+# (dynamically linked against libpq, in a scratch folder of its own) and put beside kbq.
+pg_sizes=${KBQ_BENCH_PG_SIZES:-${KBQ_BENCH_SIZES:+$sizes}}
+pg_sizes=${pg_sizes:-"1000000 10000000"}
+ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || apt_install postgresql libpq-dev
+say "building kbq-db (swift build -c release)"
+swift build -c release --scratch-path "${KBQ_BENCH_SCRATCH:-$here/.build}/kbq-db" --product kbq-db
+cp "$(swift build -c release --scratch-path "${KBQ_BENCH_SCRATCH:-$here/.build}/kbq-db" --show-bin-path)/kbq-db" "$bin/kbq-db"
+for n in $pg_sizes; do
+    if [ ! -s "$data/$n/estimates.csv" ]; then
+        say "generating $n rows into $data/$n"
+        python3 "$peers/gen.py" --n "$n" --out "$data/$n" >/dev/null
+    fi
+done
+python3 "$here/scripts/bench-pg.py" --kbq "$bin/kbq" --peers "$peers" --data "$data" --sizes "$pg_sizes" \
+    --doc "$here/docs/PERFORMANCE.md" ${KBQ_BENCH_QUICK:+--quick}

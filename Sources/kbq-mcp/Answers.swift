@@ -88,6 +88,7 @@ struct Answerer: Sendable {
     /// suggested fix, and the message as kbq prints it, caret and all.
     func problem(_ d: Diagnostic, in source: SourceText) -> JSON {
         var pairs: [(String, JSON)] = [("kind", .string(d.kind.rawValue)), ("message", .string(d.message))]
+        if let p = d.problem { pairs.append(("problem", .string(p.rawValue))) }
         if let r = d.range {
             let (line, column) = source.lineColumn(of: r.start)
             pairs.append(("line", .int(line)))

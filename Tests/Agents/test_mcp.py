@@ -155,6 +155,31 @@ def test_over_the_untrusted_limits_is_a_limit_error():
         run(lambda: with_session(too_many_rows, args=("mcp", "--kb", path)))
 
 
+def test_a_damaged_compiled_kb_answers_with_the_problems_kind():
+    """A column found damaged when first read fails the call with invalid-kb, and the KB
+    problem's stable kind beside it (docs/KB-FORMAT.md, Errors)."""
+    import struct
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "article.kbqdb")
+        subprocess.run([KBQ, "build", "-o", path, "--kb", "article"], check=True, capture_output=True)
+        with open(path, "rb") as f:
+            data = bytearray(f.read())
+        # The header and schema are checked when the file is opened; the sections between
+        # them (the columns) when first read. Damage every section.
+        schema_offset = struct.unpack_from("<Q", data, 32)[0]
+        for i in range(128, schema_offset, 64):
+            data[i] ^= 0x10
+        with open(path, "wb") as f:
+            f.write(data)
+
+        async def damaged(s, init):
+            result = await s.call_tool("query", {"query": "sentences limit 1"})
+            assert result.is_error
+            [p] = answer(result)["problems"]
+            assert p["kind"] == "invalid-kb" and p["problem"] == "damaged", p
+        run(lambda: with_session(damaged, args=("mcp", "--kb", path)))
+
+
 def test_parameters_empty_answers_and_the_other_tools():
     async def body(s, init):
         data = answer(await s.call_tool("query", {"query": "estimates where topic = $t", "params": {"t": "containers"}}))

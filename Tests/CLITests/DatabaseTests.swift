@@ -173,6 +173,10 @@ struct DatabaseQueryTests {
         ("estimates where value = 13000 or value != 16500 select id, value", []),
         ("estimates where maybe value = 16600 select id, value", []),
         ("estimates where value is null select id, topic", []),
+        // kbq's four-valued and/or under not: or(maybe, unknown) is maybe, and(maybe, unknown) unknown.
+        ("estimates where maybe not (value > 17000 or value_high > 1) select id, value", []),
+        ("estimates where maybe not (value > 17000 and value_high > 1) select id, value", []),
+        ("estimates where not (value > 17000 and value_high > 1) or value > 3e6 select id, value", []),
         ("estimates where unit = \"percent\" and value > 75% select topic, value", []),
         ("events where date > 2024-10-13 select id, date", []),
         ("events where maybe date <= 2024-10-20 select id, date", []),
@@ -198,6 +202,8 @@ struct DatabaseQueryTests {
         ("entities where kind = \"person\" select name, aliases, description", []),
         ("entities select name, lower(name) as l, upper(kind) as k sort by l limit 5", []),
         ("sentences where paragraph * 2 - 1 > 40 select id, paragraph / 4 as quarter", []),
+        // x / 0 is null in kbq; the server would refuse the statement.
+        ("sentences where paragraph > 40 select id, paragraph / (paragraph - paragraph) as none", []),
         ("documents select id, date", []),
         ("estimates where topic = $t select id, value", ["-p", "t=containers"]),
         ("estimates where value > $v select id", ["-p", "v=1e4"]),

@@ -303,3 +303,5 @@ async def test_attach_and_load_lines_change_the_kb_the_lines_after_them_are_chec
     diagnostics = await open_document(client, script.as_uri(), text)
     assert [(d.range.start.line, d.code) for d in diagnostics] == [(0, "unknown-collection"), (4, "invalid-kb")], diagnostics
     assert diagnostics[1].severity == types.DiagnosticSeverity.Error
+    # The KB problem's stable kind rides along for a client to act on (docs/KB-FORMAT.md).
+    assert diagnostics[1].data == {"problem": "cannot-read"}, diagnostics[1]

@@ -708,24 +708,24 @@ private final class RunTimes: Sendable {
             _ = try b.build()
             Issue.record("a bad KB was built")
         } catch {
-            let paths = Set(error.problems.map(\.path))
-            let expected: Set<String> = [
-                "$.collections.estimates.rows[2].id",          // duplicate key e1
-                "$.collections.estimates.rows[2].topic",       // a number for a string
-                "$.collections.estimates.rows[2].value",       // a string for a number
-                "$.collections.estimates.rows[2].qualifier",   // not a qualifier word
-                "$.collections.estimates.rows[2].source",      // dangling reference
-                "$.collections.estimates.rows[2].hedge",       // not a hedge word
-                "$.collections.estimates.rows[2].period",      // not a date
-                "$.collections.estimates.rows[2].colour",      // unknown field
-                "$.collections.estimates.rows[3]",             // missing fields
-                "$.collections.estimats",                      // rows for an undeclared collection
-                "$.collections.sources.rows[2]",               // wrong number of values
-                "$.collections.sources.rows[3].name",          // not a finite number
-                "$.collections.checks.rows[0].ok",             // maybe is an answer, not a fact
-                "$.collections.sources",                       // declared twice
+            let found = Dictionary(error.problems.map { ($0.path, $0.kind) }, uniquingKeysWith: { a, _ in a })
+            let expected: [String: KBProblem.Kind] = [
+                "$.collections.estimates.rows[2].id": .duplicateKey,             // duplicate key e1
+                "$.collections.estimates.rows[2].topic": .typeMismatch,          // a number for a string
+                "$.collections.estimates.rows[2].value": .typeMismatch,          // a string for a number
+                "$.collections.estimates.rows[2].qualifier": .unknownQualifier,  // not a qualifier word
+                "$.collections.estimates.rows[2].source": .danglingReference,    // dangling reference
+                "$.collections.estimates.rows[2].hedge": .unknownHedge,          // not a hedge word
+                "$.collections.estimates.rows[2].period": .invalidDate,          // not a date
+                "$.collections.estimates.rows[2].colour": .unknownField,         // unknown field
+                "$.collections.estimates.rows[3]": .missing,                     // missing fields
+                "$.collections.estimats": .unknownCollection,                    // rows for an undeclared collection
+                "$.collections.sources.rows[2]": .fieldCount,                    // wrong number of values
+                "$.collections.sources.rows[3].name": .typeMismatch,             // not a finite number
+                "$.collections.checks.rows[0].ok": .typeMismatch,                // maybe is an answer, not a fact
+                "$.collections.sources": .duplicateName,                         // declared twice
             ]
-            #expect(expected.isSubset(of: paths), "missing: \(expected.subtracting(paths).sorted())")
+            for (path, kind) in expected { #expect(found[path] == kind, "\(path): \(found[path].map { "\($0)" } ?? "not reported")") }
             #expect(error.file == "shipments")
             #expect(error.problems.first { $0.path == "$.collections.estimats" }?.message.contains("did you mean 'estimates'?") == true)
             #expect(error.description.contains("the KB was not loaded"))

@@ -103,7 +103,7 @@ private let esc = UInt8(0x1B)
         let bytes: [UInt8] = Array(#"{"kbq": 1, "collections": {"t": {"fields": {"s": "string"}, "rows": [{"s": ""#.utf8)
             + [0xE2, 0x28, 0xA1] + Array(#""}]}}}"#.utf8)
         let problems = refused(bytes)
-        #expect(problems == [KBProblem(path: "$", message: "not valid JSON at line 1, column 76: string is not valid UTF-8")])
+        #expect(problems == [KBProblem(.encoding, path: "$", message: "not valid JSON at line 1, column 76: string is not valid UTF-8")])
     }
 
     @Test func invalidUTF8InACSVFileIsRefusedWithItsLine() {
@@ -114,7 +114,7 @@ private let esc = UInt8(0x1B)
         _ = bytes.withUnsafeBufferPointer { fwrite($0.baseAddress, 1, $0.count, f) }
         fclose(f)
         let problems = refusedFile(path)
-        #expect(problems.first == KBProblem(path: "\(path):3: name", message: "text is not valid UTF-8 (save the file as UTF-8)"))
+        #expect(problems.first == KBProblem(.encoding, path: "\(path):3: name", message: "text is not valid UTF-8 (save the file as UTF-8)"))
     }
 
     // MARK: NUL bytes, control characters, escape sequences
@@ -361,7 +361,7 @@ private let esc = UInt8(0x1B)
         writeFile(dir + "/cut.kb.json", String(decoding: whole.prefix(whole.count / 2), as: UTF8.self))
         #expect(refusedFile(dir + "/cut.kb.json").first?.path == "$")
         writeFile(dir + "/empty.kb.json", "")
-        #expect(refusedFile(dir + "/empty.kb.json") == [KBProblem(path: "$", message: "not valid JSON at line 1, column 1: unexpected end of file")])
+        #expect(refusedFile(dir + "/empty.kb.json") == [KBProblem(.syntax, path: "$", message: "not valid JSON at line 1, column 1: unexpected end of file")])
         writeFile(dir + "/cut.csv", "id,name\n\"r1,unterminated\n")
         #expect(refusedFile(dir + "/cut.csv").first?.message == "unterminated quoted field")
     }
@@ -369,7 +369,7 @@ private let esc = UInt8(0x1B)
     @Test func kbNestingAndSizeAreBounded() throws {
         let deep = String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)
         // A top-level array is read as bare data, row by row: the first row is too deep.
-        #expect(refused(Array(deep.utf8)) == [KBProblem(path: "$[0]", message: "not valid JSON at line 1, column 258: nesting deeper than \(JSONParser.maxDepth) levels")])
+        #expect(refused(Array(deep.utf8)) == [KBProblem(.limitExceeded, path: "$[0]", message: "not valid JSON at line 1, column 258: nesting deeper than \(JSONParser.maxDepth) levels")])
         let objects = String(repeating: "{\"a\":", count: 10_000)
         #expect(refused(Array(objects.utf8)).first?.message.hasSuffix("nesting deeper than \(JSONParser.maxDepth) levels") == true)
         // A file over the size limit is refused from its size alone (a sparse file: no disk
@@ -380,7 +380,7 @@ private let esc = UInt8(0x1B)
         #expect(ftruncate(fd, off_t(KBLoader.maxJSONBytes + 1)) == 0)
         close(fd)
         let problems = refusedFile(path)
-        #expect(problems == [KBProblem(path: "$", message: "file is \(KBLoader.maxJSONBytes + 1) bytes; the limit for one JSON KB file is \(KBLoader.maxJSONBytes) bytes (put large collections in CSV or NDJSON files)")])
+        #expect(problems == [KBProblem(.limitExceeded, path: "$", message: "file is \(KBLoader.maxJSONBytes + 1) bytes; the limit for one JSON KB file is \(KBLoader.maxJSONBytes) bytes (put large collections in CSV or NDJSON files)")])
         unlink(path)
     }
 
@@ -395,7 +395,7 @@ private let esc = UInt8(0x1B)
             #expect(ftruncate(fd, off_t(CSVReader.maxRecordBytes + 1)) == 0)
             close(fd)
             writeFile(dir + "/kb.json", #"{"kbq": 1, "collections": {"t": {"fields": {"a": "string"}, "file": "\#(file)"}}}"#)
-            #expect(refusedFile(dir + "/kb.json") == [KBProblem(path: "$.collections.t.file", message: message)])
+            #expect(refusedFile(dir + "/kb.json") == [KBProblem(.limitExceeded, path: "$.collections.t.file", message: message)])
             unlink(dir + "/" + file)
         }
     }
@@ -411,13 +411,13 @@ private let esc = UInt8(0x1B)
         }
         // Devices are outside the KB's folder: refused before anything is looked at.
         for device in ["/dev/zero", "/dev/null", "/dev/tty"] {
-            #expect(refusal(device) == [KBProblem(path: "$.collections.t.file", message: "'\(device)' is an absolute path; a KB reads its rows files from its own folder only")])
+            #expect(refusal(device) == [KBProblem(.fileOutsideFolder, path: "$.collections.t.file", message: "'\(device)' is an absolute path; a KB reads its rows files from its own folder only")])
         }
         unlink(dir + "/zero.csv")
         symlink("/dev/zero", dir + "/zero.csv")
-        #expect(refusal("zero.csv") == [KBProblem(path: "$.collections.t.file", message: "'zero.csv' is a link to a file outside the KB's folder; a KB reads its rows files from its own folder only")])
+        #expect(refusal("zero.csv") == [KBProblem(.fileOutsideFolder, path: "$.collections.t.file", message: "'zero.csv' is a link to a file outside the KB's folder; a KB reads its rows files from its own folder only")])
         mkdir(dir + "/folder.csv", 0o755)
-        #expect(refusal("folder.csv") == [KBProblem(path: "$.collections.t.file", message: "\(dir)/folder.csv is a folder, not a regular file")])
+        #expect(refusal("folder.csv") == [KBProblem(.cannotRead, path: "$.collections.t.file", message: "\(dir)/folder.csv is a folder, not a regular file")])
 
         let fifo = dir + "/fifo.ndjson"
         unlink(fifo)
@@ -431,7 +431,7 @@ private let esc = UInt8(0x1B)
             }
             return false
         }
-        #expect(refusal("fifo.ndjson") == [KBProblem(path: "$.collections.t.file", message: "\(fifo) is a FIFO (named pipe), not a regular file")])
+        #expect(refusal("fifo.ndjson") == [KBProblem(.cannotRead, path: "$.collections.t.file", message: "\(fifo) is a FIFO (named pipe), not a regular file")])
         writer.cancel()
         #expect(await writer.value == false, "the loader opened the FIFO")
 
@@ -450,7 +450,7 @@ private let esc = UInt8(0x1B)
         writeFile(dir + "/rows.csv", "a\nx\n")
         for file in [dir + "/rows.csv", "rows.csv", "/etc/hostname"] {
             let json = #"{"kbq": 1, "collections": {"t": {"fields": {"a": "string"}, "file": "\#(file)"}}}"#
-            #expect(refused(Array(json.utf8)) == [KBProblem(path: "$.collections.t.file", message: "this KB was given as bytes, with no folder to read files from")])
+            #expect(refused(Array(json.utf8)) == [KBProblem(.fileOutsideFolder, path: "$.collections.t.file", message: "this KB was given as bytes, with no folder to read files from")])
         }
         // Given a folder, the bytes read their rows files from it.
         let json = #"{"kbq": 1, "collections": {"t": {"fields": {"a": "string"}, "file": "rows.csv"}}}"#

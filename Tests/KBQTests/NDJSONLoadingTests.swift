@@ -73,12 +73,7 @@ private func cells(_ kb: KnowledgeBase, _ text: String) -> [[String]] {
             #expect(error.problems.map(\.path) == ["rows.ndjson:2", "rows.ndjson:3", "rows.ndjson:4", "rows.ndjson:5.colour", "rows.ndjson:6.value"])
             // A syntax error names its column as well as its line.
             #expect(error.problems[0].message == "not valid JSON at column 24: unexpected end of file inside an object", "\(error.problems)")
-            #expect(Array(error.problems.dropFirst().map(\.message)) == [
-                "expected a row object, found array",
-                "missing field 'ok' (give null for no value)",
-                "unknown field 'colour'",
-                "expected number, found string \"six\"",
-            ])
+            #expect(error.problems.map(\.kind) == [.syntax, .typeMismatch, .missing, .unknownField, .typeMismatch])
         }
     }
 
@@ -87,7 +82,7 @@ private func cells(_ kb: KnowledgeBase, _ text: String) -> [[String]] {
         let text = #"{"id": "a", "value": 1, "value": 2, "tags": [], "ok": true}"# + "\n"
         guard case .failure(let e) = load(text, directory: temporaryDirectory()) else { Issue.record("loaded"); return }
         #expect(e.problems.map(\.path) == ["rows.ndjson:1.value"], "\(e.problems)")
-        #expect(e.problems.first?.message == "field given twice")
+        #expect(e.problems.first?.kind == .duplicateName)
     }
 
     @Test func linesAcrossChunkBoundariesAndLongerThanAChunk() throws {

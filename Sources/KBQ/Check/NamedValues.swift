@@ -6,7 +6,9 @@
 /// value of a text or reference field matches gets a warning of its own kind (`no-match`),
 /// with the nearest values: a query that returns no rows must not look like "the article
 /// does not say". Only the KB's schema and its dictionaries of interned strings are read,
-/// never a collection's rows, except the names of a small referenced collection.
+/// never a collection's rows, except the names of a small referenced collection. For a KB
+/// whose rows are in a database, those are what its metadata keeps (``RowsElsewhere``):
+/// a dictionary it did not keep gives no warning rather than a false one.
 extension Checker {
     /// A referenced collection up to this many rows has its names matched at check time;
     /// past it, a reference compares by key or display text as it runs.
@@ -22,7 +24,7 @@ extension Checker {
     mutating func namedValueComparison(_ a: CheckedExpr, _ op: BinaryOp, _ b: CheckedExpr, in scope: RowShape, listItem: Bool = false,
                                        range: SourceRange) -> CheckedExpr? {
         guard op == .eq || op == .ne, case .string(let literal)? = b.constant else { return nil }
-        if case .ref(let targetName) = a.type, let target = kb.collection(targetName), target.count <= Checker.namedTargetRows {
+        if case .ref(let targetName) = a.type, let target = kb.collection(targetName), kb.rowCount(of: target) <= Checker.namedTargetRows {
             let hits = rowsNamed(literal, in: target)
             if !hits.contains(true) {
                 warnNoMatch(a, literal, names: names(of: target), at: b.range, in: scope, op: listItem ? nil : op,
@@ -31,7 +33,7 @@ extension Checker {
             let rows = hits.indices.filter { hits[$0] }
             return CheckedExpr(.refersTo(a, collection: target.name, rows: rows, negated: op == .ne), type: .bool, range: range)
         }
-        if let (name, fi) = a.storedColumn, let c = kb.collection(name), case .string(_, let pool) = c.columns[fi], pool.isDistinct,
+        if let (name, fi) = a.storedColumn, let c = kb.collection(name), let pool = kb.dictionary(of: c, field: fi),
            pool.lookup(literal) == nil {
             let values = pool.count <= Checker.nearValueStrings ? (0..<pool.count).map { pool[UInt32($0)] } : []
             warnNoMatch(a, literal, names: values, at: b.range, in: scope, op: listItem ? nil : op)
@@ -47,7 +49,7 @@ extension Checker {
         var hits = [Bool](repeating: false, count: target.count)
         let entityFields = target.fields.enumerated().compactMap { i, f -> (Int, KBCollection)? in
             guard f.name == "entity", case .ref(let t) = f.type, let tc = kb.collection(t), tc !== target,
-                  tc.count <= Checker.namedTargetRows else { return nil }
+                  kb.rowCount(of: tc) <= Checker.namedTargetRows else { return nil }
             return (i, tc)
         }
         let entityHits = entityFields.map { rowsNamed(name, in: $0.1) }
@@ -87,7 +89,7 @@ extension Checker {
     /// intelligence" is no actor of an event, but it is an event's source.
     func otherReference(named literal: String, than target: KBCollection, in scope: RowShape) -> (field: String, collection: String)? {
         for col in scope.columns {
-            guard case .ref(let t) = col.type, t != target.name, let other = kb.collection(t), other.count <= Checker.namedTargetRows,
+            guard case .ref(let t) = col.type, t != target.name, let other = kb.collection(t), kb.rowCount(of: other) <= Checker.namedTargetRows,
                   rowsNamed(literal, in: other).contains(true) else { continue }
             return (col.name, other.name)
         }

@@ -119,7 +119,8 @@ extension KnowledgeBase {
             guard let first = found.first else { continue }
             return Diagnostic(.invalidKB, "\(log.file) is damaged: \(first.path): \(first.message)",
                               notes: (found.count > 1 ? ["and \(found.count - 1) more damaged part(s)"] : [])
-                                + ["rebuild it from its source: kbq build -o FILE --kb SOURCE"])
+                                + ["rebuild it from its source: kbq build -o FILE --kb SOURCE"],
+                              problem: first.kind)
         }
         return nil
     }

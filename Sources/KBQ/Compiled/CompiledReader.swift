@@ -102,8 +102,8 @@ extension KnowledgeBase {
 }
 
 enum CompiledFile {
-    static func refusal(_ path: String, _ place: String, _ message: String) -> KBLoadError {
-        KBLoadError(file: path, problems: [KBProblem(path: place, message: message)])
+    static func refusal(_ kind: KBProblem.Kind, _ path: String, _ place: String, _ message: String) -> KBLoadError {
+        KBLoadError(file: path, problems: [KBProblem(kind, path: place, message: message)])
     }
 
     /// Whether the file at `path` starts as a compiled KB does.
@@ -118,12 +118,12 @@ enum CompiledFile {
 
     static func map(_ path: String) throws(KBLoadError) -> MappedFile {
         let input = try FileInput(path: path, regularFileOnly: true)
-        guard let size = input.size else { throw refusal(path, "$", "cannot read the size of \(path)") }
+        guard let size = input.size else { throw refusal(.cannotRead, path, "$", "cannot read the size of \(path)") }
         guard size > 0 else {
-            throw refusal(path, "header", "the file is empty: not a compiled KB (kbq build -o FILE.kbqdb writes one)")
+            throw refusal(.damaged, path, "header", "the file is empty: not a compiled KB (kbq build -o FILE.kbqdb writes one)")
         }
         guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, input.fd, 0), base != UnsafeMutableRawPointer(bitPattern: -1) else {
-            throw refusal(path, "$", "cannot map \(path) into memory: \(String(cString: strerror(errno)))")
+            throw refusal(.cannotRead, path, "$", "cannot map \(path) into memory: \(String(cString: strerror(errno)))")
         }
         return MappedFile(bytes: UnsafeRawBufferPointer(start: base, count: size))
     }
@@ -135,48 +135,48 @@ enum CompiledFile {
         let magic = CompiledFormat.magic
         let head = Array(data.prefix(magic.count))
         guard head == Array(magic.prefix(head.count)) else {
-            throw refusal(path, "header (bytes 0..<8)", "not a compiled KB file: it does not start with KBQDB (kbq build -o FILE.kbqdb writes one)")
+            throw refusal(.damaged, path, "header (bytes 0..<8)", "not a compiled KB file: it does not start with KBQDB (kbq build -o FILE.kbqdb writes one)")
         }
         let headerSize = CompiledFormat.headerSize
         guard size >= headerSize else {
-            throw refusal(path, "header (bytes 0..<\(headerSize))", "truncated: the file is \(size) bytes, shorter than the \(headerSize)-byte header")
+            throw refusal(.damaged, path, "header (bytes 0..<\(headerSize))", "truncated: the file is \(size) bytes, shorter than the \(headerSize)-byte header")
         }
         func u32(_ at: Int) -> UInt32 { UInt32(littleEndian: data.loadUnaligned(fromByteOffset: at, as: UInt32.self)) }
         func u64(_ at: Int) -> UInt64 { UInt64(littleEndian: data.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
         let rebuild = "rebuild it with this kbq: kbq build -o \(path) --kb SOURCE"
         guard data.loadUnaligned(fromByteOffset: 12, as: UInt32.self) == CompiledFormat.byteOrderMark else {
-            throw refusal(path, "header (bytes 12..<16)", "written on a machine of the other byte order (or damaged); \(rebuild)")
+            throw refusal(.unsupportedVersion, path, "header (bytes 12..<16)", "written on a machine of the other byte order (or damaged); \(rebuild)")
         }
         let version = u32(8)
         guard version == CompiledFormat.version else {
-            throw refusal(path, "header (bytes 8..<12)",
+            throw refusal(.unsupportedVersion, path, "header (bytes 8..<12)",
                           "format version \(version), and this kbq reads version \(CompiledFormat.version); \(rebuild)")
         }
         guard !verifyingChecksums || CompiledFormat.checksum(UnsafeRawBufferPointer(rebasing: data[0..<56])) == u64(56) else {
-            throw refusal(path, "header (bytes 0..<\(headerSize))", "checksum mismatch: the header is damaged; \(rebuild)")
+            throw refusal(.damaged, path, "header (bytes 0..<\(headerSize))", "checksum mismatch: the header is damaged; \(rebuild)")
         }
         guard u64(16) == KBSnapshot.hashProbe else {
-            throw refusal(path, "header (bytes 16..<24)", "written by a kbq that hashes strings differently; \(rebuild)")
+            throw refusal(.unsupportedVersion, path, "header (bytes 16..<24)", "written by a kbq that hashes strings differently; \(rebuild)")
         }
         let length = u64(24)
         guard length == UInt64(size) else {
             let what = length > UInt64(size) ? "truncated: the file is \(size) bytes, and was written with \(length)"
                 : "the file is \(size) bytes, and was written with \(length): bytes were added at its end"
-            throw refusal(path, "header (bytes 24..<32)", what)
+            throw refusal(.damaged, path, "header (bytes 24..<32)", what)
         }
         let schemaOffset = u64(32), schemaLength = u64(40)
         guard schemaOffset >= UInt64(headerSize), schemaOffset <= UInt64(size), schemaLength == UInt64(size) - schemaOffset else {
-            throw refusal(path, "header (bytes 32..<48)", "the schema's place (\(schemaOffset), \(schemaLength) bytes) is not the end of the file; \(rebuild)")
+            throw refusal(.damaged, path, "header (bytes 32..<48)", "the schema's place (\(schemaOffset), \(schemaLength) bytes) is not the end of the file; \(rebuild)")
         }
         let schemaRange = Int(schemaOffset)..<size
         let schemaPlace = "schema (bytes \(schemaRange.lowerBound)..<\(schemaRange.upperBound))"
         let schemaBytes = UnsafeRawBufferPointer(rebasing: data[schemaRange])
         guard !verifyingChecksums || CompiledFormat.checksum(schemaBytes) == u64(48) else {
-            throw refusal(path, schemaPlace, "checksum mismatch: the schema is damaged; \(rebuild)")
+            throw refusal(.damaged, path, schemaPlace, "checksum mismatch: the schema is damaged; \(rebuild)")
         }
         var reader = SchemaReader(r: SnapshotReader(data: schemaBytes), sectionsEnd: Int(schemaOffset))
         guard let schema = reader.schema() else {
-            throw refusal(path, schemaPlace + " at byte \(schemaRange.lowerBound + reader.r.pos)",
+            throw refusal(.damaged, path, schemaPlace + " at byte \(schemaRange.lowerBound + reader.r.pos)",
                           "\(reader.problem); \(rebuild)")
         }
         return schema
@@ -198,7 +198,7 @@ enum CompiledFile {
                        _ context: Context) -> ColumnData {
         let rows = c.rows
         func damaged(_ s: SectionRef, _ message: String) -> ColumnData {
-            context.log.record(KBProblem(path: "\(c.name).\(field.name) (bytes \(s.offset)..<\(s.offset + s.length))", message: message))
+            context.log.record(KBProblem(.damaged, path: "\(c.name).\(field.name) (bytes \(s.offset)..<\(s.offset + s.length))", message: message))
             return KBSnapshot.nullColumn(field.type, rows: rows)
         }
         let file = context.file
@@ -295,7 +295,7 @@ enum CompiledFile {
                 case .number(let s), .date(let s), .bool(let s), .hedge(let s), .ref(let s), .list(let s): sections = [s]
                 }
                 for s in sections where !file.holds(s) && problems.count < KBLoadError.maxProblems {
-                    problems.append(KBProblem(path: "\(c.name).\(field.name) (bytes \(s.offset)..<\(s.offset + s.length))",
+                    problems.append(KBProblem(.damaged, path: "\(c.name).\(field.name) (bytes \(s.offset)..<\(s.offset + s.length))",
                                               message: "checksum mismatch: the bytes differ from those written"))
                 }
             }

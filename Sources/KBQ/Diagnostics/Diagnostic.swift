@@ -83,15 +83,19 @@ public struct Diagnostic: Error, Sendable, Hashable, Codable {
     public var suggestion: String?
     /// Further lines of explanation.
     public var notes: [String]
+    /// For an ``Kind/invalidKB`` diagnostic made from a KB problem, that problem's kind
+    /// (`dangling-reference`, `damaged` …): the finer reason, stable like ``kind``.
+    public var problem: KBProblem.Kind?
 
     /// Makes a diagnostic.
     public init(_ kind: Kind, _ message: String, at range: SourceRange? = nil,
-                suggestion: String? = nil, notes: [String] = []) {
+                suggestion: String? = nil, notes: [String] = [], problem: KBProblem.Kind? = nil) {
         self.kind = kind
         self.message = message
         self.range = range
         self.suggestion = suggestion
         self.notes = notes
+        self.problem = problem
     }
 }
 

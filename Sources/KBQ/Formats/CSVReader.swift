@@ -78,7 +78,7 @@ struct CSVReader: ~Copyable {
             // One record fills the buffer. Past a bound, this is not a CSV file (or it is
             // /dev/zero): say so rather than grow until memory runs out.
             if capacity >= CSVReader.maxRecordBytes {
-                throw KBLoadError(file: name, problems: [KBProblem(path: "\(name):\(line)", message: "a record longer than \(CSVReader.maxRecordBytes >> 20) MiB; is this a CSV file?")])
+                throw KBLoadError(file: name, problems: [KBProblem(.limitExceeded, path: "\(name):\(line)", message: "a record longer than \(CSVReader.maxRecordBytes >> 20) MiB; is this a CSV file?")])
             }
             let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity * 2 + 1)
             bigger.update(from: buffer, count: length)
@@ -98,7 +98,7 @@ struct CSVReader: ~Copyable {
             checkedEncoding = true
             while length < 256 && !eof { try fill() }
             if let encoding = wideEncoding(UnsafeBufferPointer(start: buffer, count: length)) {
-                throw KBLoadError(file: name, problems: [KBProblem(path: "\(name):1", message: notUTF8Message(encoding))])
+                throw KBLoadError(file: name, problems: [KBProblem(.encoding, path: "\(name):1", message: notUTF8Message(encoding))])
             }
         }
         while true {
@@ -113,7 +113,7 @@ struct CSVReader: ~Copyable {
             if eof {
                 if start >= length { return false }
                 if closed {
-                    throw KBLoadError(file: name, problems: [KBProblem(path: "\(name):\(line)", message: "unterminated quoted field")])
+                    throw KBLoadError(file: name, problems: [KBProblem(.syntax, path: "\(name):\(line)", message: "unterminated quoted field")])
                 }
                 // The last record has no line ending: give it one (the buffer keeps a byte spare).
                 buffer[length] = 0x0A
@@ -215,7 +215,7 @@ struct CSVReader: ~Copyable {
                        partBytes: Int = FileParts.partBytes, whenIdle: Bool = true) throws(KBLoadError) {
         var rec: [(Int, Int)] = []
         guard try record(&rec) else {
-            problems.add(name, "empty CSV file: expected a header row naming the fields")
+            problems.add(.missing, name, "empty CSV file: expected a header row naming the fields")
             return
         }
         var header = rec.map { text($0) }
@@ -228,11 +228,11 @@ struct CSVReader: ~Copyable {
         var mapped = [Bool](repeating: false, count: fields.count)
         for (ci, h) in header.enumerated() {
             if let fi = fieldIndex[h] { map[ci] = fi; mapped[fi] = true } else {
-                problems.add("\(name):1", "column '\(excerpt(h))' is not a field of the collection" + (suggest(h, from: fields.map(\.name)).map { "; did you mean '\($0)'?" } ?? ""))
+                problems.add(.unknownField, "\(name):1", "column '\(excerpt(h))' is not a field of the collection" + (suggest(h, from: fields.map(\.name)).map { "; did you mean '\($0)'?" } ?? ""))
             }
         }
         for (fi, f) in fields.enumerated() where !mapped[fi] {
-            problems.add("\(name):1", "no column for field '\(f.name)'")
+            problems.add(.missing, "\(name):1", "no column for field '\(f.name)'")
         }
         guard problems.isEmpty else { return }
         let template = builders, path = input.path, name = self.name, start = position, columns = header.count
@@ -263,7 +263,7 @@ struct CSVReader: ~Copyable {
             if rec.count == 1 && rec[0].1 == 0 { continue }  // blank line
             let lineNo = recordLine
             if rec.count != columns {
-                problems.add("\(name):\(lineNo)", "expected \(columns) fields, found \(rec.count)")
+                problems.add(.fieldCount, "\(name):\(lineNo)", "expected \(columns) fields, found \(rec.count)")
                 if problems.omitted > 0 { return true }
                 continue
             }
@@ -371,10 +371,10 @@ enum NDJSONReader {
     static func parseRow(_ line: UnsafeBufferPointer<UInt8>, path: @autoclosure () -> String, problems: inout ProblemList) -> [(String, JSON)]? {
         let row: JSON
         do { row = try JSONParser.parse(line) } catch {
-            problems.add(path(), "not valid JSON at column \(KBLoader.lineColumn(line, error.offset).1): \(error.message)")
+            problems.add(error.kind, path(), "not valid JSON at column \(KBLoader.lineColumn(line, error.offset).1): \(error.message)")
             return nil
         }
-        guard case .object(let members) = row else { problems.add(path(), "expected a row object, found \(row.preview)"); return nil }
+        guard case .object(let members) = row else { problems.add(.typeMismatch, path(), "expected a row object, found \(row.preview)"); return nil }
         return members
     }
 
@@ -416,7 +416,7 @@ enum NDJSONReader {
                     // One line fills the buffer. Past a bound this is not NDJSON: say so
                     // rather than grow until memory runs out.
                     if capacity >= CSVReader.maxRecordBytes {
-                        throw KBLoadError(file: name, problems: [KBProblem(path: "\(name):\(lineNo + 1)", message: "a line longer than \(CSVReader.maxRecordBytes >> 20) MiB; is this an NDJSON file?")])
+                        throw KBLoadError(file: name, problems: [KBProblem(.limitExceeded, path: "\(name):\(lineNo + 1)", message: "a line longer than \(CSVReader.maxRecordBytes >> 20) MiB; is this an NDJSON file?")])
                     }
                     let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity * 2)
                     bigger.update(from: buffer, count: length)
@@ -441,7 +441,7 @@ enum NDJSONReader {
             lineNo += 1
             if position == 0 {
                 if let encoding = wideEncoding(UnsafeBufferPointer(start: buffer, count: length)) {
-                    throw KBLoadError(file: name, problems: [KBProblem(path: "\(name):1", message: notUTF8Message(encoding))])
+                    throw KBLoadError(file: name, problems: [KBProblem(.encoding, path: "\(name):1", message: notUTF8Message(encoding))])
                 }
                 line = UnsafeBufferPointer(rebasing: line[utf8BOMLength(line)...])
             }

@@ -21,7 +21,7 @@ struct FileInput: ~Copyable {
     init(path: String, regularFileOnly: Bool = false) throws(KBLoadError) {
         self.path = path
         func refusal(_ message: String) -> KBLoadError {
-            KBLoadError(file: path, problems: [KBProblem(path: "$", message: message)])
+            KBLoadError(file: path, problems: [KBProblem(.cannotRead, path: "$", message: message)])
         }
         if regularFileOnly {
             var st = stat()
@@ -74,7 +74,7 @@ struct FileInput: ~Copyable {
             if n >= 0 { return n }
             if errno == EINTR { continue }
             let failure = errno
-            throw KBLoadError(file: path, problems: [KBProblem(path: "$", message: "cannot read \(path): \(String(cString: strerror(failure)))")])
+            throw KBLoadError(file: path, problems: [KBProblem(.cannotRead, path: "$", message: "cannot read \(path): \(String(cString: strerror(failure)))")])
         }
     }
 
@@ -86,7 +86,7 @@ struct FileInput: ~Copyable {
             if n >= 0 { return n }
             if errno == EINTR { continue }
             let failure = errno
-            throw KBLoadError(file: path, problems: [KBProblem(path: "$", message: "cannot read \(path): \(String(cString: strerror(failure)))")])
+            throw KBLoadError(file: path, problems: [KBProblem(.cannotRead, path: "$", message: "cannot read \(path): \(String(cString: strerror(failure)))")])
         }
     }
 
@@ -143,12 +143,12 @@ struct FileInput: ~Copyable {
     func readAll(limit: Int) throws(KBLoadError) -> [UInt8] {
         var out: [UInt8] = []
         if let s = size, s > limit {
-            throw KBLoadError(file: path, problems: [KBProblem(path: "$", message: "file is \(s) bytes; the limit for one JSON KB file is \(limit) bytes (put large collections in CSV or NDJSON files)")])
+            throw KBLoadError(file: path, problems: [KBProblem(.limitExceeded, path: "$", message: "file is \(s) bytes; the limit for one JSON KB file is \(limit) bytes (put large collections in CSV or NDJSON files)")])
         }
         out.reserveCapacity((size ?? 0) + 1)
         while try append(to: &out, count: 1 << 20) > 0 {
             if out.count > limit {
-                throw KBLoadError(file: path, problems: [KBProblem(path: "$", message: "file is larger than the limit of \(limit) bytes")])
+                throw KBLoadError(file: path, problems: [KBProblem(.limitExceeded, path: "$", message: "file is larger than the limit of \(limit) bytes")])
             }
         }
         return out

@@ -104,6 +104,8 @@ extension String {
 package struct JSONSyntaxError: Error {
     package let message: String
     package let offset: Int
+    /// What a KB problem made from it is: most are syntax, but a bound or bad bytes are not.
+    package var kind: KBProblem.Kind = .syntax
 }
 
 /// A strict RFC 8259 parser over bytes, with a nesting bound so hostile files cannot
@@ -179,7 +181,7 @@ package struct JSONParser {
 
     mutating func enter() throws(JSONSyntaxError) {
         depth += 1
-        if depth > JSONParser.maxDepth { throw error("nesting deeper than \(JSONParser.maxDepth) levels") }
+        if depth > JSONParser.maxDepth { throw JSONSyntaxError(message: "nesting deeper than \(JSONParser.maxDepth) levels", offset: pos, kind: .limitExceeded) }
     }
 
     mutating func object() throws(JSONSyntaxError) -> JSON {
@@ -293,7 +295,7 @@ package struct JSONParser {
             }
         }
         guard let s = String(validating: out, as: UTF8.self) else {
-            throw JSONSyntaxError(message: "string is not valid UTF-8", offset: start)
+            throw JSONSyntaxError(message: "string is not valid UTF-8", offset: start, kind: .encoding)
         }
         return s
     }
@@ -304,7 +306,7 @@ package struct JSONParser {
         for b in slice where b >= 0x80 { ascii = false; break }
         if ascii { return String(decoding: slice, as: UTF8.self) }
         guard let s = String(validating: slice, as: UTF8.self) else {
-            throw JSONSyntaxError(message: "string is not valid UTF-8", offset: start)
+            throw JSONSyntaxError(message: "string is not valid UTF-8", offset: start, kind: .encoding)
         }
         return s
     }
@@ -347,7 +349,7 @@ package struct JSONParser {
             while pos < bytes.count, isDigit(bytes[pos]) { pos += 1 }
         }
         guard let v = parseDouble(UnsafeBufferPointer(rebasing: bytes[start..<pos])), v.isFinite else {
-            throw JSONSyntaxError(message: "number out of range", offset: start)
+            throw JSONSyntaxError(message: "number out of range", offset: start, kind: .limitExceeded)
         }
         return v
     }

@@ -17,7 +17,7 @@ enum CSVInference {
         var reader = CSVReader(input: try FileInput(path: path), name: path)
         var rec: [(Int, Int)] = []
         guard try reader.record(&rec) else {
-            throw KBLoadError(file: path, problems: [KBProblem(path: "\(path):1", message: "empty CSV file: expected a header row")])
+            throw KBLoadError(file: path, problems: [KBProblem(.missing, path: "\(path):1", message: "empty CSV file: expected a header row")])
         }
         var header = rec.map { reader.text($0) }
         if let f = header.first, f.hasPrefix("\u{FEFF}") { header[0] = String(f.dropFirst()) }
@@ -71,8 +71,8 @@ enum CSVInference {
         var problems = ProblemList()
         var seen = Set<String>()
         for (i, h) in header.enumerated() {
-            if !KBLoader.isIdentifier(h) { problems.add("\(path):1", "column \(i + 1) '\(excerpt(h))' is not an identifier (letters, digits, _)") }
-            if !seen.insert(h).inserted { problems.add("\(path):1", "column '\(excerpt(h))' appears twice") }
+            if !KBLoader.isIdentifier(h) { problems.add(.invalidName, "\(path):1", "column \(i + 1) '\(excerpt(h))' is not an identifier (letters, digits, _)") }
+            if !seen.insert(h).inserted { problems.add(.duplicateName, "\(path):1", "column '\(excerpt(h))' appears twice") }
         }
         if !problems.isEmpty { throw KBLoadError(file: path, problems: problems.items, omitted: problems.omitted) }
         var fields: [Field] = []

@@ -70,16 +70,16 @@ enum JSONInference {
         let hasQualifier = names.contains("qualifier")
         for (i, (name, c)) in zip(names, candidates).enumerated() {
             if !KBLoader.isIdentifier(name) {
-                problems.add("\(firstSeen[i]).\(name)", "field name '\(name)' is not an identifier (letters, digits, _); declare the data in a KB file to rename it")
+                problems.add(.invalidName, "\(firstSeen[i]).\(name)", "field name '\(name)' is not an identifier (letters, digits, _); declare the data in a KB file to rename it")
             }
             if let at = c.unusable {
-                problems.add(at, "field '\(name)' holds objects or lists of mixed values, which bare data cannot type; declare it in a KB file (docs/KB-FORMAT.md)")
+                problems.add(.cannotInfer, at, "field '\(name)' holds objects or lists of mixed values, which bare data cannot type; declare it in a KB file (docs/KB-FORMAT.md)")
             }
             fields.append(BareData.field(name, c.type, hasQualifier: hasQualifier))
         }
         // A collection of no fields would hold rows no query can see (and count as none).
         if fields.isEmpty && problems.isEmpty {
-            problems.add(path, "no fields to load: the rows are all empty objects, or there are none")
+            problems.add(.cannotInfer, path, "no fields to load: the rows are all empty objects, or there are none")
         }
         return fields
     }
@@ -125,12 +125,12 @@ enum JSONInference {
             // at the same place is cheaper than hashing it (a tenth of loading a big file).
             guard let i = j < fields.count && fields[j].name == k ? j : index[k] else {
                 // Only past the first rows, which `load` then types again from every row.
-                problems.add("\(path).\(excerpt(k))", "field '\(excerpt(k))' was not among the rows the types were inferred from")
+                problems.add(.unknownField, "\(path).\(excerpt(k))", "field '\(excerpt(k))' was not among the rows the types were inferred from")
                 continue
             }
             // JSON leaves a repeated name to the reader (some keep the first, some the
             // last): keeping either would drop a value without a word, as a KB file refuses.
-            if given[i] { problems.add("\(path).\(excerpt(k))", "field '\(excerpt(k))' is given twice in this row"); continue }
+            if given[i] { problems.add(.duplicateName, "\(path).\(excerpt(k))", "field '\(excerpt(k))' is given twice in this row"); continue }
             given[i] = true
             switch (fields[i].type, v) {
             case (.string, .number(let d)):
@@ -175,7 +175,7 @@ enum JSONInference {
             Group(name: g.name ?? BareData.collectionName(fromFile: name), path: g.name.map { "$.collections.\($0)" } ?? "$", count: g.rows.count,
                   row: { (r: Int) throws(JSONSyntaxError) -> JSON in
                       do throws(JSONSyntaxError) { return try JSONParser.parse(UnsafeBufferPointer(rebasing: buf[g.rows[r]])) } catch {
-                          throw JSONSyntaxError(message: error.message, offset: g.rows[r].lowerBound + error.offset)
+                          throw JSONSyntaxError(message: error.message, offset: g.rows[r].lowerBound + error.offset, kind: error.kind)
                       }
                   },
                   bytes: { UnsafeBufferPointer(rebasing: buf[g.rows[$0]]) },
@@ -201,20 +201,20 @@ enum JSONInference {
         var built: [(name: String, fields: [Field], builders: [ColumnBuilder])] = []
         var seen = Set<String>()
         for g in groups {
-            if !KBLoader.isIdentifier(g.name) { problems.add(g.path, "collection name '\(excerpt(g.name))' is not an identifier (letters, digits, _)") }
-            if !seen.insert(g.name).inserted { problems.add(g.path, "collection '\(excerpt(g.name))' is given twice") }
+            if !KBLoader.isIdentifier(g.name) { problems.add(.invalidName, g.path, "collection name '\(excerpt(g.name))' is not an identifier (letters, digits, _)") }
+            if !seen.insert(g.name).inserted { problems.add(.duplicateName, g.path, "collection '\(excerpt(g.name))' is given twice") }
             // The row at `r`, or nil with the problem said.
             func row(_ r: Int, _ problems: inout ProblemList) -> [(String, JSON)]? {
                 let path = "\(g.path)[\(r)]"
                 do {
                     guard case .object(let members) = try g.row(r) else {
-                        problems.add(path, "expected a row object, found \((try? g.row(r))?.preview ?? "?")")
+                        problems.add(.typeMismatch, path, "expected a row object, found \((try? g.row(r))?.preview ?? "?")")
                         return nil
                     }
                     return members
                 } catch {
                     let (line, column) = g.lineColumn(error.offset)
-                    problems.add(path, "not valid JSON at line \(line), column \(column): \(error.message)")
+                    problems.add(error.kind, path, "not valid JSON at line \(line), column \(column): \(error.message)")
                     return nil
                 }
             }

@@ -95,7 +95,7 @@ extension KnowledgeBase {
                                            intervals: [String: Interval] = [:]) {
             let path = "$.collections.\(name)"
             if byName[name] != nil {
-                problems.append(KBProblem(path: path, message: "collection '\(name)' is declared twice"))
+                problems.append(KBProblem(.duplicateName, path: path, message: "collection '\(name)' is declared twice"))
                 return
             }
             var fieldDefs: [(String, JSON)] = []
@@ -104,12 +104,12 @@ extension KnowledgeBase {
                 if index[f.name] == nil { index[f.name] = i }
                 fieldDefs.append((f.name, Builder.typeDocument(f.type, interval: intervals[f.name])))
                 if f.type == .number(qualified: true) && intervals[f.name]?.qualifier == nil && intervals[f.name]?.upper == nil {
-                    problems.append(KBProblem(path: "\(path).fields.\(f.name)",
+                    problems.append(KBProblem(.missing, path: "\(path).fields.\(f.name)",
                                               message: "an interval quantity needs its qualifier field: pass intervals: [\"\(f.name)\": .init(qualifier: FIELD)]"))
                 }
             }
             for field in intervals.keys.sorted() where index[field] == nil {
-                problems.append(KBProblem(path: "\(path).fields.\(field)", message: "intervals names '\(field)', which is not a field of '\(name)'"))
+                problems.append(KBProblem(.unknownField, path: "\(path).fields.\(field)", message: "intervals names '\(field)', which is not a field of '\(name)'"))
             }
             var definition: [(String, JSON)] = [("fields", .object(fieldDefs))]
             if let key { definition.append(("key", .string(key))) }
@@ -152,7 +152,7 @@ extension KnowledgeBase {
             let names = drafts[d].fieldNames
             let base = drafts[d].path, r = drafts[d].rows.count
             if values.count != names.count {
-                problems.append(KBProblem(path: "\(base).rows[\(r)]",
+                problems.append(KBProblem(.fieldCount, path: "\(base).rows[\(r)]",
                                           message: "expected \(names.count) values (\(names.joined(separator: ", "))), found \(values.count)"))
             }
             var members: [(String, JSON)] = []
@@ -219,7 +219,7 @@ extension KnowledgeBase {
             if undeclared.insert(collection).inserted {
                 let message = "rows added to '\(collection)', which was not declared with addCollection"
                     + (suggest(collection, from: byName.keys).map { "; did you mean '\($0)'?" } ?? "")
-                problems.append(KBProblem(path: "$.collections.\(collection)", message: message))
+                problems.append(KBProblem(.unknownCollection, path: "$.collections.\(collection)", message: message))
             }
             return nil
         }
@@ -248,7 +248,7 @@ extension KnowledgeBase {
             case .bool(let b): return .bool(b)
             case .maybe:
                 // A query's answer, not a fact: a KB's bool field holds true, false or null.
-                problems.append(KBProblem(path: path(), message: "expected true, false or null, found maybe (a condition's answer, not a value a KB holds)"))
+                problems.append(KBProblem(.typeMismatch, path: path(), message: "expected true, false or null, found maybe (a condition's answer, not a value a KB holds)"))
                 return .null
             case .number(let x), .percent(let x): return finite(x, path: path())
             case .quantity(let q): return finite(q.value, path: path())
@@ -262,7 +262,7 @@ extension KnowledgeBase {
 
         private mutating func finite(_ x: Double, path: @autoclosure () -> String) -> JSON {
             if x.isFinite { return .number(x) }
-            problems.append(KBProblem(path: path(), message: "expected a finite number, found \(x)"))
+            problems.append(KBProblem(.typeMismatch, path: path(), message: "expected a finite number, found \(x)"))
             return .null
         }
 

@@ -59,7 +59,7 @@ struct KBLoader {
     mutating func load(json data: UnsafeBufferPointer<UInt8>, name defaultName: String, release: (Int) -> Void) throws(KBLoadError) -> KnowledgeBase {
         // Lines and columns are counted after a byte order mark, as an editor shows them.
         if let encoding = wideEncoding(UnsafeBufferPointer(rebasing: data.prefix(256))) {
-            throw KBLoadError(file: file, problems: [KBProblem(path: "$", message: notUTF8Message(encoding))])
+            throw KBLoadError(file: file, problems: [KBProblem(.encoding, path: "$", message: notUTF8Message(encoding))])
         }
         let start = utf8BOMLength(data)
         let buf = UnsafeBufferPointer(rebasing: data[start...])
@@ -69,10 +69,10 @@ struct KBLoader {
         func refusal() -> KBLoadError {
             do throws(JSONSyntaxError) {
                 _ = try JSONParser.parse(buf)
-                return KBLoadError(file: file, problems: [KBProblem(path: "$", message: "not valid JSON")])
+                return KBLoadError(file: file, problems: [KBProblem(.syntax, path: "$", message: "not valid JSON")])
             } catch {
                 let (line, col) = KBLoader.lineColumn(buf, error.offset)
-                return KBLoadError(file: file, problems: [KBProblem(path: "$", message: "not valid JSON at line \(line), column \(col): \(error.message)")])
+                return KBLoadError(file: file, problems: [KBProblem(error.kind, path: "$", message: "not valid JSON at line \(line), column \(col): \(error.message)")])
             }
         }
         // The rows are read from the bytes by JSONRowScanner, not built as a tree.
@@ -147,33 +147,33 @@ struct KBLoader {
     /// ``KnowledgeBase/Builder`` assembles in code, so both share every check.
     mutating func load(document doc: JSON, name defaultName: String) throws(KBLoadError) -> KnowledgeBase {
         guard case .object(let top) = doc else {
-            throw KBLoadError(file: file, problems: [KBProblem(path: "$", message: "expected an object with \"kbq\" and \"collections\", found \(doc.preview)")])
+            throw KBLoadError(file: file, problems: [KBProblem(.typeMismatch, path: "$", message: "expected an object with \"kbq\" and \"collections\", found \(doc.preview)")])
         }
         refuseRepeatedMembers(top, path: "$")
         let knownTop: Set<String> = ["kbq", "name", "title", "hedges", "collections", "description", "source"]
         for (k, _) in top where !knownTop.contains(k) {
-            problems.add("$.\(excerpt(k))", "unknown member (expected kbq, name, title, hedges, collections)" + (suggest(k, from: knownTop).map { "; did you mean '\($0)'?" } ?? ""))
+            problems.add(.unknownMember, "$.\(excerpt(k))", "unknown member (expected kbq, name, title, hedges, collections)" + (suggest(k, from: knownTop).map { "; did you mean '\($0)'?" } ?? ""))
         }
         switch doc["kbq"] {
         case .number(1)?: break
-        case nil: problems.add("$", "missing \"kbq\": 1 (the format version)")
-        case let v?: problems.add("$.kbq", "unsupported format version \(v.preview); this kbq reads version 1")
+        case nil: problems.add(.missing, "$", "missing \"kbq\": 1 (the format version)")
+        case let v?: problems.add(.unsupportedVersion, "$.kbq", "unsupported format version \(v.preview); this kbq reads version 1")
         }
         var name = defaultName
-        if let n = doc["name"] { if case .string(let s) = n { name = s } else { problems.add("$.name", "expected string, found \(n.preview)") } }
+        if let n = doc["name"] { if case .string(let s) = n { name = s } else { problems.add(.typeMismatch, "$.name", "expected string, found \(n.preview)") } }
         var title: String?
-        if let t = doc["title"] { if case .string(let s) = t { title = s } else if case .null = t {} else { problems.add("$.title", "expected string, found \(t.preview)") } }
+        if let t = doc["title"] { if case .string(let s) = t { title = s } else if case .null = t {} else { problems.add(.typeMismatch, "$.title", "expected string, found \(t.preview)") } }
         let hedges = parseHedges(doc["hedges"])
         guard case .object(let colls)? = doc["collections"] else {
-            problems.add("$.collections", doc["collections"] == nil ? "missing \"collections\"" : "expected an object of collections, found \(doc["collections"]!.preview)")
+            problems.add(doc["collections"] == nil ? .missing : .typeMismatch, "$.collections", doc["collections"] == nil ? "missing \"collections\"" : "expected an object of collections, found \(doc["collections"]!.preview)")
             throw KBLoadError(file: file, problems: problems.items, omitted: problems.omitted)
         }
         var seen = Set<String>()
         var specs: [(Spec, JSON, Int)] = []
         for (c, (cname, cdef)) in colls.enumerated() {
             let path = "$.collections.\(cname)"
-            if !seen.insert(cname).inserted { problems.add(path, "collection '\(cname)' is declared twice"); continue }
-            if !KBLoader.isIdentifier(cname) { problems.add(path, "collection name '\(cname)' is not an identifier (letters, digits, _)") }
+            if !seen.insert(cname).inserted { problems.add(.duplicateName, path, "collection '\(cname)' is declared twice"); continue }
+            if !KBLoader.isIdentifier(cname) { problems.add(.invalidName, path, "collection name '\(cname)' is not an identifier (letters, digits, _)") }
             if let spec = parseSpec(cname, cdef, path: path) { specs.append((spec, cdef, c)) }
         }
         // References may only point at declared collections.
@@ -181,7 +181,7 @@ struct KBLoader {
         for (spec, _, _) in specs {
             for f in spec.fields {
                 if case .ref(let target) = f.type, !names.contains(target) {
-                    problems.add("\(spec.path).fields.\(f.name)", "reference to unknown collection '\(target)'" + (suggest(target, from: names).map { "; did you mean '\($0)'?" } ?? ""))
+                    problems.add(.unknownCollection, "\(spec.path).fields.\(f.name)", "reference to unknown collection '\(target)'" + (suggest(target, from: names).map { "; did you mean '\($0)'?" } ?? ""))
                 }
             }
         }
@@ -210,14 +210,14 @@ struct KBLoader {
         var seen = Set<String>()
         var said = Set<String>()
         for (k, _) in members where !seen.insert(k).inserted && said.insert(k).inserted {
-            problems.add("\(path).\(excerpt(k))", "\"\(excerpt(k))\" is given twice; give it once")
+            problems.add(.duplicateName, "\(path).\(excerpt(k))", "\"\(excerpt(k))\" is given twice; give it once")
         }
     }
 
     mutating func parseHedges(_ j: JSON?) -> HedgeScale {
         guard let j else { return .standard }
         guard case .array(let items) = j, !items.isEmpty else {
-            problems.add("$.hedges", "expected a non-empty array of hedge words, strongest first")
+            problems.add(.invalidSchema, "$.hedges", "expected a non-empty array of hedge words, strongest first")
             return .standard
         }
         var words: [String] = [], aliases: [String: Int] = [:]
@@ -225,21 +225,21 @@ struct KBLoader {
             switch item {
             case .string(let w): words.append(w)
             case .object:
-                guard case .string(let w)? = item["word"] else { problems.add("$.hedges[\(i)]", "expected {\"word\": …, \"aliases\": […]}"); continue }
+                guard case .string(let w)? = item["word"] else { problems.add(.invalidSchema, "$.hedges[\(i)]", "expected {\"word\": …, \"aliases\": […]}"); continue }
                 words.append(w)
                 if case .array(let al)? = item["aliases"] {
                     for (k, a) in al.enumerated() {
-                        if case .string(let s) = a { aliases[s] = words.count - 1 } else { problems.add("$.hedges[\(i)].aliases[\(k)]", "expected string, found \(a.preview)") }
+                        if case .string(let s) = a { aliases[s] = words.count - 1 } else { problems.add(.typeMismatch, "$.hedges[\(i)].aliases[\(k)]", "expected string, found \(a.preview)") }
                     }
                 }
-            default: problems.add("$.hedges[\(i)]", "expected a hedge word, found \(item.preview)")
+            default: problems.add(.invalidSchema, "$.hedges[\(i)]", "expected a hedge word, found \(item.preview)")
             }
         }
-        if Set(words.map { $0.lowercased() }).count != words.count { problems.add("$.hedges", "a hedge word is listed twice") }
+        if Set(words.map { $0.lowercased() }).count != words.count { problems.add(.duplicateName, "$.hedges", "a hedge word is listed twice") }
         if words.count > HedgeScale.maxWords {
             // A rank is one byte: the rows are checked against the first words only, so a
             // word past the bound is an unknown hedge word, never a rank that does not fit.
-            problems.add("$.hedges", "\(words.count) hedge words; at most \(HedgeScale.maxWords)")
+            problems.add(.limitExceeded, "$.hedges", "\(words.count) hedge words; at most \(HedgeScale.maxWords)")
             return HedgeScale(words: Array(words.prefix(HedgeScale.maxWords)), aliases: aliases.filter { $0.value < HedgeScale.maxWords })
         }
         return HedgeScale(words: words, aliases: aliases)
@@ -262,48 +262,48 @@ struct KBLoader {
         switch j {
         case .string(let s):
             if let t = simple(s) { return (t, nil, nil) }
-            problems.add(path, "unknown type '\(excerpt(s))'" + (suggest(s, from: names).map { "; did you mean '\($0)'?" } ?? "") + " (types: \(names.joined(separator: ", ")))")
+            problems.add(.unknownType, path, "unknown type '\(excerpt(s))'" + (suggest(s, from: names).map { "; did you mean '\($0)'?" } ?? "") + " (types: \(names.joined(separator: ", ")))")
             return nil
         case .object(let members):
             refuseRepeatedMembers(members, path: path)
             if case .string(let target)? = j["ref"] {
-                if members.count != 1 { problems.add(path, "a reference type is {\"ref\": \"collection\"} alone") }
+                if members.count != 1 { problems.add(.invalidSchema, path, "a reference type is {\"ref\": \"collection\"} alone") }
                 return (.ref(target), nil, nil)
             }
             if let l = j["list"] {
                 guard case .string(let e) = l, let et = simple(e), et != .list(nil) else {
-                    problems.add(path + ".list", "expected an element type (string, number, bool), found \(l.preview)")
+                    problems.add(.invalidSchema, path + ".list", "expected an element type (string, number, bool), found \(l.preview)")
                     return nil
                 }
                 return (.list(et), nil, nil)
             }
             guard case .string(let base)? = j["type"], let t = simple(base) else {
-                problems.add(path, "expected a type name, {\"ref\": …}, {\"list\": …} or {\"type\": …}")
+                problems.add(.invalidSchema, path, "expected a type name, {\"ref\": …}, {\"list\": …} or {\"type\": …}")
                 return nil
             }
             for (k, _) in members where !["type", "qualifier", "upper"].contains(k) {
-                problems.add(path + "." + k, "unknown member of a field type (type, qualifier, upper)")
+                problems.add(.unknownMember, path + "." + k, "unknown member of a field type (type, qualifier, upper)")
             }
             var q: String?, u: String?
-            if let qj = j["qualifier"] { if case .string(let s) = qj { q = s } else { problems.add(path + ".qualifier", "expected a field name") } }
-            if let uj = j["upper"] { if case .string(let s) = uj { u = s } else { problems.add(path + ".upper", "expected a field name") } }
-            if (q != nil || u != nil) && t != .number() { problems.add(path, "only a number field can have a qualifier") }
+            if let qj = j["qualifier"] { if case .string(let s) = qj { q = s } else { problems.add(.invalidSchema, path + ".qualifier", "expected a field name") } }
+            if let uj = j["upper"] { if case .string(let s) = uj { u = s } else { problems.add(.invalidSchema, path + ".upper", "expected a field name") } }
+            if (q != nil || u != nil) && t != .number() { problems.add(.invalidSchema, path, "only a number field can have a qualifier") }
             return (q != nil || u != nil ? .number(qualified: true) : t, q, u)
         default:
-            problems.add(path, "expected a type, found \(j.preview)")
+            problems.add(.invalidSchema, path, "expected a type, found \(j.preview)")
             return nil
         }
     }
 
     mutating func parseSpec(_ name: String, _ def: JSON, path: String) -> Spec? {
-        guard case .object(let members) = def else { problems.add(path, "expected a collection object, found \(def.preview)"); return nil }
+        guard case .object(let members) = def else { problems.add(.typeMismatch, path, "expected a collection object, found \(def.preview)"); return nil }
         refuseRepeatedMembers(members, path: path)
         let known: Set<String> = ["fields", "key", "measure", "rows", "file", "description", "display"]
         for (k, _) in members where !known.contains(k) {
-            problems.add("\(path).\(excerpt(k))", "unknown member of a collection" + (suggest(k, from: known).map { "; did you mean '\($0)'?" } ?? " (fields, key, measure, rows, file)"))
+            problems.add(.unknownMember, "\(path).\(excerpt(k))", "unknown member of a collection" + (suggest(k, from: known).map { "; did you mean '\($0)'?" } ?? " (fields, key, measure, rows, file)"))
         }
         guard case .object(let fdefs)? = def["fields"], !fdefs.isEmpty else {
-            problems.add("\(path).fields", "a collection needs a non-empty \"fields\" object")
+            problems.add(.missing, "\(path).fields", "a collection needs a non-empty \"fields\" object")
             return nil
         }
         var fields: [Field] = []
@@ -311,44 +311,44 @@ struct KBLoader {
         var ignored = Set<String>()
         for (fname, fdef) in fdefs {
             let fpath = "\(path).fields.\(fname)"
-            if !seen.insert(fname).inserted { problems.add(fpath, "field '\(fname)' is declared twice"); continue }
-            if !KBLoader.isIdentifier(fname) { problems.add(fpath, "field name '\(fname)' is not an identifier (letters, digits, _)") }
+            if !seen.insert(fname).inserted { problems.add(.duplicateName, fpath, "field '\(fname)' is declared twice"); continue }
+            if !KBLoader.isIdentifier(fname) { problems.add(.invalidName, fpath, "field name '\(fname)' is not an identifier (letters, digits, _)") }
             guard let (t, q, u) = parseType(fdef, path: fpath) else { ignored.insert(fname); continue }
             fields.append(Field(name: fname, type: t, qualifierField: q, upperField: u))
         }
         func fieldNamed(_ n: String) -> Field? { fields.first { $0.name == n } }
         for f in fields {
             if let q = f.qualifierField {
-                if let qf = fieldNamed(q) { if qf.type != .string { problems.add("\(path).fields.\(f.name).qualifier", "qualifier field '\(q)' must be a string field") } }
-                else { problems.add("\(path).fields.\(f.name).qualifier", "no field '\(q)' in '\(name)'") }
+                if let qf = fieldNamed(q) { if qf.type != .string { problems.add(.invalidSchema, "\(path).fields.\(f.name).qualifier", "qualifier field '\(q)' must be a string field") } }
+                else { problems.add(.unknownField, "\(path).fields.\(f.name).qualifier", "no field '\(q)' in '\(name)'") }
             }
             if let u = f.upperField {
-                if let uf = fieldNamed(u) { if !uf.type.isNumeric { problems.add("\(path).fields.\(f.name).upper", "upper field '\(u)' must be a number field") } }
-                else { problems.add("\(path).fields.\(f.name).upper", "no field '\(u)' in '\(name)'") }
+                if let uf = fieldNamed(u) { if !uf.type.isNumeric { problems.add(.invalidSchema, "\(path).fields.\(f.name).upper", "upper field '\(u)' must be a number field") } }
+                else { problems.add(.unknownField, "\(path).fields.\(f.name).upper", "no field '\(u)' in '\(name)'") }
             }
         }
         var key: String?
         if let k = def["key"] {
             if case .string(let s) = k, let f = fieldNamed(s) {
-                if f.type != .string { problems.add("\(path).key", "the key field '\(s)' must be a string field") }
+                if f.type != .string { problems.add(.invalidSchema, "\(path).key", "the key field '\(s)' must be a string field") }
                 key = s
             } else if case .null = k {
             } else {
-                problems.add("\(path).key", "expected the name of a field of '\(name)', found \(k.preview)")
+                problems.add(.invalidSchema, "\(path).key", "expected the name of a field of '\(name)', found \(k.preview)")
             }
         }
         var measure: String?
         if let m = def["measure"] {
             if case .string(let s) = m, let f = fieldNamed(s) {
-                if !f.type.isNumeric { problems.add("\(path).measure", "the measure '\(s)' must be a number or percent field, not \(f.type)") }
+                if !f.type.isNumeric { problems.add(.invalidSchema, "\(path).measure", "the measure '\(s)' must be a number or percent field, not \(f.type)") }
                 measure = s
             } else if case .null = m {
             } else {
-                problems.add("\(path).measure", "expected the name of a number field of '\(name)', found \(m.preview)")
+                problems.add(.invalidSchema, "\(path).measure", "expected the name of a number field of '\(name)', found \(m.preview)")
             }
         }
-        if def["rows"] == nil && def["file"] == nil { problems.add(path, "a collection needs \"rows\" or \"file\"") }
-        if def["rows"] != nil && def["file"] != nil { problems.add(path, "give \"rows\" or \"file\", not both") }
+        if def["rows"] == nil && def["file"] == nil { problems.add(.missing, path, "a collection needs \"rows\" or \"file\"") }
+        if def["rows"] != nil && def["file"] != nil { problems.add(.invalidSchema, path, "give \"rows\" or \"file\", not both") }
         return Spec(name: name, fields: fields, key: key, measure: measure, path: path, ignored: ignored)
     }
 
@@ -358,14 +358,14 @@ struct KBLoader {
             // relative to the process's working folder, or any absolute path, is not what
             // the program asked for (KnowledgeBase(json:) documents this).
             guard let baseDirectory else {
-                problems.add("\(spec.path).file", "this KB was given as bytes, with no folder to read files from")
+                problems.add(.fileOutsideFolder, "\(spec.path).file", "this KB was given as bytes, with no folder to read files from")
                 return spec.fields.map { ColumnBuilder(field: $0, hedges: hedges, capacity: 0) }
             }
             let path: String
             switch confined(f, in: baseDirectory) {
             case .success(let p): path = p
             case .failure(let refusal):
-                problems.add("\(spec.path).file", refusal.message)
+                problems.add(.fileOutsideFolder, "\(spec.path).file", refusal.message)
                 return spec.fields.map { ColumnBuilder(field: $0, hedges: hedges, capacity: 0) }
             }
             do {
@@ -381,13 +381,13 @@ struct KBLoader {
                 return builders
             } catch {
                 // A problem inside the file keeps its line (`rows.csv:7`).
-                for p in error.problems { problems.add("\(spec.path).file", p.path == "$" ? p.message : "\(p.path): \(p.message)") }
+                for p in error.problems { problems.add(p.kind, "\(spec.path).file", p.path == "$" ? p.message : "\(p.path): \(p.message)") }
                 return spec.fields.map { ColumnBuilder(field: $0, hedges: hedges, capacity: 0) }
             }
         }
-        if let f = def["file"] { problems.add("\(spec.path).file", "expected a file name, found \(f.preview)") }
+        if let f = def["file"] { problems.add(.typeMismatch, "\(spec.path).file", "expected a file name, found \(f.preview)") }
         guard case .array(let rows)? = def["rows"] else {
-            if let r = def["rows"] { problems.add("\(spec.path).rows", "expected an array of row objects, found \(r.preview)") }
+            if let r = def["rows"] { problems.add(.typeMismatch, "\(spec.path).rows", "expected an array of row objects, found \(r.preview)") }
             return spec.fields.map { ColumnBuilder(field: $0, hedges: hedges, capacity: 0) }
         }
         let deferred = source != nil ? deferredRows[collection] : nil
@@ -397,7 +397,7 @@ struct KBLoader {
         func add(_ row: JSON, _ r: Int) {
             let rpath = "\(spec.path).rows[\(r)]"
             guard case .object(let members) = row else {
-                problems.add(rpath, "expected a row object, found \(row.preview)")
+                problems.add(.typeMismatch, rpath, "expected a row object, found \(row.preview)")
                 for i in builders.indices { builders[i].appendNull() }
                 return
             }
@@ -432,16 +432,16 @@ struct KBLoader {
         var given = [Bool](repeating: false, count: fields.count)
         for (k, v) in members {
             guard let i = index[k] else {
-                if let message = unknown(k) { problems.add("\(path).\(k)", message) }
+                if let message = unknown(k) { problems.add(.unknownField, "\(path).\(k)", message) }
                 continue
             }
             // Keeping one of two values would drop the other unsaid.
-            if given[i] { problems.add("\(path).\(k)", "field given twice"); continue }
+            if given[i] { problems.add(.duplicateName, "\(path).\(k)", "field given twice"); continue }
             given[i] = true
             builders[i].append(v, path: "\(path).\(k)", problems: &problems)
         }
         for i in fields.indices where !given[i] {
-            problems.add(path, "missing field '\(fields[i].name)' (give null for no value)")
+            problems.add(.missing, path, "missing field '\(fields[i].name)' (give null for no value)")
             builders[i].appendNull()
         }
     }
@@ -457,9 +457,9 @@ struct KBLoader {
             if ids.isIdentity && pool.isDistinct { keyPools[spec.name] = (ids, pool); continue }
             var firstRow = [Int32](repeating: -1, count: pool.count)
             for (r, id) in ids.enumerated() {
-                if id == StringPool.null { problems.add(KBLoader.rowPath(spec, r, key), "the key '\(key)' is null"); continue }
+                if id == StringPool.null { problems.add(.missing, KBLoader.rowPath(spec, r, key), "the key '\(key)' is null"); continue }
                 if firstRow[Int(id)] >= 0 {
-                    problems.add(KBLoader.rowPath(spec, r, key), "duplicate key '\(excerpt(pool[id]))' (also in row \(firstRow[Int(id)]))")
+                    problems.add(.duplicateKey, KBLoader.rowPath(spec, r, key), "duplicate key '\(excerpt(pool[id]))' (also in row \(firstRow[Int(id)]))")
                 } else {
                     firstRow[Int(id)] = Int32(r)
                 }
@@ -476,7 +476,7 @@ struct KBLoader {
                 for id in 0..<pool.count where Quantity.kind(of: pool[UInt32(id)].lowercased().trimmingSpaces) == nil { bad[id] = true }
                 for (r, id) in ids.enumerated() where id != StringPool.null && bad[Int(id)] {
                     let word = pool[id]
-                    problems.add(KBLoader.rowPath(spec, r, q), "unknown qualifier '\(excerpt(word))'" + (suggest(word, from: Quantity.words.keys.filter { !$0.isEmpty }).map { "; did you mean '\($0)'?" } ?? "") + " (qualifiers: over, at least, under, up to, about, between …)")
+                    problems.add(.unknownQualifier, KBLoader.rowPath(spec, r, q), "unknown qualifier '\(excerpt(word))'" + (suggest(word, from: Quantity.words.keys.filter { !$0.isEmpty }).map { "; did you mean '\($0)'?" } ?? "") + " (qualifiers: over, at least, under, up to, about, between …)")
                 }
                 // "between" needs its upper bound, at or above the value: without one the row
                 // would read back as an exact number under a "between" label.
@@ -491,14 +491,14 @@ struct KBLoader {
                 for (r, id) in ids.enumerated() where id != StringPool.null && !bad[Int(id)] && !values[r].isNaN {
                     guard isBetween[Int(id)] else { continue }
                     guard let u = f.upperField else {
-                        problems.add(KBLoader.rowPath(spec, r, q), "'between' needs an upper bound: declare \"upper\" in the type of '\(f.name)'")
+                        problems.add(.invalidInterval, KBLoader.rowPath(spec, r, q), "'between' needs an upper bound: declare \"upper\" in the type of '\(f.name)'")
                         continue
                     }
                     let upper = uppers?[r] ?? .nan
                     if upper.isNaN {
-                        problems.add(KBLoader.rowPath(spec, r, u), "'between' needs an upper bound in '\(u)', found null")
+                        problems.add(.invalidInterval, KBLoader.rowPath(spec, r, u), "'between' needs an upper bound in '\(u)', found null")
                     } else if upper < values[r] {
-                        problems.add(KBLoader.rowPath(spec, r, u), "the upper bound \(formatNumber(upper)) is below the value \(formatNumber(values[r])) of '\(f.name)'")
+                        problems.add(.invalidInterval, KBLoader.rowPath(spec, r, u), "the upper bound \(formatNumber(upper)) is below the value \(formatNumber(values[r])) of '\(f.name)'")
                     }
                 }
             }
@@ -518,7 +518,7 @@ struct KBLoader {
                 case .ref(let ids, let pool):
                     guard case .ref(let target) = spec.fields[fi].type, let tk = keyPools[target] else {
                         if case .ref(let target) = spec.fields[fi].type, built.contains(where: { $0.0.name == target }) {
-                            problems.add("\(spec.path).fields.\(spec.fields[fi].name)", "collection '\(target)' has no \"key\", so it cannot be referenced")
+                            problems.add(.invalidSchema, "\(spec.path).fields.\(spec.fields[fi].name)", "collection '\(target)' has no \"key\", so it cannot be referenced")
                         }
                         cols.append(.ref(Stored([Int32](repeating: -1, count: ids.count))))
                         continue
@@ -533,7 +533,7 @@ struct KBLoader {
                         if t < 0 {
                             let key = pool[id]
                             let candidates = (0..<min(tk.pool.count, 5000)).map { tk.pool[UInt32($0)] }
-                            problems.add(KBLoader.rowPath(spec, r, spec.fields[fi].name), "dangling reference: no row of '\(target)' has key '\(key)'" + (suggest(key, from: candidates).map { "; did you mean '\($0)'?" } ?? ""))
+                            problems.add(.danglingReference, KBLoader.rowPath(spec, r, spec.fields[fi].name), "dangling reference: no row of '\(target)' has key '\(key)'" + (suggest(key, from: candidates).map { "; did you mean '\($0)'?" } ?? ""))
                         }
                         rows[r] = t
                     }

@@ -14,12 +14,12 @@ extension KBLoader {
             var declared = true
             for (p, i) in zip(KBLoader.provenanceFields, at) {
                 guard let i else {
-                    problems.add("\(spec.path).fields", "'\(p.name)' is missing: a collection with provenance declares inferred, reason and basis together")
+                    problems.add(.missing, "\(spec.path).fields", "'\(p.name)' is missing: a collection with provenance declares inferred, reason and basis together")
                     declared = false
                     continue
                 }
                 if spec.fields[i].type != p.type {
-                    problems.add("\(spec.path).fields.\(p.name)", "the provenance field '\(p.name)' must be \(p.name == "reason" ? "\"string\"" : "{\"list\": \"string\"}")")
+                    problems.add(.invalidSchema, "\(spec.path).fields.\(p.name)", "the provenance field '\(p.name)' must be \(p.name == "reason" ? "\"string\"" : "{\"list\": \"string\"}")")
                     declared = false
                 }
             }
@@ -39,29 +39,29 @@ extension KBLoader {
                     guard case .string(let name) = v else { continue }
                     let path = "\(spec.path).rows[\(r)].inferred[\(k)]"
                     if !names.contains(name) {
-                        problems.add(path, "'\(name)' is not a field of '\(spec.name)'" + (suggest(name, from: names).map { "; did you mean '\($0)'?" } ?? ""))
+                        problems.add(.unknownField, path, "'\(name)' is not a field of '\(spec.name)'" + (suggest(name, from: names).map { "; did you mean '\($0)'?" } ?? ""))
                     } else if !seen.insert(name).inserted {
-                        problems.add(path, "'\(name)' is listed twice")
+                        problems.add(.duplicateName, path, "'\(name)' is listed twice")
                     }
                 }
                 let reasonID = reasonIDs[r]
                 let reason = reasonID == StringPool.null ? "" : reasonPool[reasonID]
                 let rests = basis[r] ?? []
                 if fields.isEmpty {
-                    if reasonID != StringPool.null { problems.add(KBLoader.rowPath(spec, r, "reason"), "a reason, but no field is inferred: name the fields in 'inferred'") }
-                    if !rests.isEmpty { problems.add(KBLoader.rowPath(spec, r, "basis"), "sentences an inference rests on, but no field is inferred") }
+                    if reasonID != StringPool.null { problems.add(.invalidProvenance, KBLoader.rowPath(spec, r, "reason"), "a reason, but no field is inferred: name the fields in 'inferred'") }
+                    if !rests.isEmpty { problems.add(.invalidProvenance, KBLoader.rowPath(spec, r, "basis"), "sentences an inference rests on, but no field is inferred") }
                 } else if reason.trimmingSpaces.isEmpty {
-                    problems.add(KBLoader.rowPath(spec, r, "reason"), "\(fields.map(\.text).joined(separator: ", ")) \(fields.count == 1 ? "is" : "are") inferred: say why in 'reason'")
+                    problems.add(.invalidProvenance, KBLoader.rowPath(spec, r, "reason"), "\(fields.map(\.text).joined(separator: ", ")) \(fields.count == 1 ? "is" : "are") inferred: say why in 'reason'")
                 }
                 for (k, v) in rests.enumerated() {
                     guard case .string(let s) = v else { continue }
                     let path = "\(spec.path).rows[\(r)].basis[\(k)]"
                     guard let sentences else {
-                        problems.add(path, "no collection '\(target)' with a key for '\(s)' to name")
+                        problems.add(.unknownCollection, path, "no collection '\(target)' with a key for '\(s)' to name")
                         continue
                     }
                     if sentences.pool.lookup(s) == nil {
-                        problems.add(path, "no row of '\(target)' has key '\(s)'")
+                        problems.add(.danglingReference, path, "no row of '\(target)' has key '\(s)'")
                     }
                 }
             }

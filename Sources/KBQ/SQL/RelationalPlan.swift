@@ -21,8 +21,9 @@ indirect enum SQLExpr: Sendable {
     /// The value of `x` in the first row of a group in `order` (an aggregate): the row
     /// `min` and `max` of intervals pick, qualifier and all.
     case firstBy(SQLExpr, [SQLOrder])
-    /// Whether any row's value is true (an aggregate): `bool_or`, or `max` in SQLite.
-    case anyTrue(SQLExpr)
+    /// Whether every row's value is true, NULLs ignored (an aggregate): `bool_and`, or
+    /// `min` in SQLite; NULL when every value is.
+    case allTrue(SQLExpr)
     /// `row_number() OVER (ORDER BY …)`: a subquery's order, kept as a column.
     case rowNumber([SQLOrder])
     /// A bind parameter: which part of which kbq parameter. The generator numbers them as it

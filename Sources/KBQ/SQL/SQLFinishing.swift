@@ -29,9 +29,17 @@ extension SQLStatement {
             rows[name] = table.rows
         }
         let document = f.layout.document { c in rows[c.name] ?? [] }
-        let kb: KnowledgeBase
+        var kb: KnowledgeBase
         do { kb = try KnowledgeBase(json: Array(document.utf8), name: f.layout.kb.name) } catch {
             throw Diagnostic(.unsupportedOnEngine, "the rows the database gave do not make a KB: \(error)", at: range)
+        }
+        // The statement is checked again over these rows: a collection read only in part must
+        // still be checked as the whole (its row count and dictionaries), or a literal its
+        // filter left out would be warned about as matching nothing.
+        if let name = f.filtered, let whole = f.layout.kb.collection(name) {
+            var dictionaries: [Int: StringPool] = [:]
+            for i in whole.fields.indices { if let d = f.layout.kb.dictionary(of: whole, field: i) { dictionaries[i] = d } }
+            kb = kb.with(rowsElsewhere: [name: RowsElsewhere(count: f.layout.kb.rowCount(of: whole), dictionaries: dictionaries)])
         }
         // The statement stands last, after the lets it reads: its ranges map back by one shift.
         let prefix = f.lets.map { $0 + "\n" }.joined()

@@ -69,7 +69,7 @@ final class SQLGenerator {
                 fields.append("'v', \(expr(x))")
                 return "element_at(array_sort(collect_list(named_struct(" + fields.joined(separator: ", ") + "))), 1).v"
             }
-        case .anyTrue(let a): return (dialect == .sqlite ? "max(" : "bool_or(") + expr(a) + ")"
+        case .allTrue(let a): return (dialect == .sqlite ? "min(" : "bool_and(") + expr(a) + ")"
         case .parameter(let use):
             if dialect.numbersPlaceholders, let i = parameters.firstIndex(of: use) { return dialect.placeholder(i + 1) }
             parameters.append(use)
@@ -100,8 +100,10 @@ final class SQLGenerator {
             case .spark, .duckdb: return expr(a)
             }
         case .divide(let a, let b):
-            if dialect.integerDivisionTruncates { return "(CAST(\(expr(a)) AS \(dialect.doubleType)) / \(expr(b)))" }
-            return "(" + expr(a) + " / " + expr(b) + ")"
+            // kbq's x / 0 is null; PostgreSQL (and Spark in ANSI mode) would refuse the statement.
+            let divisor = "NULLIF(" + expr(b) + ", 0)"
+            if dialect.integerDivisionTruncates { return "(CAST(\(expr(a)) AS \(dialect.doubleType)) / \(divisor))" }
+            return "(" + expr(a) + " / " + divisor + ")"
         }
     }
 

@@ -52,7 +52,7 @@ public struct SQLLayout: Sendable {
     /// The name of the metadata table.
     public static let metaTable = "kbq_meta"
     /// The layout version kept in the metadata table; a client refuses another.
-    public static let version = 1
+    public static let version = 2
 
     /// The tables, in the KB's collection order.
     public let tables: [Table]
@@ -136,7 +136,7 @@ public struct SQLLayout: Sendable {
     /// The metadata rows: (key, value).
     public var metadata: [(key: String, value: String)] {
         [("version", String(SQLLayout.version)), ("name", kb.name), ("schema", schemaDocument),
-         ("tables", tables.map(\.name).joined(separator: "\n")),
+         ("tables", tables.map(\.name).joined(separator: "\n")), ("rows", rowsElsewhereDocument),
          ("percent", tables.filter { $0.columns.contains { $0.kind == .percentFlag } }.map(\.name).joined(separator: "\n"))]
     }
 
@@ -190,24 +190,64 @@ public struct SQLLayout: Sendable {
     /// nothing is warned about), and a client must check as the file does.
     public static let rowsKeptForChecking = 4096
 
+    /// A text field's dictionary is kept in the metadata up to this many strings and
+    /// ``dictionaryBytesKept`` bytes (as many as checking searches for near values); past
+    /// either, checking on the database warns about no literal of that field.
+    public static let dictionaryStringsKept = 100_000
+    /// See ``dictionaryStringsKept``.
+    public static let dictionaryBytesKept = 4 << 20
+
     /// The KB as a KB file (docs/KB-FORMAT.md), with the rows of small collections only
     /// (``rowsKeptForChecking``): what a client loads to check queries against the database.
+    /// A kept row's reference into a collection whose rows are not kept is written as null
+    /// (it would dangle): checking follows references only into small collections.
     var schemaDocument: String {
-        // A kept collection that refers into one whose rows are not kept would not load (its
-        // references would dangle): its rows go too, until what is kept refers only inside.
-        var kept = Set(kb.collections.filter { $0.count <= SQLLayout.rowsKeptForChecking }.map(\.name))
-        var changed = true
-        while changed {
-            changed = false
-            for c in kb.collections where kept.contains(c.name) {
-                let targets = c.fields.compactMap { f -> String? in if case .ref(let t) = f.type { return t } else { return nil } }
-                if targets.contains(where: { !kept.contains($0) }) { kept.remove(c.name); changed = true }
-            }
-        }
+        let kept = Set(kb.collections.filter { $0.count <= SQLLayout.rowsKeptForChecking }.map(\.name))
         return document { c in
             guard kept.contains(c.name) else { return [] }
-            return (0..<c.count).map { r in c.fields.indices.map { c.value(row: r, column: $0, kb: kb) } }
+            let dangling = c.fields.map { f in if case .ref(let t) = f.type { return !kept.contains(t) }; return false }
+            return (0..<c.count).map { r in c.fields.indices.map { dangling[$0] ? .null : c.value(row: r, column: $0, kb: kb) } }
         }
+    }
+
+    /// What checking reads of the collections whose rows the schema document does not keep,
+    /// as JSON: `{"NAME": {"count": N, "dictionaries": {"FIELD": ["a", "b", …]}}}`, the
+    /// dictionaries of text fields whose strings the KB interned, within the bounds above.
+    var rowsElsewhereDocument: String {
+        var out: [String] = []
+        for c in kb.collections where c.count > SQLLayout.rowsKeptForChecking {
+            var fields: [String] = []
+            for (i, f) in c.fields.enumerated() {
+                guard let pool = kb.dictionary(of: c, field: i), pool.count <= SQLLayout.dictionaryStringsKept,
+                      pool.byteCount <= SQLLayout.dictionaryBytesKept else { continue }
+                fields.append(jsonQuote(f.name) + ": [" + (0..<pool.count).map { jsonQuote(pool[UInt32($0)]) }.joined(separator: ", ") + "]")
+            }
+            out.append(jsonQuote(c.name) + ": {\"count\": \(c.count), \"dictionaries\": {" + fields.joined(separator: ", ") + "}}")
+        }
+        return "{" + out.joined(separator: ",\n") + "}"
+    }
+
+    /// Reads ``rowsElsewhereDocument`` back, for the collections of `kb`.
+    static func rowsElsewhere(_ document: String, of kb: KnowledgeBase) throws(SQLError) -> [String: RowsElsewhere] {
+        let bad = SQLError("the database's KB metadata ('rows') does not read: push the KB again")
+        guard let json = try? JSONParser.parse(Array(document.utf8)), case .object(let collections) = json else { throw bad }
+        var out: [String: RowsElsewhere] = [:]
+        for (name, entry) in collections {
+            guard let c = kb.collection(name), case .object(let parts) = entry,
+                  case .number(let count)? = parts.first(where: { $0.0 == "count" })?.1, count >= 0, count <= Double(Int32.max)
+            else { throw bad }
+            var dictionaries: [Int: StringPool] = [:]
+            if case .object(let fields)? = parts.first(where: { $0.0 == "dictionaries" })?.1 {
+                for (field, strings) in fields {
+                    guard let fi = c.fieldIndex[field], case .array(let items) = strings else { throw bad }
+                    var pool = StringPool(expectedCount: items.count)
+                    for case .string(let s) in items { _ = pool.intern(s) }
+                    dictionaries[fi] = pool
+                }
+            }
+            out[name] = RowsElsewhere(count: Int(count), dictionaries: dictionaries)
+        }
+        return out
     }
 
     /// The KB as a KB file whose collections hold the rows `rows` gives (each row's values in

@@ -47,10 +47,11 @@ public struct SQLSession: Sendable {
         do { kb = try KnowledgeBase(json: Array(document.utf8), name: metadata["name"] ?? "kb") } catch {
             throw SQLError("the database's KB schema does not load: \(error)")
         }
-        self.schema = kb
+        let elsewhere = try SQLLayout.rowsElsewhere(metadata["rows"] ?? "{}", of: kb)
+        self.schema = kb.with(rowsElsewhere: elsewhere)
         self.dialect = dialect
         let percent = Set((metadata["percent"] ?? "").split(separator: "\n").map(String.init))
-        self.layout = try SQLLayout(kb, percentCollections: percent)
+        self.layout = try SQLLayout(self.schema, percentCollections: percent)
     }
 
     /// Checks `source` and translates every statement. A script with any error translates
@@ -173,7 +174,8 @@ public struct SQLSession: Sendable {
         let construct = why.message.hasSuffix(" does not run in SQL yet") ? String(why.message.dropLast(24)) : why.message
         s.fetches = fetches
         s.finishing = SQLStatement.Finishing(lets: texts, statement: text, sourceName: source.name, layout: layout,
-                                             rowLimit: finishingRowLimit, construct: construct, engine: dialect.engineName)
+                                             rowLimit: finishingRowLimit, construct: construct, engine: dialect.engineName,
+                                             filtered: pushable)
         return s
     }
 }
@@ -221,6 +223,8 @@ public struct SQLStatement: Sendable {
         /// What SQL does not express ("compare"), and the engine, for the row limit's error.
         var construct: String
         var engine: String
+        /// The collection read through the statement's leading `where` clauses, not whole.
+        var filtered: String?
     }
 
     init(kind: Kind, select: RelationalSelect?, columns: SQLTranslator.Frame?, output: RowShape, translator: SQLTranslator,

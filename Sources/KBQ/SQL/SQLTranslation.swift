@@ -162,7 +162,7 @@ struct SQLTranslator {
             if f.limited || f.grouped { f = wrap(f) }
             var cols: [SQLColumnValue] = [], groupBy: [SQLExpr] = [], order: [SQLOrder] = []
             for k in keys {
-                let v = try value(k.expr, &f)
+                let v = SQLTranslator.groupKey(try value(k.expr, &f))
                 cols.append(v)
                 groupBy += v.named.map(\.expr)
                 order += sortKeys(v, descending: false)
@@ -181,7 +181,10 @@ struct SQLTranslator {
             f.select.groupBy = groupBy
             f.columns = cols
             f.names = keys.map(\.name) + aggregates.map(\.name)
-            // Groups come out in key order, as on the file.
+            // Groups come out in key order, as on the file; groups whose keys sort alike
+            // (about 1 and up to 1: intervals sort by their stated number) in the order they
+            // were first met in.
+            if let row = f.row { order.append(SQLOrder(expr: .call("min", [row]), descending: false)) }
             f.order = order
             f.row = nil
             f.grouped = true
@@ -309,11 +312,7 @@ struct SQLTranslator {
                 case .stated: return SQLColumnValue(type: e.type, parts: .number(stated, percent: percent))
                 case .qualifier:
                     guard let word else { return SQLColumnValue(type: .string, parts: .single(.null)) }
-                    // As Quantity reads the word: lower case, no spaces around it; none is null,
-                    // and so is the word of an exact number ("exactly 5" is the number 5).
-                    let w = SQLExpr.call("lower", [.call("trim", [word])])
-                    let exact = SQLExpr.and(.binary("=", lo, hi), .and(.not(loOpen), .not(hiOpen)))
-                    return SQLColumnValue(type: .string, parts: .single(.caseWhen([(.or(.binary("=", w, .text("")), exact), .null)], w)))
+                    return SQLColumnValue(type: .string, parts: .single(SQLTranslator.qualifierWord(word, lo: lo, hi: hi, loOpen: loOpen, hiOpen: hiOpen)))
                 default:
                     // An open end has no number: null, as on the file.
                     let bound = fn == .low ? lo : hi
@@ -326,6 +325,33 @@ struct SQLTranslator {
         default:
             throw unsupported("this expression", e.range)
         }
+    }
+
+    /// The qualifier word as Quantity reads it: lower case, no spaces around it; none is
+    /// null, and so is the word of an exact number ("exactly 5" is the number 5).
+    static func qualifierWord(_ word: SQLExpr, lo: SQLExpr, hi: SQLExpr, loOpen: SQLExpr, hiOpen: SQLExpr) -> SQLExpr {
+        let w = SQLExpr.call("lower", [.call("trim", [word])])
+        let exact = SQLExpr.and(.binary("=", lo, hi), .and(.not(loOpen), .not(hiOpen)))
+        return .caseWhen([(.or(.binary("=", w, .text("")), exact), .null)], w)
+    }
+
+    /// A group key as kbq compares values: an interval by its stated number, bounds and
+    /// percent-ness with its word as Quantity reads it, so that `exactly 5` and `5` (and
+    /// `Over 5` and `over 5`) are one group; the upper bound shown is the interval's own.
+    /// A null number is one group, whatever its row's unit or qualifier says.
+    static func groupKey(_ v: SQLColumnValue) -> SQLColumnValue {
+        var key = v
+        switch v.parts {
+        case .number(let x, let p?):
+            key.parts = .number(x, percent: .caseWhen([(.isNull(x, negated: false), .null)], p))
+        case .quantity(let x, let q, let u, let lo, let hi, let loOpen, let hiOpen, let p):
+            func known(_ e: SQLExpr) -> SQLExpr { .caseWhen([(.isNull(x, negated: false), .null)], e) }
+            key.parts = .quantity(value: x, qualifier: q.map { known(qualifierWord($0, lo: lo, hi: hi, loOpen: loOpen, hiOpen: hiOpen)) },
+                                  upper: u.map { _ in known(hi) }, lo: known(lo), hi: known(hi), loOpen: known(loOpen),
+                                  hiOpen: known(hiOpen), percent: p.map(known))
+        default: break
+        }
+        return key
     }
 
     private func constant(_ v: Value, _ type: FieldType, _ range: SourceRange) throws(Diagnostic) -> SQLColumnValue {
@@ -414,13 +440,26 @@ struct SQLTranslator {
             picked.parts = v.reading { SQLExpr.firstBy($0, keys) }
             return picked
         }
-        let x: SQLExpr, percent: SQLExpr?
+        let x: SQLExpr, rowPercent: SQLExpr?
         switch v.parts {
-        case .number(let e, let p): x = e; percent = p.map(SQLExpr.anyTrue)
-        case .single(let e) where v.type == .percent: x = e; percent = nil
+        case .number(let e, let p): x = e; rowPercent = p
+        case .single(let e) where v.type == .percent: x = e; rowPercent = nil
         // The spread of intervals is that of their stated numbers, as compare's spread.
-        case .quantity(let e, _, _, _, _, _, _, let p) where a.function == .spread: x = e; percent = p.map(SQLExpr.anyTrue)
+        case .quantity(let e, _, _, _, _, _, _, let p) where a.function == .spread: x = e; rowPercent = p
         default: throw unsupported("\(a.function.rawValue)() of \(v.type)", a.range)
+        }
+        // As the file's aggregates: min and max are the value of the row they pick (a
+        // percent when that row's is); a sum, mean or spread is a percent only when every
+        // value is one (76.6% and 3,000,000 shells are not 3,000,076.6%).
+        var percent: SQLExpr?
+        if let p = rowPercent {
+            switch a.function {
+            case .min, .max:
+                guard let row = f.row else { throw unsupported("\(a.function.rawValue)() of numbers some of which are percents, after a group", a.range) }
+                percent = .firstBy(p, [SQLOrder(expr: x, descending: a.function == .max), SQLOrder(expr: row, descending: false)])
+            default:
+                percent = .allTrue(.caseWhen([(.isNull(x, negated: true), p)], .null))
+            }
         }
         let result: SQLExpr
         switch a.function {
@@ -435,24 +474,24 @@ struct SQLTranslator {
     // MARK: Conditions
 
     /// A condition as (yes, possible): SQL predicates for "certainly true" and "true or
-    /// maybe"; both NULL when kbq's answer is unknown.
-    private mutating func condition(_ e: CheckedExpr, _ f: inout Frame) throws(Diagnostic) -> (yes: SQLExpr, possible: SQLExpr) {
+    /// maybe"; both NULL when kbq's answer is unknown. With `exact` false only where each is
+    /// TRUE matters (a `where` keeps those rows), not whether it is FALSE or NULL, which
+    /// keeps the SQL of `and` and `or` plain (and their indexes usable); under `not` it does.
+    private mutating func condition(_ e: CheckedExpr, _ f: inout Frame, exact: Bool = false) throws(Diagnostic) -> (yes: SQLExpr, possible: SQLExpr) {
         switch e.kind {
         case .and(let a, let b):
-            let x = try condition(a, &f), y = try condition(b, &f)
-            return (.and(x.yes, y.yes), .and(x.possible, y.possible))
+            return SQLTranslator.and(try condition(a, &f, exact: exact), try condition(b, &f, exact: exact), exact: exact)
         case .or(let a, let b):
-            let x = try condition(a, &f), y = try condition(b, &f)
-            return (.or(x.yes, y.yes), .or(x.possible, y.possible))
+            return SQLTranslator.or(try condition(a, &f, exact: exact), try condition(b, &f, exact: exact), exact: exact)
         case .not(let a):
-            let x = try condition(a, &f)
+            let x = try condition(a, &f, exact: true)
             return (.not(x.possible), .not(x.yes))
         case .compare(let op, let a, let b):
             return try compare(op, try value(a, &f), try value(b, &f), e.range)
         case .between(let x, let lo, let hi, let negated):
             let v = try value(x, &f)
             let ge = try compare(.ge, v, try value(lo, &f), e.range), le = try compare(.le, v, try value(hi, &f), e.range)
-            let both = (yes: SQLExpr.and(ge.yes, le.yes), possible: SQLExpr.and(ge.possible, le.possible))
+            let both = SQLTranslator.and(ge, le, exact: exact || negated)
             return negated ? (.not(both.possible), .not(both.yes)) : both
         case .isNull(let x, let negated):
             let v = try value(x, &f)
@@ -464,7 +503,7 @@ struct SQLTranslator {
             var any: (yes: SQLExpr, possible: SQLExpr)?
             for item in items {
                 let c = try compare(.eq, v, try value(item, &f), e.range)
-                any = any.map { (.or($0.yes, c.yes), .or($0.possible, c.possible)) } ?? c
+                any = any.map { SQLTranslator.or($0, c, exact: exact || negated) } ?? c
             }
             guard let any else { return (.bool(false), .bool(false)) }
             return negated ? (.not(any.possible), .not(any.yes)) : any
@@ -488,6 +527,26 @@ struct SQLTranslator {
         case .inValues: throw unsupported("in with a list parameter", e.range)
         default: throw unsupported("this condition", e.range)
         }
+    }
+
+    /// kbq's `and`: *no* if either side is, else *unknown* if either is, else *maybe* if
+    /// either is, else *yes*. SQL's AND of the `possible` sides says exactly that; of the
+    /// `yes` sides it says FALSE for *maybe* and *unknown*, where kbq says *unknown*.
+    static func and(_ x: (yes: SQLExpr, possible: SQLExpr), _ y: (yes: SQLExpr, possible: SQLExpr),
+                    exact: Bool) -> (yes: SQLExpr, possible: SQLExpr) {
+        let yes = SQLExpr.and(x.yes, y.yes), possible = SQLExpr.and(x.possible, y.possible)
+        guard exact else { return (yes, possible) }
+        return (.caseWhen([(.isNull(possible, negated: false), .null)], yes), possible)
+    }
+
+    /// kbq's `or`: *yes* if either side is, else *maybe* if either is, else *unknown* if
+    /// either is, else *no*. SQL's OR of the `possible` sides says exactly that; of the `yes`
+    /// sides it says NULL for *maybe* or *unknown*, where kbq says *maybe* (not yes).
+    static func or(_ x: (yes: SQLExpr, possible: SQLExpr), _ y: (yes: SQLExpr, possible: SQLExpr),
+                   exact: Bool) -> (yes: SQLExpr, possible: SQLExpr) {
+        let yes = SQLExpr.or(x.yes, y.yes), possible = SQLExpr.or(x.possible, y.possible)
+        guard exact else { return (yes, possible) }
+        return (.call("coalesce", [yes, .not(possible)]), possible)
     }
 
     /// `a op b` on two columns of comparable types, with kbq's meaning. A percent literal

@@ -195,14 +195,19 @@ public final class KnowledgeBase: Sendable {
     /// are checked when first read, not when the file is opened): one log per compiled file
     /// this KB's collections come from, none for other KBs.
     let damage: [DamageLog]
+    /// For a KB whose rows live in a database (`kbq --db`): what checking reads of the
+    /// collections whose rows this KB does not hold, by name. Empty for every other KB.
+    let rowsElsewhere: [String: RowsElsewhere]
 
-    init(name: String, title: String?, collections: [KBCollection], hedges: HedgeScale, damage: [DamageLog] = []) {
+    init(name: String, title: String?, collections: [KBCollection], hedges: HedgeScale, damage: [DamageLog] = [],
+         rowsElsewhere: [String: RowsElsewhere] = [:]) {
         self.name = name
         self.title = title
         self.loaded = collections
         self.lazy = nil
         self.hedges = hedges
         self.damage = damage
+        self.rowsElsewhere = rowsElsewhere
         var m: [String: Int] = [:]
         for (i, c) in collections.enumerated() { m[c.name] = i }
         byName = m
@@ -216,6 +221,7 @@ public final class KnowledgeBase: Sendable {
         self.lazy = collections
         self.hedges = hedges
         self.damage = damage
+        self.rowsElsewhere = [:]
         var m: [String: Int] = [:]
         for (i, n) in names.enumerated() { m[n] = i }
         byName = m
@@ -225,6 +231,38 @@ public final class KnowledgeBase: Sendable {
     public func collection(_ name: String) -> KBCollection? {
         guard let i = byName[name] else { return nil }
         return lazy?[i] ?? loaded[i]
+    }
+}
+
+/// What checking reads of a collection whose rows are elsewhere (in a database, for
+/// `kbq --db`): how many rows it has, which decides whether a reference to it is matched by
+/// name at check time, and the dictionaries of its text fields, against which a literal
+/// that matches nothing is warned about.
+struct RowsElsewhere: Sendable {
+    /// How many rows the collection has.
+    var count: Int
+    /// By field index: the distinct strings of a text field, when they are known (a field
+    /// whose strings are not interned, or are too many to keep, has none).
+    var dictionaries: [Int: StringPool]
+}
+
+extension KnowledgeBase {
+    /// This KB, for checking, with what is known of the collections whose rows it does not
+    /// hold (their rows are in a database).
+    func with(rowsElsewhere: [String: RowsElsewhere]) -> KnowledgeBase {
+        KnowledgeBase(name: name, title: title, collections: collections, hedges: hedges, damage: damage, rowsElsewhere: rowsElsewhere)
+    }
+
+    /// How many rows `c` has, here or in the database that holds its rows.
+    func rowCount(of c: KBCollection) -> Int { rowsElsewhere[c.name]?.count ?? c.count }
+
+    /// The distinct strings of text field `field` of `c`, when they are known: nil for a
+    /// field whose strings are not interned (equal strings may have several ids), or whose
+    /// rows are in a database that did not keep them.
+    func dictionary(of c: KBCollection, field: Int) -> StringPool? {
+        if let elsewhere = rowsElsewhere[c.name] { return elsewhere.dictionaries[field] }
+        guard field >= 0, field < c.fields.count, case .string(_, let pool) = c.columns[field], pool.isDistinct else { return nil }
+        return pool
     }
 }
 

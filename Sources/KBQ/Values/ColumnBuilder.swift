@@ -2,8 +2,8 @@
 struct ProblemList {
     var items: [KBProblem] = []
     var omitted = 0
-    mutating func add(_ path: @autoclosure () -> String, _ message: @autoclosure () -> String) {
-        if items.count < KBLoadError.maxProblems { items.append(KBProblem(path: path(), message: message())) } else { omitted += 1 }
+    mutating func add(_ kind: KBProblem.Kind, _ path: @autoclosure () -> String, _ message: @autoclosure () -> String) {
+        if items.count < KBLoadError.maxProblems { items.append(KBProblem(kind, path: path(), message: message())) } else { omitted += 1 }
     }
     var isEmpty: Bool { items.isEmpty && omitted == 0 }
 }
@@ -109,7 +109,7 @@ struct ColumnBuilder {
     /// Appends a JSON value; on a type error appends null and records the problem.
     mutating func append(_ v: JSON, path: @autoclosure () -> String, problems: inout ProblemList) {
         func wrong(_ expected: String) {
-            problems.add(path(), "expected \(expected), found \(v.preview)")
+            problems.add(.typeMismatch, path(), "expected \(expected), found \(v.preview)")
             appendNull()
         }
         if case .null = v { appendNull(); return }
@@ -133,7 +133,7 @@ struct ColumnBuilder {
             guard case .string(let s) = v else { return wrong("a hedge word") }
             guard let r = hedges.rank(of: s), r < HedgeScale.maxWords else {
                 let hint = suggest(s, from: hedges.words).map { " (did you mean '\($0)'?)" } ?? ""
-                problems.add(path(), "unknown hedge word '\(excerpt(s))'\(hint); the KB's hedge words are: \(ColumnBuilder.listing(hedges))")
+                problems.add(.unknownHedge, path(), "unknown hedge word '\(excerpt(s))'\(hint); the KB's hedge words are: \(ColumnBuilder.listing(hedges))")
                 appendNull()
                 return
             }
@@ -156,7 +156,7 @@ struct ColumnBuilder {
                 case (.bool(let b), .bool?), (.bool(let b), nil): out.append(.bool(b))
                 case (.null, _): out.append(.null)
                 default:
-                    problems.add(path() + "[\(i)]", "expected \(elem.map { "\($0)" } ?? "string, number or bool"), found \(item.preview)")
+                    problems.add(.typeMismatch, path() + "[\(i)]", "expected \(elem.map { "\($0)" } ?? "string, number or bool"), found \(item.preview)")
                 }
             }
             lists.append(out)
@@ -205,7 +205,7 @@ struct ColumnBuilder {
         switch kind {
         case .string, .ref:
             if pool.byteCount + s.count > StringPool.maxBytes {
-                problems.add(path(), "the column '\(field.name)' holds more than \(StringPool.maxBytes) bytes of text, the most one column can hold")
+                problems.add(.limitExceeded, path(), "the column '\(field.name)' holds more than \(StringPool.maxBytes) bytes of text, the most one column can hold")
                 appendNull()
                 return
             }
@@ -213,7 +213,7 @@ struct ColumnBuilder {
             let known = pool.count
             let id = pool.intern(s)
             if pool.count > known, !ColumnBuilder.isUTF8(s) {
-                problems.add(path(), "text is not valid UTF-8 (save the file as UTF-8)")
+                problems.add(.encoding, path(), "text is not valid UTF-8 (save the file as UTF-8)")
                 appendNull()
                 return
             }
@@ -224,7 +224,7 @@ struct ColumnBuilder {
                 text = UnsafeBufferPointer(rebasing: s[0..<(s.count - 1)])
             }
             guard let d = parseDouble(text), d.isFinite else {
-                problems.add(path(), "expected a number, found \"\(excerpt(String(decoding: s.prefix(200), as: UTF8.self)))\"")
+                problems.add(.typeMismatch, path(), "expected a number, found \"\(excerpt(String(decoding: s.prefix(200), as: UTF8.self)))\"")
                 appendNull()
                 return
             }
@@ -232,7 +232,7 @@ struct ColumnBuilder {
             count += 1
         case .date:
             guard let d = PartialDate.parse(utf8: s) else {
-                problems.add(path(), "expected a date (2024, 2024-06 or 2024-06-19), found \"\(excerpt(String(decoding: s.prefix(200), as: UTF8.self)))\"")
+                problems.add(.invalidDate, path(), "expected a date (2024, 2024-06 or 2024-06-19), found \"\(excerpt(String(decoding: s.prefix(200), as: UTF8.self)))\"")
                 appendNull()
                 return
             }
@@ -241,7 +241,7 @@ struct ColumnBuilder {
         case .bool:
             let t = String(decoding: s, as: UTF8.self).lowercased()
             if t == "true" || t == "false" { append(.bool(t == "true"), path: path(), problems: &problems) } else {
-                problems.add(path(), "expected true or false, found \"\(excerpt(t))\"")
+                problems.add(.typeMismatch, path(), "expected true or false, found \"\(excerpt(t))\"")
                 appendNull()
             }
         case .hedge:
@@ -321,32 +321,32 @@ struct ColumnBuilder {
         switch v {
         case .string(let s):
             if let d = PartialDate.parse(s) { return d }
-            problems.add(path, "expected a date (\"2024\", \"2024-06\" or \"2024-06-19\"), found \(v.preview)")
+            problems.add(.invalidDate, path, "expected a date (\"2024\", \"2024-06\" or \"2024-06-19\"), found \(v.preview)")
             return nil
         case .object(let members):
             let known: Set<String> = ["from", "to", "after", "before", "by"]
             for (k, _) in members where !known.contains(k) {
-                problems.add(path + "." + k, "unknown member of a date object (use from/to, or after/before with by)")
+                problems.add(.unknownMember, path + "." + k, "unknown member of a date object (use from/to, or after/before with by)")
                 return nil
             }
             func sub(_ k: String) -> PartialDate?? {
                 guard let j = v[k] else { return .some(nil) }
                 if case .null = j { return .some(nil) }
                 guard case .string(let s) = j, let d = PartialDate.parse(s) else {
-                    problems.add(path + "." + k, "expected a date (\"2024\", \"2024-06\" or \"2024-06-19\"), found \(j.preview)")
+                    problems.add(.invalidDate, path + "." + k, "expected a date (\"2024\", \"2024-06\" or \"2024-06-19\"), found \(j.preview)")
                     return nil
                 }
                 return .some(d)
             }
             if v["from"] != nil {
                 guard let from = sub("from"), let to = sub("to") else { return nil }
-                guard let f = from else { problems.add(path + ".from", "a span needs a start date"); return nil }
-                if let t = to, t.hi < f.lo { problems.add(path + ".to", "the span ends before it starts"); return nil }
+                guard let f = from else { problems.add(.invalidDate, path + ".from", "a span needs a start date"); return nil }
+                if let t = to, t.hi < f.lo { problems.add(.invalidDate, path + ".to", "the span ends before it starts"); return nil }
                 return PartialDate(from: f, to: to)
             }
             let after = v["after"] != nil
             guard after || v["before"] != nil else {
-                problems.add(path, "a date object needs \"from\" (a span) or \"after\"/\"before\" (a relative date)")
+                problems.add(.invalidDate, path, "a date object needs \"from\" (a span) or \"after\"/\"before\" (a relative date)")
                 return nil
             }
             guard let a = sub(after ? "after" : "before"), let anchor = a else { return nil }
@@ -358,13 +358,13 @@ struct ColumnBuilder {
                 case .string("months"): unit = .months
                 case .string("years"): unit = .years
                 default:
-                    problems.add(path + ".by", "expected \"days\", \"weeks\", \"months\" or \"years\", found \(by.preview)")
+                    problems.add(.invalidDate, path + ".by", "expected \"days\", \"weeks\", \"months\" or \"years\", found \(by.preview)")
                     return nil
                 }
             }
             return PartialDate(relativeTo: anchor, after: after, by: unit)
         default:
-            problems.add(path, "expected a date (\"2024\", \"2024-06\", \"2024-06-19\" or a date object), found \(v.preview)")
+            problems.add(.invalidDate, path, "expected a date (\"2024\", \"2024-06\", \"2024-06-19\" or a date object), found \(v.preview)")
             return nil
         }
     }

@@ -32,7 +32,8 @@ struct KBSpan {
 /// A KB file read, or why it could not be.
 enum KBLoad {
     case loaded(KnowledgeBase)
-    case failed(String)
+    /// The loader's message, and the kind of its first problem (nil when the file is missing).
+    case failed(String, KBProblem.Kind?)
 }
 
 /// Loads the KB files a document names, once per file version.
@@ -42,7 +43,7 @@ final class KBCache {
     /// The KB in `path`, or the loader's message.
     func kb(at path: String) -> KBLoad {
         var info = stat()
-        guard stat(path, &info) == 0 else { return .failed("cannot read '\(path)': \(String(cString: strerror(kbq_errno())))") }
+        guard stat(path, &info) == 0 else { return .failed("cannot read '\(path)': \(String(cString: strerror(kbq_errno())))", .cannotRead) }
         let stamp = "\(info.st_size)-\(info.st_mtim.tv_sec)-\(info.st_mtim.tv_nsec)"
         if let hit = loaded[path], hit.stamp == stamp { return .loaded(hit.kb) }
         do {
@@ -51,7 +52,7 @@ final class KBCache {
             loaded[path] = (stamp, kb)
             return .loaded(kb)
         } catch {
-            return .failed(String(describing: error).trimmingCharacters(" \n"))
+            return .failed(String(describing: error).trimmingCharacters(" \n"), error.problems.first?.kind)
         }
     }
 }
@@ -150,8 +151,9 @@ final class DocumentAnalysis {
                                                 severity: 3))
                 continue
             }
-            func problem(_ message: String, notes: [String] = [], suggestion: String? = nil) {
-                problems.append(ReportedProblem(diagnostic: Diagnostic(.invalidKB, message, at: lineRange, suggestion: suggestion, notes: notes), severity: 1))
+            func problem(_ message: String, notes: [String] = [], suggestion: String? = nil, kind: KBProblem.Kind? = nil) {
+                problems.append(ReportedProblem(diagnostic: Diagnostic(.invalidKB, message, at: lineRange, suggestion: suggestion, notes: notes, problem: kind),
+                                                severity: 1))
             }
             var next: KnowledgeBase?
             switch name {
@@ -162,7 +164,7 @@ final class DocumentAnalysis {
                     base = loaded
                     attachments = []
                     next = loaded
-                case .failed(let message): problem(message + " (the queries after it are checked against the KB before it)")
+                case .failed(let message, let kind): problem(message + " (the queries after it are checked against the KB before it)", kind: kind)
                 }
             case "attach":
                 guard words.count == 2 || words.count == 4 && words[2].lowercased() == "as" else { problem("usage: .attach FILE [as NAME]"); continue }
@@ -178,7 +180,7 @@ final class DocumentAnalysis {
                     } catch {
                         problem(error.message, notes: error.notes)
                     }
-                case .failed(let message): problem(message + " (the queries after it are checked without it)")
+                case .failed(let message, let kind): problem(message + " (the queries after it are checked without it)", kind: kind)
                 }
             default:  // detach
                 guard words.count == 2, let i = attachments.firstIndex(where: { $0.label == words[1] }) else {

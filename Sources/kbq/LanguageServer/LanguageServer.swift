@@ -158,7 +158,7 @@ final class LanguageServer {
         guard !kbFromCommandLine, !path.isEmpty else { return }
         switch cache.kb(at: path) {
         case .loaded(let kb): defaultKB = kb
-        case .failed(let message):
+        case .failed(let message, _):
             notify("window/showMessage", .make([("type", .number(1)), ("message", .string("kbq: \(message); using the article KB"))]))
         }
     }
@@ -212,7 +212,9 @@ final class LanguageServer {
                 ("code", .string(d.kind.rawValue)),
                 ("source", .string("kbq")),
                 ("message", .string(message)),
-                ("data", d.suggestion.map { .make([("suggestion", .string($0))]) }),
+                // The KB problem's kind, for a client that acts on it (docs/KB-FORMAT.md lists them).
+                ("data", d.suggestion == nil && d.problem == nil ? nil
+                    : .make([("suggestion", d.suggestion.map { .string($0) }), ("problem", d.problem.map { .string($0.rawValue) })])),
             ])
         }
         notify("textDocument/publishDiagnostics", .make([("uri", .string(doc.uri)), ("version", .number(Double(doc.version))),
