@@ -25,8 +25,13 @@ let package = Package(
         // The engine: no I/O beyond reading a KB file it is asked to load, never prints.
         .target(
             name: "KBQ",
+            dependencies: ["KBQPattern"],
             exclude: ["Article/article.kb.json"]
         ),
+        // The linear-time pattern engine behind `matches`: patterns come from untrusted
+        // query text, so it never backtracks and bounds every size. A module of its own, with
+        // its own tests, that depends on nothing.
+        .target(name: "KBQPattern"),
         .systemLibrary(
             name: "CEditLine",
             pkgConfig: "libedit",
@@ -77,13 +82,24 @@ let package = Package(
             dependencies: ["KBQ"],
             path: "Tests/UntrustedHost"
         ),
+        // Helpers the test targets share.
+        .target(
+            name: "KBQTestSupport",
+            path: "Tests/KBQTestSupport"
+        ),
         // Depends on the example and the host so that building the tests builds the
         // binaries they run.
         .testTarget(
             name: "KBQTests",
-            dependencies: ["KBQ", "kbq-embed-example", "kbq-untrusted-host"],
+            dependencies: ["KBQ", "KBQTestSupport", "kbq-embed-example", "kbq-untrusted-host"],
             // The golden checked forms of Examples/ (CheckedQueryTests), read from the source tree.
             exclude: ["CheckedGolden"]
+        ),
+        // The pattern engine alone: syntax, errors with their positions, bounds, Unicode,
+        // and its linear-time guarantee counted in steps.
+        .testTarget(
+            name: "KBQPatternTests",
+            dependencies: ["KBQPattern", "KBQTestSupport"]
         ),
         // Pseudo-terminals and child processes for the CLI tests (Glibc does not export
         // posix_openpt and friends to Swift).

@@ -9,8 +9,9 @@
 #        scripts/fuzz.sh corpus                     (only write the seed corpora)
 #
 # Each target is compiled by swiftc together with the engine's sources into one module
-# (SwiftPM does not build with -sanitize=fuzzer), from a snapshot of Sources/KBQ so that
-# edits made during a long build do not break it. Binaries go to .build-fuzz/; seed
+# (SwiftPM does not build with -sanitize=fuzzer), from a snapshot of Sources/KBQ and of the
+# modules it imports (Sources/KBQPattern, whose `import` lines are dropped: it is the same
+# module here) so that edits made during a long build do not break it. Binaries go to .build-fuzz/; seed
 # corpora are generated (never committed) into fuzz-corpus/<target>/seeds from Grammar/,
 # Examples/, README and the article KB; what libFuzzer learns goes to
 # fuzz-corpus/<target>/learned; crashes and timeouts are written to fuzz-artifacts/.
@@ -37,7 +38,7 @@ build_target() {
     dir=$(target_dir "$t")
     bin="$build/bin/$t-fuzzer"
     stamp="$build/bin/$t-fuzzer.sources"
-    if [ -x "$bin" ] && [ -f "$stamp" ] && [ -z "$(find Sources/KBQ "$dir" -newer "$stamp" -name '*.swift' | head -1)" ]; then
+    if [ -x "$bin" ] && [ -f "$stamp" ] && [ -z "$(find Sources/KBQ Sources/KBQPattern "$dir" -newer "$stamp" -name '*.swift' | head -1)" ]; then
         return 0  # built from the sources as they are
     fi
     snap="$build/src-$t"
@@ -45,6 +46,8 @@ build_target() {
     mkdir -p "$snap" "$build/bin"
     touch "$stamp.new"
     cp -R Sources/KBQ "$snap/KBQ"
+    cp -R Sources/KBQPattern "$snap/KBQPattern"
+    find "$snap/KBQ" -name '*.swift' -exec sed -i '/^import KBQPattern$/d' {} +
     cp "$dir/main.swift" "$snap/FuzzMain.swift"
     echo "fuzz.sh: building $t-fuzzer" >&2
     # -g for symbolized stacks in crash reports; lld keeps the ASan link quiet.

@@ -8,15 +8,18 @@ import Synchronization
 //              ──run (Evaluate/)──▶ ResultTable ──Render/──▶ table, JSON, CSV or Markdown text
 //   CheckedScript ──SQL/──▶ a relational plan ──▶ SQL for PostgreSQL, Spark, DuckDB or SQLite
 //
-// Beneath them all, Values/ (Value, Quantity, PartialDate, collections, ResultTable),
-// Pattern/ (the linear-time pattern engine) and Diagnostics/ (positioned errors and their
-// rendering); beside them, Formats/, Loading/, Snapshot/ and Article/ make knowledge
-// bases, Compiled/ writes and maps compiled KB files (`kbq build`), Complete/ offers what may be typed and Help/ holds `.help`'s topics. `check`
-// (Check/Check.swift) is the one entry both `PreparedQuery` and `Session` use; explain,
-// completion, hover and SQL/ read its output, and Check/ names nothing of Evaluate/.
-// Checking reads the KB's schema and dictionaries, never the clock, and of its rows only
-// the names of a referenced collection of at most 4,096 rows. Nothing runs unless every
-// stage before it succeeded: a script with an error in any statement runs none of them.
+// Beneath them all, Values/ (Value, Quantity, PartialDate, collections, ResultTable) and
+// Diagnostics/ (positioned errors and their rendering), and below the library the
+// linear-time pattern engine behind `matches`, a module of its own (Sources/KBQPattern,
+// with its own tests) that Check/ compiles patterns with and Evaluate/ runs; beside them,
+// Formats/, Loading/, Snapshot/ and Article/ make knowledge bases, Compiled/ writes and
+// maps compiled KB files (`kbq build`), Complete/ offers what may be typed and Help/ holds
+// `.help`'s topics. `check` (Check/Check.swift) is the one entry both `PreparedQuery` and
+// `Session` use; explain, completion, hover and SQL/ read its output, and Check/ names
+// nothing of Evaluate/. Checking reads the KB's schema and dictionaries, never the clock,
+// and of its rows only the names of a referenced collection of at most 4,096 rows. Nothing
+// runs unless every stage before it succeeded: a script with an error in any statement runs
+// none of them.
 
 /// Bounds for one run of a query, for queries that come from people you do not trust.
 public struct Limits: Sendable, Hashable {

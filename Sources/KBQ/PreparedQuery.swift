@@ -1,3 +1,5 @@
+import KBQPattern
+
 /// The version of kbq.
 public let kbqVersion = "0.1.0"
 
@@ -21,6 +23,8 @@ public final class PreparedQuery: Sendable {
     let checkOrder: [ParamCheck]
     /// Whether some parameter takes a date or hedge, whose strings are read as one.
     let coerces: Bool
+    /// The `field = $name` conditions an empty result is explained by (``ParameterProbe``).
+    let probes: [ParameterProbe]
 
     struct ParamInfo: Sendable {
         let type: FieldType?
@@ -89,6 +93,12 @@ public final class PreparedQuery: Sendable {
             return ParamCheck(name: $0.name, info: info, check: info.check, slot: $0.slot)
         }
         self.coerces = types.values.contains { $0.type == .date || $0.type == .hedge }
+        self.probes = checked.parameters.isEmpty ? [] : checked.statements.flatMap { st -> [ParameterProbe] in
+            switch st.kind {
+            case .query(let q), .let(_, let q): return ParameterProbe.probes(of: q)
+            case .explain: return []
+            }
+        }
     }
 
     /// Runs the query. The result is that of the last statement (a script of `let`s and
@@ -104,7 +114,7 @@ public final class PreparedQuery: Sendable {
             do throws(Diagnostic) {
                 let table = try plan.run(env).result(env).bounded(by: limits, at: plan.range)
                 if let d = kb.damageDiagnostic() { throw d }
-                return explained(table, within: plan.range)
+                return explained(table, within: plan.range, parameters)
             } catch {
                 var d = error
                 if d.range == nil { d.range = plan.range }
@@ -203,7 +213,7 @@ public final class PreparedQuery: Sendable {
                     case .query(let p):
                         let table = try p.run(env).result(env).bounded(by: limits, at: p.range)
                         if let d = kb.damageDiagnostic() { throw d }
-                        emit(.result(explained(table, within: p.range)))
+                        emit(.result(explained(table, within: p.range, parameters)))
                     case .explain(let p):
                         emit(.result(p.explanation))
                     case .bind(let name, let p):
@@ -231,13 +241,17 @@ public final class PreparedQuery: Sendable {
         return (diags, lets)
     }
 
-    /// An empty result says why, when a warning about the statement explains it.
-    func explained(_ table: ResultTable, within range: SourceRange) -> ResultTable {
-        guard table.rows.isEmpty, !warnings.isEmpty else { return table }
+    /// An empty result says why: a warning about the statement, or a parameter given a value
+    /// that no row of the field it is compared with holds.
+    func explained(_ table: consuming ResultTable, within range: SourceRange, _ parameters: [String: Value]) -> ResultTable {
+        guard table.rows.isEmpty, !warnings.isEmpty || !probes.isEmpty else { return table }
         var t = table
         for w in warnings {
             guard let r = w.range, r.start >= range.start, r.end <= range.end else { continue }
             t.notes.append("empty because " + w.message)
+        }
+        for p in probes where p.range.start >= range.start && p.range.end <= range.end {
+            if let note = p.emptyBecause(parameters, kb: kb), !t.notes.contains(note) { t.notes.append(note) }
         }
         return t
     }
@@ -264,5 +278,49 @@ extension PlannedStatement {
         switch self {
         case .query(let p), .explain(let p), .bind(_, let p): return p.range
         }
+    }
+}
+
+/// A `field = $name` condition of a prepared query on a stored text column: when a run's
+/// result is empty, the value given is looked up in the column's dictionary, so that an
+/// empty answer for a value the KB does not hold says so, as a literal's warning does.
+struct ParameterProbe: Sendable {
+    let parameter: String
+    let collection: String
+    let field: Int
+    let range: SourceRange
+
+    /// The probes of a checked query's `where` conditions (through `and`; an `or` or `not`
+    /// can keep rows whatever one comparison says). Walked with a stack: no recursion on
+    /// the depth of the condition.
+    static func probes(of query: CheckedQuery) -> [ParameterProbe] {
+        var out: [ParameterProbe] = []
+        for clause in query.clauses {
+            guard case .filter(let condition, _) = clause.kind else { continue }
+            var stack = [condition]
+            while let e = stack.popLast() {
+                switch e.kind {
+                case .and(let a, let b): stack.append(a); stack.append(b)
+                case .compare(.eq, let a, let b):
+                    for (field, param) in [(a, b), (b, a)] {
+                        guard let name = param.parameter, let (collection, column) = field.storedColumn else { continue }
+                        out.append(ParameterProbe(parameter: name, collection: collection, field: column, range: param.range))
+                    }
+                default: break
+                }
+            }
+        }
+        return out
+    }
+
+    /// Why the result is empty, when the value given matches no value of the column.
+    func emptyBecause(_ parameters: [String: Value], kb: KnowledgeBase) -> String? {
+        guard case .string(let given)? = parameters[parameter], let c = kb.collection(collection), field < c.fields.count,
+              case .string(_, let pool) = c.columns[field], pool.isDistinct, pool.lookup(given) == nil else { return nil }
+        let values = pool.count <= Checker.nearValueStrings ? (0..<pool.count).map { pool[UInt32($0)] } : []
+        let near = Checker.nearest(given, among: values)
+        var note = "empty because no \(c.name) have \(c.fields[field].name) \"\(sanitizeForTerminal(given))\" ($\(parameter))"
+        if !near.isEmpty { note += "; did you mean " + near.map { "\"\(sanitizeForTerminal($0))\"" }.joined(separator: " or ") + "?" }
+        return note
     }
 }

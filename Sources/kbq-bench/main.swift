@@ -11,7 +11,10 @@ import Darwin
 // sqlite3's (docs/PERFORMANCE.md).
 //
 //   kbq-bench [--csv FILE] [--runs N] [--seconds S] [--prepared-seconds S]
-//             [--only Q1,Q3,prepared] [--cpu] [--answers] [--open FILE.kbqdb]
+//             [--prepared QUERY] [--only Q1,Q3,prepared] [--cpu] [--answers] [--open FILE.kbqdb]
+//
+// --prepared QUERY times another prepared query on the article KB ($t = "containers"), so
+// that a change's cost can be told apart from what the default query's answer says.
 //
 // Output: one tab-separated line per figure —
 //   load  FILE  ROWS  MS  PEAK_MIB
@@ -46,6 +49,7 @@ struct Arguments {
     var runs = 200
     var seconds = 1.0
     var preparedSeconds = 2.0
+    var prepared = preparedText
     var answers = false
     var only: Set<String> = []
     /// Measure the CPU time of the process (all threads) instead of wall time: steadier on
@@ -66,11 +70,12 @@ struct Arguments {
             case "--runs": runs = Int(next()) ?? runs
             case "--seconds": seconds = Double(next()) ?? seconds
             case "--prepared-seconds": preparedSeconds = Double(next()) ?? preparedSeconds
+            case "--prepared": prepared = next()
             case "--answers": answers = true
             case "--cpu": cpu = true
             case "--only": only = Set(next().split(separator: ",").map(String.init))
             case "-h", "--help":
-                print("usage: kbq-bench [--csv FILE] [--runs N] [--seconds S] [--prepared-seconds S] [--only Q1,Q3,prepared] [--cpu] [--answers] [--open FILE.kbqdb]")
+                print("usage: kbq-bench [--csv FILE] [--runs N] [--seconds S] [--prepared-seconds S] [--prepared QUERY] [--only Q1,Q3,prepared] [--cpu] [--answers] [--open FILE.kbqdb]")
                 exit(0)
             default: fail("unknown argument \(args[i])")
             }
@@ -165,7 +170,7 @@ if let csv = args.csv {
 if wanted("prepared") {
     let kb = KnowledgeBase.article
     let prepared: PreparedQuery
-    do { prepared = try PreparedQuery(preparedText, kb: kb) } catch { fail("prepared: \(error)") }
+    do { prepared = try PreparedQuery(args.prepared, kb: kb) } catch { fail("prepared: \(error)") }
     let params: [String: Value] = ["t": .string("containers")]
     var rows = 0
     // Warm up, then count runs within the time budget, on this one thread.
@@ -173,10 +178,11 @@ if wanted("prepared") {
     var n = 0
     let start = now()
     var elapsed = 0.0
-    while elapsed < args.preparedSeconds {
+    // At least one round, so that the figure is never a division by zero.
+    repeat {
         for _ in 0..<1000 { rows &+= try prepared.run(parameters: params).rows.count }
         n += 1000
         elapsed = now() - start
-    }
-    print("prepared\t\(Int(Double(n) / elapsed))\t\(fixed(elapsed / Double(n) * 1e6, 2))\t\(preparedText) with $t = \"containers\" (\(rows / (n + 1000)) rows)")
+    } while elapsed < args.preparedSeconds
+    print("prepared\t\(Int(Double(n) / elapsed))\t\(fixed(elapsed / Double(n) * 1e6, 2))\t\(args.prepared) with $t = \"containers\" (\(rows / (n + 1000)) rows)")
 }

@@ -597,6 +597,18 @@ private final class RunTimes: Sendable {
         #expect(lines[2] == "(0 rows)")
     }
 
+    @Test func anEmptyResultSaysWhichParameterValueMatchedNothing() throws {
+        let q = try prepare("estimates where topic = $t and value > $v compare source")
+        let none = try q.run(parameters: ["t": .string("containerz"), "v": .number(0)])
+        #expect(none.rows.isEmpty)
+        #expect(none.notes == [#"empty because no estimates have topic "containerz" ($t); did you mean "containers"?"#])
+        // A value the KB holds that keeps no row for another reason: no such note.
+        let high = try q.run(parameters: ["t": .string("containers"), "v": .number(1e12)])
+        #expect(high.rows.isEmpty && !high.notes.contains { $0.hasPrefix("empty because") })
+        // Rows found: the same parameter says nothing.
+        #expect(try q.run(parameters: ["t": .string("containers"), "v": .number(0)]).notes.allSatisfy { !$0.hasPrefix("empty because") })
+    }
+
     @Test func everyRendererIsAFunctionOfTheResult() throws {
         let r = try prepare("estimates where topic = \"containers\" compare source").run()
         let table = r.rendered(as: .table, width: 100)

@@ -120,12 +120,17 @@ struct CheckedExample: CustomTestStringConvertible, Sendable {
     }
 
     /// The pipeline as KBQ.swift draws it and README describes it names every folder of the
-    /// library, and no folder that is not there: a stage added or moved must be drawn.
+    /// library and every module of the engine beside it (Sources/KBQPattern), and no folder
+    /// that is not there: a stage added or moved must be drawn.
     @Test func thePipelineDescriptionsNameEveryFolder() throws {
         let library = root.appendingPathComponent("Sources/KBQ")
         let folders = try FileManager.default.contentsOfDirectory(atPath: library.path)
             .filter { !$0.hasSuffix(".docc") && !$0.hasSuffix(".swift") && !$0.hasPrefix(".") }
         #expect(folders.count >= 14)
+        // The engine's own modules: the library's targets under Sources/ but KBQ itself.
+        let modules = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("Sources").path)
+            .filter { $0.hasPrefix("KBQ") && $0 != "KBQ" }
+        #expect(modules.contains("KBQPattern"))
         let diagram = try String(contentsOf: library.appendingPathComponent("KBQ.swift"), encoding: .utf8)
             .split(separator: "\n").prefix { $0.hasPrefix("//") || $0.hasPrefix("import") || $0.isEmpty }.joined(separator: "\n")
         let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
@@ -133,6 +138,10 @@ struct CheckedExample: CustomTestStringConvertible, Sendable {
         for folder in folders {
             #expect(diagram.contains(folder + "/"), "KBQ.swift's diagram does not name \(folder)/")
             #expect(section.contains(folder + "/"), "README's 'How it is built' does not name \(folder)/")
+        }
+        for module in modules {
+            #expect(diagram.contains("Sources/" + module), "KBQ.swift's diagram does not name Sources/\(module)")
+            #expect(section.contains("Sources/" + module), "README's 'How it is built' does not name Sources/\(module)")
         }
         let named = try Regex(#"\b([A-Z][A-Za-z]+)/"#)
         for text in [diagram, section] {

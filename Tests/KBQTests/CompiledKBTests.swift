@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import KBQ
+import KBQTestSupport
 
 /// Compiled KB files (`kbq build`): what comes back from one answers as the KB it was
 /// written from, and a file that is cut short, damaged or of another version is refused

@@ -1,5 +1,6 @@
 import Testing
 @testable import KBQ
+import KBQTestSupport
 
 // JSON rows read straight from their bytes (JSONRowScanner): the scanner must never take a
 // row the full parser refuses, must read what it takes exactly as the parser does, and must

@@ -1,3 +1,5 @@
+import KBQPattern
+
 extension Checker {
     /// Checks a condition: its operands are made comparable (a word against a hedge is
     /// that hedge, a year against a date is that year's date) and the result is a bool.

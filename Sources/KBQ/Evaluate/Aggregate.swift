@@ -3,8 +3,10 @@ enum Aggregation: String, Sendable {
     case count, sum, avg, min, max, spread
 }
 
-/// One aggregate of `group by … aggregate`.
-struct AggregateSpec: Sendable {
+/// One aggregate of `group by … aggregate`. A class: the run reads it for every row and
+/// group, and a struct of a closure, a unit reader and a string was copied (retained and
+/// released field by field) at each read.
+final class AggregateSpec: Sendable {
     let function: Aggregation
     /// The argument; nil for `count()`.
     let argument: Eval?
@@ -12,10 +14,19 @@ struct AggregateSpec: Sendable {
     /// The unit of each row's value, when the rows carry one and the groups do not keep
     /// units apart: values in different units are never added up, nor set against each
     /// other by min or max.
-    var unit: UnitReader? = nil
+    let unit: UnitReader?
     /// The aggregate as written, and where, for the error that refuses mixed units.
-    var text = ""
-    var range: SourceRange? = nil
+    let text: String
+    let range: SourceRange?
+
+    init(function: Aggregation, argument: Eval?, type: FieldType, unit: UnitReader? = nil, text: String = "", range: SourceRange? = nil) {
+        self.function = function
+        self.argument = argument
+        self.type = type
+        self.unit = unit
+        self.text = text
+        self.range = range
+    }
 
     /// Adds row `r` of the run to `acc`.
     @inline(__always)
@@ -209,7 +220,11 @@ func groupRows(_ rows: Rows, keys: [Eval], fastKey: (KBCollection, StringIDs, St
     func newGroup(_ key: [Value]) -> Int {
         groupKeys.append(key)
         rowCounts.append(0)
-        accs.append([Accumulator](repeating: Accumulator(), count: aggregates.count))
+        // Built in place: `repeating:` copies a prototype once per aggregate.
+        var group: [Accumulator] = []
+        group.reserveCapacity(aggregates.count)
+        for _ in aggregates.indices { group.append(Accumulator()) }
+        accs.append(group)
         return groupKeys.count - 1
     }
     let needsValues = aggregates.contains { $0.argument != nil }
@@ -227,7 +242,7 @@ func groupRows(_ rows: Rows, keys: [Eval], fastKey: (KBCollection, StringIDs, St
                 try env.tick(end - i)
                 rowCounts[0] += end - i
                 for k in i..<end {
-                    for (a, spec) in aggregates.enumerated() { spec.add(idx[k], to: &accs[0][a], env) }
+                    for a in aggregates.indices { aggregates[a].add(idx[k], to: &accs[0][a], env) }
                 }
                 i = end
             }
@@ -257,7 +272,7 @@ func groupRows(_ rows: Rows, keys: [Eval], fastKey: (KBCollection, StringIDs, St
                     groupOf[slot] = Int32(g)
                 }
                 rowCounts[g] += 1
-                for (a, spec) in aggregates.enumerated() { spec.add(r, to: &accs[g][a], env) }
+                for a in aggregates.indices { aggregates[a].add(r, to: &accs[g][a], env) }
             }
             i = end
         }
@@ -274,7 +289,7 @@ func groupRows(_ rows: Rows, keys: [Eval], fastKey: (KBCollection, StringIDs, St
                 if let existing = groupOf[key] { g = existing } else { g = newGroup(key); groupOf[key] = g }
                 rowCounts[g] += 1
                 if needsValues {
-                    for (a, spec) in aggregates.enumerated() { spec.add(r, to: &accs[g][a], env) }
+                    for a in aggregates.indices { aggregates[a].add(r, to: &accs[g][a], env) }
                 }
             }
             i = end
@@ -300,7 +315,8 @@ func groupRows(_ rows: Rows, keys: [Eval], fastKey: (KBCollection, StringIDs, St
             if spec.function == .count && spec.argument != nil {
                 row.append(.number(Double(accs[g][a].count)))
             } else {
-                if spec.function != .count, let d = spec.mixed(accs[g][a]) { throw d }
+                // Only a group that met two units is handed over whole (a copy of its state).
+                if spec.function != .count, accs[g][a].units.count > 1, let d = spec.mixed(accs[g][a]) { throw d }
                 let v = accs[g][a].result(spec.function, rows: rowCounts[g])
                 if case .quantity(let q) = v, q.lo == -.infinity, q.hi == .infinity, !unbounded.contains(a) { unbounded.append(a) }
                 row.append(v)

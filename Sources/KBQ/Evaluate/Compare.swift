@@ -45,14 +45,28 @@ final class CompareProvenance: Sendable {
     /// What each stored row infers, once read: a prepared query run many times would
     /// otherwise write the same note (a few hundred bytes of reason) on every run, which
     /// doubled the cost of a run of `compare` on the article KB. Only stored rows are kept
-    /// (their numbers mean the same row on every run), and at most `memoRows` of them.
-    private let memo = Mutex<[Int: Inference?]>([:])
+    /// (their numbers mean the same row on every run), and only the first `memoRows` of a
+    /// collection: an array by row number, so a run reads it without hashing.
+    private let memo = Mutex<[Inference?]>([])
     static let memoRows = 4096
 
-    /// A row's inferred fields among those shown, and the note that says why.
-    struct Inference: Sendable {
+    /// A row's inferred fields among those shown, and the note that says why. A class: a
+    /// group keeps it and a result row shows it, each with one reference.
+    final class Inference: Sendable {
         let fields: [String]
+        /// `fields` as compare's "inferred" column shows them, made once: a group of one
+        /// inferring row (the usual case) shows this value as it is, with no list built per run.
+        let shown: Value
         let note: String
+
+        init(fields: [String], note: String) {
+            self.fields = fields
+            self.shown = .list(fields.map(Value.string))
+            self.note = note
+        }
+
+        /// Kept in the memo for a row whose inferred fields are none of those shown.
+        static let none = Inference(fields: [], note: "")
     }
 
     init(inferred: @escaping Eval, reason: Eval?, id: Eval?, shown: [String], keyField: String?) {
@@ -65,19 +79,27 @@ final class CompareProvenance: Sendable {
 
     /// What row `r` infers of the shown fields (nil: nothing), its group's key being `key`.
     func inference(row r: Int, key: Value, stored: Bool, _ env: Env) -> Inference? {
-        if stored, let known = memo.withLock({ $0[r] }) { return known }
-        var found: Inference?
-        if case .list(let fields) = inferred(r, env), !fields.isEmpty {
-            let named = fields.map(\.text).filter { shown.contains($0) }
-            if !named.isEmpty {
-                let id = self.id.map { $0(r, env).text } ?? ""
-                let reason = self.reason.map { $0(r, env) }.flatMap { $0.isNull ? nil : $0.text } ?? ""
-                let what = named.count == 1 && named[0] == keyField ? " (\(key.text))" : ""
-                found = Inference(fields: named, note: "inferred: the \(named.joined(separator: " and ")) of \(id.isEmpty ? "a row" : id)\(what) — \(reason)")
+        // Most rows infer nothing: they are answered without the memo's lock.
+        guard case .list(let fields) = inferred(r, env), !fields.isEmpty else { return nil }
+        let memoised = stored && r < CompareProvenance.memoRows
+        if memoised, let known = memo.withLock({ r < $0.count ? $0[r] : nil }) {
+            return known === Inference.none ? nil : known
+        }
+        var found = Inference.none
+        let named = fields.map(\.text).filter { shown.contains($0) }
+        if !named.isEmpty {
+            let id = self.id.map { $0(r, env).text } ?? ""
+            let reason = self.reason.map { $0(r, env) }.flatMap { $0.isNull ? nil : $0.text } ?? ""
+            let what = named.count == 1 && named[0] == keyField ? " (\(key.text))" : ""
+            found = Inference(fields: named, note: "inferred: the \(named.joined(separator: " and ")) of \(id.isEmpty ? "a row" : id)\(what) — \(reason)")
+        }
+        if memoised {
+            memo.withLock {
+                if r >= $0.count { $0 += repeatElement(nil, count: r + 1 - $0.count) }
+                $0[r] = found
             }
         }
-        if stored { memo.withLock { if $0.count < CompareProvenance.memoRows { $0[r] = .some(found) } } }
-        return found
+        return found === Inference.none ? nil : found
     }
 }
 
@@ -123,9 +145,10 @@ final class CompareGroup {
     var hedgeRow = -1
     var firstRow = -1
     var moreRows: [Int] = []
-    /// The shown fields any of the group's rows infer, and a note for each such row.
-    var inferred: [String] = []
-    var inferredNotes: [String] = []
+    /// What the group's rows infer of the shown fields: the first inferring row's inference
+    /// (most groups have at most one), then the others'.
+    var inference: CompareProvenance.Inference?
+    var moreInferences: [CompareProvenance.Inference] = []
 
     init(key: Value, block: Int) {
         self.key = key
@@ -147,8 +170,21 @@ final class CompareGroup {
     /// `stored`: `r` is a stored row's number, the same row on every run.
     func addProvenance(_ p: CompareProvenance, row r: Int, stored: Bool = false, _ env: Env) {
         guard let found = p.inference(row: r, key: key, stored: stored, env) else { return }
-        for f in found.fields where !inferred.contains(f) { inferred.append(f) }
-        inferredNotes.append(found.note)
+        if inference == nil { inference = found } else { moreInferences.append(found) }
+    }
+
+    /// The shown fields any of the group's rows infer, as compare's "inferred" column shows
+    /// them, and a note for each inferring row.
+    func inferredColumn(notes: inout [String]) -> Value {
+        guard let first = inference else { return .list([]) }
+        notes.append(first.note)
+        if moreInferences.isEmpty { return first.shown }
+        var fields = first.fields
+        for i in moreInferences {
+            notes.append(i.note)
+            for f in i.fields where !fields.contains(f) { fields.append(f) }
+        }
+        return .list(fields.map(Value.string))
     }
 
     func addSentence(_ s: Value) {
@@ -273,7 +309,9 @@ func compareRows(_ rows: Rows, _ spec: CompareSpec, _ env: Env) throws(Diagnosti
         building = []
     }
     for b in 0..<units.count {
-        try env.checkStop()
+        // Between units, for Ctrl-C and the time limit: the rows were counted as they were
+        // grouped, so one unit (the usual compare) needs no look at the clock here.
+        if b > 0 { try env.checkStop() }
         let unit = units[b]
         var groups: [CompareGroup]
         if units.count == 1 { groups = building; building = [] } else { groups = byBlock[b]; byBlock[b] = [] }
@@ -300,8 +338,7 @@ func compareRows(_ rows: Rows, _ spec: CompareSpec, _ env: Env) throws(Diagnosti
             if spec.hedge != nil { row.append(g.hedge) }
             if spec.sentence != nil { row.append(g.sentences) }
             if spec.provenance != nil {
-                row.append(.list(g.inferred.map(Value.string)))
-                notes += g.inferredNotes
+                row.append(g.inferredColumn(notes: &notes))
             }
             out.append(row)
             if let v = g.high?.value, v.isFinite {

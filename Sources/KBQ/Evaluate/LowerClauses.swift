@@ -201,10 +201,9 @@ extension Lowering {
         if keys.count == 1, let (col, fi) = storedColumn(keys[0].expr), case .string(let ids, let pool) = col.columns[fi] { stringKey = (col, ids, pool) }
         let fastKey = stringKey
         let specs = aggs.map { a in
-            var spec = AggregateSpec(function: aggregation(a.function), argument: a.argument.map { eval($0, input) }, type: a.type,
-                                     text: a.text, range: a.range)
-            if a.function != .count, a.argument?.type.isNumeric == true { spec.unit = unitReader(input, keys: keys) }
-            return spec
+            AggregateSpec(function: aggregation(a.function), argument: a.argument.map { eval($0, input) }, type: a.type,
+                          unit: a.function != .count && a.argument?.type.isNumeric == true ? unitReader(input, keys: keys) : nil,
+                          text: a.text, range: a.range)
         }
         // Groups differ in some key, so a sort over every key never ties two of them: the
         // order it gives is the whole order, and key order first would be work thrown away.

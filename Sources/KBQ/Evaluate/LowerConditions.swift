@@ -1,4 +1,5 @@
 import Synchronization
+import KBQPattern
 
 extension Lowering {
     /// The value of `e` when it is known before any row is seen (a constant, or arithmetic

@@ -2,7 +2,7 @@ extension ResultTable {
     /// The table, or a `too-many-rows` diagnostic when its text (a number or a date counts
     /// as 8 bytes) is past
     /// `limits.maxResultBytes`: rendering costs what the text does.
-    func bounded(by limits: Limits, at range: SourceRange) throws(Diagnostic) -> ResultTable {
+    consuming func bounded(by limits: Limits, at range: SourceRange) throws(Diagnostic) -> ResultTable {
         guard limits.maxResultBytes < Int.max else { return self }
         var bytes = 0
         func size(_ v: Value) -> Int {

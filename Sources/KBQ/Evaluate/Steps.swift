@@ -467,6 +467,7 @@ extension Rows {
         }
         // Swapped, not copied: each array moves into the result without a retain and a
         // release (a prepared query's run is short enough for those to show).
+        let keepsOrigin = t.originCollection != nil && t.origin?.count == t.rows.count
         var r = ResultTable(columns: [], rows: [])
         swap(&r.columns, &t.columns)
         swap(&r.rows, &t.rows)
@@ -474,9 +475,12 @@ extension Rows {
         swap(&r.notes, &t.decorations.notes)
         swap(&r.summaries, &t.decorations.summaries)
         swap(&r.chart, &t.decorations.chart)
-        if let c = t.originCollection, t.origin?.count == r.rows.count {
+        // Swapped too: reading `r` in the condition, or assigning to its field, made the
+        // compiler copy the whole result twice per run.
+        if keepsOrigin {
+            var name = t.originCollection?.name
             swap(&r.originRows, &t.origin)
-            r.originCollection = c.name
+            swap(&r.originCollection, &name)
         }
         return r
     }

@@ -1,5 +1,7 @@
+import Foundation
 import Testing
-@testable import KBQ
+@testable import KBQPattern
+import KBQTestSupport
 
 private func matches(_ pattern: String, _ text: String) throws -> Bool {
     try Pattern(pattern).matches(text)
@@ -290,6 +292,18 @@ private func error(_ pattern: String) -> PatternError? {
             ("^\\w+’s$", "Müller’s", true),
             ("🇺🇦", "flag 🇺🇦", true),
             ("^..$", "🇺🇦", true),       // one character, two scalars
+            ("^.$", "😀", true),          // four bytes, one scalar
+            ("^[а-я]+$", "путин", true),  // a range of Cyrillic scalars
+            ("^[а-я]+$", "Путин", false),
+            ("(?i)^[а-я]+$", "Путин", true),
+            ("(?i)путин", "ПУТИН", true),
+            ("\\x{1F1FA}\\x{1F1E6}", "🇺🇦", true),
+            ("Jong\\u2011un", "Jong‑un", true),
+            ("Jong\\u{2011}un", "Jong-un", false),
+            ("^\\w+$", "Путин", true),
+            ("e\\u0301", "cafe\u{0301}", true),  // a combining mark is its own scalar
+            ("^caf.$", "cafe\u{0301}", false),    // so é written as two scalars is two dots
+            ("^é$", "e\u{0301}", false),          // and no normalisation is applied
         ])
     }
 
@@ -374,7 +388,37 @@ private func error(_ pattern: String) -> PatternError? {
         ("(?)", "unsupported group syntax '(?)'", 0),
         ("(?<1a>x)", "invalid group name", 3),
         ("(?<a", "invalid group name", 3),
+        ("Путин)", "unbalanced ')'", 10),                   // after five two-byte letters
+        ("[я-а]", "invalid range я-а", 1),
+        ("é{1001}", "repeat count in {1001} is above the limit of 1000", 2),
     ]
+
+    /// The bounds' messages, asserted with their positions by the tests below.
+    static let bounds = ["pattern is longer than 4096 bytes", "pattern is too large: more than 10000 states once repeats are expanded",
+                         "groups nested too deeply", "quantifiers nested too deeply"]
+
+    /// Every message the engine can refuse a pattern with is asserted, with its position,
+    /// by a case above or a bound below: read from the engine's source, so that a new
+    /// error cannot go untested.
+    @Test func everyErrorOfTheEngineIsCovered() throws {
+        let source = try String(contentsOfFile: #filePath.replacingOccurrences(of: "Tests/KBQPatternTests/PatternTests.swift",
+                                                                               with: "Sources/KBQPattern/Pattern.swift"), encoding: .utf8)
+        let said = try Regex(#"(?:fail\(|message: )"((?:[^"\\]|\\.)*)""#)
+        // The message before its first interpolation, unescaped enough to compare.
+        let messages = Set(source.matches(of: said).compactMap { m -> String? in
+            guard let text = m.output[1].substring else { return nil }
+            return String(text.split(separator: "\\(", maxSplits: 1, omittingEmptySubsequences: false)[0])
+                .replacingOccurrences(of: "\\\\", with: "\\")
+        })
+        #expect(messages.count >= 30)
+        let covered = Self.cases.map(\.1) + Self.bounds
+        // parseEscape refuses \b, \B, \A and \z inside a class before the class sees an
+        // assertion, so this one is a guard that no input reaches.
+        let unreachable: Set = ["assertion not allowed in a character class"]
+        for m in messages.subtracting(unreachable) {
+            #expect(covered.contains { $0.hasPrefix(m) }, "no test asserts the error '\(m)…'")
+        }
+    }
 
     @Test(arguments: cases)
     func reportsWhatAndWhere(_ pattern: String, _ message: String, _ offset: Int) {
@@ -415,55 +459,83 @@ private func error(_ pattern: String) -> PatternError? {
     }
 }
 
-@Suite struct PatternPerformanceTests {
+/// The linear-time guarantee, counted in the engine's own steps rather than timed: a match
+/// asks its `interrupt` once per `Pattern.stepsPerInterrupt` steps, so the number of times
+/// it asks is the work it did, whatever else the machine is busy with. The classic patterns
+/// that make a backtracking engine take exponential time are run on inputs built to defeat
+/// the literal prefilters, so that the state machine walks the whole text.
+@Suite struct PatternLinearTimeTests {
     static let size = 100_000
 
-    /// Runs `body` and checks its answer and duration; the bound is loose because CI
-    /// machines are noisy (a release build takes milliseconds).
-    private func timed(_ label: String, _ body: () throws -> Bool, expect expected: Bool) throws {
-        var result = false
-        let elapsed = try threadCPUSeconds { result = try body() }
-        #expect(result == expected, "\(label)")
-        #expect(elapsed < 2, "\(label) took \(elapsed) s of CPU time")
+    /// The answer, and how many times the match asked `interrupt`.
+    private func counted(_ p: Pattern, _ text: String) -> (Bool, Int) {
+        var asked = 0
+        let answer = p.matches(text) { asked += 1; return false }
+        return (answer, asked)
+    }
+
+    /// `source` on `text(size)` and on `text(2 * size)`: the right answer both times, work
+    /// within (scalars) × (2 × states + 1) steps, and twice the input costs at most twice
+    /// the work (a quadratic engine would take four times, a backtracking one far more).
+    private func linear(_ source: String, _ text: (Int) -> String, expect expected: Bool,
+                        sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let p = try Pattern(source)
+        let small = text(Self.size), large = text(2 * Self.size)
+        let (a1, w1) = counted(p, small), (a2, w2) = counted(p, large)
+        #expect(a1 == expected && a2 == expected, "\(source)", sourceLocation: sourceLocation)
+        func bound(_ s: String) -> Int { s.unicodeScalars.count * (2 * p.programSize + 1) / Pattern.stepsPerInterrupt + 1 }
+        #expect(w1 <= bound(small) && w2 <= bound(large), "\(source): \(w1), \(w2) askings", sourceLocation: sourceLocation)
+        #expect(w2 <= 2 * w1 + 2, "\(source): \(w1) then \(w2) askings for twice the input", sourceLocation: sourceLocation)
+        // The state machine really walked the text: the prefilters did not answer alone.
+        #expect(w1 > 0, "\(source): no steps counted", sourceLocation: sourceLocation)
+    }
+
+    @Test func nestedStarBeforeALiteral() throws {
+        // (a*)*b on a long run of a: 2^n ways to split the run for a backtracking engine.
+        let a = { (n: Int) in String(repeating: "a", count: n) }
+        try linear("(a*)*b$", { "b" + a($0) }, expect: false)
+        try linear("(a*)*b", { a($0) + "c" + "b" }, expect: true)
+        try linear("^(a*)*b", { a($0) + "cb" }, expect: false)
+        // With no b anywhere, the required-literal check answers before any step.
+        let p = try Pattern("(a*)*b")
+        #expect(counted(p, a(Self.size)) == (false, 0))
     }
 
     @Test func nestedPlus() throws {
-        let p = try Pattern("(a+)+$")
-        let a = String(repeating: "a", count: Self.size)
-        try timed("(a+)+$ on a…a!", { p.matches(a + "!") }, expect: false)
-        try timed("(a+)+$ on a…a", { p.matches(a) }, expect: true)
-        let q = try Pattern("^(a+)+$")
-        try timed("^(a+)+$ on a…a!", { q.matches(a + "!") }, expect: false)
+        let a = { (n: Int) in String(repeating: "a", count: n) }
+        try linear("(a+)+$", { a($0) + "!" }, expect: false)
+        try linear("^(a+)+$", { a($0) + "!" }, expect: false)
+        try linear("(a+)+$", { a($0) }, expect: true)
     }
 
     @Test func alternationStar() throws {
-        let p = try Pattern("(a|aa)*b")
-        let a = String(repeating: "a", count: Self.size)
-        try timed("(a|aa)*b on a…a", { p.matches(a) }, expect: false)
-        try timed("(a|aa)*b on a…ab", { p.matches(a + "b") }, expect: true)
-        // These defeat the literal prefilters, so the NFA walks the whole input.
-        try timed("(a|aa)*b$ on ba…a", { try Pattern("(a|aa)*b$").matches("b" + a) }, expect: false)
-        try timed("^(a|aa)*$ on a…ac", { try Pattern("^(a|aa)*$").matches(a + "c") }, expect: false)
-        try timed("^(a|aa)*$ on a…a", { try Pattern("^(a|aa)*$").matches(a) }, expect: true)
-    }
-
-    @Test func nestedStar() throws {
-        let p = try Pattern("(x*)*y")
-        let x = String(repeating: "x", count: Self.size)
-        try timed("(x*)*y on x…x", { p.matches(x) }, expect: false)
-        try timed("(x*)*y on x…xy", { p.matches(x + "y") }, expect: true)
-        try timed("^(x*)*y$ on x…xz", { try Pattern("^(x*)*y$").matches(x + "z") }, expect: false)
-        try timed("(x*)*y$ on yx…x", { try Pattern("(x*)*y$").matches("y" + x) }, expect: false)
+        let a = { (n: Int) in String(repeating: "a", count: n) }
+        try linear("(a|aa)*b$", { "b" + a($0) }, expect: false)
+        try linear("^(a|aa)*$", { a($0) + "c" }, expect: false)
+        try linear("^(a|aa)*$", { a($0) }, expect: true)
     }
 
     @Test func otherClassics() throws {
-        let a = String(repeating: "a", count: Self.size)
-        try timed("(a*)*(b|c)$ ", { try Pattern("(a*)*(b|c)$").matches(a + "d") }, expect: false)
-        try timed("(.*a){20}", { try Pattern("(.*a){20}").matches(String(repeating: "ab", count: Self.size / 2)) }, expect: true)
-        try timed("(.*a){20}x", { try Pattern("(.*a){20}x").matches(String(repeating: "ab", count: Self.size / 2)) }, expect: false)
-        try timed("(\\w+\\s?)+$", { try Pattern("(\\w+\\s?)+$").matches(String(repeating: "word ", count: Self.size / 5) + "!") }, expect: false)
-        let runs = String(repeating: String(repeating: "a", count: 19) + "b", count: Self.size / 20)
-        try timed("a{20}b on (a{19}b)…", { try Pattern("a{20}b").matches(runs) }, expect: false)
+        try linear("(x*)*y$", { "y" + String(repeating: "x", count: $0) }, expect: false)
+        try linear("(a*)*(b|c)$", { String(repeating: "a", count: $0) + "d" }, expect: false)
+        try linear("(.*a){20}x", { "x" + String(repeating: "ab", count: $0 / 2) }, expect: false)
+        try linear("(\\w+\\s?)+$", { String(repeating: "word ", count: $0 / 5) + "!" }, expect: false)
+        // Non-ASCII text: steps are per scalar, not per byte.
+        try linear("^(é|ée)*$", { String(repeating: "é", count: $0) + "!" }, expect: false)
+    }
+
+    @Test func aLargeProgramIsStillBoundedByItsSize() throws {
+        // Near the state bound, each scalar may cost thousands of steps, never more than
+        // the program's size allows; and `interrupt` can end it early.
+        let p = try Pattern("(?:[ab]{1,1000}){3}c$")
+        #expect(p.programSize <= Pattern.maxStates)
+        let text = "c" + String(repeating: "ab", count: 5_000) + "d"
+        let (answer, asked) = counted(p, text)
+        #expect(!answer)
+        #expect(asked > 0 && asked <= text.unicodeScalars.count * (2 * p.programSize + 1) / Pattern.stepsPerInterrupt + 1)
+        var calls = 0
+        #expect(!p.matches(text) { calls += 1; return calls == 3 })
+        #expect(calls == 3, "the match stopped when interrupt said so")
     }
 }
 
@@ -504,6 +576,7 @@ private func error(_ pattern: String) -> PatternError? {
             let source = (0..<rng.below(14)).map { _ in pieces[rng.below(pieces.count)] }.joined()
             do {
                 let p = try Pattern(source)
+                #expect(p.programSize <= Pattern.maxStates, "\(source)")
                 compiled += 1
                 for t in texts { _ = p.matches(t) }
             } catch {

@@ -1,8 +1,16 @@
-/// A syntax or size error in a `matches` pattern.
-struct PatternError: Error, Sendable, Equatable {
-    let message: String
+/// Why a pattern was refused: a syntax error, a feature the engine does not have, or a
+/// bound exceeded.
+public struct PatternError: Error, Sendable, Equatable {
+    /// What is wrong, in a few words (`unbalanced '('`), without the position.
+    public let message: String
     /// Byte offset into the pattern's UTF-8, so diagnostics can point at the bad byte.
-    let offset: Int
+    public let offset: Int
+
+    /// Makes an error; the engine makes them, hosts compare against them.
+    public init(message: String, offset: Int) {
+        self.message = message
+        self.offset = offset
+    }
 }
 
 /// A compiled regular expression: the engine behind kbq's `matches` operator.
@@ -34,12 +42,18 @@ struct PatternError: Error, Sendable, Equatable {
 ///
 /// Refused with a `PatternError`: lazy and possessive quantifiers, backreferences,
 /// lookaround, atomic groups, `\p` properties, flags other than `i`.
-struct Pattern: Sendable {
-    static let maxPatternBytes = 4096
-    static let maxStates = 10_000
-    static let maxRepeatCount = 1000
+public struct Pattern: Sendable {
+    /// The longest pattern compiled, in UTF-8 bytes.
+    public static let maxPatternBytes = 4096
+    /// The most states a compiled pattern may have once repeats are expanded: with the
+    /// input's length it bounds the work of one match.
+    public static let maxStates = 10_000
+    /// The largest count in `{m,n}`.
+    public static let maxRepeatCount = 1000
     /// Caps group nesting plus quantifier stacking, which bounds the compiler's recursion.
-    static let maxNesting = 100
+    public static let maxNesting = 100
+    /// How many simulation steps pass between two calls of a match's `interrupt`.
+    static let stepsPerInterrupt = 1 << 16
 
     private let insts: [Inst]
     /// Per class, the bitmap of its ASCII members (two words each): the common case costs
@@ -68,7 +82,7 @@ struct Pattern: Sendable {
     private let firstBytes: [Bool]
 
     /// Compiles `source`, or explains with a byte offset why it cannot.
-    init(_ source: String) throws(PatternError) {
+    public init(_ source: String) throws(PatternError) {
         let bytes = Array(source.utf8)
         guard bytes.count <= Self.maxPatternBytes else {
             throw PatternError(message: "pattern is longer than \(Self.maxPatternBytes) bytes",
@@ -131,21 +145,26 @@ struct Pattern: Sendable {
         firstBytes = start == nil ? Self.firstBytes(insts, sets: sets) : []
     }
 
+    /// The number of states of the compiled program: a match takes at most about twice
+    /// this many steps per scalar of its input.
+    var programSize: Int { insts.count }
+
     /// True when some substring of `s` matches (the whole of `s` only if `^` and `$` say so).
     ///
-    /// A long text against a large program can take a while (up to one step per program
-    /// instruction per scalar): `interrupt` is asked every few tens of thousands of steps, and when it
-    /// answers true the search gives up and returns false. The caller must then discard
-    /// the answer (a query run ends with its time limit or cancellation).
-    func matches(_ s: String, interrupt: () -> Bool = { false }) -> Bool {
+    /// A long text against a large program can take a while (up to about two steps per
+    /// program state per scalar): `interrupt` is asked each time about 65,536 more steps
+    /// were taken, and when it answers true the search gives up and returns false. The
+    /// caller must then discard the answer (a query run ends with its time limit or
+    /// cancellation).
+    public func matches(_ s: String, interrupt: () -> Bool = { false }) -> Bool {
         if let r = s.utf8.withContiguousStorageIfAvailable({ matches($0, interrupt: interrupt) }) { return r }
         var copy = s
         return copy.withUTF8 { matches($0, interrupt: interrupt) }
     }
 
     /// True when some substring of the UTF-8 in `bytes` matches. Invalid UTF-8 reads as
-    /// U+FFFD, one byte at a time.
-    func matches(_ bytes: UnsafeBufferPointer<UInt8>, interrupt: () -> Bool = { false }) -> Bool {
+    /// U+FFFD, one byte at a time. `interrupt` is asked as by the `String` form.
+    public func matches(_ bytes: UnsafeBufferPointer<UInt8>, interrupt: () -> Bool = { false }) -> Bool {
         guard let text = bytes.baseAddress else {
             var none: UInt8 = 0
             return withUnsafePointer(to: &none) { search($0, 0, interrupt) }
@@ -1328,7 +1347,7 @@ extension Pattern {
                 if i >= n { return false }
                 // Live states, and about as many steps again following their splits.
                 steps &+= 2 &* ccount &+ 1
-                if steps > 1 << 16 {
+                if steps > Pattern.stepsPerInterrupt {
                     steps = 0
                     if interrupt() { return false }
                 }
