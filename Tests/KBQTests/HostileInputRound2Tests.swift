@@ -284,6 +284,7 @@ private func loaded(file path: String, sourceLocation: SourceLocation = #_source
         #expect(problems(file: dir + "/nobom.csv").map(\.message) == ["the file is not UTF-8: it looks like UTF-16 (little-endian) (save it as UTF-8)"])
         #expect(problems(file: dir + "/be.csv").map(\.message) == ["the file is not UTF-8: it looks like UTF-16 (big-endian) (save it as UTF-8)"])
         #expect(problems(file: dir + "/be.json").map(\.message) == ["the file is not UTF-8: it looks like UTF-16 (big-endian) (save it as UTF-8)"])
+        for file in ["le.csv", "nobom.csv", "be.csv", "be.json"] { #expect(problems(file: dir + "/" + file).map(\.kind) == [.encoding], "\(file)") }
     }
 }
 

@@ -174,6 +174,7 @@ private let esc = UInt8(0x1B)
         let bad = #"{"kbq": 1, "collections": {"t\u001b[2J": {"fields": {"s": "string"}, "rows": []}}}"#
         guard case .failure(let error) = loadKB(bad) else { Issue.record("loaded"); return }
         #expect(error.problems.first?.path == "$.collections.t\u{1B}[2J")
+        #expect(error.problems.map(\.kind) == [.invalidName])
         #expect(!error.description.utf8.contains(esc))
         #expect(error.description.contains("$.collections.t\\e[2J"))
     }
