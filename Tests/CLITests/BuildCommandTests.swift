@@ -67,7 +67,8 @@ import Testing
         let t = kbq(["--kb", cut, "-e", "sources"], scratch: scratch)
         #expect(t.status == 2)
         #expect(t.error.contains("\(cut): error: header (bytes 24..<32): truncated: the file is \(bytes.count / 2) bytes, and was written with \(bytes.count)"))
-        // A byte changed in the middle of the sections: found when a statement reads it.
+        // Bytes changed in the middle of the sections: those that make a value out of bounds
+        // are found when a statement reads their column; every one by `kbq build --verify`.
         var damaged = [UInt8](bytes)
         for i in stride(from: 4096, to: damaged.count / 2, by: 512) { damaged[i] ^= 0x5A }
         let bad = scratch.file("bad.kbqdb")
@@ -75,7 +76,11 @@ import Testing
         let all = "sentences\nentities\nsources\nevents\nestimates\nclaims\nrelations\nrecommendations\n"
         let d = kbq(["--kb", bad], input: all, scratch: scratch)
         #expect(d.status == 2)
-        #expect(d.error.contains("\(bad) is damaged:") && d.error.contains("checksum mismatch"))
+        #expect(d.error.contains("\(bad) is damaged:") && d.error.contains("rebuild it from its source"))
+        let v = kbq(["build", "--verify", bad], scratch: scratch)
+        #expect(v.status == 2 && v.error.contains("\(bad): error: ") && v.error.contains("checksum mismatch"))
+        let whole = kbq(["build", "--verify", file], scratch: scratch)
+        #expect(whole.status == 0 && whole.output.contains("every section has the checksum it was written with"))
     }
 
     /// The commands README shows for compiled files, run as written (in a folder with a

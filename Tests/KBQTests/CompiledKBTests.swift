@@ -117,8 +117,10 @@ import KBQTestSupport
         }
     }
 
-    /// A byte changed anywhere is refused at open (header, schema) or by the first statement
-    /// that reads its column; a change in the padding between sections changes nothing.
+    /// A byte changed anywhere is refused at open (header, schema), or by the first statement
+    /// that reads its column when it makes a value out of bounds, or else reads as another
+    /// in-bounds value (columns are not checksummed when read): then `kbq build --verify`
+    /// finds it. A change in the padding between sections changes nothing.
     @Test func aChangedByteIsRefusedOrHarmless() throws {
         let path = try Self.write(.article, #function)
         let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
@@ -126,7 +128,7 @@ import KBQTestSupport
         let expected = Self.answers(statements, kb: .article)
         var rng = SplitMix(seed: 21)
         let damaged = path + ".flip"
-        var refusedAtOpen = 0, refusedLater = 0
+        var refusedAtOpen = 0, refusedLater = 0, changedValue = 0
         for _ in 0..<120 {
             var bytes = original
             let at = Int(rng.next() % UInt64(bytes.count))
@@ -142,11 +144,13 @@ import KBQTestSupport
             }
             let got = Self.answers(statements, kb: kb)
             if got != expected {
-                refusedLater += 1
-                #expect(got.contains { $0.contains("invalidKB") && $0.contains("is damaged") }, "byte \(at): answers changed without an error")
+                if got.contains(where: { $0.contains("invalidKB") && $0.contains("is damaged") }) { refusedLater += 1 } else { changedValue += 1 }
+                #expect(throws: KBLoadError.self, "byte \(at): answers changed and verifying found nothing") {
+                    try KnowledgeBase.verifyCompiledFile(damaged)
+                }
             }
         }
-        #expect(refusedAtOpen > 0 && refusedLater > 0)
+        #expect(refusedAtOpen > 0 && refusedLater > 0 && changedValue > 0)
     }
 
     /// With checksums off (as the fuzz target opens files), a changed byte in a column must
@@ -192,19 +196,42 @@ import KBQTestSupport
         let file = try CompiledFile.map(path)
         let schema = try CompiledFile.schema(of: file, path: path, verifyingChecksums: true)
         guard let estimates = schema.collections.first(where: { $0.name == "estimates" }),
-              let v = estimates.fields.firstIndex(where: { $0.name == "value" }),
-              case .number(let section) = estimates.columns[v] else { Issue.record("no estimates.value"); return }
+              let s = estimates.fields.firstIndex(where: { $0.name == "source" }),
+              case .ref(let section) = estimates.columns[s] else { Issue.record("no estimates.source"); return }
         var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
-        bytes[section.offset + 3] ^= 0x10
+        // The first row's source: a reference far past the sources' rows.
+        bytes[section.offset + 2] = 0x7F
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         let kb = try KnowledgeBase(contentsOfCompiledFile: path)
         // Other collections answer; the one with the damaged column does not.
         #expect(diagnostics("sources limit 1", kb: kb).isEmpty)
-        let d = diagnostics("estimates where value > 1000", kb: kb)
+        let d = diagnostics("estimates where source.name = \"x\"", kb: kb)
         #expect(d.first?.kind == .invalidKB && d.first?.problem == .damaged)
-        #expect(d.first?.message.contains("estimates.value (bytes \(section.offset)..<\(section.offset + section.length)): checksum mismatch") == true)
+        #expect(d.first?.message.contains("estimates.source (bytes \(section.offset)..<\(section.offset + section.length)): a reference is past") == true)
         // The prepared-query path says so too.
         #expect(throws: Diagnostics.self) { try PreparedQuery("estimates limit 1", kb: kb).run() }
+    }
+
+    /// A changed number is still a number: read as it is, and found by verifying the file.
+    @Test func aChangedValueInBoundsIsFoundByVerifying() throws {
+        let path = try Self.write(.article, #function)
+        try KnowledgeBase.verifyCompiledFile(path)
+        let file = try CompiledFile.map(path)
+        let schema = try CompiledFile.schema(of: file, path: path, verifyingChecksums: true)
+        guard let estimates = schema.collections.first(where: { $0.name == "estimates" }),
+              let v = estimates.fields.firstIndex(where: { $0.name == "value" }),
+              case .number(let section) = estimates.columns[v] else { Issue.record("no estimates.value"); return }
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        bytes[section.offset + 8 * 3 + 6] ^= 0x01
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let kb = try KnowledgeBase(contentsOfCompiledFile: path)
+        #expect(diagnostics("estimates where value > 1000", kb: kb).isEmpty)
+        do throws(KBLoadError) {
+            try KnowledgeBase.verifyCompiledFile(path)
+            Issue.record("verifying did not find the changed value")
+        } catch {
+            #expect(error.description.contains("estimates.value (bytes \(section.offset)..<\(section.offset + section.length)): checksum mismatch"))
+        }
     }
 
     @Test func writingWhereNothingCanBeWrittenLeavesNothing() throws {
@@ -228,8 +255,8 @@ import KBQTestSupport
         }
     }
 
-    /// Text over a megabyte: its checksum is taken a chunk at a time; a byte changed in a
-    /// later chunk is still found.
+    /// Text over a megabyte is read in place; its checksum is taken a chunk at a time, and
+    /// verifying still finds a byte changed in a later chunk.
     @Test func longTextIsReadInPlaceAndCheckedByChunks() throws {
         let dir = temporaryDirectory(#function)
         var csv = "id,text\n"
@@ -248,7 +275,7 @@ import KBQTestSupport
         var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
         bytes[text.offset + CompiledFormat.checksumChunk + 10] ^= 0x01
         try Data(bytes).write(to: URL(fileURLWithPath: path))
-        let d = diagnostics(statements[0], kb: try KnowledgeBase(contentsOfCompiledFile: path))
-        #expect(d.first?.kind == .invalidKB && d.first?.problem == .damaged && d.first?.message.contains("rows.text") == true)
+        #expect(Self.answers(statements, kb: try KnowledgeBase(contentsOfCompiledFile: path)) == expected)
+        #expect(throws: KBLoadError.self) { try KnowledgeBase.verifyCompiledFile(path) }
     }
 }

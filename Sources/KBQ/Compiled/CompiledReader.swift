@@ -24,17 +24,12 @@ final class MappedFile: @unchecked Sendable {
         CompiledFormat.checksum(UnsafeRawBufferPointer(rebasing: bytes[s.range])) == s.checksum
     }
 
-    /// Section `s` copied into an array of `T` (its length is a multiple of T's, checked when
-    /// the file was opened).
-    func array<T: BitwiseCopyable>(_ s: SectionRef, of _: T.Type) -> [T] {
+    /// Section `s` as elements of `T`, read where they lie (its length is a multiple of T's,
+    /// and its offset of 8, checked when the file was opened; the mapping is page-aligned).
+    func stored<T: BitwiseCopyable>(_ s: SectionRef, of _: T.Type) -> Stored<T> {
         let n = s.length / MemoryLayout<T>.stride
-        guard n > 0, let base = bytes.baseAddress else { return [] }
-        return [T](unsafeUninitializedCapacity: n) { buffer, count in
-            if let target = buffer.baseAddress {
-                UnsafeMutableRawPointer(target).copyMemory(from: base + s.offset, byteCount: n * MemoryLayout<T>.stride)
-            }
-            count = n
-        }
+        guard n > 0, let base = bytes.baseAddress else { return Stored() }
+        return Stored(UnsafeBufferPointer(start: (base + s.offset).bindMemory(to: T.self, capacity: n), count: n), owner: self)
     }
 }
 
@@ -69,16 +64,16 @@ extension KnowledgeBase {
         try self.init(compiledFile: path, verifyingChecksums: true)
     }
 
-    /// As ``init(contentsOfCompiledFile:)``; without checksums only for the fuzz target,
-    /// whose mutations would otherwise never get past them to the bounds checks behind.
+    /// As ``init(contentsOfCompiledFile:)``; without the header's and the schema's checksums
+    /// only for the fuzz target, whose mutations would otherwise never get past them to the
+    /// checks behind.
     convenience init(compiledFile path: String, verifyingChecksums: Bool) throws(KBLoadError) {
         let file = try CompiledFile.map(path)
         let schema = try CompiledFile.schema(of: file, path: path, verifyingChecksums: verifyingChecksums)
         let log = DamageLog(file: path)
         var rowsByName: [String: Int] = [:]
         for c in schema.collections { rowsByName[c.name] = c.rows }
-        let context = CompiledFile.Context(file: file, log: log, hedgeWords: schema.hedges.words.count,
-                                           rowsByName: rowsByName, verifyingChecksums: verifyingChecksums)
+        let context = CompiledFile.Context(file: file, log: log, hedgeWords: schema.hedges.words.count, rowsByName: rowsByName)
         let collections = LazyCollections(count: schema.collections.count) { i in
             let c = schema.collections[i]
             let columns = Columns(count: c.fields.count) { j in
@@ -89,6 +84,20 @@ extension KnowledgeBase {
         }
         self.init(name: schema.name, title: schema.title, names: schema.collections.map(\.name), collections: collections,
                   hedges: schema.hedges, damage: [log])
+    }
+}
+
+extension KnowledgeBase {
+    /// Checks every byte of a compiled KB file against the checksums it was written with
+    /// (`kbq build --verify FILE`): opening a file checks only its header and schema, and
+    /// reading a column checks only that its values stay in bounds, so a changed byte that
+    /// still makes an in-bounds value is found here, not by a query. Throws a
+    /// ``KBLoadError`` saying which columns differ.
+    public static func verifyCompiledFile(_ path: String) throws(KBLoadError) {
+        let file = try CompiledFile.map(path)
+        let schema = try CompiledFile.schema(of: file, path: path, verifyingChecksums: true)
+        let problems = CompiledFile.verify(schema, file: file)
+        guard problems.isEmpty else { throw KBLoadError(file: path, problems: problems) }
     }
 }
 
@@ -179,11 +188,12 @@ enum CompiledFile {
         let log: DamageLog
         let hedgeWords: Int
         let rowsByName: [String: Int]
-        let verifyingChecksums: Bool
     }
 
-    /// A column made from its sections, if they hold what was written and every value in
-    /// them is in bounds; otherwise the damage is logged and the column is all null.
+    /// A column read where its sections lie in the mapped file, if every value in them that
+    /// is used as an index or an enum is in bounds (branch-free passes over the column, once,
+    /// when a query first reads it); otherwise the damage is logged and the column is all
+    /// null. Checksums are not computed here (``verify(_:path:)``, `kbq build --verify`).
     static func column(_ layout: CompiledSchema.ColumnLayout, field: Field, of c: CompiledSchema.Collection,
                        _ context: Context) -> ColumnData {
         let rows = c.rows
@@ -192,39 +202,35 @@ enum CompiledFile {
             return KBSnapshot.nullColumn(field.type, rows: rows)
         }
         let file = context.file
-        var sections: [SectionRef] = []
-        switch layout {
-        case .string(_, let b, let o, let t, let ids): sections = [b, o, t] + (ids.map { [$0] } ?? [])
-        case .number(let s), .date(let s), .bool(let s), .hedge(let s), .ref(let s), .list(let s): sections = [s]
-        }
-        if context.verifyingChecksums {
-            for s in sections where !file.holds(s) { return damaged(s, "checksum mismatch: the bytes differ from those written") }
-        }
         switch layout {
         case .string(let mode, let b, let o, let t, let idSection):
-            guard let pool = StringPool(modeTag: mode, bytes: file.array(b, of: UInt8.self), offsets: file.array(o, of: UInt32.self),
-                                        table: file.array(t, of: UInt32.self)) else {
+            guard let pool = StringPool(modeTag: mode, bytes: file.stored(b, of: UInt8.self), offsets: file.stored(o, of: UInt32.self),
+                                        table: file.stored(t, of: UInt32.self)) else {
                 return damaged(o, "the string offsets or the hash index point outside the strings")
             }
             guard let idSection else {
                 guard rows <= pool.count else { return damaged(o, "fewer strings than rows") }
                 return .string(ids: StringIDs(identityRows: rows), pool: pool)
             }
-            let ids = file.array(idSection, of: UInt32.self)
-            let n = UInt32(truncatingIfNeeded: pool.count)
-            guard !ids.contains(where: { $0 != StringPool.null && $0 >= n }) else { return damaged(idSection, "a string id is past the pool") }
+            let ids = file.stored(idSection, of: UInt32.self)
+            // Null (all ones) wraps to 0: one maximum checks every id against the pool.
+            guard ids.withUnsafeBufferPointer({ highest($0) { $0 &+ 1 } }) <= UInt32(truncatingIfNeeded: pool.count) else {
+                return damaged(idSection, "a string id is past the pool")
+            }
             return .string(ids: StringIDs(ids), pool: pool)
         case .number(let s):
-            return .number(file.array(s, of: Double.self))
+            return .number(file.stored(s, of: Double.self))
         case .date(let s):
-            // Every record's precision, form and unit must be one the enums have.
+            // Every record's precision, form and unit must be one the enums have: bytes 8
+            // and 9 at most 2, bytes 10 and 11 at most 3, as one 32-bit word per record.
             let records = UnsafeRawBufferPointer(rebasing: file.bytes[s.range])
-            var ok = true
+            var bad: UInt32 = 0
             for r in stride(from: 0, to: records.count, by: CompiledFormat.dateSize) {
-                ok = ok && records[r + 8] <= 2 && records[r + 9] <= 2 && records[r + 10] <= 3 && records[r + 11] <= 3
+                let w = UInt32(littleEndian: records.loadUnaligned(fromByteOffset: r + 8, as: UInt32.self))
+                bad |= (w & 0xFCFC_FCFC) | (w & (w >> 1) & 0x0101)
             }
-            guard ok else { return damaged(s, "a date record has an unknown precision, form or unit") }
-            if CompiledFormat.datesAreRecords { return .date(file.array(s, of: PartialDate.self)) }
+            guard bad == 0 else { return damaged(s, "a date record has an unknown precision, form or unit") }
+            if CompiledFormat.datesAreRecords { return .date(file.stored(s, of: PartialDate.self)) }
             var dates: [PartialDate] = []
             dates.reserveCapacity(rows)
             for r in stride(from: 0, to: records.count, by: CompiledFormat.dateSize) {
@@ -238,14 +244,15 @@ enum CompiledFile {
                 x.anchor = Int32(littleEndian: records.loadUnaligned(fromByteOffset: r + 12, as: Int32.self))
                 dates.append(x)
             }
-            return .date(dates)
+            return .date(Stored(dates))
         case .bool(let s):
-            let b = file.array(s, of: UInt8.self)
-            guard !b.contains(where: { $0 > 2 }) else { return damaged(s, "a bool is neither 0, 1 nor 2 (null)") }
+            let b = file.stored(s, of: UInt8.self)
+            guard b.withUnsafeBufferPointer({ highest($0) { $0 } }) <= 2 else { return damaged(s, "a bool is neither 0, 1 nor 2 (null)") }
             return .bool(b)
         case .hedge(let s):
-            let h = file.array(s, of: UInt8.self)
-            guard !h.contains(where: { $0 != 255 && Int($0) >= context.hedgeWords }) else {
+            let h = file.stored(s, of: UInt8.self)
+            // Null (255) wraps to 0.
+            guard Int(h.withUnsafeBufferPointer({ highest($0) { $0 &+ 1 } })) <= context.hedgeWords else {
                 return damaged(s, "a hedge rank is past the KB's \(context.hedgeWords) hedge words")
             }
             return .hedge(h)
@@ -253,8 +260,11 @@ enum CompiledFile {
             guard case .ref(let target) = field.type, let n = context.rowsByName[target] else {
                 return damaged(s, "a reference column of a field that is no reference")
             }
-            let refs = file.array(s, of: Int32.self)
-            guard !refs.contains(where: { $0 < -1 || Int($0) >= n }) else { return damaged(s, "a reference is past the \(n) rows of \(target)") }
+            let refs = file.stored(s, of: Int32.self)
+            // Null (-1) becomes 0 and anything below it a huge number: one maximum checks all.
+            guard Int(refs.withUnsafeBufferPointer({ highest($0) { UInt32(bitPattern: $0 &+ 1) } })) <= n else {
+                return damaged(s, "a reference is past the \(n) rows of \(target)")
+            }
             return .ref(refs)
         case .list(let s):
             var r = SnapshotReader(data: UnsafeRawBufferPointer(rebasing: file.bytes[s.range]))
@@ -263,6 +273,34 @@ enum CompiledFile {
             }
             return column
         }
+    }
+
+    /// The largest of `key(x)` over the elements: a loop the compiler turns into vector code.
+    @inline(__always)
+    static func highest<T, K: FixedWidthInteger & UnsignedInteger>(_ xs: UnsafeBufferPointer<T>, _ key: (T) -> K) -> K {
+        var m: K = 0
+        for x in xs { m = max(m, key(x)) }
+        return m
+    }
+
+    /// Every section's checksum, recomputed (`kbq build --verify FILE`): the problems found,
+    /// at most ``KBLoadError/maxProblems``; none when every byte is as it was written.
+    static func verify(_ schema: CompiledSchema, file: MappedFile) -> [KBProblem] {
+        var problems: [KBProblem] = []
+        for c in schema.collections {
+            for (field, layout) in zip(c.fields, c.columns) {
+                var sections: [SectionRef] = []
+                switch layout {
+                case .string(_, let b, let o, let t, let ids): sections = [b, o, t] + (ids.map { [$0] } ?? [])
+                case .number(let s), .date(let s), .bool(let s), .hedge(let s), .ref(let s), .list(let s): sections = [s]
+                }
+                for s in sections where !file.holds(s) && problems.count < KBLoadError.maxProblems {
+                    problems.append(KBProblem(.damaged, path: "\(c.name).\(field.name) (bytes \(s.offset)..<\(s.offset + s.length))",
+                                              message: "checksum mismatch: the bytes differ from those written"))
+                }
+            }
+        }
+        return problems
     }
 }
 

@@ -113,10 +113,7 @@ private struct SectionOutput {
         case .string(let ids, let pool):
             schema.u8(CompiledFormat.Kind.string.rawValue)
             schema.u8(pool.modeTag)
-            let failed: KBWriteError? = pool.bytes.withUnsafeBufferPointer { b in
-                do throws(KBWriteError) { try section(b); return nil } catch { return error }
-            }
-            if let failed { throw failed }
+            try section(pool.storedBytes)
             try section(pool.storedOffsets)
             try section(pool.storedTable)
             if let a = ids.array {
@@ -141,7 +138,7 @@ private struct SectionOutput {
                     records += [x.precision.rawValue, x.hiPrecision.rawValue, x.form.rawValue, x.unit.rawValue]
                     withUnsafeBytes(of: x.anchor.littleEndian) { records += $0 }
                 }
-                try section(records)
+                try section(Stored(records))
             }
         case .bool(let b):
             schema.u8(CompiledFormat.Kind.bool.rawValue)
@@ -157,13 +154,13 @@ private struct SectionOutput {
             schema.u8(CompiledFormat.Kind.list.rawValue)
             var w = SnapshotWriter()
             KBSnapshot.encode(data, &w)
-            try section(w.out)
+            try section(Stored(w.out))
         }
     }
 
     /// An array's bytes as they lie in memory, on an 8-byte boundary; its place, length and
     /// checksum into the schema.
-    mutating func section<T: BitwiseCopyable>(_ a: [T]) throws(KBWriteError) {
+    mutating func section<T: BitwiseCopyable>(_ a: Stored<T>) throws(KBWriteError) {
         let failed: KBWriteError? = a.withUnsafeBufferPointer { b in
             do throws(KBWriteError) { try section(b); return nil } catch { return error }
         }

@@ -41,7 +41,7 @@ func rowsOf(_ target: KBCollection, in rows: Rows, at range: SourceRange) throws
 func referrerRows(_ rows: Rows, target: KBCollection, links: [ReferenceLink], at range: SourceRange, _ env: Env) throws(Diagnostic) -> Rows {
     let wanted = try rowsOf(target, in: rows, at: range)
     guard let c = links.first.flatMap({ env.kb.collection($0.collection) }) else { return .stored(target, []) }
-    let columns: [[Int32]] = links.compactMap { if case .ref(let refs) = c.columns[$0.index] { return refs }; return nil }
+    let columns: [Stored<Int32>] = links.compactMap { if case .ref(let refs) = c.columns[$0.index] { return refs }; return nil }
     try env.tick(c.count * max(1, columns.count))
     var out: [Int32] = []
     for r in 0..<c.count {

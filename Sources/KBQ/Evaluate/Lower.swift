@@ -130,7 +130,7 @@ struct Lowering {
                 // Qualifier words are few: each is read and classified once per plan, not
                 // once per row.
                 let words = (0..<qpool.count).map { Quantity.Qualifier(qpool[UInt32($0)]) }
-                let upper: [Double]? = uf.flatMap { if case .number(let u) = c.columns[$0] { return u }; return nil }
+                let upper: Stored<Double>? = uf.flatMap { if case .number(let u) = c.columns[$0] { return u }; return nil }
                 return { r, _ in
                     let x = v[r]
                     if x.isNaN { return .null }

@@ -56,7 +56,7 @@ struct ColumnScan: Sendable {
 
     /// A stored date field between two dates (`compareDates(v, .ge, l) && compareDates(v, .le, h)`
     /// is `yes`).
-    static func between(_ dates: [PartialDate], _ l: PartialDate, _ h: PartialDate) -> ColumnScan {
+    static func between(_ dates: Stored<PartialDate>, _ l: PartialDate, _ h: PartialDate) -> ColumnScan {
         ColumnScan(exact: true, test: { r in
             let v = dates[r]
             return !v.isNullMarker && v.knownLo >= l.lo && v.knownHi <= h.hi
@@ -424,7 +424,7 @@ func storedReader(_ c: KBCollection, _ f: Int, _ kb: KnowledgeBase) -> (Int) -> 
                 wordIDs = ids
                 words = (0..<pool.count).map { pool[UInt32($0)] }
             }
-            var upper: [Double]?
+            var upper: Stored<Double>?
             if let uf, case .number(let u) = c.columns[uf] { upper = u }
             let percentRows = c.percentRows
             let qwords = words

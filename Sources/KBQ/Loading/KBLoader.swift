@@ -510,17 +510,17 @@ struct KBLoader {
             for (fi, b) in builders.enumerated() {
                 switch b.storage {
                 case .string(let ids, var pool): pool.seal(); cols.append(.string(ids: ids, pool: pool))
-                case .number(let a): cols.append(.number(a))
-                case .date(let a): cols.append(.date(a))
-                case .bool(let a): cols.append(.bool(a))
-                case .hedge(let a): cols.append(.hedge(a))
+                case .number(let a): cols.append(.number(Stored(a)))
+                case .date(let a): cols.append(.date(Stored(a)))
+                case .bool(let a): cols.append(.bool(Stored(a)))
+                case .hedge(let a): cols.append(.hedge(Stored(a)))
                 case .list(let a): cols.append(.list(a))
                 case .ref(let ids, let pool):
                     guard case .ref(let target) = spec.fields[fi].type, let tk = keyPools[target] else {
                         if case .ref(let target) = spec.fields[fi].type, built.contains(where: { $0.0.name == target }) {
                             problems.add(.invalidSchema, "\(spec.path).fields.\(spec.fields[fi].name)", "collection '\(target)' has no \"key\", so it cannot be referenced")
                         }
-                        cols.append(.ref([Int32](repeating: -1, count: ids.count)))
+                        cols.append(.ref(Stored([Int32](repeating: -1, count: ids.count))))
                         continue
                     }
                     var map = [Int32](repeating: -1, count: pool.count)
@@ -537,7 +537,7 @@ struct KBLoader {
                         }
                         rows[r] = t
                     }
-                    cols.append(.ref(rows))
+                    cols.append(.ref(Stored(rows)))
                 }
             }
             resolvedColumns.append(cols)

@@ -219,7 +219,7 @@ public struct SQLLayout: Sendable {
             var fields: [String] = []
             for (i, f) in c.fields.enumerated() {
                 guard let pool = kb.dictionary(of: c, field: i), pool.count <= SQLLayout.dictionaryStringsKept,
-                      pool.bytes.count <= SQLLayout.dictionaryBytesKept else { continue }
+                      pool.byteCount <= SQLLayout.dictionaryBytesKept else { continue }
                 fields.append(jsonQuote(f.name) + ": [" + (0..<pool.count).map { jsonQuote(pool[UInt32($0)]) }.joined(separator: ", ") + "]")
             }
             out.append(jsonQuote(c.name) + ": {\"count\": \(c.count), \"dictionaries\": {" + fields.joined(separator: ", ") + "}}")

@@ -231,7 +231,7 @@ enum KBSnapshot {
             ids.write(to: &w)
         case .number(let v):
             w.u8(1)
-            w.f64s(v)
+            w.f64s(v.array)
         case .date(let d):
             w.u8(2)
             w.u64(UInt64(d.count))
@@ -246,13 +246,13 @@ enum KBSnapshot {
             }
         case .bool(let b):
             w.u8(3)
-            w.u8s(b)
+            w.u8s(b.array)
         case .hedge(let h):
             w.u8(4)
-            w.u8s(h)
+            w.u8s(h.array)
         case .ref(let r):
             w.u8(5)
-            w.i32s(r)
+            w.i32s(r.array)
         case .list(let l):
             w.u8(6)
             w.u64(UInt64(l.count))
@@ -417,11 +417,11 @@ enum KBSnapshot {
     static func nullColumn(_ type: FieldType, rows: Int) -> ColumnData {
         switch type {
         case .string: return .string(ids: StringIDs([UInt32](repeating: StringPool.null, count: rows)), pool: StringPool())
-        case .number, .percent, .null: return .number([Double](repeating: .nan, count: rows))
-        case .date: return .date([PartialDate](repeating: ColumnData.nullDate, count: rows))
-        case .bool: return .bool([UInt8](repeating: 2, count: rows))
-        case .hedge: return .hedge([UInt8](repeating: 255, count: rows))
-        case .ref: return .ref([Int32](repeating: -1, count: rows))
+        case .number, .percent, .null: return .number(Stored([Double](repeating: .nan, count: rows)))
+        case .date: return .date(Stored([PartialDate](repeating: ColumnData.nullDate, count: rows)))
+        case .bool: return .bool(Stored([UInt8](repeating: 2, count: rows)))
+        case .hedge: return .hedge(Stored([UInt8](repeating: 255, count: rows)))
+        case .ref: return .ref(Stored([Int32](repeating: -1, count: rows)))
         case .list: return .list([[Value]?](repeating: nil, count: rows))
         }
     }
@@ -452,7 +452,7 @@ enum KBSnapshot {
             return .string(ids: ids, pool: pool)
         case 1:
             guard let v = r.f64s(), v.count == rows else { return nil }
-            return .number(v)
+            return .number(Stored(v))
         case 2:
             guard let n = r.count(), n == rows else { return nil }
             var d: [PartialDate] = []
@@ -467,16 +467,16 @@ enum KBSnapshot {
                 x.anchor = anchor
                 d.append(x)
             }
-            return .date(d)
+            return .date(Stored(d))
         case 3:
             guard let b = r.u8s(), b.count == rows, b.allSatisfy({ $0 <= 2 }) else { return nil }
-            return .bool(b)
+            return .bool(Stored(b))
         case 4:
             guard let h = r.u8s(), h.count == rows else { return nil }
-            return .hedge(h)
+            return .hedge(Stored(h))
         case 5:
             guard let refs = r.i32s(), refs.count == rows else { return nil }
-            return .ref(refs)
+            return .ref(Stored(refs))
         case 6:
             guard let n = r.count(), n == rows else { return nil }
             var l: [[Value]?] = []

@@ -3,15 +3,15 @@ enum ColumnData: Sendable {
     /// Interned strings; `StringPool.null` is null.
     case string(ids: StringIDs, pool: StringPool)
     /// Numbers; NaN is null (JSON and CSV input cannot produce NaN).
-    case number([Double])
+    case number(Stored<Double>)
     /// Dates; `lo == Int32.min` is null.
-    case date([PartialDate])
+    case date(Stored<PartialDate>)
     /// 0 false, 1 true, 2 null.
-    case bool([UInt8])
+    case bool(Stored<UInt8>)
     /// Hedge ranks; 255 is null.
-    case hedge([UInt8])
+    case hedge(Stored<UInt8>)
     /// Row indexes into the referenced collection; -1 is null.
-    case ref([Int32])
+    case ref(Stored<Int32>)
     /// Lists (rare: aliases and the like), boxed.
     case list([[Value]?])
 
@@ -52,7 +52,7 @@ public final class KBCollection: Sendable {
     let hedges: HedgeScale
     /// Per row, whether the row's `unit` field is `percent` or `%` (exactly, as REFERENCE's
     /// "Order, nulls and percents" says): its numbers are percents and print as 76.6%.
-    let percentRows: [Bool]?
+    let percentRows: PercentRows?
 
     convenience init(name: String, fields: [Field], columns: [ColumnData], count: Int, key: String?, measure: String?, hedges: HedgeScale) {
         self.init(name: name, fields: fields, columns: Columns(columns), count: count, key: key, measure: measure, hedges: hedges)
@@ -82,13 +82,11 @@ public final class KBCollection: Sendable {
             q[i] = (f.qualifierField.flatMap { index[$0] }, f.upperField.flatMap { index[$0] })
         }
         qualifiers = q
-        if let u = index["unit"], case .string(let ids, let pool) = columns[u], !pool.isDistinct {
-            // Equal strings may have different ids: mark them all.
+        if let u = index["unit"], case .string(let ids, let pool) = columns[u] {
+            // Per unit string, not per row: opening a million-row collection reads its pool,
+            // not its million ids. Equal strings may have different ids: all are marked.
             let marks = pool.marks(equalToAny: ["percent", "%"])
-            percentRows = marks.contains(true) ? ids.map { $0 != StringPool.null && marks[Int($0)] } : nil
-        } else if let u = index["unit"], case .string(let ids, let pool) = columns[u] {
-            let percent = pool.lookup("percent"), sign = pool.lookup("%")
-            percentRows = percent == nil && sign == nil ? nil : ids.map { $0 == percent || $0 == sign }
+            percentRows = marks.contains(true) ? PercentRows(ids: ids, marks: marks) : nil
         } else {
             percentRows = nil
         }
@@ -161,6 +159,19 @@ public final class KBCollection: Sendable {
         // Keys are unique, so the key pool interned them in row order: id == row.
         if Int(id) < ids.count, ids[Int(id)] == id { return Int(id) }
         return ids.firstIndex(of: id)
+    }
+}
+
+/// Which rows of a collection have a percent unit: the unit column's ids, and per id whether
+/// its string is `percent` or `%`.
+struct PercentRows: Sendable {
+    let ids: StringIDs
+    let marks: [Bool]
+
+    @inline(__always)
+    subscript(r: Int) -> Bool {
+        let id = ids[r]
+        return id != StringPool.null && marks[Int(id)]
     }
 }
 

@@ -30,7 +30,7 @@ struct ColumnBuilder {
     let field: Field
     let hedges: HedgeScale
     let kind: Kind
-    private var ids = StringIDs()
+    private var ids = StringIDs.Builder()
     private var pool = StringPool()
     private var numbers: [Double] = []
     private var dates: [PartialDate] = []
@@ -63,8 +63,8 @@ struct ColumnBuilder {
 
     var storage: Storage {
         switch kind {
-        case .string: return .string(ids, pool)
-        case .ref: return .ref(ids, pool)
+        case .string: return .string(ids.built, pool)
+        case .ref: return .ref(ids.built, pool)
         case .number: return .number(numbers)
         case .date: return .date(dates)
         case .bool: return .bool(small)
@@ -95,7 +95,7 @@ struct ColumnBuilder {
         if (kind == .string || kind == .ref) && count > 0 {
             let nearUnique = count >= 1000 && pool.count * 2 > count
             if nearUnique && mayDropIndex { pool.dropIndex() }
-            let perRow = Double(pool.bytes.count) / Double(count)
+            let perRow = Double(pool.byteCount) / Double(count)
             pool.reserve(count: nearUnique ? expectedRows : 0, bytes: Int(perRow * Double(expectedRows) * 1.08) + 4096)
         }
         reserve(rows: expectedRows, bytes: 0)
@@ -204,7 +204,7 @@ struct ColumnBuilder {
         if s.isEmpty { appendNull(); return }
         switch kind {
         case .string, .ref:
-            if pool.bytes.count + s.count > StringPool.maxBytes {
+            if pool.byteCount + s.count > StringPool.maxBytes {
                 problems.add(.limitExceeded, path(), "the column '\(field.name)' holds more than \(StringPool.maxBytes) bytes of text, the most one column can hold")
                 appendNull()
                 return
@@ -274,7 +274,7 @@ struct ColumnBuilder {
         if lenient && v.kind == .string && v.count == 0 && kind != .string { v.kind = .null; return true }
         switch kind {
         case .string, .ref:
-            return v.kind == .string && pool.bytes.count + bytes.count <= StringPool.maxBytes
+            return v.kind == .string && pool.byteCount + bytes.count <= StringPool.maxBytes
         case .number:
             return v.kind == .number
         case .bool:

@@ -28,12 +28,22 @@ struct StringPool: Sendable {
         case plain
     }
 
-    private(set) var bytes: [UInt8] = []
+    /// The mode, or the pool's parts where they lie in a mapped compiled file: one word
+    /// either way (a field more in every pool cost the article KB's start-up 2% of its
+    /// instructions), so a pool built in memory keeps its layout and pays one compare per
+    /// read for the mapped kind.
+    private enum Shape: Sendable {
+        case ordered, hashed, plain
+        case mapped(MappedStrings)
+    }
+
+    /// Built in memory (empty when mapped).
+    private var bytes: [UInt8] = []
     /// `offsets[i]..<offsets[i+1]` are the bytes of string `i`.
     private var offsets: [UInt32] = [0]
     /// Open-addressing hash index of string ids + 1 (0 is an empty slot); empty unless hashed.
     private var table: [UInt32] = []
-    private(set) var mode: Mode
+    private var shape: Shape
     /// How many strings the pool was sized for.
     private var expected: Int
 
@@ -41,7 +51,25 @@ struct StringPool: Sendable {
     /// The most bytes one pool holds (offsets are 32-bit).
     static let maxBytes = Int(UInt32.max) - 1
 
-    var count: Int { offsets.count - 1 }
+    var mode: Mode {
+        switch shape {
+        case .ordered: return .ordered
+        case .hashed: return .hashed
+        case .plain: return .plain
+        case .mapped(let m): return m.mode
+        }
+    }
+
+    var count: Int {
+        if case .mapped(let m) = shape { return m.offsets.count - 1 }
+        return offsets.count - 1
+    }
+
+    /// The number of bytes of all the strings.
+    var byteCount: Int {
+        if case .mapped(let m) = shape { return m.bytes.count }
+        return bytes.count
+    }
 
     /// Whether equal strings share one id.
     var isDistinct: Bool { mode != .plain }
@@ -49,14 +77,52 @@ struct StringPool: Sendable {
     /// Makes an empty pool, sized for `expectedCount` strings of `expectedBytes` bytes in
     /// all (space reserved but never written costs address space, not memory).
     init(expectedCount: Int = 16, expectedBytes: Int = 0, distinct: Bool = true) {
-        mode = distinct ? .ordered : .plain
+        shape = distinct ? .ordered : .plain
         expected = expectedCount
         offsets.reserveCapacity(expectedCount + 1)
         bytes.reserveCapacity(expectedBytes)
     }
 
+    /// Calls `body` with the strings' bytes, their offsets and the hash index, wherever
+    /// they lie.
+    @inline(__always)
+    private func withParts<R>(_ body: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt32>, UnsafeBufferPointer<UInt32>) -> R) -> R {
+        if case .mapped(let m) = shape {
+            return m.bytes.withUnsafeBufferPointer { b in
+                m.offsets.withUnsafeBufferPointer { o in m.table.withUnsafeBufferPointer { t in body(b, o, t) } }
+            }
+        }
+        return bytes.withUnsafeBufferPointer { b in
+            offsets.withUnsafeBufferPointer { o in table.withUnsafeBufferPointer { t in body(b, o, t) } }
+        }
+    }
+
+    /// Before a change: a mapped pool's parts are copied into arrays (never in practice: a
+    /// KB opened from a compiled file is not added to).
+    private mutating func own() {
+        guard case .mapped(let m) = shape else { return }
+        bytes = m.bytes.array
+        offsets = m.offsets.array
+        table = m.table.array
+        switch m.mode {
+        case .ordered: shape = .ordered
+        case .hashed: shape = .hashed
+        case .plain: shape = .plain
+        }
+    }
+
+    private mutating func setMode(_ m: Mode) {
+        own()
+        switch m {
+        case .ordered: shape = .ordered
+        case .hashed: shape = .hashed
+        case .plain: shape = .plain
+        }
+    }
+
     /// Reserves room for `n` strings of `b` bytes in all.
     mutating func reserve(count n: Int, bytes b: Int) {
+        own()
         offsets.reserveCapacity(n + 1)
         bytes.reserveCapacity(b)
         expected = max(expected, n)
@@ -75,31 +141,36 @@ struct StringPool: Sendable {
     /// The id of the bytes of a string, adding it if it is new (in a pool that is not
     /// distinct, always adding it).
     mutating func intern(_ s: UnsafeBufferPointer<UInt8>) -> UInt32 {
-        switch mode {
+        switch shape {
         case .plain:
             return append(s)
         case .ordered:
-            let n = count
+            let n = offsets.count - 1
             if n == 0 { return append(s) }
-            let c = compare(UInt32(n - 1), s)
+            let c = withOwned { b, o in StringPool.order(b, o, n - 1, s) }
             if c < 0 { return append(s) }
             if c == 0 { return UInt32(n - 1) }
             // Out of order: from now on, through the index.
-            mode = .hashed
+            shape = .hashed
             rebuildIndex(slots: StringPool.slots(for: max(n * 2, min(expected, 1 << 16))))
         case .hashed:
             break
+        case .mapped:
+            own()
+            return intern(s)
         }
         let h = StringPool.hash(s)
         let n = table.count
         var slot = StringPool.reduce(h, n)
-        let found: UInt32? = table.withUnsafeBufferPointer { t in
-            while true {
-                let entry = t[slot]
-                if entry == 0 { return nil }
-                if equals(Int(entry - 1), s) { return entry - 1 }
-                slot += 1
-                if slot == n { slot = 0 }
+        let found: UInt32? = withOwned { b, o in
+            table.withUnsafeBufferPointer { t in
+                while true {
+                    let entry = t[slot]
+                    if entry == 0 { return nil }
+                    if StringPool.equal(b, o, Int(entry - 1), s) { return entry - 1 }
+                    slot += 1
+                    if slot == n { slot = 0 }
+                }
             }
         }
         if let found { return found }
@@ -109,12 +180,12 @@ struct StringPool: Sendable {
         return id
     }
 
-    /// Appends the bytes as a new string, without looking for an equal one.
+    /// Appends the bytes as a new string, without looking for an equal one (never mapped).
     @discardableResult
     private mutating func append(_ s: UnsafeBufferPointer<UInt8>) -> UInt32 {
         bytes.append(contentsOf: s)
         offsets.append(UInt32(truncatingIfNeeded: bytes.count))
-        return UInt32(count - 1)
+        return UInt32(offsets.count - 2)
     }
 
     /// The id of a string if it is in the pool (in a pool that is not distinct, the first
@@ -139,14 +210,16 @@ struct StringPool: Sendable {
             }
             return nil
         case .hashed:
-            let n = table.count
-            var slot = StringPool.reduce(StringPool.hash(s), n)
-            while true {
-                let entry = table[slot]
-                if entry == 0 { return nil }
-                if equals(Int(entry - 1), s) { return entry - 1 }
-                slot += 1
-                if slot == n { slot = 0 }
+            return withParts { _, _, table in
+                let n = table.count
+                var slot = StringPool.reduce(StringPool.hash(s), n)
+                while true {
+                    let entry = table[slot]
+                    if entry == 0 { return nil }
+                    if equals(Int(entry - 1), s) { return entry - 1 }
+                    slot += 1
+                    if slot == n { slot = 0 }
+                }
             }
         }
     }
@@ -168,16 +241,14 @@ struct StringPool: Sendable {
     }
 
     subscript(id: UInt32) -> String {
-        let i = Int(id)
-        return bytes.withUnsafeBufferPointer { b in
-            String(decoding: UnsafeBufferPointer(rebasing: b[Int(offsets[i])..<Int(offsets[i + 1])]), as: UTF8.self)
-        }
+        withBytes(id) { String(decoding: $0, as: UTF8.self) }
     }
 
     /// Calls `body` with the bytes of string `id`, without making a String.
+    @inline(__always)
     func withBytes<R>(_ id: UInt32, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
         let i = Int(id)
-        return bytes.withUnsafeBufferPointer { b in body(UnsafeBufferPointer(rebasing: b[Int(offsets[i])..<Int(offsets[i + 1])])) }
+        return withParts { b, o, _ in body(UnsafeBufferPointer(rebasing: b[Int(o[i])..<Int(o[i + 1])])) }
     }
 
     /// Whether string `id` is `s`, compared as bytes, without making a String.
@@ -187,37 +258,53 @@ struct StringPool: Sendable {
     }
 
     /// The length in bytes of string `id`.
-    func length(_ id: UInt32) -> Int { Int(offsets[Int(id) + 1] - offsets[Int(id)]) }
+    func length(_ id: UInt32) -> Int { withParts { _, o, _ in Int(o[Int(id) + 1] - o[Int(id)]) } }
 
     private func equals(_ id: Int, _ s: UnsafeBufferPointer<UInt8>) -> Bool {
-        offsets.withUnsafeBufferPointer { o in
-            let start = Int(o[id]), end = Int(o[id + 1])
-            guard end - start == s.count else { return false }
-            return bytes.withUnsafeBufferPointer { b in
-                guard let base = b.baseAddress, let sb = s.baseAddress else { return s.isEmpty }
-                return memcmpBytes(base + start, sb, s.count)
-            }
-        }
+        withParts { b, o, _ in StringPool.equal(b, o, id, s) }
     }
 
     /// Byte-wise order of string `id` against `s`: negative, 0 or positive.
     private func compare(_ id: UInt32, _ s: UnsafeBufferPointer<UInt8>) -> Int {
-        withBytes(id) { a in
-            let n = min(a.count, s.count)
-            if n > 0, let pa = a.baseAddress, let ps = s.baseAddress {
-                let c = memcmp(pa, ps, n)
-                if c != 0 { return Int(c) }
-            }
-            return a.count - s.count
+        withParts { b, o, _ in StringPool.order(b, o, Int(id), s) }
+    }
+
+    /// Calls `body` with the bytes and offsets of a pool built in memory (while it is built).
+    @inline(__always)
+    private func withOwned<R>(_ body: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt32>) -> R) -> R {
+        bytes.withUnsafeBufferPointer { b in offsets.withUnsafeBufferPointer { o in body(b, o) } }
+    }
+
+    /// Whether string `id` of bytes `b` at offsets `o` is `s`.
+    @inline(__always)
+    private static func equal(_ b: UnsafeBufferPointer<UInt8>, _ o: UnsafeBufferPointer<UInt32>, _ id: Int,
+                              _ s: UnsafeBufferPointer<UInt8>) -> Bool {
+        let start = Int(o[id]), end = Int(o[id + 1])
+        guard end - start == s.count else { return false }
+        guard let base = b.baseAddress, let sb = s.baseAddress else { return s.isEmpty }
+        return memcmpBytes(base + start, sb, s.count)
+    }
+
+    /// Byte-wise order of string `id` of bytes `b` at offsets `o` against `s`.
+    @inline(__always)
+    private static func order(_ b: UnsafeBufferPointer<UInt8>, _ o: UnsafeBufferPointer<UInt32>, _ id: Int,
+                              _ s: UnsafeBufferPointer<UInt8>) -> Int {
+        let a = UnsafeBufferPointer(rebasing: b[Int(o[id])..<Int(o[id + 1])])
+        let n = min(a.count, s.count)
+        if n > 0, let pa = a.baseAddress, let ps = s.baseAddress {
+            let c = memcmp(pa, ps, n)
+            if c != 0 { return Int(c) }
         }
+        return a.count - s.count
     }
 
     private mutating func rebuildIndex(slots: Int) {
+        own()
         var t = [UInt32](repeating: 0, count: slots)
         bytes.withUnsafeBufferPointer { b in
             offsets.withUnsafeBufferPointer { o in
                 t.withUnsafeMutableBufferPointer { t in
-                    for id in 0..<count {
+                    for id in 0..<(o.count - 1) {
                         let s = UnsafeBufferPointer(rebasing: b[Int(o[id])..<Int(o[id + 1])])
                         var slot = StringPool.reduce(StringPool.hash(s), slots)
                         while t[slot] != 0 { slot += 1; if slot == slots { slot = 0 } }
@@ -234,7 +321,8 @@ struct StringPool: Sendable {
     /// strings could be appended as they are (`map` nil), else `map[id]`. Nil when the two
     /// together would hold more than ``maxBytes``.
     mutating func absorb(_ other: StringPool) -> (base: UInt32, map: [UInt32]?)? {
-        guard bytes.count + other.bytes.count <= StringPool.maxBytes else { return nil }
+        own()
+        guard bytes.count + other.byteCount <= StringPool.maxBytes else { return nil }
         let base = UInt32(count)
         // Appended whole: when neither part deduplicates, or when both are in strictly
         // increasing order and `other` starts after this one ends (ids written in order).
@@ -245,6 +333,8 @@ struct StringPool: Sendable {
         }
         if whole {
             let shift = UInt32(truncatingIfNeeded: bytes.count)
+            var other = other
+            other.own()
             bytes.append(contentsOf: other.bytes)
             offsets.reserveCapacity(offsets.count + other.count)
             for o in other.offsets.dropFirst() { offsets.append(o + shift) }
@@ -257,7 +347,7 @@ struct StringPool: Sendable {
 
     /// Stops indexing: from now on strings are appended as read. Ids given so far stay valid.
     mutating func dropIndex() {
-        mode = .plain
+        setMode(.plain)
         table = []
     }
 
@@ -307,15 +397,13 @@ extension StringPool {
         let n = count
         guard n > 0 else { return marks }
         if needle.isEmpty { return [Bool](repeating: true, count: n) }
-        bytes.withUnsafeBufferPointer { b in
-            offsets.withUnsafeBufferPointer { o in
-                marks.withUnsafeMutableBufferPointer { m in
-                    // Split at string boundaries so that no match spans two parts.
-                    let parts = b.count >= 1 << 21 ? ParallelWork.width : 1
-                    ParallelWork.run(parts) { part in
-                        let lo = n * part / parts, hi = n * (part + 1) / parts
-                        searchFolded(b, o, lo, hi, needle, m)
-                    }
+        withParts { b, o, _ in
+            marks.withUnsafeMutableBufferPointer { m in
+                // Split at string boundaries so that no match spans two parts.
+                let parts = b.count >= 1 << 21 ? ParallelWork.width : 1
+                ParallelWork.run(parts) { part in
+                    let lo = n * part / parts, hi = n * (part + 1) / parts
+                    searchFolded(b, o, lo, hi, needle, m)
                 }
             }
         }
@@ -381,75 +469,97 @@ private func searchFolded(_ b: UnsafeBufferPointer<UInt8>, _ o: UnsafeBufferPoin
 
 /// The string id of each row of a column. Stored as an array, except while every row has a
 /// string of its own in order (a column of ids or of sentences): then id == row and
-/// nothing is stored.
+/// nothing is stored. Built by ``Builder``; the ids may lie in a mapped compiled file.
 struct StringIDs: RandomAccessCollection, Sendable {
-    private var stored: [UInt32] = []
-    private var rows = 0
-    /// Whether id == row for every row (no array is kept).
-    private(set) var isIdentity = true
-    private var reserved = 0
+    private let stored: Stored<UInt32>
+    /// The rows when id == row for every row (nothing stored), else -1.
+    private let identityRows: Int
 
-    init() {}
+    init(_ ids: [UInt32]) { self.init(Stored(ids)) }
 
-    init(_ ids: [UInt32]) {
+    init(_ ids: Stored<UInt32>) {
         stored = ids
-        rows = ids.count
-        isIdentity = false
+        identityRows = -1
     }
 
-    var startIndex: Int { 0 }
-    var endIndex: Int { rows }
+    /// `rows` rows whose id is their row number.
+    init(identityRows n: Int) {
+        stored = Stored()
+        identityRows = n
+    }
 
-    /// The ids as an array, or nil when id == row for every row.
-    var array: [UInt32]? { isIdentity ? nil : stored }
+    /// Whether id == row for every row (no array is kept).
+    var isIdentity: Bool { identityRows >= 0 }
+
+    var startIndex: Int { 0 }
+    var endIndex: Int { isIdentity ? identityRows : stored.count }
+
+    /// The ids as stored, or nil when id == row for every row.
+    var array: Stored<UInt32>? { isIdentity ? nil : stored }
 
     @inline(__always)
     subscript(i: Int) -> UInt32 { isIdentity ? UInt32(truncatingIfNeeded: i) : stored[i] }
 
-    mutating func append(_ id: UInt32) {
-        if isIdentity {
-            if id == UInt32(truncatingIfNeeded: rows) { rows += 1; return }
-            stored.reserveCapacity(Swift.max(reserved, rows + 1))
-            stored.append(contentsOf: (0..<rows).lazy.map { UInt32(truncatingIfNeeded: $0) })
-            isIdentity = false
-        }
-        stored.append(id)
-        rows += 1
-    }
-
-    /// Appends the ids of another part of the column, each plus `base` or through `map`
-    /// (see ``StringPool/absorb(_:)``); null stays null.
-    mutating func append(contentsOf other: StringIDs, base: UInt32, map: [UInt32]?) {
-        if isIdentity && other.isIdentity && map == nil && base == UInt32(truncatingIfNeeded: rows) {
-            rows += other.rows
-            return
-        }
-        if isIdentity {
-            stored.reserveCapacity(Swift.max(reserved, rows + other.rows))
-            stored.append(contentsOf: (0..<rows).lazy.map { UInt32(truncatingIfNeeded: $0) })
-            isIdentity = false
-        } else {
-            stored.reserveCapacity(rows + other.rows)
-        }
-        for i in 0..<other.rows {
-            let id = other[i]
-            stored.append(id == StringPool.null ? id : map.map { $0[Int(id)] } ?? id &+ base)
-        }
-        rows += other.rows
-    }
-
-    mutating func reserveCapacity(_ n: Int) {
-        reserved = n
-        if !isIdentity { stored.reserveCapacity(n) }
-    }
-
     /// Calls `body` with the ids as a buffer (made once for an identity column).
     func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<UInt32>) throws -> R) rethrows -> R {
         if isIdentity {
-            let ids = (0..<rows).map { UInt32(truncatingIfNeeded: $0) }
+            let ids = (0..<identityRows).map { UInt32(truncatingIfNeeded: $0) }
             return try ids.withUnsafeBufferPointer(body)
         }
         return try stored.withUnsafeBufferPointer(body)
+    }
+
+    /// A column's ids while its rows are read.
+    struct Builder {
+        private var stored: [UInt32] = []
+        private var rows = 0
+        /// Whether id == row for every row so far (no array is kept).
+        private var isIdentity = true
+        private var reserved = 0
+
+        init() {}
+
+        var count: Int { rows }
+
+        /// The ids built.
+        var built: StringIDs { isIdentity ? StringIDs(identityRows: rows) : StringIDs(stored) }
+
+        mutating func append(_ id: UInt32) {
+            if isIdentity {
+                if id == UInt32(truncatingIfNeeded: rows) { rows += 1; return }
+                stored.reserveCapacity(Swift.max(reserved, rows + 1))
+                stored.append(contentsOf: (0..<rows).lazy.map { UInt32(truncatingIfNeeded: $0) })
+                isIdentity = false
+            }
+            stored.append(id)
+            rows += 1
+        }
+
+        /// Appends the ids of another part of the column, each plus `base` or through `map`
+        /// (see ``StringPool/absorb(_:)``); null stays null.
+        mutating func append(contentsOf other: Builder, base: UInt32, map: [UInt32]?) {
+            if isIdentity && other.isIdentity && map == nil && base == UInt32(truncatingIfNeeded: rows) {
+                rows += other.rows
+                return
+            }
+            if isIdentity {
+                stored.reserveCapacity(Swift.max(reserved, rows + other.rows))
+                stored.append(contentsOf: (0..<rows).lazy.map { UInt32(truncatingIfNeeded: $0) })
+                isIdentity = false
+            } else {
+                stored.reserveCapacity(rows + other.rows)
+            }
+            for i in 0..<other.rows {
+                let id = other.isIdentity ? UInt32(truncatingIfNeeded: i) : other.stored[i]
+                stored.append(id == StringPool.null ? id : map.map { $0[Int(id)] } ?? id &+ base)
+            }
+            rows += other.rows
+        }
+
+        mutating func reserveCapacity(_ n: Int) {
+            reserved = n
+            if !isIdentity { stored.reserveCapacity(n) }
+        }
     }
 }
 
@@ -472,15 +582,25 @@ func memcmpBytes(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int)
 extension StringPool {
     /// The pool's mode as one byte: 0 ordered, 1 hashed, 2 plain (snapshots, compiled files).
     var modeTag: UInt8 { mode == .ordered ? 0 : mode == .hashed ? 1 : 2 }
-    /// The offsets and the hash index as they are, for writing them out.
-    var storedOffsets: [UInt32] { offsets }
-    var storedTable: [UInt32] { table }
+    /// The bytes, offsets and hash index as they are, for writing them out.
+    var storedBytes: Stored<UInt8> {
+        if case .mapped(let m) = shape { return m.bytes }
+        return Stored(bytes)
+    }
+    var storedOffsets: Stored<UInt32> {
+        if case .mapped(let m) = shape { return m.offsets }
+        return Stored(offsets)
+    }
+    var storedTable: Stored<UInt32> {
+        if case .mapped(let m) = shape { return m.table }
+        return Stored(table)
+    }
 
     func write(to w: inout SnapshotWriter) {
         w.u8(modeTag)
-        w.bytes(bytes)
-        w.u32s(offsets)
-        w.u32s(table)
+        w.bytes(storedBytes.array)
+        w.u32s(storedOffsets.array)
+        w.u32s(storedTable.array)
     }
 
     /// A pool as ``write(to:)`` left it: its index comes back as it was, not rebuilt.
@@ -490,51 +610,87 @@ extension StringPool {
     }
 
     /// A pool from its parts as they were stored, if they make one that every read stays
-    /// inside of: offsets from 0 to the end of the bytes, never decreasing; a hash index
-    /// only when hashed, its entries ids + 1 or 0, with an empty slot (a lookup of a string
-    /// that is not there walks to one).
+    /// inside of (``partsAreWhole(_:_:_:_:)``).
     init?(modeTag m: UInt8, bytes: [UInt8], offsets: [UInt32], table: [UInt32]) {
-        guard m <= 2, let first = offsets.first, first == 0, offsets.last.map({ Int($0) == bytes.count }) == true else { return nil }
-        let ordered = offsets.withUnsafeBufferPointer { o in
-            var ok = true
-            for i in 1..<o.count { ok = ok && o[i - 1] <= o[i] }
-            return ok
+        guard let mode = StringPool.mode(tag: m) else { return nil }
+        let whole = bytes.withUnsafeBufferPointer { b in
+            offsets.withUnsafeBufferPointer { o in table.withUnsafeBufferPointer { t in StringPool.partsAreWhole(mode, b, o, t) } }
         }
-        guard ordered else { return nil }
-        mode = m == 0 ? .ordered : m == 1 ? .hashed : .plain
-        let strings = UInt32(truncatingIfNeeded: offsets.count - 1)
-        let tableOK = table.withUnsafeBufferPointer { t in
-            var ok = true, empty = false
-            for e in t { ok = ok && e <= strings; empty = empty || e == 0 }
-            return ok && (t.isEmpty || empty)
+        guard whole else { return nil }
+        switch mode {
+        case .ordered: shape = .ordered
+        case .hashed: shape = .hashed
+        case .plain: shape = .plain
         }
-        guard (mode == .hashed) != table.isEmpty, tableOK else { return nil }
         self.bytes = bytes
         self.offsets = offsets
         self.table = table
         expected = offsets.count - 1
+    }
+
+    /// A pool whose parts lie where they were stored (a mapped compiled file, kept by
+    /// `owner`), read there and never copied, if they make one that every read stays inside of.
+    init?(modeTag m: UInt8, bytes: Stored<UInt8>, offsets: Stored<UInt32>, table: Stored<UInt32>) {
+        guard let mode = StringPool.mode(tag: m) else { return nil }
+        let whole = bytes.withUnsafeBufferPointer { b in
+            offsets.withUnsafeBufferPointer { o in table.withUnsafeBufferPointer { t in StringPool.partsAreWhole(mode, b, o, t) } }
+        }
+        guard whole else { return nil }
+        shape = .mapped(MappedStrings(mode: mode, bytes: bytes, offsets: offsets, table: table))
+        expected = offsets.count - 1
+    }
+
+    private static func mode(tag m: UInt8) -> Mode? {
+        m == 0 ? .ordered : m == 1 ? .hashed : m == 2 ? .plain : nil
+    }
+
+    /// Whether a pool's parts make one that every read stays inside of: offsets from 0 to
+    /// the end of the bytes, never decreasing; a hash index only when hashed, its entries
+    /// ids + 1 or 0, with an empty slot (a lookup of a string that is not there walks to
+    /// one). Branch-free passes, so that a million offsets are checked in a millisecond.
+    static func partsAreWhole(_ mode: Mode, _ b: UnsafeBufferPointer<UInt8>, _ o: UnsafeBufferPointer<UInt32>,
+                              _ t: UnsafeBufferPointer<UInt32>) -> Bool {
+        guard let first = o.first, first == 0, let last = o.last, Int(last) == b.count else { return false }
+        var decreasing: UInt32 = 0
+        for i in 1..<o.count { decreasing |= o[i - 1] > o[i] ? 1 : 0 }
+        guard decreasing == 0, (mode == .hashed) != t.isEmpty else { return false }
+        let strings = UInt32(truncatingIfNeeded: o.count - 1)
+        var highest: UInt32 = 0, empty: UInt32 = 0
+        for e in t {
+            highest = max(highest, e)
+            empty |= e == 0 ? 1 : 0
+        }
+        return highest <= strings && (t.isEmpty || empty != 0)
+    }
+}
+
+/// A pool's parts where they lie in a mapped compiled file.
+final class MappedStrings: Sendable {
+    let mode: StringPool.Mode
+    let bytes: Stored<UInt8>
+    let offsets: Stored<UInt32>
+    let table: Stored<UInt32>
+
+    init(mode: StringPool.Mode, bytes: Stored<UInt8>, offsets: Stored<UInt32>, table: Stored<UInt32>) {
+        self.mode = mode
+        self.bytes = bytes
+        self.offsets = offsets
+        self.table = table
     }
 }
 
 extension StringIDs {
     func write(to w: inout SnapshotWriter) {
         w.u8(isIdentity ? 1 : 0)
-        w.u64(UInt64(rows))
-        if !isIdentity { w.u32s(stored) }
-    }
-
-    /// `rows` rows whose id is their row number.
-    init(identityRows n: Int) {
-        self.init()
-        rows = n
+        w.u64(UInt64(count))
+        if !isIdentity { w.u32s(stored.array) }
     }
 
     init?(from r: inout SnapshotReader, strings: Int) {
         guard let identity = r.u8(), let n = r.u64(), n <= UInt64(Int32.max) else { return nil }
         if identity == 1 {
             guard Int(n) <= strings else { return nil }
-            self.init()
-            rows = Int(n)
+            self.init(identityRows: Int(n))
             return
         }
         guard let ids = r.u32s(), ids.count == Int(n), ids.allSatisfy({ $0 == StringPool.null || Int($0) < strings }) else { return nil }
