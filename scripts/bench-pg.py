@@ -77,7 +77,7 @@ def main():
         subprocess.run([script, "stop", server], check=False)
 
     L = [BEGIN, "", "### PostgreSQL: `kbq --db` beside psql running the hand-written SQL", ""]
-    L.append("A throwaway PostgreSQL server (%s, scripts/pg-test-server.sh: loopback, fsync off) on this machine; each "
+    L.append("A throwaway PostgreSQL server (PostgreSQL %s; scripts/pg-test-server.sh: loopback, fsync off) on this machine; each "
              "size's CSV pushed with `kbq push URL --kb estimates.csv` (tables, indexes, COPY, one transaction), then "
              "`ANALYZE`. kbq: `kbq --db URL -e …` (kbq hands over to kbq-db, which reads the KB's schema from "
              "kbq_meta, checks, translates and runs one SQL statement per query); psql: `psql -X -q -d URL -f qN.sql`, "
