@@ -17,8 +17,9 @@ final class TestDatabase: Sendable {
     private let server: String
     private let name: String
 
-    init() throws {
-        guard let server = testDatabaseServer else {
+    /// A database on `server` (a libpq URL), by default the test server KBQ_TEST_PG names.
+    init(server: String? = testDatabaseServer) throws {
+        guard let server else {
             throw DatabaseTestError("CI=true but KBQ_TEST_PG is unset: .ci/run starts a PostgreSQL server for these tests")
         }
         self.server = server

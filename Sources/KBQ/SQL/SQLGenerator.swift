@@ -84,7 +84,13 @@ final class SQLGenerator {
             // kbq's `contains` ignores case. strpos/instr/position find a substring without
             // LIKE's wildcards, so a `%` or `_` in the needle means itself.
             switch dialect {
-            case .postgres: return "(strpos(lower(\(expr(a))), lower(\(expr(b)))) > 0)"
+            case .postgres:
+                // lower() of a UTF-8 text converts it to wide characters and back; of a text
+                // that is all ASCII (bytes == characters), lowering under "C" gives the same
+                // letters at a third of the cost. The needle is lowered in full either way.
+                let x = expr(a), needle = "lower(\(expr(b)))"
+                return "((CASE WHEN octet_length(\(x)) = char_length(\(x)) THEN strpos(lower(\(x) COLLATE \"C\"), \(needle))" +
+                    " ELSE strpos(lower(\(x)), \(needle)) END) > 0)"
             case .spark, .sqlite: return "(instr(lower(\(expr(a))), lower(\(expr(b)))) > 0)"
             case .duckdb: return "(strpos(lower(\(expr(a))), lower(\(expr(b)))) > 0)"
             }

@@ -182,9 +182,15 @@ struct SQLTranslator {
             f.columns = cols
             f.names = keys.map(\.name) + aggregates.map(\.name)
             // Groups come out in key order, as on the file; groups whose keys sort alike
-            // (about 1 and up to 1: intervals sort by their stated number) in the order they
-            // were first met in.
-            if let row = f.row { order.append(SQLOrder(expr: .call("min", [row]), descending: false)) }
+            // (about 1 and up to 1: intervals sort by their stated number; 5 and 5%; the same
+            // period written two ways; two rows of one name) in the order they were first met.
+            let keysTie = cols.prefix(keys.count).contains { v in
+                switch v.parts {
+                case .single, .hedge, .number(_, nil): return false
+                default: return true
+                }
+            }
+            if keysTie, let row = f.row { order.append(SQLOrder(expr: .call("min", [row]), descending: false)) }
             f.order = order
             f.row = nil
             f.grouped = true
