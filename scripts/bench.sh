@@ -14,7 +14,8 @@
 # generating them takes about 4 minutes of one core and 7 GB in $KBQ_BENCH_DATA, once), KBQ_BENCH_QUICK=1 for fewer runs, KBQ_BENCH_SCRATCH to build in
 # another scratch folder, KBQ_BENCH_PEERS for a bench folder elsewhere than ../shared/bench,
 # KBQ_RELEASE_FLAGS for the build (`make bench` passes the Makefile's RELEASE_FLAGS: the
-# static executable that `make release` builds).
+# static executable that `make release` builds), KBQ_BENCH_SECTIONS=at-rest to measure only
+# the data-at-rest section (printed, PERFORMANCE.md left alone; no JSON copies written).
 set -eu
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -101,6 +102,7 @@ for n in $sizes; do generate "$n"; done
 # line, and one top-level array, the two shapes DuckDB's read_json takes.
 for n in $sizes; do largest=$n; done
 for n in $sizes; do
+    [ "${KBQ_BENCH_SECTIONS:-all}" = all ] || continue
     [ "$n" -ge 1000000 ] || [ "$n" = "$largest" ] || continue
     if [ ! -s "$data/$n/estimates.ndjson" ] || [ ! -s "$data/$n/estimates.json" ]; then
         say "writing $n rows as NDJSON and as a JSON array"
@@ -111,7 +113,8 @@ done
 
 python3 "$here/scripts/bench.py" --kbq "$bin/kbq" --build-flags "$flags" --kbq-bench "$bin/kbq-bench" \
     --duckdb "$duckdb" --peers "$peers" --data "$data" --sizes "$sizes" --doc "$here/docs/PERFORMANCE.md" \
-    ${KBQ_BENCH_QUICK:+--quick}
+    ${KBQ_BENCH_QUICK:+--quick} --sections "${KBQ_BENCH_SECTIONS:-all}"
+[ "${KBQ_BENCH_SECTIONS:-all}" = all ] || exit 0
 
 # PostgreSQL rows (scripts/bench-pg.py): `kbq --db` beside psql on a throwaway server, at
 # KBQ_BENCH_PG_SIZES rows (default: the sizes above from 1M up, so 1M and 10M). kbq-db is

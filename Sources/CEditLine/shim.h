@@ -385,3 +385,25 @@ static inline const char *kbq_locale_codeset(void) { return nl_langinfo(CODESET)
 static inline int kbq_errno(void) { return errno; }
 
 #endif
+
+// SIGBUS: a file kbq has mapped into memory (a compiled KB, a large bare JSON file being
+// loaded) was truncated by another process, and kbq touched a page past its new end. The
+// kernel gives no way to go on reading, so kbq says what happened and exits 2 (a KB error)
+// instead of dying with a core dump and no message. Only async-signal-safe calls.
+static inline void kbq_on_bus_error(int signal) {
+    (void)signal;
+    static const char message[] = "kbq: error: a file kbq had mapped into memory (a compiled KB, or a large JSON file "
+        "being loaded) was truncated or replaced in place while kbq read it; run again once it is whole "
+        "(kbq build writes a new file and renames it, which is safe)\n";
+    ssize_t written = write(2, message, sizeof message - 1);
+    (void)written;
+    _exit(2);
+}
+
+static inline int kbq_catch_bus_errors(void) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = kbq_on_bus_error;
+    sigemptyset(&action.sa_mask);
+    return sigaction(SIGBUS, &action, NULL);
+}

@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CEditLine
 import KBQ
 
 // kbq: the interactive shell on a terminal, the script runner otherwise. Start-up time
@@ -12,6 +13,9 @@ import KBQ
 // common flags are read without swift-argument-parser and libedit is touched only by the REPL.
 
 Output.reserveStandardDescriptors()
+// A mapped file truncated under kbq ends it with a message and exit 2, not a bare SIGBUS
+// (docs/ROBUSTNESS.md, "Files changed while kbq reads them").
+_ = kbq_catch_bus_errors()
 let arguments = Array(CommandLine.arguments.dropFirst())
 // The editor tools are words before any option (a script named `fmt` is run as `./fmt`).
 switch arguments.first {

@@ -83,6 +83,19 @@ import Testing
         #expect(whole.status == 0 && whole.output.contains("every section has the checksum it was written with"))
     }
 
+    /// A compiled file cut short by another process while kbq has it open: the next column
+    /// read past the new end is a SIGBUS, which kbq turns into a message and exit 2.
+    @Test func aFileTruncatedWhileOpenEndsKbqWithAMessage() throws {
+        let file = scratch.file("open.kbqdb")
+        #expect(kbq(["build", "-o", file], scratch: scratch).status == 0)
+        let session = try TerminalSession(["--kb", file], scratch: scratch)
+        try session.enter("sources select id limit 1", expecting: "1 row")
+        #expect(truncate(file, 4096) == 0)
+        session.send("estimates select id, value limit 1\r")
+        _ = try session.expect("was truncated or replaced in place while kbq read it")
+        #expect(session.waitForExit() == 2)
+    }
+
     /// The commands README shows for compiled files, run as written (in a folder with a
     /// shipments.csv), each exiting 0.
     @Test func theREADMEExamplesRun() throws {

@@ -82,9 +82,12 @@ public final class KBCollection: Sendable {
             q[i] = (f.qualifierField.flatMap { index[$0] }, f.upperField.flatMap { index[$0] })
         }
         qualifiers = q
-        if let u = index["unit"], case .string(let ids, let pool) = columns[u] {
+        if let u = index["unit"], case .string(let ids, let pool) = columns[u],
+           !pool.isDistinct || pool.lookup("percent") != nil || pool.lookup("%") != nil {
             // Per unit string, not per row: opening a million-row collection reads its pool,
-            // not its million ids. Equal strings may have different ids: all are marked.
+            // not its million ids. Equal strings may have different ids: all are marked. (A
+            // distinct pool without either string makes no marks: the article KB's start-up
+            // makes no array of Bool.)
             let marks = pool.marks(equalToAny: ["percent", "%"])
             percentRows = marks.contains(true) ? PercentRows(ids: ids, marks: marks) : nil
         } else {
