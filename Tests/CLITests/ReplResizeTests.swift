@@ -45,6 +45,17 @@ private let longQuery = #"claims where text contains "nuclear" and hedge >= stat
             try kbq.expect("kbq> ")
             resizes += 3
         }
+        // The prompt matched above may be one a resize redrew before Ctrl-C was handled, so
+        // the REPL can still be a Ctrl-C behind: keys typed now could land in the line that
+        // Ctrl-C drops (in CI, the first word of the next line was lost that way). Wait for an
+        // answer before typing on, trying again if the question itself was dropped.
+        var caughtUp = false
+        for _ in 0..<5 where !caughtUp {
+            kbq.send("sources limit 1 select id\r")
+            caughtUp = (try? kbq.expect("(1 row)", timeout: 10)) != nil
+        }
+        #expect(caughtUp)
+        try kbq.expect("kbq> ")
         // At the prompt, on a line that wraps at some widths and not at others, with the
         // cursor at the end and in the middle.
         for word in longQuery.split(separator: " ") {
