@@ -107,7 +107,7 @@ def main():
              "`ANALYZE`. kbq: `kbq --db URL -e …` (kbq hands over to kbq-db, which reads the KB's schema from "
              "kbq_meta, checks, translates and runs one SQL statement per query); psql: `psql -X -q -d URL -f qN.sql`, "
              "the hand-written SQL of ../shared/bench on the same tables. Both fresh processes, output to /dev/null; "
-             "hyperfine medians of %d runs. Every kbq answer was first checked to be the one kbq gives from the CSV."
+             "hyperfine medians of %d runs. Every kbq answer was first checked to be the one kbq gives from the CSV (the same text, or where a mean printed one last digit apart, the same typed answer to 12 significant digits)."
              % (run(["psql", "--version"]).strip().split()[-1], 5 if a.quick else 15))
     L.append("")
     L.append("| rows | push | question | kbq --db | psql | kbq/psql |")
