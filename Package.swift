@@ -111,7 +111,7 @@ let package = Package(
         // pseudo-terminal.
         .testTarget(
             name: "CLITests",
-            dependencies: ["kbq", "kbq-mcp", "kbq-db", "KBQ", "CPseudoTerminal"]
+            dependencies: ["kbq", "kbq-mcp", "kbq-db", "KBQ", "KBQTestSupport", "CPseudoTerminal"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -17,7 +17,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench import QUESTIONS, hyperfine, ms, run, sh_quote  # noqa: E402
+from bench import QUESTIONS, hyperfine, ms, run, sh_quote, write_block  # noqa: E402
 
 BEGIN, END = "<!-- bench-pg:begin (scripts/bench-pg.py writes this part) -->", "<!-- bench-pg:end -->"
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -126,13 +126,7 @@ def main():
     section = "\n".join(L)
     print()
     print(section)
-    text = open(a.doc).read()
-    if BEGIN in text and END in text:
-        text = text[:text.index(BEGIN)] + section + text[text.index(END) + len(END):]
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    open(a.doc, "w").write(text)
-    print("\nbench: wrote %s" % a.doc)
+    write_block(a.doc, BEGIN, END, section)
 
 
 if __name__ == "__main__":

@@ -694,13 +694,19 @@ def main():
     print()
     print(section)
 
-    text = open(a.doc).read() if os.path.exists(a.doc) else "# Performance\n\n" + BEGIN + "\n" + END + "\n"
-    if BEGIN in text and END in text:
-        text = text[:text.index(BEGIN)] + section + text[text.index(END) + len(END):]
+    write_block(a.doc, BEGIN, END, section)
+
+
+def write_block(doc, begin, end, section):
+    """Puts `section` (from `begin` to `end`) in place of the doc's block between those
+    markers, or at its end when it has none; the rest of the doc stays as it is."""
+    text = open(doc).read() if os.path.exists(doc) else "# Performance\n\n" + begin + "\n" + end + "\n"
+    if begin in text and end in text:
+        text = text[:text.index(begin)] + section + text[text.index(end) + len(end):]
     else:
         text = text.rstrip() + "\n\n" + section + "\n"
-    open(a.doc, "w").write(text)
-    print("\nbench: wrote %s" % a.doc)
+    open(doc, "w").write(text)
+    print("\nbench: wrote %s" % doc)
 
 
 if __name__ == "__main__":

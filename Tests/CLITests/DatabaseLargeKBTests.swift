@@ -1,4 +1,5 @@
 import Foundation
+import KBQTestSupport
 import Testing
 
 // A generated KB larger than the collections whose rows `kbq push` keeps in kbq_meta for
@@ -16,20 +17,11 @@ struct GeneratedEstimates {
     static let hedges = ["", "reportedly", "likely", "by some estimates", "claimed"]
     static let words = ["supply", "shipment", "rail", "port", "border", "estimate", "officials", "analysts", "convoy", "depot"]
 
-    private var state: UInt64
+    private var random: SplitMix
 
-    init(seed: UInt64) { state = seed }
+    init(seed: UInt64) { random = SplitMix(seed: seed) }
 
-    /// SplitMix64: the same rows on every machine.
-    private mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    private mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+    private mutating func below(_ n: Int) -> Int { random.below(n) }
 
     /// The CSV text of `count` rows.
     mutating func csv(count: Int) -> String {
