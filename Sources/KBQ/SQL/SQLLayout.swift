@@ -141,7 +141,7 @@ public struct SQLLayout: Sendable {
     }
 
     /// The indexes the common clauses need: the row order and the key (unique), every
-    /// reference (navigation, joins), hedges, the day ranges of dates, the measure, and string
+    /// reference (navigation, joins), hedges, the periods of dates, the measure, and string
     /// fields with repeated values (`where topic = …`, `group by source`). Built after the
     /// rows are in, which is faster than keeping them up to date row by row.
     public func indexStatements(_ d: SQLDialect) -> [String] {
@@ -158,7 +158,9 @@ public struct SQLLayout: Sendable {
                 let isKey = c.keyField == i
                 switch f.type {
                 case .ref, .hedge: index([f.name])
-                case .date: index([f.name + "__lo"])
+                // Firm date conditions are said on the start too (SQLTranslator.startBounds),
+                // and `sort by date` is by (start, end): one index serves both.
+                case .date: index([f.name + "__start", f.name + "__end"])
                 case .string:
                     if isKey { index([f.name], unique: true) }
                     else if case .string(_, let pool) = c.columns[i], pool.count * 2 < c.count { index([f.name]) }

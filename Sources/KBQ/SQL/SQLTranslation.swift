@@ -579,8 +579,11 @@ struct SQLTranslator {
             return interval(op, lo: lo, hi: hi, loOpen: lop, hiOpen: hip, p)
         case (_, .quantity):
             return try compare(op.flipped, b, a, range)
-        case (.date(let xl, let xh, _, _, _, _), .date(let pl, let ph, _, _, _, _)):
-            return dates(op, xl, xh, pl, ph)
+        case (.date(let xl, let xh, let xs, _, _, _), .date(let pl, let ph, let ps, _, _, _)):
+            let r = dates(op, xl, xh, pl, ph)
+            // Said again on a stored date's start, a firm answer can use the index on
+            // (start, end), the one `sort by date` reads in order too.
+            return (.and(r.yes, SQLTranslator.startBounds(op, x: (xl, xh, xs), p: (pl, ph, ps))), r.possible)
         case (.hedge(let r), .hedge(let s)):
             // A stronger hedge (smaller rank) is greater: a op b ⇔ b.rank op a.rank.
             let p = SQLExpr.binary(sqlOp, s, r)
@@ -644,6 +647,36 @@ struct SQLTranslator {
         case .eq: return (eqYes, eqPossible)
         default: return (.not(eqPossible), .not(eqYes))
         }
+    }
+
+    /// What a firm `x op p` (``dates(_:_:_:_:_:)``'s *yes*) says of the period starts of x and
+    /// p where they are stored columns: a period lies inside the day range comparisons read
+    /// (a relative date's reaches further), so `x.lo >= p.lo` gives `x.start >= p.lo`, and
+    /// `x.hi <= p.hi` gives `x.start <= p.hi`. The same rows, and conditions an index on the
+    /// start serves (a range scan, in sort order). TRUE when they say nothing.
+    static func startBounds(_ op: BinaryOp, x: (lo: SQLExpr, hi: SQLExpr, start: SQLExpr),
+                            p: (lo: SQLExpr, hi: SQLExpr, start: SQLExpr)) -> SQLExpr {
+        func b(_ o: String, _ l: SQLExpr, _ r: SQLExpr) -> SQLExpr { .binary(o, l, r) }
+        var out = SQLExpr.bool(true)
+        if case .column = x.start {
+            switch op {
+            case .gt: out = b(">", x.start, p.hi)
+            case .ge: out = b(">=", x.start, p.lo)
+            case .lt: out = b("<", x.start, p.lo)
+            case .le: out = b("<=", x.start, p.hi)
+            case .eq: out = .and(b(">=", x.start, p.lo), b("<=", x.start, p.hi))
+            default: break
+            }
+        }
+        if case .column = p.start {
+            // x.lo > p.hi puts p's start below x.lo; x.hi < p.lo puts it above x.hi.
+            switch op {
+            case .gt: out = .and(out, b("<", p.start, x.lo))
+            case .lt: out = .and(out, b(">", p.start, x.hi))
+            default: break
+            }
+        }
+        return out
     }
 
     /// A date's day range against a period's, as Evaluate's compareDates answers it.
