@@ -142,7 +142,7 @@ extension DatabaseLargeKBTests {
         for (query, index) in [
             ("estimates where date between 2016-06-01 and 2016-10-31 and unit = \"containers\" sort by date, id limit 20", "kbq_estimates_date__start_date__end"),
             ("estimates where date >= 2025-12-20 select id, date", "kbq_estimates_date__start_date__end"),
-            ("estimates sort by date desc limit 3", "kbq_estimates_date__start_date__end"),
+            ("estimates sort by date limit 3", "kbq_estimates_date__start_date__end"),
             ("estimates sort by id limit 5", "kbq_estimates_id"),
             ("estimates where id < \"e0000100\" select id", "kbq_estimates_id"),
         ] {
