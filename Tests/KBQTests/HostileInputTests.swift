@@ -381,8 +381,34 @@ private let esc = UInt8(0x1B)
         #expect(ftruncate(fd, off_t(KBLoader.maxJSONBytes + 1)) == 0)
         close(fd)
         let problems = refusedFile(path)
-        #expect(problems == [KBProblem(.limitExceeded, path: "$", message: "file is \(KBLoader.maxJSONBytes + 1) bytes; the limit for one JSON KB file is \(KBLoader.maxJSONBytes) bytes (put large collections in CSV or NDJSON files)")])
+        #expect(problems == [KBProblem(.limitExceeded, path: "$", message: "file is \(KBLoader.maxJSONBytes + 1) bytes; the limit for one JSON KB document is \(KBLoader.maxJSONBytes) bytes (put large collections in bare JSON, NDJSON or CSV files)")])
         unlink(path)
+    }
+
+    @Test func onlyAKBDocumentIsBoundedBySizeNotBareRows() throws {
+        // The bound on a KB document is for the tree its declarations are built as; a bare
+        // array of rows (or `{"collections": …}` of them) is scanned in place, so it loads
+        // past that bound. Shown with a loader whose bound is 200 bytes.
+        func load(_ text: String) -> Result<KnowledgeBase, KBLoadError> {
+            var loader = KBLoader(file: "t.json", baseDirectory: nil, documentLimit: 200)
+            return Result { () throws(KBLoadError) -> KnowledgeBase in try loader.load(json: Array(text.utf8), name: "t") }
+        }
+        let rows = (0..<20).map { #"{"id": "r\#($0)", "value": \#($0)}"# }.joined(separator: ",\n")
+        #expect(rows.utf8.count > 200)
+        let bare = try load("[" + rows + "]").get()
+        #expect(bare.collections.map(\.name) == ["t"])
+        #expect(bare.collections.first?.count == 20)
+        let named = try load(#"{"collections": {"rows": ["# + rows + "]}}").get()
+        #expect(named.collections.first?.count == 20)
+        // The same rows in a KB document: refused from its size.
+        let document = #"{"kbq": 1, "collections": {"t": {"fields": {"id": "string", "value": "number"}, "rows": ["# + rows + "]}}}"
+        guard case .failure(let refused) = load(document) else { Issue.record("a KB document over the bound loaded"); return }
+        #expect(refused.problems == [KBProblem(.limitExceeded, path: "$", message: "file is \(document.utf8.count) bytes; the limit for one JSON KB document is 200 bytes (put large collections in bare JSON, NDJSON or CSV files)")])
+        // A broken array over the bound says where it is broken, not that it is large (the
+        // syntax is checked without building the document).
+        let broken = "[" + rows + ",\n{\"id\": \"r20\", \"value\": 20]"
+        guard case .failure(let syntax) = load(broken) else { Issue.record("a broken array loaded"); return }
+        #expect(syntax.problems == [KBProblem(.syntax, path: "$", message: "not valid JSON at line 21, column 26: expected ',' or '}' in an object")])
     }
 
     @Test func aKBWhoseRowsFileNeverEndsALineIsRefused() {

@@ -115,11 +115,17 @@ struct FileInput: ~Copyable {
     /// regular file, and a function that gives back the pages below an offset once a pass
     /// over them is done (they are read in again if touched again): a bare JSON array of a
     /// million rows then never holds its 250 MiB in memory beside its columns. Smaller files
-    /// and anything that cannot be mapped are read whole (``readAll(limit:)``), and giving
-    /// back does nothing.
-    func withBytes<R>(limit: Int, _ body: (UnsafeBufferPointer<UInt8>, (Int) -> Void) throws(KBLoadError) -> R) throws(KBLoadError) -> R {
+    /// and anything that cannot be mapped are read whole (``readAll(limit:)``, refused past
+    /// `limit` bytes), and giving back does nothing. A mapped file may be as large as
+    /// `mappedLimit` (at least `limit`): its pages are the page cache's, not the process's,
+    /// and `body` bounds what it builds from them.
+    func withBytes<R>(limit: Int, mappedLimit: Int? = nil, _ body: (UnsafeBufferPointer<UInt8>, (Int) -> Void) throws(KBLoadError) -> R) throws(KBLoadError) -> R {
         var st = stat()
-        if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, Int(st.st_size) >= FileInput.mapAtLeast, Int(st.st_size) <= limit,
+        let mappedLimit = max(limit, mappedLimit ?? limit)
+        if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, Int(st.st_size) > mappedLimit {
+            throw KBLoadError(file: path, problems: [KBProblem(.limitExceeded, path: "$", message: "file is \(st.st_size) bytes; the limit for one JSON file is \(mappedLimit) bytes (put large collections in CSV or NDJSON files)")])
+        }
+        if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, Int(st.st_size) >= FileInput.mapAtLeast,
            let p = mmap(nil, Int(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED {
             let size = Int(st.st_size)
             defer { munmap(p, size) }
@@ -143,7 +149,7 @@ struct FileInput: ~Copyable {
     func readAll(limit: Int) throws(KBLoadError) -> [UInt8] {
         var out: [UInt8] = []
         if let s = size, s > limit {
-            throw KBLoadError(file: path, problems: [KBProblem(.limitExceeded, path: "$", message: "file is \(s) bytes; the limit for one JSON KB file is \(limit) bytes (put large collections in CSV or NDJSON files)")])
+            throw KBLoadError(file: path, problems: [KBProblem(.limitExceeded, path: "$", message: "file is \(s) bytes; the limit for one JSON file read whole (not mapped: a pipe, a device) is \(limit) bytes (put large collections in CSV or NDJSON files)")])
         }
         out.reserveCapacity((size ?? 0) + 1)
         while try append(to: &out, count: 1 << 20) > 0 {

@@ -115,6 +115,9 @@ package struct JSONParser {
     let bytes: UnsafeBufferPointer<UInt8>
     var pos = 0
     var depth = 0
+    /// False while only checking: arrays and objects then keep none of their members, so a
+    /// document of any size is checked in the memory of its largest string.
+    var keep = true
 
     init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
@@ -129,14 +132,22 @@ package struct JSONParser {
     /// Parses one JSON value filling `buf` (an NDJSON line, read in place without a copy).
     /// `depth` is how deep in a document the value stands, so that its nesting is bounded
     /// as when the whole document is parsed.
-    static func parse(_ buf: UnsafeBufferPointer<UInt8>, depth: Int = 0) throws(JSONSyntaxError) -> JSON {
+    static func parse(_ buf: UnsafeBufferPointer<UInt8>, depth: Int = 0, keep: Bool = true) throws(JSONSyntaxError) -> JSON {
         var p = JSONParser(buf)
         p.depth = depth
+        p.keep = keep
         p.skipSpace()
         let v = try p.value()
         p.skipSpace()
         if p.pos < buf.count { throw p.error("unexpected text after the JSON value") }
         return v
+    }
+
+    /// Checks that `buf` holds one valid JSON value, saying where it is not as ``parse(_:depth:)``
+    /// says it, without building the value: a file too large to hold as a tree still gets
+    /// its syntax error's place.
+    static func validate(_ buf: UnsafeBufferPointer<UInt8>) throws(JSONSyntaxError) {
+        _ = try parse(buf, keep: false)
     }
 
     func error(_ m: String) -> JSONSyntaxError { JSONSyntaxError(message: m, offset: pos) }
@@ -207,7 +218,8 @@ package struct JSONParser {
             guard bytes[pos] == UInt8(ascii: ":") else { throw error("expected ':' after member name") }
             pos += 1
             skipSpace()
-            members.append((key, try member(&self, key)))
+            let v = try member(&self, key)
+            if keep { members.append((key, v)) }
             skipSpace()
             guard pos < bytes.count else { throw error("unexpected end of file inside an object") }
             if bytes[pos] == UInt8(ascii: ",") { pos += 1; continue }
@@ -226,7 +238,8 @@ package struct JSONParser {
         if pos < bytes.count, bytes[pos] == UInt8(ascii: "]") { pos += 1; depth -= 1; return .array(items) }
         while true {
             skipSpace()
-            items.append(try value())
+            let v = try value()
+            if keep { items.append(v) }
             skipSpace()
             guard pos < bytes.count else { throw error("unexpected end of file inside an array") }
             if bytes[pos] == UInt8(ascii: ",") { pos += 1; continue }

@@ -326,7 +326,7 @@ struct BareJSONScanner {
     let b: UnsafeBufferPointer<UInt8>
     var i = 0
 
-    /// Bytes scanned before those behind are given back (``FileInput/withBytes(limit:_:)``).
+    /// Bytes scanned before those behind are given back (``FileInput/withBytes(limit:mappedLimit:_:)``).
     private static let releaseEvery = 16 << 20
     /// Told, as the scan moves on, the offset below which it needs the bytes no more.
     private var release: ((Int) -> Void)? = nil

@@ -10,8 +10,14 @@ import Darwin
 /// and collecting every problem with its JSON path before deciding: a KB is either loaded
 /// whole or refused whole.
 struct KBLoader {
-    /// The largest JSON KB document read whole; bulk rows belong in CSV or NDJSON files.
+    /// The largest JSON KB document (docs/KB-FORMAT.md): what is not rows in it is built as a
+    /// tree, so it is bounded; bulk rows belong in bare JSON, NDJSON or CSV files.
     static let maxJSONBytes = 1 << 30
+    /// The largest bare JSON file of rows (an array of row objects, or `{"collections": …}`):
+    /// it is mapped, never read whole, and its rows are scanned in place, so only the file
+    /// system and the columns built bound it. 64 GiB keeps a wrong file from taking the
+    /// address space's worth of row ranges (16 bytes a row).
+    static let maxBareJSONBytes = 1 << 36
 
     struct Spec {
         let name: String
@@ -39,9 +45,13 @@ struct KBLoader {
     /// parser refuses it, with its line and column.
     private var rowSyntaxError = false
 
-    init(file: String, baseDirectory: String?) {
+    /// The largest KB document this loader reads: ``maxJSONBytes`` but in tests.
+    let documentLimit: Int
+
+    init(file: String, baseDirectory: String?, documentLimit: Int = KBLoader.maxJSONBytes) {
         self.file = file
         self.baseDirectory = baseDirectory
+        self.documentLimit = documentLimit
     }
 
     static func isIdentifier(_ s: String) -> Bool {
@@ -55,7 +65,7 @@ struct KBLoader {
 
     /// Loads a KB document (or bare JSON data) from its bytes. `release` is told, as each
     /// pass over the bytes moves on, the offset below which that pass needs them no more
-    /// (``FileInput/withBytes(limit:_:)`` gives those pages back).
+    /// (``FileInput/withBytes(limit:mappedLimit:_:)`` gives those pages back).
     mutating func load(json data: UnsafeBufferPointer<UInt8>, name defaultName: String, release: (Int) -> Void) throws(KBLoadError) -> KnowledgeBase {
         // Lines and columns are counted after a byte order mark, as an editor shows them.
         if let encoding = wideEncoding(UnsafeBufferPointer(rebasing: data.prefix(256))) {
@@ -65,15 +75,26 @@ struct KBLoader {
         let buf = UnsafeBufferPointer(rebasing: data[start...])
         // Bare data is read row by row, never as one tree (see JSONInference).
         if let kb = try JSONInference.load(bytes: buf, name: defaultName, file: file, release: { release(start + $0) }) { return kb }
-        // A syntax error anywhere is said as the full parser says it.
-        func refusal() -> KBLoadError {
+        // A syntax error anywhere is said as the full parser says it (checked without
+        // building the tree, so a file of any size says it in bounded memory).
+        func syntaxError() -> KBLoadError? {
             do throws(JSONSyntaxError) {
-                _ = try JSONParser.parse(buf)
-                return KBLoadError(file: file, problems: [KBProblem(.syntax, path: "$", message: "not valid JSON")])
+                try JSONParser.validate(buf)
+                return nil
             } catch {
                 let (line, col) = KBLoader.lineColumn(buf, error.offset)
                 return KBLoadError(file: file, problems: [KBProblem(error.kind, path: "$", message: "not valid JSON at line \(line), column \(col): \(error.message)")])
             }
+        }
+        func refusal() -> KBLoadError {
+            syntaxError() ?? KBLoadError(file: file, problems: [KBProblem(.syntax, path: "$", message: "not valid JSON")])
+        }
+        // Not bare data, so a KB document, whose size is bounded: refused from its size alone
+        // when it cannot be JSON of any shape, else after its syntax error if it has one.
+        if data.count > documentLimit {
+            let first = buf.first { !(0x09...0x0D).contains($0) && $0 != 0x20 }
+            if first == UInt8(ascii: "{") || first == UInt8(ascii: "["), let error = syntaxError() { throw error }
+            throw KBLoader.tooLarge(file: file, bytes: data.count, limit: documentLimit)
         }
         // The rows are read from the bytes by JSONRowScanner, not built as a tree.
         guard let (doc, deferred) = KBLoader.parseDeferringRows(buf) else { throw refusal() }
@@ -88,6 +109,11 @@ struct KBLoader {
         deferredRows = [:]
         if broken { throw refusal() }
         return try outcome.get()
+    }
+
+    /// The refusal of a JSON KB document over `limit` bytes.
+    static func tooLarge(file: String, bytes: Int, limit: Int) -> KBLoadError {
+        KBLoadError(file: file, problems: [KBProblem(.limitExceeded, path: "$", message: "file is \(bytes) bytes; the limit for one JSON KB document is \(limit) bytes (put large collections in bare JSON, NDJSON or CSV files)")])
     }
 
     /// Whether the rows of collections that were not read (declared twice, or with a bad

@@ -26,7 +26,7 @@ extension KnowledgeBase {
         let input = try FileInput(path: path)
         var loader = KBLoader(file: path, baseDirectory: directoryOf(path))
         let stem = path.split(separator: "/").last.map(String.init) ?? path
-        let kb = try input.withBytes(limit: KBLoader.maxJSONBytes) { (data, release) throws(KBLoadError) -> KnowledgeBase in
+        let kb = try input.withBytes(limit: KBLoader.maxJSONBytes, mappedLimit: KBLoader.maxBareJSONBytes) { (data, release) throws(KBLoadError) -> KnowledgeBase in
             try loader.load(json: data, name: String(stem.split(separator: ".").first ?? Substring(stem)), release: release)
         }
         self.init(name: kb.name, title: kb.title, collections: kb.collections, hedges: kb.hedges)
