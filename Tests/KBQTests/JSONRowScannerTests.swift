@@ -289,6 +289,26 @@ private func load(_ path: String) -> Result<KnowledgeBase, KBLoadError> {
             }
         }
     }
+
+    @Test func aMovedColumnOfTextArrivesWholeWhileItsSourceIsGivenBack() {
+        // Two parts of a text column are joined by moving the second's bytes, giving its
+        // pages back as they are copied: more than one chunk (8 MiB), an odd length, and a
+        // target that already holds bytes, so that page edges fall anywhere.
+        let n = 20_000_003
+        func byte(_ i: Int) -> UInt8 { UInt8(truncatingIfNeeded: i &* 7 &+ i >> 13) }
+        var source = [UInt8](unsafeUninitializedCapacity: n) { b, count in
+            for i in 0..<n { b[i] = byte(i) }
+            count = n
+        }
+        var target: [UInt8] = Array("head".utf8)
+        moveReleasing(&source, to: &target)
+        #expect(source.isEmpty)
+        #expect(target.count == n + 4)
+        #expect(Array(target.prefix(4)) == Array("head".utf8))
+        var wrong = 0
+        for i in 0..<n where target[i + 4] != byte(i) { wrong += 1 }
+        #expect(wrong == 0)
+    }
 }
 
 private extension Result where Failure == KBLoadError {

@@ -259,9 +259,9 @@ enum FileParts {
             guard var part = results[k] else { return nil }
             results[k] = nil
             for i in joined.indices {
-                guard joined[i].append(contentsOf: part[i]) else { return nil }
-                // Each part's column is let go once joined: the parts never all sit in
+                // Each part's column is taken as it is joined: the parts never all sit in
                 // memory beside the whole.
+                guard joined[i].append(taking: &part[i]) else { return nil }
                 part[i] = ColumnBuilder(field: part[i].field, hedges: part[i].hedges, capacity: 0)
             }
         }

@@ -183,12 +183,12 @@ struct ColumnBuilder {
     }
 
     /// Appends the rows of another builder of the same field (a later part of the same file,
-    /// read side by side with this one). False, with nothing appended, when the text of the
-    /// two would not fit one column.
-    mutating func append(contentsOf other: ColumnBuilder) -> Bool {
+    /// read side by side with this one), taking them: `other` is left empty. False, with
+    /// nothing appended, when the text of the two would not fit one column.
+    mutating func append(taking other: inout ColumnBuilder) -> Bool {
         switch kind {
         case .string, .ref:
-            guard let (base, map) = pool.absorb(other.pool) else { return false }
+            guard let (base, map) = pool.absorb(taking: &other.pool) else { return false }
             ids.append(contentsOf: other.ids, base: base, map: map)
         case .number: numbers.append(contentsOf: other.numbers)
         case .date: dates.append(contentsOf: other.dates)

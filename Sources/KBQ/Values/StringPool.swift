@@ -336,9 +336,15 @@ struct StringPool: Sendable {
     /// side with this one) and says what `other`'s ids become: each plus `base` when its
     /// strings could be appended as they are (`map` nil), else `map[id]`. Nil when the two
     /// together would hold more than ``maxBytes``.
-    mutating func absorb(_ other: StringPool) -> (base: UInt32, map: [UInt32]?)? {
+    ///
+    /// `other` is taken: left empty (unless nil is returned). Its bytes, when appended whole,
+    /// are given back to the system page by page as they are copied, so that a column of
+    /// text read in two halves is never held as the whole and the second half at once (at a
+    /// million rows that was a third more than the file's size at the peak of a load).
+    mutating func absorb(taking other: inout StringPool) -> (base: UInt32, map: [UInt32]?)? {
         own()
         guard bytes.count + other.byteCount <= StringPool.maxBytes else { return nil }
+        defer { other = StringPool(expectedCount: 0) }
         let base = UInt32(count)
         // Appended whole: when neither part deduplicates, or when both are in strictly
         // increasing order and `other` starts after this one ends (ids written in order).
@@ -349,9 +355,10 @@ struct StringPool: Sendable {
         }
         if whole {
             let shift = UInt32(truncatingIfNeeded: bytes.count)
-            var other = other
             other.own()
-            bytes.append(contentsOf: other.bytes)
+            var taken: [UInt8] = []
+            swap(&taken, &other.bytes)
+            moveReleasing(&taken, to: &bytes)
             offsets.reserveCapacity(offsets.count + other.count)
             for o in other.offsets.dropFirst() { offsets.append(o + shift) }
             return (base, nil)
@@ -579,6 +586,33 @@ struct StringIDs: RandomAccessCollection, Sendable {
             if !isIdentity { stored.reserveCapacity(n) }
         }
     }
+}
+
+/// Appends `source` to `target` and empties `source`, giving the pages of `source` already
+/// copied back to the system as the copy goes (they would be freed at the end anyway), so the
+/// two are never both resident whole.
+func moveReleasing(_ source: inout [UInt8], to target: inout [UInt8]) {
+    target.reserveCapacity(target.count + source.count)
+    let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+    let chunk = 8 << 20
+    source.withUnsafeMutableBufferPointer { src in
+        guard let base = src.baseAddress, page > 0 else { return }
+        let start = Int(bitPattern: base)
+        // Only whole pages inside the buffer: the allocator's own words lie outside it.
+        var released = (start + page - 1) / page * page
+        var done = 0
+        while done < src.count {
+            let n = min(chunk, src.count - done)
+            target.append(contentsOf: UnsafeBufferPointer(start: base + done, count: n))
+            done += n
+            let end = (start + done) / page * page
+            if end > released, let p = UnsafeMutableRawPointer(bitPattern: released) {
+                _ = madvise(p, end - released, MADV_DONTNEED)
+                released = end
+            }
+        }
+    }
+    source = []
 }
 
 func memcmpBytes(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Bool {
