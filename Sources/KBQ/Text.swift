@@ -79,6 +79,17 @@ func foldingQuoteMarks(_ s: String) -> String {
     return String(out)
 }
 
+/// The text as `contains` compares it: lower case (Unicode's full mapping), curly quote marks
+/// straight; nil when that is the text itself. A search folds both sides so: `kbq push` keeps
+/// the folded text of each string (SQLLayout's `f__folded`), and the SQL finds the folded
+/// needle in it by its bytes, as kbq's own `contains` does.
+func containsFolded(_ s: String) -> String? {
+    // Printable ASCII without capitals (topics, keys, units) folds to itself: no copy made.
+    if s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && !($0 >= 0x41 && $0 <= 0x5A) }) { return nil }
+    let folded = foldingQuoteMarks(s).lowercased()
+    return folded == s ? nil : folded
+}
+
 /// The straight mark a curly apostrophe or quote stands for, nil for any other scalar.
 func quoteMarkFold(_ u: Unicode.Scalar) -> Unicode.Scalar? {
     switch u.value {

@@ -41,8 +41,15 @@ indirect enum SQLExpr: Sendable {
     case call(String, [SQLExpr])
     /// `count(*)`.
     case countAll
-    /// Case-insensitive substring test: `a` contains `b`.
+    /// Case-insensitive substring test: `a` contains `b`, both lowered by the engine (for
+    /// texts that have no folded column).
     case containsText(SQLExpr, SQLExpr)
+    /// `a` contains `b` byte for byte: both folded already (a stored text's folded column, a
+    /// needle kbq folded).
+    case containsFolded(SQLExpr, SQLExpr)
+    /// `a`, its ASCII capitals lowered and nothing else, contains `b` (lower case ASCII): how
+    /// kbq searches a stored text for a constant of ASCII letters.
+    case containsASCIIFolded(SQLExpr, SQLExpr)
     /// `x IN (1, 2, …)`: whole numbers the translation found (rows a name picked).
     case inIntegers(SQLExpr, [Int])
     /// `CASE WHEN c THEN v … ELSE e END`.

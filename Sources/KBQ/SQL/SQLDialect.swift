@@ -74,6 +74,15 @@ public enum SQLDialect: String, Sendable, CaseIterable {
     /// dividend where a dialect truncates.
     var integerDivisionTruncates: Bool { self == .postgres || self == .sqlite }
 
+    /// The function that gives where a text first holds another (from 1; 0 when nowhere):
+    /// a substring search without LIKE's wildcards.
+    var positionFunction: String {
+        switch self {
+        case .postgres, .duckdb: return "strpos"
+        case .spark, .sqlite: return "instr"
+        }
+    }
+
     /// `LIKE` ignores case in SQLite (ASCII) and nowhere else, and treats `%` and `_` as
     /// wildcards; kbq's `contains` ignores case and means its text literally, so the generator
     /// writes a substring search of both sides lowered instead (``SQLGenerator``).

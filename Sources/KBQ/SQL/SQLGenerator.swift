@@ -78,7 +78,11 @@ final class SQLGenerator {
         case .not(let a): return "(NOT " + expr(a) + ")"
         case .negate(let a): return "(-" + expr(a) + ")"
         case .isNull(let a, let negated): return "(" + expr(a) + (negated ? " IS NOT NULL)" : " IS NULL)")
-        case .call(let f, let args): return f + "(" + args.map(expr).joined(separator: ", ") + ")"
+        case .call(let f, let args):
+            // Text columns compare by bytes in PostgreSQL (COLLATE "C", SQLLayout), where
+            // lower and upper would then touch only ASCII: they keep the database's collation.
+            if dialect == .postgres, f == "lower" || f == "upper", args.count == 1 { return f + "(" + expr(args[0]) + " COLLATE \"default\")" }
+            return f + "(" + args.map(expr).joined(separator: ", ") + ")"
         case .countAll: return "count(*)"
         case .containsText(let a, let b):
             // kbq's `contains` ignores case. strpos/instr/position find a substring without
@@ -88,12 +92,23 @@ final class SQLGenerator {
                 // lower() of a UTF-8 text converts it to wide characters and back; of a text
                 // that is all ASCII (bytes == characters), lowering under "C" gives the same
                 // letters at a third of the cost. The needle is lowered in full either way.
-                let x = expr(a), needle = "lower(\(expr(b)))"
+                let x = expr(a), needle = "lower(\(expr(b)) COLLATE \"default\")"
                 return "((CASE WHEN octet_length(\(x)) = char_length(\(x)) THEN strpos(lower(\(x) COLLATE \"C\"), \(needle))" +
-                    " ELSE strpos(lower(\(x)), \(needle)) END) > 0)"
+                    " ELSE strpos(lower(\(x) COLLATE \"default\"), \(needle)) END) > 0)"
             case .spark, .sqlite: return "(instr(lower(\(expr(a))), lower(\(expr(b)))) > 0)"
             case .duckdb: return "(strpos(lower(\(expr(a))), lower(\(expr(b)))) > 0)"
             }
+        case .containsFolded(let a, let b):
+            return "(" + dialect.positionFunction + "(" + expr(a) + ", " + expr(b) + ") > 0)"
+        case .containsASCIIFolded(let a, let b):
+            let lowered: String
+            switch dialect {
+            case .postgres: lowered = "lower(\(expr(a)) COLLATE \"C\")"
+            // SQLite's lower() maps ASCII only; DuckDB's and Spark's map every letter.
+            case .sqlite: lowered = "lower(\(expr(a)))"
+            case .duckdb, .spark: lowered = "translate(\(expr(a)), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
+            }
+            return "(" + dialect.positionFunction + "(" + lowered + ", " + expr(b) + ") > 0)"
         case .inIntegers(let x, let values):
             return "(" + expr(x) + " IN (" + values.map(String.init).joined(separator: ", ") + "))"
         case .caseWhen(let arms, let otherwise):

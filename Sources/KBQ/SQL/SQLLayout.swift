@@ -2,7 +2,9 @@
 // collection, one row per KB row in KB order (`kbq_row`), and beside each field the columns
 // its semantics need:
 //
-//   string, number, percent, bool  one column of the same name
+//   string                         f, and f__folded: the text as `contains` compares it (lower
+//                                  case, quote marks straight), NULL where that is f itself
+//   number, percent, bool          one column of the same name
 //   quantity (interval)            f (the stated value) and f__lo, f__hi, f__lo_open, f__hi_open
 //                                  (an open end is -Infinity or Infinity)
 //   date (partial)                 f (as kbq writes it: "2024-06", "since 2022"); the day range
@@ -41,7 +43,7 @@ public struct SQLLayout: Sendable {
 
         enum Kind: Sendable, Hashable {
             case row, percentFlag
-            case text, double, bool, rank, json
+            case text, folded, double, bool, rank, json
             case quantityLow, quantityHigh, quantityLowOpen, quantityHighOpen
             case dayLow, dayHigh, dayStart, dayEnd, dateShape, dateAnchor
             case refRow, refDisplay
@@ -52,7 +54,7 @@ public struct SQLLayout: Sendable {
     /// The name of the metadata table.
     public static let metaTable = "kbq_meta"
     /// The layout version kept in the metadata table; a client refuses another.
-    public static let version = 2
+    public static let version = 3
 
     /// The tables, in the KB's collection order.
     public let tables: [Table]
@@ -77,7 +79,7 @@ public struct SQLLayout: Sendable {
             for (i, f) in c.fields.enumerated() {
                 func add(_ suffix: String, _ kind: Column.Kind) { columns.append(Column(name: f.name + suffix, kind: kind, field: i)) }
                 switch f.type {
-                case .string: add("", .text)
+                case .string: add("", .text); add("__folded", .folded)
                 case .number(let qualified):
                     add("", .double)
                     if qualified || c.qualifiers[i] != nil {
@@ -126,7 +128,7 @@ public struct SQLLayout: Sendable {
             out.append("DROP TABLE IF EXISTS \(d.quote(name))")
         }
         for t in tables {
-            let cols = t.columns.map { "\(d.quote($0.name)) \(sqlType($0.kind, d))\($0.kind == .row ? " NOT NULL" : "")" }
+            let cols = t.columns.map { "\(d.quote($0.name)) \(sqlType($0.kind, d))\(collation($0.kind, d))\($0.kind == .row ? " NOT NULL" : "")" }
             out.append("CREATE TABLE \(d.quote(t.name)) (" + cols.joined(separator: ", ") + ")")
         }
         out.append("CREATE TABLE \(d.quote(SQLLayout.metaTable)) (\(d.quote("key")) \(d.textType) NOT NULL, \(d.quote("value")) \(d.textType))")
@@ -141,7 +143,7 @@ public struct SQLLayout: Sendable {
     }
 
     /// The indexes the common clauses need: the row order and the key (unique), every
-    /// reference (navigation, joins), hedges, the day ranges of dates, the measure, and string
+    /// reference (navigation, joins), hedges, the periods of dates, the measure, and string
     /// fields with repeated values (`where topic = …`, `group by source`). Built after the
     /// rows are in, which is faster than keeping them up to date row by row.
     public func indexStatements(_ d: SQLDialect) -> [String] {
@@ -158,7 +160,9 @@ public struct SQLLayout: Sendable {
                 let isKey = c.keyField == i
                 switch f.type {
                 case .ref, .hedge: index([f.name])
-                case .date: index([f.name + "__lo"])
+                // Firm date conditions are said on the start too (SQLTranslator.startBounds),
+                // and `sort by date` is by (start, end): one index serves both.
+                case .date: index([f.name + "__start", f.name + "__end"])
                 case .string:
                     if isKey { index([f.name], unique: true) }
                     else if case .string(_, let pool) = c.columns[i], pool.count * 2 < c.count { index([f.name]) }
@@ -176,9 +180,21 @@ public struct SQLLayout: Sendable {
         case .row, .refRow, .integer: return d == .spark ? "BIGINT" : "bigint"
         case .dayLow, .dayHigh, .dayStart, .dayEnd, .dateAnchor: return d == .spark ? "INT" : "integer"
         case .rank, .dateShape: return d == .spark ? "SMALLINT" : "smallint"
-        case .text, .refDisplay, .json: return d.textType
+        case .text, .folded, .refDisplay, .json: return d.textType
         case .double, .quantityLow, .quantityHigh: return d.doubleType
         case .bool, .quantityLowOpen, .quantityHighOpen, .percentFlag: return d == .spark ? "BOOLEAN" : "boolean"
+        }
+    }
+
+    /// Text columns compare by their bytes in PostgreSQL (`COLLATE "C"`), as kbq orders
+    /// text: an index then serves `sort by id limit 10` and `where id < "e05"` as it serves
+    /// `=`, with no collation of the database's to read around. (`lower` and `upper` name the
+    /// database's own collation, as they did before: SQLGenerator.)
+    private func collation(_ k: Column.Kind, _ d: SQLDialect) -> String {
+        guard d == .postgres else { return "" }
+        switch k {
+        case .text, .folded, .refDisplay: return " COLLATE \"C\""
+        default: return ""
         }
     }
 
@@ -396,6 +412,8 @@ public struct SQLLayout: Sendable {
         switch col.kind {
         case .text:
             if case .date(let d) = v { text(d.description) } else if case .ref(let ref) = v { text(ref.key) } else { text(v.text) }
+        case .folded:
+            if let f = containsFolded(v.text) { text(f) } else { null() }
         case .double: v.number.map(number) ?? null()
         case .bool: if case .bool(let b) = v { bool(b) } else { null() }
         case .rank: if case .hedge(let rank, _) = v { raw(String(rank)) } else { null() }

@@ -266,6 +266,10 @@ public struct SQLStatement: Sendable {
                 case .ref(let r): out.append(r.key)
                 default: out.append(v.text)
                 }
+            case .folded:
+                // kbq's `contains` finds only a text: another value is unknown, as NULL is.
+                guard case .string(let needle) = v else { out.append(nil); continue }
+                out.append(containsFolded(needle) ?? needle)
             case .rowCount:
                 guard let d = v.number, d >= 0, d == d.rounded(), d < 1e15 else { throw bad("a whole number of rows") }
                 out.append(String(Int(d)))

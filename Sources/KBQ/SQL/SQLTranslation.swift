@@ -13,7 +13,8 @@
 
 /// A bind parameter of a statement: which kbq parameter, and which part of its value.
 struct SQLParameterUse: Sendable, Hashable {
-    enum Part: Sendable, Hashable { case value, dayLow, dayHigh, dateShape, dateAnchor, rank, rowCount }
+    /// `folded`: a text as `contains` compares it (``containsFolded(_:)``).
+    enum Part: Sendable, Hashable { case value, folded, dayLow, dayHigh, dateShape, dateAnchor, rank, rowCount }
     var name: String
     var part: Part
 }
@@ -130,7 +131,8 @@ struct SQLTranslator {
                 parts = .ref(collection: target, key: col(f.name), row: col(f.name + "__row"), display: col(f.name + "__display"))
             default: parts = .single(col(f.name))
             }
-            return (f.name, SQLColumnValue(type: f.type, parts: parts))
+            let folded = names.contains(f.name + SQLColumnValue.foldedSuffix) ? col(f.name + SQLColumnValue.foldedSuffix) : nil
+            return (f.name, SQLColumnValue(type: f.type, parts: parts, folded: folded))
         }
     }
 
@@ -236,6 +238,8 @@ struct SQLTranslator {
         for (i, c) in f.columns.enumerated() {
             let base = rowColumn ? "c\(i)" : f.names[i]
             for (suffix, e) in c.named { s.columns.append((base + suffix, e)) }
+            // A subquery passes the folded text on, for a `contains` after it.
+            if rowColumn, let folded = c.folded { s.columns.append((base + SQLColumnValue.foldedSuffix, folded)) }
         }
         if rowColumn { s.columns.append(("kbq_row", .rowNumber(order))) }
         // A subquery's rows are unordered but for its row numbers: it sorts only to limit.
@@ -347,6 +351,8 @@ struct SQLTranslator {
     /// A null number is one group, whatever its row's unit or qualifier says.
     static func groupKey(_ v: SQLColumnValue) -> SQLColumnValue {
         var key = v
+        // Equal texts fold alike: any row's folded text is the group's.
+        key.folded = v.folded.map { .call("min", [$0]) }
         switch v.parts {
         case .number(let x, let p?):
             key.parts = .number(x, percent: .caseWhen([(.isNull(x, negated: false), .null)], p))
@@ -401,11 +407,14 @@ struct SQLTranslator {
 
     /// Text to compare or search: a string, or a reference's display text.
     private mutating func text(_ e: CheckedExpr, _ f: inout Frame) throws(Diagnostic) -> SQLExpr {
-        let v = try value(e, &f)
+        try textPart(try value(e, &f), e.range)
+    }
+
+    private func textPart(_ v: SQLColumnValue, _ range: SourceRange) throws(Diagnostic) -> SQLExpr {
         switch v.parts {
         case .single(let x) where v.type == .string || v.type == .null: return x
         case .ref(_, _, _, let display): return display
-        default: throw unsupported("text operations on \(v.type)", e.range)
+        default: throw unsupported("text operations on \(v.type)", range)
         }
     }
 
@@ -444,6 +453,7 @@ struct SQLTranslator {
             let keys = [SQLOrder(expr: stated, descending: a.function == .max), SQLOrder(expr: row, descending: false)]
             var picked = v
             picked.parts = v.reading { SQLExpr.firstBy($0, keys) }
+            picked.folded = nil
             return picked
         }
         let x: SQLExpr, rowPercent: SQLExpr?
@@ -515,7 +525,7 @@ struct SQLTranslator {
             return negated ? (.not(any.possible), .not(any.yes)) : any
         case .contains(let a, let b):
             guard a.type == .string || a.type.isRef else { throw unsupported("contains on \(a.type)", e.range) }
-            let p = SQLExpr.containsText(try text(a, &f), try text(b, &f))
+            let p = try contains(a, b, &f)
             return (p, p)
         case .field, .parameter, .constant:
             let v = try value(e, &f)
@@ -532,6 +542,34 @@ struct SQLTranslator {
         case .matches: throw unsupported("matches", e.range)
         case .inValues: throw unsupported("in with a list parameter", e.range)
         default: throw unsupported("this condition", e.range)
+        }
+    }
+
+    /// `a contains b` as kbq's evaluator answers it. A text with a folded column (a stored
+    /// string, SQLLayout) is searched there for the needle folded alike: by kbq where the
+    /// needle is a constant or a parameter, from its own folded column where it is a stored
+    /// string too: a plain byte search, as cheap as a hand-written LIKE. kbq searches a stored
+    /// text for a constant of ASCII alone by folding the text's ASCII capitals only, which
+    /// differs from the full fold where the text has a Kelvin sign (a "k") or a capital
+    /// dotted I (an "i" and a dot above): for a needle with a "k" or ending in "i", so does
+    /// the SQL. Other texts are lowered by the engine (``SQLExpr/containsText(_:_:)``).
+    private mutating func contains(_ a: CheckedExpr, _ b: CheckedExpr, _ f: inout Frame) throws(Diagnostic) -> SQLExpr {
+        let hay = try value(a, &f)
+        let text = try textPart(hay, a.range)
+        guard let folded = hay.foldedText else { return .containsText(text, try self.text(b, &f)) }
+        switch b.kind {
+        case .constant(.string(let needle)):
+            if a.storedColumn != nil, needle.utf8.allSatisfy({ $0 < 0x80 }), !hasQuoteMarks(needle) {
+                let lowered = String(decoding: needle.utf8.map(foldByte), as: UTF8.self)
+                if lowered.contains("k") || lowered.hasSuffix("i") { return .containsASCIIFolded(text, .text(lowered)) }
+            }
+            return .containsFolded(folded, .text(containsFolded(needle) ?? needle))
+        case .parameter(let name, _):
+            return .containsFolded(folded, parameter(name, .folded))
+        default:
+            let needle = try value(b, &f)
+            if let n = needle.foldedText { return .containsFolded(folded, n) }
+            return .containsText(text, try textPart(needle, b.range))
         }
     }
 
@@ -579,8 +617,11 @@ struct SQLTranslator {
             return interval(op, lo: lo, hi: hi, loOpen: lop, hiOpen: hip, p)
         case (_, .quantity):
             return try compare(op.flipped, b, a, range)
-        case (.date(let xl, let xh, _, _, _, _), .date(let pl, let ph, _, _, _, _)):
-            return dates(op, xl, xh, pl, ph)
+        case (.date(let xl, let xh, let xs, _, _, _), .date(let pl, let ph, let ps, _, _, _)):
+            let r = dates(op, xl, xh, pl, ph)
+            // Said again on a stored date's start, a firm answer can use the index on
+            // (start, end), the one `sort by date` reads in order too.
+            return (.and(r.yes, SQLTranslator.startBounds(op, x: (xl, xh, xs), p: (pl, ph, ps))), r.possible)
         case (.hedge(let r), .hedge(let s)):
             // A stronger hedge (smaller rank) is greater: a op b ⇔ b.rank op a.rank.
             let p = SQLExpr.binary(sqlOp, s, r)
@@ -644,6 +685,36 @@ struct SQLTranslator {
         case .eq: return (eqYes, eqPossible)
         default: return (.not(eqPossible), .not(eqYes))
         }
+    }
+
+    /// What a firm `x op p` (``dates(_:_:_:_:_:)``'s *yes*) says of the period starts of x and
+    /// p where they are stored columns: a period lies inside the day range comparisons read
+    /// (a relative date's reaches further), so `x.lo >= p.lo` gives `x.start >= p.lo`, and
+    /// `x.hi <= p.hi` gives `x.start <= p.hi`. The same rows, and conditions an index on the
+    /// start serves (a range scan, in sort order). TRUE when they say nothing.
+    static func startBounds(_ op: BinaryOp, x: (lo: SQLExpr, hi: SQLExpr, start: SQLExpr),
+                            p: (lo: SQLExpr, hi: SQLExpr, start: SQLExpr)) -> SQLExpr {
+        func b(_ o: String, _ l: SQLExpr, _ r: SQLExpr) -> SQLExpr { .binary(o, l, r) }
+        var out = SQLExpr.bool(true)
+        if case .column = x.start {
+            switch op {
+            case .gt: out = b(">", x.start, p.hi)
+            case .ge: out = b(">=", x.start, p.lo)
+            case .lt: out = b("<", x.start, p.lo)
+            case .le: out = b("<=", x.start, p.hi)
+            case .eq: out = .and(b(">=", x.start, p.lo), b("<=", x.start, p.hi))
+            default: break
+            }
+        }
+        if case .column = p.start {
+            // x.lo > p.hi puts p's start below x.lo; x.hi < p.lo puts it above x.hi.
+            switch op {
+            case .gt: out = .and(out, b("<", p.start, x.lo))
+            case .lt: out = .and(out, b(">", p.start, x.hi))
+            default: break
+            }
+        }
+        return out
     }
 
     /// A date's day range against a period's, as Evaluate's compareDates answers it.

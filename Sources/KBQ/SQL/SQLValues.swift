@@ -7,6 +7,9 @@
 struct SQLColumnValue: Sendable {
     var type: FieldType
     var parts: Parts
+    /// A text's folded form for `contains` (a stored string's `f__folded`, NULL where the text
+    /// is its own fold), carried through subqueries; never part of a result.
+    var folded: SQLExpr? = nil
 
     enum Parts: Sendable {
         /// Text, a bool, a list (as JSON), a percent: one SQL value.
@@ -44,7 +47,17 @@ struct SQLColumnValue: Sendable {
         }
     }
 
-    /// The same column read from a subquery that selected it as `named` under `prefix`.
+    /// The suffix of the folded text's column, in a table and in a subquery.
+    static let foldedSuffix = "__folded"
+
+    /// The text `contains` searches, folded: the folded column, or the text where that is NULL.
+    var foldedText: SQLExpr? {
+        guard let folded, case .single(let x) = parts else { return nil }
+        return .call("coalesce", [folded, x])
+    }
+
+    /// The same column read from a subquery that selected it as `named` under `prefix`
+    /// (and its folded text as `prefix` + ``foldedSuffix``).
     func reading(from alias: String, prefix: String) -> SQLColumnValue {
         var it = named.makeIterator()
         func next() -> SQLExpr {
@@ -52,6 +65,7 @@ struct SQLColumnValue: Sendable {
             return .column(table: alias, name: prefix + suffix)
         }
         var copy = self
+        copy.folded = folded.map { _ in .column(table: alias, name: prefix + SQLColumnValue.foldedSuffix) }
         switch parts {
         case .single: copy.parts = .single(next())
         case .number(_, let p): let v = next(); copy.parts = .number(v, percent: p.map { _ in next() })
