@@ -53,6 +53,8 @@ struct CheckedExample: CustomTestStringConvertible, Sendable {
         let prepared = try? PreparedQuery(text)
         #expect(prepared?.checked == a)
         #expect(a.parameters.map(\.name) == ["t"] && a.parameters.first?.type == .string)
+        // Its type is the run's to give: printed (and so `explain`ed) as `any`, not `null`.
+        #expect(a.printed().contains("(= estimates.topic#1:string $t#0:any):bool"))
     }
 
     @Test func fieldsAndFunctionsAreResolved() throws {

@@ -290,6 +290,18 @@ private func load(_ path: String) -> Result<KnowledgeBase, KBLoadError> {
         }
     }
 
+    @Test func partsAreChosenByWhatRunsNowNotByTheLastMinute() {
+        // /proc/loadavg's fourth field counts the threads running now, the reader among them.
+        #expect(FileParts.runningField(Array("0.50 1.41 1.51 2/345 12345\n".utf8)) == 2)
+        #expect(FileParts.runningField(Array("7.90 6.00 3.95 11/1200 99".utf8)) == 11)
+        #expect(FileParts.runningField(Array("0.50 1.41 1.51 x/345 1".utf8)) == nil)
+        #expect(FileParts.runningField(Array("0.50 1.41".utf8)) == nil)
+        #expect(FileParts.runningField(Array("0.50 1.41 1.51 /345 1".utf8)) == nil)
+        // This process's own thread is running while it reads the file, so the count is
+        // known here (Linux) and never negative.
+        #expect((FileParts.othersRunnable() ?? -1) >= 0)
+    }
+
     @Test func aMovedColumnOfTextArrivesWholeWhileItsSourceIsGivenBack() {
         // Two parts of a text column are joined by moving the second's bytes, giving its
         // pages back as they are copied: more than one chunk (8 MiB), an odd length, and a

@@ -17,7 +17,9 @@ extension CheckedExpr: CustomStringConvertible {
         switch kind {
         case .constant(let v): return printedValue(v) + at + ":" + type.description
         case .field(let f): return f.description + at + ":" + type.description
-        case .parameter(let name, let slot): return "$\(name)#\(slot)" + at + ":" + type.description
+        // A parameter's type is known only when a run binds it: `any`, not the `null` the
+        // checker types it with so that it fits wherever a value may stand.
+        case .parameter(let name, let slot): return "$\(name)#\(slot)" + at + ":" + (type == .null ? "any" : type.description)
         case .list(let items): return "[" + items.map(p).joined(separator: ", ") + "]" + at + ":" + type.description
         case .negate(let x): return node("-", [x])
         case .not(let x): return node("not", [x])

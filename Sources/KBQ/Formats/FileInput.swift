@@ -216,8 +216,8 @@ enum FileParts {
     /// `read` is given the part's range and where to size the columns for: the first part
     /// sizes them for the whole file (room reserved and not yet used costs address space
     /// only), so that the others are appended to it without a copy of what it read.
-    /// `whenIdle`: only when the machine's other cores are idle (the load average says so);
-    /// with them busy, a second thread only adds the joining to the work.
+    /// `whenIdle`: only when the machine's other cores are idle (``othersRunnable()``); with
+    /// them busy, a second thread only adds the joining to the work.
     static func read(path: String, partBytes: Int = FileParts.partBytes, whenIdle: Bool = true, makeBuilders: () -> [ColumnBuilder],
                      _ read: (borrowing FileInput, Range<Int>, Int, inout [ColumnBuilder], inout ProblemList) throws(KBLoadError) -> Bool) -> [ColumnBuilder]? {
         let starts: [Int], size: Int
@@ -227,10 +227,7 @@ enum FileParts {
             size = known
             let parts = min(ParallelWork.width, size / partBytes)
             guard parts > 1 else { return nil }
-            if whenIdle {
-                var load = [0.0]
-                guard getloadavg(&load, 1) == 1, load[0] <= Double(parts) - 0.75 else { return nil }
-            }
+            if whenIdle, let others = FileParts.othersRunnable(), others > parts - 1 { return nil }
             guard let found = lineStarts(input, size: size, parts: parts) else { return nil }
             starts = found
         } catch {
@@ -266,6 +263,33 @@ enum FileParts {
             }
         }
         return joined
+    }
+
+    /// How many threads besides the caller are running or waiting for a core right now: the
+    /// first number of `/proc/loadavg`'s "running/total" field, less the caller. Not the load
+    /// average: that is a minute's memory, in which kbq's own last load of a large file (two
+    /// threads busy) made the next one, a moment later, read in one pass. Elsewhere, from the
+    /// one-minute load average. Nil when neither can be read.
+    static func othersRunnable() -> Int? {
+        let fd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC)
+        if fd >= 0 {
+            defer { close(fd) }
+            var text = [UInt8](repeating: 0, count: 128)
+            let n = text.withUnsafeMutableBufferPointer { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n > 0, let running = FileParts.runningField(text.prefix(n)) { return max(0, running - 1) }
+        }
+        var load = [0.0]
+        guard getloadavg(&load, 1) == 1, load[0].isFinite, load[0] >= 0 else { return nil }
+        return Int(load[0].rounded())
+    }
+
+    /// The running count in the text of `/proc/loadavg` ("0.50 1.41 1.51 2/345 12345").
+    static func runningField(_ text: some Collection<UInt8>) -> Int? {
+        let fields = text.split(separator: UInt8(ascii: " "))
+        guard fields.count >= 4, let slash = fields[3].firstIndex(of: UInt8(ascii: "/")) else { return nil }
+        let digits = fields[3][..<slash]
+        guard !digits.isEmpty, digits.count <= 9, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+        return digits.reduce(0) { $0 * 10 + Int($1 - 0x30) }
     }
 
     /// Where each part starts: 0, then just after the first line feed at or after each
