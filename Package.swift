@@ -37,9 +37,17 @@ let package = Package(
             pkgConfig: "libedit",
             providers: [.apt(["libedit-dev"])]
         ),
+        // The interactive shell and the script runner's input loop (REPL, dot-commands, libedit,
+        // completion, output), with the engine behind ``ShellEngine``: the KB file in memory for
+        // kbq, a PostgreSQL connection for kbq-db. One copy for both programs, so that
+        // `kbq --db` gives the REPL a user knows from the file.
+        .target(
+            name: "KBQShell",
+            dependencies: ["KBQ", "CEditLine"]
+        ),
         .executableTarget(
             name: "kbq",
-            dependencies: ["KBQ", "CEditLine", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["KBQ", "KBQShell", "CEditLine", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // `kbq mcp`: answers AI agents' questions over MCP, each row with its citation.
         .executableTarget(
@@ -57,7 +65,7 @@ let package = Package(
         // Dynamically linked: libpq comes from the system (libpq5).
         .executableTarget(
             name: "kbq-db",
-            dependencies: ["KBQ", "CLibPQ"]
+            dependencies: ["KBQ", "KBQShell", "CLibPQ"]
         ),
         // The library benchmark (scripts/bench.sh runs it): depends on the engine only.
         .executableTarget(
@@ -111,7 +119,7 @@ let package = Package(
         // pseudo-terminal.
         .testTarget(
             name: "CLITests",
-            dependencies: ["kbq", "kbq-mcp", "kbq-db", "KBQ", "KBQTestSupport", "CPseudoTerminal"]
+            dependencies: ["kbq", "kbq-mcp", "kbq-db", "KBQ", "KBQShell", "KBQTestSupport", "CPseudoTerminal"]
         ),
     ],
     swiftLanguageModes: [.v6]

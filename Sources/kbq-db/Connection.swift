@@ -2,6 +2,7 @@ import CLibPQ
 #if canImport(Glibc)
 import Glibc
 #endif
+import KBQ
 
 /// A failure talking to the database: the server's message (with its SQLSTATE) or the
 /// client's, for the user as it is.
@@ -17,7 +18,19 @@ final class Connection {
 
     /// Opens a connection; throws with libpq's message when it cannot.
     init(_ conninfo: String) throws(DatabaseError) {
-        guard let h = PQconnectdb(conninfo) else { throw DatabaseError(message: "out of memory opening a connection") }
+        // Named kbq in pg_stat_activity unless the URL or PGAPPNAME names it otherwise.
+        let opened = "dbname".withCString { dbname in
+            "fallback_application_name".withCString { application in
+                conninfo.withCString { info in
+                    "kbq".withCString { kbq in
+                        let keywords: [UnsafePointer<CChar>?] = [dbname, application, nil]
+                        let values: [UnsafePointer<CChar>?] = [info, kbq, nil]
+                        return PQconnectdbParams(keywords, values, 1)
+                    }
+                }
+            }
+        }
+        guard let h = opened else { throw DatabaseError(message: "out of memory opening a connection") }
         if PQstatus(h) != CONNECTION_OK {
             let m = Connection.message(PQerrorMessage(h))
             PQfinish(h)
@@ -56,11 +69,13 @@ final class Connection {
 
     /// Runs one query with bind parameters (as text, NULL as nil) and returns its rows as
     /// text cells. The statement and its parameters travel apart: nothing is spliced.
-    func query(_ sql: String, parameters: [String?] = []) throws(DatabaseError) -> [[String?]] {
+    /// When `cancel` is cancelled while the server runs the statement (Ctrl-C in the REPL),
+    /// the server is asked to cancel it, and the query fails with the server's error.
+    func query(_ sql: String, parameters: [String?] = [], cancel: CancellationToken? = nil) throws(DatabaseError) -> [[String?]] {
         let cParams = parameters.map { $0.map { strdup($0) } ?? nil }
         defer { for p in cParams { free(p) } }
         let values: [UnsafePointer<CChar>?] = cParams.map { $0.map { UnsafePointer($0) } }
-        let r = PQexecParams(handle, sql, Int32(values.count), nil, values, nil, nil, 0)
+        let r = cancel.map { execute(sql, values, cancel: $0) } ?? PQexecParams(handle, sql, Int32(values.count), nil, values, nil, nil, 0)
         defer { PQclear(r) }
         let status = PQresultStatus(r)
         guard status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK else { throw failure(r) }
@@ -77,6 +92,42 @@ final class Connection {
             out.append(row)
         }
         return out
+    }
+
+    /// PQexecParams, but waiting for the result in steps of a tenth of a second (or until a
+    /// signal interrupts the wait), so that a cancelled token cancels the statement on the
+    /// server: from this thread, not from the signal handler. The last result, or nil.
+    private func execute(_ sql: String, _ values: [UnsafePointer<CChar>?], cancel: CancellationToken) -> OpaquePointer? {
+        guard PQsendQueryParams(handle, sql, Int32(values.count), nil, values, nil, nil, 0) == 1 else { return nil }
+        var cancelSent = false
+        while PQisBusy(handle) == 1 {
+            if cancel.isCancelled && !cancelSent {
+                cancelSent = true
+                makeCanceller()?.cancelRunningStatement()
+            }
+            var wait = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
+            _ = poll(&wait, 1, 100)
+            // A connection that broke gives its error as the result below.
+            if PQconsumeInput(handle) == 0 { break }
+        }
+        var last: OpaquePointer?
+        while let r = PQgetResult(handle) {
+            PQclear(last)
+            last = r
+        }
+        return last
+    }
+
+    /// Whether the connection is up (it may have been lost since the last statement).
+    var isConnected: Bool { PQstatus(handle) == CONNECTION_OK }
+
+    /// Connects again with the same parameters, as psql does when it finds its connection
+    /// lost; returns whether it is up, or libpq's message.
+    func reconnect() -> Result<Void, DatabaseError> {
+        PQreset(handle)
+        guard isConnected else { return .failure(DatabaseError(message: Connection.message(PQerrorMessage(handle)))) }
+        PQclear(PQexec(handle, "SET client_min_messages TO warning"))
+        return .success(())
     }
 
     /// `COPY … FROM STDIN`: sends what `chunks` yields (text-format rows) until it yields

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import KBQ
+import KBQShell
 import Synchronization
 
 /// Ctrl-C while a statement runs cancels it on the server (libpq's PQcancel, which a signal
@@ -27,6 +28,7 @@ enum Interrupt {
 /// `kbq --db URL …` and `kbq --sql …`: the script runner over SQL. Scripts are read and
 /// checked as the file's runner does (nothing runs when any statement has an error); each
 /// query runs as one SQL statement on the server, and its rows render as from the file.
+/// On a terminal with no script, `kbq --db URL` is the REPL (``DatabaseEngine``).
 struct DatabaseRunner {
     var database: String?
     var printSQL = false
@@ -38,6 +40,8 @@ struct DatabaseRunner {
     var keepGoing = false
     /// The most rows kbq reads of a collection to finish a statement SQL does not express whole.
     var finishRows: Int?
+    /// No script and a terminal: the REPL.
+    var interactive = false
 
     static let usage = "usage: kbq --db DATABASE-URL [-e QUERY | SCRIPT …] [--format F] [--param name=value] [--finish-rows N]\n" +
         "       kbq --sql [--dialect postgres|spark|duckdb|sqlite] [--kb FILE] [-e QUERY | SCRIPT …]"
@@ -105,26 +109,24 @@ struct DatabaseRunner {
             }
         }
         if r.inputs.isEmpty {
-            if isatty(0) == 1 { fail("the REPL does not run on a database yet: give -e QUERY or a script") }
-            r.inputs.append(("<stdin>", readFile("-")))
+            if isatty(0) == 1 {
+                if r.printSQL { fail("--sql prints the SQL of -e QUERY or a script; the REPL runs on a database: kbq --db URL") }
+                r.interactive = true
+            } else {
+                r.inputs.append(("<stdin>", readFile("-")))
+            }
         }
         return r
     }
 
-    /// Runs every input; returns the exit status.
+    /// Runs every input, or the REPL; returns the exit status.
     func run() -> Status {
+        if interactive { return repl() }
         Interrupt.install()
         var connection: Connection?
         var session: SQLSession
         if let database {
-            do {
-                let c = try Connection(database)
-                let metadata = try DatabaseRunner.metadata(of: c)
-                do { session = try SQLSession(metadata: metadata, dialect: dialect) } catch { fail(error.message) }
-                connection = c
-            } catch {
-                fail(error.message)
-            }
+            (connection, session) = DatabaseRunner.open(database, dialect: dialect)
         } else {
             var kb = KnowledgeBase.article
             if let kbPath {
@@ -144,27 +146,11 @@ struct DatabaseRunner {
             for st in statements where st.kind == .query {
                 var text: String
                 if let connection {
-                    let arguments: [String?]
-                    do { arguments = try st.arguments(parameters) } catch {
-                        writeError(source.render(error))
-                        status = .queryError
-                        if keepGoing { continue } else { return status }
-                    }
                     do {
                         Interrupt.cancel = connection.makeCanceller()
                         defer { Interrupt.cancel = nil }
-                        if st.isFinishedInKBQ {
-                            // The database picks the rows; kbq finishes the statement over them.
-                            var tables: [ResultTable] = []
-                            for fetch in st.fetches {
-                                let rows = try connection.query(fetch.sql, parameters: try fetch.arguments(parameters))
-                                tables.append(try fetch.result(rows))
-                            }
-                            text = try st.finish(tables, parameters: parameters).rendered(as: format, width: format == .table ? width : nil)
-                        } else {
-                            let rows = try connection.query(st.sql, parameters: arguments)
-                            text = try st.result(rows).rendered(as: format, width: format == .table ? width : nil)
-                        }
+                        text = try DatabaseEngine.execute(st, on: connection, parameters: parameters)
+                            .rendered(as: format, width: format == .table ? width : nil)
                     } catch let d as Diagnostic {
                         writeError(source.render(d))
                         status = .queryError
@@ -188,6 +174,33 @@ struct DatabaseRunner {
             }
         }
         return status
+    }
+
+    /// The connection to `database` and a session over the KB pushed there; fails (exit 2)
+    /// saying why when either cannot be had.
+    static func open(_ database: String, dialect: SQLDialect) -> (Connection, SQLSession) {
+        do {
+            let c = try Connection(database)
+            let metadata = try DatabaseRunner.metadata(of: c)
+            do { return (c, try SQLSession(metadata: metadata, dialect: dialect)) } catch { fail(error.message) }
+        } catch {
+            fail(error.message)
+        }
+    }
+
+    /// `kbq --db URL` on a terminal: the shell of Sources/KBQShell (prompt, history, completion,
+    /// dot-commands, Ctrl-C) over the database. It ends with status 0 like the file's REPL,
+    /// or with the status `.exit N` asks for.
+    private func repl() -> Status {
+        guard let database else { fail(DatabaseRunner.usage) }
+        var (connection, session) = DatabaseRunner.open(database, dialect: dialect)
+        if let finishRows { session.finishingRowLimit = finishRows }
+        let engine = DatabaseEngine(connection: connection, url: database, session: session)
+        let shell = Shell(engine: engine, format: format, parameters: parameters, keepGoing: keepGoing, interactive: true)
+        let status = Repl.run(shell)
+        shell.closeResultFile()
+        if let asked = shell.exitStatus { exit(asked) }
+        terminate(status)
     }
 
     /// The SQL of a statement as `--sql` prints it: which kbq parameter each bind parameter

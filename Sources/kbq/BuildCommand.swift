@@ -1,4 +1,5 @@
 import KBQ
+import KBQShell
 
 /// `kbq build -o FILE.kbqdb [--kb FILE…]`: writes the KB that `--kb` chooses (as everywhere:
 /// the article KB by default, further ones attached beside the first) as a compiled KB file,

@@ -7,6 +7,7 @@ import Darwin
 #endif
 import CEditLine
 import KBQ
+import KBQShell
 
 /// `kbq fmt [--check] [--width N] [FILE…]`: lays scripts out the one canonical way
 /// (``Formatter``). Files are rewritten in place (only when their layout changes); with no

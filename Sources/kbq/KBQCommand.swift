@@ -1,5 +1,6 @@
 import ArgumentParser
 import KBQ
+import KBQShell
 
 /// The command line as swift-argument-parser sees it: the source of `--help`, of the shell
 /// completion scripts (`--generate-completion-script bash|zsh|fish`) and of usage errors.

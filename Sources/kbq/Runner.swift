@@ -6,6 +6,7 @@ import Musl
 import Darwin
 #endif
 import KBQ
+import KBQShell
 
 /// Runs what the command line asks for and says how it went.
 enum Runner {
@@ -66,14 +67,15 @@ enum Runner {
             }
         }
 
-        let shell = Shell(session: Session(kb: kbs[0]), format: options.format, parameters: parameters,
+        let files = SessionEngine(kb: kbs[0])
+        let shell = Shell(engine: files, format: options.format, parameters: parameters,
                           keepGoing: options.keepGoing, interactive: interactive)
         // An index loop, not zip: a zip of two slices costs every start 0.2 million
         // instructions of runtime metadata lookup, even when there is nothing to attach.
         for i in 1..<kbs.count where i < options.kbPaths.count {
             let (other, path) = (kbs[i], options.kbPaths[i])
             do {
-                _ = try shell.attachKB(other, as: nil)
+                _ = try files.attachKB(other, as: nil)
             } catch {
                 err.write("kbq: cannot attach \(sanitizeForTerminal(path)): \(error.description)\n")
                 return .usage

@@ -6,6 +6,7 @@ import Musl
 import Darwin
 #endif
 import KBQ
+import KBQShell
 
 /// Subcommands that are programs of their own beside `kbq`, as git's are: `kbq mcp ARGS`
 /// runs `kbq-mcp ARGS` from the folder `kbq` is in, and `kbq push …`, `kbq --db …` and

@@ -7,6 +7,7 @@ import Darwin
 #endif
 import CEditLine
 import KBQ
+import KBQShell
 
 // kbq: the interactive shell on a terminal, the script runner otherwise. Start-up time
 // matters (`kbq -e QUERY` should be about as quick as `sqlite3 :memory: 'select 1'`), so the

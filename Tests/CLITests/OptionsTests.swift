@@ -1,6 +1,7 @@
 import KBQ
 import Testing
 @testable import kbq
+import KBQShell
 
 // kbq reads its common flags without swift-argument-parser (start-up time), and hands
 // everything else to it. Both must read a command line the same way.

@@ -16,14 +16,23 @@ public enum Completion {
     ///   replaces `line[replaceFrom..<cursor]`), and the candidates, sorted. String values
     ///   come quoted, so a candidate can replace an open string with its closing quote.
     public static func candidates(for line: String, cursor: Int, session: Session) -> (replaceFrom: Int, candidates: [String]) {
-        let (from, texts, _) = complete(line, cursor: cursor, session: session)
+        candidates(for: line, cursor: cursor, kb: session.kb, lets: session.letShapes)
+    }
+
+    /// The completions at byte offset `cursor` of `line`, against `kb`'s schema and the `let`
+    /// names `lets` binds (their rows' shapes): for a host whose rows are elsewhere, such as a
+    /// KB pushed into a database, whose schema and `let` shapes ``SQLSession`` keeps. Values
+    /// come from what the KB holds in memory (its dictionaries), never from reading rows.
+    public static func candidates(for line: String, cursor: Int, kb: KnowledgeBase,
+                                  lets: [String: RowShape]) -> (replaceFrom: Int, candidates: [String]) {
+        let (from, texts, _) = complete(line, cursor: cursor, kb: kb, lets: lets)
         return (from, texts)
     }
 
     /// The completions at byte offset `cursor` of `line`, typed: each with its kind, the
     /// type of a field, and a one-line description, for an editor's completion list.
     public static func items(for line: String, cursor: Int, session: Session) -> (replaceFrom: Int, items: [CompletionItem]) {
-        let (from, texts, offer) = complete(line, cursor: cursor, session: session)
+        let (from, texts, offer) = complete(line, cursor: cursor, kb: session.kb, lets: session.letShapes)
         let lets = Set(session.letNames + offer.lets)
         let items = texts.map { text -> CompletionItem in
             if text.hasPrefix("\"") || text.hasPrefix("'") { return CompletionItem(text: text, kind: .value, type: nil, doc: "a value the KB holds here") }
@@ -68,7 +77,7 @@ public enum Completion {
     }
 
     /// The completions, with what the context knew of their names.
-    static func complete(_ line: String, cursor: Int, session: Session) -> (Int, [String], CompletionOffer) {
+    static func complete(_ line: String, cursor: Int, kb: KnowledgeBase, lets: [String: RowShape]) -> (Int, [String], CompletionOffer) {
         var bytes = Array(line.utf8)
         var cursor = min(max(0, cursor), bytes.count)
         // Never split a character.
@@ -79,7 +88,7 @@ public enum Completion {
         if case .end = tokens.last?.kind { tokens.removeLast() }
 
         let typing = Typing(tokens: &tokens, bytes: bytes, cursor: cursor)
-        let context = CompletionContext(session: session, before: bytes)
+        let context = CompletionContext(kb: kb, lets: lets, before: bytes)
         let offered = context.offer(statement: currentStatement(tokens))
 
         switch typing {
@@ -244,11 +253,12 @@ struct CompletionOffer {
 
 /// The names a statement can see, and the analysis of where in it the cursor is.
 struct CompletionContext {
-    let session: Session
+    let kb: KnowledgeBase
+    /// The `let` names bound before this entry, with their rows' shapes.
+    let lets: [String: RowShape]
     /// The entry's text before the cursor (earlier statements included: a `let` there is
     /// in scope).
     let before: [UInt8]
-    var kb: KnowledgeBase { session.kb }
 
     /// `sort by` and `group by` complete whole: `by` is all that can follow.
     // From the grammar's own lists, so a clause or statement added there is offered here.
@@ -273,7 +283,7 @@ struct CompletionContext {
     func checkedScope(statementStart: Int, clauseStarts: [Int]) -> Scope? {
         for end in clauseStarts where end >= statementStart && end <= before.count {
             let text = String(decoding: before[..<end], as: UTF8.self)
-            let checked = check(source: text, kb: kb, lets: session.letShapes)
+            let checked = check(source: text, kb: kb, lets: lets)
             guard let last = checked.statements.last, last.range.start >= statementStart,
                   !checked.diagnostics.contains(where: { ($0.range?.start ?? 0) >= statementStart }) else { continue }
             let shape = last.query.output
@@ -287,7 +297,7 @@ struct CompletionContext {
     /// as the checker reads them.
     func letShapes(before statementStart: Int) -> [String: RowShape] {
         guard statementStart > 0, statementStart <= before.count else { return [:] }
-        let checked = check(source: String(decoding: before[..<statementStart], as: UTF8.self), kb: kb, lets: session.letShapes)
+        let checked = check(source: String(decoding: before[..<statementStart], as: UTF8.self), kb: kb, lets: lets)
         var out: [String: RowShape] = [:]
         for st in checked.statements { if case .let(let name, let q) = st.kind { out[name] = q.output } }
         return out
@@ -303,7 +313,7 @@ struct CompletionContext {
         guard case .identifier(let name)? = s.first?.kind, let c = kb.collection(name) else { return [] }
         var out = Set<String>()
         for f in c.fields where f.type == .string {
-            let values = c.distinctStrings(of: f.name, limit: 200)
+            let values = kb.distinctStrings(of: c, field: f.name, limit: 200)
             if ["text", "description", "quote", "note"].contains(f.name) { out.insert(Completion.nameInQuery(f.name)); continue }
             guard !values.isEmpty else { continue }
             if values.reduce(0, { $0 + $1.count }) / values.count > 40 { out.insert(Completion.nameInQuery(f.name)) }
@@ -322,7 +332,7 @@ struct CompletionContext {
         let statementStart = statement.first?.range.start ?? before.count
         guard let head = s.first else {
             let earlier = letShapes(before: statementStart)
-            var words = kb.collections.map(\.name) + session.letNames + earlier.keys.sorted()
+            var words = kb.collections.map(\.name) + lets.keys.sorted() + earlier.keys.sorted()
             if statement.isEmpty { words += CompletionContext.statementWords } else if statement.first?.keyword == .explain { words += ["describe", "search", "conflicts"] }
             var offer = CompletionOffer(words: words)
             offer.lets = earlier.keys.sorted()
@@ -360,8 +370,8 @@ struct CompletionContext {
 
     func entityNames() -> [String] {
         guard let entities = kb.collection("entities") else { return [] }
-        return entities.distinctStrings(of: "name", limit: Completion.maxValues)
-            + entities.distinctStrings(of: "aliases", limit: Completion.maxValues)
+        return kb.distinctStrings(of: entities, field: "name", limit: Completion.maxValues)
+            + kb.distinctStrings(of: entities, field: "aliases", limit: Completion.maxValues)
     }
 
     // MARK: - Clauses
@@ -615,7 +625,7 @@ struct CompletionContext {
         guard let type, let collection else { return nil }
         switch type {
         case .string, .hedge, .ref, .list(.string?):
-            return collection.distinctStrings(of: last, limit: Completion.maxValues)
+            return kb.distinctStrings(of: collection, field: last, limit: Completion.maxValues)
         default:
             return nil
         }

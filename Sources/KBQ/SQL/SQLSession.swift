@@ -29,6 +29,10 @@ public struct SQLSession: Sendable {
     /// takes, past which the statement is refused, naming what and where.
     public var finishingRowLimit = 1_000_000
 
+    /// The `let` names compiled so far, with the shape of their rows: what checking, and a
+    /// shell's completion, know of them.
+    public var letShapes: [String: RowShape] { shapes }
+
     /// Starts a session over the tables ``SQLLayout`` makes of `kb` (for `--sql`: the SQL a
     /// query would run on `kb` pushed).
     public init(schema kb: KnowledgeBase, dialect: SQLDialect = .postgres) throws(SQLError) {

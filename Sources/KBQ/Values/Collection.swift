@@ -288,7 +288,18 @@ extension KnowledgeBase {
     }
 
     /// How many rows `c` has, here or in the database that holds its rows.
-    func rowCount(of c: KBCollection) -> Int { rowsElsewhere[c.name]?.count ?? c.count }
+    public func rowCount(of c: KBCollection) -> Int { rowsElsewhere[c.name]?.count ?? c.count }
+
+    /// The distinct strings of `field` of `c`, sorted, at most `limit` of them, for completion
+    /// menus: from the rows when this KB holds them, else from the dictionary kept for
+    /// checking (a KB pushed into a database keeps the strings of its text fields, within
+    /// ``SQLLayout``'s bounds, beside the rows): no row is read from the database for them.
+    func distinctStrings(of c: KBCollection, field: String, limit: Int) -> [String] {
+        if rowsElsewhere[c.name] != nil, let i = c.fieldIndex[field], let pool = dictionary(of: c, field: i) {
+            return (0..<min(pool.count, limit)).map { pool[UInt32($0)] }.sorted()
+        }
+        return c.distinctStrings(of: field, limit: limit)
+    }
 
     /// The distinct strings of text field `field` of `c`, when they are known: nil for a
     /// field whose strings are not interned (equal strings may have several ids), or whose

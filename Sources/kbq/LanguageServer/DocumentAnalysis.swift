@@ -7,6 +7,7 @@ import Darwin
 #endif
 import CEditLine
 import KBQ
+import KBQShell
 
 /// A problem the server reports, with the LSP severity it is shown with.
 struct ReportedProblem {

@@ -1,4 +1,5 @@
 import KBQ
+import KBQShell
 
 /// An error answered to a request, with its JSON-RPC code.
 struct ResponseError: Error {

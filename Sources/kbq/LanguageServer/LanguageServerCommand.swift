@@ -6,6 +6,7 @@ import Musl
 import Darwin
 #endif
 import KBQ
+import KBQShell
 
 /// `kbq lsp [--kb FILE]`: the language server on standard input and output.
 enum LanguageServerCommand {

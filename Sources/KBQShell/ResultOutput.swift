@@ -10,19 +10,19 @@ import CEditLine
 /// The file that `.output FILE` or `.once FILE` sends results to. It is written as a temporary
 /// file beside it and renamed over it only when complete, so FILE is never half written: a
 /// failed statement (`.once`), a full disk or a killed kbq leave the old file, or none.
-final class ResultFile {
-    let path: String
+package final class ResultFile {
+    package let path: String
     /// `.once`: only the results of the next statement (in a script, up to the next command).
-    let once: Bool
+    package let once: Bool
     private let temporary: String
     private var fd: Int32
     /// The first write error: the file is then not kept.
     private var failure: String?
     /// Results written so far, to put a blank line between them.
-    var results = 0
+    package var results = 0
 
     /// Opens the temporary file, or returns why it cannot be made.
-    static func create(_ path: String, once: Bool) -> Result<ResultFile, ResultFileError> {
+    package static func create(_ path: String, once: Bool) -> Result<ResultFile, ResultFileError> {
         let temporary = "\(path).\(getpid()).kbq-tmp"
         let fd = openFile(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { return .failure(ResultFileError(message: "cannot write '\(path)': \(errorText(kbq_errno()))")) }
@@ -38,13 +38,13 @@ final class ResultFile {
 
     deinit { discard() }
 
-    func write(_ text: String) {
+    package func write(_ text: String) {
         guard failure == nil, fd >= 0 else { return }
         if let code = Output(fd: fd).writeAll(text) { failure = errorText(code) }
     }
 
     /// Puts the file in place. Returns why it could not be, with nothing kept.
-    func commit() -> ResultFileError? {
+    package func commit() -> ResultFileError? {
         guard fd >= 0 else { return nil }
         if failure == nil, fsync(fd) != 0 { failure = errorText(kbq_errno()) }
         if close(fd) != 0, failure == nil { failure = errorText(kbq_errno()) }
@@ -56,7 +56,7 @@ final class ResultFile {
     }
 
     /// Drops what was written; the file stays as it was.
-    func discard() {
+    package func discard() {
         guard fd >= 0 else { return }
         close(fd)
         fd = -1
@@ -64,24 +64,24 @@ final class ResultFile {
     }
 }
 
-struct ResultFileError: Error {
-    let message: String
+package struct ResultFileError: Error {
+    package let message: String
 }
 
 /// Results on the terminal: through the pager when taller than the screen, and in pieces, so
 /// that Ctrl-C stops a long print as it stops a long computation.
-enum TerminalPrinter {
+package enum TerminalPrinter {
     /// `$PAGER`, else `less -SFX` (-F: a result that fits the screen is just printed; -S:
     /// long lines are not folded; -X: the result stays on the screen after quitting). An empty
     /// PAGER means none.
-    static func pagerCommand() -> String? {
+    package static func pagerCommand() -> String? {
         guard let p = environment("PAGER") else { return "less -SFX" }
         return p.trimmingSpaces.isEmpty ? nil : p
     }
 
     /// Prints `text` on `out`, a terminal: through the pager when `paging` and the text is
     /// taller than the screen. Returns false when Ctrl-C stopped it.
-    static func show(_ text: String, on out: Output, paging: Bool) -> Bool {
+    package static func show(_ text: String, on out: Output, paging: Bool) -> Bool {
         if paging, let rows = Terminal.rows(out.fd), isTaller(text, than: rows - 1), let command = pagerCommand(),
            page(text, through: command) {
             _ = Interrupts.takePending()  // Ctrl-C in the pager was the pager's
@@ -133,7 +133,7 @@ enum TerminalPrinter {
 
 extension String {
     /// Without spaces and tabs at either end.
-    var trimmingSpaces: String {
+    package var trimmingSpaces: String {
         let isSpace = { (c: Character) in c == " " || c == "\t" }
         guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return "" }
         return String(self[first...last])

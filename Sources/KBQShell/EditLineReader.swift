@@ -10,12 +10,12 @@ import KBQ
 
 /// Finds completions: given the text of the entry so far and the cursor (a UTF-8 byte
 /// offset), the offset where the word being completed starts and its replacements.
-typealias Completer = (_ text: String, _ cursor: Int) -> (replaceFrom: Int, candidates: [String])
+package typealias Completer = (_ text: String, _ cursor: Int) -> (replaceFrom: Int, candidates: [String])
 
 /// Reads lines from a terminal through libedit's native API: line editing, history, TAB
 /// completion. libedit's callbacks find this object through EL_CLIENTDATA, so there is no
 /// global state.
-final class EditLineReader: LineReader {
+package final class EditLineReader: LineReader {
     /// libedit's functions, opened when the REPL starts.
     private let api: UnsafeMutablePointer<kbq_editline>
     private let editor: OpaquePointer
@@ -32,7 +32,7 @@ final class EditLineReader: LineReader {
     private let completer: Completer
 
     /// Sets up libedit on standard input, or returns `nil` when it cannot.
-    init?(historyFile: HistoryFile?, completer: @escaping Completer) {
+    package init?(historyFile: HistoryFile?, completer: @escaping Completer) {
         let api = UnsafeMutablePointer<kbq_editline>.allocate(capacity: 1)
         api.initialize(to: kbq_editline())
         // Prompts and editing go where a person sees them: standard error when standard
@@ -85,9 +85,9 @@ final class EditLineReader: LineReader {
         prompt.deallocate()
     }
 
-    var isInteractive: Bool { true }
+    package var isInteractive: Bool { true }
 
-    func readLine(pending: String) -> LineInput {
+    package func readLine(pending: String) -> LineInput {
         self.pending = pending
         let promptText = Array(InputLoop.prompt(pending: pending).utf8CString.prefix(EditLineReader.promptCapacity - 1))
         for (i, c) in promptText.enumerated() { prompt[i] = c }
@@ -110,7 +110,7 @@ final class EditLineReader: LineReader {
         return .line(text)
     }
 
-    func entered(_ entry: String) {
+    package func entered(_ entry: String) {
         guard !entry.utf8.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0A }) else { return }
         _ = kbq_history_enter(api, history, entry)
         historyFile?.save(adding: entry)
@@ -118,7 +118,7 @@ final class EditLineReader: LineReader {
 
     /// Whether more input is already waiting: the rest of a paste, not a person's next key.
     /// A few milliseconds' grace, so that a paste arriving in pieces is still one paste.
-    var inputWaiting: Bool { kbq_input_waiting(0, 10) != 0 }
+    package var inputWaiting: Bool { kbq_input_waiting(0, 10) != 0 }
 
     /// libedit's read function: one character from standard input, decoded from UTF-8.
     /// Between keys it does what a signal asked for, in the ordinary flow of the program:
@@ -268,21 +268,21 @@ private let completeFunction: @convention(c) (OpaquePointer?, Int32) -> UInt8 = 
 /// spaces and line breaks written as octal escapes); a file of plain lines (another tool's,
 /// or one written by hand, CRLF or LF) is read line by line, and none of its entries is
 /// dropped. A history file that is a symbolic link is written through to its target.
-final class HistoryFile {
-    let path: String
+package final class HistoryFile {
+    package let path: String
     /// A history that cannot be saved is said once, not after every entry.
     private var warned = false
     /// The most entries kept.
-    static let maxEntries = 1000
-    static let header = "_HiStOrY_V2_"
+    package static let maxEntries = 1000
+    package static let header = "_HiStOrY_V2_"
 
-    init(path: String) {
+    package init(path: String) {
         self.path = path
     }
 
     /// $KBQ_HISTORY (empty: no history file), else $XDG_STATE_HOME/kbq/history, else
     /// ~/.local/state/kbq/history.
-    static func standard() -> HistoryFile? {
+    package static func standard() -> HistoryFile? {
         if let p = environment("KBQ_HISTORY") { return p.isEmpty ? nil : HistoryFile(path: p) }
         // The XDG base directory spec says to ignore a relative XDG_STATE_HOME.
         if let state = environment("XDG_STATE_HOME"), state.hasPrefix("/") {
@@ -294,7 +294,7 @@ final class HistoryFile {
         return HistoryFile(path: home + "/.local/state/kbq/history")
     }
 
-    func load(into history: OpaquePointer, api: UnsafePointer<kbq_editline>) {
+    package func load(into history: OpaquePointer, api: UnsafePointer<kbq_editline>) {
         guard case .success(let entries) = read() else { return }
         for e in entries { _ = kbq_history_enter(api, history, e) }
     }
@@ -302,7 +302,7 @@ final class HistoryFile {
     /// Writes the file as it is on disk now with `entry` after it. When the file is there
     /// but cannot be read, it is left alone: writing only this session's entries over it
     /// would lose the rest.
-    func save(adding entry: String) {
+    package func save(adding entry: String) {
         switch read() {
         case .failure(let error):
             warn(error.reason)
@@ -321,7 +321,7 @@ final class HistoryFile {
 
     /// The entries on disk, oldest first (none when there is no file yet), or why they
     /// cannot be read.
-    func read() -> Result<[String], HistoryError> {
+    package func read() -> Result<[String], HistoryError> {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 {
             let e = kbq_errno()
@@ -346,7 +346,7 @@ final class HistoryFile {
     }
 
     /// The entries of a history file's bytes: libedit's format, or plain lines.
-    static func entries(of bytes: [UInt8]) -> [String] {
+    package static func entries(of bytes: [UInt8]) -> [String] {
         var lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: true).map { line in
             line.last == 0x0D ? line.dropLast() : line
         }
@@ -360,7 +360,7 @@ final class HistoryFile {
     /// The bytes of the file for `entries`: each entry on a line, with backslashes, spaces,
     /// tabs, line breaks and other control characters as octal escapes, which libedit's
     /// strunvis reads back.
-    static func contents(of entries: [String]) -> [UInt8] {
+    package static func contents(of entries: [String]) -> [UInt8] {
         var out = Array((header + "\n").utf8)
         for e in entries {
             for b in e.utf8 {
@@ -379,7 +379,7 @@ final class HistoryFile {
 
     /// Decodes a line libedit wrote with strvis: `\\`, octal `\040`, `\^C`, `\M-x`, `\M^x`
     /// and the C escapes (`\n`, `\t`, `\s` …).
-    static func unvis(_ line: some Collection<UInt8>) -> [UInt8] {
+    package static func unvis(_ line: some Collection<UInt8>) -> [UInt8] {
         let s = Array(line)
         var out: [UInt8] = []
         var i = 0
@@ -422,7 +422,7 @@ final class HistoryFile {
 
     /// Writes `entries` to a temporary file beside the history's target and renames it
     /// over the target; nil when that worked, else why not (and the old file is as it was).
-    func write(_ entries: [String]) -> String? {
+    package func write(_ entries: [String]) -> String? {
         let target = HistoryFile.target(of: path)
         let directory = target.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
         if !directory.isEmpty { _ = Files.makeDirectories(directory) }
@@ -460,7 +460,7 @@ final class HistoryFile {
 
     /// Where a chain of symbolic links from `path` ends: the history is written through a
     /// link, as shells write theirs, not over it.
-    static func target(of path: String) -> String {
+    package static func target(of path: String) -> String {
         var p = path
         for _ in 0..<40 {
             var buffer = [CChar](repeating: 0, count: 4097)
@@ -479,7 +479,7 @@ final class HistoryFile {
 }
 
 /// Why the history file cannot be read.
-struct HistoryError: Error {
-    let reason: String
-    init(_ reason: String) { self.reason = reason }
+package struct HistoryError: Error {
+    package let reason: String
+    package init(_ reason: String) { self.reason = reason }
 }

@@ -37,10 +37,10 @@ private let onContinue: @convention(c) (Int32) -> Void = { _ in
     pendingContinue.store(true, ordering: .relaxed)
 }
 
-enum Interrupts {
+package enum Interrupts {
     /// Ctrl-C stops being fatal: it makes a blocked read fail with EINTR (no SA_RESTART), so
     /// el_gets returns and the REPL drops the line, and it cancels a running query.
-    static func install() {
+    package static func install() {
         _ = kbq_set_signal_handler(SIGINT, onInterrupt, 0)
     }
 
@@ -52,32 +52,32 @@ enum Interrupts {
     /// (issue 16). These handlers only set a flag; the line reader resizes and redraws between
     /// two keys (``EditLineReader``). No SA_RESTART, so a blocked read returns at once and the
     /// redraw happens on resize, not at the next key.
-    static func installTerminalHandlers() {
+    package static func installTerminalHandlers() {
         _ = kbq_set_signal_handler(SIGWINCH, onResize, 0)
         _ = kbq_set_signal_handler(SIGCONT, onContinue, 0)
         _ = kbq_handle_terminal_stop()
     }
 
     /// Whether Ctrl-C was pressed and not yet taken.
-    static var interruptPending: Bool { pendingInterrupts.load(ordering: .relaxed) > 0 }
+    package static var interruptPending: Bool { pendingInterrupts.load(ordering: .relaxed) > 0 }
 
     /// Whether the window was resized since the last call.
-    static func takeResize() -> Bool { pendingResize.exchange(false, ordering: .relaxed) }
+    package static func takeResize() -> Bool { pendingResize.exchange(false, ordering: .relaxed) }
 
     /// Whether kbq was continued after a stop since the last call.
-    static func takeContinue() -> Bool { pendingContinue.exchange(false, ordering: .relaxed) }
+    package static func takeContinue() -> Bool { pendingContinue.exchange(false, ordering: .relaxed) }
 
     /// Ctrl-C until ``endCancellable()`` cancels `token`.
-    static func beginCancellable(_ token: CancellationToken) {
+    package static func beginCancellable(_ token: CancellationToken) {
         runningQuery.store(UInt(bitPattern: Unmanaged.passUnretained(token).toOpaque()), ordering: .releasing)
     }
 
-    static func endCancellable() {
+    package static func endCancellable() {
         runningQuery.store(0, ordering: .releasing)
     }
 
     /// Whether Ctrl-C was pressed since the last call.
-    static func takePending() -> Bool {
+    package static func takePending() -> Bool {
         pendingInterrupts.exchange(0, ordering: .relaxed) > 0
     }
 }

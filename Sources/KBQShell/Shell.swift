@@ -8,7 +8,7 @@ import Darwin
 import KBQ
 
 /// How a run of kbq ended: the process's exit status.
-enum ExitStatus: Int32, Comparable {
+package enum ExitStatus: Int32, Comparable {
     case ok = 0
     /// A query had an error (any diagnostic from the engine).
     case queryError = 1
@@ -16,11 +16,11 @@ enum ExitStatus: Int32, Comparable {
     /// cannot be loaded.
     case usage = 2
 
-    static func < (a: ExitStatus, b: ExitStatus) -> Bool { a.rawValue < b.rawValue }
+    package static func < (a: ExitStatus, b: ExitStatus) -> Bool { a.rawValue < b.rawValue }
 }
 
 /// Ends the process with `status`.
-func terminate(_ status: ExitStatus) -> Never {
+package func terminate(_ status: ExitStatus) -> Never {
     let failure = Output.standardOutputFailure
     if failure != 0 {
         Output.standardError.write("kbq: cannot write to standard output: \(errorText(failure))\n")
@@ -29,71 +29,64 @@ func terminate(_ status: ExitStatus) -> Never {
     exit(status.rawValue)
 }
 
-/// What the REPL, scripts and `.read` share: the session (KB and `let` bindings), output
-/// settings, and the exit status so far. The engine never prints; this is where its
-/// results and diagnostics become text.
-final class Shell {
-    var session: Session
-    /// The KB that `.attach` puts collections beside (the article KB, or what `.load` or
-    /// the first `--kb` loaded).
-    var base: KnowledgeBase
-    /// What `.attach` and the later `--kb`s added, in order: the label `.detach` takes, the
-    /// KB, and the name it was attached as.
-    var attachments: [(label: String, kb: KnowledgeBase, name: String?)] = []
-    var format: OutputFormat
-    let parameters: [String: Value]
-    let keepGoing: Bool
+/// What the REPL, scripts and `.read` share: the engine (the KB, its `let` bindings, and what
+/// runs the statements), output settings, and the exit status so far. The engine never
+/// prints; this is where its results and diagnostics become text.
+package final class Shell {
+    package let engine: any ShellEngine
+    package var format: OutputFormat
+    package let parameters: [String: Value]
+    package let keepGoing: Bool
     /// A person is typing: print `let` confirmations, cut long tables, cancel on Ctrl-C.
-    let interactive: Bool
-    var timer = false
+    package let interactive: Bool
+    package var timer = false
     /// The most rows a table shows in the REPL (`nil`: all). Scripts always get every row.
-    var displayRows: Int?
+    package var displayRows: Int?
     /// How people's formats show results: `.headers`, `.nullvalue`, `.expanded`.
-    var display = DisplayOptions()
+    package var display = DisplayOptions()
     /// `.pager on|off`: results taller than the terminal go through `$PAGER`.
-    var pager = true
+    package var pager = true
     /// `.output FILE` / `.once FILE`: where results go instead of standard output.
-    var resultFile: ResultFile?
+    package var resultFile: ResultFile?
     /// Ctrl-C stopped a result being printed.
     private var printingStopped = false
     /// The worst outcome so far.
-    var status: ExitStatus = .ok
+    package var status: ExitStatus = .ok
 
     /// How wide diagnostics (errors and warnings alike) are drawn: the terminal's width, or
     /// `$COLUMNS` when standard error is not a terminal.
-    var diagnosticWidth: Int? {
+    package var diagnosticWidth: Int? {
         Terminal.columns(err.fd) ?? environment("COLUMNS").flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil }
     }
     /// Set by `.quit`: the input loops stop reading.
-    var quitRequested = false
+    package var quitRequested = false
     /// `.exit N`: the exit status asked for, which overrides the one the run earned.
-    var exitStatus: Int32?
+    package var exitStatus: Int32?
     /// How many results were printed, to put a blank line between them.
     private var resultsShown = 0
     /// How deep `.read` is nested: a bound even for scripts that the cycle check cannot
     /// tell apart (standard input, files that vanish).
-    var readDepth = 0
+    package var readDepth = 0
     /// The script files being run, outermost first, so that `.read` of one of them is
     /// refused before it runs anything again.
     private var scriptsBeingRead: [(name: String, file: FileIdentity)] = []
 
-    let out = Output.standardOutput
-    let err = Output.standardError
+    package let out = Output.standardOutput
+    package let err = Output.standardError
     /// Where notes for the person go (the banner, `let` confirmations): the terminal, which is
     /// standard error when results are redirected to a file.
-    var screen: Output { out.isTerminal ? out : err }
-    let outColor: Bool
-    let errColor: Bool
+    package var screen: Output { out.isTerminal ? out : err }
+    package let outColor: Bool
+    package let errColor: Bool
     /// Results are shown on a terminal: CSV escapes control characters there (the other
     /// formats always do), and is left byte for byte in a pipe or a file.
-    let outIsTerminal: Bool
+    package let outIsTerminal: Bool
 
-    static let maxReadDepth = 16
-    static let defaultDisplayRows = 200
+    package static let maxReadDepth = 16
+    package static let defaultDisplayRows = 200
 
-    init(session: Session, format: OutputFormat, parameters: [String: Value], keepGoing: Bool, interactive: Bool) {
-        self.session = session
-        self.base = session.kb
+    package init(engine: any ShellEngine, format: OutputFormat, parameters: [String: Value], keepGoing: Bool, interactive: Bool) {
+        self.engine = engine
         self.format = format
         self.parameters = parameters
         self.keepGoing = keepGoing
@@ -108,7 +101,7 @@ final class Shell {
     private(set) var failures = 0
 
     /// Records an error; the exit status keeps the worst.
-    func fail(_ s: ExitStatus) {
+    package func fail(_ s: ExitStatus) {
         status = max(status, s)
         failures += 1
     }
@@ -119,7 +112,7 @@ final class Shell {
     /// point into the whole file even when dot-commands split it into several runs.
     /// Returns whether it ran without a diagnostic.
     @discardableResult
-    func runQueries(_ text: String, name: String, firstLine: Int = 1) -> Bool {
+    package func runQueries(_ text: String, name: String, firstLine: Int = 1) -> Bool {
         // SourceText counts lines from the start of its text: leading newlines make the line
         // numbers those of the file (the parser skips blank lines).
         // The name may come from a script's `.read` line: shown escaped, like the text.
@@ -129,14 +122,16 @@ final class Shell {
         var started = ContinuousClock.now
         let token = CancellationToken()
         if interactive { Interrupts.beginCancellable(token) }
-        let diagnostics = session.run(source, parameters: parameters, limits: .none, cancel: token, keepGoing: keepGoing) { outcome in
+        let run = engine.run(source, parameters: parameters, cancel: token, keepGoing: keepGoing) { outcome in
             switch outcome {
             case .result(let table):
                 self.show(table, format: format, width: width)
             case .bound(let name, let rows):
                 // A note for the person, not a result: on the screen even when results go to
                 // a file, so a pasted script leaves there what running the script prints.
-                if self.interactive { self.screen.write(self.dim("\(name): \(formatNumber(Double(rows))) row\(rows == 1 ? "" : "s")") + "\n") }
+                let note = rows.map { "\(name): \(formatNumber(Double($0))) row\($0 == 1 ? "" : "s")" }
+                    ?? "\(name): bound (it runs where a statement reads it)"
+                if self.interactive { self.screen.write(self.dim(note) + "\n") }
             case .warning(let w):
                 // Before the results: the warning explains what follows. The run still succeeds.
                 self.err.write(source.render(w, color: self.errColor, width: self.diagnosticWidth))
@@ -149,6 +144,7 @@ final class Shell {
             }
         }
         if interactive { Interrupts.endCancellable() }
+        let diagnostics = run.diagnostics
         // On a terminal the source line must not wrap, or the caret points at the wrong word.
         let errWidth = diagnosticWidth
         var interrupted = false
@@ -166,13 +162,16 @@ final class Shell {
         printingStopped = false
         // A damaged compiled KB is a KB error, as one refused at open is.
         if !diagnostics.isEmpty { fail(diagnostics.contains { $0.kind == .invalidKB } ? .usage : .queryError) }
-        finishOnce(ok: diagnostics.isEmpty)
-        return diagnostics.isEmpty
+        // The database's own errors: said as they are, an I/O error like a file that fails.
+        if let failure = run.failure { report(failure, at: nil) }
+        let ok = diagnostics.isEmpty && run.failure == nil
+        finishOnce(ok: ok)
+        return ok
     }
 
     /// After the statement (or command) that `.once FILE` was for: the file is put in place
     /// when it succeeded, left as it was when it failed.
-    func finishOnce(ok: Bool) {
+    package func finishOnce(ok: Bool) {
         guard let file = resultFile, file.once else { return }
         resultFile = nil
         if ok {
@@ -184,7 +183,7 @@ final class Shell {
     }
 
     /// Puts the `.output` file in place (at `.output` with no file, and when kbq ends).
-    func closeResultFile() {
+    package func closeResultFile() {
         guard let file = resultFile else { return }
         resultFile = nil
         if file.once {
@@ -197,7 +196,7 @@ final class Shell {
     /// Prints one result, a blank line apart from the one before. In the REPL a long table
     /// is cut with a note, so a stray `sentences` does not scroll the screen away; scripts
     /// and other formats get every row.
-    func show(_ table: ResultTable, format: OutputFormat, width: Int?) {
+    package func show(_ table: ResultTable, format: OutputFormat, width: Int?) {
         var table = table
         let file = resultFile
         if format == .table, file == nil, let limit = displayRows, table.rows.count > limit {
@@ -234,17 +233,17 @@ final class Shell {
     /// Tables fit the terminal they are shown on. Elsewhere they are $COLUMNS wide, or 100
     /// (what Examples/*.out are recorded at): a report in a file stays readable, and the
     /// machine formats are never cut.
-    func tableWidth() -> Int? {
+    package func tableWidth() -> Int? {
         if resultFile == nil, let c = Terminal.columns(out.fd) { return c }
         if let c = environment("COLUMNS").flatMap({ Int($0) }), c > 0 { return c }
         return 100
     }
 
-    func dim(_ s: String) -> String {
+    package func dim(_ s: String) -> String {
         outColor ? "\u{1B}[2m\(s)\u{1B}[0m" : s
     }
 
-    static func format(_ d: Duration) -> String {
+    package static func format(_ d: Duration) -> String {
         let (seconds, attoseconds) = d.components
         let ms = Double(seconds) * 1000 + Double(attoseconds) / 1e15
         if ms < 10 { return "\(Double(Int(ms * 1000)) / 1000) ms" }
@@ -258,14 +257,14 @@ final class Shell {
     /// statement and command in it succeeded.
     /// `file` is the script's file, when it is one.
     @discardableResult
-    func runScript(_ text: String, name: String, file: FileIdentity? = nil) -> Bool {
+    package func runScript(_ text: String, name: String, file: FileIdentity? = nil) -> Bool {
         if let file { scriptsBeingRead.append((name, file)) }
         defer { if file != nil { scriptsBeingRead.removeLast() } }
         return InputLoop.run(TextLineReader(text), shell: self, name: name)
     }
 
     /// Reads and runs the script at `path` (`.read`).
-    func readScript(_ path: String, location: Location) -> Bool {
+    package func readScript(_ path: String, location: Location) -> Bool {
         guard readDepth < Shell.maxReadDepth else {
             report("scripts read each other more than \(Shell.maxReadDepth) levels deep", at: location)
             return false
@@ -293,14 +292,14 @@ final class Shell {
     // MARK: - Messages
 
     /// Where a dot-command was written: a script's name and line, or nothing in the REPL.
-    struct Location {
-        var name: String
-        var line: Int?
+    package struct Location {
+        package var name: String
+        package var line: Int?
     }
 
     /// Prints an error about a dot-command or a file, `file:line: error: message`, with a
     /// suggestion line like the engine's diagnostics. Counts as a usage error.
-    func report(_ message: String, at location: Location?, suggestion: String? = nil, notes: [String] = []) {
+    package func report(_ message: String, at location: Location?, suggestion: String? = nil, notes: [String] = []) {
         let red = errColor ? "\u{1B}[1;31m" : "", bold = errColor ? "\u{1B}[1m" : "", reset = errColor ? "\u{1B}[0m" : ""
         var prefix = ""
         if let location, !interactive || location.line != nil && location.name != InputLoop.terminalName {

@@ -1,7 +1,7 @@
 import KBQ
 
 extension Shell {
-    func help(_ args: [String], at location: Location) {
+    package func help(_ args: [String], at location: Location) {
         guard !args.isEmpty else {
             out.write(overview())
             return
@@ -20,7 +20,7 @@ extension Shell {
         var body = topic.text
         // The scale is the loaded KB's: a --kb file can declare its own words.
         if topic.names[0] == "where" || topic.names[0] == "hedges" {
-            body += " Hedges are ordered, strongest first: " + session.kb.hedges.words.joined(separator: " > ") + "."
+            body += " Hedges are ordered, strongest first: " + engine.kb.hedges.words.joined(separator: " > ") + "."
         }
         let width = min(tableWidth() ?? 100, 100)
         // A syntax line groups its forms with two spaces: it breaks between groups only.
@@ -35,7 +35,7 @@ extension Shell {
 
     /// `text` broken where `separator` stands into lines of at most `width` characters (a
     /// longer word stands alone on its line).
-    static func wrapped(_ text: String, width: Int, separator: String = " ") -> String {
+    package static func wrapped(_ text: String, width: Int, separator: String = " ") -> String {
         var lines: [String] = []
         var line = ""
         for word in text.split(separator: separator) {

@@ -10,10 +10,10 @@ import KBQ
 /// TAB on a dot-command line: the engine knows the language, not the shell's commands, so
 /// their names and arguments are completed here (collections after `.schema`, formats after
 /// `.format`, file names after `.load` and `.read`, as a shell completes paths).
-enum DotCompletion {
+package enum DotCompletion {
     /// The completions for `text` (the whole entry) at byte offset `cursor`, or `nil` when
     /// the cursor is not on a dot-command line.
-    static func candidates(for text: String, cursor: Int, shell: Shell) -> (replaceFrom: Int, candidates: [String])? {
+    package static func candidates(for text: String, cursor: Int, shell: Shell) -> (replaceFrom: Int, candidates: [String])? {
         let bytes = Array(text.utf8.prefix(cursor))
         // A dot-command is a line of its own, at the start of an entry.
         guard !bytes.contains(UInt8(ascii: "\n")) else { return nil }
@@ -42,7 +42,7 @@ enum DotCompletion {
         case "help":
             choices = HelpTopic.all.map { $0.names[0] } + DotCommand.all.map { "." + $0.name }
         case "schema":
-            choices = shell.session.kb.collections.map(\.name) + shell.session.letNames
+            choices = shell.engine.kb.collections.map(\.name) + shell.engine.letNames
         case "format":
             choices = OutputFormat.allCases.map(\.rawValue)
         case "timer":
@@ -51,7 +51,7 @@ enum DotCompletion {
             choices = ["all"]
         case "detach":
             // The labels .attach gave, newest first: what is detached most often.
-            choices = shell.attachments.reversed().map(\.label)
+            choices = (shell.engine as? SessionEngine)?.attachments.reversed().map(\.label) ?? []
         case "load", "read", "attach":
             // A name with a space is quoted, and a file (not a folder) gets its closing quote.
             // `article` names the built-in KB to .load and .attach (when no file has that name).
@@ -69,7 +69,7 @@ enum DotCompletion {
     /// The entries of the folder in `typed` whose names start with its last part, each as
     /// the whole path to put on the line; folders end with `/` so TAB can go on into them.
     /// Names starting with a dot are offered only when a dot is typed.
-    static func files(startingWith typed: String) -> [String] {
+    package static func files(startingWith typed: String) -> [String] {
         let slash = typed.lastIndex(of: "/")
         let folder = slash.map { String(typed[...$0]) } ?? ""
         let prefix = slash.map { String(typed[typed.index(after: $0)...]) } ?? typed

@@ -1,7 +1,7 @@
 import KBQ
 
 /// One answer from a line reader.
-enum LineInput {
+package enum LineInput {
     /// A line, without its line ending. A line recalled from history may hold several.
     case line(String)
     /// Ctrl-C: drop what was typed so far.
@@ -12,7 +12,7 @@ enum LineInput {
 
 /// Where the input loop gets lines: libedit on a terminal, or the text of a script. The
 /// protocol keeps the loop testable without a terminal and shared by every kind of input.
-protocol LineReader: AnyObject {
+package protocol LineReader: AnyObject {
     /// Reads the next line. `pending` is the unfinished statement typed so far (empty at the
     /// start of a statement): a terminal reader shows the continuation prompt when it is not
     /// empty, and completes words in its context.
@@ -27,20 +27,20 @@ protocol LineReader: AnyObject {
 }
 
 extension LineReader {
-    var inputWaiting: Bool { false }
+    package var inputWaiting: Bool { false }
 }
 
 /// Reads the lines of a text already in memory (a script file, standard input, `-e`).
-final class TextLineReader: LineReader {
+package final class TextLineReader: LineReader {
     private let text: String
     private var position: String.Index
 
-    init(_ text: String) {
+    package init(_ text: String) {
         self.text = text
         self.position = text.startIndex
     }
 
-    func readLine(pending: String) -> LineInput {
+    package func readLine(pending: String) -> LineInput {
         guard position < text.endIndex else { return .end }
         let utf8 = text.utf8
         let end = utf8[position...].firstIndex(of: UInt8(ascii: "\n")) ?? text.endIndex
@@ -50,8 +50,8 @@ final class TextLineReader: LineReader {
         return .line(String(line))
     }
 
-    func entered(_ entry: String) {}
-    var isInteractive: Bool { false }
+    package func entered(_ entry: String) {}
+    package var isInteractive: Bool { false }
 }
 
 /// The one input loop of kbq, for the REPL, scripts, standard input and `.read`, as in the
@@ -61,13 +61,13 @@ final class TextLineReader: LineReader {
 /// From a person, each statement runs as soon as it is complete. From a script, statements
 /// are gathered and run together at each dot-command and at the end, so a script with no
 /// dot-command is checked whole before any of it runs, and errors carry the file's own lines.
-enum InputLoop {
+package enum InputLoop {
     /// The name diagnostics show for what is typed at the prompt.
-    static let terminalName = "<input>"
+    package static let terminalName = "<input>"
 
     /// Runs every line of `reader`. Returns whether everything in it succeeded.
     @discardableResult
-    static func run(_ reader: some LineReader, shell: Shell, name: String) -> Bool {
+    package static func run(_ reader: some LineReader, shell: Shell, name: String) -> Bool {
         let interactive = reader.isInteractive
         var ok = true
         var pending = ""
@@ -111,7 +111,7 @@ enum InputLoop {
             // `\d`, `\x`, `\q`, `help`, `quit`, `exit`: another shell's habits, run as the
             // kbq command they mean.
             var line = typed
-            if atStatementStart, let dot = DotCommand.equivalent(of: line, names: { shell.session.kb.collections.map(\.name) + shell.session.letNames }) {
+            if atStatementStart, let dot = DotCommand.equivalent(of: line, names: { shell.engine.kb.collections.map(\.name) + shell.engine.letNames }) {
                 line = dot
             }
             if isDotCommand(line) || line.hasPrefix(".\\"), atStatementStart {
@@ -147,7 +147,7 @@ enum InputLoop {
 
     /// A line that is a dot-command: a dot then a letter, after optional spaces (`.5` is a
     /// number continuing an expression).
-    static func isDotCommand(_ line: String) -> Bool {
+    package static func isDotCommand(_ line: String) -> Bool {
         var it = line.utf8.drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }.makeIterator()
         guard it.next() == UInt8(ascii: "."), let b = it.next() else { return false }
         return (b | 0x20) >= UInt8(ascii: "a") && (b | 0x20) <= UInt8(ascii: "z")
@@ -155,7 +155,7 @@ enum InputLoop {
 
     /// The quote or bracket left open at the end of `text` (the innermost), for the
     /// continuation prompt: `"`, `'`, `(` or `[`; `nil` when none is.
-    static func openDelimiter(_ text: String) -> Character? {
+    package static func openDelimiter(_ text: String) -> Character? {
         var open: [UInt8] = []
         var quote: UInt8?
         var comment = false
@@ -182,12 +182,12 @@ enum InputLoop {
     /// The prompt for the next line: `kbq> ` at the start of a statement, `...> ` on a
     /// continuation line, with the quote or bracket still open shown in it (`..."> `), as
     /// psql does.
-    static func prompt(pending: String) -> String {
+    package static func prompt(pending: String) -> String {
         guard !pending.isEmpty else { return "kbq> " }
         return "...\(openDelimiter(pending).map(String.init) ?? "")> "
     }
 
-    static func isBlank(_ s: String) -> Bool {
+    package static func isBlank(_ s: String) -> Bool {
         s.utf8.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
     }
 }

@@ -1,12 +1,12 @@
 import KBQ
 
 /// A shell command: a line starting with a dot, in the REPL and in scripts alike.
-struct DotCommand {
-    let name: String
-    let usage: String
-    let summary: String
+package struct DotCommand {
+    package let name: String
+    package let usage: String
+    package let summary: String
 
-    static let all: [DotCommand] = [
+    package static let all: [DotCommand] = [
         DotCommand(name: "help", usage: ".help [TOPIC]", summary: "this text, or the syntax and an example of a clause or statement"),
         DotCommand(name: "schema", usage: ".schema [COLLECTION]", summary: "the collections, or one collection's fields and types"),
         DotCommand(name: "format", usage: ".format table|json|csv|markdown", summary: "how results are printed"),
@@ -29,7 +29,7 @@ struct DotCommand {
     ]
 
     /// Commands of sqlite3 and psql with no kbq equivalent, and what to use instead.
-    static let foreign: [String: String] = [
+    package static let foreign: [String: String] = [
         "width": "kbq fits columns to the terminal; `.expanded on` shows one record at a time",
         "import": "`.load FILE` loads a CSV or JSON file as a KB",
         "open": "`.load FILE` loads a KB file",
@@ -43,12 +43,12 @@ struct DotCommand {
 
     /// Splits a dot-command line into words; "double" or 'single' quotes keep spaces in a
     /// word (file names).
-    static func words(_ line: String) -> [String] { scan(line).words.map(\.text) }
+    package static func words(_ line: String) -> [String] { scan(line).words.map(\.text) }
 
     /// The words of a dot-command line with the byte offset each starts at (quotes removed
     /// from the text), whether the line ends inside a word, and the quote it leaves open:
     /// what running the line needs, and what completing its last word needs.
-    static func scan(_ line: String) -> (words: [(text: String, start: Int)], inWord: Bool, openQuote: Character?) {
+    package static func scan(_ line: String) -> (words: [(text: String, start: Int)], inWord: Bool, openQuote: Character?) {
         var words: [(text: String, start: Int)] = []
         var current = ""
         var start = 0, offset = 0
@@ -76,7 +76,7 @@ extension DotCommand {
     /// `\\x`, `\\q`) and the bare words `help`, `exit` and `quit` (when no collection or let
     /// has that name), as the dot-command line to run; or, for a backslash command kbq has no
     /// equivalent of, `.\\NAME`, which the dot-commands answer with what to use.
-    static func equivalent(of line: String, names: () -> [String]) -> String? {
+    package static func equivalent(of line: String, names: () -> [String]) -> String? {
         // Most lines are queries: only a line starting with a backslash or one of the words
         // is looked at further.
         guard let first = line.utf8.first(where: { $0 != 0x20 && $0 != 0x09 }),
@@ -105,7 +105,7 @@ extension DotCommand {
 
 extension Shell {
     /// Runs a dot-command line. Returns whether it succeeded.
-    func runDotCommand(_ line: String, at location: Location) -> Bool {
+    package func runDotCommand(_ line: String, at location: Location) -> Bool {
         let words = DotCommand.words(line)
         guard let first = words.first else { return true }
         let name = String(first.dropFirst())  // the dot
@@ -118,12 +118,17 @@ extension Shell {
             schema(args, at: location)
         case "format":
             setFormat(args, at: location)
-        case "load":
-            load(args, at: location)
-        case "attach":
-            attach(args, at: location)
-        case "detach":
-            detach(args, at: location)
+        case "load", "attach", "detach":
+            // A database's KB is the one pushed there: these change the KB in memory only.
+            guard let files = engine as? SessionEngine else {
+                report(".\(name) does not apply here", at: location, notes: [engine.fixedKBReason ?? ""])
+                return false
+            }
+            switch name {
+            case "load": load(args, into: files, at: location)
+            case "attach": attach(args, to: files, at: location)
+            default: detach(args, from: files, at: location)
+            }
         case "read":
             guard args.count == 1 else {
                 report("usage: .read SCRIPT", at: location)
@@ -166,7 +171,7 @@ extension Shell {
         case "mode":
             setMode(args, at: location)
         case "tables":
-            let names = session.kb.collections.map(\.name) + session.letNames
+            let names = engine.kb.collections.map(\.name) + engine.letNames
             out.write(names.map(sanitizeForTerminal).joined(separator: "  ") + "\n")
         case "show":
             showSettings()
@@ -286,17 +291,15 @@ extension Shell {
         }
     }
 
-    private func load(_ args: [String], at location: Location) {
+    private func load(_ args: [String], into files: SessionEngine, at location: Location) {
         guard args.count == 1 else {
             report("usage: .load FILE", at: location)
             return
         }
         do {
             let kb = try Shell.openKB(args[0])
-            let hadLets = !session.letNames.isEmpty
-            attachments = []
-            base = kb
-            session = Session(kb: kb)
+            let hadLets = !files.letNames.isEmpty
+            files.replace(with: kb)
             let rows = kb.collections.reduce(0) { $0 + $1.count }
             // A KB's name is the file's text: shown escaped, as results are.
             var message = "loaded \(sanitizeForTerminal(kb.name)): \(kb.collections.count) collection\(kb.collections.count == 1 ? "" : "s"), \(formatNumber(Double(rows))) row\(rows == 1 ? "" : "s")"
@@ -307,20 +310,20 @@ extension Shell {
             var text = String(describing: error)
             if !text.hasSuffix("\n") { text += "\n" }
             err.write(text)
-            if interactive { err.write("kept the current KB (\(sanitizeForTerminal(session.kb.name)))\n") }
+            if interactive { err.write("kept the current KB (\(sanitizeForTerminal(files.kb.name)))\n") }
             fail(.usage)
         }
     }
 
     private func schema(_ args: [String], at location: Location) {
-        let kb = session.kb
+        let kb = engine.kb
         guard let name = args.first else {
             var rows: [[Value]] = kb.collections.map { c in
-                [.string(c.name), .number(Double(c.count)), .string(c.key ?? ""), .string(c.measure ?? ""),
+                [.string(c.name), .number(Double(engine.rowCount(of: c))), .string(c.key ?? ""), .string(c.measure ?? ""),
                  .string(c.fields.map(\.name).joined(separator: ", "))]
             }
-            for l in session.letNames {
-                let columns = session.columns(ofLet: l) ?? []
+            for l in engine.letNames {
+                let columns = engine.columns(ofLet: l) ?? []
                 rows.append([.string(l), .null, .string("let"), .string(""), .string(columns.map(\.name).joined(separator: ", "))])
             }
             let table = ResultTable(
@@ -342,7 +345,8 @@ extension Shell {
                 if f.name == c.measure { role.append("measure") }
                 return [.string(f.name), .string(f.type.description), .string(role.joined(separator: ", "))]
             }
-            var title = "\(c.name): \(formatNumber(Double(c.count))) row\(c.count == 1 ? "" : "s")"
+            let count = engine.rowCount(of: c)
+            var title = "\(c.name): \(formatNumber(Double(count))) row\(count == 1 ? "" : "s")"
             if let k = c.key { title += ", key \(k)" }
             if let m = c.measure { title += ", measure \(m)" }
             let table = ResultTable(
@@ -350,34 +354,34 @@ extension Shell {
                           ResultColumn(name: "role", type: .string)],
                 rows: rows, title: title)
             show(table, format: format, width: tableWidth())
-        } else if let columns = session.columns(ofLet: name) {
+        } else if let columns = engine.columns(ofLet: name) {
             let table = ResultTable(
                 columns: [ResultColumn(name: "field", type: .string), ResultColumn(name: "type", type: .string)],
                 rows: columns.map { [.string($0.name), .string($0.type.description)] }, title: "\(name): a let name")
             show(table, format: format, width: tableWidth())
         } else {
             report("unknown collection '\(name)'", at: location,
-                   suggestion: closestWord(to: name, in: kb.collections.map(\.name) + session.letNames))
+                   suggestion: closestWord(to: name, in: kb.collections.map(\.name) + engine.letNames))
         }
     }
 }
 
 /// The candidate closest to `word`, when it is close enough to be a slip of the fingers:
 /// the engine's own "did you mean", so the shell and the language suggest alike.
-func closestWord(to word: String, in candidates: [String]) -> String? {
+package func closestWord(to word: String, in candidates: [String]) -> String? {
     Diagnostic.suggestion(for: word, among: candidates)
 }
 
 extension Shell {
     /// The KB a path names: the built-in article KB for `article` (unless a file has that
     /// name), else the file.
-    static func openKB(_ path: String) throws -> KnowledgeBase {
+    package static func openKB(_ path: String) throws -> KnowledgeBase {
         if path == "article" && Files.identity(path) == nil { return KnowledgeBase.article }
         return try KnowledgeBase(contentsOfFile: path)
     }
 
     /// `.attach FILE [as NAME]`: the file's collections beside the current KB's.
-    fileprivate func attach(_ args: [String], at location: Location) {
+    fileprivate func attach(_ args: [String], to files: SessionEngine, at location: Location) {
         guard args.count == 1 || args.count == 3 && args[1].lowercased() == "as" else {
             report("usage: .attach FILE [as NAME]", at: location)
             return
@@ -394,8 +398,8 @@ extension Shell {
             return
         }
         do {
-            let hadLets = !session.letNames.isEmpty
-            let (label, added) = try attachKB(other, as: name)
+            let hadLets = !files.letNames.isEmpty
+            let (label, added) = try files.attachKB(other, as: name)
             var message = "attached \(sanitizeForTerminal(label)): " + added.map(sanitizeForTerminal).joined(separator: ", ")
             if hadLets { message += " (let names were cleared)" }
             if interactive { out.write(dim(message) + "\n") }
@@ -404,41 +408,23 @@ extension Shell {
         }
     }
 
-    /// Puts `other`'s collections beside the session's; returns the label `.detach` takes
-    /// and the collections added.
-    func attachKB(_ other: KnowledgeBase, as name: String?) throws(AttachError) -> (String, [String]) {
-        let label = name ?? other.name
-        if attachments.contains(where: { $0.label == label }) {
-            throw AttachError(message: "'\(label)' is already attached", notes: ["attach it under another name: .attach FILE as NAME, or .detach \(label) first"])
-        }
-        let kb = try session.kb.attaching(other, as: name)
-        let before = Set(session.kb.collections.map(\.name))
-        attachments.append((label, other, name))
-        session = Session(kb: kb)
-        return (label, kb.collections.map(\.name).filter { !before.contains($0) })
-    }
-
     /// `.detach NAME`: the current KB without what `.attach` added under NAME.
-    fileprivate func detach(_ args: [String], at location: Location) {
+    fileprivate func detach(_ args: [String], from files: SessionEngine, at location: Location) {
         guard args.count == 1 else {
             report("usage: .detach NAME", at: location)
             return
         }
-        guard let i = attachments.firstIndex(where: { $0.label == args[0] }) else {
-            report("nothing is attached as '\(args[0])'", at: location, suggestion: closestWord(to: args[0], in: attachments.map(\.label)),
-                   notes: [attachments.isEmpty ? "nothing is attached" : "attached: " + attachments.map(\.label).joined(separator: ", ")])
-            return
-        }
-        attachments.remove(at: i)
-        // The base is the KB before the first attachment; the others are attached again.
-        var kb = base
+        let labels = files.attachments.map(\.label)
         do {
-            for a in attachments { kb = try kb.attaching(a.kb, as: a.name) }
+            guard try files.detach(args[0]) else {
+                report("nothing is attached as '\(args[0])'", at: location, suggestion: closestWord(to: args[0], in: labels),
+                       notes: [labels.isEmpty ? "nothing is attached" : "attached: " + labels.joined(separator: ", ")])
+                return
+            }
         } catch {
             report(error.message, at: location, notes: error.notes)
             return
         }
-        session = Session(kb: kb)
         if interactive { out.write(dim("detached \(sanitizeForTerminal(args[0]))") + "\n") }
     }
 }

@@ -9,34 +9,34 @@ import CEditLine
 import KBQ
 
 /// A script that could not be read, or that is too large to run.
-struct FileError: Error {
+package struct FileError: Error {
     /// What went wrong, naming the file: `cannot read 'x.kbq': No such file or directory`.
-    let description: String
+    package let description: String
 
-    init(path: String, reason: String) {
+    package init(path: String, reason: String) {
         description = "cannot read '\(path)': \(reason)"
     }
 
     /// A script over ``Files/maxScriptBytes``: `bytes` is its size, or `nil` when it is a
     /// stream that was read only as far as the limit.
-    init(path: String, tooLarge bytes: Int?) {
+    package init(path: String, tooLarge bytes: Int?) {
         let size = bytes.map { "\($0) bytes" } ?? "more than \(Files.maxScriptBytes) bytes"
         description = "'\(path)' is \(size); the limit for a script is \(Files.maxScriptBytes) bytes"
     }
 }
 
 /// Reads scripts with plain read(2): scripts are small, and Foundation would cost start-up time.
-enum Files {
+package enum Files {
     /// The largest script read: the most query text the engine takes in one run. A larger
     /// script could never run (the engine would refuse it after every script before it had
     /// been read), so it is refused as it is read, from its size when the size is known; a
     /// mistaken `kbq /dev/zero` ends there too. The input loop never hands the engine more
     /// than the script holds (dot-command lines become blank ones), so a script within this
     /// bound is within the engine's.
-    static let maxScriptBytes = Lexer.maxSourceBytes
+    package static let maxScriptBytes = Lexer.maxSourceBytes
 
     /// The whole text of the file at `path` (`-` is standard input).
-    static func readText(_ path: String) throws(FileError) -> String {
+    package static func readText(_ path: String) throws(FileError) -> String {
         if path == "-" { return try readAll(fd: 0, path: "<stdin>") }
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw FileError(path: path, reason: errorText(kbq_errno())) }
@@ -49,7 +49,7 @@ enum Files {
     }
 
     /// Everything left on `fd`, decoded as UTF-8 (invalid bytes become U+FFFD).
-    static func readAll(fd: Int32, path: String) throws(FileError) -> String {
+    package static func readAll(fd: Int32, path: String) throws(FileError) -> String {
         var info = stat()
         if fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG {
             // Standard input may be a file read part of the way already.
@@ -78,7 +78,7 @@ enum Files {
     /// The script's text. A script that is not UTF-8 is refused, saying where: decoded
     /// anyway, a UTF-16 file would be an "unexpected character" at every other byte, and a
     /// Latin-1 é in a string literal would silently become U+FFFD and match nothing.
-    static func decode(_ bytes: [UInt8], path: String) throws(FileError) -> String {
+    package static func decode(_ bytes: [UInt8], path: String) throws(FileError) -> String {
         if let encoding = bytes.withUnsafeBufferPointer(wideEncoding) {
             throw FileError(path: path, reason: notUTF8Message(encoding))
         }
@@ -102,14 +102,14 @@ enum Files {
 
     /// Which file `path` is, whatever name leads to it (`./a.kbq`, a link), or `nil` when it
     /// cannot be found.
-    static func identity(_ path: String) -> FileIdentity? {
+    package static func identity(_ path: String) -> FileIdentity? {
         var info = stat()
         guard stat(path, &info) == 0 else { return nil }
         return FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
     }
 
     /// Creates `path` and its missing parents, private to the user (for the history file).
-    static func makeDirectories(_ path: String) -> Bool {
+    package static func makeDirectories(_ path: String) -> Bool {
         var built = path.hasPrefix("/") ? "" : "."
         for part in path.split(separator: "/") {
             built += "/" + part
@@ -120,7 +120,7 @@ enum Files {
 }
 
 /// A file as the file system knows it: two paths to one file have the same identity.
-struct FileIdentity: Equatable {
-    let device: UInt64
-    let inode: UInt64
+package struct FileIdentity: Equatable {
+    package let device: UInt64
+    package let inode: UInt64
 }

@@ -10,16 +10,17 @@ import KBQ
 
 /// The interactive shell: everything libedit needs is set up here and only here, so the
 /// script runner never pays for it.
-enum Repl {
-    static func run(_ shell: Shell) -> ExitStatus {
+package enum Repl {
+    package static func run(_ shell: Shell) -> ExitStatus {
         useUTF8Locale()
         Interrupts.install()
         let completer: Completer = { [unowned shell] text, cursor in
             DotCompletion.candidates(for: text, cursor: cursor, shell: shell)
-                ?? Completion.candidates(for: text, cursor: cursor, session: shell.session)
+                ?? shell.engine.completions(for: text, cursor: cursor)
         }
-        let kb = shell.session.kb
-        let banner = "kbq \(kbqVersion) · \(sanitizeForTerminal(kb.name)) KB, \(kb.collections.count) collections · .help for help, Ctrl-D to leave"
+        let kb = shell.engine.kb
+        let place = shell.engine.location.map { " on \(sanitizeForTerminal($0))" } ?? ""
+        let banner = "kbq \(kbqVersion) · \(sanitizeForTerminal(kb.name)) KB\(place), \(kb.collections.count) collections · .help for help, Ctrl-D to leave"
         // The banner goes with the prompts: to the terminal, even when results go to a file.
         let screen = shell.screen
         screen.write((screen.isTerminal && shell.outColor ? shell.dim(banner) : banner) + "\n")
@@ -35,7 +36,7 @@ enum Repl {
     /// libedit reads multibyte input through the C locale: without a UTF-8 LC_CTYPE it drops
     /// every non-ASCII character. Only LC_CTYPE is set, not LC_ALL, so that number
     /// formatting anywhere in the process stays the C locale's whatever LANG says.
-    static func useUTF8Locale() {
+    package static func useUTF8Locale() {
         if setlocale(LC_CTYPE, "") != nil, let codeset = kbq_locale_codeset(), isUTF8(String(cString: codeset)) { return }
         if setlocale(LC_CTYPE, "C.UTF-8") == nil { _ = setlocale(LC_CTYPE, "C.utf8") }
     }
@@ -47,8 +48,8 @@ enum Repl {
 }
 
 /// Lines from a terminal without libedit: the prompt, then Swift's readLine.
-final class PromptingLineReader: LineReader {
-    func readLine(pending: String) -> LineInput {
+package final class PromptingLineReader: LineReader {
+    package func readLine(pending: String) -> LineInput {
         Output.standardOutput.write(InputLoop.prompt(pending: pending))
         guard let line = Swift.readLine(strippingNewline: true) else {
             if Interrupts.takePending() {
@@ -61,6 +62,6 @@ final class PromptingLineReader: LineReader {
         return .line(line)
     }
 
-    func entered(_ entry: String) {}
-    var isInteractive: Bool { true }
+    package func entered(_ entry: String) {}
+    package var isInteractive: Bool { true }
 }
