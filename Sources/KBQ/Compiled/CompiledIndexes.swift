@@ -7,7 +7,10 @@
 //               whose ids are stored: per string id, its rows in increasing order (u32
 //               starts, one more than the strings, then the u32 rows); null rows are in none
 //   date order  per date column: its rows that are not null, ordered as `sort by` orders
-//               dates (first day, then last day), ties in row order (u32 rows)
+//               dates (first day, then last day), ties in row order; each entry three u32:
+//               the row (its top bit set for a date relative to another: "days after X"),
+//               then the date's first and last day, so that a walk reads the order and not
+//               the dates' pages (a page read is a page fault, the dearest part of a walk)
 //
 // `kbq build` writes them from the columns; nothing builds them for a KB loaded otherwise
 // (a loaded KB scans its columns in memory, in milliseconds). They are read where they lie,
@@ -94,24 +97,33 @@ struct StringPostings: Sendable {
 }
 
 /// A date column's rows that are not null, in the order `sort by` puts their dates (first
-/// day, then last day; ties in row order).
+/// day, then last day; ties in row order), each with its date's days.
 struct DateOrder: Sendable {
-    let rows: Stored<UInt32>
+    /// Three per entry: row (top bit: relative date), first day, last day.
+    let entries: Stored<UInt32>
     /// The collection's rows: every row listed is below.
     let rowCount: Int
     /// Says where a read found the index out of bounds.
     let report: @Sendable (String) -> Void
 
-    /// Row `k` of the order, or nil (reported) when it is past the collection.
+    static let relative: UInt32 = 1 << 31
+
+    var count: Int { entries.count / 3 }
+
+    /// Entry `k`: its row, the date's first and last day, and whether it is relative to
+    /// another date; nil (reported) when the row is past the collection.
     @inline(__always)
-    func row(_ k: Int) -> Int? {
-        let r = Int(rows[k])
-        if r < rowCount { return r }
-        report("entry \(k) is row \(r), past the \(rowCount) rows")
-        return nil
+    func entry(_ k: Int) -> (row: Int, lo: Int32, hi: Int32, relative: Bool)? {
+        let word = entries[3 * k]
+        let r = Int(word & ~DateOrder.relative)
+        guard r < rowCount else {
+            report("entry \(k) is row \(r), past the \(rowCount) rows")
+            return nil
+        }
+        return (r, Int32(bitPattern: entries[3 * k + 1]), Int32(bitPattern: entries[3 * k + 2]), word & DateOrder.relative != 0)
     }
 
-    /// The order of a date column.
+    /// The order of a date column, as the words of its entries.
     static func build(_ dates: Stored<PartialDate>) -> [UInt32] {
         // (first day, last day) as one unsigned key, so that one sort of integers orders them.
         var keyed: [(UInt64, UInt32)] = []
@@ -123,6 +135,16 @@ struct DateOrder: Sendable {
             }
         }
         keyed.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
-        return keyed.map(\.1)
+        var words: [UInt32] = []
+        words.reserveCapacity(3 * keyed.count)
+        dates.withUnsafeBufferPointer { d in
+            for (_, r) in keyed {
+                let x = d[Int(r)]
+                words.append(r | (x.isRelative ? DateOrder.relative : 0))
+                words.append(UInt32(bitPattern: x.lo))
+                words.append(UInt32(bitPattern: x.hi))
+            }
+        }
+        return words
     }
 }

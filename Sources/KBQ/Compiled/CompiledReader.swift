@@ -337,7 +337,7 @@ enum CompiledFile {
                 postings[f] = StringPostings(starts: file.stored(starts, of: UInt32.self), rows: file.stored(rows, of: UInt32.self),
                                              rowCount: c.rows, report: report)
             case .dateOrder(let f, let rows):
-                orders[f] = DateOrder(rows: file.stored(rows, of: UInt32.self), rowCount: c.rows, report: report)
+                orders[f] = DateOrder(entries: file.stored(rows, of: UInt32.self), rowCount: c.rows, report: report)
             }
         }
         return CollectionIndexes(postings: postings, dateOrders: orders)
@@ -443,7 +443,7 @@ private struct SchemaReader {
                 }
                 indexes.append(.postings(field: field, starts: starts, rows: list))
             case (.dateOrder, .date):
-                guard let list = section(4, nil, place: place, rows: Int(rows)), list.length <= 4 * Int(rows) else {
+                guard let list = section(12, nil, place: place, rows: Int(rows)), list.length <= 12 * Int(rows) else {
                     return fail(problem.hasPrefix(place) ? problem : "\(place): a section longer than the rows")
                 }
                 indexes.append(.dateOrder(field: field, rows: list))
