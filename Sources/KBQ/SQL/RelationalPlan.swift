@@ -21,6 +21,11 @@ indirect enum SQLExpr: Sendable {
     /// The value of `x` in the first row of a group in `order` (an aggregate): the row
     /// `min` and `max` of intervals pick, qualifier and all.
     case firstBy(SQLExpr, [SQLOrder])
+    /// Part `index` of `row` (the columns of one value, each with its type) in the first row
+    /// of a group in `order`: as ``firstBy(_:_:)`` of that part, but PostgreSQL picks the row
+    /// once for all its parts (one aggregate, which it computes once however often it is
+    /// written), where a ``firstBy(_:_:)`` each would sort the group once per part.
+    case firstOfRow([(SQLExpr, SQLPartType)], index: Int, [SQLOrder])
     /// Whether every row's value is true, NULLs ignored (an aggregate): `bool_and`, or
     /// `min` in SQLite; NULL when every value is.
     case allTrue(SQLExpr)
@@ -66,6 +71,9 @@ indirect enum SQLExpr: Sendable {
     }
     static func or(_ a: SQLExpr, _ b: SQLExpr) -> SQLExpr { .binary("OR", a, b) }
 }
+
+/// The type of one part of ``SQLExpr/firstOfRow(_:index:_:)``'s row, to read it back as.
+enum SQLPartType: Sendable { case double, text, bool }
 
 /// One `ORDER BY` key.
 struct SQLOrder: Sendable {

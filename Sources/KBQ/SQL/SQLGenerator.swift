@@ -69,6 +69,17 @@ final class SQLGenerator {
                 fields.append("'v', \(expr(x))")
                 return "element_at(array_sort(collect_list(named_struct(" + fields.joined(separator: ", ") + "))), 1).v"
             }
+        case .firstOfRow(let row, let index, let keys):
+            guard index >= 0, index < row.count else { return "NULL" }
+            guard dialect == .postgres else { return expr(.firstBy(row[index].0, keys)) }
+            // The row's parts as one text array, so that one aggregate picks them all.
+            let array = "ARRAY[" + row.map { "(" + expr($0.0) + ")::text" }.joined(separator: ", ") + "]"
+            let picked = "(array_agg(" + array + " ORDER BY " + keys.map(order).joined(separator: ", ") + "))[1][\(index + 1)]"
+            switch row[index].1 {
+            case .text: return picked
+            case .double: return "(" + picked + ")::double precision"
+            case .bool: return "(" + picked + ")::boolean"
+            }
         case .allTrue(let a): return (dialect == .sqlite ? "min(" : "bool_and(") + expr(a) + ")"
         case .parameter(let use):
             if dialect.numbersPlaceholders, let i = parameters.firstIndex(of: use) { return dialect.placeholder(i + 1) }

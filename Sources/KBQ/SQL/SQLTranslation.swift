@@ -449,10 +449,16 @@ struct SQLTranslator {
             // The interval of the row with the least (greatest) stated number, first in row
             // order among equals: what the file's min and max give, qualifier and all.
             guard let row = f.row else { throw unsupported("\(a.function.rawValue)() of an interval after a group", a.range) }
-            guard case .quantity(let stated, _, _, _, _, _, _, _) = v.parts else { throw unsupported("this", a.range) }
+            guard case .quantity(let stated, let q, let u, let lo, let hi, let lop, let hip, let p) = v.parts else { throw unsupported("this", a.range) }
             let keys = [SQLOrder(expr: stated, descending: a.function == .max), SQLOrder(expr: row, descending: false)]
+            let parts: [(SQLExpr, SQLPartType)] = [(stated, .double)] + (q.map { [($0, .text)] } ?? []) + (u.map { [($0, .double)] } ?? [])
+                + [(lo, .double), (hi, .double), (lop, .bool), (hip, .bool)] + (p.map { [($0, .bool)] } ?? [])
+            // The parts in the order of `parts` (Swift evaluates arguments left to right).
+            var next = -1
+            func pick() -> SQLExpr { next += 1; return .firstOfRow(parts, index: next, keys) }
             var picked = v
-            picked.parts = v.reading { SQLExpr.firstBy($0, keys) }
+            picked.parts = .quantity(value: pick(), qualifier: q.map { _ in pick() }, upper: u.map { _ in pick() }, lo: pick(), hi: pick(),
+                                     loOpen: pick(), hiOpen: pick(), percent: p.map { _ in pick() })
             picked.folded = nil
             return picked
         }
