@@ -176,7 +176,9 @@ EOF
     for b in .build/debug/kbq .build/release/kbq; do [ -x "$b" ] && { kbq_bin=$b; break; }; done
     if [ -n "$kbq_bin" ]; then
         tmp=$(mktemp -d)
-        printf 'id,topic,value,qualifier,date,hedge,ok\ne1,containers,16500,about,2024-06,reportedly,true\ne2,shells,3e6,over,2024,likely,\n' > "$tmp/rows.csv"
+        # Topics repeated out of order and dates with ties and nulls: the file then holds
+        # postings and a date order for the mutator to break.
+        printf 'id,topic,value,qualifier,date,hedge,ok\ne1,containers,16500,about,2024-06,reportedly,true\ne2,shells,3e6,over,2024,likely,\ne3,containers,12,,2024-06-19,stated,false\ne4,shells,,under,,likely,true\ne5,,7,,2024-06,,\n' > "$tmp/rows.csv"
         "$kbq_bin" build -o "$tmp/article.kbqdb" >/dev/null && seed "$out" < "$tmp/article.kbqdb"
         "$kbq_bin" build --kb "$tmp/rows.csv" -o "$tmp/rows.kbqdb" >/dev/null && seed "$out" < "$tmp/rows.kbqdb"
         rm -rf "$tmp"

@@ -62,6 +62,21 @@ private func exercise(_ kb: KnowledgeBase) {
         statements.append(c.name)
         if let f = c.fields.first { statements.append("\(c.name) sort by `\(f.name)` desc limit 5") }
         if let m = c.measure { statements.append("\(c.name) group by `\(c.fields[0].name)` aggregate count(), max(`\(m)`)") }
+        // The shapes a compiled file's indexes answer: a string of the collection's own (its
+        // postings), a date window walked in date order, with and without a sort and limit.
+        for f in c.fields.prefix(12) {
+            switch f.type {
+            case .string:
+                guard c.count > 0, case .string(let text)? = c.value(row: c.count / 2, field: f.name, in: kb),
+                      text.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x22 && $0 != 0x5C && $0 < 0x7F }) else { continue }
+                statements.append("\(c.name) where `\(f.name)` = \"\(text)\" limit 5")
+            case .date:
+                statements.append("\(c.name) where `\(f.name)` between 2024-01-01 and 2024-12-31 sort by `\(f.name)` limit 3")
+                statements.append("\(c.name) where `\(f.name)` between 2024-06-01 and 2024-06-30")
+            default:
+                continue
+            }
+        }
     }
     for s in statements {
         _ = session.run(SourceText(s), limits: limits) { outcome in

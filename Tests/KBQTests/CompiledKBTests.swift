@@ -95,6 +95,9 @@ import KBQTestSupport
                 }
                 for s in sections { cuts += [s.offset, s.offset + s.length] }
             }
+            for index in c.indexes {
+                for s in index.sections { cuts += [s.offset, s.offset + s.length] }
+            }
         }
         return Array(Set(cuts)).sorted()
     }
@@ -176,8 +179,9 @@ import KBQTestSupport
     @Test func anotherFormatVersionIsRefusedWithARequestToRebuild() throws {
         let path = try Self.write(.article, #function)
         var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
-        bytes[8] = 2
-        // A well-formed header of version 2: refused for its version, not as damaged.
+        // A file of version 1 (before the indexes), with a well-formed header: refused for its
+        // version, not as damaged.
+        bytes[8] = 1
         let sum = bytes.withUnsafeBytes { CompiledFormat.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<56])) }
         withUnsafeBytes(of: sum.littleEndian) { for i in 0..<8 { bytes[56 + i] = $0[i] } }
         try Data(bytes).write(to: URL(fileURLWithPath: path))
@@ -188,6 +192,7 @@ import KBQTestSupport
             #expect(error.problems.first?.kind == .unsupportedVersion)
             // Saying what to do about it is the behaviour here.
             #expect(error.problems.first?.message.contains("rebuild it") == true)
+            #expect(error.problems.first?.message.contains("format version 1, and this kbq reads version \(CompiledFormat.version)") == true)
         }
     }
 
@@ -277,5 +282,118 @@ import KBQTestSupport
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         #expect(Self.answers(statements, kb: try KnowledgeBase(contentsOfCompiledFile: path)) == expected)
         #expect(throws: KBLoadError.self) { try KnowledgeBase.verifyCompiledFile(path) }
+    }
+
+    /// Rows for the indexed paths: topics repeated in no order (postings), dates with ties,
+    /// partial dates (a month, a year), relative and open spans, and nulls.
+    static func indexedCSV() -> String {
+        var csv = "id,topic,unit,date,ok\n"
+        for i in 0..<6_000 {
+            let day = i % 5 == 0 ? "" : i % 13 == 0 ? "2024-06" : i % 17 == 0 ? "2024" : "2024-\(String(format: "%02d", i % 12 + 1))-\(String(format: "%02d", i % 9 + 1))"
+            csv += "r\(String(format: "%05d", (i * 4099) % 6_000)),t\(i * 7919 % 41),\(i % 3 == 0 ? "containers" : i % 7 == 0 ? "" : "shells"),\(day),\(i % 4 == 0 ? "true" : "false")\n"
+        }
+        return csv
+    }
+
+    static let indexedStatements = [
+        "rows where topic = \"t7\" sort by id", "rows where topic = \"t7\"", "rows where topic = \"nope\"", "rows where topic = \"t7\" and ok = true",
+        "rows where ok = true and topic = \"t12\" sort by date, id limit 9",
+        "rows where date between 2024-06-01 and 2024-10-31 and unit = \"containers\" sort by date, id limit 20",
+        "rows where date between 2024-06-01 and 2024-10-31 sort by date limit 20",
+        "rows where date between 2024-06-01 and 2024-06-30 sort by date limit 7 offset 3",
+        "rows where date between 2024-01-01 and 2024-12-31 sort by date limit 50000",
+        "rows where date between 2024-03-02 and 2024-03-04 and unit = \"shells\" sort by date, id limit 100",
+        "rows where date between 2030-01-01 and 2030-12-31 sort by date limit 5",
+        "rows where date between 2024-06-03 and 2024-06-05", "rows where date between 2024-06-01 and 2024-06-30",
+        "rows where date between 2024-01-01 and 2024-12-31 sort by date desc limit 5",
+        "rows where date between 2024-06-01 and 2024-10-31 sort by date limit 0",
+        "rows where date between 2024-06-01 and 2024-10-31 and topic = \"t3\" sort by date, id limit 4",
+        "rows where date between 2023-01-01 and 2025-12-31 sort by date, id limit 3",
+        "rows where not (date between 2024-06-01 and 2024-10-31) sort by date limit 5",
+        "rows where date between 2024-06-01 and 2024-10-31 or topic = \"t1\" sort by date limit 5",
+        "rows where maybe date between 2024-06-01 and 2024-06-30 sort by date limit 5",
+    ]
+
+    /// The answers from a compiled file's indexes (the rows of one topic, a walk of the date
+    /// order from a window's start) are the answers from the CSV, byte for byte: empty
+    /// windows, limits over the matches, ties on a date, partial and null dates, a topic the
+    /// index does not have.
+    @Test func theIndexesAnswerAsTheColumnsDo() throws {
+        let dir = temporaryDirectory(#function)
+        writeFile(dir + "/rows.csv", Self.indexedCSV())
+        let kb = try KnowledgeBase(contentsOfFile: dir + "/rows.csv")
+        let path = dir + "/rows.kbqdb"
+        try kb.writeCompiled(to: path)
+        let back = try KnowledgeBase(contentsOfCompiledFile: path)
+        #expect(back.collections.first?.indexes?.postings(1) != nil && back.collections.first?.indexes?.dateOrder(3) != nil)
+        let expected = Self.answers(Self.indexedStatements, kb: kb)
+        #expect(!expected.contains { $0.hasPrefix("error:") }, "\(expected.filter { $0.hasPrefix("error:") })")
+        let got = Self.answers(Self.indexedStatements, kb: back)
+        for (i, s) in Self.indexedStatements.enumerated() { #expect(got[i] == expected[i], "\(s)") }
+        // The walk is the plan for a window with a sort by date and a limit.
+        let plan = Self.answers(["explain rows where date between 2024-06-01 and 2024-10-31 and unit = \"containers\" sort by date, id limit 20"], kb: back)
+        #expect(plan.first?.contains("walks the stored date order from the window's start, up to the 20 rows the sort and limit keep") == true)
+        // Written again from the compiled file, the indexes come out the same.
+        try back.writeCompiled(to: dir + "/again.kbqdb")
+        #expect(Self.answers(Self.indexedStatements, kb: try KnowledgeBase(contentsOfFile: dir + "/again.kbqdb")) == expected)
+    }
+
+    /// An index damaged out of bounds fails the statement that reads it, naming the index;
+    /// `kbq build --verify` names it by its checksum.
+    @Test func aDamagedIndexFailsTheStatementThatReadsIt() throws {
+        let dir = temporaryDirectory(#function)
+        writeFile(dir + "/rows.csv", Self.indexedCSV())
+        let path = dir + "/rows.kbqdb"
+        try KnowledgeBase(contentsOfFile: dir + "/rows.csv").writeCompiled(to: path)
+        let file = try CompiledFile.map(path)
+        let schema = try CompiledFile.schema(of: file, path: path, verifyingChecksums: true)
+        var starts: SectionRef?, order: SectionRef?
+        for index in schema.collections[0].indexes {
+            switch index {
+            case .postings(1, let s, _): starts = s
+            case .dateOrder(3, let r): order = r
+            default: break
+            }
+        }
+        guard let starts, let order else { Issue.record("no topic postings or date order"); return }
+        let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        for (section, statement) in [(starts, "rows where topic = \"t0\""),
+                                     (order, "rows where date between 2024-01-01 and 2024-12-31 sort by date limit 3")] {
+            var bytes = original
+            // Every entry past the rows: whichever the query reads first is out of bounds.
+            for i in section.offset..<(section.offset + section.length) where (i - section.offset) % 4 == 3 { bytes[i] = 0x7F }
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            let d = diagnostics(statement, kb: try KnowledgeBase(contentsOfCompiledFile: path))
+            #expect(d.first?.kind == .invalidKB && d.first?.problem == .damaged, "\(statement)")
+            #expect(d.first?.message.contains("index (bytes \(section.offset)") == true, "\(d.first?.message ?? "")")
+            do throws(KBLoadError) {
+                try KnowledgeBase.verifyCompiledFile(path)
+                Issue.record("verifying did not find the changed index")
+            } catch {
+                #expect(error.description.contains("index (bytes \(section.offset)..<\(section.offset + section.length)): checksum mismatch"))
+            }
+        }
+    }
+
+    /// Reading a few rows of a compiled file checks only the values read: a damaged id far
+    /// from the rows printed does not stop them, and one among them fails the statement.
+    @Test func rowsAreCheckedAsTheyAreRead() throws {
+        let dir = temporaryDirectory(#function)
+        writeFile(dir + "/rows.csv", Self.indexedCSV())
+        let path = dir + "/rows.kbqdb"
+        let kb = try KnowledgeBase(contentsOfFile: dir + "/rows.csv")
+        try kb.writeCompiled(to: path)
+        let file = try CompiledFile.map(path)
+        let schema = try CompiledFile.schema(of: file, path: path, verifyingChecksums: true)
+        guard case .string(_, _, _, _, let ids?) = schema.collections[0].columns[2] else { Issue.record("no unit ids"); return }
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        // The last row's unit: an id past the pool.
+        bytes[ids.offset + ids.length - 2] = 0x7F
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let damaged = try KnowledgeBase(contentsOfCompiledFile: path)
+        #expect(Self.answers(["rows limit 3"], kb: damaged) == Self.answers(["rows limit 3"], kb: kb))
+        let d = diagnostics("rows sort by id desc limit 6000", kb: damaged)
+        #expect(d.first?.kind == .invalidKB && d.first?.message.contains("rows.unit (bytes \(ids.offset)..<\(ids.offset + ids.length)): a string id is past the pool") == true,
+                "\(d.first?.message ?? "")")
     }
 }

@@ -32,14 +32,29 @@ enum CompiledFormat {
     /// rewrites line ends is refused at its first bytes.
     static let magic: [UInt8] = [0x4B, 0x42, 0x51, 0x44, 0x42, 0x0D, 0x0A, 0x1A]
     /// Bumped whenever the layout changes; a file of another version is refused with a
-    /// request to rebuild it.
-    static let version: UInt32 = 1
+    /// request to rebuild it. Version 2 added the indexes (postings, date orders).
+    static let version: UInt32 = 2
     /// Written in the writer's byte order: it reads back as itself only in the same order.
     static let byteOrderMark: UInt32 = 0x0A0B_0C0D
     static let headerSize = 64
     static let alignment = 8
     /// The bytes of one date record.
     static let dateSize = 16
+
+    /// Whether bytes 8–11 of a date record, read as one little-endian word, name a
+    /// precision and an end precision (at most 2) and a form and a unit (at most 3).
+    @inline(__always)
+    static func dateKindsAreValid(_ w: UInt32) -> Bool { badDateKindBits(w) == 0 }
+
+    /// The bits of such a word that no precision, form or unit has: none when it is valid
+    /// (ORed over a column without a branch).
+    @inline(__always)
+    static func badDateKindBits(_ w: UInt32) -> UInt32 { (w & 0xFCFC_FCFC) | (w & (w >> 1) & 0x0101) }
+
+    /// Index kinds in the schema (Compiled/CompiledIndexes.swift).
+    enum IndexKind: UInt8 {
+        case postings = 0, dateOrder
+    }
 
     /// Column kinds in the schema.
     enum Kind: UInt8 {

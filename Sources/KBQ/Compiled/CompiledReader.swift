@@ -39,6 +39,23 @@ struct CompiledSchema: Sendable {
         case string(mode: UInt8, bytes: SectionRef, offsets: SectionRef, table: SectionRef, ids: SectionRef?)
         case number(SectionRef), date(SectionRef), bool(SectionRef), hedge(SectionRef), ref(SectionRef), list(SectionRef)
     }
+    /// An index of one field (Compiled/CompiledIndexes.swift).
+    enum IndexLayout: Sendable {
+        case postings(field: Int, starts: SectionRef, rows: SectionRef)
+        case dateOrder(field: Int, rows: SectionRef)
+
+        var sections: [SectionRef] {
+            switch self {
+            case .postings(_, let s, let r): return [s, r]
+            case .dateOrder(_, let r): return [r]
+            }
+        }
+        var field: Int {
+            switch self {
+            case .postings(let f, _, _), .dateOrder(let f, _): return f
+            }
+        }
+    }
     struct Collection: Sendable {
         let name: String
         let rows: Int
@@ -46,6 +63,7 @@ struct CompiledSchema: Sendable {
         let measure: String?
         let fields: [Field]
         let columns: [ColumnLayout]
+        let indexes: [IndexLayout]
     }
     let name: String
     let title: String?
@@ -76,11 +94,13 @@ extension KnowledgeBase {
         let context = CompiledFile.Context(file: file, log: log, hedgeWords: schema.hedges.words.count, rowsByName: rowsByName)
         let collections = LazyCollections(count: schema.collections.count) { i in
             let c = schema.collections[i]
-            let columns = Columns(count: c.fields.count) { j in
+            let columns = Columns(count: c.fields.count, make: { j in
                 CompiledFile.column(c.columns[j], field: c.fields[j], of: c, context)
-            }
+            }, forRows: { j in
+                CompiledFile.column(c.columns[j], field: c.fields[j], of: c, context, whole: false)
+            })
             return KBCollection(name: c.name, fields: c.fields, columns: columns, count: c.rows, key: c.key,
-                                measure: c.measure, hedges: schema.hedges)
+                                measure: c.measure, hedges: schema.hedges, indexes: CompiledFile.indexes(of: c, context))
         }
         self.init(name: schema.name, title: schema.title, names: schema.collections.map(\.name), collections: collections,
                   hedges: schema.hedges, damage: [log])
@@ -194,14 +214,42 @@ enum CompiledFile {
     /// is used as an index or an enum is in bounds (branch-free passes over the column, once,
     /// when a query first reads it); otherwise the damage is logged and the column is all
     /// null. Checksums are not computed here (``verify(_:path:)``, `kbq build --verify`).
+    ///
+    /// With `whole` false, the column as reading single rows takes it (``Columns/forRows(_:)``):
+    /// no pass over it at all, each value checked as it is read, so that printing a few rows
+    /// reads the pages of those rows only.
     static func column(_ layout: CompiledSchema.ColumnLayout, field: Field, of c: CompiledSchema.Collection,
-                       _ context: Context) -> ColumnData {
+                       _ context: Context, whole: Bool = true) -> ColumnData {
         let rows = c.rows
+        func place(_ s: SectionRef) -> String { "\(c.name).\(field.name) (bytes \(s.offset)..<\(s.offset + s.length))" }
         func damaged(_ s: SectionRef, _ message: String) -> ColumnData {
-            context.log.record(KBProblem(.damaged, path: "\(c.name).\(field.name) (bytes \(s.offset)..<\(s.offset + s.length))", message: message))
+            context.log.record(KBProblem(.damaged, path: place(s), message: message))
             return KBSnapshot.nullColumn(field.type, rows: rows)
         }
         let file = context.file
+        if !whole {
+            switch layout {
+            case .string(let mode, let b, let o, let t, let idSection):
+                let log = context.log, at = place(o)
+                guard let pool = StringPool(modeTag: mode, bytes: file.stored(b, of: UInt8.self), offsets: file.stored(o, of: UInt32.self),
+                                            table: file.stored(t, of: UInt32.self), checkingWhole: false,
+                                            report: { log.record(KBProblem(.damaged, path: at, message: $0)) }) else {
+                    return damaged(o, "the string offsets or the hash index point outside the strings")
+                }
+                guard let idSection else {
+                    guard rows <= pool.count else { return damaged(o, "fewer strings than rows") }
+                    return .string(ids: StringIDs(identityRows: rows), pool: pool)
+                }
+                return .string(ids: StringIDs(file.stored(idSection, of: UInt32.self)), pool: pool)
+            case .date(let s) where CompiledFormat.datesAreRecords:
+                return .date(file.stored(s, of: PartialDate.self))
+            case .number(let s): return .number(file.stored(s, of: Double.self))
+            case .bool(let s): return .bool(file.stored(s, of: UInt8.self))
+            case .hedge(let s): return .hedge(file.stored(s, of: UInt8.self))
+            case .ref(let s): return .ref(file.stored(s, of: Int32.self))
+            case .date, .list: break
+            }
+        }
         switch layout {
         case .string(let mode, let b, let o, let t, let idSection):
             guard let pool = StringPool(modeTag: mode, bytes: file.stored(b, of: UInt8.self), offsets: file.stored(o, of: UInt32.self),
@@ -226,8 +274,7 @@ enum CompiledFile {
             let records = UnsafeRawBufferPointer(rebasing: file.bytes[s.range])
             var bad: UInt32 = 0
             for r in stride(from: 0, to: records.count, by: CompiledFormat.dateSize) {
-                let w = UInt32(littleEndian: records.loadUnaligned(fromByteOffset: r + 8, as: UInt32.self))
-                bad |= (w & 0xFCFC_FCFC) | (w & (w >> 1) & 0x0101)
+                bad |= CompiledFormat.badDateKindBits(UInt32(littleEndian: records.loadUnaligned(fromByteOffset: r + 8, as: UInt32.self)))
             }
             guard bad == 0 else { return damaged(s, "a date record has an unknown precision, form or unit") }
             if CompiledFormat.datesAreRecords { return .date(file.stored(s, of: PartialDate.self)) }
@@ -275,6 +322,27 @@ enum CompiledFile {
         }
     }
 
+    /// A collection's indexes where they lie in the mapped file: nothing is read until a
+    /// query uses one, and then only what it reads (checked as it is read).
+    static func indexes(of c: CompiledSchema.Collection, _ context: Context) -> CollectionIndexes? {
+        guard !c.indexes.isEmpty else { return nil }
+        var postings = [StringPostings?](repeating: nil, count: c.fields.count)
+        var orders = [DateOrder?](repeating: nil, count: c.fields.count)
+        let log = context.log, file = context.file
+        for index in c.indexes {
+            let place = "\(c.name).\(c.fields[index.field].name) index (bytes \(index.sections[0].offset)..<\(index.sections.last.map { $0.offset + $0.length } ?? 0))"
+            let report: @Sendable (String) -> Void = { log.record(KBProblem(.damaged, path: place, message: $0)) }
+            switch index {
+            case .postings(let f, let starts, let rows):
+                postings[f] = StringPostings(starts: file.stored(starts, of: UInt32.self), rows: file.stored(rows, of: UInt32.self),
+                                             rowCount: c.rows, report: report)
+            case .dateOrder(let f, let rows):
+                orders[f] = DateOrder(entries: file.stored(rows, of: UInt32.self), rowCount: c.rows, report: report)
+            }
+        }
+        return CollectionIndexes(postings: postings, dateOrders: orders)
+    }
+
     /// The largest of `key(x)` over the elements: a loop the compiler turns into vector code.
     @inline(__always)
     static func highest<T, K: FixedWidthInteger & UnsignedInteger>(_ xs: UnsafeBufferPointer<T>, _ key: (T) -> K) -> K {
@@ -296,6 +364,12 @@ enum CompiledFile {
                 }
                 for s in sections where !file.holds(s) && problems.count < KBLoadError.maxProblems {
                     problems.append(KBProblem(.damaged, path: "\(c.name).\(field.name) (bytes \(s.offset)..<\(s.offset + s.length))",
+                                              message: "checksum mismatch: the bytes differ from those written"))
+                }
+            }
+            for index in c.indexes {
+                for s in index.sections where !file.holds(s) && problems.count < KBLoadError.maxProblems {
+                    problems.append(KBProblem(.damaged, path: "\(c.name).\(c.fields[index.field].name) index (bytes \(s.offset)..<\(s.offset + s.length))",
                                               message: "checksum mismatch: the bytes differ from those written"))
                 }
             }
@@ -353,7 +427,46 @@ private struct SchemaReader {
             fields.append(field)
             columns.append(column)
         }
-        return CompiledSchema.Collection(name: name, rows: Int(rows), key: key, measure: measure, fields: fields, columns: columns)
+        guard let nIndexes = r.count() else { return fail("\(name): its indexes do not read back") }
+        var indexes: [CompiledSchema.IndexLayout] = []
+        for _ in 0..<nIndexes {
+            guard let tag = r.u8(), let kind = CompiledFormat.IndexKind(rawValue: tag), let f = r.u64(), f < UInt64(fields.count) else {
+                return fail("\(name): an index of an unknown kind or field")
+            }
+            let field = Int(f), place = "\(name).\(fields[field].name) index"
+            // Each row at most once: an index is never longer than the collection.
+            switch (kind, columns[field]) {
+            case (.postings, .string(_, _, let offsets, _, _?)):
+                guard let starts = section(4, offsets.length / 4, place: place, rows: Int(rows)),
+                      let list = section(4, nil, place: place, rows: Int(rows)), list.length <= 4 * Int(rows) else {
+                    return fail(problem.hasPrefix(place) ? problem : "\(place): a section longer than the rows")
+                }
+                indexes.append(.postings(field: field, starts: starts, rows: list))
+            case (.dateOrder, .date):
+                guard let list = section(12, nil, place: place, rows: Int(rows)), list.length <= 12 * Int(rows) else {
+                    return fail(problem.hasPrefix(place) ? problem : "\(place): a section longer than the rows")
+                }
+                indexes.append(.dateOrder(field: field, rows: list))
+            default:
+                return fail("\(place): an index of kind \(kind) for a column it does not fit")
+            }
+        }
+        return CompiledSchema.Collection(name: name, rows: Int(rows), key: key, measure: measure, fields: fields, columns: columns,
+                                         indexes: indexes)
+    }
+
+    /// The next section's place, if it lies inside the file and holds `elements` of `size`
+    /// bytes (`elements` nil: any whole number of them).
+    mutating func section(_ size: Int, _ elements: Int?, place: String, rows: Int) -> SectionRef? {
+        guard let offset = r.u64(), let length = r.u64(), let sum = r.u64() else { return fail("\(place): a section's place does not read back") }
+        guard offset >= UInt64(CompiledFormat.headerSize), offset % UInt64(CompiledFormat.alignment) == 0,
+              offset <= UInt64(sectionsEnd), length <= UInt64(sectionsEnd) - offset else {
+            return fail("\(place): a section (\(offset), \(length) bytes) lies outside the file's sections")
+        }
+        guard length % UInt64(size) == 0, elements.map({ UInt64($0) * UInt64(size) == length }) ?? true else {
+            return fail("\(place): a section of \(length) bytes, where \(rows) rows call for \(elements.map { String($0 * size) } ?? "a multiple of \(size)")")
+        }
+        return SectionRef(offset: Int(offset), length: Int(length), checksum: sum)
     }
 
     /// A column's layout, each section inside the file with the size its kind and rows call for.
@@ -371,19 +484,7 @@ private struct SchemaReader {
         case .list: expected = .list
         }
         guard kind == expected else { return fail("\(place): a column of kind \(kind) for a field of type \(field.type)") }
-        /// The next section, if it lies inside the file and holds `elements` of `size` bytes
-        /// (`elements` nil: any whole number of them).
-        func section(_ size: Int, _ elements: Int?) -> SectionRef? {
-            guard let offset = r.u64(), let length = r.u64(), let sum = r.u64() else { return fail("\(place): a section's place does not read back") }
-            guard offset >= UInt64(CompiledFormat.headerSize), offset % UInt64(CompiledFormat.alignment) == 0,
-                  offset <= UInt64(sectionsEnd), length <= UInt64(sectionsEnd) - offset else {
-                return fail("\(place): a section (\(offset), \(length) bytes) lies outside the file's sections")
-            }
-            guard length % UInt64(size) == 0, elements.map({ UInt64($0) * UInt64(size) == length }) ?? true else {
-                return fail("\(place): a section of \(length) bytes, where \(rows) rows call for \(elements.map { String($0 * size) } ?? "a multiple of \(size)")")
-            }
-            return SectionRef(offset: Int(offset), length: Int(length), checksum: sum)
-        }
+        func section(_ size: Int, _ elements: Int?) -> SectionRef? { self.section(size, elements, place: place, rows: rows) }
         switch kind {
         case .string:
             guard let mode = r.u8(), mode <= 2 else { return fail("\(place): an unknown string pool mode") }

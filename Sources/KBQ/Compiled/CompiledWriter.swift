@@ -75,6 +75,7 @@ private struct SectionOutput {
                 schema.optional(f.upperField)
                 try column(c.columns[j])
             }
+            try indexes(of: c)
         }
         try align()
         let schemaOffset = position
@@ -102,6 +103,35 @@ private struct SectionOutput {
             if n < 0 && errno == EINTR { continue }
             guard n > 0 else { throw failure() }
             done += n
+        }
+    }
+
+    /// The collection's indexes (Compiled/CompiledIndexes.swift): postings for each string
+    /// column with a distinct pool and stored ids, a date order for each date column.
+    mutating func indexes(of c: KBCollection) throws(KBWriteError) {
+        enum Wanted { case postings(Int, StringIDs, StringPool), dateOrder(Int, Stored<PartialDate>) }
+        var wanted: [Wanted] = []
+        for j in c.fields.indices {
+            switch c.columns[j] {
+            case .string(let ids, let pool) where pool.isDistinct && ids.array != nil: wanted.append(.postings(j, ids, pool))
+            case .date(let dates): wanted.append(.dateOrder(j, dates))
+            default: break
+            }
+        }
+        schema.u64(UInt64(wanted.count))
+        for w in wanted {
+            switch w {
+            case .postings(let j, let ids, let pool):
+                schema.u8(CompiledFormat.IndexKind.postings.rawValue)
+                schema.u64(UInt64(j))
+                let (starts, rows) = StringPostings.build(ids: ids, pool: pool) ?? ([UInt32](repeating: 0, count: pool.count + 1), [])
+                try section(Stored(starts))
+                try section(Stored(rows))
+            case .dateOrder(let j, let dates):
+                schema.u8(CompiledFormat.IndexKind.dateOrder.rawValue)
+                schema.u64(UInt64(j))
+                try section(Stored(DateOrder.build(dates)))
+            }
         }
     }
 

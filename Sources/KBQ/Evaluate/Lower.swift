@@ -116,27 +116,32 @@ struct Lowering {
     }
 
     /// Reads one stored column as values, building each value from the column as it goes.
+    /// Each value is checked as it is read (``KBCollection/value(row:column:kb:)``), so that
+    /// a column of a compiled file is not checked whole to read a few of its rows.
     func unboxingReader(_ c: KBCollection, _ f: Int) -> Eval {
         let kb = self.kb
-        switch c.columns[f] {
+        switch c.columns.forRows(f) {
         case .string(let ids, let pool):
+            let strings = UInt32(truncatingIfNeeded: pool.count)
             return { r, _ in
                 let id = ids[r]
-                return id == StringPool.null ? .null : .string(pool[id])
+                if id == StringPool.null { return .null }
+                return id < strings ? .string(pool[id]) : c.damaged(f)
             }
         case .number(let v):
             if c.fields[f].type == .percent { return { r, _ in v[r].isNaN ? .null : .percent(v[r]) } }
-            if let (qf, uf) = c.qualifiers[f], let qf, case .string(let qids, let qpool) = c.columns[qf], qpool.count <= Lowering.smallTable {
+            if let (qf, uf) = c.qualifiers[f], let qf, case .string(let qids, let qpool) = c.columns.forRows(qf), qpool.count <= Lowering.smallTable {
                 // Qualifier words are few: each is read and classified once per plan, not
                 // once per row.
                 let words = (0..<qpool.count).map { Quantity.Qualifier(qpool[UInt32($0)]) }
-                let upper: Stored<Double>? = uf.flatMap { if case .number(let u) = c.columns[$0] { return u }; return nil }
+                let upper: Stored<Double>? = uf.flatMap { if case .number(let u) = c.columns.forRows($0) { return u }; return nil }
                 return { r, _ in
                     let x = v[r]
                     if x.isNaN { return .null }
                     let percent = c.isPercentRow(r)
                     let id = qids[r]
-                    let word = id == StringPool.null ? Quantity.Qualifier.none : words[Int(id)]
+                    var word = Quantity.Qualifier.none
+                    if id != StringPool.null { if Int(id) < words.count { word = words[Int(id)] } else { _ = c.damaged(qf) } }
                     let u = upper.map { $0[r] }.flatMap { $0.isNaN ? nil : $0 }
                     let q = Quantity(x, qualifier: word, upper: u, percent: percent) ?? Quantity(exactly: x, percent: percent)
                     return q.isExact && q.isPercent ? .percent(x) : .quantity(q)
@@ -154,12 +159,14 @@ struct Lowering {
                 let refs = (0..<target.count).map { Value.ref(target.rowRef($0, kb: kb)) }
                 return { r, _ in
                     let t = Int(targets[r])
-                    return t >= 0 && t < refs.count ? refs[t] : .null
+                    if t >= 0 && t < refs.count { return refs[t] }
+                    return t == -1 ? .null : c.damaged(f)
                 }
             }
             return { r, _ in
                 let t = Int(targets[r])
-                return t >= 0 && t < target.count ? .ref(target.rowRef(t, kb: kb)) : .null
+                if t >= 0 && t < target.count { return .ref(target.rowRef(t, kb: kb)) }
+                return t == -1 ? .null : c.damaged(f)
             }
         default:
             return { r, _ in c.value(row: r, column: f, kb: kb) }

@@ -30,6 +30,11 @@ extension Lowering {
             if case .group = c.kind, case .sort(let keys)? = next?.kind {
                 for k in keys { if case .field(let f) = k.expr.kind, f.path.isEmpty { sortedAfter.insert(f.name) } }
             }
+            if case .filter(let e, false) = c.kind, let walk = dateWalk(e, input, then: Array(q.clauses.dropFirst(i + 1).prefix(2))) {
+                steps.append(walk)
+                input = c.output
+                continue
+            }
             steps.append(step(c, input, keep: keep, sortedAfter: sortedAfter))
             input = c.output
         }

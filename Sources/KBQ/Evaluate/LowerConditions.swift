@@ -120,9 +120,9 @@ extension Lowering {
     /// one closure (the same answers as the two comparisons joined by `and`).
     func dateRange(_ x: CheckedExpr, _ lo: CheckedExpr, _ hi: CheckedExpr) -> Pred? {
         guard case .date(let l)? = lo.constant, case .date(let h)? = hi.constant, let (c, i) = storedColumn(x),
-              case .date(let d) = c.columns[i] else { return nil }
+              case .date(let d) = c.columns.forRows(i) else { return nil }
         return { r, _ in
-            let v = d[r]
+            guard let v = d.checked(r) else { _ = c.damaged(i); return .unknown }
             if v.isNullMarker { return .unknown }
             // compareDates(v, .ge, l) && compareDates(v, .le, h), spelled out.
             let vlo = v.knownLo, vhi = v.knownHi
@@ -136,7 +136,9 @@ extension Lowering {
     /// A stored column against a constant, compared without boxing each row.
     func fastComparison(_ a: CheckedExpr, _ op: BinaryOp, _ b: CheckedExpr) -> Pred? {
         guard let (c, fi) = storedColumn(a) else { return nil }
-        if case .parameter(_, let slot) = b.kind, op == .eq || op == .ne, case .string(let ids, let pool) = c.columns[fi] {
+        // Each value is checked as it is read, or compared without being used as an index:
+        // a compiled file's column is read a row at a time (``Columns/forRows(_:)``).
+        if case .parameter(_, let slot) = b.kind, op == .eq || op == .ne, case .string(let ids, let pool) = c.columns.forRows(fi) {
             // A string column against `$p`: the stored text against the parameter's, with no
             // boxing and no lookup of the parameter by name on each row.
             let isEq = op == .eq
@@ -170,16 +172,16 @@ extension Lowering {
             }
         }
         guard let k = folded(b) else { return nil }
-        switch (c.columns[fi], k) {
+        switch (c.columns.forRows(fi), k) {
         case (.string(let ids, let pool), .string(let s)) where op == .eq || op == .ne:
             let isEq = op == .eq
             if !pool.isDistinct {
                 // Equal strings may have different ids here: mark them all once.
                 let hits = pool.marks(equalToAny: [s])
                 return { r, _ in
-                    let id = ids[r]
-                    if id == StringPool.null { return .unknown }
-                    return Truth(hits[Int(id)] == isEq)
+                    let id = Int(ids[r])
+                    if id >= hits.count { return id == Int(StringPool.null) ? .unknown : Truth(!isEq) }
+                    return Truth(hits[id] == isEq)
                 }
             }
             let target = pool.lookup(s) ?? (StringPool.null - 1)
@@ -201,7 +203,7 @@ extension Lowering {
             }
         case (.date(let d), .date(let p)):
             return { r, _ in
-                let x = d[r]
+                guard let x = d.checked(r) else { _ = c.damaged(fi); return .unknown }
                 if x.isNullMarker { return .unknown }
                 return compareDates(x, op, p)
             }
@@ -391,12 +393,11 @@ extension Lowering {
                 guard let column = storedColumn(f), case .string(let s)? = t.constant else { return nil }
                 return (column, s)
             }
-            guard let ((c, i), text) = fieldAndText(l, r) ?? fieldAndText(r, l), case .string(let ids, let pool) = c.columns[i] else { return nil }
-            return ColumnScan.equal(ids, pool, text)
+            guard let ((c, i), text) = fieldAndText(l, r) ?? fieldAndText(r, l), case .string(let ids, let pool) = c.columns.forRows(i) else { return nil }
+            return ColumnScan.equal(ids, pool, text, postings: c.indexes?.postings(i))
         case .between(let x, let lo, let hi, false):
-            guard case .date(let l)? = lo.constant, case .date(let h)? = hi.constant, let (c, i) = storedColumn(x),
-                  case .date(let d) = c.columns[i] else { return nil }
-            return ColumnScan.between(d, l, h)
+            guard case .date(let l)? = lo.constant, case .date(let h)? = hi.constant, let (c, i) = storedColumn(x) else { return nil }
+            return ColumnScan.between(c, i, l, h)
         default:
             return nil
         }

@@ -12,27 +12,39 @@ struct ColumnScan: Sendable {
     let test: @Sendable (Int) -> Bool
     /// Appends the rows of `lo..<hi` the condition is `yes` for: one tight loop.
     let range: @Sendable (Int, Int, inout [Int32]) -> Void
+    /// The rows of the whole collection the condition (or the part ``exact`` says) is `yes`
+    /// for, in increasing order, read from an index a compiled file stores instead of a scan;
+    /// nil when there is no index, or the one there was found damaged (then the scan runs).
+    var indexed: (@Sendable () -> [Int32]?)? = nil
 
     /// `self and next`.
     func then(_ next: ColumnScan) -> ColumnScan {
         let a = test, b = next.test, first = range
+        // The rows of one part's index, with the other part tested on each.
+        var indexed: (@Sendable () -> [Int32]?)?
+        if let rows = self.indexed ?? next.indexed {
+            let other = self.indexed != nil ? b : a
+            indexed = { rows()?.filter { other(Int($0)) } }
+        }
         return ColumnScan(exact: exact && next.exact, test: { r in a(r) && b(r) }, range: { lo, hi, out in
             var found: [Int32] = []
             first(lo, hi, &found)
             for r in found where b(Int(r)) { out.append(r) }
-        })
+        }, indexed: indexed)
     }
 
     /// Finds a superset of the rows: the rest of the condition is checked on them.
-    var partial: ColumnScan { ColumnScan(exact: false, test: test, range: range) }
+    var partial: ColumnScan { ColumnScan(exact: false, test: test, range: range, indexed: indexed) }
 
-    /// A stored string field equal to `text`.
-    static func equal(_ ids: StringIDs, _ pool: StringPool, _ text: String) -> ColumnScan {
+    /// A stored string field equal to `text`, through `postings` when the column has them.
+    /// The ids are compared, never used as indexes, so the column read a row at a time
+    /// (``Columns/forRows(_:)``) will do: a compiled file's is not checked whole first.
+    static func equal(_ ids: StringIDs, _ pool: StringPool, _ text: String, postings: StringPostings? = nil) -> ColumnScan {
         if !pool.isDistinct {
             let hits = pool.marks(equalToAny: [text])
             let test: @Sendable (Int) -> Bool = { r in
-                let id = ids[r]
-                return id != StringPool.null && hits[Int(id)]
+                let id = Int(ids[r])
+                return id < hits.count && hits[id]
             }
             return ColumnScan(exact: true, test: test, range: { lo, hi, out in
                 for r in lo..<hi where test(r) { out.append(Int32(truncatingIfNeeded: r)) }
@@ -47,20 +59,25 @@ struct ColumnScan: Sendable {
                 if (lo..<hi).contains(Int(target)) { out.append(Int32(target)) }
             })
         }
+        var indexed: (@Sendable () -> [Int32]?)?
+        if let postings { indexed = { postings.rows(of: target) } }
         return ColumnScan(exact: true, test: { array[$0] == target }, range: { lo, hi, out in
             array.withUnsafeBufferPointer { a in
                 for r in lo..<hi where a[r] == target { out.append(Int32(truncatingIfNeeded: r)) }
             }
-        })
+        }, indexed: indexed)
     }
 
-    /// A stored date field between two dates (`compareDates(v, .ge, l) && compareDates(v, .le, h)`
-    /// is `yes`).
-    static func between(_ dates: Stored<PartialDate>, _ l: PartialDate, _ h: PartialDate) -> ColumnScan {
-        ColumnScan(exact: true, test: { r in
-            let v = dates[r]
+    /// Stored date field `f` of `c` between two dates (`compareDates(v, .ge, l) &&
+    /// compareDates(v, .le, h)` is `yes`). A row tested alone is checked alone; a scan reads
+    /// the column checked whole.
+    static func between(_ c: KBCollection, _ f: Int, _ l: PartialDate, _ h: PartialDate) -> ColumnScan? {
+        guard case .date(let dates) = c.columns.forRows(f) else { return nil }
+        return ColumnScan(exact: true, test: { r in
+            guard let v = dates.checked(r) else { _ = c.damaged(f); return false }
             return !v.isNullMarker && v.knownLo >= l.lo && v.knownHi <= h.hi
         }, range: { lo, hi, out in
+            guard case .date(let dates) = c.columns[f] else { return }
             dates.withUnsafeBufferPointer { d in
                 for r in lo..<hi {
                     let v = d[r]
@@ -75,6 +92,12 @@ struct ColumnScan: Sendable {
 func filter(_ rows: Rows, _ p: Pred, keep: Truth, scan: ColumnScan? = nil, _ env: Env) throws(Diagnostic) -> Rows {
     switch rows {
     case .stored(let c, let sel):
+        if sel == nil, let read = scan?.indexed, var found = read() {
+            // The rows from a stored index: the rest of the condition (if any) on those only.
+            try env.tick(found.count)
+            if scan?.exact == false { found.removeAll { !keeps(p(Int($0), env), keep) } }
+            return .stored(c, found)
+        }
         let total = sel?.count ?? c.count
         let parts = ParallelWork.parts(forRows: total)
         // A run that would pass its work limit takes the row-by-row path, which stops where
@@ -405,14 +428,17 @@ func materialize(_ rows: Rows, _ env: Env) -> Table {
     }
 }
 
-/// Reads column `f` of `c` as ``KBCollection/value(row:column:kb:)`` does, with the column
-/// unpacked once: what reading many rows of one column should use.
+/// Reads column `f` of `c` as ``KBCollection/value(row:column:kb:)`` does (each value
+/// checked as it is read), with the column unpacked once: what reading many rows of one
+/// column should use.
 func storedReader(_ c: KBCollection, _ f: Int, _ kb: KnowledgeBase) -> (Int) -> Value {
-    switch c.columns[f] {
+    switch c.columns.forRows(f) {
     case .string(let ids, let pool):
+        let strings = UInt32(truncatingIfNeeded: pool.count)
         return { r in
             let id = ids[r]
-            return id == StringPool.null ? .null : .string(pool[id])
+            if id == StringPool.null { return .null }
+            return id < strings ? .string(pool[id]) : c.damaged(f)
         }
     case .number(let v):
         if c.fields[f].type == .percent { return { r in v[r].isNaN ? .null : .percent(v[r]) } }
@@ -420,19 +446,22 @@ func storedReader(_ c: KBCollection, _ f: Int, _ kb: KnowledgeBase) -> (Int) -> 
             // The qualifier words, decoded once per distinct word.
             var words: [String?] = []
             var wordIDs: StringIDs?
-            if let qf, case .string(let ids, let pool) = c.columns[qf] {
+            if let qf, case .string(let ids, let pool) = c.columns.forRows(qf) {
                 wordIDs = ids
                 words = (0..<pool.count).map { pool[UInt32($0)] }
             }
             var upper: Stored<Double>?
-            if let uf, case .number(let u) = c.columns[uf] { upper = u }
+            if let uf, case .number(let u) = c.columns.forRows(uf) { upper = u }
             let percentRows = c.percentRows
             let qwords = words
             return { r in
                 let x = v[r]
                 if x.isNaN { return .null }
                 var word: String?
-                if let wordIDs { let id = wordIDs[r]; if id != StringPool.null { word = qwords[Int(id)] } }
+                if let wordIDs {
+                    let id = wordIDs[r]
+                    if id != StringPool.null { if Int(id) < qwords.count { word = qwords[Int(id)] } else { _ = c.damaged(qf ?? f) } }
+                }
                 var up: Double?
                 if let upper, !upper[r].isNaN { up = upper[r] }
                 let percent = percentRows?[r] ?? false
@@ -443,15 +472,22 @@ func storedReader(_ c: KBCollection, _ f: Int, _ kb: KnowledgeBase) -> (Int) -> 
         if let pr = c.percentRows { return { r in v[r].isNaN ? .null : pr[r] ? .percent(v[r]) : .number(v[r]) } }
         return { r in v[r].isNaN ? .null : .number(v[r]) }
     case .date(let d):
-        return { r in d[r].isNullMarker ? .null : .date(d[r]) }
+        return { r in
+            guard let x = d.checked(r) else { return c.damaged(f) }
+            return x.isNullMarker ? .null : .date(x)
+        }
     case .hedge(let h):
         let words = c.hedges.words
         return { r in
             let rank = Int(h[r])
-            return rank == 255 || rank >= words.count ? .null : .hedge(rank: rank, word: words[rank])
+            if rank == 255 { return .null }
+            return rank < words.count ? .hedge(rank: rank, word: words[rank]) : c.damaged(f)
         }
     case .bool(let b):
-        return { r in b[r] == 2 ? .null : .bool(b[r] == 1) }
+        return { r in
+            let x = b[r]
+            return x == 2 ? .null : x < 2 ? .bool(x == 1) : c.damaged(f)
+        }
     default:
         return { r in c.value(row: r, column: f, kb: kb) }
     }

@@ -66,6 +66,7 @@ extension KBCollection {
             return Field(name: f.name, type: retarget(f.type), qualifierField: f.qualifierField, upperField: f.upperField)
         }
         if fields == self.fields && names[name] == name { return self }
-        return KBCollection(name: names[name] ?? name, fields: fields, columns: columns, count: count, key: key, measure: measure, hedges: hedges)
+        return KBCollection(name: names[name] ?? name, fields: fields, columns: columns, count: count, key: key, measure: measure, hedges: hedges,
+                            indexes: indexes)
     }
 }

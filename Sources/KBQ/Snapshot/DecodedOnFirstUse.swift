@@ -110,6 +110,9 @@ final class Columns: @unchecked Sendable {
     /// Decoded from the start (every KB but the article's): reads skip the atomic state, so a
     /// scan of a loaded CSV reads its columns as it would read an array.
     private let decoded: Bool
+    /// The columns of a compiled file as reading single rows takes them (``forRows(_:)``);
+    /// nil when they are the columns themselves.
+    private let rowReads: Columns?
 
     /// Columns already decoded.
     init(_ decoded: [ColumnData]) {
@@ -119,15 +122,32 @@ final class Columns: @unchecked Sendable {
         storage.initialize(from: decoded, count: decoded.count)
         // Never called: every column is ready.
         make = { decoded[$0] }
+        rowReads = nil
     }
 
-    /// `count` columns, column `i` made by `make(i)` when first read.
-    init(count: Int, make: @escaping @Sendable (Int) -> ColumnData) {
+    /// `count` columns, column `i` made by `make(i)` when first read; with `forRows`, column
+    /// `i` as ``forRows(_:)`` gives it made by `forRows(i)`.
+    init(count: Int, make: @escaping @Sendable (Int) -> ColumnData, forRows: (@Sendable (Int) -> ColumnData)? = nil) {
         decoded = false
         states = OnceStates(count: count)
         storage = .allocate(capacity: count)
         self.make = make
+        rowReads = forRows.map { Columns(count: count, make: $0) }
     }
+
+    /// Column `i` for code that reads it a row at a time and checks each value it reads (a
+    /// string id against its pool, a reference against its collection, a date's kinds: see
+    /// ``KBCollection/value(row:column:kb:)``), or compares values without using them as
+    /// indexes (`ids[r] == target`). For a compiled file, this column has not been checked
+    /// whole: a query that reads a few rows reads only their pages. Anything that uses a
+    /// value as an index without checking it reads the column through the subscript, which
+    /// checks the column whole first.
+    func forRows(_ i: Int) -> ColumnData {
+        rowReads?[i] ?? self[i]
+    }
+
+    /// Whether ``forRows(_:)`` gives columns not checked whole (a compiled file's).
+    var readsRowsUnchecked: Bool { rowReads != nil }
 
     subscript(i: Int) -> ColumnData {
         unsafeAddress {

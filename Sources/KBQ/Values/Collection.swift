@@ -53,12 +53,17 @@ public final class KBCollection: Sendable {
     /// Per row, whether the row's `unit` field is `percent` or `%` (exactly, as REFERENCE's
     /// "Order, nulls and percents" says): its numbers are percents and print as 76.6%.
     let percentRows: PercentRows?
+    /// The indexes a compiled file stores (Compiled/CompiledIndexes.swift); nil for a KB
+    /// loaded otherwise.
+    let indexes: CollectionIndexes?
 
     convenience init(name: String, fields: [Field], columns: [ColumnData], count: Int, key: String?, measure: String?, hedges: HedgeScale) {
         self.init(name: name, fields: fields, columns: Columns(columns), count: count, key: key, measure: measure, hedges: hedges)
     }
 
-    init(name: String, fields: [Field], columns: Columns, count: Int, key: String?, measure: String?, hedges: HedgeScale) {
+    init(name: String, fields: [Field], columns: Columns, count: Int, key: String?, measure: String?, hedges: HedgeScale,
+         indexes: CollectionIndexes? = nil) {
+        self.indexes = indexes
         self.name = name
         self.fields = fields
         self.columns = columns
@@ -82,7 +87,9 @@ public final class KBCollection: Sendable {
             q[i] = (f.qualifierField.flatMap { index[$0] }, f.upperField.flatMap { index[$0] })
         }
         qualifiers = q
-        if let u = index["unit"], case .string(let ids, let pool) = columns[u],
+        // Read a row at a time (PercentRows checks each id): opening the collection reads no
+        // column whole.
+        if let u = index["unit"], case .string(let ids, let pool) = columns.forRows(u),
            !pool.isDistinct || pool.lookup("percent") != nil || pool.lookup("%") != nil {
             // Per unit string, not per row: opening a million-row collection reads its pool,
             // not its million ids. Equal strings may have different ids: all are marked. (A
@@ -108,11 +115,16 @@ public final class KBCollection: Sendable {
         return value(row: row, column: f, kb: kb)
     }
 
+    /// Reads the column as single rows are read (``Columns/forRows(_:)``): each value is
+    /// checked as it is read, and one out of bounds (a compiled file's damage) reads as null
+    /// and has the column checked whole, which records the damage for the statement to report.
     func value(row: Int, column f: Int, kb: KnowledgeBase) -> Value {
-        switch columns[f] {
+        switch columns.forRows(f) {
         case .string(let ids, let pool):
             let id = ids[row]
-            return id == StringPool.null ? .null : .string(pool[id])
+            if id == StringPool.null { return .null }
+            guard Int(id) < pool.count else { return damaged(f) }
+            return .string(pool[id])
         case .number(let v):
             let x = v[row]
             if x.isNaN { return .null }
@@ -125,26 +137,42 @@ public final class KBCollection: Sendable {
             }
             return isPercentRow(row) ? .percent(x) : .number(x)
         case .date(let d):
-            return d[row].isNullMarker ? .null : .date(d[row])
+            guard let x = d.checked(row) else { return damaged(f) }
+            return x.isNullMarker ? .null : .date(x)
         case .bool(let b):
-            return b[row] == 2 ? .null : .bool(b[row] == 1)
+            let x = b[row]
+            if x > 2 { return damaged(f) }
+            return x == 2 ? .null : .bool(x == 1)
         case .hedge(let h):
             let r = Int(h[row])
-            return r == 255 || r >= hedges.words.count ? .null : .hedge(rank: r, word: hedges.words[r])
+            if r == 255 { return .null }
+            return r < hedges.words.count ? .hedge(rank: r, word: hedges.words[r]) : damaged(f)
         case .ref(let r):
             let target = r[row]
-            guard target >= 0, case .ref(let cname) = fields[f].type, let c = kb.collection(cname) else { return .null }
+            guard target >= 0, case .ref(let cname) = fields[f].type, let c = kb.collection(cname) else { return target < -1 ? damaged(f) : .null }
+            guard Int(target) < c.count else { return damaged(f) }
             return .ref(c.rowRef(Int(target), kb: kb))
         case .list(let l):
             return l[row].map { .list($0) } ?? .null
         }
     }
 
+    /// A value of column `f` found out of bounds as a row was read (only a compiled file's
+    /// can be): the column is checked whole, which records the damage, and the value reads
+    /// as null meanwhile.
+    @inline(never)
+    func damaged(_ f: Int) -> Value {
+        _ = columns[f]
+        return .null
+    }
+
     func quantity(row: Int, value x: Double, qualifierField qf: Int?, upperField uf: Int?) -> Quantity {
         var word: String?
-        if let qf, case .string(let ids, let pool) = columns[qf], ids[row] != StringPool.null { word = pool[ids[row]] }
+        if let qf, case .string(let ids, let pool) = columns.forRows(qf), ids[row] != StringPool.null {
+            if Int(ids[row]) < pool.count { word = pool[ids[row]] } else { _ = damaged(qf) }
+        }
         var upper: Double?
-        if let uf, case .number(let u) = columns[uf], !u[row].isNaN { upper = u[row] }
+        if let uf, case .number(let u) = columns.forRows(uf), !u[row].isNaN { upper = u[row] }
         let percent = isPercentRow(row)
         return Quantity(x, qualifier: word, upper: upper, percent: percent) ?? Quantity(exactly: x, percent: percent)
     }
@@ -158,7 +186,8 @@ public final class KBCollection: Sendable {
 
     /// The row whose key is `key`.
     func row(forKey key: String) -> Int? {
-        guard let k = keyField, case .string(let ids, let pool) = columns[k], let id = pool.lookup(key) else { return nil }
+        // Ids are compared, never used as indexes: the column need not be checked whole.
+        guard let k = keyField, case .string(let ids, let pool) = columns.forRows(k), let id = pool.lookup(key) else { return nil }
         // Keys are unique, so the key pool interned them in row order: id == row.
         if Int(id) < ids.count, ids[Int(id)] == id { return Int(id) }
         return ids.firstIndex(of: id)
@@ -171,10 +200,12 @@ struct PercentRows: Sendable {
     let ids: StringIDs
     let marks: [Bool]
 
+    /// Whether row `r`'s unit is a percent; an id past the pool (a compiled file's damage,
+    /// read unchecked) is not.
     @inline(__always)
     subscript(r: Int) -> Bool {
-        let id = ids[r]
-        return id != StringPool.null && marks[Int(id)]
+        let id = Int(ids[r])
+        return id < marks.count && marks[id]
     }
 }
 
@@ -275,7 +306,7 @@ extension KnowledgeBase {
     /// rows are in a database that did not keep them.
     func dictionary(of c: KBCollection, field: Int) -> StringPool? {
         if let elsewhere = rowsElsewhere[c.name] { return elsewhere.dictionaries[field] }
-        guard field >= 0, field < c.fields.count, case .string(_, let pool) = c.columns[field], pool.isDistinct else { return nil }
+        guard field >= 0, field < c.fields.count, case .string(_, let pool) = c.columns.forRows(field), pool.isDistinct else { return nil }
         return pool
     }
 }
@@ -309,7 +340,7 @@ extension KBCollection {
     func refTarget(_ f: Int) -> KBCollection? { nil }
 
     func rowDisplay(_ r: Int) -> String {
-        guard let d = displayField, case .string(let ids, let pool) = columns[d], ids[r] != StringPool.null else { return String(r + 1) }
-        return pool[ids[r]]
+        guard let d = displayField, case .string(let ids, let pool) = columns.forRows(d), ids[r] != StringPool.null else { return String(r + 1) }
+        return Int(ids[r]) < pool.count ? pool[ids[r]] : damaged(d).text
     }
 }

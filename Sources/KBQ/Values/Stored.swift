@@ -55,6 +55,22 @@ struct Stored<Element: BitwiseCopyable>: RandomAccessCollection, @unchecked Send
     var array: [Element] { withUnsafeBufferPointer { Array($0) } }
 }
 
+extension Stored where Element == PartialDate {
+    /// Date `i`, if its precision, form and unit bytes name cases their enums have, else nil.
+    /// A date column of a compiled file read a row at a time is checked a value at a time
+    /// (reading a whole column checks it whole when first read: `CompiledFile.column`), and
+    /// an enum loaded from bytes that name none of its cases is undefined behaviour.
+    @inline(__always)
+    func checked(_ i: Int) -> PartialDate? {
+        precondition(i >= 0 && i < count, "index out of range")
+        // A column decoded field by field (dates not laid out as the file's records) is
+        // an array whose enums were made from checked bytes.
+        guard CompiledFormat.datesAreRecords, let p = base else { return self[i] }
+        let w = UInt32(littleEndian: UnsafeRawPointer(p + i).loadUnaligned(fromByteOffset: 8, as: UInt32.self))
+        return CompiledFormat.dateKindsAreValid(w) ? p[i] : nil
+    }
+}
+
 extension Stored: Equatable where Element: Equatable {
     static func == (a: Stored, b: Stored) -> Bool {
         a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { y in x.elementsEqual(y) } }

@@ -1,3 +1,4 @@
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -98,9 +99,16 @@ struct StringPool: Sendable {
     }
 
     /// Before a change: a mapped pool's parts are copied into arrays (never in practice: a
-    /// KB opened from a compiled file is not added to).
+    /// KB opened from a compiled file is not added to). Parts found damaged make an empty pool.
     private mutating func own() {
         guard case .mapped(let m) = shape else { return }
+        guard m.isWhole else {
+            bytes = []
+            offsets = [0]
+            table = []
+            shape = m.mode == .hashed ? .plain : .ordered
+            return
+        }
         bytes = m.bytes.array
         offsets = m.offsets.array
         table = m.table.array
@@ -196,6 +204,7 @@ struct StringPool: Sendable {
     }
 
     func lookup(_ s: UnsafeBufferPointer<UInt8>) -> UInt32? {
+        if case .mapped(let m) = shape, !m.checkedWhole { return m.lookupChecked(s, in: self) }
         switch mode {
         case .plain:
             for id in 0..<count where equals(id, s) { return UInt32(id) }
@@ -244,10 +253,12 @@ struct StringPool: Sendable {
         withBytes(id) { String(decoding: $0, as: UTF8.self) }
     }
 
-    /// Calls `body` with the bytes of string `id`, without making a String.
+    /// Calls `body` with the bytes of string `id`, without making a String (a mapped pool
+    /// whose parts were not checked whole checks this string's: empty when out of bounds).
     @inline(__always)
     func withBytes<R>(_ id: UInt32, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
         let i = Int(id)
+        if case .mapped(let m) = shape, !m.checkedWhole, !m.holds(i) { return body(UnsafeBufferPointer(start: nil, count: 0)) }
         return withParts { b, o, _ in body(UnsafeBufferPointer(rebasing: b[Int(o[i])..<Int(o[i + 1])])) }
     }
 
@@ -258,15 +269,20 @@ struct StringPool: Sendable {
     }
 
     /// The length in bytes of string `id`.
-    func length(_ id: UInt32) -> Int { withParts { _, o, _ in Int(o[Int(id) + 1] - o[Int(id)]) } }
+    func length(_ id: UInt32) -> Int {
+        if case .mapped(let m) = shape, !m.checkedWhole, !m.holds(Int(id)) { return 0 }
+        return withParts { _, o, _ in Int(o[Int(id) + 1] - o[Int(id)]) }
+    }
 
-    private func equals(_ id: Int, _ s: UnsafeBufferPointer<UInt8>) -> Bool {
-        withParts { b, o, _ in StringPool.equal(b, o, id, s) }
+    fileprivate func equals(_ id: Int, _ s: UnsafeBufferPointer<UInt8>) -> Bool {
+        if case .mapped(let m) = shape, !m.checkedWhole, !m.holds(id) { return false }
+        return withParts { b, o, _ in StringPool.equal(b, o, id, s) }
     }
 
     /// Byte-wise order of string `id` against `s`: negative, 0 or positive.
-    private func compare(_ id: UInt32, _ s: UnsafeBufferPointer<UInt8>) -> Int {
-        withParts { b, o, _ in StringPool.order(b, o, Int(id), s) }
+    fileprivate func compare(_ id: UInt32, _ s: UnsafeBufferPointer<UInt8>) -> Int {
+        if case .mapped(let m) = shape, !m.checkedWhole, !m.holds(Int(id)) { return -1 }
+        return withParts { b, o, _ in StringPool.order(b, o, Int(id), s) }
     }
 
     /// Calls `body` with the bytes and offsets of a pool built in memory (while it is built).
@@ -404,6 +420,8 @@ extension StringPool {
         let n = count
         guard n > 0 else { return marks }
         if needle.isEmpty { return [Bool](repeating: true, count: n) }
+        // One pass over every string's bytes: the parts must hold together as a whole.
+        if case .mapped(let m) = shape, !m.isWhole { return marks }
         withParts { b, o, _ in
             marks.withUnsafeMutableBufferPointer { m in
                 // Split at string boundaries so that no match spans two parts.
@@ -663,14 +681,19 @@ extension StringPool {
     }
 
     /// A pool whose parts lie where they were stored (a mapped compiled file, kept by
-    /// `owner`), read there and never copied, if they make one that every read stays inside of.
-    init?(modeTag m: UInt8, bytes: Stored<UInt8>, offsets: Stored<UInt32>, table: Stored<UInt32>) {
+    /// `owner`), read there and never copied, if they make one that every read stays inside
+    /// of. With `checkingWhole` false, only what costs the same whatever the strings is
+    /// checked now (the first and last offsets, the index's presence), and each read checks
+    /// the offsets and index entries it reads, calling `report` when one is out of bounds: a
+    /// query that reads a few rows then reads the pages of those rows only.
+    init?(modeTag m: UInt8, bytes: Stored<UInt8>, offsets: Stored<UInt32>, table: Stored<UInt32>, checkingWhole: Bool = true,
+          report: (@Sendable (String) -> Void)? = nil) {
         guard let mode = StringPool.mode(tag: m) else { return nil }
-        let whole = bytes.withUnsafeBufferPointer { b in
+        let fits = checkingWhole ? bytes.withUnsafeBufferPointer { b in
             offsets.withUnsafeBufferPointer { o in table.withUnsafeBufferPointer { t in StringPool.partsAreWhole(mode, b, o, t) } }
-        }
-        guard whole else { return nil }
-        shape = .mapped(MappedStrings(mode: mode, bytes: bytes, offsets: offsets, table: table))
+        } : offsets.first == 0 && offsets.last.map { Int($0) == bytes.count } == true && (mode == .hashed) != table.isEmpty
+        guard fits else { return nil }
+        shape = .mapped(MappedStrings(mode: mode, bytes: bytes, offsets: offsets, table: table, checkedWhole: checkingWhole, report: report))
         expected = offsets.count - 1
     }
 
@@ -704,12 +727,85 @@ final class MappedStrings: Sendable {
     let bytes: Stored<UInt8>
     let offsets: Stored<UInt32>
     let table: Stored<UInt32>
+    /// Whether the parts were checked whole when the pool was made; if not, each read checks
+    /// what it reads (``holds(_:)``), and a pass over all the strings checks them all first
+    /// (``isWhole``).
+    let checkedWhole: Bool
+    /// Says where a read found the parts out of bounds (the KB's damage log).
+    private let report: (@Sendable (String) -> Void)?
+    /// Whether every part holds together, worked out once, by the first pass that needs it.
+    private let wholeness = Mutex<Bool?>(nil)
 
-    init(mode: StringPool.Mode, bytes: Stored<UInt8>, offsets: Stored<UInt32>, table: Stored<UInt32>) {
+    init(mode: StringPool.Mode, bytes: Stored<UInt8>, offsets: Stored<UInt32>, table: Stored<UInt32>, checkedWhole: Bool = true,
+         report: (@Sendable (String) -> Void)? = nil) {
         self.mode = mode
         self.bytes = bytes
         self.offsets = offsets
         self.table = table
+        self.checkedWhole = checkedWhole
+        self.report = report
+    }
+
+    /// Whether string `id`'s offsets lie inside the strings, in order; else says so.
+    @inline(__always)
+    func holds(_ id: Int) -> Bool {
+        if id >= 0 && id + 1 < offsets.count {
+            let start = offsets[id], end = offsets[id + 1]
+            if start <= end && Int(end) <= bytes.count { return true }
+        }
+        report?("the offsets of string \(id) lie outside the strings")
+        return false
+    }
+
+    /// Whether all the parts hold together (checked once, then remembered); else says so.
+    var isWhole: Bool {
+        if checkedWhole { return true }
+        return wholeness.withLock { known in
+            if let known { return known }
+            let whole = bytes.withUnsafeBufferPointer { b in
+                offsets.withUnsafeBufferPointer { o in table.withUnsafeBufferPointer { t in StringPool.partsAreWhole(mode, b, o, t) } }
+            }
+            if !whole { report?("the string offsets or the hash index point outside the strings") }
+            known = whole
+            return whole
+        }
+    }
+
+    /// ``StringPool/lookup(_:)`` reading each index entry and string it reaches with a check:
+    /// an entry past the strings ends the search as not found (and is reported), and so
+    /// does an index with no empty slot once every slot was probed.
+    func lookupChecked(_ s: UnsafeBufferPointer<UInt8>, in pool: StringPool) -> UInt32? {
+        switch mode {
+        case .plain:
+            for id in 0..<pool.count where pool.equals(id, s) { return UInt32(id) }
+            return nil
+        case .ordered:
+            var lo = 0, hi = pool.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                let c = pool.compare(UInt32(mid), s)
+                if c == 0 { return UInt32(mid) }
+                if c < 0 { lo = mid + 1 } else { hi = mid }
+            }
+            return nil
+        case .hashed:
+            let n = table.count
+            guard n > 0 else { return nil }
+            var slot = StringPool.reduce(StringPool.hash(s), n)
+            for _ in 0..<n {
+                let entry = table[slot]
+                if entry == 0 { return nil }
+                guard Int(entry) <= pool.count else {
+                    report?("the hash index names string \(entry - 1), past the \(pool.count) strings")
+                    return nil
+                }
+                if pool.equals(Int(entry - 1), s) { return entry - 1 }
+                slot += 1
+                if slot == n { slot = 0 }
+            }
+            report?("the hash index has no empty slot")
+            return nil
+        }
     }
 }
 
