@@ -56,6 +56,11 @@ final class Connection {
         if m.isEmpty { m = Connection.message(PQerrorMessage(handle)) }
         if PQstatus(handle) != CONNECTION_OK { return DatabaseError(message: "the connection to the database was lost: \(m)") }
         if m.hasPrefix("ERROR:  ") { m.removeFirst(8) }
+        if let r = result, let state = PQresultErrorField(r, Int32(UInt8(ascii: "C"))), String(cString: state) == "22003" {
+            // numeric_value_out_of_range: kbq's arithmetic and aggregates give null past
+            // Double's range, PostgreSQL's stop the statement; said so, not only "overflow".
+            m += ": a number went past ±1.8e308, which kbq gives as null on the file and PostgreSQL refuses (docs/ENGINES.md)"
+        }
         return DatabaseError(message: "the database refused the statement: \(m)")
     }
 

@@ -323,6 +323,16 @@ struct DatabaseQueryTests {
 
     @Test func serverErrorsAndBadDatabasesAreClearErrorsWithStatus2() throws {
         let scratch = try Scratch()
+        // A sum past Double's range: null on the file, refused by PostgreSQL, and said so.
+        let big = try scratch.write("big.json", #"""
+            {"kbq": 1, "name": "big", "collections": {"nums": {"fields": {"x": "number"}, "rows": [{"x": 1e308}, {"x": 1e308}, {"x": 5}]}}}
+            """#)
+        let overflowing = try TestDatabase()
+        #expect(kbq(["push", overflowing.url, "--kb", big], scratch: scratch).status == 0)
+        #expect(kbq(["--kb", big, "-e", "nums aggregate sum(x) as s"], scratch: scratch).output == "s\n─\n\n(1 row)\n")
+        let refused = kbq(["--db", overflowing.url, "-e", "nums aggregate sum(x) as s"], scratch: scratch)
+        #expect(refused.status == 2)
+        #expect(refused.error == "kbq: the database refused the statement: value out of range: overflow: a number went past ±1.8e308, which kbq gives as null on the file and PostgreSQL refuses (docs/ENGINES.md)\n", "\(refused.error)")
         let down = kbq(["--db", "postgresql://kbq@127.0.0.1:1/none", "-e", "estimates"], scratch: scratch)
         #expect(down.status == 2)
         #expect(down.error.hasPrefix("kbq: cannot connect to the database"), "\(down.error)")
