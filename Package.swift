@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "KBQ", targets: ["KBQ"]),
+        // KBQ over a KB pushed to PostgreSQL, for programs that embed kbq (libpq).
+        .library(name: "KBQPostgres", targets: ["KBQPostgres"]),
         .executable(name: "kbq", targets: ["kbq"]),
         .executable(name: "kbq-mcp", targets: ["kbq-mcp"]),
         .executable(name: "kbq-db", targets: ["kbq-db"]),
@@ -60,12 +62,18 @@ let package = Package(
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
         ),
+        // A KB in PostgreSQL from Swift: the connection (libpq), `push`, and `PostgresKB`,
+        // which checks kbq's statements against the pushed schema and runs them as SQL.
+        .target(
+            name: "KBQPostgres",
+            dependencies: ["KBQ", "CLibPQ"]
+        ),
         // `kbq push` and `kbq --db`: kbq runs this program from beside itself, so that the
         // static kbq neither links nor loads a database client (its start-up stays as it was).
         // Dynamically linked: libpq comes from the system (libpq5).
         .executableTarget(
             name: "kbq-db",
-            dependencies: ["KBQ", "KBQShell", "CLibPQ"]
+            dependencies: ["KBQ", "KBQShell", "KBQPostgres"]
         ),
         // The library benchmark (scripts/bench.sh runs it): depends on the engine only.
         .executableTarget(
@@ -119,7 +127,7 @@ let package = Package(
         // pseudo-terminal.
         .testTarget(
             name: "CLITests",
-            dependencies: ["kbq", "kbq-mcp", "kbq-db", "KBQ", "KBQShell", "KBQTestSupport", "CPseudoTerminal"]
+            dependencies: ["kbq", "kbq-mcp", "kbq-db", "KBQ", "KBQShell", "KBQPostgres", "KBQTestSupport", "CPseudoTerminal"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -20,8 +20,9 @@ import Synchronization
 // and of its rows only the names of a referenced collection of at most 4,096 rows. Nothing
 // runs unless every stage before it succeeded: a script with an error in any statement runs
 // none of them. Above the library, Sources/KBQShell is the shell the programs share (the
-// REPL, the input loop, the dot-commands) over a KB in memory or in a database; the library
-// names nothing of it.
+// REPL, the input loop, the dot-commands) over a KB in memory or in a database, and
+// Sources/KBQPostgres runs SQL/'s statements on PostgreSQL (libpq) for kbq-db and for
+// programs that embed kbq; the library names nothing of either.
 
 /// Bounds for one run of a query, for queries that come from people you do not trust.
 public struct Limits: Sendable, Hashable {

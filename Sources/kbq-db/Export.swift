@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import KBQ
+import KBQPostgres
 
 /// `kbq export DIR`: the KB's tables as the SQL backend lays them out, for an engine kbq
 /// does not connect to (DuckDB, Spark, SQLite): `schema.sql` (CREATE TABLE statements in the

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import KBQ
+import KBQPostgres
 import KBQShell
 import Synchronization
 
@@ -149,7 +150,7 @@ struct DatabaseRunner {
                     do {
                         Interrupt.cancel = connection.makeCanceller()
                         defer { Interrupt.cancel = nil }
-                        text = try DatabaseEngine.execute(st, on: connection, parameters: parameters)
+                        text = try PostgresKB.execute(st, on: connection, parameters: parameters)
                             .rendered(as: format, width: format == .table ? width : nil)
                     } catch let d as Diagnostic {
                         writeError(source.render(d))
@@ -181,7 +182,7 @@ struct DatabaseRunner {
     static func open(_ database: String, dialect: SQLDialect) -> (Connection, SQLSession) {
         do {
             let c = try Connection(database)
-            let metadata = try DatabaseRunner.metadata(of: c)
+            let metadata = try PostgresKB.metadata(of: c)
             do { return (c, try SQLSession(metadata: metadata, dialect: dialect)) } catch { fail(error.message) }
         } catch {
             fail(error.message)
@@ -195,7 +196,7 @@ struct DatabaseRunner {
         guard let database else { fail(DatabaseRunner.usage) }
         var (connection, session) = DatabaseRunner.open(database, dialect: dialect)
         if let finishRows { session.finishingRowLimit = finishRows }
-        let engine = DatabaseEngine(connection: connection, url: database, session: session)
+        let engine = DatabaseEngine(database: PostgresKB(connection: connection, session: session), url: database)
         let shell = Shell(engine: engine, format: format, parameters: parameters, keepGoing: keepGoing, interactive: true)
         let status = Repl.run(shell)
         shell.closeResultFile()
@@ -215,19 +216,6 @@ struct DatabaseRunner {
             out += "-- bind parameters: " + st.parameterNames.map { "$" + $0 }.joined(separator: ", ") + " (kbq --db binds them from --param)\n"
         }
         return out + st.sql + ";\n"
-    }
-
-    /// The metadata `kbq push` kept beside the rows (the KB's schema among it).
-    static func metadata(of c: Connection) throws(DatabaseError) -> [String: String] {
-        let exists = try c.query("SELECT to_regclass($1) IS NOT NULL", parameters: [SQLLayout.metaTable])
-        guard exists.first?.first == "t" else {
-            throw DatabaseError(message: "the database holds no kbq KB (no \(SQLLayout.metaTable) table): push one with kbq push URL [--kb FILE]")
-        }
-        var values: [String: String] = [:]
-        for r in try c.query("SELECT key, value FROM \(SQLDialect.postgres.quoted(SQLLayout.metaTable))") where r.count == 2 {
-            if let k = r[0], let v = r[1] { values[k] = v }
-        }
-        return values
     }
 
     /// As kbq's: the terminal's width, else $COLUMNS, else 100 (what Examples/*.out are recorded at).

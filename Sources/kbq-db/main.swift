@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import KBQ
+import KBQPostgres
 
 // kbq-db: the database side of kbq, kept out of the static kbq so that its start-up never
 // loads a database client. kbq runs it from beside itself for `kbq push …` (and, when the SQL
@@ -33,14 +34,6 @@ func writeError(_ text: String) {
             rest = UnsafeRawBufferPointer(rebasing: rest[n...])
         }
     }
-}
-
-/// A connection string with its password masked, for messages.
-func masked(_ url: String) -> String {
-    let parts = url.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false)
-    guard parts.count == 2, let schemeEnd = parts[0].firstIndex(of: "/"),
-          let colon = parts[0][schemeEnd...].firstIndex(of: ":") else { return url }
-    return String(parts[0][..<colon]) + ":***@" + parts[1]
 }
 
 var arguments = Array(CommandLine.arguments.dropFirst())
@@ -83,8 +76,7 @@ case "push":
         kb = .article
     }
     do {
-        let connection = try Connection(url)
-        let (tables, rows) = try Push.run(kb: kb, into: connection)
+        let (tables, rows) = try PostgresKB.push(kb, to: url)
         print("pushed \(kb.name): \(tables) collection\(tables == 1 ? "" : "s"), \(rows) row\(rows == 1 ? "" : "s") to \(masked(url))")
     } catch {
         fail(error.message)

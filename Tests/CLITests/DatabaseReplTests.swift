@@ -132,7 +132,11 @@ struct DatabaseReplTests {
         try kbq.expect("kbq push URL --kb FILE")
         try kbq.expect("kbq> ")
         try kbq.enter(".help", expecting: "Commands:")
-        // psql's habit.
+        // A script read at the prompt runs on the database too, `let` and all.
+        let script = try scratch.write("firm.kbq", "let firm = estimates where hedge >= stated\nfirm aggregate count() as firm_rows\n")
+        try kbq.enter(".read \(script)", expecting: "firm_rows")
+        // psql's \d is .schema, on the database's collections.
+        try kbq.enter("\\d estimates", expecting: "estimates: 5 rows, key id, measure value")
         kbq.send("\\q\r")
         #expect(kbq.waitForExit() == 0)
     }

@@ -2,11 +2,11 @@ import KBQ
 
 /// `kbq push URL`: the KB's tables, rows, indexes and metadata, in one transaction, so that
 /// the database holds all of the KB or, after any failure, what it held before.
-enum Push {
+package enum Push {
     /// Rows per COPY chunk: bounds the memory a big collection takes on its way out.
-    static let chunkRows = 20_000
+    package static let chunkRows = 20_000
 
-    static func run(kb: KnowledgeBase, into connection: Connection) throws(DatabaseError) -> (tables: Int, rows: Int) {
+    package static func run(kb: KnowledgeBase, into connection: Connection) throws(DatabaseError) -> (tables: Int, rows: Int) {
         let layout: SQLLayout
         do { layout = try SQLLayout(kb) } catch { throw DatabaseError(message: error.message) }
         try connection.execute("BEGIN")

@@ -6,18 +6,22 @@ import KBQ
 
 /// A failure talking to the database: the server's message (with its SQLSTATE) or the
 /// client's, for the user as it is.
-struct DatabaseError: Error, CustomStringConvertible {
-    let message: String
-    var description: String { message }
+public struct DatabaseError: Error, CustomStringConvertible, Sendable {
+    /// What went wrong, said for a person.
+    public let message: String
+    /// The message.
+    public var description: String { message }
+
+    package init(message: String) { self.message = message }
 }
 
 /// One connection to PostgreSQL through libpq. Connection strings and URLs follow libpq's
 /// conventions, environment included (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGSSLMODE …).
-final class Connection {
+package final class Connection {
     private let handle: OpaquePointer
 
     /// Opens a connection; throws with libpq's message when it cannot.
-    init(_ conninfo: String) throws(DatabaseError) {
+    package init(_ conninfo: String) throws(DatabaseError) {
         // Named kbq in pg_stat_activity unless the URL or PGAPPNAME names it otherwise.
         let opened = "dbname".withCString { dbname in
             "fallback_application_name".withCString { application in
@@ -65,7 +69,7 @@ final class Connection {
     }
 
     /// Runs statements that return no rows (DDL, BEGIN, COMMIT).
-    func execute(_ sql: String) throws(DatabaseError) {
+    package func execute(_ sql: String) throws(DatabaseError) {
         let r = PQexec(handle, sql)
         defer { PQclear(r) }
         let s = PQresultStatus(r)
@@ -76,7 +80,7 @@ final class Connection {
     /// text cells. The statement and its parameters travel apart: nothing is spliced.
     /// When `cancel` is cancelled while the server runs the statement (Ctrl-C in the REPL),
     /// the server is asked to cancel it, and the query fails with the server's error.
-    func query(_ sql: String, parameters: [String?] = [], cancel: CancellationToken? = nil) throws(DatabaseError) -> [[String?]] {
+    package func query(_ sql: String, parameters: [String?] = [], cancel: CancellationToken? = nil) throws(DatabaseError) -> [[String?]] {
         let cParams = parameters.map { $0.map { strdup($0) } ?? nil }
         defer { for p in cParams { free(p) } }
         let values: [UnsafePointer<CChar>?] = cParams.map { $0.map { UnsafePointer($0) } }
@@ -124,11 +128,11 @@ final class Connection {
     }
 
     /// Whether the connection is up (it may have been lost since the last statement).
-    var isConnected: Bool { PQstatus(handle) == CONNECTION_OK }
+    package var isConnected: Bool { PQstatus(handle) == CONNECTION_OK }
 
     /// Connects again with the same parameters, as psql does when it finds its connection
     /// lost; returns whether it is up, or libpq's message.
-    func reconnect() -> Result<Void, DatabaseError> {
+    package func reconnect() -> Result<Void, DatabaseError> {
         PQreset(handle)
         guard isConnected else { return .failure(DatabaseError(message: Connection.message(PQerrorMessage(handle)))) }
         PQclear(PQexec(handle, "SET client_min_messages TO warning"))
@@ -137,7 +141,7 @@ final class Connection {
 
     /// `COPY … FROM STDIN`: sends what `chunks` yields (text-format rows) until it yields
     /// nil, then ends the copy.
-    func copyIn(_ statement: String, chunks: () -> [UInt8]?) throws(DatabaseError) {
+    package func copyIn(_ statement: String, chunks: () -> [UInt8]?) throws(DatabaseError) {
         let r = PQexec(handle, statement)
         let status = PQresultStatus(r)
         PQclear(r)
@@ -163,14 +167,14 @@ final class Connection {
 
     /// A handle another thread (the Ctrl-C handler) can use to cancel the running statement
     /// on the server.
-    func makeCanceller() -> Canceller? {
+    package func makeCanceller() -> Canceller? {
         PQgetCancel(handle).map(Canceller.init)
     }
 }
 
 /// Cancels the statement running on a connection (libpq's PQcancel, safe from a signal
 /// handler's thread).
-final class Canceller: @unchecked Sendable {
+package final class Canceller: @unchecked Sendable {
     // @unchecked: PQcancel is documented as safe to call from any thread and from a signal
     // handler; the object is freed only when the canceller goes.
     private let cancel: OpaquePointer
@@ -179,7 +183,7 @@ final class Canceller: @unchecked Sendable {
 
     /// Asks the server to cancel; returns whether the request was sent.
     @discardableResult
-    func cancelRunningStatement() -> Bool {
+    package func cancelRunningStatement() -> Bool {
         // On the stack: this runs in a signal handler, where allocating is not safe.
         withUnsafeTemporaryAllocation(of: CChar.self, capacity: 256) { PQcancel(cancel, $0.baseAddress, 256) == 1 }
     }
