@@ -215,7 +215,7 @@ enum CompiledFile {
     /// when a query first reads it); otherwise the damage is logged and the column is all
     /// null. Checksums are not computed here (``verify(_:path:)``, `kbq build --verify`).
     ///
-    /// With `whole` false, the column as reading single rows takes it (``Columns/forRows(_:)``):
+    /// With `whole` false, the column as reading single rows takes it (``Columns/subscript(forRows:)``):
     /// no pass over it at all, each value checked as it is read, so that printing a few rows
     /// reads the pages of those rows only.
     static func column(_ layout: CompiledSchema.ColumnLayout, field: Field, of c: CompiledSchema.Collection,

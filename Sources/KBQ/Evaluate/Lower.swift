@@ -120,7 +120,7 @@ struct Lowering {
     /// a column of a compiled file is not checked whole to read a few of its rows.
     func unboxingReader(_ c: KBCollection, _ f: Int) -> Eval {
         let kb = self.kb
-        switch c.columns.forRows(f) {
+        switch c.columns[forRows: f] {
         case .string(let ids, let pool):
             let strings = UInt32(truncatingIfNeeded: pool.count)
             return { r, _ in
@@ -130,11 +130,11 @@ struct Lowering {
             }
         case .number(let v):
             if c.fields[f].type == .percent { return { r, _ in v[r].isNaN ? .null : .percent(v[r]) } }
-            if let (qf, uf) = c.qualifiers[f], let qf, case .string(let qids, let qpool) = c.columns.forRows(qf), qpool.count <= Lowering.smallTable {
+            if let (qf, uf) = c.qualifiers[f], let qf, case .string(let qids, let qpool) = c.columns[forRows: qf], qpool.count <= Lowering.smallTable {
                 // Qualifier words are few: each is read and classified once per plan, not
                 // once per row.
                 let words = (0..<qpool.count).map { Quantity.Qualifier(qpool[UInt32($0)]) }
-                let upper: Stored<Double>? = uf.flatMap { if case .number(let u) = c.columns.forRows($0) { return u }; return nil }
+                let upper: Stored<Double>? = uf.flatMap { if case .number(let u) = c.columns[forRows: $0] { return u }; return nil }
                 return { r, _ in
                     let x = v[r]
                     if x.isNaN { return .null }

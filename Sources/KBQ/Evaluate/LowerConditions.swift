@@ -120,7 +120,7 @@ extension Lowering {
     /// one closure (the same answers as the two comparisons joined by `and`).
     func dateRange(_ x: CheckedExpr, _ lo: CheckedExpr, _ hi: CheckedExpr) -> Pred? {
         guard case .date(let l)? = lo.constant, case .date(let h)? = hi.constant, let (c, i) = storedColumn(x),
-              case .date(let d) = c.columns.forRows(i) else { return nil }
+              case .date(let d) = c.columns[forRows: i] else { return nil }
         return { r, _ in
             guard let v = d.checked(r) else { _ = c.damaged(i); return .unknown }
             if v.isNullMarker { return .unknown }
@@ -137,8 +137,8 @@ extension Lowering {
     func fastComparison(_ a: CheckedExpr, _ op: BinaryOp, _ b: CheckedExpr) -> Pred? {
         guard let (c, fi) = storedColumn(a) else { return nil }
         // Each value is checked as it is read, or compared without being used as an index:
-        // a compiled file's column is read a row at a time (``Columns/forRows(_:)``).
-        if case .parameter(_, let slot) = b.kind, op == .eq || op == .ne, case .string(let ids, let pool) = c.columns.forRows(fi) {
+        // a compiled file's column is read a row at a time (``Columns/subscript(forRows:)``).
+        if case .parameter(_, let slot) = b.kind, op == .eq || op == .ne, case .string(let ids, let pool) = c.columns[forRows: fi] {
             // A string column against `$p`: the stored text against the parameter's, with no
             // boxing and no lookup of the parameter by name on each row.
             let isEq = op == .eq
@@ -172,7 +172,7 @@ extension Lowering {
             }
         }
         guard let k = folded(b) else { return nil }
-        switch (c.columns.forRows(fi), k) {
+        switch (c.columns[forRows: fi], k) {
         case (.string(let ids, let pool), .string(let s)) where op == .eq || op == .ne:
             let isEq = op == .eq
             if !pool.isDistinct {
@@ -393,7 +393,7 @@ extension Lowering {
                 guard let column = storedColumn(f), case .string(let s)? = t.constant else { return nil }
                 return (column, s)
             }
-            guard let ((c, i), text) = fieldAndText(l, r) ?? fieldAndText(r, l), case .string(let ids, let pool) = c.columns.forRows(i) else { return nil }
+            guard let ((c, i), text) = fieldAndText(l, r) ?? fieldAndText(r, l), case .string(let ids, let pool) = c.columns[forRows: i] else { return nil }
             return ColumnScan.equal(ids, pool, text, postings: c.indexes?.postings(i))
         case .between(let x, let lo, let hi, false):
             guard case .date(let l)? = lo.constant, case .date(let h)? = hi.constant, let (c, i) = storedColumn(x) else { return nil }

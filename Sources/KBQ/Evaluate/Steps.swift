@@ -38,7 +38,7 @@ struct ColumnScan: Sendable {
 
     /// A stored string field equal to `text`, through `postings` when the column has them.
     /// The ids are compared, never used as indexes, so the column read a row at a time
-    /// (``Columns/forRows(_:)``) will do: a compiled file's is not checked whole first.
+    /// (``Columns/subscript(forRows:)``) will do: a compiled file's is not checked whole first.
     static func equal(_ ids: StringIDs, _ pool: StringPool, _ text: String, postings: StringPostings? = nil) -> ColumnScan {
         if !pool.isDistinct {
             let hits = pool.marks(equalToAny: [text])
@@ -72,7 +72,7 @@ struct ColumnScan: Sendable {
     /// compareDates(v, .le, h)` is `yes`). A row tested alone is checked alone; a scan reads
     /// the column checked whole.
     static func between(_ c: KBCollection, _ f: Int, _ l: PartialDate, _ h: PartialDate) -> ColumnScan? {
-        guard case .date(let dates) = c.columns.forRows(f) else { return nil }
+        guard case .date(let dates) = c.columns[forRows: f] else { return nil }
         return ColumnScan(exact: true, test: { r in
             guard let v = dates.checked(r) else { _ = c.damaged(f); return false }
             return !v.isNullMarker && v.knownLo >= l.lo && v.knownHi <= h.hi
@@ -432,7 +432,7 @@ func materialize(_ rows: Rows, _ env: Env) -> Table {
 /// checked as it is read), with the column unpacked once: what reading many rows of one
 /// column should use.
 func storedReader(_ c: KBCollection, _ f: Int, _ kb: KnowledgeBase) -> (Int) -> Value {
-    switch c.columns.forRows(f) {
+    switch c.columns[forRows: f] {
     case .string(let ids, let pool):
         let strings = UInt32(truncatingIfNeeded: pool.count)
         return { r in
@@ -446,12 +446,12 @@ func storedReader(_ c: KBCollection, _ f: Int, _ kb: KnowledgeBase) -> (Int) -> 
             // The qualifier words, decoded once per distinct word.
             var words: [String?] = []
             var wordIDs: StringIDs?
-            if let qf, case .string(let ids, let pool) = c.columns.forRows(qf) {
+            if let qf, case .string(let ids, let pool) = c.columns[forRows: qf] {
                 wordIDs = ids
                 words = (0..<pool.count).map { pool[UInt32($0)] }
             }
             var upper: Stored<Double>?
-            if let uf, case .number(let u) = c.columns.forRows(uf) { upper = u }
+            if let uf, case .number(let u) = c.columns[forRows: uf] { upper = u }
             let percentRows = c.percentRows
             let qwords = words
             return { r in

@@ -110,7 +110,7 @@ final class Columns: @unchecked Sendable {
     /// Decoded from the start (every KB but the article's): reads skip the atomic state, so a
     /// scan of a loaded CSV reads its columns as it would read an array.
     private let decoded: Bool
-    /// The columns of a compiled file as reading single rows takes them (``forRows(_:)``);
+    /// The columns of a compiled file as reading single rows takes them (``subscript(forRows:)``);
     /// nil when they are the columns themselves.
     private let rowReads: Columns?
 
@@ -126,7 +126,7 @@ final class Columns: @unchecked Sendable {
     }
 
     /// `count` columns, column `i` made by `make(i)` when first read; with `forRows`, column
-    /// `i` as ``forRows(_:)`` gives it made by `forRows(i)`.
+    /// `i` as ``subscript(forRows:)`` gives it made by `forRows(i)`.
     init(count: Int, make: @escaping @Sendable (Int) -> ColumnData, forRows: (@Sendable (Int) -> ColumnData)? = nil) {
         decoded = false
         states = OnceStates(count: count)
@@ -142,23 +142,29 @@ final class Columns: @unchecked Sendable {
     /// whole: a query that reads a few rows reads only their pages. Anything that uses a
     /// value as an index without checking it reads the column through the subscript, which
     /// checks the column whole first.
-    func forRows(_ i: Int) -> ColumnData {
-        rowReads?[i] ?? self[i]
+    ///
+    /// Borrowed in place, as the subscript is (a copy would retain and release the column's
+    /// storage on every row read through it).
+    subscript(forRows i: Int) -> ColumnData {
+        unsafeAddress {
+            if let rowReads { return rowReads.address(i) }
+            return address(i)
+        }
     }
 
-    /// Whether ``forRows(_:)`` gives columns not checked whole (a compiled file's).
-    var readsRowsUnchecked: Bool { rowReads != nil }
-
     subscript(i: Int) -> ColumnData {
-        unsafeAddress {
-            if decoded {
-                // The bounds check an array would make: the storage is raw memory.
-                precondition(i >= 0 && i < states.count, "index out of range")
-                return UnsafePointer(storage + i)
-            }
-            if states.isReady(i) { return UnsafePointer(storage + i) }
-            return UnsafePointer(store(i))
+        unsafeAddress { address(i) }
+    }
+
+    @inline(__always)
+    private func address(_ i: Int) -> UnsafePointer<ColumnData> {
+        if decoded {
+            // The bounds check an array would make: the storage is raw memory.
+            precondition(i >= 0 && i < states.count, "index out of range")
+            return UnsafePointer(storage + i)
         }
+        if states.isReady(i) { return UnsafePointer(storage + i) }
+        return UnsafePointer(store(i))
     }
 
     @inline(never)

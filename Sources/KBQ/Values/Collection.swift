@@ -89,7 +89,7 @@ public final class KBCollection: Sendable {
         qualifiers = q
         // Read a row at a time (PercentRows checks each id): opening the collection reads no
         // column whole.
-        if let u = index["unit"], case .string(let ids, let pool) = columns.forRows(u),
+        if let u = index["unit"], case .string(let ids, let pool) = columns[forRows: u],
            !pool.isDistinct || pool.lookup("percent") != nil || pool.lookup("%") != nil {
             // Per unit string, not per row: opening a million-row collection reads its pool,
             // not its million ids. Equal strings may have different ids: all are marked. (A
@@ -115,11 +115,11 @@ public final class KBCollection: Sendable {
         return value(row: row, column: f, kb: kb)
     }
 
-    /// Reads the column as single rows are read (``Columns/forRows(_:)``): each value is
+    /// Reads the column as single rows are read (``Columns/subscript(forRows:)``): each value is
     /// checked as it is read, and one out of bounds (a compiled file's damage) reads as null
     /// and has the column checked whole, which records the damage for the statement to report.
     func value(row: Int, column f: Int, kb: KnowledgeBase) -> Value {
-        switch columns.forRows(f) {
+        switch columns[forRows: f] {
         case .string(let ids, let pool):
             let id = ids[row]
             if id == StringPool.null { return .null }
@@ -168,11 +168,11 @@ public final class KBCollection: Sendable {
 
     func quantity(row: Int, value x: Double, qualifierField qf: Int?, upperField uf: Int?) -> Quantity {
         var word: String?
-        if let qf, case .string(let ids, let pool) = columns.forRows(qf), ids[row] != StringPool.null {
+        if let qf, case .string(let ids, let pool) = columns[forRows: qf], ids[row] != StringPool.null {
             if Int(ids[row]) < pool.count { word = pool[ids[row]] } else { _ = damaged(qf) }
         }
         var upper: Double?
-        if let uf, case .number(let u) = columns.forRows(uf), !u[row].isNaN { upper = u[row] }
+        if let uf, case .number(let u) = columns[forRows: uf], !u[row].isNaN { upper = u[row] }
         let percent = isPercentRow(row)
         return Quantity(x, qualifier: word, upper: upper, percent: percent) ?? Quantity(exactly: x, percent: percent)
     }
@@ -187,7 +187,7 @@ public final class KBCollection: Sendable {
     /// The row whose key is `key`.
     func row(forKey key: String) -> Int? {
         // Ids are compared, never used as indexes: the column need not be checked whole.
-        guard let k = keyField, case .string(let ids, let pool) = columns.forRows(k), let id = pool.lookup(key) else { return nil }
+        guard let k = keyField, case .string(let ids, let pool) = columns[forRows: k], let id = pool.lookup(key) else { return nil }
         // Keys are unique, so the key pool interned them in row order: id == row.
         if Int(id) < ids.count, ids[Int(id)] == id { return Int(id) }
         return ids.firstIndex(of: id)
@@ -306,7 +306,7 @@ extension KnowledgeBase {
     /// rows are in a database that did not keep them.
     func dictionary(of c: KBCollection, field: Int) -> StringPool? {
         if let elsewhere = rowsElsewhere[c.name] { return elsewhere.dictionaries[field] }
-        guard field >= 0, field < c.fields.count, case .string(_, let pool) = c.columns.forRows(field), pool.isDistinct else { return nil }
+        guard field >= 0, field < c.fields.count, case .string(_, let pool) = c.columns[forRows: field], pool.isDistinct else { return nil }
         return pool
     }
 }
@@ -340,7 +340,7 @@ extension KBCollection {
     func refTarget(_ f: Int) -> KBCollection? { nil }
 
     func rowDisplay(_ r: Int) -> String {
-        guard let d = displayField, case .string(let ids, let pool) = columns.forRows(d), ids[r] != StringPool.null else { return String(r + 1) }
+        guard let d = displayField, case .string(let ids, let pool) = columns[forRows: d], ids[r] != StringPool.null else { return String(r + 1) }
         return Int(ids[r]) < pool.count ? pool[ids[r]] : damaged(d).text
     }
 }
