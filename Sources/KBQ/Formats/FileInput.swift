@@ -122,12 +122,12 @@ struct FileInput: ~Copyable {
     func withBytes<R>(limit: Int, mappedLimit: Int? = nil, _ body: (UnsafeBufferPointer<UInt8>, (Int) -> Void) throws(KBLoadError) -> R) throws(KBLoadError) -> R {
         var st = stat()
         let mappedLimit = max(limit, mappedLimit ?? limit)
-        if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, Int(st.st_size) > mappedLimit {
-            throw KBLoadError(file: path, problems: [KBProblem(.limitExceeded, path: "$", message: "file is \(st.st_size) bytes; the limit for one JSON file is \(mappedLimit) bytes (put large collections in CSV or NDJSON files)")])
+        let regular = fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
+        let size = Int(st.st_size)
+        if regular, size > mappedLimit {
+            throw KBLoadError(file: path, problems: [KBProblem(.limitExceeded, path: "$", message: "file is \(size) bytes; the limit for one JSON file is \(mappedLimit) bytes (put large collections in CSV or NDJSON files)")])
         }
-        if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, Int(st.st_size) >= FileInput.mapAtLeast,
-           let p = mmap(nil, Int(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED {
-            let size = Int(st.st_size)
+        if regular, size >= FileInput.mapAtLeast, let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED {
             defer { munmap(p, size) }
             _ = madvise(p, size, MADV_SEQUENTIAL)
             let page = Int(sysconf(Int32(_SC_PAGESIZE)))
@@ -271,12 +271,8 @@ enum FileParts {
     /// threads busy) made the next one, a moment later, read in one pass. Elsewhere, from the
     /// one-minute load average. Nil when neither can be read.
     static func othersRunnable() -> Int? {
-        let fd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC)
-        if fd >= 0 {
-            defer { close(fd) }
-            var text = [UInt8](repeating: 0, count: 128)
-            let n = text.withUnsafeMutableBufferPointer { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n > 0, let running = FileParts.runningField(text.prefix(n)) { return max(0, running - 1) }
+        if let text = try? FileInput(path: "/proc/loadavg").readAll(limit: 4096), let running = FileParts.runningField(text) {
+            return max(0, running - 1)
         }
         var load = [0.0]
         guard getloadavg(&load, 1) == 1, load[0].isFinite, load[0] >= 0 else { return nil }
@@ -287,9 +283,7 @@ enum FileParts {
     static func runningField(_ text: some Collection<UInt8>) -> Int? {
         let fields = text.split(separator: UInt8(ascii: " "))
         guard fields.count >= 4, let slash = fields[3].firstIndex(of: UInt8(ascii: "/")) else { return nil }
-        let digits = fields[3][..<slash]
-        guard !digits.isEmpty, digits.count <= 9, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
-        return digits.reduce(0) { $0 * 10 + Int($1 - 0x30) }
+        return Int(String(decoding: fields[3][..<slash], as: UTF8.self))
     }
 
     /// Where each part starts: 0, then just after the first line feed at or after each
