@@ -9,14 +9,42 @@ import Darwin
 // Opening a compiled KB file (CompiledFormat.swift says what is checked when).
 
 /// A file mapped into memory, read-only, unmapped when the last column made from it is.
-final class MappedFile: @unchecked Sendable {
-    // @unchecked: the mapping is never written, and unmapped only in deinit.
+final class MappedFile: ByteSource, @unchecked Sendable {
+    // @unchecked: the mapping is never written, and unmapped (its descriptor closed) only in
+    // deinit.
     let bytes: UnsafeRawBufferPointer
+    /// The file, kept open to read a few scattered strings with pread (``copy(_:into:)``);
+    /// -1 when there is none (bytes mapped by a test).
+    private let fd: Int32
 
-    init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+    init(bytes: UnsafeRawBufferPointer, fd: Int32 = -1) {
+        self.bytes = bytes
+        self.fd = fd
+    }
 
     deinit {
         if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
+        if fd >= 0 { close(fd) }
+    }
+
+    /// Appends the file's bytes that are mapped at `range` to `out`, read from the file rather
+    /// than through the mapping: a string in every few pages of a large column, read through
+    /// the mapping, has the kernel map (and later unmap) the pages around each of them.
+    func copy(_ range: UnsafeRawBufferPointer, into out: inout [UInt8]) -> Bool {
+        guard fd >= 0, let base = bytes.baseAddress, let start = range.baseAddress,
+              start >= base, start + range.count <= base + bytes.count else { return false }
+        let at = out.count
+        out.append(contentsOf: repeatElement(0, count: range.count))
+        var done = 0
+        while done < range.count {
+            let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress.map { $0 + at + done }, range.count - done, off_t(start - base + done)) }
+            if n > 0 { done += n } else if n < 0 && errno == EINTR { continue } else { break }
+        }
+        guard done == range.count else {
+            out.removeLast(range.count)
+            return false
+        }
+        return true
     }
 
     /// Whether section `s`'s bytes still have the checksum they were written with.
@@ -145,7 +173,8 @@ enum CompiledFile {
         guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, input.fd, 0), base != UnsafeMutableRawPointer(bitPattern: -1) else {
             throw refusal(.cannotRead, path, "$", "cannot map \(path) into memory: \(String(cString: strerror(errno)))")
         }
-        return MappedFile(bytes: UnsafeRawBufferPointer(start: base, count: size))
+        // Without a descriptor of its own, scattered strings are read through the mapping.
+        return MappedFile(bytes: UnsafeRawBufferPointer(start: base, count: size), fd: fcntl(input.fd, F_DUPFD_CLOEXEC, 0))
     }
 
     /// The header and schema, checked; every section's place checked against the file.
