@@ -48,12 +48,20 @@ public final class PreparedQuery: Sendable {
         enum Check { case any, numeric, text, date, bool, hedge, list, none }
     }
 
-    /// A parameter as a run checks and binds it.
-    struct ParamCheck: Sendable {
+    /// A parameter as a run checks and binds it. A class: a run reads each one with a
+    /// retain, where a struct of a name and a type was copied field by field.
+    final class ParamCheck: Sendable {
         let name: String
         let info: ParamInfo
         let check: ParamInfo.Check
         let slot: Int?
+
+        init(name: String, info: ParamInfo, check: ParamInfo.Check, slot: Int?) {
+            self.name = name
+            self.info = info
+            self.check = check
+            self.slot = slot
+        }
     }
 
     /// Parses and checks `text` against `kb`. Throws every problem found, each with its
@@ -144,7 +152,7 @@ public final class PreparedQuery: Sendable {
         var out: [Diagnostic] = []
         var args = Arguments(count: slotCount)
         for p in checkOrder {
-            guard let v = params[p.name] else {
+            guard let v = value(of: p.name, in: params) else {
                 out.append(Diagnostic(.unboundParameter, "no value given for parameter $\(p.name)", at: p.info.range,
                                       notes: ["bind it with --param \(p.name)=VALUE, or in the API's parameters"]))
                 continue
@@ -185,6 +193,14 @@ public final class PreparedQuery: Sendable {
             }
         }
         return (args, out)
+    }
+
+    /// `params[name]`. Among a few parameters (the usual prepared query takes one or two) the
+    /// names are compared rather than hashed: hashing a name costs more than a few comparisons.
+    private func value(of name: String, in params: [String: Value]) -> Value? {
+        if params.count > 4 { return params[name] }
+        for (k, v) in params where k == name { return v }
+        return nil
     }
 
     func execute(_ statements: [PlannedStatement], parameters: [String: Value], limits: Limits, cancel: CancellationToken?,

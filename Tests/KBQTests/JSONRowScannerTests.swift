@@ -236,35 +236,51 @@ private func load(_ path: String) -> Result<KnowledgeBase, KBLoadError> {
     }
 
     /// Columns read in parts side by side (FileParts) are the columns one pass reads: split
-    /// at many places, through ids in order, repeated words, near-unique text, nulls, and —
-    /// in CSV — line feeds inside quoted fields, where a part may not start.
+    /// at many places, through every kind of column (text, number, percent, date, bool,
+    /// hedge, reference, and in NDJSON a list), ids in order until the last row breaks the
+    /// order (as "e10000000" does after "e9999999"), repeated words, near-unique text,
+    /// nulls, and — in CSV — line feeds inside quoted fields, where a part may not start.
+    /// The join moves each later part's column into the first part's and gives its pages
+    /// back as it goes: what is moved must arrive whole.
     @Test func partsReadSideBySideJoinAsOnePassReads() throws {
         #expect(ParallelWork.width > 1, "this test needs two cores to read parts side by side")
         let dir = temporaryDirectory()
-        let fields: [Field] = [("id", FieldType.string), ("topic", .string), ("value", .number()), ("ok", .bool), ("text", .string)]
+        let csvFields: [Field] = [("id", FieldType.string), ("topic", .string), ("value", .number()), ("share", .percent), ("ok", .bool),
+                                  ("date", .date), ("hedge", .hedge), ("other", .ref("others")), ("text", .string)]
             .map { Field(name: $0.0, type: $0.1, qualifierField: nil, upperField: nil) }
+        let ndjsonFields = csvFields + [Field(name: "tags", type: .list(.string), qualifierField: nil, upperField: nil)]
         var rng = SplitMix(seed: 3)
-        var csv = "id,topic,value,ok,text\n", ndjson = ""
-        for r in 0..<3_000 {
+        var csv = "id,topic,value,share,ok,date,hedge,other,text\n", ndjson = ""
+        let rows = 3_000
+        for r in 0..<rows {
+            let id = r == rows - 1 ? "q-last" : "r\(String(repeating: "0", count: 5 - String(r).count))\(r)"
             let topic = "t\(rng.below(30))", value = rng.below(10) == 0 ? "" : "\(rng.below(1000))"
+            let share = rng.below(7) == 0 ? "" : "\(rng.below(1000)).\(rng.below(10))"
             let ok = ["true", "false", ""][rng.below(3)]
+            let date = ["", "2024", "2023-06", "20\(10 + rng.below(15))-0\(1 + rng.below(9))-1\(rng.below(10))"][rng.below(4)]
+            let hedge = ["", "likely", "reportedly", "by some estimates", "confirmed"][rng.below(5)]
+            let other = rng.below(6) == 0 ? "" : "o\(rng.below(5_000))"
             let text = rng.below(5) == 0 ? "line one\nline \"two\" of \(r)" : "text \(r)"
-            csv += "r\(String(repeating: "0", count: 5 - String(r).count))\(r),\(topic),\(value),\(ok),\"\(String(text.flatMap { $0 == "\"" ? ["\"", "\""] : [$0] }))\"\n"
-            ndjson += #"{"id":"r\#(r)","topic":"\#(topic)","value":\#(value.isEmpty ? "null" : value),"ok":\#(ok.isEmpty ? "null" : ok),"text":\#(jsonQuote(text))}"# + "\n"
+            let tags = (0..<rng.below(3)).map { _ in jsonQuote("g\(rng.below(8))") }.joined(separator: ",")
+            csv += "\(id),\(topic),\(value),\(share)\(share.isEmpty ? "" : "%"),\(ok),\(date),\(hedge),\(other),\"\(String(text.flatMap { $0 == "\"" ? ["\"", "\""] : [$0] }))\"\n"
+            func string(_ v: String) -> String { v.isEmpty ? "null" : jsonQuote(v) }
+            ndjson += #"{"id":"\#(id)","topic":"\#(topic)","value":\#(value.isEmpty ? "null" : value),"share":\#(share.isEmpty ? "null" : share),"ok":\#(ok.isEmpty ? "null" : ok),"date":\#(string(date)),"hedge":\#(string(hedge)),"other":\#(string(other)),"text":\#(jsonQuote(text)),"tags":[\#(tags)]}"# + "\n"
         }
         writeFile(dir + "/rows.csv", csv)
         writeFile(dir + "/rows.ndjson", ndjson)
         func columns(_ builders: [ColumnBuilder]) -> [[String]] {
             builders.map { b in
                 switch b.storage {
-                case .string(let ids, let pool): return ids.map { $0 == StringPool.null ? "∅" : pool[$0] }
+                case .string(let ids, let pool), .ref(let ids, let pool): return ids.map { $0 == StringPool.null ? "∅" : pool[$0] }
                 case .number(let d): return d.map { $0.isNaN ? "∅" : "\($0)" }
-                case .bool(let s): return s.map { "\($0)" }
-                default: return []
+                case .date(let d): return d.map { $0 == ColumnData.nullDate ? "∅" : "\($0)" }
+                case .bool(let s), .hedge(let s): return s.map { "\($0)" }
+                case .list(let l): return l.map { $0.map { "\($0)" } ?? "∅" }
                 }
             }
         }
         func read(_ file: String, partBytes: Int) throws -> [[String]] {
+            let fields = file.hasSuffix(".csv") ? csvFields : ndjsonFields
             var builders = fields.map { ColumnBuilder(field: $0, hedges: .standard, capacity: 0) }
             for i in builders.indices where fields[i].name == "text" { builders[i].mayDropIndex = true }
             var problems = ProblemList()
@@ -276,15 +292,17 @@ private func load(_ path: String) -> Result<KnowledgeBase, KBLoadError> {
                 try NDJSONReader.read(try FileInput(path: path), fields: fields, into: &builders, problems: &problems, name: file, path: path,
                                       partBytes: partBytes, whenIdle: false)
             }
-            #expect(problems.isEmpty)
+            #expect(problems.isEmpty, "\(problems.items.prefix(3))")
             return columns(builders)
         }
         // The files are read in parts, not in one pass under another name.
         #expect(FileParts.read(path: dir + "/rows.ndjson", partBytes: 10_000, whenIdle: false, makeBuilders: { [] }, { _, _, _, _, _ in true }) != nil)
         for file in ["rows.csv", "rows.ndjson"] {
             let whole = try read(file, partBytes: .max)
-            #expect(whole.map(\.count) == [3_000, 3_000, 3_000, 3_000, 3_000])
-            for partBytes in [1_000, 4_093, 10_000, 33_333, 60_000] {
+            #expect(whole.map(\.count) == Array(repeating: rows, count: file.hasSuffix(".csv") ? csvFields.count : ndjsonFields.count))
+            #expect(whole[0].last == "q-last" && whole[5].contains("2024"))
+            if file.hasSuffix(".ndjson") { #expect(whole.last?.contains(where: { $0.contains("g7") }) == true) }
+            for partBytes in [1_000, 4_093, 10_000, 33_333, 60_000, 150_000] {
                 #expect(try read(file, partBytes: partBytes) == whole, "\(file), parts of \(partBytes) bytes")
             }
         }

@@ -15,6 +15,8 @@ struct CompareSpec: Sendable {
     let ids: CompareIDs?
     /// What the compared rows say they infer, when their collection says (an extra column).
     let provenance: CompareProvenance?
+    /// What each stored row shows that depends on the row alone, kept across runs.
+    let rowFacts = CompareRowMemo()
 
     init(key: @escaping Eval, measure: @escaping Eval, hedge: Eval?, sentence: Eval?, unit: Eval?,
          columns: [ResultColumn], measureName: String, ids: CompareIDs? = nil, provenance: CompareProvenance? = nil) {
@@ -42,13 +44,6 @@ final class CompareProvenance: Sendable {
     let shown: [String]
     /// The compared field's name, when it is a field of the rows.
     let keyField: String?
-    /// What each stored row infers, once read: a prepared query run many times would
-    /// otherwise write the same note (a few hundred bytes of reason) on every run, which
-    /// doubled the cost of a run of `compare` on the article KB. Only stored rows are kept
-    /// (their numbers mean the same row on every run), and only the first `memoRows` of a
-    /// collection: an array by row number, so a run reads it without hashing.
-    private let memo = Mutex<[Inference?]>([])
-    static let memoRows = 4096
 
     /// A row's inferred fields among those shown, and the note that says why. A class: a
     /// group keeps it and a result row shows it, each with one reference.
@@ -64,9 +59,6 @@ final class CompareProvenance: Sendable {
             self.shown = .list(fields.map(Value.string))
             self.note = note
         }
-
-        /// Kept in the memo for a row whose inferred fields are none of those shown.
-        static let none = Inference(fields: [], note: "")
     }
 
     init(inferred: @escaping Eval, reason: Eval?, id: Eval?, shown: [String], keyField: String?) {
@@ -78,28 +70,57 @@ final class CompareProvenance: Sendable {
     }
 
     /// What row `r` infers of the shown fields (nil: nothing), its group's key being `key`.
-    func inference(row r: Int, key: Value, stored: Bool, _ env: Env) -> Inference? {
-        // Most rows infer nothing: they are answered without the memo's lock.
+    func inference(row r: Int, key: Value, _ env: Env) -> Inference? {
         guard case .list(let fields) = inferred(r, env), !fields.isEmpty else { return nil }
-        let memoised = stored && r < CompareProvenance.memoRows
-        if memoised, let known = memo.withLock({ r < $0.count ? $0[r] : nil }) {
-            return known === Inference.none ? nil : known
-        }
-        var found = Inference.none
         let named = fields.map(\.text).filter { shown.contains($0) }
-        if !named.isEmpty {
-            let id = self.id.map { $0(r, env).text } ?? ""
-            let reason = self.reason.map { $0(r, env) }.flatMap { $0.isNull ? nil : $0.text } ?? ""
-            let what = named.count == 1 && named[0] == keyField ? " (\(key.text))" : ""
-            found = Inference(fields: named, note: "inferred: the \(named.joined(separator: " and ")) of \(id.isEmpty ? "a row" : id)\(what) — \(reason)")
+        if named.isEmpty { return nil }
+        let id = self.id.map { $0(r, env).text } ?? ""
+        let reason = self.reason.map { $0(r, env) }.flatMap { $0.isNull ? nil : $0.text } ?? ""
+        let what = named.count == 1 && named[0] == keyField ? " (\(key.text))" : ""
+        return Inference(fields: named, note: "inferred: the \(named.joined(separator: " and ")) of \(id.isEmpty ? "a row" : id)\(what) — \(reason)")
+    }
+}
+
+/// What `compare` shows of one stored row that depends on that row alone: its sentence as
+/// the sentence column shows it (a list) and what it infers of the shown fields.
+final class CompareRowFacts: Sendable {
+    let sentences: Value
+    let inference: CompareProvenance.Inference?
+
+    init(sentence: Value, inference: CompareProvenance.Inference?) {
+        switch sentence {
+        case .list: self.sentences = sentence
+        case .null: self.sentences = .list([])
+        default: self.sentences = .list([sentence])
         }
+        self.inference = inference
+    }
+}
+
+/// Each stored row's ``CompareRowFacts``, made on the first run that shows the row and kept
+/// for the plan's life: a prepared query run many times would otherwise read each row's
+/// sentence and inferred fields and build the same one-sentence list on every run (and the
+/// same note, a few hundred bytes, for a row that infers). Stored rows' numbers mean the
+/// same row on every run (the KB is immutable), so a parameter that selects other rows
+/// finds those rows' own facts. Only the first `memoRows` rows of a collection are kept (at
+/// most that many small objects): an array by row number, so a run finds a row without hashing.
+final class CompareRowMemo: Sendable {
+    private let memo = Mutex<[CompareRowFacts?]>([])
+    static let memoRows = 4096
+
+    /// Row `r`'s facts, its group's key being `key` (a stored row's key is the row's own).
+    func facts(row r: Int, key: Value, _ spec: CompareSpec, _ env: Env) -> CompareRowFacts {
+        let memoised = r < CompareRowMemo.memoRows
+        if memoised, let known = memo.withLock({ r < $0.count ? $0[r] : nil }) { return known }
+        let found = CompareRowFacts(sentence: spec.sentence?(r, env) ?? .null,
+                                    inference: spec.provenance?.inference(row: r, key: key, env))
         if memoised {
             memo.withLock {
                 if r >= $0.count { $0 += repeatElement(nil, count: r + 1 - $0.count) }
                 $0[r] = found
             }
         }
-        return found === Inference.none ? nil : found
+        return found
     }
 }
 
@@ -145,21 +166,28 @@ final class CompareGroup {
     var hedgeRow = -1
     var firstRow = -1
     var moreRows: [Int] = []
+    /// The group has rows in `moreRows`. Kept beside it because reading an array that a
+    /// class holds is checked for exclusive access at run time, and most groups have one row.
+    var hasMoreRows = false
     /// What the group's rows infer of the shown fields: the first inferring row's inference
     /// (most groups have at most one), then the others'.
     var inference: CompareProvenance.Inference?
     var moreInferences: [CompareProvenance.Inference] = []
+    var hasMoreInferences = false
 
     init(key: Value, block: Int) {
         self.key = key
         self.block = block
     }
 
-    func add(_ v: Value) {
+    /// Takes the value (`consuming`): the group keeps the first, and a copy of a value costs
+    /// more than a move.
+    func add(_ v: consuming Value) {
         if v.isNull { unstated += 1; return }
         count += 1
+        let q = quantity(of: v)
         if count == 1 { first = v }
-        guard let q = quantity(of: v) else { return }
+        guard let q else { return }
         numeric += 1
         if low.map({ q.value < $0.value }) ?? true { low = q }
         if high.map({ q.value > $0.value }) ?? true { high = q }
@@ -167,10 +195,9 @@ final class CompareGroup {
         if spanHi.map({ q.hi > $0.hi }) ?? true { spanHi = q }
     }
 
-    /// `stored`: `r` is a stored row's number, the same row on every run.
-    func addProvenance(_ p: CompareProvenance, row r: Int, stored: Bool = false, _ env: Env) {
-        guard let found = p.inference(row: r, key: key, stored: stored, env) else { return }
-        if inference == nil { inference = found } else { moreInferences.append(found) }
+    func addInference(_ found: CompareProvenance.Inference?) {
+        guard let found else { return }
+        if inference == nil { inference = found } else { moreInferences.append(found); hasMoreInferences = true }
     }
 
     /// The shown fields any of the group's rows infer, as compare's "inferred" column shows
@@ -178,7 +205,7 @@ final class CompareGroup {
     func inferredColumn(notes: inout [String]) -> Value {
         guard let first = inference else { return .list([]) }
         notes.append(first.note)
-        if moreInferences.isEmpty { return first.shown }
+        if !hasMoreInferences { return first.shown }
         var fields = first.fields
         for i in moreInferences {
             notes.append(i.note)
@@ -194,7 +221,7 @@ final class CompareGroup {
 
     /// The sentences of the group's rows, as one list.
     var sentences: Value {
-        if moreSentences.isEmpty {
+        if rows <= 1 {
             // One row (most groups): its sentence as a list, or its list as it is.
             switch sentence {
             case .list: return sentence
@@ -285,7 +312,7 @@ func compareRows(_ rows: Rows, _ spec: CompareSpec, _ env: Env) throws(Diagnosti
                 }
             }
             if let read = spec.sentence { building[g].addSentence(read(r, env)) }
-            if let p = spec.provenance { building[g].addProvenance(p, row: r, env) }
+            if let p = spec.provenance { building[g].addInference(p.inference(row: r, key: building[g].key, env)) }
         }
     }
     var out: [[Value]] = []
@@ -294,7 +321,9 @@ func compareRows(_ rows: Rows, _ spec: CompareSpec, _ env: Env) throws(Diagnosti
     var notes: [String] = []
     var bars: [Chart.Bar] = []
     bars.reserveCapacity(building.count)
-    let hasUnit = spec.unit != nil
+    let hasUnit = spec.unit != nil, hasHedge = spec.hedge != nil, hasSentence = spec.sentence != nil, hasInferred = spec.provenance != nil
+    // A result row's width: the key, count and value, then the columns the rows have.
+    let width = 3 + (hasUnit ? 1 : 0) + (hasHedge ? 1 : 0) + (hasSentence ? 1 : 0) + (hasInferred ? 1 : 0)
     let manyUnits = hasUnit && units.count > 1
     if manyUnits {
         let named = (0..<min(units.count, 20)).map { units[$0].isNull ? "none" : units[$0].text }.joined(separator: ", ") + (units.count > 20 ? ", …" : "")
@@ -329,16 +358,17 @@ func compareRows(_ rows: Rows, _ spec: CompareSpec, _ env: Env) throws(Diagnosti
         for g in groups { if let v = g.high?.value, v.isFinite { blockMax = max(blockMax, abs(v)) } }
         for g in groups {
             let value = g.value
-            var row: [Value] = []
-            row.reserveCapacity(spec.columns.count)
-            row.append(g.key)
-            row.append(.number(Double(g.count)))
-            row.append(value)
-            if hasUnit { row.append(unit) }
-            if spec.hedge != nil { row.append(g.hedge) }
-            if spec.sentence != nil { row.append(g.sentences) }
-            if spec.provenance != nil {
-                row.append(g.inferredColumn(notes: &notes))
+            // Written in place: reserving room and appending checked capacity and uniqueness
+            // at each value.
+            let row = [Value](unsafeUninitializedCapacity: width) { cells, n in
+                cells.initializeElement(at: 0, to: g.key)
+                cells.initializeElement(at: 1, to: .number(Double(g.count)))
+                cells.initializeElement(at: 2, to: value)
+                n = 3
+                if hasUnit { cells.initializeElement(at: n, to: unit); n += 1 }
+                if hasHedge { cells.initializeElement(at: n, to: g.hedge); n += 1 }
+                if hasSentence { cells.initializeElement(at: n, to: g.sentences); n += 1 }
+                if hasInferred { cells.initializeElement(at: n, to: g.inferredColumn(notes: &notes)); n += 1 }
             }
             out.append(row)
             if let v = g.high?.value, v.isFinite {
@@ -432,18 +462,22 @@ private func groupStoredRows(_ sel: [Int32]?, count n: Int, _ spec: CompareSpec,
             group.hedgeRow = r
         }
         if hasSentence {
-            if group.firstRow < 0 { group.firstRow = r } else { group.moreRows.append(r) }
+            if group.firstRow < 0 { group.firstRow = r } else { group.moreRows.append(r); group.hasMoreRows = true }
         }
     }
+    let hasSentenceColumn = spec.sentence != nil
     for group in groups {
         if let readHedge = spec.hedge, group.hedgeRow >= 0 { group.hedge = readHedge(group.hedgeRow, env) }
-        if let readSentence = spec.sentence, group.firstRow >= 0 {
-            group.addSentence(readSentence(group.firstRow, env))
-            for r in group.moreRows { group.addSentence(readSentence(r, env)) }
-        }
-        if let p = spec.provenance, group.firstRow >= 0 {
-            group.addProvenance(p, row: group.firstRow, stored: true, env)
-            for r in group.moreRows { group.addProvenance(p, row: r, stored: true, env) }
+        guard hasSentence, group.firstRow >= 0 else { continue }
+        let first = spec.rowFacts.facts(row: group.firstRow, key: group.key, spec, env)
+        if hasSentenceColumn { group.addSentence(first.sentences) }
+        group.addInference(first.inference)
+        if group.hasMoreRows {
+            for r in group.moreRows {
+                let facts = spec.rowFacts.facts(row: r, key: group.key, spec, env)
+                if hasSentenceColumn { group.addSentence(facts.sentences) }
+                group.addInference(facts.inference)
+            }
         }
     }
 }
@@ -462,12 +496,15 @@ struct UnitList {
 
     subscript(i: Int) -> Value { i == 0 ? first : more[i - 1] }
 
-    mutating func append(_ v: Value) {
-        if count == 0 { first = v } else { more.append(v) }
-        count += 1
-        if count > 8 {
-            if index.isEmpty { for i in 0..<count { index[self[i]] = index[self[i]] ?? i } } else if index[v] == nil { index[v] = count - 1 }
+    /// Takes the value (`consuming`): a copy of a value costs more than a move.
+    mutating func append(_ v: consuming Value) {
+        let position = count
+        if position >= 8 {
+            if index.isEmpty { for i in 0..<position { index[self[i]] = index[self[i]] ?? i } }
+            if index[copy v] == nil { index[copy v] = position }
         }
+        count += 1
+        if position == 0 { first = v } else { more.append(v) }
     }
 
     func firstIndex(of v: Value) -> Int? {

@@ -183,17 +183,22 @@ struct ColumnBuilder {
     }
 
     /// Appends the rows of another builder of the same field (a later part of the same file,
-    /// read side by side with this one), taking them: `other` is left empty. False, with
-    /// nothing appended, when the text of the two would not fit one column.
+    /// read side by side with this one), taking them: `other` is left empty, its pages given
+    /// back to the system as they are copied (``drainReleasing(_:_:)``), so that the join
+    /// never holds a column twice and nothing of `other` stays resident in the allocator of
+    /// the thread that read it. False, with nothing appended, when the text of the two would
+    /// not fit one column.
     mutating func append(taking other: inout ColumnBuilder) -> Bool {
         switch kind {
         case .string, .ref:
             guard let (base, map) = pool.absorb(taking: &other.pool) else { return false }
-            ids.append(contentsOf: other.ids, base: base, map: map)
-        case .number: numbers.append(contentsOf: other.numbers)
-        case .date: dates.append(contentsOf: other.dates)
-        case .bool, .hedge: small.append(contentsOf: other.small)
-        case .list: lists.append(contentsOf: other.lists)
+            ids.append(taking: &other.ids, base: base, map: map)
+        case .number: moveReleasing(&other.numbers, to: &numbers)
+        case .date: moveReleasing(&other.dates, to: &dates)
+        case .bool, .hedge: moveReleasing(&other.small, to: &small)
+        case .list:
+            lists.append(contentsOf: other.lists)
+            other.lists = []
         }
         count += other.count
         return true

@@ -134,10 +134,11 @@ public struct Summary: Sendable, Hashable, Codable {
 
     enum Verdict: Sendable {
         case text(String)
-        /// Two groups whose intervals cannot overlap: keys and values.
-        case conflict(Value, Value, Value, Value)
+        /// Two groups whose intervals cannot overlap: keys and values. Boxed, so that a
+        /// summary is copied with one retain rather than four values' copies.
+        indirect case conflict(Value, Value, Value, Value)
         /// One group only, with several values spanning `span`.
-        case oneGroup(groupLabel: String, key: Value, count: Int, span: Value)
+        indirect case oneGroup(groupLabel: String, key: Value, count: Int, span: Value)
 
         var text: String {
             switch self {

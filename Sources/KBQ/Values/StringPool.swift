@@ -360,7 +360,13 @@ struct StringPool: Sendable {
             swap(&taken, &other.bytes)
             moveReleasing(&taken, to: &bytes)
             offsets.reserveCapacity(offsets.count + other.count)
-            for o in other.offsets.dropFirst() { offsets.append(o + shift) }
+            var first = true
+            drainReleasing(&other.offsets) { chunk in
+                for o in chunk {
+                    if first { first = false; continue }
+                    offsets.append(o + shift)
+                }
+            }
             return (base, nil)
         }
         var map = [UInt32](repeating: 0, count: other.count)
@@ -562,7 +568,8 @@ struct StringIDs: RandomAccessCollection, Sendable {
 
         /// Appends the ids of another part of the column, each plus `base` or through `map`
         /// (see ``StringPool/absorb(_:)``); null stays null.
-        mutating func append(contentsOf other: Builder, base: UInt32, map: [UInt32]?) {
+        mutating func append(taking other: inout Builder, base: UInt32, map: [UInt32]?) {
+            defer { other = Builder() }
             if isIdentity && other.isIdentity && map == nil && base == UInt32(truncatingIfNeeded: rows) {
                 rows += other.rows
                 return
@@ -574,11 +581,22 @@ struct StringIDs: RandomAccessCollection, Sendable {
             } else {
                 stored.reserveCapacity(rows + other.rows)
             }
-            for i in 0..<other.rows {
-                let id = other.isIdentity ? UInt32(truncatingIfNeeded: i) : other.stored[i]
-                stored.append(id == StringPool.null ? id : map.map { $0[Int(id)] } ?? id &+ base)
-            }
             rows += other.rows
+            if other.isIdentity {
+                for i in 0..<other.rows {
+                    let id = UInt32(truncatingIfNeeded: i)
+                    stored.append(map.map { $0[i] } ?? id &+ base)
+                }
+                return
+            }
+            // The other part's ids are given back to the system as they are copied.
+            drainReleasing(&other.stored) { chunk in
+                if let map {
+                    for id in chunk { stored.append(id == StringPool.null ? id : map[Int(id)]) }
+                } else {
+                    for id in chunk { stored.append(id == StringPool.null ? id : id &+ base) }
+                }
+            }
         }
 
         mutating func reserveCapacity(_ n: Int) {
@@ -591,21 +609,31 @@ struct StringIDs: RandomAccessCollection, Sendable {
 /// Appends `source` to `target` and empties `source`, giving the pages of `source` already
 /// copied back to the system as the copy goes (they would be freed at the end anyway), so the
 /// two are never both resident whole.
-func moveReleasing(_ source: inout [UInt8], to target: inout [UInt8]) {
+func moveReleasing<T: BitwiseCopyable>(_ source: inout [T], to target: inout [T]) {
     target.reserveCapacity(target.count + source.count)
+    drainReleasing(&source) { target.append(contentsOf: $0) }
+}
+
+/// Calls `body` with the elements of `source` a chunk at a time and empties it, giving each
+/// chunk's whole pages back to the system once `body` has read them: a column that a join
+/// copies elsewhere is then never resident twice, and its pages leave the process whether
+/// or not the allocator would keep the freed block (a worker thread's malloc arena keeps it).
+func drainReleasing<T: BitwiseCopyable>(_ source: inout [T], _ body: (UnsafeBufferPointer<T>) -> Void) {
     let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-    let chunk = 8 << 20
+    let stride = MemoryLayout<T>.stride
+    let chunk = max(1, releaseChunkBytes / max(1, stride))
     source.withUnsafeMutableBufferPointer { src in
-        guard let base = src.baseAddress, page > 0 else { return }
+        guard let base = src.baseAddress else { return }
         let start = Int(bitPattern: base)
-        // Only whole pages inside the buffer: the allocator's own words lie outside it.
-        var released = (start + page - 1) / page * page
+        // Only whole pages inside the elements: the allocator's own words lie outside them.
+        var released = page > 0 ? (start + page - 1) / page * page : Int.max
         var done = 0
         while done < src.count {
             let n = min(chunk, src.count - done)
-            target.append(contentsOf: UnsafeBufferPointer(start: base + done, count: n))
+            body(UnsafeBufferPointer(start: base + done, count: n))
             done += n
-            let end = (start + done) / page * page
+            guard page > 0 else { continue }
+            let end = (start + done * stride) / page * page
             if end > released, let p = UnsafeMutableRawPointer(bitPattern: released) {
                 _ = madvise(p, end - released, MADV_DONTNEED)
                 released = end
@@ -614,6 +642,10 @@ func moveReleasing(_ source: inout [UInt8], to target: inout [UInt8]) {
     }
     source = []
 }
+
+/// How much ``drainReleasing(_:_:)`` reads before giving pages back: what a join holds twice
+/// at most.
+let releaseChunkBytes = 1 << 20
 
 func memcmpBytes(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Bool {
     var i = 0
