@@ -508,7 +508,7 @@ extension Rows {
         let keepsOrigin = t.originCollection != nil && t.origin?.count == t.rows.count
         var r = ResultTable(columns: [], rows: [])
         swap(&r.columns, &t.columns)
-        swap(&r.rows, &t.rows)
+        r.swapRows(&t.rows)
         swap(&r.title, &t.decorations.title)
         swap(&r.notes, &t.decorations.notes)
         swap(&r.summaries, &t.decorations.summaries)

@@ -341,6 +341,13 @@ public struct ResultTable: Sendable, Hashable, Codable {
         self.columnar = columnar
     }
 
+    /// Exchanges the rows made as values with `rows`, moving both arrays (the evaluator
+    /// hands its rows over this way; through ``rows``' getter and setter it copied them).
+    mutating func swapRows(_ rows: inout [[Value]]) {
+        swap(&madeRows, &rows)
+        columnar = nil
+    }
+
     /// How many rows there are, without making them.
     public var rowCount: Int { columnar?.count ?? madeRows.count }
 
