@@ -260,7 +260,7 @@ public final class PreparedQuery: Sendable {
     /// An empty result says why: a warning about the statement, or a parameter given a value
     /// that no row of the field it is compared with holds.
     func explained(_ table: consuming ResultTable, within range: SourceRange, _ parameters: [String: Value]) -> ResultTable {
-        guard table.rows.isEmpty, !warnings.isEmpty || !probes.isEmpty else { return table }
+        guard table.rowCount == 0, !warnings.isEmpty || !probes.isEmpty else { return table }
         var t = table
         for w in warnings {
             guard let r = w.range, r.start >= range.start, r.end <= range.end else { continue }

@@ -44,10 +44,22 @@ func utf8BOMLength(_ bytes: some Collection<UInt8>) -> Int {
     bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
 }
 
+/// Whether every byte is printable ASCII other than `a` and `b`: text that most output
+/// formats write as it is. Branch-free, so that the loop runs a word at a time.
+@inline(__always)
+func isPrintableASCII(_ text: UnsafeBufferPointer<UInt8>, except a: UInt8, _ b: UInt8) -> Bool {
+    var bad: UInt8 = 0
+    for x in text { bad |= ((x &- 0x20) > 0x5E ? 1 : 0) | (x == a ? 1 : 0) | (x == b ? 1 : 0) }
+    return bad == 0
+}
+
 /// A string as a JSON string literal: control characters (C0, DEL, C1) and bidirectional
 /// controls escaped (as `sanitizeForTerminal` shows them), so that the
 /// text is safe to show on a terminal too. The language server writes its JSON with it.
 package func jsonQuote(_ s: String) -> String {
+    // Printable ASCII without a quote or backslash, nearly every string: as it is.
+    var s = s
+    if s.withUTF8({ isPrintableASCII($0, except: 0x22, 0x5C) }) { return "\"" + s + "\"" }
     var out = "\""
     for u in s.unicodeScalars {
         switch u {

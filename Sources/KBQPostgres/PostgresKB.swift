@@ -76,7 +76,7 @@ public final class PostgresKB {
     package struct StatementFailure: Error {
         package let error: DatabaseError
         package let range: SourceRange
-        package let diagnostics: [Diagnostic]
+        package var diagnostics: [Diagnostic]
         /// The connection was found lost before the statement, and connecting again failed.
         package var reconnectFailed = false
     }
@@ -85,11 +85,39 @@ public final class PostgresKB {
     /// (the REPL says so), and leaving what to do about a failed statement to the caller.
     package func run(_ source: SourceText, parameters: [String: Value], cancel: CancellationToken?, keepGoing: Bool,
                      bound: (String) -> Void, emit: (StatementOutcome) -> Void) throws(StatementFailure) -> [Diagnostic] {
-        let (statements, problems) = session.compile(source)
+        let (statements, problems) = compile(source)
         let errors = problems.filter { !$0.isWarning }
         if !errors.isEmpty && !keepGoing { return errors }
         for w in problems where w.isWarning { emit(.warning(w)) }
         var diagnostics = errors
+        do {
+            try run(statements, parameters: parameters, cancel: cancel, keepGoing: keepGoing, bound: bound,
+                    failed: { diagnostics.append($0) }, emit: emit)
+        } catch {
+            var failure = error
+            failure.diagnostics = diagnostics
+            throw failure
+        }
+        return diagnostics
+    }
+
+    /// Checks `source` against the pushed KB's schema and compiles each statement to SQL;
+    /// a `let` binds its name for the statements after it. Gives every problem, warnings
+    /// among them, in the order of the text.
+    package func compile(_ source: SourceText) -> (statements: [SQLStatement], diagnostics: [Diagnostic]) {
+        session.compile(source)
+    }
+
+    /// The statement loop of every caller (the REPL, scripts, embedders): runs each compiled
+    /// statement on the server in order, giving its result to `emit`. A statement that fails
+    /// on kbq's side (a parameter, the finishing row limit) goes to `failed`, and ends the
+    /// run unless `keepGoing`; one the server refuses, or that `cancel` cancels there, or a
+    /// connection lost and not had again throws, its problem in ``StatementFailure/error``.
+    /// `running` is told when a statement starts on the server and when it ends (kbq-db's
+    /// script runner lets Ctrl-C end kbq at once between statements).
+    package func run(_ statements: [SQLStatement], parameters: [String: Value], cancel: CancellationToken?, keepGoing: Bool,
+                     bound: (String) -> Void, running: (Bool) -> Void = { _ in }, failed: (Diagnostic) -> Void,
+                     emit: (StatementOutcome) -> Void) throws(StatementFailure) {
         for st in statements {
             if case .bind(let name) = st.kind {
                 bound(name)
@@ -98,19 +126,22 @@ public final class PostgresKB {
             // psql's habit: a connection found lost is connected again before the next statement.
             if !connection.isConnected, case .failure(let e) = connection.reconnect() {
                 throw StatementFailure(error: DatabaseError(message: "not connected to the database, and connecting again failed: \(e.message)"),
-                                       range: st.range, diagnostics: diagnostics, reconnectFailed: true)
+                                       range: st.range, diagnostics: [], reconnectFailed: true)
             }
+            let result: ResultTable
             do {
-                emit(.result(try PostgresKB.execute(st, on: connection, parameters: parameters, cancel: cancel)))
+                running(true)
+                defer { running(false) }
+                result = try PostgresKB.execute(st, on: connection, parameters: parameters, cancel: cancel)
             } catch let d as Diagnostic {
-                diagnostics.append(d)
-                if !keepGoing { break }
+                failed(d)
+                if keepGoing { continue } else { break }
             } catch {
                 let e = (error as? DatabaseError) ?? DatabaseError(message: (error as? SQLError)?.message ?? String(describing: error))
-                throw StatementFailure(error: e, range: st.range, diagnostics: diagnostics)
+                throw StatementFailure(error: e, range: st.range, diagnostics: [])
             }
+            emit(.result(result))
         }
-        return diagnostics
     }
 
     /// Writes `kb` to the database at `url` as `kbq push` does: a table for every collection,

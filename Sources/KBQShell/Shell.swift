@@ -199,9 +199,9 @@ package final class Shell {
     package func show(_ table: ResultTable, format: OutputFormat, width: Int?) {
         var table = table
         let file = resultFile
-        if format == .table, file == nil, let limit = displayRows, table.rows.count > limit {
-            let total = table.rows.count
-            table.rows.removeLast(total - limit)
+        if format == .table, file == nil, let limit = displayRows, table.rowCount > limit {
+            let total = table.rowCount
+            table.keepFirstRows(limit)
             table.notes.append("showing \(formatNumber(Double(limit))) of \(formatNumber(Double(total))) rows: add `limit`, or `.rows all` to see every row")
         }
         var text = table.rendered(as: format, width: width, color: file == nil && outColor,

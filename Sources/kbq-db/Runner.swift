@@ -6,12 +6,14 @@ import KBQPostgres
 import KBQShell
 import Synchronization
 
-/// Ctrl-C while a statement runs cancels it on the server (libpq's PQcancel, which a signal
-/// handler may call), rather than leaving it running after kbq is gone.
+/// Ctrl-C while a statement runs on the server cancels it there, rather than leaving it
+/// running after kbq is gone: the handler cancels the statement's token, and the connection,
+/// which looks at the token while it waits for the server, asks the server to cancel (as in
+/// the REPL). Between statements Ctrl-C ends kbq at once.
 enum Interrupt {
-    static let requested = Atomic<Bool>(false)
-    // A signal handler cannot capture context: the statement's canceller is kept here.
-    nonisolated(unsafe) static var cancel: Canceller?
+    /// The running statement's token (an unretained pointer's bits), or 0: a signal handler
+    /// cannot capture context, nor allocate or lock.
+    private static let running = Atomic<UInt>(0)
 
     static func install() {
         // A parent may have left SIGINT blocked (the mask is inherited across exec).
@@ -20,9 +22,17 @@ enum Interrupt {
         sigaddset(&set, SIGINT)
         sigprocmask(SIG_UNBLOCK, &set, nil)
         signal(SIGINT) { _ in
-            Interrupt.requested.store(true, ordering: .relaxed)
-            if let c = Interrupt.cancel { c.cancelRunningStatement() } else { _exit(130) }
+            let bits = Interrupt.running.load(ordering: .acquiring)
+            guard let pointer = UnsafeRawPointer(bitPattern: bits) else { _exit(130) }
+            // The runner keeps the token alive until it clears `running`; cancel() is one
+            // atomic store.
+            Unmanaged<CancellationToken>.fromOpaque(pointer)._withUnsafeGuaranteedRef { $0.cancel() }
         }
+    }
+
+    /// Ctrl-C cancels `token` while `statementRuns`, and ends kbq otherwise.
+    static func track(_ token: CancellationToken, statementRuns: Bool) {
+        running.store(statementRuns ? UInt(bitPattern: Unmanaged.passUnretained(token).toOpaque()) : 0, ordering: .releasing)
     }
 }
 
@@ -124,55 +134,60 @@ struct DatabaseRunner {
     func run() -> Status {
         if interactive { return repl() }
         Interrupt.install()
-        var connection: Connection?
-        var session: SQLSession
-        if let database {
-            (connection, session) = DatabaseRunner.open(database, dialect: dialect)
+        // With a database, statements run on it (through PostgresKB's statement loop, as the
+        // REPL's); without one, `--sql` prints each statement's SQL.
+        var database: PostgresKB?
+        var session: SQLSession?
+        if let url = self.database {
+            let (connection, opened) = DatabaseRunner.open(url, dialect: dialect)
+            database = PostgresKB(connection: connection, session: opened)
+            if let finishRows { database?.finishingRowLimit = finishRows }
         } else {
             var kb = KnowledgeBase.article
             if let kbPath {
                 do { kb = try KnowledgeBase(contentsOfFile: kbPath) } catch { fail(String(describing: error)) }
             }
             do { session = try SQLSession(schema: kb, dialect: dialect) } catch { fail(error.message) }
+            if let finishRows { session?.finishingRowLimit = finishRows }
         }
-        if let finishRows { session.finishingRowLimit = finishRows }
         let width = DatabaseRunner.tableWidth()
         var shown = 0
         var status = Status.ok
+        /// Prints one statement's output as kbq does: JSON results one a line (NDJSON), others
+        /// a blank line apart.
+        func show(_ output: String) {
+            var text = output
+            if text.utf8.last != UInt8(ascii: "\n") { text += "\n" }
+            if shown > 0 && format != .json { text = "\n" + text }
+            shown += 1
+            print(text, terminator: "")
+        }
         for input in inputs {
             let source = SourceText(input.text, name: input.name)
-            let (statements, problems) = session.compile(source)
+            let (statements, problems) = database?.compile(source) ?? session?.compile(source) ?? ([], [])
             for d in problems { writeError(source.render(d)) }
             if problems.contains(where: { !$0.isWarning }) { status = .queryError; if keepGoing { continue } else { break } }
-            for st in statements where st.kind == .query {
-                var text: String
-                if let connection {
-                    do {
-                        Interrupt.cancel = connection.makeCanceller()
-                        defer { Interrupt.cancel = nil }
-                        text = try PostgresKB.execute(st, on: connection, parameters: parameters)
-                            .rendered(as: format, width: format == .table ? width : nil)
-                    } catch let d as Diagnostic {
-                        writeError(source.render(d))
-                        status = .queryError
-                        if keepGoing { continue } else { return status }
-                    } catch let e as DatabaseError {
-                        if Interrupt.requested.load(ordering: .relaxed) {
-                            fail("cancelled: the server stopped the statement", .queryError)
-                        }
-                        fail(e.message)
-                    } catch {
-                        fail(String(describing: error))
-                    }
-                } else {
-                    text = DatabaseRunner.printable(st, dialect: dialect)
-                }
-                if text.utf8.last != UInt8(ascii: "\n") { text += "\n" }
-                // As kbq prints them: JSON results one a line (NDJSON), others a blank line apart.
-                if shown > 0 && format != .json { text = "\n" + text }
-                shown += 1
-                print(text, terminator: "")
+            guard let database else {
+                for st in statements where st.kind == .query { show(DatabaseRunner.printable(st, dialect: dialect)) }
+                continue
             }
+            let token = CancellationToken()
+            var failed = false
+            do {
+                try database.run(statements, parameters: parameters, cancel: token, keepGoing: keepGoing, bound: { _ in },
+                                 running: { Interrupt.track(token, statementRuns: $0) },
+                                 failed: { d in
+                                     writeError(source.render(d))
+                                     status = .queryError
+                                     failed = true
+                                 }) { outcome in
+                    if case .result(let table) = outcome { show(table.rendered(as: format, width: format == .table ? width : nil)) }
+                }
+            } catch {
+                if token.isCancelled { fail("cancelled: the server stopped the statement", .queryError) }
+                fail(error.error.message)
+            }
+            if failed && !keepGoing { return status }
         }
         return status
     }

@@ -50,8 +50,9 @@ struct Answerer: Sendable {
     func answer(_ table: ResultTable, shown: Int) -> JSON {
         let citer = Citer(kb: kb, table: table)
         var rows: [JSON] = []
-        for (i, row) in table.rows.prefix(shown).enumerated() {
-            var fields: [(String, JSON)] = zip(table.columns, row).map { ($0.name, JSON($1)) }
+        // Cell by cell: a long result kept by column is not made whole to show its first rows.
+        for i in 0..<min(shown, table.rowCount) {
+            var fields: [(String, JSON)] = table.columns.indices.map { (table.columns[$0].name, JSON(table.value(row: i, column: $0))) }
             if let citation = citer.citation(row: i) {
                 let key = table.columnIndex("citation") == nil ? "citation" : "citation_"
                 fields.append((key, citation))
@@ -62,11 +63,11 @@ struct Answerer: Sendable {
         if let title = table.title { out.append(("title", .string(title))) }
         out.append(("columns", .array(table.columns.map { .object([("name", .string($0.name)), ("type", .string($0.type.description))]) })))
         out.append(("rows", .array(rows)))
-        out.append(("row_count", .int(table.rows.count)))
-        if table.rows.count > shown {
-            out.append(("truncated", .string("showing \(shown) of \(table.rows.count) rows: add 'limit N' or a narrower 'where', or ask for more with \"rows\"")))
+        out.append(("row_count", .int(table.rowCount)))
+        if table.rowCount > shown {
+            out.append(("truncated", .string("showing \(shown) of \(table.rowCount) rows: add 'limit N' or a narrower 'where', or ask for more with \"rows\"")))
         }
-        if table.rows.isEmpty {
+        if table.rowCount == 0 {
             // An empty answer is an answer: the KB has no such rows. Said in words so that a
             // model does not fill the gap itself.
             out.append(("empty", .string("no rows: the knowledge base has nothing that matches, so the article does not say this as asked")))
@@ -138,7 +139,7 @@ struct Citer {
         let stored: (KBCollection, Int)? = origin.flatMap { c in table.originRow(i).map { (c, $0) } }
         func field(_ name: String) -> KBQ.Value? {
             if let (c, r) = stored, let v = c.value(row: r, field: name, in: kb) { return v }
-            if let k = table.columnIndex(name) { return table.rows[i][k] }
+            if let k = table.columnIndex(name) { return table.value(row: i, column: k) }
             return nil
         }
         if let (c, r) = stored {

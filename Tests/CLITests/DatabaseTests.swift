@@ -351,12 +351,10 @@ struct DatabaseQueryTests {
 
 @Suite(.enabled(if: databaseTestsEnabled, "needs KBQ_TEST_PG (a PostgreSQL server; .ci/run starts one)"))
 struct DatabaseCancelTests {
-    /// Ctrl-C while the server runs a statement cancels it there: a statement waiting on a
-    /// lock another session holds ends at once, and kbq says so.
-    @Test func ctrlCCancelsTheStatementOnTheServer() throws {
-        let db = try TestDatabase()
-        let scratch = try Scratch()
-        #expect(kbq(["push", db.url], scratch: scratch).status == 0)
+    /// kbq with `arguments` on `db`, whose `estimates` another session holds locked: once a
+    /// statement of kbq's waits on the lock, kbq is interrupted (SIGINT, as Ctrl-C sends).
+    func interruptedOnTheLock(_ arguments: [String], _ db: TestDatabase, _ scratch: Scratch) throws
+        -> (status: Int32, output: String, error: String, seconds: Double) {
         let holder = Process()
         holder.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
         holder.arguments = ["-X", "-q", "-d", db.url, "-c", "BEGIN; LOCK TABLE estimates IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(20);"]
@@ -367,20 +365,50 @@ struct DatabaseCancelTests {
         try waitFor("the lock", db, "SELECT count(*) FROM pg_locks WHERE mode = 'AccessExclusiveLock' AND relation = 'estimates'::regclass")
         let run = Process()
         run.executableURL = URL(fileURLWithPath: kbqBinary)
-        run.arguments = ["--db", db.url, "-e", "estimates select id"]
+        run.arguments = arguments
         run.environment = scratch.environment()
-        let err = Pipe()
+        let out = Pipe(), err = Pipe()
         run.standardError = err
-        run.standardOutput = FileHandle.nullDevice
+        run.standardOutput = out
         try run.run()
         // Wait until the statement waits on the lock, then interrupt.
         try waitFor("kbq's statement", db, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
         let started = Date()
         run.interrupt()
+        // Read before waiting: a full pipe would stop kbq.
+        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let error = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         run.waitUntilExit()
-        #expect(Date().timeIntervalSince(started) < 5)
-        #expect(run.terminationStatus == 1)
-        #expect(String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) == "kbq: cancelled: the server stopped the statement\n")
+        return (run.terminationStatus, output, error, Date().timeIntervalSince(started))
+    }
+
+    /// Ctrl-C while the server runs a statement cancels it there: a statement waiting on a
+    /// lock another session holds ends at once, and kbq says so.
+    @Test func ctrlCCancelsTheStatementOnTheServer() throws {
+        let db = try TestDatabase()
+        let scratch = try Scratch()
+        #expect(kbq(["push", db.url], scratch: scratch).status == 0)
+        let run = try interruptedOnTheLock(["--db", db.url, "-e", "estimates select id"], db, scratch)
+        #expect(run.seconds < 5)
+        #expect(run.status == 1)
+        #expect(run.error == "kbq: cancelled: the server stopped the statement\n")
+        #expect(try db.query("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'") == "0")
+    }
+
+    /// In a script, Ctrl-C cancels the statement the server runs: what the statements before
+    /// it printed stays, and no statement after it runs.
+    @Test func ctrlCInAScriptStopsAtTheCancelledStatement() throws {
+        let db = try TestDatabase()
+        let scratch = try Scratch()
+        #expect(kbq(["push", db.url], scratch: scratch).status == 0)
+        let first = "sources select id sort by id limit 2"
+        let script = try scratch.write("three.kbq", "\(first)\nestimates select id\nsentences select id limit 1\n")
+        let run = try interruptedOnTheLock(["--db", db.url, script], db, scratch)
+        #expect(run.status == 1)
+        #expect(run.error == "kbq: cancelled: the server stopped the statement\n")
+        let alone = kbq(["--db", db.url, "-e", first], scratch: scratch)
+        #expect(alone.status == 0 && !alone.output.isEmpty)
+        #expect(run.output == alone.output)
         #expect(try db.query("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'") == "0")
     }
 }

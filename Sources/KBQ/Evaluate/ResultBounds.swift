@@ -13,8 +13,9 @@ extension ResultTable {
             default: return 8
             }
         }
-        for row in rows {
-            for v in row { bytes &+= size(v) }
+        // Cell by cell: a result kept by column is not made into rows to be measured.
+        for r in 0..<rowCount {
+            for c in columns.indices { bytes &+= size(value(row: r, column: c)) }
             if bytes > limits.maxResultBytes {
                 throw Diagnostic(.tooManyRows, "the result holds more than \(limits.maxResultBytes) bytes of text, the limit for this run",
                                  at: range, notes: ["add 'limit N', or select fewer columns"])

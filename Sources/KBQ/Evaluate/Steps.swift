@@ -499,6 +499,8 @@ extension Rows {
         var t: Table
         switch consume self {
         case .table(let table): t = table
+        case .stored(let c, let sel) where (sel?.count ?? c.count) >= Rows.gatheredFrom:
+            return Rows.gathered(c, sel, env)
         case let stored: t = materialize(stored, env)
         }
         // Swapped, not copied: each array moves into the result without a retain and a
@@ -518,6 +520,48 @@ extension Rows {
             swap(&r.originRows, &t.origin)
             swap(&r.originCollection, &name)
         }
+        return r
+    }
+}
+
+extension Rows {
+    /// From how many stored rows a result keeps its text by column (``ColumnarRows``)
+    /// rather than as values: fewer (a prepared query's usual answer) are made at once,
+    /// which costs less than setting up the columns.
+    static let gatheredFrom = 32
+
+    /// Stored rows as a result kept by column: each column read down the rows (its pages in
+    /// order), text kept as ids into its pool. Every value is checked here, as making it
+    /// would check it, so that damage in a compiled file fails this statement, not a later
+    /// one that draws the table.
+    static func gathered(_ c: KBCollection, _ sel: [Int32]?, _ env: Env) -> ResultTable {
+        let count = sel?.count ?? c.count
+        func row(_ i: Int) -> Int { sel.map { Int($0[i]) } ?? i }
+        var cells: [ColumnarRows.Cells] = []
+        cells.reserveCapacity(c.fields.count)
+        for f in c.fields.indices {
+            if case .string(let ids, let pool) = c.columns[forRows: f], pool.count < Int(ColumnarRows.unreadable) {
+                let strings = UInt32(truncatingIfNeeded: pool.count)
+                var gathered = [UInt32](repeating: StringPool.null, count: count)
+                for i in 0..<count {
+                    let id = ids[row(i)]
+                    if id == StringPool.null { continue }
+                    if id >= strings {
+                        _ = c.damaged(f)
+                    } else {
+                        gathered[i] = pool.isReadable(id) ? id : ColumnarRows.unreadable
+                    }
+                }
+                cells.append(.text(ids: gathered, pool: pool))
+            } else {
+                let read = storedReader(c, f, env.kb)
+                cells.append(.values((0..<count).map { read(row($0)) }))
+            }
+        }
+        var r = ResultTable(columns: c.fields.map { ResultColumn(name: $0.name, type: $0.type) },
+                            columnar: ColumnarRows(count: count, columns: cells))
+        r.originCollection = c.name
+        r.originRows = sel ?? (0..<count).map { Int32($0) }
         return r
     }
 }

@@ -21,15 +21,13 @@ struct TableRenderer {
             for n in result.notes { out += style("note: ", "2") + sanitizeForTerminal(n) + "\n" }
             return out
         }
-        let cells: [[String]] = result.rows.map { $0.map { sanitizeForTerminal(display.text($0, \.text).replacingTabs).replacingNewlines } }
+        let cells = CellGrid(result, unchanged: CellGrid.printableASCII) { sanitizeForTerminal(display.text($0, \.text).replacingTabs).replacingNewlines }
         let header = result.columns.map { sanitizeForTerminal($0.name) }
         var widths = header.map { displayWidth($0.utf8) }
-        for row in cells { for (i, c) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], displayWidth(c.utf8)) } }
+        for r in 0..<cells.rowCount { for i in widths.indices { widths[i] = max(widths[i], cells.width(r, i)) } }
         let natural = widths
-        let numeric = result.columns.indices.map { i in
-            result.rows.contains { $0[i].isNumeric } && result.rows.allSatisfy { $0[i].isNumeric || $0[i].isNull }
-        }
-        if display.expanded == .on, !cells.isEmpty {
+        let numeric = cells.numeric
+        if display.expanded == .on, cells.rowCount > 0 {
             return out + expanded(header, cells, width: width ?? 100)
         }
         if let width {
@@ -40,12 +38,12 @@ struct TableRenderer {
             // Numbers are never broken; text keeps its header and its longest word (up to
             // 20 columns) whole while that is enough.
             let longestWord = result.columns.indices.map { i in
-                cells.map { row in longestWordWidth(row[i]) }.max() ?? 0
+                (0..<cells.rowCount).reduce(0) { m, r in max(m, cells.withCell(r, i) { longestWordWidth($0) }) }
             }
             let soft = header.indices.map { i in
                 numeric[i] ? natural[i] : min(natural[i], max(TableRenderer.minColumn, displayWidth(header[i].utf8), min(20, longestWord[i])))
             }
-            if soft.reduce(0, +) + sep > width && header.count > 1 && !cells.isEmpty && display.expanded == .auto {
+            if soft.reduce(0, +) + sep > width && header.count > 1 && cells.rowCount > 0 && display.expanded == .auto {
                 // Even squeezed to whole words the columns do not fit: one record at a time
                 // (as psql's expanded display) rather than words broken across lines.
                 return out + expanded(header, cells, width: width)
@@ -53,7 +51,7 @@ struct TableRenderer {
             let hard = header.indices.map { numeric[$0] ? natural[$0] : min(natural[$0], TableRenderer.minColumn) }
             // With no rows there is nothing to show one record at a time, and nothing but the
             // names to read: they stay whole ("value_high", not "value_hi" over "gh").
-            for floor in cells.isEmpty ? [soft] : [soft, hard] {
+            for floor in cells.rowCount == 0 ? [soft] : [soft, hard] {
                 while total > width {
                     // The column with the most room above its floor (the first of equals),
                     // found without building an array for every column taken (a wide
@@ -71,41 +69,58 @@ struct TableRenderer {
         }
         // Lines are built as UTF-8 bytes: padding, joining and trimming Strings cost most of
         // drawing a small table, and so of `kbq -e QUERY`'s start-up.
-        func line(_ values: [String], bold: Bool) -> String {
-            // Each cell wraps onto as many lines as it needs: evidence is never cut.
-            let wrapped = values.enumerated().map { i, v in wrap(v, widths[i], maxLines: .max) }
+        var bytes: [UInt8] = []
+        func line(_ cells: CellGrid, _ row: Int, bold: Bool) {
+            // Each cell wraps onto as many lines as it needs: evidence is never cut. Most
+            // fit, and are copied as they are.
+            var wrapped: [[String]?] = []
             var height = 1
-            for w in wrapped { height = max(height, w.count) }
-            var bytes: [UInt8] = []
+            for i in widths.indices where cells.width(row, i) > widths[i] {
+                if wrapped.isEmpty { wrapped = [[String]?](repeating: nil, count: widths.count) }
+                let w = wrap(cells.string(row, i), widths[i], maxLines: .max)
+                wrapped[i] = w
+                height = max(height, w.count)
+            }
             for l in 0..<height {
                 if l > 0 { bytes.append(0x0A) }
-                for (i, w) in wrapped.enumerated() {
+                for i in widths.indices {
                     if i > 0 { bytes.append(0x20); bytes.append(0x20) }
-                    let text = l < w.count ? w[l] : ""
-                    let pad = max(0, widths[i] - displayWidth(text.utf8))
-                    if bold && color { bytes += "\u{1B}[1m".utf8 }
-                    if numeric[i] { for _ in 0..<pad { bytes.append(0x20) } }
-                    bytes += text.utf8
-                    if !numeric[i] && i != wrapped.count - 1 { for _ in 0..<pad { bytes.append(0x20) } }
-                    if bold && color { bytes += "\u{1B}[0m".utf8 }
+                    func put(_ text: UnsafeBufferPointer<UInt8>, _ textWidth: Int) {
+                        let pad = max(0, widths[i] - textWidth)
+                        if bold && color { bytes += "\u{1B}[1m".utf8 }
+                        if numeric[i] { for _ in 0..<pad { bytes.append(0x20) } }
+                        bytes.append(contentsOf: text)
+                        if !numeric[i] && i != widths.count - 1 { for _ in 0..<pad { bytes.append(0x20) } }
+                        if bold && color { bytes += "\u{1B}[0m".utf8 }
+                    }
+                    if let lines = wrapped.isEmpty ? nil : wrapped[i] {
+                        var text = l < lines.count ? lines[l] : ""
+                        let textWidth = displayWidth(text.utf8)
+                        text.withUTF8 { put($0, textWidth) }
+                    } else if l == 0 {
+                        cells.withCell(row, i) { put($0, cells.width(row, i)) }
+                    } else {
+                        put(UnsafeBufferPointer(start: nil, count: 0), 0)
+                    }
                 }
                 // No trailing spaces (the line's; the newline before it stops the loop).
                 while bytes.last == 0x20 { bytes.removeLast() }
             }
             bytes.append(0x0A)
-            return String(decoding: bytes, as: UTF8.self)
         }
         if display.headers {
-            out += line(header, bold: true)
+            line(CellGrid(row: header), 0, bold: true)
             var rule: [UInt8] = []
             for (i, w) in widths.enumerated() {
                 if i > 0 { rule.append(0x20); rule.append(0x20) }
                 appendRule(w, to: &rule)
             }
-            out += style(String(decoding: rule, as: UTF8.self), "2") + "\n"
+            bytes += style(String(decoding: rule, as: UTF8.self), "2").utf8
+            bytes.append(0x0A)
         }
-        for row in cells { out += line(row, bold: false) }
-        out += style("(\(formatNumber(Double(result.rows.count))) row\(result.rows.count == 1 ? "" : "s"))", "2") + "\n"
+        for r in 0..<cells.rowCount { line(cells, r, bold: false) }
+        out += String(decoding: bytes, as: UTF8.self)
+        out += style("(\(formatNumber(Double(cells.rowCount))) row\(cells.rowCount == 1 ? "" : "s"))", "2") + "\n"
         out += trailer(width: width)
         return out
     }
@@ -171,7 +186,7 @@ struct TableRenderer {
 
     /// The rows one after another, each a list of `name  value` lines under a rule that
     /// numbers it; then the summaries, notes and chart as under a table.
-    func expanded(_ header: [String], _ cells: [[String]], width: Int) -> String {
+    func expanded(_ header: [String], _ cells: CellGrid, width: Int) -> String {
         let nameWidth = min(header.map { displayWidth($0.utf8) }.max() ?? 0, max(8, width / 3))
         let valueWidth = max(TableRenderer.minColumn, width - nameWidth - 2)
         let names = header.map { wrap($0, nameWidth, maxLines: .max) }
@@ -183,23 +198,37 @@ struct TableRenderer {
             bytes += s.utf8
             if bold && color { bytes += "\u{1B}[0m".utf8 }
         }
-        for (n, row) in cells.enumerated() {
-            let label = "─[ row \(n + 1) ]"
-            let ruleWidth = max(3, min(width, nameWidth + 2 + valueWidth) - displayWidth(label.utf8))
+        for n in 0..<cells.rowCount {
+            // "─[ row N ]": the dash and the brackets are one column each.
+            let number = String(n + 1)
+            let ruleWidth = max(3, min(width, nameWidth + 2 + valueWidth) - (9 + number.utf8.count))
             if color { bytes += "\u{1B}[2m".utf8 }
-            bytes += label.utf8
+            appendRule(1, to: &bytes)
+            bytes += "[ row ".utf8
+            bytes += number.utf8
+            bytes += " ]".utf8
             appendRule(ruleWidth, to: &bytes)
             if color { bytes += "\u{1B}[0m".utf8 }
             bytes.append(0x0A)
             for (i, nameLines) in names.enumerated() {
-                let values = i < row.count ? wrap(row[i], valueWidth, maxLines: .max) : [""]
-                for l in 0..<max(nameLines.count, values.count) {
+                // Most values fit, and are copied as they are; the rest wrap.
+                let fits = i >= cells.columnCount || cells.width(n, i) <= valueWidth
+                let values = fits ? [] : wrap(cells.string(n, i), valueWidth, maxLines: .max)
+                for l in 0..<max(nameLines.count, fits ? 1 : values.count) {
                     let nameText = l < nameLines.count ? nameLines[l] : ""
                     append(nameText, bold: true)
-                    let value = l < values.count ? values[l] : ""
-                    if !value.isEmpty {
-                        for _ in 0..<(nameWidth - displayWidth(nameText.utf8) + 2) { bytes.append(0x20) }
-                        bytes += value.utf8
+                    let padding = nameWidth - displayWidth(nameText.utf8) + 2
+                    if fits {
+                        if l == 0 && i < cells.columnCount {
+                            cells.withCell(n, i) { value in
+                                guard !value.isEmpty else { return }
+                                for _ in 0..<padding { bytes.append(0x20) }
+                                bytes.append(contentsOf: value)
+                            }
+                        }
+                    } else if l < values.count, !values[l].isEmpty {
+                        for _ in 0..<padding { bytes.append(0x20) }
+                        bytes += values[l].utf8
                     }
                     bytes.append(0x0A)
                 }
@@ -207,7 +236,7 @@ struct TableRenderer {
         }
         var out = String(decoding: bytes, as: UTF8.self)
         let why = display.expanded == .on ? "" : ": \(header.count) columns do not fit in \(width)"
-        out += style(hanging("(\(formatNumber(Double(result.rows.count))) row\(result.rows.count == 1 ? "" : "s"), shown one by one\(why))", width: width, indent: 1), "2") + "\n"
+        out += style(hanging("(\(formatNumber(Double(cells.rowCount))) row\(cells.rowCount == 1 ? "" : "s"), shown one by one\(why))", width: width, indent: 1), "2") + "\n"
         out += trailer(width: width)
         return out
     }
@@ -232,20 +261,18 @@ struct TableRenderer {
         return lines
     }
 
-    /// The width of the longest word of `s` (words are separated by spaces). Printable
+    /// The width of the longest word of `text` (words are separated by spaces). Printable
     /// ASCII is measured on its bytes: splitting Characters cost more than drawing the table.
-    private func longestWordWidth(_ s: String) -> Int {
-        var s = s
-        let ascii = s.withUTF8 { text -> Int? in
-            guard text.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else { return nil }
-            var longest = 0, run = 0
-            for b in text {
-                run = b == 0x20 ? 0 : run + 1
-                longest = max(longest, run)
-            }
-            return longest
+    private func longestWordWidth(_ text: UnsafeBufferPointer<UInt8>) -> Int {
+        guard text.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else {
+            return TableRenderer.words(String(decoding: text, as: UTF8.self)).map { displayWidth($0.utf8) }.max() ?? 0
         }
-        return ascii ?? TableRenderer.words(s).map { displayWidth($0.utf8) }.max() ?? 0
+        var longest = 0, run = 0
+        for b in text {
+            run = b == 0x20 ? 0 : run + 1
+            longest = max(longest, run)
+        }
+        return longest
     }
 
     /// `s` cut at every space (empty words kept, so runs of spaces survive a re-join). On the

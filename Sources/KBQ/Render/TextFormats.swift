@@ -6,9 +6,21 @@ enum JSONRenderer {
         var out = "{\"columns\": ["
         out += r.columns.map { "{\"name\": \(quote($0.name)), \"type\": \(quote($0.type.description))}" }.joined(separator: ", ")
         out += "], \"rows\": ["
-        out += r.rows.map { row in
-            "{" + zip(r.columns, row).map { "\(quote($0.name)): \(value($1))" }.joined(separator: ", ") + "}"
-        }.joined(separator: ", ")
+        // Text a JSON string holds as it is (printable ASCII, no quote or backslash) is
+        // copied from where the KB keeps it.
+        let keys = r.columns.map { Array((quote($0.name) + ": ").utf8) }
+        let cells = CellGrid(r, unchanged: { isPrintableASCII($0, except: 0x22, 0x5C) }, enclosedIn: 0x22, text: value)
+        var rows: [UInt8] = []
+        for row in 0..<cells.rowCount {
+            rows += row == 0 ? "{".utf8 : ", {".utf8
+            for c in 0..<cells.columnCount {
+                if c > 0 { rows += ", ".utf8 }
+                rows += keys[c]
+                cells.withCell(row, c) { rows.append(contentsOf: $0) }
+            }
+            rows.append(UInt8(ascii: "}"))
+        }
+        out += String(decoding: rows, as: UTF8.self)
         out += "]"
         if let t = r.title { out += ", \"title\": \(quote(t))" }
         if !r.notes.isEmpty { out += ", \"notes\": [" + r.notes.map(quote).joined(separator: ", ") + "]" }
@@ -94,20 +106,37 @@ enum CSVRenderer {
     /// become visible escapes; otherwise every field is written as it is.
     static func render(_ r: ResultTable, escapingControls: Bool = false, display: DisplayOptions = DisplayOptions()) -> String {
         func cell(_ s: String) -> String { field(escapingControls ? sanitizeForTerminal(s) : s) }
-        var out = display.headers ? r.columns.map { cell($0.name) }.joined(separator: ",") + "\r\n" : ""
-        for row in r.rows { out += row.map { cell(display.text($0, \.plainText)) }.joined(separator: ",") + "\r\n" }
-        return out
+        let out = display.headers ? r.columns.map { cell($0.name) }.joined(separator: ",") + "\r\n" : ""
+        // Text a field holds as it is (printable ASCII, no comma or quote, not starting as a
+        // formula would) is copied from where the KB keeps it.
+        let cells = CellGrid(r, unchanged: { b in
+            guard let f = b.first, f != UInt8(ascii: "="), f != UInt8(ascii: "+"), f != UInt8(ascii: "@"), f != UInt8(ascii: "-") else { return b.isEmpty }
+            return isPrintableASCII(b, except: UInt8(ascii: ","), UInt8(ascii: "\""))
+        }) { cell(display.text($0, \.plainText)) }
+        var rows: [UInt8] = []
+        for row in 0..<cells.rowCount {
+            for c in 0..<cells.columnCount {
+                if c > 0 { rows.append(UInt8(ascii: ",")) }
+                cells.withCell(row, c) { rows.append(contentsOf: $0) }
+            }
+            rows += "\r\n".utf8
+        }
+        return out + String(decoding: rows, as: UTF8.self)
     }
 
     static func field(_ s: String) -> String {
-        // A leading = + - @ would be run as a formula by spreadsheets: quote it with a tick.
-        // A negative number or percent (-5, -5%) is data, not a formula.
+        // On the bytes: a Character-wise test would also miss a "\r\n" inside a field (one
+        // Character, neither "\r" nor "\n").
         var s = s
-        if let f = s.first, "=+@".contains(f) || (f == "-" && parseDouble(s.hasSuffix("%") ? String(s.dropLast()) : s) == nil) { s = "'" + s }
-        if s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
-            return "\"" + s.replacingOccurrences("\"", "\"\"") + "\""
+        let (formula, quoted) = s.withUTF8 { u -> (Bool, Bool) in
+            guard let f = u.first else { return (false, false) }
+            // A leading = + - @ would be run as a formula by spreadsheets: quote it with a
+            // tick. A negative number or percent (-5, -5%) is data, not a formula.
+            let formula = f == UInt8(ascii: "=") || f == UInt8(ascii: "+") || f == UInt8(ascii: "@") || f == UInt8(ascii: "-")
+            return (formula, u.contains { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D })
         }
-        return s
+        if formula && (s.utf8.first != UInt8(ascii: "-") || parseDouble(s.hasSuffix("%") ? String(s.dropLast()) : s) == nil) { s = "'" + s }
+        return quoted ? "\"" + s.replacingOccurrences("\"", "\"\"") + "\"" : s
     }
 }
 

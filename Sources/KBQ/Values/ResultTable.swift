@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A column of a result: its name and type.
 public struct ResultColumn: Sendable, Hashable, Codable {
     /// The column's name.
@@ -282,7 +284,20 @@ public struct ResultTable: Sendable, Hashable, Codable {
     /// The columns, in order.
     public var columns: [ResultColumn]
     /// The rows; each has one value per column.
-    public var rows: [[Value]]
+    ///
+    /// A result of stored rows keeps its text where the KB holds it (``ColumnarRows``) and
+    /// makes these values the first time they are read; rendering a result reads the text
+    /// without making them.
+    public var rows: [[Value]] {
+        get { columnar?.rows ?? madeRows }
+        set {
+            madeRows = newValue
+            columnar = nil
+        }
+    }
+    private var madeRows: [[Value]]
+    /// The rows by column, when they are stored rows gathered from their columns (see ``rows``).
+    private(set) var columnar: ColumnarRows?
     /// A heading (`describe` names the entity here).
     public var title: String?
     /// Remarks about the result: rows in other units kept apart, a limit reached …
@@ -313,11 +328,39 @@ public struct ResultTable: Sendable, Hashable, Codable {
     public init(columns: [ResultColumn], rows: [[Value]], title: String? = nil, notes: [String] = [],
                 summaries: [Summary] = [], chart: Chart? = nil) {
         self.columns = columns
-        self.rows = rows
+        self.madeRows = rows
         self.title = title
         self.notes = notes
         self.summaries = summaries
         self.chart = chart
+    }
+
+    /// A result whose rows are kept by column.
+    init(columns: [ResultColumn], columnar: ColumnarRows) {
+        self.init(columns: columns, rows: [])
+        self.columnar = columnar
+    }
+
+    /// How many rows there are, without making them.
+    public var rowCount: Int { columnar?.count ?? madeRows.count }
+
+    /// The value in row `row`, column `column`, without making the other rows' values (both
+    /// must be in range).
+    public func value(row: Int, column: Int) -> Value {
+        if let columnar { return columnar.value(row, column) }
+        return madeRows[row][column]
+    }
+
+    /// Keeps the first `n` rows (all when there are fewer), as they are kept: a result kept by
+    /// column is cut without making its rows (a shell showing the first of many).
+    package mutating func keepFirstRows(_ n: Int) {
+        guard n >= 0, n < rowCount else { return }
+        if let columnar {
+            self.columnar = columnar.prefix(n)
+        } else {
+            madeRows.removeLast(madeRows.count - n)
+        }
+        if let o = originRows, o.count > n { originRows = Array(o.prefix(n)) }
     }
 
     /// The index of the column named `name`.
@@ -325,6 +368,103 @@ public struct ResultTable: Sendable, Hashable, Codable {
 
     /// The values of the column named `name`.
     public func column(_ name: String) -> [Value]? {
-        columnIndex(name).map { i in rows.map { $0[i] } }
+        columnIndex(name).map { i in (0..<rowCount).map { value(row: $0, column: i) } }
+    }
+
+    /// Decodes what ``encode(to:)`` writes.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(columns: try c.decode([ResultColumn].self, forKey: .columns), rows: try c.decode([[Value]].self, forKey: .rows),
+                  title: try c.decodeIfPresent(String.self, forKey: .title), notes: try c.decode([String].self, forKey: .notes),
+                  summaries: try c.decode([Summary].self, forKey: .summaries), chart: try c.decodeIfPresent(Chart.self, forKey: .chart))
+    }
+
+    /// Encodes the columns, rows, title, notes, summaries and chart (not the origin: a
+    /// position in one loaded KB).
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(columns, forKey: .columns)
+        try c.encode(rows, forKey: .rows)
+        try c.encodeIfPresent(title, forKey: .title)
+        try c.encode(notes, forKey: .notes)
+        try c.encode(summaries, forKey: .summaries)
+        try c.encodeIfPresent(chart, forKey: .chart)
+    }
+
+    /// Results are equal when they hold the same columns, values, decorations and origin,
+    /// however their rows are kept.
+    public static func == (a: ResultTable, b: ResultTable) -> Bool {
+        a.columns == b.columns && a.title == b.title && a.notes == b.notes && a.summaries == b.summaries && a.chart == b.chart
+            && a.originCollection == b.originCollection && a.originRows == b.originRows && a.rows == b.rows
+    }
+
+    /// Hashes what `==` compares.
+    public func hash(into h: inout Hasher) {
+        h.combine(columns)
+        h.combine(rows)
+        h.combine(title)
+        h.combine(notes)
+        h.combine(summaries)
+        h.combine(chart)
+        h.combine(originCollection)
+        h.combine(originRows)
+    }
+}
+
+/// A result's rows kept by column, as the evaluator gathered them from stored rows: text as
+/// ids into the string pool that holds it (checked as they were gathered), other values as
+/// values. A renderer reads the text's bytes where they lie; ``rows`` makes the values, once,
+/// for whoever asks for them.
+final class ColumnarRows: Sendable {
+    /// One column's cells.
+    enum Cells: Sendable {
+        /// Strings by id (``StringPool/null`` for null, ``ColumnarRows/unreadable`` for one
+        /// found out of bounds in a damaged file, which reads as empty text).
+        case text(ids: [UInt32], pool: StringPool)
+        case values([Value])
+    }
+
+    /// A string whose bytes a damaged compiled file puts out of bounds: shown empty, as
+    /// reading it as a value does; the damage was recorded when it was gathered.
+    static let unreadable: UInt32 = StringPool.null &- 1
+
+    let count: Int
+    let columns: [Cells]
+    private let made = Mutex<[[Value]]?>(nil)
+
+    init(count: Int, columns: [Cells]) {
+        self.count = count
+        self.columns = columns
+    }
+
+    /// The first `n` rows (at most ``count``).
+    func prefix(_ n: Int) -> ColumnarRows {
+        ColumnarRows(count: n, columns: columns.map { cells in
+            switch cells {
+            case .text(let ids, let pool): return .text(ids: Array(ids.prefix(n)), pool: pool)
+            case .values(let v): return .values(Array(v.prefix(n)))
+            }
+        })
+    }
+
+    /// The rows as values, made the first time they are asked for.
+    var rows: [[Value]] {
+        made.withLock { made in
+            if let made { return made }
+            let rows = (0..<count).map { r in (0..<columns.count).map { value(r, $0) } }
+            made = rows
+            return rows
+        }
+    }
+
+    func value(_ row: Int, _ column: Int) -> Value {
+        switch columns[column] {
+        case .values(let v): return v[row]
+        case .text(let ids, let pool):
+            let id = ids[row]
+            if id == StringPool.null { return .null }
+            if id == ColumnarRows.unreadable { return .string("") }
+            return .string(pool[id])
+        }
     }
 }

@@ -265,6 +265,14 @@ struct StringPool: Sendable {
         return withParts { b, o, _ in body(UnsafeBufferPointer(rebasing: b[Int(o[i])..<Int(o[i + 1])])) }
     }
 
+    /// Whether string `id`'s bytes can be read: always, but in a mapped pool not checked
+    /// whole, where reading out of bounds is recorded as damage and reads as empty text.
+    @inline(__always)
+    func isReadable(_ id: UInt32) -> Bool {
+        if case .mapped(let m) = shape, !m.checkedWhole { return m.holds(Int(id)) }
+        return true
+    }
+
     /// Whether string `id` is `s`, compared as bytes, without making a String.
     func equals(_ id: UInt32, _ s: String) -> Bool {
         var s = s
