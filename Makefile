@@ -130,8 +130,10 @@ startup-order: deps
 release-flags:
 	@echo '$(RELEASE_FLAGS)'
 
-# make embed: after editing Sources/KBQ/Article/article.kb.json, compiles it into the binary
-# (ArticleKBData.swift) and rewrites the start-up snapshot; ArticleKBTests fails until it runs.
+# make embed: after editing Sources/KBQ/Article/article.kb.json, compiles it into the binary:
+# its JSON (ArticleKBData.swift) and the compiled KB that `kbq build` writes from it
+# (Sources/CArticleKB/article_kb.c), which kbq opens at start-up; ArticleKBTests and
+# ArticleCompiledTests fail until it runs.
 .PHONY: embed
 embed: deps
 	scripts/embed-article-kb.sh

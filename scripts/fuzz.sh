@@ -11,7 +11,7 @@
 # Each target is compiled by swiftc together with the engine's sources into one module
 # (SwiftPM does not build with -sanitize=fuzzer), from a snapshot of Sources/KBQ and of the
 # modules it imports (Sources/KBQPattern, whose `import` lines are dropped: it is the same
-# module here) so that edits made during a long build do not break it. Binaries go to .build-fuzz/; seed
+# module here; Sources/CArticleKB, the article KB's bytes, compiled by clang and linked in) so that edits made during a long build do not break it. Binaries go to .build-fuzz/; seed
 # corpora are generated (never committed) into fuzz-corpus/<target>/seeds from Grammar/,
 # Examples/, README and the article KB; what libFuzzer learns goes to
 # fuzz-corpus/<target>/learned; crashes and timeouts are written to fuzz-artifacts/.
@@ -38,7 +38,7 @@ build_target() {
     dir=$(target_dir "$t")
     bin="$build/bin/$t-fuzzer"
     stamp="$build/bin/$t-fuzzer.sources"
-    if [ -x "$bin" ] && [ -f "$stamp" ] && [ -z "$(find Sources/KBQ Sources/KBQPattern "$dir" -newer "$stamp" -name '*.swift' | head -1)" ]; then
+    if [ -x "$bin" ] && [ -f "$stamp" ] && [ -z "$(find Sources/KBQ Sources/KBQPattern Sources/CArticleKB "$dir" -newer "$stamp" -type f | head -1)" ]; then
         return 0  # built from the sources as they are
     fi
     snap="$build/src-$t"
@@ -47,13 +47,17 @@ build_target() {
     touch "$stamp.new"
     cp -R Sources/KBQ "$snap/KBQ"
     cp -R Sources/KBQPattern "$snap/KBQPattern"
+    # The article KB's compiled bytes (a C module KBQ imports): its object file is linked in,
+    # its module map found through -I.
+    cp -R Sources/CArticleKB "$snap/CArticleKB"
+    nice -n 10 clang -O2 -c -I "$snap/CArticleKB/include" -o "$snap/article_kb.o" "$snap/CArticleKB/article_kb.c"
     find "$snap/KBQ" -name '*.swift' -exec sed -i '/^import KBQPattern$/d' {} +
     cp "$dir/main.swift" "$snap/FuzzMain.swift"
     echo "fuzz.sh: building $t-fuzzer" >&2
     # -g for symbolized stacks in crash reports; lld keeps the ASan link quiet.
     # -package-name: the engine has declarations of package access (JSON, for the kbq tools).
     nice -n 10 swiftc -sanitize=fuzzer,address -parse-as-library -O -g -use-ld=lld -package-name kbq \
-        -module-name KBQ -o "$bin" $(find "$snap" -name '*.swift' | sort)
+        -module-name KBQ -I "$snap/CArticleKB/include" -o "$bin" $(find "$snap" -name '*.swift' | sort) "$snap/article_kb.o"
     mv "$stamp.new" "$stamp"
 }
 

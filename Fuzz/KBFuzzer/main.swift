@@ -3,7 +3,8 @@
 // readings of the same bytes, the CSV and NDJSON readers with type inference (through a
 // temporary file, as `kbq --kb data.csv` reads it), and as a compiled KB file (`kbq build`),
 // opened with its checksums and without (so that mutations reach the bounds checks behind
-// them); a JSON KB that loads is also compiled and opened again. A KB that loads is queried a little, so that
+// them), and from memory as the article KB in kbq's binary is (each collection's record read
+// when first reached); a JSON KB that loads is also compiled and opened again. A KB that loads is queried a little, so that
 // what the loader accepted is also something the engine can run on. scripts/fuzz.sh
 // compiles this file together with Sources/KBQ into one module.
 
@@ -143,6 +144,14 @@ public func kbFuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> 
                 if error.problems.isEmpty { fputs("a compiled KB refused with no problem listed\n", stderr); abort() }
             }
         }
+    }
+    // As the article KB in kbq's binary is opened: from bytes in memory (on a 64-byte
+    // boundary), each collection's record read when first reached.
+    let aligned = UnsafeMutableRawBufferPointer.allocate(byteCount: max(size, 1), alignment: 64)
+    defer { aligned.deallocate() }
+    if let data { aligned.copyMemory(from: UnsafeRawBufferPointer(start: data, count: size)) }
+    if let kb = try? KnowledgeBase(compiledBytes: UnsafeRawBufferPointer(rebasing: aligned[0..<size]), name: "fuzz", verifyingChecksums: false) {
+        exercise(kb)
     }
     return 0
 }

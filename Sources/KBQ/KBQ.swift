@@ -12,9 +12,9 @@ import Synchronization
 // Diagnostics/ (positioned errors and their rendering), and below the library the
 // linear-time pattern engine behind `matches`, a module of its own (Sources/KBQPattern,
 // with its own tests) that Check/ compiles patterns with and Evaluate/ runs; beside them,
-// Formats/, Loading/, Snapshot/ and Article/ make knowledge bases, Compiled/ writes and
-// maps compiled KB files (`kbq build`), Complete/ offers what may be typed and Help/ holds
-// `.help`'s topics. `check` (Check/Check.swift) is the one entry both `PreparedQuery` and
+// Formats/, Loading/ and Article/ make knowledge bases, Compiled/ writes and opens
+// compiled KB files (`kbq build`; the article KB is one, in the binary), Complete/ offers
+// what may be typed and Help/ holds `.help`'s topics. `check` (Check/Check.swift) is the one entry both `PreparedQuery` and
 // `Session` use; explain, completion, hover and SQL/ read its output, and Check/ names
 // nothing of Evaluate/. Checking reads the KB's schema and dictionaries, never the clock,
 // and of its rows only the names of a referenced collection of at most 4,096 rows. Nothing

@@ -16,12 +16,12 @@ import Testing
 // `KBQ_RECORD=1 swift test …` rewrites the expected files and blocks from what the engine
 // prints now; every recorded case still fails, so a run in record mode can never pass CI.
 
-/// Runs `text` the way the `kbq` script runner does on the article KB and returns what it
-/// would print: `out`, each result as a table 100 columns wide without colour (or in
+/// Runs `text` the way the `kbq` script runner does on the article KB (or on `kb`) and
+/// returns what it would print: `out`, each result as a table 100 columns wide without colour (or in
 /// `format`), results separated by a blank line (`let` prints nothing); `err`, each
 /// diagnostic as the CLI draws it, with `name` before line:column.
-func runScript(_ text: String, name: String, format: OutputFormat = .table) -> (out: String, err: String) {
-    var session = Session(kb: .article)
+func runScript(_ text: String, name: String, format: OutputFormat = .table, kb: KnowledgeBase = .article) -> (out: String, err: String) {
+    var session = Session(kb: kb)
     let source = SourceText(text, name: name)
     var results: [String] = []
     var warnings: [Diagnostic] = []

@@ -11,14 +11,17 @@ import Synchronization
 //             boundary: numbers as f64, dates as 16-byte records, bools and hedge ranks as
 //             bytes, references as i32 row numbers, string pools as their bytes, u32 offsets
 //             and u32 hash index (so no index is rebuilt), string ids as u32
-//   schema    at the end: the KB's name, title, hedge scale with aliases, and per collection
-//             its name, rows, key, measure and fields, each field with its column's kind and
-//             where each of its sections is, with the section's length and checksum
+//   schema    at the end: the KB's name, title, hedge scale with aliases; a table of
+//             contents, per collection its name, rows and the length of its record; then
+//             each collection's record: key, measure and fields, each field with its
+//             column's kind and where each of its sections is, with the section's length and
+//             checksum, then the collection's indexes
 //
 // What is checked when: opening reads the header and the schema only (a few kilobytes
 // whatever the rows), checks both checksums, the format version, the byte order and the
 // file's length, and that every section lies inside the file and has the size its rows
-// call for. A column is read where it lies in the mapping, never copied: the first time a
+// call for. (The article KB in kbq's binary is opened from its table of contents, each
+// collection's record read and checked when a query first reaches it: ArticleKB.swift.) A column is read where it lies in the mapping, never copied: the first time a
 // query reads it, every value used as an index or an enum (string offsets and ids, the hash
 // index, references, hedge ranks, bools, date kinds) is checked to be in bounds, in
 // branch-free passes; a damaged one is recorded in the KB's damage log and the statement
@@ -32,8 +35,9 @@ enum CompiledFormat {
     /// rewrites line ends is refused at its first bytes.
     static let magic: [UInt8] = [0x4B, 0x42, 0x51, 0x44, 0x42, 0x0D, 0x0A, 0x1A]
     /// Bumped whenever the layout changes; a file of another version is refused with a
-    /// request to rebuild it. Version 2 added the indexes (postings, date orders).
-    static let version: UInt32 = 2
+    /// request to rebuild it. Version 2 added the indexes (postings, date orders); version 3
+    /// the schema's table of contents.
+    static let version: UInt32 = 3
     /// Written in the writer's byte order: it reads back as itself only in the same order.
     static let byteOrderMark: UInt32 = 0x0A0B_0C0D
     static let headerSize = 64
@@ -64,15 +68,50 @@ enum CompiledFormat {
     /// Sections longer than this are checksummed a chunk at a time, the chunks on every core.
     static let checksumChunk = 1 << 20
 
-    /// The checksum of a section: KBSnapshot's four-lane FNV over 8-byte words, seeded with
-    /// the length; any one changed word changes it (each step is a bijection of the lane).
+    /// Where StringPool's hash puts a fixed string in a table of a fixed size. Pools keep
+    /// their hash index in the file, so a file written with another hash function is refused
+    /// rather than read with an index that no longer finds anything.
+    static var hashProbe: UInt64 {
+        var probe = "kbq snapshot hash probe"
+        let h = probe.withUTF8 { StringPool.hash($0) }
+        return UInt64(StringPool.reduce(h, 1_000_003)) << 32 | UInt64(UInt32(truncatingIfNeeded: h))
+    }
+
+    /// FNV-1a over 8-byte words, in four lanes, then the lanes folded together, seeded with
+    /// the length: four lanes let four multiplies run at once where one chain waits on each
+    /// in turn.
+    static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        let prime: UInt64 = 0x100_0000_01b3
+        let seed: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(bytes.count)
+        guard let base = bytes.baseAddress else { return seed }
+        let raw = UnsafeRawPointer(base)
+        var h0 = seed, h1 = seed &+ 1, h2 = seed &+ 2, h3 = seed &+ 3
+        var i = 0
+        while i + 32 <= bytes.count {
+            h0 = (h0 ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* prime
+            h1 = (h1 ^ raw.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self)) &* prime
+            h2 = (h2 ^ raw.loadUnaligned(fromByteOffset: i + 16, as: UInt64.self)) &* prime
+            h3 = (h3 ^ raw.loadUnaligned(fromByteOffset: i + 24, as: UInt64.self)) &* prime
+            i += 32
+        }
+        var h = (((((h0 &* prime) ^ h1) &* prime) ^ h2) &* prime) ^ h3
+        while i + 8 <= bytes.count {
+            h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* prime
+            i += 8
+        }
+        while i < bytes.count { h = (h ^ UInt64(bytes[i])) &* prime; i += 1 }
+        return h
+    }
+
+    /// The checksum of a section: ``hash(_:)`` of its bytes; any one changed word changes it
+    /// (each step is a bijection of the lane).
     /// A long section's is that of its chunks' checksums, so that checking the text of a
     /// million rows when a query first reads it takes both cores.
     static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
         let n = bytes.count
         // An empty section is hashed at an address, as it always was (a nil one hashes apart).
-        if n == 0 { return withUnsafeBytes(of: 0) { KBSnapshot.hash(UnsafeRawBufferPointer(rebasing: $0[0..<0]).bindMemory(to: UInt8.self)) } }
-        guard n > checksumChunk else { return KBSnapshot.hash(bytes.bindMemory(to: UInt8.self)) }
+        if n == 0 { return withUnsafeBytes(of: 0) { hash(UnsafeRawBufferPointer(rebasing: $0[0..<0]).bindMemory(to: UInt8.self)) } }
+        guard n > checksumChunk else { return hash(bytes.bindMemory(to: UInt8.self)) }
         let chunks = (n + checksumChunk - 1) / checksumChunk
         var sums = [UInt64](repeating: 0, count: chunks)
         sums.withUnsafeMutableBufferPointer { out in
@@ -80,11 +119,11 @@ enum CompiledFormat {
             ParallelWork.run(parts) { part in
                 for c in stride(from: part, to: chunks, by: parts) {
                     let range = (c * checksumChunk)..<min(n, (c + 1) * checksumChunk)
-                    out[c] = KBSnapshot.hash(UnsafeRawBufferPointer(rebasing: bytes[range]).bindMemory(to: UInt8.self))
+                    out[c] = hash(UnsafeRawBufferPointer(rebasing: bytes[range]).bindMemory(to: UInt8.self))
                 }
             }
         }
-        return sums.withUnsafeBytes { KBSnapshot.hash($0.bindMemory(to: UInt8.self)) }
+        return sums.withUnsafeBytes { hash($0.bindMemory(to: UInt8.self)) }
     }
 
     /// Whether `PartialDate` lies in memory as a file's date record does (lo, hi, precision,

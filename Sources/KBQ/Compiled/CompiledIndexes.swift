@@ -21,17 +21,45 @@
 // checks their checksums with the columns'.
 
 /// A collection's stored indexes, by field index.
+///
+/// Made from the schema's layouts when a query asks for one (a collection has a few), not
+/// when the collection is: `kbq -e QUERY` on the article KB then makes none it does not use.
 final class CollectionIndexes: Sendable {
-    let postings: [StringPostings?]
-    let dateOrders: [DateOrder?]
+    private let collection: CompiledSchema.Collection
+    private let file: MappedFile
+    private let log: DamageLog
 
-    init(postings: [StringPostings?], dateOrders: [DateOrder?]) {
-        self.postings = postings
-        self.dateOrders = dateOrders
+    init(_ collection: CompiledSchema.Collection, file: MappedFile, log: DamageLog) {
+        self.collection = collection
+        self.file = file
+        self.log = log
     }
 
-    func postings(_ field: Int) -> StringPostings? { field >= 0 && field < postings.count ? postings[field] : nil }
-    func dateOrder(_ field: Int) -> DateOrder? { field >= 0 && field < dateOrders.count ? dateOrders[field] : nil }
+    func postings(_ field: Int) -> StringPostings? {
+        for index in collection.indexes {
+            if case .postings(field, let starts, let rows) = index {
+                return StringPostings(starts: file.stored(starts, of: UInt32.self), rows: file.stored(rows, of: UInt32.self),
+                                      rowCount: collection.rows, report: report(index))
+            }
+        }
+        return nil
+    }
+
+    func dateOrder(_ field: Int) -> DateOrder? {
+        for index in collection.indexes {
+            if case .dateOrder(field, let rows) = index {
+                return DateOrder(entries: file.stored(rows, of: UInt32.self), rowCount: collection.rows, report: report(index))
+            }
+        }
+        return nil
+    }
+
+    /// Records a read of `index` found out of bounds in the KB's damage log, with its place.
+    private func report(_ index: CompiledSchema.IndexLayout) -> @Sendable (String) -> Void {
+        let log = log, name = collection.name, field = collection.fields[index.field].name
+        let first = index.sections[0].offset, end = index.sections.last.map { $0.offset + $0.length } ?? 0
+        return { log.record(KBProblem(.damaged, path: "\(name).\(field) index (bytes \(first)..<\(end))", message: $0)) }
+    }
 }
 
 /// Per string id of a column, the rows that hold it, in increasing order.

@@ -8,15 +8,28 @@ import Darwin
 
 // Opening a compiled KB file (CompiledFormat.swift says what is checked when).
 
-/// A file mapped into memory, read-only, unmapped when the last column made from it is.
+/// A compiled file's bytes, read-only: a file mapped into memory, unmapped when the last
+/// column made from it is; or bytes that live as long as the program (the article KB in
+/// kbq's binary), never freed.
 final class MappedFile: @unchecked Sendable {
-    // @unchecked: the mapping is never written, and unmapped only in deinit.
+    // @unchecked: the bytes are never written, and unmapped only in deinit.
     let bytes: UnsafeRawBufferPointer
+    private let mapped: Bool
 
-    init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+    /// A mapping made by mmap, which this object now owns.
+    init(bytes: UnsafeRawBufferPointer) {
+        self.bytes = bytes
+        mapped = true
+    }
+
+    /// Bytes that stay where they are for the whole run.
+    init(permanent bytes: UnsafeRawBufferPointer) {
+        self.bytes = bytes
+        mapped = false
+    }
 
     deinit {
-        if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
+        if mapped, let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
     }
 
     /// Whether section `s`'s bytes still have the checksum they were written with.
@@ -71,6 +84,41 @@ struct CompiledSchema: Sendable {
     let collections: [Collection]
 }
 
+/// What opening a compiled file reads of its schema: the KB's name, title and hedge scale,
+/// and the table of contents (each collection's name, rows and where its record lies). A
+/// collection's record (fields, columns, indexes) is read by ``collection(_:)``: at open for
+/// a file, so that a damaged one is refused at once; when first asked for, for the article
+/// KB in kbq's binary, so that `kbq -e QUERY` reads only the records its query reaches.
+struct CompiledContents: Sendable {
+    let name: String
+    let title: String?
+    let hedges: HedgeScale
+    let names: [String]
+    let rows: [Int]
+    /// Where each collection's record starts in the schema's bytes, and after them where
+    /// the schema ends.
+    let starts: [Int]
+    let rowsByName: [String: Int]
+    /// The file, and where its schema lies in it.
+    let file: MappedFile
+    let schema: Range<Int>
+    let path: String
+
+    /// Collection `i`'s record, checked: every section inside the file with the size its
+    /// rows call for, every reference to a collection of the file.
+    func collection(_ i: Int) throws(KBLoadError) -> CompiledSchema.Collection {
+        let bytes = UnsafeRawBufferPointer(rebasing: file.bytes[schema])
+        var reader = SchemaReader(r: VarintReader(data: UnsafeRawBufferPointer(rebasing: bytes[starts[i]..<starts[i + 1]])),
+                                  sectionsEnd: schema.lowerBound)
+        guard let c = reader.collection(name: names[i], rows: rows[i], rowsByName: rowsByName) else {
+            let at = schema.lowerBound + starts[i] + reader.r.pos
+            throw CompiledFile.refusal(.damaged, path, "schema (bytes \(schema.lowerBound)..<\(schema.upperBound)) at byte \(at)",
+                                       "\(reader.problem); \(CompiledFile.rebuild(path))")
+        }
+        return c
+    }
+}
+
 extension KnowledgeBase {
     /// Opens a compiled KB file written by ``writeCompiled(to:)`` (`kbq build`): maps it into
     /// memory and reads its header and schema; each column is checked and made ready the
@@ -86,24 +134,57 @@ extension KnowledgeBase {
     /// only for the fuzz target, whose mutations would otherwise never get past them to the
     /// checks behind.
     convenience init(compiledFile path: String, verifyingChecksums: Bool) throws(KBLoadError) {
-        let file = try CompiledFile.map(path)
-        let schema = try CompiledFile.schema(of: file, path: path, verifyingChecksums: verifyingChecksums)
+        try self.init(compiled: CompiledFile.map(path), path: path, verifyingChecksums: verifyingChecksums, eager: true)
+    }
+
+    /// Opens a compiled KB from bytes that live as long as the program (the article KB in
+    /// kbq's binary: ``ArticleKB``), where they lie: no copy, no parse beyond the schema's
+    /// table of contents; each collection's record is read when the collection is first
+    /// asked for. The bytes must start on an 8-byte boundary, as a mapping does; `name`
+    /// stands for the file in errors. Without `verifyingChecksums`, not even the header's and
+    /// schema's checksums are computed (the tests check such bytes whole instead); every
+    /// bound is still checked. A record found damaged when first read (only a build mistake
+    /// can make one) is logged, its collection has no fields, and the statement that reached
+    /// it fails with an invalid-kb error.
+    convenience init(compiledBytes bytes: UnsafeRawBufferPointer, name: String, verifyingChecksums: Bool) throws(KBLoadError) {
+        guard let base = bytes.baseAddress, Int(bitPattern: base) % CompiledFormat.alignment == 0 else {
+            throw CompiledFile.refusal(.damaged, name, "header", "the bytes are empty or not on an \(CompiledFormat.alignment)-byte boundary")
+        }
+        try self.init(compiled: MappedFile(permanent: bytes), path: name, verifyingChecksums: verifyingChecksums, eager: false)
+    }
+
+    private convenience init(compiled file: MappedFile, path: String, verifyingChecksums: Bool, eager: Bool) throws(KBLoadError) {
+        let contents = try CompiledFile.contents(of: file, path: path, verifyingChecksums: verifyingChecksums)
+        var read: [CompiledSchema.Collection] = []
+        if eager {
+            for i in contents.names.indices { read.append(try contents.collection(i)) }
+        }
+        let records = read
         let log = DamageLog(file: path)
-        var rowsByName: [String: Int] = [:]
-        for c in schema.collections { rowsByName[c.name] = c.rows }
-        let context = CompiledFile.Context(file: file, log: log, hedgeWords: schema.hedges.words.count, rowsByName: rowsByName)
-        let collections = LazyCollections(count: schema.collections.count) { i in
-            let c = schema.collections[i]
+        let context = CompiledFile.Context(file: file, log: log, hedgeWords: contents.hedges.words.count, rowsByName: contents.rowsByName)
+        let hedges = contents.hedges
+        let collections = LazyCollections(count: contents.names.count) { i in
+            let c: CompiledSchema.Collection
+            if i < records.count {
+                c = records[i]
+            } else {
+                do throws(KBLoadError) {
+                    c = try contents.collection(i)
+                } catch {
+                    for p in error.problems { log.record(p) }
+                    return KBCollection(name: contents.names[i], fields: [], columns: [], count: contents.rows[i], key: nil, measure: nil, hedges: hedges)
+                }
+            }
             let columns = Columns(count: c.fields.count, make: { j in
                 CompiledFile.column(c.columns[j], field: c.fields[j], of: c, context)
             }, forRows: { j in
                 CompiledFile.column(c.columns[j], field: c.fields[j], of: c, context, whole: false)
             })
             return KBCollection(name: c.name, fields: c.fields, columns: columns, count: c.rows, key: c.key,
-                                measure: c.measure, hedges: schema.hedges, indexes: CompiledFile.indexes(of: c, context))
+                                measure: c.measure, hedges: hedges, indexes: CompiledFile.indexes(of: c, context))
         }
-        self.init(name: schema.name, title: schema.title, names: schema.collections.map(\.name), collections: collections,
-                  hedges: schema.hedges, damage: [log])
+        self.init(name: contents.name, title: contents.title, names: contents.names, collections: collections,
+                  hedges: hedges, damage: [log])
     }
 }
 
@@ -148,8 +229,20 @@ enum CompiledFile {
         return MappedFile(bytes: UnsafeRawBufferPointer(start: base, count: size))
     }
 
+    /// What to do about a file this kbq cannot read.
+    static func rebuild(_ path: String) -> String { "rebuild it with this kbq: kbq build -o \(path) --kb SOURCE" }
+
     /// The header and schema, checked; every section's place checked against the file.
     static func schema(of file: MappedFile, path: String, verifyingChecksums: Bool) throws(KBLoadError) -> CompiledSchema {
+        let contents = try contents(of: file, path: path, verifyingChecksums: verifyingChecksums)
+        var collections: [CompiledSchema.Collection] = []
+        for i in contents.names.indices { collections.append(try contents.collection(i)) }
+        return CompiledSchema(name: contents.name, title: contents.title, hedges: contents.hedges, collections: collections)
+    }
+
+    /// The header, checked, and what the schema says before the collections' records (their
+    /// names, rows and places, which must cover the rest of the schema exactly).
+    static func contents(of file: MappedFile, path: String, verifyingChecksums: Bool) throws(KBLoadError) -> CompiledContents {
         let data = file.bytes
         let size = data.count
         let magic = CompiledFormat.magic
@@ -163,20 +256,19 @@ enum CompiledFile {
         }
         func u32(_ at: Int) -> UInt32 { UInt32(littleEndian: data.loadUnaligned(fromByteOffset: at, as: UInt32.self)) }
         func u64(_ at: Int) -> UInt64 { UInt64(littleEndian: data.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
-        let rebuild = "rebuild it with this kbq: kbq build -o \(path) --kb SOURCE"
         guard data.loadUnaligned(fromByteOffset: 12, as: UInt32.self) == CompiledFormat.byteOrderMark else {
-            throw refusal(.unsupportedVersion, path, "header (bytes 12..<16)", "written on a machine of the other byte order (or damaged); \(rebuild)")
+            throw refusal(.unsupportedVersion, path, "header (bytes 12..<16)", "written on a machine of the other byte order (or damaged); \(rebuild(path))")
         }
         let version = u32(8)
         guard version == CompiledFormat.version else {
             throw refusal(.unsupportedVersion, path, "header (bytes 8..<12)",
-                          "format version \(version), and this kbq reads version \(CompiledFormat.version); \(rebuild)")
+                          "format version \(version), and this kbq reads version \(CompiledFormat.version); \(rebuild(path))")
         }
         guard !verifyingChecksums || CompiledFormat.checksum(UnsafeRawBufferPointer(rebasing: data[0..<56])) == u64(56) else {
-            throw refusal(.damaged, path, "header (bytes 0..<\(headerSize))", "checksum mismatch: the header is damaged; \(rebuild)")
+            throw refusal(.damaged, path, "header (bytes 0..<\(headerSize))", "checksum mismatch: the header is damaged; \(rebuild(path))")
         }
-        guard u64(16) == KBSnapshot.hashProbe else {
-            throw refusal(.unsupportedVersion, path, "header (bytes 16..<24)", "written by a kbq that hashes strings differently; \(rebuild)")
+        guard u64(16) == CompiledFormat.hashProbe else {
+            throw refusal(.unsupportedVersion, path, "header (bytes 16..<24)", "written by a kbq that hashes strings differently; \(rebuild(path))")
         }
         let length = u64(24)
         guard length == UInt64(size) else {
@@ -186,20 +278,20 @@ enum CompiledFile {
         }
         let schemaOffset = u64(32), schemaLength = u64(40)
         guard schemaOffset >= UInt64(headerSize), schemaOffset <= UInt64(size), schemaLength == UInt64(size) - schemaOffset else {
-            throw refusal(.damaged, path, "header (bytes 32..<48)", "the schema's place (\(schemaOffset), \(schemaLength) bytes) is not the end of the file; \(rebuild)")
+            throw refusal(.damaged, path, "header (bytes 32..<48)", "the schema's place (\(schemaOffset), \(schemaLength) bytes) is not the end of the file; \(rebuild(path))")
         }
         let schemaRange = Int(schemaOffset)..<size
-        let schemaPlace = "schema (bytes \(schemaRange.lowerBound)..<\(schemaRange.upperBound))"
+        func schemaPlace() -> String { "schema (bytes \(schemaRange.lowerBound)..<\(schemaRange.upperBound))" }
         let schemaBytes = UnsafeRawBufferPointer(rebasing: data[schemaRange])
         guard !verifyingChecksums || CompiledFormat.checksum(schemaBytes) == u64(48) else {
-            throw refusal(.damaged, path, schemaPlace, "checksum mismatch: the schema is damaged; \(rebuild)")
+            throw refusal(.damaged, path, schemaPlace(), "checksum mismatch: the schema is damaged; \(rebuild(path))")
         }
-        var reader = SchemaReader(r: SnapshotReader(data: schemaBytes), sectionsEnd: Int(schemaOffset))
-        guard let schema = reader.schema() else {
-            throw refusal(.damaged, path, schemaPlace + " at byte \(schemaRange.lowerBound + reader.r.pos)",
-                          "\(reader.problem); \(rebuild)")
+        var reader = SchemaReader(r: VarintReader(data: schemaBytes), sectionsEnd: Int(schemaOffset))
+        guard let contents = reader.contents(file: file, schema: schemaRange, path: path) else {
+            throw refusal(.damaged, path, schemaPlace() + " at byte \(schemaRange.lowerBound + reader.r.pos)",
+                          "\(reader.problem); \(rebuild(path))")
         }
-        return schema
+        return contents
     }
 
     /// What a column reads from: the mapped file, and what its values are checked against.
@@ -224,16 +316,16 @@ enum CompiledFile {
         func place(_ s: SectionRef) -> String { "\(c.name).\(field.name) (bytes \(s.offset)..<\(s.offset + s.length))" }
         func damaged(_ s: SectionRef, _ message: String) -> ColumnData {
             context.log.record(KBProblem(.damaged, path: place(s), message: message))
-            return KBSnapshot.nullColumn(field.type, rows: rows)
+            return SchemaCoding.nullColumn(field.type, rows: rows)
         }
         let file = context.file
         if !whole {
             switch layout {
             case .string(let mode, let b, let o, let t, let idSection):
-                let log = context.log, at = place(o)
+                let log = context.log, at = (c.name, field.name, o)
                 guard let pool = StringPool(modeTag: mode, bytes: file.stored(b, of: UInt8.self), offsets: file.stored(o, of: UInt32.self),
                                             table: file.stored(t, of: UInt32.self), checkingWhole: false,
-                                            report: { log.record(KBProblem(.damaged, path: at, message: $0)) }) else {
+                                            report: { log.record(KBProblem(.damaged, path: "\(at.0).\(at.1) (bytes \(at.2.offset)..<\(at.2.offset + at.2.length))", message: $0)) }) else {
                     return damaged(o, "the string offsets or the hash index point outside the strings")
                 }
                 guard let idSection else {
@@ -314,33 +406,18 @@ enum CompiledFile {
             }
             return .ref(refs)
         case .list(let s):
-            var r = SnapshotReader(data: UnsafeRawBufferPointer(rebasing: file.bytes[s.range]))
-            guard let column = KBSnapshot.decodeColumn(&r, rows: rows), case .list = column, r.pos == r.data.count else {
+            var r = VarintReader(data: UnsafeRawBufferPointer(rebasing: file.bytes[s.range]))
+            guard let lists = SchemaCoding.decodeList(&r, rows: rows), r.pos == r.data.count else {
                 return damaged(s, "the list values do not read back")
             }
-            return column
+            return .list(lists)
         }
     }
 
     /// A collection's indexes where they lie in the mapped file: nothing is read until a
     /// query uses one, and then only what it reads (checked as it is read).
     static func indexes(of c: CompiledSchema.Collection, _ context: Context) -> CollectionIndexes? {
-        guard !c.indexes.isEmpty else { return nil }
-        var postings = [StringPostings?](repeating: nil, count: c.fields.count)
-        var orders = [DateOrder?](repeating: nil, count: c.fields.count)
-        let log = context.log, file = context.file
-        for index in c.indexes {
-            let place = "\(c.name).\(c.fields[index.field].name) index (bytes \(index.sections[0].offset)..<\(index.sections.last.map { $0.offset + $0.length } ?? 0))"
-            let report: @Sendable (String) -> Void = { log.record(KBProblem(.damaged, path: place, message: $0)) }
-            switch index {
-            case .postings(let f, let starts, let rows):
-                postings[f] = StringPostings(starts: file.stored(starts, of: UInt32.self), rows: file.stored(rows, of: UInt32.self),
-                                             rowCount: c.rows, report: report)
-            case .dateOrder(let f, let rows):
-                orders[f] = DateOrder(entries: file.stored(rows, of: UInt32.self), rowCount: c.rows, report: report)
-            }
-        }
-        return CollectionIndexes(postings: postings, dateOrders: orders)
+        c.indexes.isEmpty ? nil : CollectionIndexes(c, file: context.file, log: context.log)
     }
 
     /// The largest of `key(x)` over the elements: a loop the compiler turns into vector code.
@@ -380,7 +457,7 @@ enum CompiledFile {
 
 /// Reads the schema section; on a problem, says what in `problem` and returns nil.
 private struct SchemaReader {
-    var r: SnapshotReader
+    var r: VarintReader
     /// Sections lie between the header and the schema.
     let sectionsEnd: Int
     var problem = "it does not read back"
@@ -390,91 +467,111 @@ private struct SchemaReader {
         return nil
     }
 
-    mutating func schema() -> CompiledSchema? {
-        guard let (name, title, hedges) = KBSnapshot.decodeNameAndHedges(&r) else {
+    /// The name, title, hedges and table of contents; the records must cover the rest of
+    /// the schema exactly.
+    mutating func contents(file: MappedFile, schema: Range<Int>, path: String) -> CompiledContents? {
+        guard let (name, title, hedges) = SchemaCoding.decodeNameAndHedges(&r) else {
             return fail("the KB's name and hedge scale do not read back")
         }
-        guard let nCollections = r.count() else { return nil }
-        var collections: [CompiledSchema.Collection] = []
-        var seen = Set<String>()
+        guard let nCollections = r.count() else { return fail("the number of collections does not read back") }
+        var names: [String] = [], rows: [Int] = [], lengths: [Int] = []
+        names.reserveCapacity(nCollections)
+        rows.reserveCapacity(nCollections)
+        lengths.reserveCapacity(nCollections)
+        var rowsByName = [String: Int](minimumCapacity: nCollections)
         for _ in 0..<nCollections {
-            guard let c = collection() else { return nil }
-            guard seen.insert(c.name).inserted else { return fail("two collections are called '\(c.name)'") }
-            collections.append(c)
-        }
-        guard r.pos == r.data.count else { return fail("bytes after the last collection") }
-        for c in collections {
-            for f in c.fields {
-                if case .ref(let target) = f.type, !seen.contains(target) {
-                    return fail("\(c.name).\(f.name) refers to '\(target)', which is no collection of the file")
-                }
+            guard let cname = r.string(), let n = r.u64(), n <= UInt64(Int32.max), let length = r.count() else {
+                return fail("the table of contents does not read back")
             }
+            guard rowsByName.updateValue(Int(n), forKey: cname) == nil else { return fail("two collections are called '\(cname)'") }
+            names.append(cname)
+            rows.append(Int(n))
+            lengths.append(length)
         }
-        return CompiledSchema(name: name, title: title, hedges: hedges, collections: collections)
+        var starts = [r.pos]
+        starts.reserveCapacity(nCollections + 1)
+        for length in lengths {
+            guard let last = starts.last, length <= r.data.count - last else { return fail("a collection's record runs past the schema") }
+            starts.append(last + length)
+        }
+        guard starts.last == r.data.count else { return fail("bytes after the last collection") }
+        return CompiledContents(name: name, title: title, hedges: hedges, names: names, rows: rows, starts: starts,
+                                rowsByName: rowsByName, file: file, schema: schema, path: path)
     }
 
-    mutating func collection() -> CompiledSchema.Collection? {
-        guard let name = r.string(), let rows = r.u64(), rows <= UInt64(Int32.max), let key = r.optional(), let measure = r.optional(),
-              let nFields = r.count() else { return fail("a collection's header does not read back") }
+    /// A collection's record (all of the reader's bytes): its key, measure, fields with their
+    /// columns, and indexes.
+    mutating func collection(name: String, rows: Int, rowsByName: [String: Int]) -> CompiledSchema.Collection? {
+        guard let key = r.optional(), let measure = r.optional(), let nFields = r.count() else {
+            return fail("\(name): the record's head does not read back")
+        }
         var fields: [Field] = []
         var columns: [CompiledSchema.ColumnLayout] = []
+        fields.reserveCapacity(nFields)
+        columns.reserveCapacity(nFields)
         for _ in 0..<nFields {
-            guard let fname = r.string(), let type = KBSnapshot.decodeType(&r, depth: 0), let q = r.optional(), let u = r.optional() else {
+            guard let fname = r.string(), let type = SchemaCoding.decodeType(&r, depth: 0), let q = r.optional(), let u = r.optional() else {
                 return fail("a field of \(name) does not read back")
             }
-            let field = Field(name: fname, type: type, qualifierField: q, upperField: u)
-            guard let column = column(for: field, rows: Int(rows), in: name) else { return nil }
-            fields.append(field)
+            if case .ref(let target) = type, rowsByName[target] == nil {
+                return fail("\(name).\(fname) refers to '\(target)', which is no collection of the file")
+            }
+            guard let column = column(type, rows: rows, place: "\(name).\(fname)") else { return nil }
+            fields.append(Field(name: fname, type: type, qualifierField: q, upperField: u))
             columns.append(column)
         }
         guard let nIndexes = r.count() else { return fail("\(name): its indexes do not read back") }
         var indexes: [CompiledSchema.IndexLayout] = []
+        indexes.reserveCapacity(nIndexes)
         for _ in 0..<nIndexes {
             guard let tag = r.u8(), let kind = CompiledFormat.IndexKind(rawValue: tag), let f = r.u64(), f < UInt64(fields.count) else {
                 return fail("\(name): an index of an unknown kind or field")
             }
-            let field = Int(f), place = "\(name).\(fields[field].name) index"
+            let field = Int(f)
+            // Built only for a message: most opens have none to give.
+            func place() -> String { "\(name).\(fields[field].name) index" }
             // Each row at most once: an index is never longer than the collection.
             switch (kind, columns[field]) {
             case (.postings, .string(_, _, let offsets, _, _?)):
-                guard let starts = section(4, offsets.length / 4, place: place, rows: Int(rows)),
-                      let list = section(4, nil, place: place, rows: Int(rows)), list.length <= 4 * Int(rows) else {
-                    return fail(problem.hasPrefix(place) ? problem : "\(place): a section longer than the rows")
+                guard let starts = section(4, offsets.length / 4, place: place(), rows: rows),
+                      let list = section(4, nil, place: place(), rows: rows), list.length <= 4 * rows else {
+                    return fail(problem.hasPrefix(place()) ? problem : "\(place()): a section longer than the rows")
                 }
                 indexes.append(.postings(field: field, starts: starts, rows: list))
             case (.dateOrder, .date):
-                guard let list = section(12, nil, place: place, rows: Int(rows)), list.length <= 12 * Int(rows) else {
-                    return fail(problem.hasPrefix(place) ? problem : "\(place): a section longer than the rows")
+                guard let list = section(12, nil, place: place(), rows: rows), list.length <= 12 * rows else {
+                    return fail(problem.hasPrefix(place()) ? problem : "\(place()): a section longer than the rows")
                 }
                 indexes.append(.dateOrder(field: field, rows: list))
             default:
-                return fail("\(place): an index of kind \(kind) for a column it does not fit")
+                return fail("\(place()): an index of kind \(kind) for a column it does not fit")
             }
         }
-        return CompiledSchema.Collection(name: name, rows: Int(rows), key: key, measure: measure, fields: fields, columns: columns,
+        guard r.pos == r.data.count else { return fail("\(name): bytes after the record's last index") }
+        return CompiledSchema.Collection(name: name, rows: rows, key: key, measure: measure, fields: fields, columns: columns,
                                          indexes: indexes)
     }
 
     /// The next section's place, if it lies inside the file and holds `elements` of `size`
-    /// bytes (`elements` nil: any whole number of them).
-    mutating func section(_ size: Int, _ elements: Int?, place: String, rows: Int) -> SectionRef? {
-        guard let offset = r.u64(), let length = r.u64(), let sum = r.u64() else { return fail("\(place): a section's place does not read back") }
+    /// bytes (`elements` nil: any whole number of them). `place` is built only for a message.
+    mutating func section(_ size: Int, _ elements: Int?, place: @autoclosure () -> String, rows: Int) -> SectionRef? {
+        guard let offset = r.u64(), let length = r.u64(), let sum = r.u64() else { return fail("\(place()): a section's place does not read back") }
         guard offset >= UInt64(CompiledFormat.headerSize), offset % UInt64(CompiledFormat.alignment) == 0,
               offset <= UInt64(sectionsEnd), length <= UInt64(sectionsEnd) - offset else {
-            return fail("\(place): a section (\(offset), \(length) bytes) lies outside the file's sections")
+            return fail("\(place()): a section (\(offset), \(length) bytes) lies outside the file's sections")
         }
         guard length % UInt64(size) == 0, elements.map({ UInt64($0) * UInt64(size) == length }) ?? true else {
-            return fail("\(place): a section of \(length) bytes, where \(rows) rows call for \(elements.map { String($0 * size) } ?? "a multiple of \(size)")")
+            return fail("\(place()): a section of \(length) bytes, where \(rows) rows call for \(elements.map { String($0 * size) } ?? "a multiple of \(size)")")
         }
         return SectionRef(offset: Int(offset), length: Int(length), checksum: sum)
     }
 
-    /// A column's layout, each section inside the file with the size its kind and rows call for.
-    mutating func column(for field: Field, rows: Int, in collection: String) -> CompiledSchema.ColumnLayout? {
-        let place = "\(collection).\(field.name)"
-        guard let tag = r.u8(), let kind = CompiledFormat.Kind(rawValue: tag) else { return fail("\(place): an unknown column kind") }
+    /// The layout of a column of type `type`, each section inside the file with the size its
+    /// kind and rows call for. `place` (collection.field) is built only for a message.
+    mutating func column(_ type: FieldType, rows: Int, place: @autoclosure () -> String) -> CompiledSchema.ColumnLayout? {
+        guard let tag = r.u8(), let kind = CompiledFormat.Kind(rawValue: tag) else { return fail("\(place()): an unknown column kind") }
         let expected: CompiledFormat.Kind
-        switch field.type {
+        switch type {
         case .string: expected = .string
         case .number, .percent, .null: expected = .number
         case .date: expected = .date
@@ -483,13 +580,13 @@ private struct SchemaReader {
         case .ref: expected = .ref
         case .list: expected = .list
         }
-        guard kind == expected else { return fail("\(place): a column of kind \(kind) for a field of type \(field.type)") }
-        func section(_ size: Int, _ elements: Int?) -> SectionRef? { self.section(size, elements, place: place, rows: rows) }
+        guard kind == expected else { return fail("\(place()): a column of kind \(kind) for a field of type \(type)") }
+        func section(_ size: Int, _ elements: Int?) -> SectionRef? { self.section(size, elements, place: place(), rows: rows) }
         switch kind {
         case .string:
-            guard let mode = r.u8(), mode <= 2 else { return fail("\(place): an unknown string pool mode") }
+            guard let mode = r.u8(), mode <= 2 else { return fail("\(place()): an unknown string pool mode") }
             guard let bytes = section(1, nil), let offsets = section(4, nil), offsets.length >= 4, let table = section(4, nil),
-                  let identity = r.u8(), identity <= 1 else { return fail(problem.hasPrefix(place) ? problem : "\(place): a string pool does not read back") }
+                  let identity = r.u8(), identity <= 1 else { return fail(problem.hasPrefix(place()) ? problem : "\(place()): a string pool does not read back") }
             var ids: SectionRef?
             if identity == 0 {
                 guard let s = section(4, rows) else { return nil }

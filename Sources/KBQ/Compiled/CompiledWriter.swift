@@ -51,7 +51,8 @@ extension KnowledgeBase {
 private struct SectionOutput {
     let fd: Int32
     var position = 0
-    var schema = SnapshotWriter()
+    /// The record of the collection being written: its sections' places go into it.
+    var record = VarintWriter()
     var path = ""
 
     init(fd: Int32) { self.fd = fd }
@@ -59,24 +60,33 @@ private struct SectionOutput {
     mutating func write(_ kb: KnowledgeBase, path: String) throws(KBWriteError) {
         self.path = path
         try pad(to: CompiledFormat.headerSize)
-        KBSnapshot.encodeNameAndHedges(kb, &schema)
         let collections = kb.collections
-        schema.u64(UInt64(collections.count))
+        var records: [[UInt8]] = []
         for c in collections {
-            schema.string(c.name)
-            schema.u64(UInt64(c.count))
-            schema.optional(c.key)
-            schema.optional(c.measure)
-            schema.u64(UInt64(c.fields.count))
+            record = VarintWriter()
+            record.optional(c.key)
+            record.optional(c.measure)
+            record.u64(UInt64(c.fields.count))
             for (j, f) in c.fields.enumerated() {
-                schema.string(f.name)
-                KBSnapshot.encode(f.type, &schema)
-                schema.optional(f.qualifierField)
-                schema.optional(f.upperField)
+                record.string(f.name)
+                SchemaCoding.encode(f.type, &record)
+                record.optional(f.qualifierField)
+                record.optional(f.upperField)
                 try column(c.columns[j])
             }
             try indexes(of: c)
+            records.append(record.out)
         }
+        // The schema: what opening reads (name, hedges, a table of contents), then the records.
+        var schema = VarintWriter()
+        SchemaCoding.encodeNameAndHedges(kb, &schema)
+        schema.u64(UInt64(collections.count))
+        for (c, r) in zip(collections, records) {
+            schema.string(c.name)
+            schema.u64(UInt64(c.count))
+            schema.u64(UInt64(r.count))
+        }
+        for r in records { schema.append(r) }
         try align()
         let schemaOffset = position
         let schemaBytes = schema.out
@@ -89,7 +99,7 @@ private struct SectionOutput {
         put(CompiledFormat.version, at: 8)
         // In this machine's order, on purpose: see byteOrderMark.
         withUnsafeBytes(of: CompiledFormat.byteOrderMark) { header.replaceSubrange(12..<16, with: $0) }
-        put(KBSnapshot.hashProbe, at: 16)
+        put(CompiledFormat.hashProbe, at: 16)
         put(UInt64(position), at: 24)
         put(UInt64(schemaOffset), at: 32)
         put(UInt64(schemaBytes.count), at: 40)
@@ -118,18 +128,18 @@ private struct SectionOutput {
             default: break
             }
         }
-        schema.u64(UInt64(wanted.count))
+        record.u64(UInt64(wanted.count))
         for w in wanted {
             switch w {
             case .postings(let j, let ids, let pool):
-                schema.u8(CompiledFormat.IndexKind.postings.rawValue)
-                schema.u64(UInt64(j))
+                record.u8(CompiledFormat.IndexKind.postings.rawValue)
+                record.u64(UInt64(j))
                 let (starts, rows) = StringPostings.build(ids: ids, pool: pool) ?? ([UInt32](repeating: 0, count: pool.count + 1), [])
                 try section(Stored(starts))
                 try section(Stored(rows))
             case .dateOrder(let j, let dates):
-                schema.u8(CompiledFormat.IndexKind.dateOrder.rawValue)
-                schema.u64(UInt64(j))
+                record.u8(CompiledFormat.IndexKind.dateOrder.rawValue)
+                record.u64(UInt64(j))
                 try section(Stored(DateOrder.build(dates)))
             }
         }
@@ -137,26 +147,26 @@ private struct SectionOutput {
 
     func failure() -> KBWriteError { KBWriteError(path: path, message: String(cString: strerror(errno))) }
 
-    /// The column's kind and sections, written now; their places go into the schema.
+    /// The column's kind and sections, written now; their places go into the record.
     mutating func column(_ data: ColumnData) throws(KBWriteError) {
         switch data {
         case .string(let ids, let pool):
-            schema.u8(CompiledFormat.Kind.string.rawValue)
-            schema.u8(pool.modeTag)
+            record.u8(CompiledFormat.Kind.string.rawValue)
+            record.u8(pool.modeTag)
             try section(pool.storedBytes)
             try section(pool.storedOffsets)
             try section(pool.storedTable)
             if let a = ids.array {
-                schema.u8(0)
+                record.u8(0)
                 try section(a)
             } else {
-                schema.u8(1)
+                record.u8(1)
             }
         case .number(let v):
-            schema.u8(CompiledFormat.Kind.number.rawValue)
+            record.u8(CompiledFormat.Kind.number.rawValue)
             try section(v)
         case .date(let d):
-            schema.u8(CompiledFormat.Kind.date.rawValue)
+            record.u8(CompiledFormat.Kind.date.rawValue)
             if CompiledFormat.datesAreRecords {
                 try section(d)
             } else {
@@ -171,25 +181,25 @@ private struct SectionOutput {
                 try section(Stored(records))
             }
         case .bool(let b):
-            schema.u8(CompiledFormat.Kind.bool.rawValue)
+            record.u8(CompiledFormat.Kind.bool.rawValue)
             try section(b)
         case .hedge(let h):
-            schema.u8(CompiledFormat.Kind.hedge.rawValue)
+            record.u8(CompiledFormat.Kind.hedge.rawValue)
             try section(h)
         case .ref(let r):
-            schema.u8(CompiledFormat.Kind.ref.rawValue)
+            record.u8(CompiledFormat.Kind.ref.rawValue)
             try section(r)
-        case .list:
-            // Lists are rare and boxed: the snapshot's encoding, decoded when first read.
-            schema.u8(CompiledFormat.Kind.list.rawValue)
-            var w = SnapshotWriter()
-            KBSnapshot.encode(data, &w)
+        case .list(let lists):
+            // Lists are rare and boxed: encoded as the schema is, decoded when first read.
+            record.u8(CompiledFormat.Kind.list.rawValue)
+            var w = VarintWriter()
+            SchemaCoding.encodeList(lists, &w)
             try section(Stored(w.out))
         }
     }
 
     /// An array's bytes as they lie in memory, on an 8-byte boundary; its place, length and
-    /// checksum into the schema.
+    /// checksum into the record.
     mutating func section<T: BitwiseCopyable>(_ a: Stored<T>) throws(KBWriteError) {
         let failed: KBWriteError? = a.withUnsafeBufferPointer { b in
             do throws(KBWriteError) { try section(b); return nil } catch { return error }
@@ -201,9 +211,9 @@ private struct SectionOutput {
         try align()
         let offset = position
         try raw(UnsafeRawBufferPointer(a))
-        schema.u64(UInt64(offset))
-        schema.u64(UInt64(position - offset))
-        schema.u64(CompiledFormat.checksum(UnsafeRawBufferPointer(a)))
+        record.u64(UInt64(offset))
+        record.u64(UInt64(position - offset))
+        record.u64(CompiledFormat.checksum(UnsafeRawBufferPointer(a)))
     }
 
     mutating func align() throws(KBWriteError) {

@@ -39,26 +39,4 @@ extension KnowledgeBase {
         let kb = try loader.load(json: Array(json), name: name)
         self.init(name: kb.name, title: kb.title, collections: kb.collections, hedges: kb.hedges)
     }
-
-    /// The article KB built into kbq: North Korea's military support to Russia. Decoded on
-    /// first use, then shared.
-    public static var article: KnowledgeBase { ArticleKB.shared }
-}
-
-enum ArticleKB {
-    /// The article KB decoded from its JSON: only when the snapshot is stale, or a collection
-    /// of it does not read back.
-    static let fromJSON: KnowledgeBase? = try? KnowledgeBase(json: articleKBJSON.utf8, name: "article")
-
-    static let shared: KnowledgeBase = {
-        // The compiled-in snapshot when it matches the JSON (a tenth of the start-up cost).
-        if let kb = KnowledgeBase.articleFromSnapshot() { return kb }
-        do throws(KBLoadError) {
-            return try KnowledgeBase(json: articleKBJSON.utf8, name: "article")
-        } catch {
-            // The built-in KB is checked by the tests; if it is ever broken, say so plainly
-            // rather than crash, with an empty KB the user can still inspect.
-            return KnowledgeBase(name: "article (failed to load: \(error.problems.first?.description ?? "?"))", title: nil, collections: [], hedges: .standard)
-        }
-    }()
 }

@@ -222,8 +222,8 @@ public final class KnowledgeBase: Sendable {
     public let hedges: HedgeScale
     let byName: [String: Int]
     private let loaded: [KBCollection]
-    /// The collections of a snapshot, decoded on first use (the article KB); nil when they
-    /// are all in `loaded`.
+    /// The collections of a compiled KB, each made ready on first use; nil when they are all
+    /// in `loaded`.
     private let lazy: LazyCollections?
     /// Where parts of a compiled file found damaged when first read are recorded (its columns
     /// are checked when first read, not when the file is opened): one log per compiled file

@@ -656,10 +656,10 @@ func memcmpBytes(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int)
     return true
 }
 
-// MARK: snapshots (see KBSnapshot.swift)
+// MARK: compiled files (see Compiled/)
 
 extension StringPool {
-    /// The pool's mode as one byte: 0 ordered, 1 hashed, 2 plain (snapshots, compiled files).
+    /// The pool's mode as one byte: 0 ordered, 1 hashed, 2 plain (compiled files).
     var modeTag: UInt8 { mode == .ordered ? 0 : mode == .hashed ? 1 : 2 }
     /// The bytes, offsets and hash index as they are, for writing them out.
     var storedBytes: Stored<UInt8> {
@@ -673,38 +673,6 @@ extension StringPool {
     var storedTable: Stored<UInt32> {
         if case .mapped(let m) = shape { return m.table }
         return Stored(table)
-    }
-
-    func write(to w: inout SnapshotWriter) {
-        w.u8(modeTag)
-        w.bytes(storedBytes.array)
-        w.u32s(storedOffsets.array)
-        w.u32s(storedTable.array)
-    }
-
-    /// A pool as ``write(to:)`` left it: its index comes back as it was, not rebuilt.
-    init?(from r: inout SnapshotReader) {
-        guard let m = r.u8(), let bytes = r.bytes(), let offsets = r.u32s(), let table = r.u32s() else { return nil }
-        self.init(modeTag: m, bytes: bytes, offsets: offsets, table: table)
-    }
-
-    /// A pool from its parts as they were stored, if they make one that every read stays
-    /// inside of (``partsAreWhole(_:_:_:_:)``).
-    init?(modeTag m: UInt8, bytes: [UInt8], offsets: [UInt32], table: [UInt32]) {
-        guard let mode = StringPool.mode(tag: m) else { return nil }
-        let whole = bytes.withUnsafeBufferPointer { b in
-            offsets.withUnsafeBufferPointer { o in table.withUnsafeBufferPointer { t in StringPool.partsAreWhole(mode, b, o, t) } }
-        }
-        guard whole else { return nil }
-        switch mode {
-        case .ordered: shape = .ordered
-        case .hashed: shape = .hashed
-        case .plain: shape = .plain
-        }
-        self.bytes = bytes
-        self.offsets = offsets
-        self.table = table
-        expected = offsets.count - 1
     }
 
     /// A pool whose parts lie where they were stored (a mapped compiled file, kept by
@@ -833,24 +801,5 @@ final class MappedStrings: Sendable {
             report?("the hash index has no empty slot")
             return nil
         }
-    }
-}
-
-extension StringIDs {
-    func write(to w: inout SnapshotWriter) {
-        w.u8(isIdentity ? 1 : 0)
-        w.u64(UInt64(count))
-        if !isIdentity { w.u32s(stored.array) }
-    }
-
-    init?(from r: inout SnapshotReader, strings: Int) {
-        guard let identity = r.u8(), let n = r.u64(), n <= UInt64(Int32.max) else { return nil }
-        if identity == 1 {
-            guard Int(n) <= strings else { return nil }
-            self.init(identityRows: Int(n))
-            return
-        }
-        guard let ids = r.u32s(), ids.count == Int(n), ids.allSatisfy({ $0 == StringPool.null || Int($0) < strings }) else { return nil }
-        self.init(ids)
     }
 }

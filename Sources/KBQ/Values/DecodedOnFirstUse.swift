@@ -1,8 +1,8 @@
 import Synchronization
 
-// The article KB's collections, and their columns, are decoded from the compiled-in
-// snapshot the first time a query reaches them (Snapshot/KBSnapshot.swift): `kbq -e QUERY`
-// then pays only for what its query reads. These are the places they are kept.
+// A compiled KB's collections (a `.kbqdb` file, or the article KB in kbq's binary), and their
+// columns, are made ready the first time a query reaches them (Compiled/CompiledReader.swift):
+// `kbq -e QUERY` then pays only for what its query reads. These are the places they are kept.
 //
 // Reading a made element must cost what reading an array does: references are followed and
 // columns read for every cell a query touches, and a prepared query on the article KB runs
@@ -97,7 +97,7 @@ final class LazyCollections: @unchecked Sendable {
 }
 
 /// The columns of a collection, by field index: decoded when the collection was loaded, or
-/// each made the first time it is read (the article KB's snapshot; as ``LazyCollections``).
+/// each made the first time it is read (a compiled KB; as ``LazyCollections``).
 ///
 /// Read through an address, not a copy: `switch c.columns[f]` then borrows the column in
 /// place as it would from an array, where a returned copy retained and released its arrays
@@ -107,7 +107,7 @@ final class Columns: @unchecked Sendable {
     private let states: OnceStates
     private let storage: UnsafeMutablePointer<ColumnData>
     private let make: @Sendable (Int) -> ColumnData
-    /// Decoded from the start (every KB but the article's): reads skip the atomic state, so a
+    /// Decoded from the start (every KB but a compiled one): reads skip the atomic state, so a
     /// scan of a loaded CSV reads its columns as it would read an array.
     private let decoded: Bool
     /// The columns of a compiled file as reading single rows takes them (``subscript(forRows:)``);
