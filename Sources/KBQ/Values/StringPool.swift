@@ -159,10 +159,12 @@ struct StringPool: Sendable {
             if c < 0 { return append(s) }
             if c == 0 { return UInt32(n - 1) }
             // Out of order: from now on, through the index. Sized for twice the strings so
-            // far, unless most of those expected have come (a key whose order breaks on its
-            // last row, "e10000000" after "e9999999"): then for those expected, not twice.
+            // far, unless a large pool has most of those expected (a key whose order breaks
+            // on its last row, "e10000000" after "e9999999"): then for those expected, not
+            // twice. (Small pools keep their sizes, and compiled files their bytes.)
             shape = .hashed
-            let room = n * 2 >= expected && n < expected ? expected : max(n * 2, min(expected, 1 << 16))
+            let late = n >= 1 << 16 && n < expected && n * 2 >= expected
+            let room = late ? expected : max(n * 2, min(expected, 1 << 16))
             rebuildIndex(slots: StringPool.slots(for: room))
         case .hashed:
             break
