@@ -84,6 +84,32 @@ import Testing
         #expect(r.value(row: 0, column: i) == .string("r000"))
     }
 
+    /// A few rows over a large text column of a compiled file: their strings are copied from
+    /// the file (not read through the mapping) and read exactly as the CSV's.
+    @Test func scatteredTextIsCopiedFromTheFile() throws {
+        let dir = temporaryDirectory(#function)
+        var csv = "id,topic,text\n"
+        for i in 0..<2_000 {
+            let text = i % 11 == 0 ? "" : "\"row \(i): " + String(repeating: i % 3 == 0 ? "Pyŏngyang, \"\"quoted\"\" " : "plain words ", count: 30) + "\""
+            csv += "r\(String(format: "%04d", i)),t\(i * 7919 % 41),\(text)\n"
+        }
+        writeFile(dir + "/rows.csv", csv)
+        let kb = try KnowledgeBase(contentsOfFile: dir + "/rows.csv")
+        try kb.writeCompiled(to: dir + "/rows.kbqdb")
+        let compiled = try KnowledgeBase(contentsOfCompiledFile: dir + "/rows.kbqdb")
+        let statement = "rows where topic = \"t7\" sort by id"
+        let r = try #require(Self.results(statement, kb: compiled).first)
+        let fromCSV = try #require(Self.results(statement, kb: kb).first)
+        let t = try #require(r.columnIndex("text"))
+        guard case .copied(let ids, _, _)? = r.columnar?.columns[t] else { Issue.record("the text was not copied"); return }
+        #expect(ids.count == r.rowCount && r.rowCount >= Rows.gatheredFrom && ids.contains(StringPool.null))
+        #expect(r.rows == fromCSV.rows)
+        for format in [OutputFormat.table, .csv, .json, .markdown] {
+            #expect(r.rendered(as: format, width: 100) == fromCSV.rendered(as: format, width: 100), "\(format)")
+            #expect(r.rendered(as: format, width: 100) == Self.made(r).rendered(as: format, width: 100), "\(format)")
+        }
+    }
+
     /// CSV guards a field a spreadsheet would run as a formula and quotes one that holds a
     /// line break, a "\r\n" too (one Character, neither "\r" nor "\n").
     @Test func csvFieldsAreGuardedAndQuoted() throws {

@@ -11,25 +11,53 @@ import Darwin
 /// A compiled file's bytes, read-only: a file mapped into memory, unmapped when the last
 /// column made from it is; or bytes that live as long as the program (the article KB in
 /// kbq's binary), never freed.
-final class MappedFile: @unchecked Sendable {
-    // @unchecked: the bytes are never written, and unmapped only in deinit.
+final class MappedFile: ByteSource, @unchecked Sendable {
+    // @unchecked: the bytes are never written, and unmapped (the descriptor closed) only in
+    // deinit.
     let bytes: UnsafeRawBufferPointer
     private let mapped: Bool
+    /// The file, kept open to read a few scattered strings with pread (``copy(_:into:)``);
+    /// -1 when there is none (bytes in the binary, or no descriptor to spare).
+    private let fd: Int32
 
-    /// A mapping made by mmap, which this object now owns.
-    init(bytes: UnsafeRawBufferPointer) {
+    /// A mapping made by mmap, which this object now owns, with a descriptor of the file it
+    /// now owns too (or -1).
+    init(bytes: UnsafeRawBufferPointer, fd: Int32 = -1) {
         self.bytes = bytes
         mapped = true
+        self.fd = fd
     }
 
     /// Bytes that stay where they are for the whole run.
     init(permanent bytes: UnsafeRawBufferPointer) {
         self.bytes = bytes
         mapped = false
+        fd = -1
     }
 
     deinit {
         if mapped, let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
+        if fd >= 0 { close(fd) }
+    }
+
+    /// Appends the file's bytes that are mapped at `range` to `out`, read from the file rather
+    /// than through the mapping: a string in every few pages of a large column, read through
+    /// the mapping, has the kernel map (and later unmap) the pages around each of them.
+    func copy(_ range: UnsafeRawBufferPointer, into out: inout [UInt8]) -> Bool {
+        guard fd >= 0, let base = bytes.baseAddress, let start = range.baseAddress,
+              start >= base, start + range.count <= base + bytes.count else { return false }
+        let at = out.count
+        out.append(contentsOf: repeatElement(0, count: range.count))
+        var done = 0
+        while done < range.count {
+            let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress.map { $0 + at + done }, range.count - done, off_t(start - base + done)) }
+            if n > 0 { done += n } else if n < 0 && errno == EINTR { continue } else { break }
+        }
+        guard done == range.count else {
+            out.removeLast(range.count)
+            return false
+        }
+        return true
     }
 
     /// Whether section `s`'s bytes still have the checksum they were written with.
@@ -226,7 +254,8 @@ enum CompiledFile {
         guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, input.fd, 0), base != UnsafeMutableRawPointer(bitPattern: -1) else {
             throw refusal(.cannotRead, path, "$", "cannot map \(path) into memory: \(String(cString: strerror(errno)))")
         }
-        return MappedFile(bytes: UnsafeRawBufferPointer(start: base, count: size))
+        // Without a descriptor of its own, scattered strings are read through the mapping.
+        return MappedFile(bytes: UnsafeRawBufferPointer(start: base, count: size), fd: fcntl(input.fd, F_DUPFD_CLOEXEC, 0))
     }
 
     /// What to do about a file this kbq cannot read.

@@ -358,17 +358,23 @@ func compareRows(_ rows: Rows, _ spec: CompareSpec, _ env: Env) throws(Diagnosti
         for g in groups { if let v = g.high?.value, v.isFinite { blockMax = max(blockMax, abs(v)) } }
         for g in groups {
             let value = g.value
-            // Written in place: reserving room and appending checked capacity and uniqueness
-            // at each value.
-            let row = [Value](unsafeUninitializedCapacity: width) { cells, n in
-                cells.initializeElement(at: 0, to: g.key)
-                cells.initializeElement(at: 1, to: .number(Double(g.count)))
-                cells.initializeElement(at: 2, to: value)
-                n = 3
-                if hasUnit { cells.initializeElement(at: n, to: unit); n += 1 }
-                if hasHedge { cells.initializeElement(at: n, to: g.hedge); n += 1 }
-                if hasSentence { cells.initializeElement(at: n, to: g.sentences); n += 1 }
-                if hasInferred { cells.initializeElement(at: n, to: g.inferredColumn(notes: &notes)); n += 1 }
+            var row: [Value]
+            if width == 7 {
+                // Every column (a collection with units, hedges, sentences and provenance, as
+                // the article KB's): one array literal, allocated at its size, where reserving
+                // room and appending cost twice as much (and `unsafeUninitializedCapacity`
+                // looks the array's type up at run time, more again).
+                row = [g.key, .number(Double(g.count)), value, unit, g.hedge, g.sentences, g.inferredColumn(notes: &notes)]
+            } else {
+                row = []
+                row.reserveCapacity(width)
+                row.append(g.key)
+                row.append(.number(Double(g.count)))
+                row.append(value)
+                if hasUnit { row.append(unit) }
+                if hasHedge { row.append(g.hedge) }
+                if hasSentence { row.append(g.sentences) }
+                if hasInferred { row.append(g.inferredColumn(notes: &notes)) }
             }
             out.append(row)
             if let v = g.high?.value, v.isFinite {

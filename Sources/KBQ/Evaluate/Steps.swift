@@ -530,6 +530,10 @@ extension Rows {
     /// which costs less than setting up the columns.
     static let gatheredFrom = 32
 
+    /// The bytes of text per gathered row above which a compiled file's strings are copied
+    /// from the file (``StringPool/copies(of:)``) rather than read where they are mapped.
+    static let copiedTextGap = 4096
+
     /// Stored rows as a result kept by column: each column read down the rows (its pages in
     /// order), text kept as ids into its pool. Every value is checked here, as making it
     /// would check it, so that damage in a compiled file fails this statement, not a later
@@ -552,7 +556,14 @@ extension Rows {
                         gathered[i] = pool.isReadable(id) ? id : ColumnarRows.unreadable
                     }
                 }
-                cells.append(.text(ids: gathered, pool: pool))
+                // A few rows over a large column (more than a page of text per row): their
+                // strings are read from the file, not through the mapping, which would map and
+                // unmap the pages around each one.
+                if pool.byteCount / max(1, count) > Rows.copiedTextGap, let (bytes, ends) = pool.copies(of: gathered) {
+                    cells.append(.copied(ids: gathered, bytes: bytes, ends: ends))
+                } else {
+                    cells.append(.text(ids: gathered, pool: pool))
+                }
             } else {
                 let read = storedReader(c, f, env.kb)
                 cells.append(.values((0..<count).map { read(row($0)) }))

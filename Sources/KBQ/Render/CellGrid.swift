@@ -26,8 +26,8 @@ struct CellGrid {
         let columnar = result.columnar
         for r in 0..<rowCount {
             for c in 0..<columnCount {
-                if let columnar, case .text(let ids, let pool) = columnar.columns[c], ids[r] < ColumnarRows.unreadable {
-                    let copied = pool.withBytes(ids[r]) { b -> Bool in
+                if let columnar, columnar.holdsText(r, c) {
+                    let copied = columnar.withText(r, c) { b -> Bool in
                         guard unchanged(b) else { return false }
                         if let quote { bytes.append(quote) }
                         bytes.append(contentsOf: b)

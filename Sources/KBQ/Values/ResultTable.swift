@@ -421,6 +421,9 @@ final class ColumnarRows: Sendable {
         /// Strings by id (``StringPool/null`` for null, ``ColumnarRows/unreadable`` for one
         /// found out of bounds in a damaged file, which reads as empty text).
         case text(ids: [UInt32], pool: StringPool)
+        /// Strings copied out of the KB file (a few rows scattered over a large column):
+        /// `ids` as for ``text(ids:pool:)``, and each row's bytes ending at `ends[row]`.
+        case copied(ids: [UInt32], bytes: [UInt8], ends: [Int])
         case values([Value])
     }
 
@@ -442,6 +445,7 @@ final class ColumnarRows: Sendable {
         ColumnarRows(count: n, columns: columns.map { cells in
             switch cells {
             case .text(let ids, let pool): return .text(ids: Array(ids.prefix(n)), pool: pool)
+            case .copied(let ids, let bytes, let ends): return .copied(ids: Array(ids.prefix(n)), bytes: bytes, ends: Array(ends.prefix(n)))
             case .values(let v): return .values(Array(v.prefix(n)))
             }
         })
@@ -465,6 +469,29 @@ final class ColumnarRows: Sendable {
             if id == StringPool.null { return .null }
             if id == ColumnarRows.unreadable { return .string("") }
             return .string(pool[id])
+        case .copied(let ids, _, _):
+            if ids[row] == StringPool.null { return .null }
+            return .string(withText(row, column) { String(decoding: $0, as: UTF8.self) })
+        }
+    }
+
+    /// Calls `body` with the bytes of the text in row `row` of column `column` (empty for a
+    /// null, or a column that is not text).
+    func withText<R>(_ row: Int, _ column: Int, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        switch columns[column] {
+        case .text(let ids, let pool) where ids[row] < ColumnarRows.unreadable: return pool.withBytes(ids[row], body)
+        case .copied(_, let bytes, let ends):
+            let start = row == 0 ? 0 : ends[row - 1]
+            return bytes.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[start..<ends[row]])) }
+        default: return body(UnsafeBufferPointer(start: nil, count: 0))
+        }
+    }
+
+    /// Whether row `row` of column `column` is text kept here, not null (see ``withText``).
+    func holdsText(_ row: Int, _ column: Int) -> Bool {
+        switch columns[column] {
+        case .text(let ids, _), .copied(let ids, _, _): return ids[row] < ColumnarRows.unreadable
+        case .values: return false
         }
     }
 }

@@ -35,6 +35,10 @@ struct Stored<Element: BitwiseCopyable>: RandomAccessCollection, @unchecked Send
     /// No elements.
     init() { self.init([]) }
 
+    /// What keeps the elements where they are: a mapped file can read them another way
+    /// (``ByteSource``).
+    var keeper: AnyObject { owner }
+
     var startIndex: Int { 0 }
     var endIndex: Int { count }
 
@@ -53,6 +57,14 @@ struct Stored<Element: BitwiseCopyable>: RandomAccessCollection, @unchecked Send
 
     /// The elements copied into an array (writing a KB out, or a column that is changed).
     var array: [Element] { withUnsafeBufferPointer { Array($0) } }
+}
+
+/// Where stored bytes can also be read from without touching them where they lie (a mapped
+/// file, read with pread).
+protocol ByteSource: AnyObject, Sendable {
+    /// Appends the bytes that lie at `range` to `out`; false (and `out` unchanged) when they
+    /// cannot be read that way.
+    func copy(_ range: UnsafeRawBufferPointer, into out: inout [UInt8]) -> Bool
 }
 
 extension Stored where Element == PartialDate {

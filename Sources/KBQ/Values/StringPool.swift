@@ -275,6 +275,28 @@ struct StringPool: Sendable {
         return true
     }
 
+    /// Appends the bytes of each of `ids` (past the pool: none) to `bytes`, and where each
+    /// ends to `ends`, reading them from the file a mapped pool lies in rather than through
+    /// the mapping; nil when the pool is not mapped from a file that can be read so.
+    func copies(of ids: [UInt32]) -> (bytes: [UInt8], ends: [Int])? {
+        guard case .mapped(let m) = shape, let file = m.bytes.keeper as? ByteSource else { return nil }
+        var bytes: [UInt8] = [], ends: [Int] = []
+        ends.reserveCapacity(ids.count)
+        let strings = count
+        let done = m.bytes.withUnsafeBufferPointer { b -> Bool in
+            for id in ids {
+                let i = Int(id)
+                if i < strings, m.checkedWhole || m.holds(i) {
+                    let start = Int(m.offsets[i]), end = Int(m.offsets[i + 1])
+                    guard file.copy(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(b)[start..<end]), into: &bytes) else { return false }
+                }
+                ends.append(bytes.count)
+            }
+            return true
+        }
+        return done ? (bytes, ends) : nil
+    }
+
     /// Whether string `id` is `s`, compared as bytes, without making a String.
     func equals(_ id: UInt32, _ s: String) -> Bool {
         var s = s
