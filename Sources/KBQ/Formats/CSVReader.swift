@@ -287,7 +287,7 @@ struct CSVReader: ~Copyable {
                 // Size every column for the rows up to `end` from the rows so far.
                 let perRow = Double(position - dataStart) / Double(rows)
                 let expected = Int(Double(end - dataStart) / perRow * 1.05) + 1024
-                for i in builders.indices { builders[i].settle(expectedRows: expected) }
+                ColumnBuilder.settle(&builders, expectedRows: expected)
             }
             if problems.omitted > 0 { return true }
         }
@@ -352,7 +352,7 @@ enum NDJSONReader {
             guard rows == CSVReader.settleAfter, let end, position > start, end > position else { return }
             let perRow = Double(position - start) / Double(rows - 1)
             let expected = Int(Double(end - start) / perRow * 1.05) + 1024
-            for i in builders.indices { builders[i].settle(expectedRows: expected) }
+            ColumnBuilder.settle(&builders, expectedRows: expected)
         }
     }
 

@@ -250,6 +250,8 @@ enum FileParts {
                 out[k] = builders
             }
         }
+        // What the parts outgrew while they were read, before the join adds to the peak.
+        releaseFreeMemory()
         guard var joined = results[0] else { return nil }
         results[0] = nil
         for k in 1..<parts {
@@ -262,6 +264,7 @@ enum FileParts {
                 part[i] = ColumnBuilder(field: part[i].field, hedges: part[i].hedges, capacity: 0)
             }
         }
+        releaseFreeMemory()
         return joined
     }
 

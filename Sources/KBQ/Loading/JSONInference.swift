@@ -229,7 +229,7 @@ enum JSONInference {
                 var builders = newBuilders(fields, capacity: g.count)
                 var scanner = JSONRowScanner(fields: fields)
                 for r in 0..<g.count {
-                    if r == CSVReader.settleAfter { for i in builders.indices { builders[i].settle(expectedRows: g.count) } }
+                    if r == CSVReader.settleAfter { ColumnBuilder.settle(&builders, expectedRows: g.count) }
                     if r & 0xFFFF == 0, let offset = g.offset { release(offset(r)) }
                     if let bytes = g.bytes?(r), scanner.scan(bytes), scanner.append(to: &builders, row: bytes, lenient: true) { continue }
                     guard let members = row(r, &problems) else {

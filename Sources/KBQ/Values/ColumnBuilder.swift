@@ -101,6 +101,14 @@ struct ColumnBuilder {
         reserve(rows: expectedRows, bytes: 0)
     }
 
+    /// Settles every column of a row (``settle(expectedRows:)``), then gives back the
+    /// memory of the arrays they outgrew: freed, it stayed resident beside the columns
+    /// through the rest of the load (once per part of a file read side by side).
+    static func settle(_ builders: inout [ColumnBuilder], expectedRows: Int) {
+        for i in builders.indices { builders[i].settle(expectedRows: expectedRows) }
+        releaseFreeMemory()
+    }
+
     /// The scale's words for a message: the first dozen of a long scale.
     static func listing(_ hedges: HedgeScale) -> String {
         hedges.words.prefix(12).joined(separator: ", ") + (hedges.words.count > 12 ? " … (\(hedges.words.count) words)" : "")

@@ -158,9 +158,14 @@ struct StringPool: Sendable {
             let c = withOwned { b, o in StringPool.order(b, o, n - 1, s) }
             if c < 0 { return append(s) }
             if c == 0 { return UInt32(n - 1) }
-            // Out of order: from now on, through the index.
+            // Out of order: from now on, through the index. Sized for twice the strings so
+            // far, unless a large pool has most of those expected (a key whose order breaks
+            // on its last row, "e10000000" after "e9999999"): then for those expected, not
+            // twice. (Small pools keep their sizes, and compiled files their bytes.)
             shape = .hashed
-            rebuildIndex(slots: StringPool.slots(for: max(n * 2, min(expected, 1 << 16))))
+            let late = n >= 1 << 16 && n < expected && n * 2 >= expected
+            let room = late ? expected : max(n * 2, min(expected, 1 << 16))
+            rebuildIndex(slots: StringPool.slots(for: room))
         case .hashed:
             break
         case .mapped:
@@ -399,8 +404,29 @@ struct StringPool: Sendable {
             }
             return (base, nil)
         }
-        var map = [UInt32](repeating: 0, count: other.count)
-        for id in 0..<other.count { map[id] = other.withBytes(UInt32(id)) { intern($0) } }
+        // Each of `other`'s strings is looked up here, not there: its index goes first, this
+        // one is sized once for both, and `other`'s bytes and offsets are given back as the
+        // pass over them goes on (at ten million rows, a key whose order breaks on its last
+        // row held both parts' indexes, `other` whole and this index at twice its size).
+        other.own()
+        other.table = []
+        let n = other.count
+        expected = max(expected, count + n)
+        if mode == .hashed && StringPool.slots(for: expected) > table.count { rebuildIndex(slots: StringPool.slots(for: expected)) }
+        var map = [UInt32](repeating: 0, count: n)
+        other.bytes.withUnsafeMutableBufferPointer { ob in
+            other.offsets.withUnsafeMutableBufferPointer { oo in
+                var doneBytes = PageReleaser(ob), doneOffsets = PageReleaser(oo)
+                for id in 0..<n {
+                    let end = Int(oo[id + 1])
+                    map[id] = intern(UnsafeBufferPointer(rebasing: ob[Int(oo[id])..<end]))
+                    doneBytes.release(below: end)
+                    doneOffsets.release(below: id + 1)
+                }
+                doneBytes.release(below: ob.count, atLeast: 0)
+                doneOffsets.release(below: oo.count, atLeast: 0)
+            }
+        }
         return (0, map)
     }
 
@@ -600,7 +626,11 @@ struct StringIDs: RandomAccessCollection, Sendable {
         /// (see ``StringPool/absorb(_:)``); null stays null.
         mutating func append(taking other: inout Builder, base: UInt32, map: [UInt32]?) {
             defer { other = Builder() }
-            if isIdentity && other.isIdentity && map == nil && base == UInt32(truncatingIfNeeded: rows) {
+            // Still id == row when `other`'s ids, as they become, go on from this one's rows
+            // (a key in order but for its last row, as one pass would have kept it).
+            let next = UInt32(truncatingIfNeeded: rows)
+            if isIdentity && other.isIdentity
+                && (map.map { m in m.indices.allSatisfy { m[$0] == next &+ UInt32(truncatingIfNeeded: $0) } } ?? (base == next)) {
                 rows += other.rows
                 return
             }
@@ -635,47 +665,6 @@ struct StringIDs: RandomAccessCollection, Sendable {
         }
     }
 }
-
-/// Appends `source` to `target` and empties `source`, giving the pages of `source` already
-/// copied back to the system as the copy goes (they would be freed at the end anyway), so the
-/// two are never both resident whole.
-func moveReleasing<T: BitwiseCopyable>(_ source: inout [T], to target: inout [T]) {
-    target.reserveCapacity(target.count + source.count)
-    drainReleasing(&source) { target.append(contentsOf: $0) }
-}
-
-/// Calls `body` with the elements of `source` a chunk at a time and empties it, giving each
-/// chunk's whole pages back to the system once `body` has read them: a column that a join
-/// copies elsewhere is then never resident twice, and its pages leave the process whether
-/// or not the allocator would keep the freed block (a worker thread's malloc arena keeps it).
-func drainReleasing<T: BitwiseCopyable>(_ source: inout [T], _ body: (UnsafeBufferPointer<T>) -> Void) {
-    let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-    let stride = MemoryLayout<T>.stride
-    let chunk = max(1, releaseChunkBytes / max(1, stride))
-    source.withUnsafeMutableBufferPointer { src in
-        guard let base = src.baseAddress else { return }
-        let start = Int(bitPattern: base)
-        // Only whole pages inside the elements: the allocator's own words lie outside them.
-        var released = page > 0 ? (start + page - 1) / page * page : Int.max
-        var done = 0
-        while done < src.count {
-            let n = min(chunk, src.count - done)
-            body(UnsafeBufferPointer(start: base + done, count: n))
-            done += n
-            guard page > 0 else { continue }
-            let end = (start + done * stride) / page * page
-            if end > released, let p = UnsafeMutableRawPointer(bitPattern: released) {
-                _ = madvise(p, end - released, MADV_DONTNEED)
-                released = end
-            }
-        }
-    }
-    source = []
-}
-
-/// How much ``drainReleasing(_:_:)`` reads before giving pages back: what a join holds twice
-/// at most.
-let releaseChunkBytes = 1 << 20
 
 func memcmpBytes(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Bool {
     var i = 0
