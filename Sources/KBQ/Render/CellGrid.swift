@@ -15,8 +15,10 @@ struct CellGrid {
 
     /// `unchanged` says of a stored text's bytes whether the format shows them as they are
     /// (then each byte is one column wide), between two `enclosedIn` bytes if given (JSON's
-    /// quotes); `text` makes every other cell.
-    init(_ result: ResultTable, unchanged: (UnsafeBufferPointer<UInt8>) -> Bool, enclosedIn quote: UInt8? = nil, text: (Value) -> String) {
+    /// quotes); `text` makes every other cell. Without `measuring` (a format that aligns
+    /// nothing), cells made by `text` are not measured and read as 0 columns wide.
+    init(_ result: ResultTable, unchanged: (UnsafeBufferPointer<UInt8>) -> Bool, enclosedIn quote: UInt8? = nil, measuring: Bool = true,
+         text: (Value) -> String) {
         rowCount = result.rowCount
         columnCount = result.columns.count
         var bytes: [UInt8] = [], ends: [Int] = [], widths: [Int] = []
@@ -46,7 +48,7 @@ struct CellGrid {
                 var s = text(v)
                 s.withUTF8 { u in
                     bytes.append(contentsOf: u)
-                    widths.append(displayWidth(u))
+                    widths.append(measuring ? displayWidth(u) : 0)
                 }
                 ends.append(bytes.count)
             }

@@ -9,7 +9,7 @@ enum JSONRenderer {
         // Text a JSON string holds as it is (printable ASCII, no quote or backslash) is
         // copied from where the KB keeps it.
         let keys = r.columns.map { Array((quote($0.name) + ": ").utf8) }
-        let cells = CellGrid(r, unchanged: { isPrintableASCII($0, except: 0x22, 0x5C) }, enclosedIn: 0x22, text: value)
+        let cells = CellGrid(r, unchanged: { isPrintableASCII($0, except: 0x22, 0x5C) }, enclosedIn: 0x22, measuring: false, text: value)
         var rows: [UInt8] = []
         for row in 0..<cells.rowCount {
             rows += row == 0 ? "{".utf8 : ", {".utf8
@@ -112,7 +112,7 @@ enum CSVRenderer {
         let cells = CellGrid(r, unchanged: { b in
             guard let f = b.first, f != UInt8(ascii: "="), f != UInt8(ascii: "+"), f != UInt8(ascii: "@"), f != UInt8(ascii: "-") else { return b.isEmpty }
             return isPrintableASCII(b, except: UInt8(ascii: ","), UInt8(ascii: "\""))
-        }) { cell(display.text($0, \.plainText)) }
+        }, measuring: false) { cell(display.text($0, \.plainText)) }
         var rows: [UInt8] = []
         for row in 0..<cells.rowCount {
             for c in 0..<cells.columnCount {
